@@ -1,0 +1,85 @@
+# sapm.h - build the examples, run the tests, run the benchmarks.
+#
+#   make            build every example into build/examples/
+#   make test       build the tests in every configuration and run them
+#   make bench      build and run the benchmarks (OpenBLAS/LAPACKE/PyTorch peers when found)
+#   make clean
+#
+# Any example also builds by hand:  cc -O2 -march=native examples/NAME.c -o NAME -lm
+
+CC      ?= cc
+CXX     ?= c++
+GCC     ?= gcc
+CLANG   ?= clang
+GXX     ?= g++
+CLANGXX ?= clang++
+PYTHON  ?= /usr/bin/python3
+
+OPT      = -O2 -march=native
+WARN     = -Wall -Wextra -Werror
+C99      = -std=c99 $(WARN) -pedantic
+CXX11    = -std=c++11 $(WARN)
+SAN      = -O1 -g -march=native -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
+TESTSRC  := $(wildcard tests/test_*.c)
+TESTNAMES:= $(patsubst tests/%.c,%,$(TESTSRC))
+BENCHES  := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
+
+# Which SIMD paths this machine can run (the scalar path always runs).
+HAVE_AVX2   := $(shell grep -q -w avx2 /proc/cpuinfo 2>/dev/null && grep -q -w fma /proc/cpuinfo && echo 1)
+HAVE_AVX512 := $(shell grep -q -w avx512f /proc/cpuinfo 2>/dev/null && echo 1)
+
+# Test configurations: name:compiler:flags. Each builds every tests/test_*.c.
+CONFIGS  = native scalar c99-clang cxx-gcc cxx-clang asan
+ifeq ($(HAVE_AVX2),1)
+CONFIGS += avx2
+endif
+ifeq ($(HAVE_AVX512),1)
+CONFIGS += avx512
+endif
+
+CFG_native    = $(GCC) $(C99) $(OPT)
+CFG_scalar    = $(GCC) $(C99) -O2 -DSAPM_NO_SIMD
+CFG_avx2      = $(GCC) $(C99) -O2 -mavx2 -mfma
+CFG_avx512    = $(GCC) $(C99) -O2 -mavx2 -mfma -mavx512f
+CFG_c99-clang = $(CLANG) $(C99) $(OPT)
+CFG_cxx-gcc   = $(GXX) -x c++ $(CXX11) $(OPT)
+CFG_cxx-clang = $(CLANGXX) -x c++ $(CXX11) -Wno-deprecated $(OPT)
+CFG_asan      = $(GCC) -std=c99 $(WARN) $(SAN)
+
+TESTBINS := $(foreach c,$(CONFIGS),$(addprefix build/test/$(c)/,$(TESTNAMES)))
+
+# OpenBLAS + LAPACKE for the kernel benchmark's peer column (never linked by the library).
+BLAS_FLAGS := $(shell printf '\#include <cblas.h>\n\#include <lapacke.h>\nint main(void){return 0;}\n' | \
+    $(CC) -x c - -o /dev/null -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke 2>/dev/null && \
+    echo "-DSAPM_BENCH_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke")
+
+.PHONY: all test bench clean examples
+all: examples
+examples: $(EXAMPLES)
+
+build/examples/%: examples/%.c sapm.h
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) $(WARN) $< -o $@ -lm
+
+define TEST_RULE
+build/test/$(1)/%: tests/%.c sapm.h tests/sapm_test.h
+	@mkdir -p $$(dir $$@)
+	$$(CFG_$(1)) -I. -Itests $$< -o $$@ -lm
+endef
+$(foreach c,$(CONFIGS),$(eval $(call TEST_RULE,$(c))))
+
+test: $(TESTBINS)
+	@bash tests/run.sh $(TESTBINS)
+
+build/bench/%: bench/%.c sapm.h
+	@mkdir -p $(dir $@)
+	$(CC) -O3 -march=native $(WARN) $< -o $@ $(BLAS_FLAGS) -lm
+
+bench: $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; OPENBLAS_NUM_THREADS=1 $$b || exit 1; done
+	@for s in bench/*.py; do [ -f "$$s" ] || continue; echo "== $$s"; $(PYTHON) $$s || exit 1; done
+
+clean:
+	rm -rf build

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test binary given on the command line (each prints "N passed, M failed"
+# as its last line), shows failures, and ends with the summed "N passed, M failed".
+# A binary that crashes or prints no summary counts as one failed test.
+set -u
+total_pass=0
+total_fail=0
+for bin in "$@"; do
+    out=$("$bin" 2>&1)
+    rc=$?
+    last=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+    if [ -z "$last" ]; then
+        printf '%s\n' "$out" | tail -n 20
+        echo "CRASH $bin (exit $rc, no summary line)"
+        total_fail=$((total_fail + 1))
+        continue
+    fi
+    p=${last%% passed*}
+    f=${last#*, }; f=${f%% failed*}
+    if [ "$f" != 0 ] || [ "$rc" != 0 ]; then
+        printf '%s\n' "$out" | grep -E 'FAIL|ERROR|Sanitizer|runtime error' | head -n 40
+        [ "$f" = 0 ] && f=1
+    fi
+    printf '%-40s %s\n' "$bin" "$last"
+    total_pass=$((total_pass + p))
+    total_fail=$((total_fail + f))
+done
+echo "${total_pass} passed, ${total_fail} failed"
+[ "$total_fail" = 0 ]
