@@ -1179,7 +1179,7 @@ SAPMDEF double sapm_activation_lipschitz(sapm_activation act)
     switch (act) {
     case SAPM_ACT_TANH: case SAPM_ACT_SIN: case SAPM_ACT_SOFTPLUS: case SAPM_ACT_RELU: return 1.0;
     case SAPM_ACT_SIGMOID: return 0.25;
-    case SAPM_ACT_GELU: return 1.1289371924387296; /* Phi(z)+z phi(z) at z = sqrt(2) */
+    case SAPM_ACT_GELU: return 1.1289041451851547; /* Phi(z)+z phi(z) at z = sqrt(2), where (Phi + z phi)' = phi (2 - z^2) = 0 */
     default: return -1.0;
     }
 }
@@ -1332,7 +1332,7 @@ static void sapm__vtanh(sapm__vd x, sapm__vd *v)
         q = sapm__vfma(q, s, sapm__vset(SAPM__TANH_Q1));
         q = sapm__vfma(q, s, sapm__vset(SAPM__TANH_Q2));
         ts = sapm__vfma(sapm__vmul(x, s), sapm__vdiv(p, q), x);
-        t = sapm__vsel(big, t, ts);
+        t = sapm__vsel(big, t, sapm__vxor_sign(sapm__vabs(ts), x)); /* keeps tanh(-0) = -0 */
     }
     d1 = sapm__vfnma(t, t, one);
     d2 = sapm__vmul(sapm__vset(-2.0), sapm__vmul(t, d1));
@@ -1377,7 +1377,7 @@ static void sapm__vsin(sapm__vd x, sapm__vd *v)
     c = sapm__vsel(swap, sp, cp);
     /* sin < 0 in quadrants 2, 3; cos < 0 in quadrants 1, 2 */
     s = sapm__vxor_sign(s, sapm__vsub(sapm__vset(1.5), qm));
-    c = sapm__vxor_sign(c, sapm__vmul(sapm__vsub(qm, sapm__vset(0.5)), sapm__vsub(sapm__vset(2.5), qm)));
+    c = sapm__vxor_sign(c, sapm__vmul(sapm__vsub(qm, sapm__vset(0.5)), sapm__vsub(qm, sapm__vset(2.5))));
     if (!sapm__vall(ok)) {
         double xs[SAPM__VL], ss[SAPM__VL], cs[SAPM__VL];
         int l;
@@ -1411,6 +1411,22 @@ static void sapm__vsigmoid(sapm__vd x, sapm__vd *v)
     v[4] = e;
 }
 
+/* softplus and its derivatives: max(z, 0) + log1p(exp(-|z|)) (log1p from libm, lane by
+ * lane), then the sigmoid's value and two derivatives. */
+static void sapm__vsoftplus(sapm__vd x, sapm__vd *v)
+{
+    double xs[SAPM__VL], es[SAPM__VL];
+    int l;
+    sapm__vsigmoid(x, v);
+    sapm__vstore(xs, x);
+    sapm__vstore(es, v[4]);
+    for (l = 0; l < SAPM__VL; ++l) es[l] = (xs[l] > 0.0 ? xs[l] : 0.0) + log1p(es[l]);
+    v[3] = v[2];
+    v[2] = v[1];
+    v[1] = v[0];
+    v[0] = sapm__vload(es);
+}
+
 /* Run a vector kernel over n values: full vectors straight from z, the tail through a
  * zero-padded buffer (so a value gives the same bits wherever it sits in the array).
  * The input vector is loaded before any output is stored, so z may alias an output. */
@@ -1441,7 +1457,7 @@ static void sapm__vsigmoid(sapm__vd x, sapm__vd *v)
 #endif /* SAPM__AVX512 || SAPM__AVX2 */
 
 /* Scalar twin of sapm__vsigmoid (libm exp); v[4] = exp(-|z|). */
-static void sapm__sigmoid_all(double x, double *v)
+static SAPM__UNUSED void sapm__sigmoid_all(double x, double *v)
 {
     double e = exp(-fabs(x)), p = 1.0 / (1.0 + e), d1 = e * p * p;
     double u = (x >= 0.0 ? -1.0 : 1.0) * (1.0 - e) * p, d2 = d1 * u;
@@ -1502,6 +1518,9 @@ SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const do
         break;
     case SAPM_ACT_SOFTPLUS:
         /* derivatives are the sigmoid's, shifted by one order; the value needs log1p */
+#if defined(SAPM__VACT)
+        SAPM__VACT_LOOP(sapm__vsoftplus);
+#else
         for (i = 0; i < n; ++i) {
             double x = z[i], v[5];
             sapm__sigmoid_all(x, v);
@@ -1510,6 +1529,7 @@ SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const do
             if (s2) s2[i] = v[1];
             if (s3) s3[i] = v[2];
         }
+#endif
         break;
     case SAPM_ACT_GELU:
         for (i = 0; i < n; ++i) {
