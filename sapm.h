@@ -951,39 +951,58 @@ SAPMDEF sapm_result sapm_syrk(sapm_transpose trans, int n, int k, double alpha,
     return SAPM_OK;
 }
 
-/* Unblocked Cholesky (Cholesky-Banachiewicz, row by row, which reads and writes only
- * contiguous row pieces in row-major storage):
- *   L_ij = (A_ij - sum_{p<j} L_ip L_jp) / L_jj  (j < i),
- *   L_ii = sqrt(A_ii - sum_{p<i} L_ip^2).
+/* Unblocked Cholesky, right-looking (LAPACK's dpotf2 order) with contiguous updates:
+ * for each column j,
+ *   L_jj = sqrt(A_jj),  c = L_{j+1:n, j} = A_{j+1:n, j} / L_jj  (copied to a contiguous
+ *   vector), then the Schur complement update A_{i, j+1:i+1} -= c_i c_{0:i-j}
+ * (one axpy per row, independent rows: no reductions on the critical path). n <= NB.
  * Returns 0, or the 1-based order of the first leading minor that is not positive
- * definite (a non-positive or non-finite pivot). */
+ * definite (a non-positive or non-finite pivot), as dpotrf's info. */
 static int sapm__chol_unblocked(int n, double *A, int lda)
 {
+    double c[SAPM__CHOL_NB];
     int i, j;
-    for (i = 0; i < n; ++i) {
-        double *Ai = A + (size_t)i * lda, d;
-        for (j = 0; j < i; ++j) {
-            const double *Aj = A + (size_t)j * lda;
-            Ai[j] = (Ai[j] - sapm__dot(j, Ai, Aj)) / Aj[j];
+    SAPM_ASSERT(n <= SAPM__CHOL_NB);
+    for (j = 0; j < n; ++j) {
+        double d = A[(size_t)j * lda + j], inv;
+        int m = n - j - 1;
+        if (!(d > 0.0) || !(d <= DBL_MAX)) return j + 1;
+        d = sqrt(d);
+        A[(size_t)j * lda + j] = d;
+        inv = 1.0 / d;
+        for (i = 0; i < m; ++i) {
+            double *a = A + (size_t)(j + 1 + i) * lda + j;
+            c[i] = *a = *a * inv;
         }
-        d = Ai[i] - sapm__dot(i, Ai, Ai);
-        if (!(d > 0.0) || !(d <= DBL_MAX)) return i + 1;
-        Ai[i] = sqrt(d);
+        for (i = 0; i < m; ++i)
+            sapm__axpy(i + 1, -c[i], c, A + (size_t)(j + 1 + i) * lda + j + 1);
     }
     return 0;
 }
 
-/* B (m x nb) = B L^{-T} with L (nb x nb) lower: each row b of B solves L x = b^T by
- * forward substitution, x_c = (b_c - sum_{p<c} L_cp x_p) / L_cc. The panel step of the
- * blocked Cholesky (L21 = A21 L11^{-T}). */
+/* B (m x nb) = B L^{-T} with L (nb x nb) lower, i.e. each row x of the result solves
+ * L x^T = b^T: the panel step of the blocked Cholesky (L21 = A21 L11^{-T}). Recursive
+ * on the columns, so most of the work is the GEMM B2 -= X1 L21^T:
+ *   X1 = B1 L11^{-T},  B2 -= X1 L21^T,  X2 = B2 L22^{-T};
+ * at <= 16 columns forward substitution x_c = (b_c - sum_{p<c} L_cp x_p) / L_cc, with
+ * the rows in the inner loop so their dependency chains overlap. */
 static void sapm__trsm_right_lt(int m, int nb, const double *L, int ldl, double *B, int ldb)
 {
     int i, c;
-    for (i = 0; i < m; ++i) {
-        double *b = B + (size_t)i * ldb;
-        for (c = 0; c < nb; ++c) {
-            const double *Lc = L + (size_t)c * ldl;
-            b[c] = (b[c] - sapm__dot(c, Lc, b)) / Lc[c];
+    if (nb > 16) {
+        int n1 = nb / 2;
+        sapm__trsm_right_lt(m, n1, L, ldl, B, ldb);
+        sapm__gemm_core(0, 1, m, nb - n1, n1, -1.0, B, ldb, L + (size_t)n1 * ldl, ldl, 1.0,
+                        B + n1, ldb, 0);
+        sapm__trsm_right_lt(m, nb - n1, L + (size_t)n1 * ldl + n1, ldl, B + n1, ldb);
+        return;
+    }
+    for (c = 0; c < nb; ++c) {
+        const double *Lc = L + (size_t)c * ldl;
+        double d = Lc[c];
+        for (i = 0; i < m; ++i) {
+            double *b = B + (size_t)i * ldb;
+            b[c] = (b[c] - sapm__dot(c, Lc, b)) / d;
         }
     }
 }
