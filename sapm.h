@@ -573,6 +573,7 @@ SAPMDEF const char *sapm_simd_path(void)
 #define SAPM__NC 4096  /* columns of a packed B block (multiple of every NR) */
 #define SAPM__SMALL_GEMM 512.0   /* m n k at or below which the plain loop is used */
 #define SAPM__GEMM_STACK 3072    /* packing buffers up to this many doubles live on the stack */
+#define SAPM__DIRECT_MN 4096.0   /* AVX-512: A^T B with m n up to this skips packing */
 #define SAPM__CHOL_NB 64         /* block size of the blocked Cholesky (unblocked at n <= 32) */
 #define SAPM__CHOL_UNBLOCKED 32
 #define SAPM__TRSM_NB 64         /* block size of the blocked triangular solves */
@@ -858,11 +859,14 @@ static void sapm__pack_b(int tb, const double *B, int ldb, int p0, int kc, int j
 
 /* Micro-kernel: the MR x NR tile T = sum_p Ap[p][:]^T Bp[p][:] (kc rank-1 updates in
  * registers), then C[0:mr, 0:nr] = alpha T + beta C (beta == 0 overwrites). With
- * diag >= 0... (tri != 0) only the entries with c <= r + diag are written (the tile's
- * part of the lower triangle). Full tiles are stored straight from the registers. */
-static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
-                               const double *SAPM__RESTRICT Bp, double alpha, double beta,
-                               double *C, int ldc, int mr, int nr, int tri, int diag)
+ * tri != 0 only the entries with c <= r + diag are written (the tile's part of the
+ * lower triangle). Full tiles are stored straight from the registers. Row p of the A
+ * sliver is Ap + p a_ps (MR values), of the B sliver Bp + p b_ps: packed slivers have
+ * a_ps = MR, b_ps = NR; the AVX-512 direct path also points them into unpacked
+ * operands (B columns past nr are then masked off, never read). */
+static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a_ps,
+                               const double *SAPM__RESTRICT Bp, size_t b_ps, double alpha,
+                               double beta, double *C, int ldc, int mr, int nr, int tri, int diag)
 {
     double T[SAPM__MR * SAPM__NR];
     int r, c, p;
@@ -870,32 +874,34 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
     __m512d c00 = _mm512_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
             c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00,
             c61 = c00, c70 = c00, c71 = c00, b0, b1, a;
+    __mmask8 m0 = (__mmask8)(nr >= 8 ? 0xFFu : (1u << nr) - 1u);
+    __mmask8 m1 = (__mmask8)(nr <= 8 ? 0u : nr >= 16 ? 0xFFu : (1u << (nr - 8)) - 1u);
 #define SAPM__ROW(R) a = _mm512_set1_pd(Ap[R]); \
         c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm512_fmadd_pd(a, b1, c##R##1);
 #define SAPM__ROW1(R) a = _mm512_set1_pd(Ap[R]); c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0);
     /* edge tiles run on the narrower 4 x 16, 8 x 8 or 4 x 8 loops (the unused
      * accumulators stay zero), so narrow widths (n = 20 = 16 + 4) waste fewer FMAs */
     if (mr <= 4 && nr <= 8) {
-        for (p = 0; p < kc; ++p, Ap += 8, Bp += 16) {
-            b0 = _mm512_loadu_pd(Bp);
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
             SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3)
         }
     } else if (nr <= 8) {
-        for (p = 0; p < kc; ++p, Ap += 8, Bp += 16) {
-            b0 = _mm512_loadu_pd(Bp);
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
             SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3)
             SAPM__ROW1(4) SAPM__ROW1(5) SAPM__ROW1(6) SAPM__ROW1(7)
         }
     } else if (mr <= 4) {
-        for (p = 0; p < kc; ++p, Ap += 8, Bp += 16) {
-            b0 = _mm512_loadu_pd(Bp);
-            b1 = _mm512_loadu_pd(Bp + 8);
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            b1 = _mm512_maskz_loadu_pd(m1, Bp + 8);
             SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
         }
     } else {
-        for (p = 0; p < kc; ++p, Ap += 8, Bp += 16) {
-            b0 = _mm512_loadu_pd(Bp);
-            b1 = _mm512_loadu_pd(Bp + 8);
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            b1 = _mm512_maskz_loadu_pd(m1, Bp + 8);
             SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
             SAPM__ROW(4) SAPM__ROW(5) SAPM__ROW(6) SAPM__ROW(7)
         }
@@ -932,12 +938,12 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
         c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm256_fmadd_pd(a, b1, c##R##1);
 #define SAPM__ROW1(R) a = _mm256_broadcast_sd(Ap + R); c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0);
     if (nr <= 4) { /* narrow edge tile: 6 x 4 */
-        for (p = 0; p < kc; ++p, Ap += 6, Bp += 8) {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
             b0 = _mm256_loadu_pd(Bp);
             SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3) SAPM__ROW1(4) SAPM__ROW1(5)
         }
     } else {
-        for (p = 0; p < kc; ++p, Ap += 6, Bp += 8) {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
             b0 = _mm256_loadu_pd(Bp);
             b1 = _mm256_loadu_pd(Bp + 4);
             SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3) SAPM__ROW(4) SAPM__ROW(5)
@@ -968,7 +974,7 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
 #elif defined(SAPM__NEON)
     float64x2_t c00 = vdupq_n_f64(0.0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, b0, b1, a;
-    for (p = 0; p < kc; ++p, Ap += 4, Bp += 4) {
+    for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
         b0 = vld1q_f64(Bp);
         b1 = vld1q_f64(Bp + 2);
 #define SAPM__ROW(R) a = vdupq_n_f64(Ap[R]); \
@@ -983,7 +989,7 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
 #else
     /* scalar twin: the same tile as 16 scalar accumulators */
     for (r = 0; r < SAPM__MR * SAPM__NR; ++r) T[r] = 0.0;
-    for (p = 0; p < kc; ++p, Ap += SAPM__MR, Bp += SAPM__NR)
+    for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps)
         for (r = 0; r < SAPM__MR; ++r)
             for (c = 0; c < SAPM__NR; ++c) T[r * SAPM__NR + c] += Ap[r] * Bp[c];
 #endif
@@ -1010,6 +1016,32 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
         sapm__gemm_small(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
         return;
     }
+#if defined(SAPM__AVX512)
+    /* Small A^T B (the Gram-like products of tall data): both operands are already laid
+     * out as the micro-kernel reads them (op(A) columns and op(B) rows contiguous), so
+     * nothing is packed but the last partial sliver of A (tinyBLAS/BLASFEO's choice). */
+    if (ta && !tb && !lower && (double)m * n <= SAPM__DIRECT_MN) {
+        for (pc = 0; pc < k; pc += SAPM__KC) {
+            int kc = SAPM__MIN(SAPM__KC, k - pc);
+            double beta_pc = pc == 0 ? beta : 1.0;
+            for (ir = 0; ir < m; ir += SAPM__MR) {
+                int mr = SAPM__MIN(SAPM__MR, m - ir);
+                const double *a = A + (size_t)pc * lda + ir;
+                size_t a_ps = (size_t)lda;
+                if (mr < SAPM__MR) {  /* reading past column m of A could leave the array */
+                    sapm__pack_a(1, A, lda, ir, mr, pc, kc, stackbuf);
+                    a = stackbuf;
+                    a_ps = SAPM__MR;
+                }
+                for (jr = 0; jr < n; jr += SAPM__NR)
+                    sapm__micro_kernel(kc, a, a_ps, B + (size_t)pc * ldb + jr, (size_t)ldb, alpha,
+                                       beta_pc, C + (size_t)ir * ldc + jr, ldc, mr,
+                                       SAPM__MIN(SAPM__NR, n - jr), 0, 0);
+            }
+        }
+        return;
+    }
+#endif
     kcmax = SAPM__MIN(k, SAPM__KC);
     mcmax = (SAPM__MIN(m, SAPM__MC) + SAPM__MR - 1) / SAPM__MR * SAPM__MR;
     ncmax = (SAPM__MIN(n, SAPM__NC) + SAPM__NR - 1) / SAPM__NR * SAPM__NR;
@@ -1043,8 +1075,8 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
                         int mr = SAPM__MIN(SAPM__MR, mc - ir), gi = ic + ir, gj = jc + jr;
                         int tri = lower && gj + nr - 1 > gi;  /* tile crosses the diagonal */
                         if (lower && gj > gi + mr - 1) continue;  /* tile above it */
-                        sapm__micro_kernel(kc, Ap + (size_t)ir * kc, Bp + (size_t)jr * kc,
-                                           alpha, beta_pc, C + (size_t)gi * ldc + gj, ldc,
+                        sapm__micro_kernel(kc, Ap + (size_t)ir * kc, SAPM__MR, Bp + (size_t)jr * kc,
+                                           SAPM__NR, alpha, beta_pc, C + (size_t)gi * ldc + gj, ldc,
                                            mr, nr, tri, gi - gj);
                     }
                 }
