@@ -105,7 +105,11 @@
 
 #ifndef SAPMDEF
 #ifdef SAPM_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define SAPMDEF static __attribute__((unused)) /* no -Wunused-function for what a TU skips */
+#else
 #define SAPMDEF static
+#endif
 #else
 #ifdef __cplusplus
 #define SAPMDEF extern "C"
