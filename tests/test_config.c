@@ -42,8 +42,12 @@ static long g_asserts;
 #define SAPM_FREE(p) count_free(p)
 #define SAPM_ASSERT(x) ((void)(++g_asserts, (x) ? 0 : (abort(), 0)))
 #define SAPM_STATIC
+#ifndef SAPM_NO_STDIO
 #define SAPM_NO_STDIO
+#endif
+#ifndef SAPM_NO_SIMD /* the scalar configuration passes it on the command line */
 #define SAPM_NO_SIMD
+#endif
 #define SAPM_IMPLEMENTATION
 #include "sapm.h"
 #include "sapm.h" /* a second include (declarations and implementation) is harmless */
