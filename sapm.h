@@ -1136,6 +1136,22 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
         }
         return;
     }
+    /* Few rows (op(A) fits the stack packed) and op(B) rows contiguous: pack only A,
+     * read B in place; the W H products of feature-major data (m = width, n = samples). */
+    if (!tb && !lower && (size_t)((m + SAPM__MR - 1) / SAPM__MR * SAPM__MR) * SAPM__MIN(k, SAPM__KC) <= SAPM__GEMM_STACK) {
+        int mpad = (m + SAPM__MR - 1) / SAPM__MR * SAPM__MR;
+        for (pc = 0; pc < k; pc += SAPM__KC) {
+            int kc = SAPM__MIN(SAPM__KC, k - pc);
+            double beta_pc = pc == 0 ? beta : 1.0;
+            sapm__pack_a(ta, A, lda, 0, m, pc, kc, stackbuf);
+            for (jr = 0; jr < n; jr += SAPM__NR)
+                for (ir = 0; ir < mpad; ir += SAPM__MR)
+                    sapm__micro_kernel(kc, stackbuf + (size_t)ir * kc, SAPM__MR, B + (size_t)pc * ldb + jr,
+                                       (size_t)ldb, alpha, beta_pc, C + (size_t)ir * ldc + jr, ldc,
+                                       SAPM__MIN(SAPM__MR, m - ir), SAPM__MIN(SAPM__NR, n - jr), 0, 0);
+        }
+        return;
+    }
 #endif
     kcmax = SAPM__MIN(k, SAPM__KC);
     mcmax = (SAPM__MIN(m, SAPM__MC) + SAPM__MR - 1) / SAPM__MR * SAPM__MR;
