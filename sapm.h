@@ -956,15 +956,17 @@ static void sapm__pack_b(int tb, const double *B, int ldb, int p0, int kc, int j
  * registers), then C[0:mr, 0:nr] = alpha T + beta C (beta == 0 overwrites). With
  * tri != 0 only the entries with c <= r + diag are written (the tile's part of the
  * lower triangle). Full tiles are stored straight from the registers. Row p of the A
- * sliver is Ap + p a_ps (MR values), of the B sliver Bp + p b_ps: packed slivers have
- * a_ps = MR, b_ps = NR; the AVX-512 direct path also points them into unpacked
- * operands (B columns past nr are then masked off, never read). */
-static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a_ps,
+ * sliver is Ap + p a_ps (MR values a_rs apart), of the B sliver Bp + p b_ps: packed
+ * slivers have a_ps = MR, a_rs = 1, b_ps = NR; the AVX-512 direct paths also point them
+ * into unpacked operands (B columns past nr are then masked off, never read; A slivers
+ * read in place with a_rs != 1 are always full height). */
+static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a_ps, size_t a_rs,
                                const double *SAPM__RESTRICT Bp, size_t b_ps, double alpha,
                                double beta, double *C, int ldc, int mr, int nr, int tri, int diag)
 {
     double T[SAPM__MR * SAPM__NR];
     int r, c, p;
+    (void)a_rs;
 #if defined(SAPM__AVX512)
     __m512d c00 = _mm512_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
             c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00,
@@ -976,7 +978,32 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a
 #define SAPM__ROW1(R) a = _mm512_set1_pd(Ap[R]); c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0);
     /* edge tiles run on the narrower 4 x 16, 8 x 8 or 4 x 8 loops (the unused
      * accumulators stay zero), so narrow widths (n = 20 = 16 + 4) waste fewer FMAs */
-    if (mr <= 4 && nr <= 8) {
+    if (a_rs != 1) {  /* A rows in place (op(A) = A read directly): 8 rows a_rs apart */
+        const double *A4 = Ap + 4 * a_rs;
+        size_t r2 = 2 * a_rs, r3 = 3 * a_rs;
+#define SAPM__ROWS(ROWM) \
+        ROWM(0, Ap[0]) ROWM(1, Ap[a_rs]) ROWM(2, Ap[r2]) ROWM(3, Ap[r3]) \
+        ROWM(4, A4[0]) ROWM(5, A4[a_rs]) ROWM(6, A4[r2]) ROWM(7, A4[r3])
+#define SAPM__RS2(R, X) a = _mm512_set1_pd(X); \
+        c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm512_fmadd_pd(a, b1, c##R##1);
+#define SAPM__RS1(R, X) a = _mm512_set1_pd(X); c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0);
+        SAPM_ASSERT(mr == 8);
+        if (nr <= 8) {
+            for (p = 0; p < kc; ++p, Ap += a_ps, A4 += a_ps, Bp += b_ps) {
+                b0 = _mm512_maskz_loadu_pd(m0, Bp);
+                SAPM__ROWS(SAPM__RS1)
+            }
+        } else {
+            for (p = 0; p < kc; ++p, Ap += a_ps, A4 += a_ps, Bp += b_ps) {
+                b0 = _mm512_maskz_loadu_pd(m0, Bp);
+                b1 = _mm512_maskz_loadu_pd(m1, Bp + 8);
+                SAPM__ROWS(SAPM__RS2)
+            }
+        }
+#undef SAPM__ROWS
+#undef SAPM__RS2
+#undef SAPM__RS1
+    } else if (mr <= 4 && nr <= 8) {
         for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
             b0 = _mm512_maskz_loadu_pd(m0, Bp);
             SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3)
@@ -1129,7 +1156,35 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
                     a_ps = SAPM__MR;
                 }
                 for (jr = 0; jr < n; jr += SAPM__NR)
-                    sapm__micro_kernel(kc, a, a_ps, B + (size_t)pc * ldb + jr, (size_t)ldb, alpha,
+                    sapm__micro_kernel(kc, a, a_ps, 1, B + (size_t)pc * ldb + jr, (size_t)ldb, alpha,
+                                       beta_pc, C + (size_t)ir * ldc + jr, ldc, mr,
+                                       SAPM__MIN(SAPM__NR, n - jr), 0, 0);
+            }
+        }
+        return;
+    }
+    /* Tall A (m x k, rows contiguous) times a small op(B) that fits the stack packed:
+     * pack only op(B), read A in place (the last partial sliver of rows is packed);
+     * C(N x m) = A B or A B^T with few columns and a short k (N samples x width). */
+    if (!ta && !lower && m >= 4 * SAPM__MR &&
+        (size_t)((n + SAPM__NR - 1) / SAPM__NR * SAPM__NR + SAPM__MR) * SAPM__MIN(k, SAPM__KC) <= SAPM__GEMM_STACK) {
+        int npad = (n + SAPM__NR - 1) / SAPM__NR * SAPM__NR;
+        for (pc = 0; pc < k; pc += SAPM__KC) {
+            int kc = SAPM__MIN(SAPM__KC, k - pc);
+            double beta_pc = pc == 0 ? beta : 1.0, *edge = stackbuf + (size_t)npad * kc;
+            sapm__pack_b(tb, B, ldb, pc, kc, 0, n, stackbuf);
+            for (ir = 0; ir < m; ir += SAPM__MR) {
+                int mr = SAPM__MIN(SAPM__MR, m - ir);
+                const double *a = A + (size_t)ir * lda + pc;
+                size_t a_ps = 1, a_rs = (size_t)lda;
+                if (mr < SAPM__MR) {
+                    sapm__pack_a(0, A, lda, ir, mr, pc, kc, edge);
+                    a = edge;
+                    a_ps = SAPM__MR;
+                    a_rs = 1;
+                }
+                for (jr = 0; jr < n; jr += SAPM__NR)
+                    sapm__micro_kernel(kc, a, a_ps, a_rs, stackbuf + (size_t)jr * kc, SAPM__NR, alpha,
                                        beta_pc, C + (size_t)ir * ldc + jr, ldc, mr,
                                        SAPM__MIN(SAPM__NR, n - jr), 0, 0);
             }
@@ -1146,7 +1201,7 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
             sapm__pack_a(ta, A, lda, 0, m, pc, kc, stackbuf);
             for (jr = 0; jr < n; jr += SAPM__NR)
                 for (ir = 0; ir < mpad; ir += SAPM__MR)
-                    sapm__micro_kernel(kc, stackbuf + (size_t)ir * kc, SAPM__MR, B + (size_t)pc * ldb + jr,
+                    sapm__micro_kernel(kc, stackbuf + (size_t)ir * kc, SAPM__MR, 1, B + (size_t)pc * ldb + jr,
                                        (size_t)ldb, alpha, beta_pc, C + (size_t)ir * ldc + jr, ldc,
                                        SAPM__MIN(SAPM__MR, m - ir), SAPM__MIN(SAPM__NR, n - jr), 0, 0);
         }
@@ -1186,7 +1241,7 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
                         int mr = SAPM__MIN(SAPM__MR, mc - ir), gi = ic + ir, gj = jc + jr;
                         int tri = lower && gj + nr - 1 > gi;  /* tile crosses the diagonal */
                         if (lower && gj > gi + mr - 1) continue;  /* tile above it */
-                        sapm__micro_kernel(kc, Ap + (size_t)ir * kc, SAPM__MR, Bp + (size_t)jr * kc,
+                        sapm__micro_kernel(kc, Ap + (size_t)ir * kc, SAPM__MR, 1, Bp + (size_t)jr * kc,
                                            SAPM__NR, alpha, beta_pc, C + (size_t)gi * ldc + gj, ldc,
                                            mr, nr, tri, gi - gj);
                     }
