@@ -157,8 +157,9 @@ typedef enum sapm_transpose {
 } sapm_transpose;
 
 /* C = alpha * op(A) * op(B) + beta * C, C m x n, op(A) m x k, op(B) k x n, row-major.
- * beta == 0 overwrites C (NaN in C is not propagated). k == 0 scales C by beta.
- * m, n >= 1, k >= 0. */
+ * beta == 0 overwrites C (NaN in C is not propagated). k == 0 or alpha == 0 scales C by
+ * beta without reading A or B. m, n >= 1, k >= 0. C must not overlap A or B. Never
+ * fails for lack of memory (falls back to an unblocked loop). */
 SAPMDEF sapm_result sapm_gemm(sapm_transpose transa, sapm_transpose transb, int m, int n,
                               int k, double alpha, const double *A, int lda, const double *B,
                               int ldb, double beta, double *C, int ldc);
@@ -166,7 +167,8 @@ SAPMDEF sapm_result sapm_gemm(sapm_transpose transa, sapm_transpose transb, int 
 /* Symmetric rank-k update, the Gram matrix of the closed-form weight updates:
  * trans == SAPM_NO_TRANS: C = alpha * A * A^T + beta * C, A is n x k (a wide matrix);
  * trans == SAPM_TRANS:    C = alpha * A^T * A + beta * C, A is k x n.
- * Both triangles of C (n x n) are written. n >= 1, k >= 0. */
+ * Both triangles of C (n x n) are written: the lower one is computed (beta scales the
+ * lower triangle of the old C) and mirrored. n >= 1, k >= 0. */
 SAPMDEF sapm_result sapm_syrk(sapm_transpose trans, int n, int k, double alpha,
                               const double *A, int lda, double beta, double *C, int ldc);
 
@@ -553,9 +555,18 @@ SAPMDEF const char *sapm_simd_path(void)
  * MR x NR tile of C as a sum of KC rank-1 updates held in registers (jr, ir loops).
  * Packing turns all four transpose combinations into the same contiguous access pattern,
  * so one micro-kernel per SIMD path serves GEMM, SYRK (only tiles touching the lower
- * triangle) and the trailing updates of the blocked Cholesky factorisation.
- * Products too small to amortise packing use the plain triple loop (tinyBLAS/BLASFEO
- * skip packing at small sizes for the same reason).
+ * triangle, then mirrored) and the trailing updates of the blocked Cholesky.
+ * Small products skip what does not pay (tinyBLAS/BLASFEO's observation): m n k <= 512
+ * runs the plain triple loop; packing buffers up to 24 KB live on the stack (no
+ * allocation); on AVX-512 three direct paths read operands in place: small A^T B (the
+ * Gram-like products of tall data: nothing packed), few-row products with contiguous
+ * op(B) (feature-major W H: only A packed) and tall A times a small op(B) (N x width:
+ * only op(B) packed). If the workspace cannot be allocated the plain loop runs: GEMM
+ * and SYRK never fail for lack of memory.
+ *
+ * On top of GEMM: blocked TRSM (diagonal blocks by substitution, the rest GEMM),
+ * right-looking blocked Cholesky (dpotrf's algorithm), and the batched small-SPD
+ * solver, which on the SIMD paths puts one system in each vector lane.
  *
  *   path      MR x NR   accumulators
  *   AVX-512   8 x 16    16 zmm (2 per row)
