@@ -587,7 +587,7 @@ SAPMDEF const char *sapm_simd_path(void)
 #endif
 #define SAPM__KC 256   /* depth of one packed block: KC x NR sliver of B stays in L1 */
 #define SAPM__MC 96    /* rows of a packed A block (multiple of every MR): MC x KC in L2 */
-#define SAPM__NC 4096  /* columns of a packed B block (multiple of every NR) */
+#define SAPM__NC 1024  /* columns of a packed B block (multiple of every NR): KC x NC in L2 */
 #define SAPM__SMALL_GEMM 512.0   /* m n k at or below which the plain loop is used */
 #define SAPM__GEMM_STACK 3072    /* packing buffers up to this many doubles live on the stack */
 #define SAPM__DIRECT_MN 4096.0   /* AVX-512: A^T B with m n up to this skips packing */
@@ -1409,7 +1409,8 @@ static void sapm__trsm_ln_unblocked(int i0, int i1, int nrhs, const double *L, i
         double *bi = B + (size_t)i * ldb, d = Li[i];
         if (nrhs == 1) {
             double s = bi[0];
-            for (p = i0; p < i; ++p) s -= Li[p] * B[(size_t)p * ldb];
+            if (ldb == 1) s -= sapm__dot(i - i0, Li + i0, B + i0);  /* contiguous vector */
+            else for (p = i0; p < i; ++p) s -= Li[p] * B[(size_t)p * ldb];
             bi[0] = s / d;
             continue;
         }
