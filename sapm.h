@@ -987,8 +987,8 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a
 #define SAPM__ROW(R) a = _mm512_set1_pd(Ap[R]); \
         c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm512_fmadd_pd(a, b1, c##R##1);
 #define SAPM__ROW1(R) a = _mm512_set1_pd(Ap[R]); c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0);
-    /* edge tiles run on the narrower 4 x 16, 8 x 8 or 4 x 8 loops (the unused
-     * accumulators stay zero), so narrow widths (n = 20 = 16 + 4) waste fewer FMAs */
+    /* edge tiles run on narrower loops (4 or 6 rows, 8 columns; the unused accumulators
+     * stay zero), so narrow widths (n = 20 = 16 + 4, 21 = 8 + 8 + 5) waste fewer FMAs */
     if (a_rs != 1) {  /* A rows in place (op(A) = A read directly): 8 rows a_rs apart */
         const double *A4 = Ap + 4 * a_rs;
         size_t r2 = 2 * a_rs, r3 = 3 * a_rs;
@@ -1019,6 +1019,11 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a
             b0 = _mm512_maskz_loadu_pd(m0, Bp);
             SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3)
         }
+    } else if (mr <= 6 && nr <= 8) {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3) SAPM__ROW1(4) SAPM__ROW1(5)
+        }
     } else if (nr <= 8) {
         for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
             b0 = _mm512_maskz_loadu_pd(m0, Bp);
@@ -1030,6 +1035,12 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a
             b0 = _mm512_maskz_loadu_pd(m0, Bp);
             b1 = _mm512_maskz_loadu_pd(m1, Bp + 8);
             SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
+        }
+    } else if (mr <= 6) {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            b1 = _mm512_maskz_loadu_pd(m1, Bp + 8);
+            SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3) SAPM__ROW(4) SAPM__ROW(5)
         }
     } else {
         for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
