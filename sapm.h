@@ -425,7 +425,7 @@ typedef struct sapm_heatmap_options {
     const double *vmin, *vmax; /* count entries each, or NULL: colour range of field k is
                                   [vmin[k], vmax[k]] when vmin[k] < vmax[k] (values outside
                                   are clamped), else the field's own finite min..max */
-    int panel_size;            /* pixels of the longer side of each image, 0 = 320 */
+    int panel_size;            /* each image has the area of a panel_size^2 square, 0 = 320 */
     int bilinear;              /* 0: nearest (each grid cell a block), 1: bilinear */
 } sapm_heatmap_options;
 
@@ -1548,19 +1548,20 @@ static sapm_result sapm__hm_plan(sapm__hm_geom *g, int count, int nx, int ny,
         cbw = SAPM__MAX(cbw, cb.width);
         if (titles && titles[k]) any_title = 1;
     }
-    /* image: longer side P, aspect of the domain (or of the grid), within 1:4 .. 4:1 */
+    /* image: the area of a P x P square, the aspect of the domain (or of the grid) kept
+     * within 1:4 .. 4:1 */
     P = o->panel_size > 0 ? o->panel_size : 320;
     g->axes = o->x0 < o->x1 && o->y0 < o->y1;
     ar = g->axes ? (o->x1 - o->x0) / (o->y1 - o->y0) : (double)nx / (double)ny;
     ar = ar < 0.25 ? 0.25 : ar > 4.0 ? 4.0 : ar;
-    g->iw = ar >= 1.0 ? P : (int)(P * ar + 0.5);
-    g->ih = ar >= 1.0 ? (int)(P / ar + 0.5) : P;
+    g->iw = (int)(P * sqrt(ar) + 0.5);
+    g->ih = (int)(P / sqrt(ar) + 0.5);
     g->tx.n = g->ty.n = g->tx.width = g->ty.width = 0;
     if (g->axes) {
         sapm__ticks_linear(&g->tx, o->x0, o->x1, sapm__nice_step(o->x0, o->x1, SAPM__MAX(2, g->iw / 80)));
         sapm__ticks_linear(&g->ty, o->y0, o->y1, sapm__nice_step(o->y0, o->y1, SAPM__MAX(2, g->ih / 60)));
     }
-    g->ix = SAPM__M + (o->ylabel && g->axes ? SAPM__GLYPH_H + SAPM__GAP : 0)
+    g->ix = SAPM__M + (o->ylabel && g->axes ? SAPM__GLYPH_H + 2 * SAPM__GAP : 0)
           + (g->axes ? g->ty.width + 4 + SAPM__TICK : 0);
     top = SAPM__M + (o->title ? SAPM__GLYPH_H + 2 * SAPM__GAP : 0);
     g->iy = top + (any_title ? SAPM__GLYPH_H + SAPM__GAP : 0);

@@ -137,8 +137,8 @@ static void test_heatmap_pixels(void)
     }
     CHECK_EQ_INT(im.width, 2 * g.panel_w);
     CHECK_EQ_INT(im.height, g.fig_h);
-    CHECK_EQ_INT(g.iw, 320);                     /* 4:3 grid, default longer side 320 */
-    CHECK_EQ_INT(g.ih, 240);
+    CHECK_EQ_INT(g.iw, 370);                     /* 4:3 grid, area of a 320 x 320 square */
+    CHECK_EQ_INT(g.ih, 277);
     CHECK(g.lo[1] == 0.0 && g.hi[1] == 23.0);    /* automatic range: finite min..max */
     for (k = 0; k < 2; ++k)
         for (j = 0; j < 3; ++j)
@@ -201,8 +201,8 @@ static void test_heatmap_ranges_and_axes(void)
     fields[0] = f;
     CHECK_EQ_INT(sapm__hm_plan(&g, 1, 3, 2, fields, NULL, &o), SAPM_OK);
     CHECK(g.axes);
-    CHECK_EQ_INT(g.iw, 320);
-    CHECK_EQ_INT(g.ih, 160);
+    CHECK_EQ_INT(g.iw, 453);                     /* 2:1, area 320^2: 320 sqrt(2) x 320 / sqrt(2) */
+    CHECK_EQ_INT(g.ih, 226);
     CHECK(g.tx.n >= 3 && g.tx.v[0] == 0.0 && fabs(g.tx.v[g.tx.n - 1] - 2.0) < 1e-12);
     CHECK(g.ty.n >= 2 && g.ty.v[0] == 0.0 && fabs(g.ty.v[g.ty.n - 1] - 1.0) < 1e-12);
     CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 3, 2, fields, NULL, &o), SAPM_OK);
