@@ -445,7 +445,8 @@ SAPMDEF sapm_result sapm_png_heatmaps_ex(const char *path, int count, int nx, in
 /* The same with default options: each field its own range, no axes. */
 SAPMDEF sapm_result sapm_png_heatmaps(const char *path, int count, int nx, int ny,
                                       const double *const *fields, const char *const *titles);
-/* One field; colour range [vmin, vmax], or automatic when vmin >= vmax. */
+/* One field; colour range [vmin, vmax], or automatic when vmin >= vmax (both must be
+ * finite). */
 SAPMDEF sapm_result sapm_png_heatmap(const char *path, int nx, int ny, const double *values,
                                      double vmin, double vmax, const char *title);
 
@@ -499,13 +500,15 @@ SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img);
 
 /* CSV (header line, comma-separated, numbers in the shortest form that reads back to the
  * same double, NaN as "nan"). History: columns label,iter,seconds,mse,loss,error, one row
- * per history entry of each report (long format); labels (or labels[k]) NULL gives
- * "run<k>"; labels with commas or quotes are quoted. */
+ * per history entry of each report (long format); labels (or labels[k]) NULL gives the
+ * method's name (else "run<k>"); labels with commas or quotes are quoted. Errors: NULL
+ * path/reports/reports[k] (or its history), n_reports <= 0, a negative history_count. */
 SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
                                            const sapm_report *const *reports,
                                            const char *const *labels);
 /* Grid: columns x,y,prediction,exact,error (error = prediction - exact), one row per grid
- * point in field order (see sapm_heatmap_grid); exact NULL writes x,y,prediction only. */
+ * point in field order (see sapm_heatmap_grid, same domain rules); exact NULL writes
+ * x,y,prediction only. */
 SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double x0, double x1,
                                         double y0, double y1, const double *prediction,
                                         const double *exact);

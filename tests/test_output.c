@@ -179,6 +179,28 @@ static void test_heatmap_pixels(void)
     sapm_image_free(&im);
 }
 
+/* Nearest sampling: every image pixel shows the cell that holds its centre
+ * (3 cells over 320 pixels: boundaries at 106.7 and 213.3). */
+static void test_heatmap_nearest_cells(void)
+{
+    double f[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+    const double *fields[1];
+    sapm__hm_geom g;
+    sapm_image im;
+    int u, v, bad = 0;
+    fields[0] = f;
+    CHECK_EQ_INT(sapm__hm_plan(&g, 1, 3, 3, fields, NULL, NULL), SAPM_OK);
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 3, 3, fields, NULL, NULL), SAPM_OK);
+    CHECK(g.iw == 320 && g.ih == 320);
+    for (v = 0; v < g.ih; ++v)
+        for (u = 0; u < g.iw; ++u) {
+            int i = (int)((u + 0.5) * 3 / 320.0), j = (int)((v + 0.5) * 3 / 320.0);
+            if (pixel(&im, g.ix + u, g.iy + v) != viridis_hex(f[3 * j + i] / 8.0)) ++bad;
+        }
+    CHECK_EQ_INT(bad, 0);
+    sapm_image_free(&im);
+}
+
 static void test_heatmap_ranges_and_axes(void)
 {
     double f[6] = {2.0, NAN, 5.0, 3.0, INFINITY, 4.0}, c[4] = {0, 0, 0, 0}, z[4] = {7, 7, 7, 7};
@@ -622,6 +644,7 @@ int main(void)
     RUN(test_viridis_reference);
     RUN(test_tick_labels);
     RUN(test_heatmap_pixels);
+    RUN(test_heatmap_nearest_cells);
     RUN(test_heatmap_ranges_and_axes);
     RUN(test_heatmap_grid_points);
     RUN(test_png_files);
