@@ -463,7 +463,8 @@ typedef struct sapm_plot_series {
 /* Line-plot options; all zero is the default (ours). */
 typedef struct sapm_plot_options {
     const char *title, *xlabel, *ylabel;   /* NULL: none */
-    int log_y;                 /* nonzero: log10 y axis, decades labelled 1e-3, 1e-2, ... */
+    int log_y;                 /* nonzero: log10 y axis, decades labelled 1e-3, 1e-2, ...
+                                  (at least two decade ticks shown) */
     int width, height;         /* picture size in pixels, 0 = 800 x 520 (min 200 x 150) */
 } sapm_plot_options;
 
@@ -1825,11 +1826,21 @@ static sapm_result sapm__plot_plan(sapm__plot_geom *g, int n_series,
     py1 = g->H - SAPM__M - SAPM__TICK - 4 - SAPM__GLYPH_H - (g->o.xlabel ? 10 + SAPM__GLYPH_H : 0);
     m->ph = SAPM__MAX(py1 - g->py0, 2);
     if (m->log_y) {
-        m->ylo = floor(ymin + 1e-9);
-        m->yhi = ceil(ymax - 1e-9);
-        if (m->yhi <= m->ylo) m->yhi = m->ylo + 1.0;
-        sapm__ticks_log(&g->ty, (int)m->ylo, (int)m->yhi);
-        g->every = (int)(m->yhi - m->ylo + 7) / 8;
+        /* the data plus 4% of their span (in decades); whole decades around them when
+         * that would hold fewer than two decade ticks */
+        double pad = 0.04 * (ymax - ymin);
+        int dlo, dhi;
+        m->ylo = ymin - pad;
+        m->yhi = ymax + pad;
+        if (floor(m->yhi + 1e-9) - ceil(m->ylo - 1e-9) < 1.0) {
+            m->ylo = floor(ymin + 1e-9);
+            m->yhi = ceil(ymax - 1e-9);
+            if (m->yhi <= m->ylo) { m->ylo -= 1.0; m->yhi += 1.0; }
+        }
+        dlo = (int)ceil(m->ylo - 1e-9);
+        dhi = (int)floor(m->yhi + 1e-9);
+        sapm__ticks_log(&g->ty, dlo, dhi);
+        g->every = (dhi - dlo + 7) / 8;
     } else {
         m->ylo = ymin; m->yhi = ymax;
         sapm__ticks_linear(&g->ty, m->ylo, m->yhi, sapm__nice_range(&m->ylo, &m->yhi, SAPM__MAX(2, m->ph / 70)));
@@ -1899,10 +1910,11 @@ SAPMDEF sapm_result sapm_render_plot(sapm_image *img, int n_series,
     /* grid lines and ticks: minor decades (2..9 x 10^e) when every decade is labelled */
     if (m->log_y) {
         double e, f;
-        for (e = m->ylo; e <= m->yhi; e += 1.0)
+        for (e = floor(m->ylo); e <= m->yhi; e += 1.0)
             for (f = 1.0; f < 9.5; f += 1.0) {
-                int py = g.py0 + (int)(0.5 + (m->yhi - e - log10(f)) / (m->yhi - m->ylo) * (m->ph - 1));
-                if (py < g.py0 || (f > 1.0 && g.every > 1)) continue;
+                double v = e + log10(f);
+                int py = g.py0 + (int)(0.5 + (m->yhi - v) / (m->yhi - m->ylo) * (m->ph - 1));
+                if (v < m->ylo - 1e-9 || v > m->yhi + 1e-9 || (f > 1.0 && g.every > 1)) continue;
                 if (f > 1.0) sapm__fill(img, g.px0, py, px1, py + 1, SAPM__GRID2);
                 sapm__fill(img, g.px0 - 3, py, g.px0, py + 1, SAPM__INK);
             }
