@@ -432,8 +432,9 @@ typedef struct sapm_heatmap_options {
 /* Draws count fields side by side (e.g. prediction | exact | |error|), each with its own
  * colour bar labelled with its range, its title (titles or titles[k] may be NULL) and the
  * options' axes. Errors: NULL img/fields/fields[k]; count, nx, ny <= 0 or count > 16 or
- * nx, ny > 100000 (SAPM_ERR_INVALID_SIZE); a field without a finite value, a non-finite
- * range or domain (SAPM_ERR_NONFINITE_INPUT). opt may be NULL (defaults). */
+ * nx, ny > 100000, panel_size < 0 or > 4096 (SAPM_ERR_INVALID_SIZE); a field without a
+ * finite value, a non-finite range or domain (SAPM_ERR_NONFINITE_INPUT); a given range
+ * narrower than 1e-290 (SAPM_ERR_INVALID_ARGUMENT). opt may be NULL (defaults). */
 SAPMDEF sapm_result sapm_render_heatmaps(sapm_image *img, int count, int nx, int ny,
                                          const double *const *fields,
                                          const char *const *titles,
@@ -1513,16 +1514,17 @@ static sapm_result sapm__hm_range(const sapm_heatmap_options *o, int k, size_t n
     if (o->vmin && o->vmax && o->vmin[k] < o->vmax[k]) {
         *lo = o->vmin[k];
         *hi = o->vmax[k];
-    } else {
-        *lo = HUGE_VAL;
-        *hi = -HUGE_VAL;
-        for (i = 0; i < n; ++i)
-            if (isfinite(f[i])) { *lo = SAPM__MIN(*lo, f[i]); *hi = SAPM__MAX(*hi, f[i]); }
-        if (*lo > *hi) return SAPM_ERR_NONFINITE_INPUT;
-        if (*lo == *hi) {   /* constant field: [0, 1] for zero, else +-5% */
-            double w = 0.05 * fabs(*lo);
-            if (w == 0.0) *hi = 1.0; else { *lo -= w; *hi += w; }
-        }
+        if (!isfinite(*hi - *lo)) return SAPM_ERR_NONFINITE_INPUT;
+        return *hi - *lo > 1e-290 ? SAPM_OK : SAPM_ERR_INVALID_ARGUMENT;
+    }
+    *lo = HUGE_VAL;
+    *hi = -HUGE_VAL;
+    for (i = 0; i < n; ++i)
+        if (isfinite(f[i])) { *lo = SAPM__MIN(*lo, f[i]); *hi = SAPM__MAX(*hi, f[i]); }
+    if (*lo > *hi) return SAPM_ERR_NONFINITE_INPUT;
+    if (!(*hi - *lo > 1e-290)) {   /* (nearly) constant field: +-5%, or [c, c + 1] near 0 */
+        double c = *lo, w = 0.05 * fabs(c);
+        if (w > 1e-290) { *lo = c - w; *hi = c + w; } else *hi = c + 1.0;
     }
     return isfinite(*hi - *lo) ? SAPM_OK : SAPM_ERR_NONFINITE_INPUT;
 }
@@ -1542,8 +1544,7 @@ static sapm_result sapm__hm_plan(sapm__hm_geom *g, int count, int nx, int ny,
         return SAPM_ERR_INVALID_SIZE;
     if (opt) g->o = *opt; else memset(&g->o, 0, sizeof g->o);
     if (o->panel_size < 0 || o->panel_size > 4096) return SAPM_ERR_INVALID_SIZE;
-    if (!isfinite(o->x0) || !isfinite(o->x1) || !isfinite(o->y0) || !isfinite(o->y1))
-        return SAPM_ERR_NONFINITE_INPUT;
+    if (!isfinite(o->x1 - o->x0) || !isfinite(o->y1 - o->y0)) return SAPM_ERR_NONFINITE_INPUT;
     for (k = 0; k < count; ++k) {
         if (!fields[k]) return SAPM_ERR_NULL_ARGUMENT;
         r = sapm__hm_range(o, k, (size_t)nx * (size_t)ny, fields[k], &g->lo[k], &g->hi[k]);
@@ -1670,7 +1671,7 @@ SAPMDEF sapm_result sapm_heatmap_grid(int nx, int ny, double x0, double x1, doub
     int i, j;
     if (!X) return SAPM_ERR_NULL_ARGUMENT;
     if (nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000) return SAPM_ERR_INVALID_SIZE;
-    if (!isfinite(x0) || !isfinite(x1) || !isfinite(y0) || !isfinite(y1)) return SAPM_ERR_NONFINITE_INPUT;
+    if (!isfinite(x1 - x0) || !isfinite(y1 - y0)) return SAPM_ERR_NONFINITE_INPUT;
     if (!(x0 < x1) || !(y0 < y1)) return SAPM_ERR_INVALID_ARGUMENT;
     for (j = 0; j < ny; ++j)
         for (i = 0; i < nx; ++i) {
@@ -1764,9 +1765,9 @@ static int sapm__plot_walk(const sapm__plot_map *m, const sapm_plot_series *s, f
 static double sapm__nice_range(double *lo, double *hi, int target)
 {
     double step;
-    if (*lo == *hi) {
-        double w = *lo != 0.0 ? 0.1 * fabs(*lo) : 1.0;
-        *lo -= w; *hi += w;
+    if (!(*hi - *lo > 1e-290)) {   /* (nearly) one value: +-10%, or +-1 near 0 */
+        double c = *lo, w = 0.1 * fabs(c) > 1e-290 ? 0.1 * fabs(c) : 1.0;
+        *lo = c - w; *hi = c + w;
     }
     step = sapm__nice_step(*lo, *hi, target);
     *lo = floor(*lo / step + 1e-9) * step;
@@ -1858,6 +1859,7 @@ static sapm_result sapm__plot_plan(sapm__plot_geom *g, int n_series,
             sapm__ticks_linear(&g->tx, m->xlo, m->xhi, sapm__nice_range(&m->xlo, &m->xhi, target));
             if (target <= 2 || (g->tx.width + 2 * SAPM__GAP) * g->tx.n < m->pw) break;
         }
+        if (!isfinite(m->xhi - m->xlo) || !isfinite(m->yhi - m->ylo)) return SAPM_ERR_NONFINITE_INPUT;
         if (g->n_leg == 0) return SAPM_OK;
         if (outside) {
             g->lx = px1 + SAPM__M;
@@ -2209,7 +2211,7 @@ SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double
     int i, j;
     if (!path || !prediction) return SAPM_ERR_NULL_ARGUMENT;
     if (nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000) return SAPM_ERR_INVALID_SIZE;
-    if (!isfinite(x0) || !isfinite(x1) || !isfinite(y0) || !isfinite(y1)) return SAPM_ERR_NONFINITE_INPUT;
+    if (!isfinite(x1 - x0) || !isfinite(y1 - y0)) return SAPM_ERR_NONFINITE_INPUT;
     if (!(x0 < x1) || !(y0 < y1)) return SAPM_ERR_INVALID_ARGUMENT;
     f = fopen(path, "w");
     if (!f) return SAPM_ERR_IO;

@@ -522,6 +522,48 @@ static void test_csv_grid_roundtrip(void)
     remove(path);
 }
 
+/* Extreme but legal data (denormals, near-overflow values, tiny and huge spans): each
+ * call either draws or returns an error code; under ASan/UBSan nothing undefined happens. */
+static void test_extreme_values(void)
+{
+    static const double vals[][2] = {
+        {0.0, 5e-324}, {1e-310, 1e-310}, {1e308, -1e308}, {1e308, 0.0}, {1.0, 1.0 + 1e-15},
+        {-1e-300, 1e-300}, {1e300, 1e300}, {4.9e-324, 1e308}, {-5.0, -5.0}};
+    int n = (int)(sizeof vals / sizeof vals[0]), a, b, k;
+    sapm_heatmap_options o;
+    sapm_plot_options po;
+    memset(&o, 0, sizeof o);
+    memset(&po, 0, sizeof po);
+    o.panel_size = 48;
+    po.width = 200; po.height = 150;
+    for (a = 0; a < n; ++a)
+        for (b = 0; b < n; ++b) {
+            double f[4], x[4], y[4];
+            const double *fields[1];
+            sapm_plot_series s;
+            sapm_image im;
+            sapm_result r;
+            for (k = 0; k < 4; ++k) {
+                f[k] = vals[a][k & 1];
+                x[k] = vals[b][k & 1];
+                y[k] = vals[a][(k >> 1) & 1];
+            }
+            fields[0] = f;
+            o.x0 = vals[b][0]; o.x1 = vals[b][1]; o.y0 = 0.0; o.y1 = vals[a][1];
+            r = sapm_render_heatmaps(&im, 1, 2, 2, fields, NULL, &o);
+            CHECK(r == SAPM_OK || r == SAPM_ERR_NONFINITE_INPUT);
+            CHECK((r == SAPM_OK) == (im.rgb != NULL));
+            sapm_image_free(&im);
+            s.label = "x"; s.count = 4; s.x = x; s.y = y;
+            for (po.log_y = 0; po.log_y < 2; ++po.log_y) {
+                r = sapm_render_plot(&im, 1, &s, &po);
+                CHECK(r == SAPM_OK || r == SAPM_ERR_NONFINITE_INPUT);
+                CHECK((r == SAPM_OK) == (im.rgb != NULL));
+                sapm_image_free(&im);
+            }
+        }
+}
+
 static void test_bad_arguments(void)
 {
     double f[4] = {0, 1, 2, 3}, nan4[4] = {NAN, NAN, NAN, NAN}, X[8], y1[2] = {1, 2};
@@ -653,6 +695,7 @@ int main(void)
     RUN(test_plot_history_png);
     RUN(test_csv_history_roundtrip);
     RUN(test_csv_grid_roundtrip);
+    RUN(test_extreme_values);
     RUN(test_bad_arguments);
     return sapm_test_summary();
 }
