@@ -86,6 +86,15 @@
  *   sapm_net_destroy(&net)                             free it
  *   sapm_net_init(&net, init, scale, seed)             U(-s,s) or Xavier, reproducible
  *   sapm_net_forward(&net, N, X, ldx, U, ldu)          u(x) for N samples
+ *   sapm_net_forward_derivs(&net, N, X, ldx, U, ldu, dU, lapU)  u, du/dx_i, Laplacian
+ *   sapm_net_loss(&net, N, X, ldx, Y, ldy, &j)         J_LS = mean |u - y|^2
+ *   sapm_net_gradient(&net, N, X, ldx, Y, ldy, &j, g)  J_LS and dJ_LS/dparams
+ *   sapm_net_save(&net, path), sapm_net_load(&net, path)   model files (+ _mem variants)
+ *
+ *   -- training
+ *   sapm_default_options(method)                       options with measured defaults
+ *   sapm_train(&net, N, X, ldx, Y, ldy, &opt, &rep)    LS-GD / LS-Adam / LS-L-BFGS / PM / SAPM
+ *   sapm_report_free(&rep)                             free a report's history
  *
  * LICENSE
  *
@@ -373,6 +382,216 @@ typedef struct sapm_options {
 
 /* Recommended options for a method (measured defaults; see each method's notes). */
 SAPMDEF sapm_options sapm_default_options(sapm_method method);
+
+/* ======================================================================================
+ * Declarations: LS training, input derivatives and model files (owner: ls)
+ * ====================================================================================== */
+
+/* J_LS = (1/N) sum_n |u(x_n) - y_n|^2 (SPEC 2) of the network as it is. X is N x n_0
+ * (ldx >= n_0), Y is N x n_L (ldy >= n_L). NaN/Inf in X or Y: SAPM_ERR_NONFINITE_INPUT. */
+SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, int ldx,
+                                  const double *Y, int ldy, double *j_ls);
+
+/* J_LS and its exact gradient by back-propagation: grad has net->n_params entries in the
+ * layout of net->params (W_1, b_1, W_2, b_2, ...). j_ls may be NULL. */
+SAPMDEF sapm_result sapm_net_gradient(const sapm_net *net, int N, const double *X, int ldx,
+                                      const double *Y, int ldy, double *j_ls, double *grad);
+
+/* u, all first input derivatives and the Laplacian by the exact recursions of SPEC 4:
+ *   U    N x m, row stride ldu >= m                  U[n*ldu + k]          = u_k(x_n)
+ *   dU   N x (m*d), contiguous (may be NULL)          dU[n*(m*d) + k*d + i] = du_k/dx_i (x_n)
+ *   lapU N x m, contiguous (may be NULL)              lapU[n*m + k]         = Laplacian of u_k
+ * (d = n_0, m = n_L). ReLU nets: sigma'' = 0 is used, so lapU is the Laplacian almost
+ * everywhere (0 for a piecewise linear net) and dU is exact away from the kinks. */
+SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const double *X,
+                                            int ldx, double *U, int ldu, double *dU,
+                                            double *lapU);
+
+/* Train net on the data set (X, Y) (sample-major; NaN/Inf rejected) with the method in
+ * opt->method, starting from the parameters net holds. The LS methods minimise J_LS with
+ * exact back-propagated gradients (see "LS optimizers" in the implementation for every
+ * stop rule). rep (may be NULL) is overwritten - free an old report with sapm_report_free
+ * first - and receives the history, the final J_LS and why the run stopped. On
+ * SAPM_ERR_DIVERGED the net holds the last parameters whose loss was finite. */
+SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, const double *Y,
+                               int ldy, const sapm_options *opt, sapm_report *rep);
+
+/* Model files (format "SAPMNET", version 1), all integers and doubles little-endian,
+ * written byte by byte (portable across machines; doubles as IEEE-754 binary64 bit
+ * patterns, so a round trip is bit-exact):
+ *   offset  size  field
+ *        0     8  magic "SAPMNET\0"
+ *        8     4  format version (uint32) = 1
+ *       12     4  header size in bytes (uint32) = 32
+ *       16     4  depth L (uint32, 1..10000)
+ *       20     4  activation (uint32, sapm_activation)
+ *       24     8  number of parameters P (uint64)
+ *       32  4(L+1) widths n_0..n_L (uint32 each, 1..1000000)
+ *        .   8 P  parameters in the order of net->params (binary64 each)
+ *        .     8  FNV-1a 64-bit hash of every preceding byte (uint64)
+ * P must equal sum_l n_l (n_{l-1} + 1). Load verifies everything (magic, version, sizes,
+ * activation, length, hash; the values must be finite) before it touches the net:
+ * SAPM_ERR_BAD_FORMAT for a wrong magic/version/activation/inconsistent sizes,
+ * SAPM_ERR_CORRUPT for a truncated buffer/file or a hash mismatch. On any failure the
+ * destination net is left as it was. On success *net is (re)created by the load (a net it
+ * held before is destroyed first; pass a zeroed net the first time). */
+SAPMDEF size_t      sapm_net_file_size(const sapm_net *net);  /* bytes, 0 for a bad net */
+SAPMDEF sapm_result sapm_net_save_mem(const sapm_net *net, void *buf, size_t cap,
+                                      size_t *written);
+SAPMDEF sapm_result sapm_net_load_mem(sapm_net *net, const void *buf, size_t size);
+#ifndef SAPM_NO_STDIO
+SAPMDEF sapm_result sapm_net_save(const sapm_net *net, const char *path);
+SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path);
+#endif
+
+/* ======================================================================================
+ * Declarations: output (PNG heatmaps and loss plots, CSV)
+ *
+ *   sapm_png_heatmap(path, nx, ny, values, vmin, vmax, title)      one field + colour bar
+ *   sapm_png_heatmaps(path, count, nx, ny, fields, titles)        panels side by side
+ *   sapm_png_heatmaps_ex(path, count, nx, ny, fields, titles, &o)  ... with axes, ranges
+ *   sapm_heatmap_grid(nx, ny, x0, x1, y0, y1, X)                  the points of a heatmap
+ *   sapm_png_plot(path, n_series, series, title, xlabel, ylabel, log_y)   line plot
+ *   sapm_png_plot_history(path, n, reports, labels, x, y, title)  loss curves of runs
+ *   sapm_render_heatmaps, sapm_render_plot                        the same, into memory
+ *   sapm_png_write(path, &img), sapm_image_free(&img)             any RGB image
+ *   sapm_viridis(t, rgb)                                          the colour map
+ *   sapm_csv_write_history(path, n, reports, labels)              histories, one row each
+ *   sapm_csv_write_grid(path, nx, ny, x0, x1, y0, y1, pred, exact)  x,y,prediction,exact,error
+ *
+ * PNG files are encoded by stb_image_write (public domain; Debian/Ubuntu libstb-dev),
+ * compiled privately (static, SAPM_MALLOC/SAPM_FREE) into the implementation. It is found
+ * by __has_include(<stb/stb_image_write.h>) where the compiler has __has_include; elsewhere
+ * define SAPM_HAVE_STB. SAPM_STB_IMAGE_WRITE_INCLUDE names another place (e.g. define it
+ * as "stb_image_write.h"; SAPM_HAVE_STB is then needed too). Without it, or under
+ * SAPM_NO_PNG / SAPM_NO_STDIO, every sapm_png_* function returns SAPM_ERR_NOT_COMPILED_IN
+ * at once (the render functions always work); under SAPM_NO_STDIO the CSV writers do too.
+ * A file that defines SAPM_IMPLEMENTATION and also includes stb_image_write.h must include
+ * it first: sapm.h then uses that copy.
+ *
+ * Grids: a field is ny rows of nx values, row 0 at the top (y = y1), column 0 at the
+ * left (x = x0): values[j * nx + i] is the value at (x_i, y_j) of sapm_heatmap_grid.
+ * Non-finite values are drawn in grey; the automatic colour range uses the finite ones.
+ * ====================================================================================== */
+
+/* An 8-bit RGB picture in memory, row 0 at the top; rgb holds 3 * width * height bytes,
+ * allocated by the render functions and freed by sapm_image_free. */
+typedef struct sapm_image {
+    int width, height;
+    unsigned char *rgb;
+} sapm_image;
+
+SAPMDEF void sapm_image_free(sapm_image *img);   /* safe on a zeroed image or NULL */
+
+/* Viridis colour map (perceptually uniform; van der Walt and Smith, matplotlib's default)
+ * at t in [0, 1] (clamped): t = 0 is #440154, t = 1 is #FDE725. NaN gives grey. */
+SAPMDEF void sapm_viridis(double t, unsigned char rgb[3]);
+
+/* The nx * ny points of a heatmap grid over [x0, x1] x [y0, y1], in field order (row 0 =
+ * top): X[2k] = x_i = x0 + i (x1 - x0) / (nx - 1), X[2k + 1] = y_j = y1 - j (y1 - y0) /
+ * (ny - 1), k = j nx + i (a size of 1 gives x0, resp. y0). X holds 2 nx ny doubles:
+ * evaluate u on it and pass the result as the field. Needs x0 < x1, y0 < y1, finite. */
+SAPMDEF sapm_result sapm_heatmap_grid(int nx, int ny, double x0, double x1, double y0,
+                                      double y1, double *X);
+
+/* Heatmap options; all zero is the default (ours). */
+typedef struct sapm_heatmap_options {
+    double x0, x1, y0, y1;     /* the grid's domain (as in sapm_heatmap_grid): axes with ticks
+                                  when x0 < x1 and y0 < y1; otherwise no axes */
+    const char *xlabel, *ylabel;   /* axis names (NULL: none) */
+    const char *title;         /* figure title above all panels (NULL: none) */
+    const double *vmin, *vmax; /* count entries each, or NULL: colour range of field k is
+                                  [vmin[k], vmax[k]] when vmin[k] < vmax[k] (values outside
+                                  are clamped), else the field's own finite min..max */
+    int panel_size;            /* each image has the area of a panel_size^2 square, 0 = 320 */
+    int bilinear;              /* 0: nearest (each grid cell a block), 1: bilinear */
+} sapm_heatmap_options;
+
+/* Draws count fields side by side (e.g. prediction | exact | |error|), each with its own
+ * colour bar labelled with its range, its title (titles or titles[k] may be NULL) and the
+ * options' axes. Errors: NULL img/fields/fields[k]; count, nx, ny <= 0 or count > 16 or
+ * nx, ny > 100000, panel_size < 0 or > 4096 (SAPM_ERR_INVALID_SIZE); a field without a
+ * finite value, a non-finite range or domain (SAPM_ERR_NONFINITE_INPUT); a given range
+ * narrower than 1e-290 (SAPM_ERR_INVALID_ARGUMENT). opt may be NULL (defaults). */
+SAPMDEF sapm_result sapm_render_heatmaps(sapm_image *img, int count, int nx, int ny,
+                                         const double *const *fields,
+                                         const char *const *titles,
+                                         const sapm_heatmap_options *opt);
+SAPMDEF sapm_result sapm_png_heatmaps_ex(const char *path, int count, int nx, int ny,
+                                         const double *const *fields,
+                                         const char *const *titles,
+                                         const sapm_heatmap_options *opt);
+/* The same with default options: each field its own range, no axes. */
+SAPMDEF sapm_result sapm_png_heatmaps(const char *path, int count, int nx, int ny,
+                                      const double *const *fields, const char *const *titles);
+/* One field; colour range [vmin, vmax], or automatic when vmin >= vmax (both must be
+ * finite). */
+SAPMDEF sapm_result sapm_png_heatmap(const char *path, int nx, int ny, const double *values,
+                                     double vmin, double vmax, const char *title);
+
+/* One line of a plot: count points (x[i], y[i]); x NULL means x = 0, 1, ..., count - 1.
+ * Points with a non-finite coordinate (or y <= 0 on a log axis) are skipped and break
+ * the line. label NULL leaves the series out of the legend. */
+typedef struct sapm_plot_series {
+    const char *label;
+    int count;
+    const double *x;
+    const double *y;
+} sapm_plot_series;
+
+/* Line-plot options; all zero is the default (ours). */
+typedef struct sapm_plot_options {
+    const char *title, *xlabel, *ylabel;   /* NULL: none */
+    int log_y;                 /* nonzero: log10 y axis, decades labelled 1e-3, 1e-2, ...
+                                  (at least two decade ticks shown) */
+    int width, height;         /* picture size in pixels, 0 = 800 x 520 (min 200 x 150) */
+} sapm_plot_options;
+
+/* Draws the series (distinct colours, legend in a corner free of data, else to the right
+ * of the axes), ticks and grid lines, linear x. Errors: NULL img/series/series[k].y,
+ * n_series <= 0 or > 64, a count <= 0, a size out of range (SAPM_ERR_INVALID_SIZE), no
+ * plottable point at all (SAPM_ERR_NONFINITE_INPUT). opt may be NULL. */
+SAPMDEF sapm_result sapm_render_plot(sapm_image *img, int n_series,
+                                     const sapm_plot_series *series,
+                                     const sapm_plot_options *opt);
+SAPMDEF sapm_result sapm_png_plot(const char *path, int n_series, const sapm_plot_series *series,
+                                  const char *title, const char *xlabel, const char *ylabel,
+                                  int log_y);
+
+/* What sapm_png_plot_history puts on an axis. */
+typedef enum sapm_history_field {
+    SAPM_FIELD_ITER = 0,       /* sapm_progress.iter */
+    SAPM_FIELD_SECONDS,        /* .seconds */
+    SAPM_FIELD_MSE,            /* .mse: true loss of the forward network */
+    SAPM_FIELD_LOSS,           /* .loss: the method's own loss */
+    SAPM_FIELD_ERROR           /* .error: held-out error */
+} sapm_history_field;
+
+/* Log-y plot of field y against field x of each report's history (one series per report,
+ * labels[k] or the method's name as its legend entry; labels may be NULL). A report with an
+ * empty history is left out (SAPM_ERR_INVALID_SIZE if all are). */
+SAPMDEF sapm_result sapm_png_plot_history(const char *path, int n_reports,
+                                          const sapm_report *const *reports,
+                                          const char *const *labels, sapm_history_field x,
+                                          sapm_history_field y, const char *title);
+
+/* Encodes img as an 8-bit RGB PNG file. SAPM_ERR_IO when the file cannot be written. */
+SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img);
+
+/* CSV (header line, comma-separated, numbers in the shortest form that reads back to the
+ * same double, NaN as "nan"). History: columns label,iter,seconds,mse,loss,error, one row
+ * per history entry of each report (long format); labels (or labels[k]) NULL gives the
+ * method's name (else "run<k>"); labels with commas or quotes are quoted. Errors: NULL
+ * path/reports/reports[k] (or its history), n_reports <= 0, a negative history_count. */
+SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
+                                           const sapm_report *const *reports,
+                                           const char *const *labels);
+/* Grid: columns x,y,prediction,exact,error (error = prediction - exact), one row per grid
+ * point in field order (see sapm_heatmap_grid, same domain rules); exact NULL writes
+ * x,y,prediction only. */
+SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double x0, double x1,
+                                        double y0, double y1, const double *prediction,
+                                        const double *exact);
 
 #endif /* SAPM_H_INCLUDED */
 
@@ -2158,6 +2377,496 @@ SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X
 }
 
 /* ======================================================================================
+ * Implementation: derivative tape (forward pass with input derivatives, reverse pass)
+ *
+ * The tape is the one forward/backward engine of the library: J_LS gradients,
+ * sapm_net_forward_derivs and the PINN gradients all run on it. It works on a block of
+ * N <= cap points and a parameter vector in the layout of sapm_net.params (so optimizers
+ * can evaluate trial points without touching the net).
+ *
+ * Storage. Every layer keeps a stack of nb = 1 + nd + nq row blocks of N rows each
+ * (R = nb N rows, row-major, row stride = the layer width n_l):
+ *     block 0        values             z_l(x_n)
+ *     block 1 + i    first derivatives  d_{l,i} = dz_l/dx_i,  i = 0..d-1  (nd = d, TAPE_GRAD)
+ *     block 1 + nd   Laplacian          q_l = Laplacian of z_l            (nq = 1, TAPE_LAP)
+ * so row (b N + n) of a layer matrix belongs to block b and point n. Arrays:
+ *     A[l], l = 1..L    pre-activation rows (z_l, d_{l,i}, q_l); A[L] = (u, du/dx_i, Lap u)
+ *     P[l], l = 0..L-1  post-activation rows, the input of layer l+1:
+ *                         h_l = sigma(z_l),  g_{l,i} = sigma'(z_l) . d_{l,i},
+ *                         p_l = sigma''(z_l) . sum_i d_{l,i}^2 + sigma'(z_l) . q_l
+ *                       P[0] = (x_n; unit vectors e_i; 0), so layer 1 needs no special case
+ *     S1[l], S2[l], S3[l], l = 1..L-1   sigma', sigma'', sigma''' at z_l (N x n_l; S2 only
+ *                       with derivatives, S3 only with the Laplacian)
+ * Because d_{l,i} = W_l g_{l-1,i} and q_l = W_l p_{l-1} (SPEC 4, "Exact recursions"), one
+ * GEMM per layer, A[l] = P[l-1] W_l^T (+ b_l on the value rows), computes all of them.
+ *
+ * Reverse pass. The caller writes the adjoint of its loss J with respect to the output
+ * rows into sapm__tape_adjoint(t) (R x m, row stride m: dJ/du, dJ/d(du/dx_i), dJ/d(Lap u)
+ * in the block order above) and calls sapm__tape_backward, which ADDS dJ/dparams to grad:
+ *     dJ/dW_l += Abar_l^T P[l-1]            (one GEMM over all R rows)
+ *     dJ/db_l += sum over the value rows of Abar_l
+ *     Pbar_{l-1} = Abar_l W_l               (rows hbar, gbar_i, pbar)
+ * and, elementwise with s1, s2, s3 = sigma', sigma'', sigma''' at z_{l-1}, d_i = d_{l-1,i},
+ * q = q_{l-1} (the adjoint recursions of h, g_i and p above):
+ *     zbar   = s1 hbar + sum_i s2 d_i gbar_i + (s3 sum_i d_i^2 + s2 q) pbar
+ *     dbar_i = s1 gbar_i + 2 s2 d_i pbar
+ *     qbar   = s1 pbar
+ * which is Abar_{l-1}. With nd = nq = 0 this is ordinary back-propagation.
+ * Usage:
+ *     sapm__tape t;  sapm__tape_init(&t, net, cap, SAPM__TAPE_LAP);   once
+ *     sapm__tape_forward(&t, params, N, X, ldx);                        per block
+ *     ... read t.A[t.depth] ... write sapm__tape_adjoint(&t) ...
+ *     sapm__tape_backward(&t, params, grad);                            grad += dJ/dparams
+ *     sapm__tape_free(&t);
+ * No allocation after init. The tape never reads the net again after init except for its
+ * shape and activation, which it copies.
+ * ====================================================================================== */
+
+enum { SAPM__TAPE_VALUE = 0, SAPM__TAPE_GRAD = 1, SAPM__TAPE_LAP = 2 };
+
+typedef struct sapm__tape {
+    int depth;              /* L */
+    int d, m;               /* n_0 and n_L */
+    int cap;                /* most points per block */
+    int nd, nq, nb;         /* derivative blocks (0 or d), Laplacian blocks (0 or 1), 1+nd+nq */
+    int N, R;               /* points and rows of the current block (R = nb N) */
+    int p0_N;               /* N for which the constant rows of P[0] were written */
+    int wmax;               /* max width */
+    sapm_activation act;
+    int *widths;            /* n_0..n_L (copy) */
+    size_t *woff, *boff;    /* offsets of W_l, b_l (l = 1..L at [l-1]) in a parameter vector */
+    double **A, **P, **S1, **S2, **S3;  /* see the block comment; index = layer l */
+    double *adj, *adj2;     /* adjoint buffers, cap nb x wmax each */
+    double *mem;            /* every double above */
+    void *pmem;             /* every pointer/int above */
+} sapm__tape;
+
+static void sapm__tape_free(sapm__tape *t)
+{
+    if (!t) return;
+    if (t->mem) SAPM_FREE(t->mem);
+    if (t->pmem) SAPM_FREE(t->pmem);
+    memset(t, 0, sizeof *t);
+}
+
+/* mode: SAPM__TAPE_VALUE, SAPM__TAPE_GRAD (all d first derivatives) or SAPM__TAPE_LAP
+ * (first derivatives and the Laplacian). */
+static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, int mode)
+{
+    int L = net->depth, l;
+    size_t rows, total = 0, off = 0, npt;
+    char *pm;
+    memset(t, 0, sizeof *t);
+    if (cap <= 0) return SAPM_ERR_INVALID_SIZE;
+    t->depth = L;
+    t->d = net->widths[0];
+    t->m = net->widths[L];
+    t->cap = cap;
+    t->nd = mode >= SAPM__TAPE_GRAD ? t->d : 0;
+    t->nq = mode >= SAPM__TAPE_LAP ? 1 : 0;
+    t->nb = 1 + t->nd + t->nq;
+    t->act = net->act;
+    t->p0_N = -1;
+    t->wmax = sapm__net_max_width(net);
+    rows = (size_t)cap * (size_t)t->nb;
+    if (rows / (size_t)t->nb != (size_t)cap) return SAPM_ERR_INVALID_SIZE;
+    /* pointer arrays: 5 x (L+1) double*, 2 x L size_t, L+1 int */
+    npt = 5 * (size_t)(L + 1) * sizeof(double *) + 2 * (size_t)L * sizeof(size_t) +
+          (size_t)(L + 1) * sizeof(int);
+    t->pmem = sapm__calloc(npt, 1);
+    if (!t->pmem) return SAPM_ERR_OUT_OF_MEMORY;
+    pm = (char *)t->pmem;
+    t->A = (double **)(void *)pm;  pm += (size_t)(L + 1) * sizeof(double *);
+    t->P = (double **)(void *)pm;  pm += (size_t)(L + 1) * sizeof(double *);
+    t->S1 = (double **)(void *)pm; pm += (size_t)(L + 1) * sizeof(double *);
+    t->S2 = (double **)(void *)pm; pm += (size_t)(L + 1) * sizeof(double *);
+    t->S3 = (double **)(void *)pm; pm += (size_t)(L + 1) * sizeof(double *);
+    t->woff = (size_t *)(void *)pm; pm += (size_t)L * sizeof(size_t);
+    t->boff = (size_t *)(void *)pm; pm += (size_t)L * sizeof(size_t);
+    t->widths = (int *)(void *)pm;
+    for (l = 0; l <= L; ++l) t->widths[l] = net->widths[l];
+    for (l = 0; l < L; ++l) {
+        t->woff[l] = off; off += (size_t)net->widths[l + 1] * (size_t)net->widths[l];
+        t->boff[l] = off; off += (size_t)net->widths[l + 1];
+    }
+    /* doubles: A[1..L], P[0..L-1] (rows x n_l), S1..S3 for hidden layers, 2 adjoints */
+    for (l = 0; l <= L; ++l) {
+        size_t nl = (size_t)net->widths[l];
+        if (l >= 1) total += rows * nl;                       /* A[l] */
+        if (l <= L - 1) total += rows * nl;                   /* P[l] */
+        if (l >= 1 && l <= L - 1)
+            total += (size_t)cap * nl * (size_t)(1 + (t->nd > 0 || t->nq > 0) + t->nq);
+    }
+    total += 2 * rows * (size_t)t->wmax;
+    t->mem = (double *)sapm__alloc(total, sizeof(double));
+    if (!t->mem) { sapm__tape_free(t); return SAPM_ERR_OUT_OF_MEMORY; }
+    off = 0;
+    for (l = 0; l <= L; ++l) {
+        size_t nl = (size_t)net->widths[l];
+        if (l >= 1) { t->A[l] = t->mem + off; off += rows * nl; }
+        if (l <= L - 1) { t->P[l] = t->mem + off; off += rows * nl; }
+        if (l >= 1 && l <= L - 1) {
+            t->S1[l] = t->mem + off; off += (size_t)cap * nl;
+            if (t->nd > 0 || t->nq > 0) { t->S2[l] = t->mem + off; off += (size_t)cap * nl; }
+            if (t->nq) { t->S3[l] = t->mem + off; off += (size_t)cap * nl; }
+        }
+    }
+    t->adj = t->mem + off; off += rows * (size_t)t->wmax;
+    t->adj2 = t->mem + off; off += rows * (size_t)t->wmax;
+    SAPM_ASSERT(off == total);
+    return SAPM_OK;
+}
+
+/* The output-row adjoint the caller fills before sapm__tape_backward: R x m, stride m. */
+static SAPM__UNUSED double *sapm__tape_adjoint(sapm__tape *t) { return t->adj; }
+
+/* Forward pass over N <= cap points x_n = X[n*ldx ..] with parameters params (layout of
+ * sapm_net.params): fills A, P, S1..S3 as described above. */
+static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N,
+                                      const double *X, int ldx)
+{
+    int L = t->depth, d = t->d, l, n, j, i;
+    size_t Nn;
+    if (N <= 0 || N > t->cap) return SAPM_ERR_INVALID_SIZE;
+    t->N = N;
+    t->R = N * t->nb;
+    /* P[0] = (x_n; e_i; 0): the derivative rows of layer 0 are d x_n / d x_i = e_i and its
+     * Laplacian rows are 0 (they only depend on N, so they are written once per N). */
+    for (n = 0; n < N; ++n)
+        memcpy(t->P[0] + (size_t)n * d, X + (size_t)n * ldx, (size_t)d * sizeof(double));
+    if (t->nb > 1 && t->p0_N != N) {
+        memset(t->P[0] + (size_t)N * d, 0, (size_t)(t->R - N) * (size_t)d * sizeof(double));
+        for (i = 0; i < t->nd; ++i)
+            for (n = 0; n < N; ++n) t->P[0][((size_t)(1 + i) * N + n) * d + i] = 1.0;
+        t->p0_N = N;
+    }
+    for (l = 1; l <= L; ++l) {
+        int n_in = t->widths[l - 1], n_out = t->widths[l];
+        const double *W = params + t->woff[l - 1], *b = params + t->boff[l - 1];
+        double *Al = t->A[l];
+        /* z_l = W_l h_{l-1} + b_l, d_{l,i} = W_l g_{l-1,i}, q_l = W_l p_{l-1} (SPEC 1, 4) */
+        sapm_gemm(SAPM_NO_TRANS, SAPM_TRANS, t->R, n_out, n_in, 1.0, t->P[l - 1], n_in, W, n_in,
+                  0.0, Al, n_out);
+        for (n = 0; n < N; ++n) {
+            double *SAPM__RESTRICT z = Al + (size_t)n * n_out;
+            for (j = 0; j < n_out; ++j) z[j] += b[j];
+        }
+        if (l == L) break;
+        Nn = (size_t)N * (size_t)n_out;
+        sapm_activation_eval(t->act, Nn, Al, t->P[l], t->S1[l], t->nb > 1 ? t->S2[l] : NULL,
+                             t->nq ? t->S3[l] : NULL);
+        if (t->nb > 1) {
+            const double *SAPM__RESTRICT s1 = t->S1[l], *SAPM__RESTRICT s2 = t->S2[l];
+            size_t k;
+            /* g_{l,i} = sigma'(z_l) . d_{l,i} */
+            for (i = 0; i < t->nd; ++i) {
+                const double *SAPM__RESTRICT a = Al + (size_t)(1 + i) * Nn;
+                double *SAPM__RESTRICT p = t->P[l] + (size_t)(1 + i) * Nn;
+                for (k = 0; k < Nn; ++k) p[k] = s1[k] * a[k];
+            }
+            /* p_l = sigma''(z_l) . sum_i d_{l,i}^2 + sigma'(z_l) . q_l */
+            if (t->nq) {
+                const double *SAPM__RESTRICT q = Al + (size_t)(1 + t->nd) * Nn;
+                double *SAPM__RESTRICT p = t->P[l] + (size_t)(1 + t->nd) * Nn;
+                for (k = 0; k < Nn; ++k) p[k] = 0.0;
+                for (i = 0; i < t->nd; ++i) {
+                    const double *SAPM__RESTRICT a = Al + (size_t)(1 + i) * Nn;
+                    for (k = 0; k < Nn; ++k) p[k] += a[k] * a[k];
+                }
+                for (k = 0; k < Nn; ++k) p[k] = s2[k] * p[k] + s1[k] * q[k];
+            }
+        }
+    }
+    return SAPM_OK;
+}
+
+/* Reverse pass: grad += dJ/dparams for the adjoint the caller wrote into
+ * sapm__tape_adjoint(t) (clobbers it). Needs the last sapm__tape_forward's tape. */
+static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, double *grad)
+{
+    int L = t->depth, N = t->N, R = t->R, l, n, j;
+    double *cur = t->adj, *oth = t->adj2, *tmp;
+    for (l = L; l >= 1; --l) {
+        int n_in = t->widths[l - 1], n_out = t->widths[l];
+        const double *W = params + t->woff[l - 1];
+        double *SAPM__RESTRICT gb = grad + t->boff[l - 1];
+        /* dJ/dW_l += Abar_l^T P[l-1];  dJ/db_l += sum of the value rows of Abar_l */
+        sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, n_out, n_in, R, 1.0, cur, n_out, t->P[l - 1], n_in,
+                  1.0, grad + t->woff[l - 1], n_in);
+        for (n = 0; n < N; ++n) {
+            const double *SAPM__RESTRICT c = cur + (size_t)n * n_out;
+            for (j = 0; j < n_out; ++j) gb[j] += c[j];
+        }
+        if (l == 1) break;
+        /* Pbar_{l-1} = Abar_l W_l */
+        sapm_gemm(SAPM_NO_TRANS, SAPM_NO_TRANS, R, n_in, n_out, 1.0, cur, n_out, W, n_in, 0.0,
+                  oth, n_in);
+        {
+            size_t Nn = (size_t)N * (size_t)n_in, k;
+            const double *SAPM__RESTRICT s1 = t->S1[l - 1];
+            if (t->nb == 1) {
+                /* zbar = sigma'(z) hbar (plain back-propagation) */
+                double *SAPM__RESTRICT o = oth;
+                for (k = 0; k < Nn; ++k) o[k] *= s1[k];
+            } else {
+                const double *SAPM__RESTRICT s2 = t->S2[l - 1];
+                const double *s3 = t->S3[l - 1];
+                const double *Ad = t->A[l - 1] + Nn;             /* d_{l-1,i} blocks */
+                int nd = t->nd, i;
+                if (t->nq) {
+                    const double *q = t->A[l - 1] + (size_t)(1 + nd) * Nn;
+                    double *pbar = oth + (size_t)(1 + nd) * Nn;
+                    for (k = 0; k < Nn; ++k) {
+                        double zb = s1[k] * oth[k], sd2 = 0.0, pb = pbar[k];
+                        for (i = 0; i < nd; ++i) {
+                            double di = Ad[(size_t)i * Nn + k], gbi = oth[(size_t)(1 + i) * Nn + k];
+                            zb += s2[k] * di * gbi;
+                            sd2 += di * di;
+                            /* dbar_i = s1 gbar_i + 2 s2 d_i pbar */
+                            oth[(size_t)(1 + i) * Nn + k] = s1[k] * gbi + 2.0 * s2[k] * di * pb;
+                        }
+                        /* zbar = s1 hbar + sum_i s2 d_i gbar_i + (s3 sum_i d_i^2 + s2 q) pbar */
+                        oth[k] = zb + (s3[k] * sd2 + s2[k] * q[k]) * pb;
+                        pbar[k] = s1[k] * pb;                    /* qbar = s1 pbar */
+                    }
+                } else {
+                    for (k = 0; k < Nn; ++k) {
+                        double zb = s1[k] * oth[k];
+                        for (i = 0; i < nd; ++i) {
+                            double di = Ad[(size_t)i * Nn + k], gbi = oth[(size_t)(1 + i) * Nn + k];
+                            zb += s2[k] * di * gbi;
+                            oth[(size_t)(1 + i) * Nn + k] = s1[k] * gbi;
+                        }
+                        oth[k] = zb;
+                    }
+                }
+            }
+        }
+        tmp = cur; cur = oth; oth = tmp;
+    }
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const double *X,
+                                            int ldx, double *U, int ldu, double *dU,
+                                            double *lapU)
+{
+    enum { BLOCK = 128 };
+    sapm__tape t;
+    int s0, d, m;
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (!X || !U) return SAPM_ERR_NULL_ARGUMENT;
+    if (N <= 0) return SAPM_ERR_INVALID_SIZE;
+    d = net->widths[0];
+    m = net->widths[net->depth];
+    if (ldx < d || ldu < m) return SAPM_ERR_SIZE_MISMATCH;
+    if (!sapm__matrix_finite(X, N, d, ldx)) return SAPM_ERR_NONFINITE_INPUT;
+    r = sapm__tape_init(&t, net, SAPM__MIN(N, (int)BLOCK),
+                        lapU ? SAPM__TAPE_LAP : dU ? SAPM__TAPE_GRAD : SAPM__TAPE_VALUE);
+    if (r != SAPM_OK) return r;
+    for (s0 = 0; s0 < N; s0 += t.cap) {
+        int nb = SAPM__MIN(t.cap, N - s0), n, k, i;
+        const double *out = t.A[t.depth];        /* (u; du/dx_i; Lap u) blocks, stride m */
+        sapm__tape_forward(&t, net->params, nb, X + (size_t)s0 * ldx, ldx);
+        for (n = 0; n < nb; ++n) {
+            for (k = 0; k < m; ++k) U[(size_t)(s0 + n) * ldu + k] = out[(size_t)n * m + k];
+            if (dU)
+                for (k = 0; k < m; ++k)
+                    for (i = 0; i < d; ++i)
+                        dU[(size_t)(s0 + n) * m * d + (size_t)k * d + i] =
+                            out[((size_t)(1 + i) * nb + n) * m + k];
+            if (lapU)
+                for (k = 0; k < m; ++k)
+                    lapU[(size_t)(s0 + n) * m + k] = out[((size_t)(1 + d) * nb + n) * m + k];
+        }
+    }
+    sapm__tape_free(&t);
+    return SAPM_OK;
+}
+
+/* ======================================================================================
+ * Implementation: model files
+ *
+ * Format "SAPMNET" version 1 (the byte layout is documented at sapm_net_save_mem's
+ * declaration). Every integer and double is written byte by byte, little-endian, so the
+ * files are identical on every machine and a round trip is bit-exact. The trailer is the
+ * FNV-1a 64-bit hash (offset basis 0xcbf29ce484222325, prime 0x100000001b3) of every byte
+ * before it. Loading validates the whole buffer into a fresh net and only then replaces
+ * the caller's net, so a failed load leaves it untouched.
+ * ====================================================================================== */
+
+#define SAPM__FILE_MAGIC "SAPMNET"          /* + the terminating 0: 8 bytes */
+#define SAPM__FILE_VERSION 1u
+#define SAPM__FILE_HEADER 32u
+
+static uint64_t sapm__fnv1a64(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    size_t i;
+    for (i = 0; i < n; ++i) { h ^= p[i]; h *= 0x100000001b3ull; }
+    return h;
+}
+
+static void sapm__put_le(unsigned char *p, uint64_t v, int bytes)
+{
+    int i;
+    for (i = 0; i < bytes; ++i) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t sapm__get_le(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    int i;
+    for (i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+SAPMDEF size_t sapm_net_file_size(const sapm_net *net)
+{
+    if (sapm__net_check(net) != SAPM_OK) return 0;
+    return SAPM__FILE_HEADER + 4 * ((size_t)net->depth + 1) + 8 * net->n_params + 8;
+}
+
+SAPMDEF sapm_result sapm_net_save_mem(const sapm_net *net, void *buf, size_t cap,
+                                      size_t *written)
+{
+    unsigned char *p = (unsigned char *)buf, *q;
+    size_t size, i;
+    int l;
+    sapm_result r = sapm__net_check(net);
+    if (written) *written = 0;
+    if (r != SAPM_OK) return r;
+    if (!buf) return SAPM_ERR_NULL_ARGUMENT;
+    size = sapm_net_file_size(net);
+    if (cap < size) return SAPM_ERR_INVALID_SIZE;
+    if (!sapm__all_finite(net->params, net->n_params)) return SAPM_ERR_NONFINITE_INPUT;
+    memcpy(p, SAPM__FILE_MAGIC, 8);
+    sapm__put_le(p + 8, SAPM__FILE_VERSION, 4);
+    sapm__put_le(p + 12, SAPM__FILE_HEADER, 4);
+    sapm__put_le(p + 16, (uint64_t)net->depth, 4);
+    sapm__put_le(p + 20, (uint64_t)net->act, 4);
+    sapm__put_le(p + 24, (uint64_t)net->n_params, 8);
+    q = p + SAPM__FILE_HEADER;
+    for (l = 0; l <= net->depth; ++l, q += 4) sapm__put_le(q, (uint64_t)net->widths[l], 4);
+    for (i = 0; i < net->n_params; ++i, q += 8) {
+        uint64_t bits;
+        memcpy(&bits, net->params + i, 8);   /* IEEE-754 binary64 bit pattern */
+        sapm__put_le(q, bits, 8);
+    }
+    sapm__put_le(q, sapm__fnv1a64(p, (size_t)(q - p)), 8);
+    if (written) *written = size;
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_net_load_mem(sapm_net *net, const void *buf, size_t size)
+{
+    const unsigned char *p = (const unsigned char *)buf, *q;
+    sapm_net tmp;
+    uint64_t depth, act, np, total, i;
+    int widths_small[64], *widths = widths_small, l;
+    sapm_result r;
+    if (!net || !buf) return SAPM_ERR_NULL_ARGUMENT;
+    /* magic (a short buffer that matches it so far is a truncated file) */
+    if (memcmp(p, SAPM__FILE_MAGIC, size < 8 ? size : 8) != 0) return SAPM_ERR_BAD_FORMAT;
+    if (size < SAPM__FILE_HEADER) return SAPM_ERR_CORRUPT;
+    if (sapm__get_le(p + 8, 4) != SAPM__FILE_VERSION) return SAPM_ERR_BAD_FORMAT;
+    if (sapm__get_le(p + 12, 4) != SAPM__FILE_HEADER) return SAPM_ERR_BAD_FORMAT;
+    depth = sapm__get_le(p + 16, 4);
+    act = sapm__get_le(p + 20, 4);
+    np = sapm__get_le(p + 24, 8);
+    if (depth < 1 || depth > 10000 || act >= (uint64_t)SAPM_ACT_COUNT) return SAPM_ERR_BAD_FORMAT;
+    if (size < SAPM__FILE_HEADER + 4 * (depth + 1)) return SAPM_ERR_CORRUPT;
+    /* sizes: every width in 1..10^6, P = sum n_l (n_{l-1} + 1) (fits: < 10^4 * 10^12) */
+    total = 0;
+    for (l = 0; l <= (int)depth; ++l) {
+        uint64_t w = sapm__get_le(p + SAPM__FILE_HEADER + 4 * (size_t)l, 4);
+        if (w < 1 || w > 1000000) return SAPM_ERR_BAD_FORMAT;
+        if (l > 0) total += w * (sapm__get_le(p + SAPM__FILE_HEADER + 4 * (size_t)(l - 1), 4) + 1);
+    }
+    if (total != np) return SAPM_ERR_BAD_FORMAT;
+    if (np > ((uint64_t)(size_t)-1 - 4 * (depth + 1) - 64) / 8) return SAPM_ERR_CORRUPT;
+    total = SAPM__FILE_HEADER + 4 * (depth + 1) + 8 * np + 8;
+    if (size != total) return SAPM_ERR_CORRUPT;       /* truncated or trailing bytes */
+    if (sapm__fnv1a64(p, (size_t)total - 8) != sapm__get_le(p + total - 8, 8)) return SAPM_ERR_CORRUPT;
+    /* everything checks: build the net aside, then swap it in */
+    if (depth + 1 > 64) {
+        widths = (int *)sapm__alloc((size_t)depth + 1, sizeof(int));
+        if (!widths) return SAPM_ERR_OUT_OF_MEMORY;
+    }
+    for (l = 0; l <= (int)depth; ++l)
+        widths[l] = (int)sapm__get_le(p + SAPM__FILE_HEADER + 4 * (size_t)l, 4);
+    r = sapm_net_create(&tmp, (int)depth, widths, (sapm_activation)act);
+    if (widths != widths_small) SAPM_FREE(widths);
+    if (r != SAPM_OK) return r;
+    q = p + SAPM__FILE_HEADER + 4 * (depth + 1);
+    for (i = 0; i < np; ++i, q += 8) {
+        uint64_t bits = sapm__get_le(q, 8);
+        memcpy(tmp.params + i, &bits, 8);
+    }
+    if (!sapm__all_finite(tmp.params, tmp.n_params)) {
+        sapm_net_destroy(&tmp);
+        return SAPM_ERR_BAD_FORMAT;                    /* never written by sapm_net_save */
+    }
+    sapm_net_destroy(net);
+    *net = tmp;
+    return SAPM_OK;
+}
+
+#ifndef SAPM_NO_STDIO
+SAPMDEF sapm_result sapm_net_save(const sapm_net *net, const char *path)
+{
+    size_t size, n;
+    unsigned char *buf;
+    FILE *f;
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (!path) return SAPM_ERR_NULL_ARGUMENT;
+    size = sapm_net_file_size(net);
+    buf = (unsigned char *)sapm__alloc(size, 1);
+    if (!buf) return SAPM_ERR_OUT_OF_MEMORY;
+    r = sapm_net_save_mem(net, buf, size, &n);
+    if (r == SAPM_OK) {
+        f = fopen(path, "wb");
+        if (!f) r = SAPM_ERR_IO;
+        else {
+            if (fwrite(buf, 1, n, f) != n) r = SAPM_ERR_IO;
+            if (fclose(f) != 0) r = SAPM_ERR_IO;
+        }
+    }
+    SAPM_FREE(buf);
+    return r;
+}
+
+SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path)
+{
+    size_t cap = 4096, len = 0, got;
+    unsigned char *buf, *nb;
+    FILE *f;
+    sapm_result r;
+    if (!net || !path) return SAPM_ERR_NULL_ARGUMENT;
+    f = fopen(path, "rb");
+    if (!f) return SAPM_ERR_IO;
+    buf = (unsigned char *)SAPM_MALLOC(cap);
+    if (!buf) { fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+    for (;;) {
+        got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (len < cap) break;
+        if (cap > ((size_t)-1) / 2) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+        nb = (unsigned char *)SAPM_REALLOC(buf, cap * 2);
+        if (!nb) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+        buf = nb;
+        cap *= 2;
+    }
+    r = ferror(f) ? SAPM_ERR_IO : sapm_net_load_mem(net, buf, len);
+    fclose(f);
+    SAPM_FREE(buf);
+    return r;
+}
+#endif
+
+/* ======================================================================================
  * Implementation: training options, reports and shared optimizer plumbing
  * ====================================================================================== */
 
@@ -2231,6 +2940,1775 @@ static SAPM__UNUSED sapm_result sapm__report_push(sapm_report *rep, const sapm_p
     }
     rep->history[rep->history_count++] = *p;
     return SAPM_OK;
+}
+
+
+/* --- all-reduce ------------------------------------------------------------------------
+ * Every sum over samples that an optimizer uses (losses, gradients, Gram matrices, right-
+ * hand sides) is formed locally over this worker's samples and then passed through here:
+ * a no-op with one worker (opt == NULL or opt->allreduce == NULL), otherwise the user's
+ * hook sums buf[0..n) across workers in place. */
+static SAPM__UNUSED sapm_result sapm__allreduce(const sapm_options *opt, double *buf, size_t n)
+{
+    if (!opt || !opt->allreduce || n == 0) return SAPM_OK;
+    if (!buf) return SAPM_ERR_NULL_ARGUMENT;
+    return opt->allreduce(buf, n, opt->allreduce_user_data);
+}
+
+/* Validation of the fields every method reads (and of the LS fields); the auxiliary-variable
+ * methods check their own fields. */
+static sapm_result sapm__check_options(const sapm_options *opt)
+{
+    if (!opt) return SAPM_ERR_NULL_ARGUMENT;
+    if ((int)opt->method < 0 || opt->method >= SAPM_METHOD_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
+    if (opt->max_iters < 1 || opt->log_every < 0) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->time_budget >= 0.0) || !isfinite(opt->time_budget)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->target_loss >= 0.0) || !isfinite(opt->target_loss)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->grad_tol >= 0.0) || !isfinite(opt->grad_tol)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->rel_tol >= 0.0) || !isfinite(opt->rel_tol)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->learning_rate >= 0.0) || !isfinite(opt->learning_rate)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (opt->method == SAPM_METHOD_LS_ADAM) {
+        if (!(opt->ls.adam_beta1 >= 0.0 && opt->ls.adam_beta1 < 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
+        if (!(opt->ls.adam_beta2 >= 0.0 && opt->ls.adam_beta2 < 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
+        if (!(opt->ls.adam_eps > 0.0) || !isfinite(opt->ls.adam_eps)) return SAPM_ERR_INVALID_ARGUMENT;
+    }
+    if (opt->method == SAPM_METHOD_LS_LBFGS &&
+        (opt->ls.lbfgs_memory < 1 || opt->ls.lbfgs_memory > 1000))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    return SAPM_OK;
+}
+
+/* --- trainer ---------------------------------------------------------------------------
+ * The outer-loop driver every method shares:
+ *   sapm__trainer_begin   zeroes rep (if any), starts the clock;
+ *   sapm__trainer_step    called once per iteration (iter 0 = initial state): logs a
+ *                         history entry and calls opt->progress when iter == 0,
+ *                         iter % log_every == 0 (log_every > 0) or force; then returns the
+ *                         first stop reason that holds, in this order:
+ *                           SAPM_STOP_DIVERGED     mse or loss is NaN/Inf (nothing logged)
+ *                           SAPM_STOP_USER         the callback returned nonzero
+ *                           SAPM_STOP_ERROR        the history could not grow (out of memory)
+ *                           SAPM_STOP_TARGET_LOSS  target_loss > 0 and mse <= target_loss
+ *                                                  (mse is the TRUE loss: J_LS / J_PINN)
+ *                           SAPM_STOP_MAX_ITERS    iter >= max_iters
+ *                           SAPM_STOP_TIME_BUDGET  time_budget > 0 and elapsed >= budget
+ *                         else SAPM_STOP_NONE;
+ *   sapm__trainer_end     records the final state (always in the history; the callback is
+ *                         called for it unless it was just called for the same iteration)
+ *                         and fills rep's status, stop, iters, seconds, mse and loss.
+ * Method-specific rules (gradient norm, relative change, line search) are decided by the
+ * method and passed to sapm__trainer_end as the stop reason. */
+typedef struct sapm__trainer {
+    const sapm_options *opt;
+    sapm_method method;
+    sapm_report *rep;
+    double t0;              /* SAPM_NOW() at begin */
+    int last_logged;        /* iteration of the newest history entry / callback, -1 none */
+    sapm_result status;     /* an error of the plumbing itself (history out of memory) */
+} sapm__trainer;
+
+static SAPM__UNUSED void sapm__trainer_begin(sapm__trainer *t, const sapm_options *opt,
+                                             sapm_method method, sapm_report *rep)
+{
+    t->opt = opt;
+    t->method = method;
+    t->rep = rep;
+    t->last_logged = -1;
+    t->status = SAPM_OK;
+    if (rep) memset(rep, 0, sizeof *rep);
+    t->t0 = SAPM_NOW();
+}
+
+static SAPM__UNUSED double sapm__trainer_elapsed(const sapm__trainer *t)
+{
+    return SAPM_NOW() - t->t0;
+}
+
+/* Whether iteration iter is a logged one (history + callback). */
+static SAPM__UNUSED int sapm__trainer_logs(const sapm__trainer *t, int iter)
+{
+    int every = t->opt ? t->opt->log_every : 0;
+    return iter == 0 || (every > 0 && iter % every == 0);
+}
+
+/* History entry (replacing the newest one when it has the same iteration) and, when
+ * call_back, the progress callback; returns the callback's stop request. */
+static int sapm__trainer_log(sapm__trainer *t, int iter, double mse, double loss,
+                             double error, int call_back)
+{
+    sapm_progress p;
+    p.method = t->method;
+    p.iter = iter;
+    p.seconds = sapm__trainer_elapsed(t);
+    p.mse = mse;
+    p.loss = loss;
+    p.error = error;
+    if (t->rep) {
+        if (t->last_logged == iter && t->rep->history_count > 0)
+            t->rep->history[t->rep->history_count - 1] = p;
+        else if (sapm__report_push(t->rep, &p) != SAPM_OK)
+            t->status = SAPM_ERR_OUT_OF_MEMORY;
+    }
+    t->last_logged = iter;
+    if (call_back && t->opt && t->opt->progress)
+        return t->opt->progress(&p, t->opt->user_data) != 0;
+    return 0;
+}
+
+static SAPM__UNUSED sapm_stop_reason sapm__trainer_step(sapm__trainer *t, int iter, double mse,
+                                                        double loss, double error, int force)
+{
+    const sapm_options *opt = t->opt;
+    if (!isfinite(mse) || !isfinite(loss)) return SAPM_STOP_DIVERGED;
+    if (force || sapm__trainer_logs(t, iter)) {
+        if (sapm__trainer_log(t, iter, mse, loss, error, 1)) return SAPM_STOP_USER;
+        if (t->status != SAPM_OK) return SAPM_STOP_ERROR;
+    }
+    if (opt) {
+        if (opt->target_loss > 0.0 && mse <= opt->target_loss) return SAPM_STOP_TARGET_LOSS;
+        if (iter >= opt->max_iters) return SAPM_STOP_MAX_ITERS;
+        if (opt->time_budget > 0.0 && sapm__trainer_elapsed(t) >= opt->time_budget)
+            return SAPM_STOP_TIME_BUDGET;
+    }
+    return SAPM_STOP_NONE;
+}
+
+static SAPM__UNUSED void sapm__trainer_end(sapm__trainer *t, int iters, double mse, double loss,
+                                           double error, sapm_stop_reason stop,
+                                           sapm_result status)
+{
+    int again = t->last_logged != iters;
+    sapm__trainer_log(t, iters, mse, loss, error, again);
+    if (status == SAPM_OK && t->status != SAPM_OK) {
+        status = t->status;
+        stop = SAPM_STOP_ERROR;
+    }
+    if (t->rep) {
+        t->rep->status = status;
+        t->rep->stop = stop;
+        t->rep->iters = iters;
+        t->rep->seconds = sapm__trainer_elapsed(t);
+        t->rep->mse = mse;
+        t->rep->loss = loss;
+    }
+}
+
+/* ======================================================================================
+ * Implementation: LS optimizers (GD, Adam, L-BFGS) and sapm_train
+ *
+ * sapm__minimize(method, fn, monitor, ctx, x, n, opt, rep) minimises f(x) over a flat
+ * vector x[0..n) (for J_LS: x = net->params) with full-batch gradients from fn.
+ *   GD      x <- x - lr g                                    (lr: opt->learning_rate, 1e-2)
+ *   Adam    Kingma & Ba with bias correction, PyTorch's form (lr default 1e-3):
+ *           m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,
+ *           x <- x - (lr / (1-b1^k)) m / (sqrt(v / (1-b2^k)) + eps)
+ *   L-BFGS  two-loop recursion over the newest lbfgs_memory pairs (s, y), initial
+ *           Hessian gamma I with gamma = s'y / y'y of the newest pair; direction -g when
+ *           there are no pairs or the direction is not a descent direction (memory then
+ *           cleared). Strong-Wolfe line search (c1 = 1e-4, c2 = 0.9; bracketing with
+ *           cubic-interpolation extrapolation, then zoom with safeguarded cubic
+ *           interpolation; at most 25 evaluations; NaN/Inf trial values count as +Inf so
+ *           the search backs off instead of diverging). First trial step 1, except
+ *           min(1, 1/||g||_1) on the first iteration. A pair is stored only when
+ *           s'y > 1e-10 ||s|| ||y|| (curvature condition; otherwise skipped).
+ * Stop rules (checked after every iteration; the first that holds ends the run):
+ *   SAPM_STOP_DIVERGED     f or a gradient entry is NaN/Inf after a GD/Adam step: x is
+ *                          restored to the last iterate with a finite loss and gradient,
+ *                          status SAPM_ERR_DIVERGED (also if the initial point is
+ *                          non-finite: x is left as given);
+ *   SAPM_STOP_USER         the progress callback asked to stop;
+ *   SAPM_STOP_TARGET_LOSS  target_loss > 0 and the true loss (monitor's mse, else f) <=
+ *                          target_loss;
+ *   SAPM_STOP_MAX_ITERS    max_iters iterations done;
+ *   SAPM_STOP_TIME_BUDGET  time_budget > 0 seconds of wall time spent;
+ *   SAPM_STOP_GRAD_TOL     grad_tol > 0 and ||g||_2 <= grad_tol at the current iterate
+ *                          (also when g is exactly 0);
+ *   SAPM_STOP_REL_TOL      rel_tol > 0 and |f_k - f_{k-1}| <= rel_tol max(|f_{k-1}|, DBL_MIN);
+ *   SAPM_STOP_LINE_SEARCH  (L-BFGS) the line search found no point with f < f_k, also
+ *                          after a restart along -g; x stays at the last iterate; status
+ *                          SAPM_OK (this is how L-BFGS ends at the limit of precision);
+ *   SAPM_STOP_ERROR        fn or monitor returned an error (x restored; status = it).
+ * Iteration k's history entry holds f(x_k) (mse from monitor when given). No allocation
+ * after the start: every buffer is allocated once per call.
+ * ====================================================================================== */
+
+typedef sapm_result (*sapm__objective_fn)(void *ctx, const double *x, double *f, double *grad);
+typedef sapm_result (*sapm__monitor_fn)(void *ctx, const double *x, double f, double *mse,
+                                        double *error);
+
+/* a . b and y += alpha x over n (size_t) entries, on the SIMD kernels' sapm__dot/axpy. */
+static double sapm__vec_dot(const double *a, const double *b, size_t n)
+{
+    double s = 0.0;
+    while (n > (size_t)INT_MAX) { s += sapm__dot(INT_MAX, a, b); a += INT_MAX; b += INT_MAX; n -= (size_t)INT_MAX; }
+    return s + sapm__dot((int)n, a, b);
+}
+
+static void sapm__vec_axpy(size_t n, double alpha, const double *x, double *y)
+{
+    while (n > (size_t)INT_MAX) { sapm__axpy(INT_MAX, alpha, x, y); x += INT_MAX; y += INT_MAX; n -= (size_t)INT_MAX; }
+    sapm__axpy((int)n, alpha, x, y);
+}
+
+/* xt = x + t d: the one expression for trial points and accepted steps, so the accepted
+ * iterate is bit for bit the point whose gradient the line search returned. */
+static void sapm__step_point(const double *SAPM__RESTRICT x, const double *SAPM__RESTRICT d,
+                             double t, double *SAPM__RESTRICT xt, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; ++i) xt[i] = x[i] + t * d[i];
+}
+
+/* The true loss and held-out error at x (monitor when given and wanted, else mse = f). */
+static sapm_result sapm__min_monitor(sapm__monitor_fn monitor, void *ctx, const double *x,
+                                     double f, int wanted, double *mse, double *error)
+{
+    *mse = f;
+    *error = NAN;
+    if (!monitor || !wanted) return SAPM_OK;
+    return monitor(ctx, x, f, mse, error);
+}
+
+/* Objective with NaN/Inf folded to +Inf, for the line search. */
+static sapm_result sapm__ls_eval_point(sapm__objective_fn fn, void *ctx, const double *x,
+                                       const double *d, double t, double *xt, size_t n,
+                                       double *f, double *g, double *gtd)
+{
+    sapm_result r;
+    sapm__step_point(x, d, t, xt, n);
+    r = fn(ctx, xt, f, g);
+    if (r != SAPM_OK) return r;
+    *gtd = sapm__vec_dot(g, d, n);
+    if (!isfinite(*f) || !isfinite(*gtd)) { *f = HUGE_VAL; *gtd = 0.0; }
+    return SAPM_OK;
+}
+
+/* Minimiser of the cubic through (x1, f1, g1), (x2, f2, g2), clamped to [lo, hi]
+ * (bisection when the cubic has no minimiser or the data are not finite). */
+static double sapm__cubic_min(double x1, double f1, double g1, double x2, double f2, double g2,
+                              double lo, double hi)
+{
+    double d1, d2s, t;
+    if (!isfinite(f1) || !isfinite(f2) || x1 == x2) return 0.5 * (lo + hi);
+    d1 = g1 + g2 - 3.0 * (f1 - f2) / (x1 - x2);
+    d2s = d1 * d1 - g1 * g2;
+    if (!(d2s >= 0.0)) return 0.5 * (lo + hi);
+    {
+        double d2 = sqrt(d2s);
+        if (x1 <= x2) t = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2.0 * d2));
+        else          t = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2.0 * d2));
+    }
+    if (!isfinite(t)) return 0.5 * (lo + hi);
+    return t < lo ? lo : t > hi ? hi : t;
+}
+
+/* Strong-Wolfe line search along d from x (f, g, gtd = g'd < 0), first trial *t.
+ * On return *t is the accepted step, *f_out / g_out its value and gradient (f_out may
+ * equal f when nothing better was found; the caller checks). work: 3 n doubles. */
+static sapm_result sapm__wolfe(sapm__objective_fn fn, void *ctx, size_t n, const double *x,
+                               double f, const double *g, const double *d, double gtd,
+                               double *t_io, double *xt, double *f_out, double *g_out,
+                               double *work)
+{
+    const double c1 = 1e-4, c2 = 0.9, tol_change = 1e-9;
+    const int max_ls = 25;
+    double *g_new = g_out, *g_prev = work, *g_b0 = work + n, *g_b1 = work + 2 * n;
+    double t = *t_io, f_new, gtd_new, t_prev = 0.0, f_prev = f, gtd_prev = gtd;
+    double br[2], br_f[2], br_gtd[2], dmax = 0.0;
+    double *br_g[2];
+    int ls_iter = 0, done = 0, nbr = 0, lo, hi, insuf = 0;
+    size_t i;
+    sapm_result r;
+    br_g[0] = g_b0; br_g[1] = g_b1;
+    for (i = 0; i < n; ++i) dmax = SAPM__MAX(dmax, fabs(d[i]));
+    memcpy(g_prev, g, n * sizeof(double));
+    r = sapm__ls_eval_point(fn, ctx, x, d, t, xt, n, &f_new, g_new, &gtd_new);
+    if (r != SAPM_OK) return r;
+    /* bracketing phase */
+    while (ls_iter < max_ls) {
+        if (f_new > f + c1 * t * gtd || (ls_iter > 1 && f_new >= f_prev)) {
+            br[0] = t_prev; br_f[0] = f_prev; br_gtd[0] = gtd_prev; memcpy(g_b0, g_prev, n * sizeof(double));
+            br[1] = t; br_f[1] = f_new; br_gtd[1] = gtd_new; memcpy(g_b1, g_new, n * sizeof(double));
+            nbr = 2;
+            break;
+        }
+        if (fabs(gtd_new) <= -c2 * gtd) {           /* strong Wolfe holds */
+            br[0] = t; br_f[0] = f_new; memcpy(g_b0, g_new, n * sizeof(double));
+            nbr = 1; done = 1;
+            break;
+        }
+        if (gtd_new >= 0.0) {
+            br[0] = t_prev; br_f[0] = f_prev; br_gtd[0] = gtd_prev; memcpy(g_b0, g_prev, n * sizeof(double));
+            br[1] = t; br_f[1] = f_new; br_gtd[1] = gtd_new; memcpy(g_b1, g_new, n * sizeof(double));
+            nbr = 2;
+            break;
+        }
+        {   /* extrapolate: cubic step in [t + 0.01 (t - t_prev), 10 t] */
+            double lo_s = t + 0.01 * (t - t_prev), hi_s = 10.0 * t, tmp = t;
+            t = sapm__cubic_min(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, lo_s, hi_s);
+            t_prev = tmp; f_prev = f_new; gtd_prev = gtd_new;
+            memcpy(g_prev, g_new, n * sizeof(double));
+        }
+        r = sapm__ls_eval_point(fn, ctx, x, d, t, xt, n, &f_new, g_new, &gtd_new);
+        if (r != SAPM_OK) return r;
+        ++ls_iter;
+    }
+    if (ls_iter == max_ls) {
+        br[0] = 0.0; br_f[0] = f; br_gtd[0] = gtd; memcpy(g_b0, g, n * sizeof(double));
+        br[1] = t; br_f[1] = f_new; br_gtd[1] = gtd_new; memcpy(g_b1, g_new, n * sizeof(double));
+        nbr = 2;
+    }
+    /* zoom phase: keep br[lo] the best point satisfying sufficient decrease */
+    lo = 0; hi = 1;
+    if (nbr == 2 && br_f[1] < br_f[0]) { lo = 1; hi = 0; }
+    while (!done && nbr == 2 && ls_iter < max_ls) {
+        double bmin = SAPM__MIN(br[0], br[1]), bmax = SAPM__MAX(br[0], br[1]), eps;
+        if (fabs(br[1] - br[0]) * dmax < tol_change) break;
+        t = sapm__cubic_min(br[0], br_f[0], br_gtd[0], br[1], br_f[1], br_gtd[1], bmin, bmax);
+        /* safeguard: stay at least 10% of the bracket away from its ends */
+        eps = 0.1 * (bmax - bmin);
+        if (SAPM__MIN(bmax - t, t - bmin) < eps) {
+            if (insuf || t >= bmax || t <= bmin) {
+                t = fabs(t - bmax) < fabs(t - bmin) ? bmax - eps : bmin + eps;
+                insuf = 0;
+            } else {
+                insuf = 1;
+            }
+        } else {
+            insuf = 0;
+        }
+        r = sapm__ls_eval_point(fn, ctx, x, d, t, xt, n, &f_new, g_new, &gtd_new);
+        if (r != SAPM_OK) return r;
+        ++ls_iter;
+        if (f_new > f + c1 * t * gtd || f_new >= br_f[lo]) {
+            br[hi] = t; br_f[hi] = f_new; br_gtd[hi] = gtd_new; memcpy(br_g[hi], g_new, n * sizeof(double));
+            if (br_f[0] <= br_f[1]) { lo = 0; hi = 1; } else { lo = 1; hi = 0; }
+        } else {
+            if (fabs(gtd_new) <= -c2 * gtd) done = 1;
+            else if (gtd_new * (br[hi] - br[lo]) >= 0.0) {
+                br[hi] = br[lo]; br_f[hi] = br_f[lo]; br_gtd[hi] = br_gtd[lo];
+                memcpy(br_g[hi], br_g[lo], n * sizeof(double));
+            }
+            br[lo] = t; br_f[lo] = f_new; br_gtd[lo] = gtd_new; memcpy(br_g[lo], g_new, n * sizeof(double));
+        }
+    }
+    if (nbr == 1) lo = 0;
+    *t_io = br[lo];
+    *f_out = br_f[lo];
+    if (br_g[lo] != g_out) memcpy(g_out, br_g[lo], n * sizeof(double));
+    return SAPM_OK;
+}
+
+static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objective_fn fn,
+                                               sapm__monitor_fn monitor, void *ctx, double *x,
+                                               size_t n, const sapm_options *opt,
+                                               sapm_report *rep)
+{
+    sapm__trainer tr;
+    sapm_stop_reason stop = SAPM_STOP_NONE;
+    sapm_result status = SAPM_OK, r;
+    double f = 0.0, f_new = 0.0, mse = 0.0, err = NAN, lr;
+    double *mem, *g, *xg, *w1, *w2, *xt, *gt, *lsw, *S = NULL, *Yv = NULL, *rho = NULL, *alp = NULL;
+    const double *last_s = NULL;        /* L-BFGS: the newest step, to undo it */
+    size_t i, nbuf;
+    int k = 0, mcap = 0, mcount = 0, mhead = 0;
+    if (!fn || !x) return SAPM_ERR_NULL_ARGUMENT;
+    if (n == 0) return SAPM_ERR_INVALID_SIZE;
+    if ((r = sapm__check_options(opt)) != SAPM_OK) return r;
+    if (method != SAPM_METHOD_LS_GD && method != SAPM_METHOD_LS_ADAM &&
+        method != SAPM_METHOD_LS_LBFGS)
+        return SAPM_ERR_INVALID_ARGUMENT;
+    lr = opt->learning_rate > 0.0 ? opt->learning_rate
+                                  : (method == SAPM_METHOD_LS_ADAM ? 1e-3 : 1e-2);
+    /* buffers: g, x_good (GD/Adam) or d (L-BFGS), Adam m and v, L-BFGS trial x, trial g,
+     * line-search work (3n), memory S, Y (mcap n each), rho, alpha */
+    if (method == SAPM_METHOD_LS_LBFGS) mcap = opt->ls.lbfgs_memory;
+    nbuf = 4 * n + (method == SAPM_METHOD_LS_LBFGS ? 3 * n + 2 * (size_t)mcap * n + 2 * (size_t)mcap : 0);
+    mem = (double *)sapm__alloc(nbuf, sizeof(double));
+    if (!mem) return SAPM_ERR_OUT_OF_MEMORY;
+    g = mem; xg = mem + n; w1 = mem + 2 * n; w2 = mem + 3 * n;
+    xt = w1; gt = w2; lsw = mem + 4 * n;
+    if (mcap) {
+        S = lsw + 3 * n; Yv = S + (size_t)mcap * n; rho = Yv + (size_t)mcap * n; alp = rho + mcap;
+    }
+    sapm__trainer_begin(&tr, opt, method, rep);
+    r = fn(ctx, x, &f, g);
+    if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; goto done; }
+    if (!isfinite(f) || !sapm__all_finite(g, n)) {
+        status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; goto done;
+    }
+    r = sapm__min_monitor(monitor, ctx, x, f, 1, &mse, &err);
+    if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; goto done; }
+    stop = sapm__trainer_step(&tr, 0, mse, f, err, 0);
+    if (method == SAPM_METHOD_LS_ADAM) memset(w1, 0, 2 * n * sizeof(double));
+    {
+        double b1t = 1.0, b2t = 1.0;
+        while (stop == SAPM_STOP_NONE) {
+            double gn = sqrt(sapm__vec_dot(g, g, n));
+            int wanted;
+            if ((opt->grad_tol > 0.0 && gn <= opt->grad_tol) || gn == 0.0) { stop = SAPM_STOP_GRAD_TOL; break; }
+            if (method != SAPM_METHOD_LS_LBFGS) {
+                memcpy(xg, x, n * sizeof(double));
+                if (method == SAPM_METHOD_LS_GD) {
+                    for (i = 0; i < n; ++i) x[i] -= lr * g[i];
+                } else {
+                    const double b1 = opt->ls.adam_beta1, b2 = opt->ls.adam_beta2, eps = opt->ls.adam_eps;
+                    double step, rc2;
+                    double *SAPM__RESTRICT m1 = w1, *SAPM__RESTRICT v = w2;
+                    b1t *= b1; b2t *= b2;
+                    step = lr / (1.0 - b1t);
+                    rc2 = 1.0 / sqrt(1.0 - b2t);
+                    for (i = 0; i < n; ++i) {
+                        m1[i] = b1 * m1[i] + (1.0 - b1) * g[i];
+                        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+                        x[i] -= step * m1[i] / (sqrt(v[i]) * rc2 + eps);
+                    }
+                }
+                r = fn(ctx, x, &f_new, g);
+                if (r != SAPM_OK) {
+                    memcpy(x, xg, n * sizeof(double));
+                    status = r; stop = SAPM_STOP_ERROR; break;
+                }
+                if (!isfinite(f_new) || !sapm__all_finite(g, n)) {
+                    memcpy(x, xg, n * sizeof(double));   /* last good iterate */
+                    status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; break;
+                }
+            } else {
+                /* L-BFGS direction d = -H g by the two-loop recursion (d kept in xg):
+                 * q = g; newest to oldest: a_j = rho_j s_j'q, q -= a_j y_j; r = gamma q;
+                 * oldest to newest: b_j = rho_j y_j'r, r += (a_j - b_j) s_j; d = -r */
+                double *dv = xg, gtd, t, sy, yy, ss;
+                int j, idx;
+                for (i = 0; i < n; ++i) dv[i] = -g[i];
+                for (j = 0; j < mcount; ++j) {
+                    idx = (mhead - 1 - j + mcap) % mcap;
+                    alp[idx] = rho[idx] * sapm__vec_dot(S + (size_t)idx * n, dv, n);
+                    sapm__vec_axpy(n, -alp[idx], Yv + (size_t)idx * n, dv);
+                }
+                if (mcount > 0) {
+                    idx = (mhead - 1 + mcap) % mcap;
+                    {
+                        const double *yl = Yv + (size_t)idx * n;
+                        double gamma = 1.0 / (rho[idx] * sapm__vec_dot(yl, yl, n));
+                        for (i = 0; i < n; ++i) dv[i] *= gamma;
+                    }
+                }
+                for (j = mcount - 1; j >= 0; --j) {
+                    double beta;
+                    idx = (mhead - 1 - j + mcap) % mcap;
+                    beta = rho[idx] * sapm__vec_dot(Yv + (size_t)idx * n, dv, n);
+                    sapm__vec_axpy(n, alp[idx] - beta, S + (size_t)idx * n, dv);
+                }
+                gtd = sapm__vec_dot(g, dv, n);
+                if (!(gtd < 0.0) || !isfinite(gtd)) {   /* not a descent direction: restart */
+                    mcount = 0; mhead = 0;
+                    for (i = 0; i < n; ++i) dv[i] = -g[i];
+                    gtd = -gn * gn;
+                }
+                if (k == 0 && mcount == 0) {
+                    double g1 = 0.0;
+                    for (i = 0; i < n; ++i) g1 += fabs(g[i]);
+                    t = SAPM__MIN(1.0, 1.0 / g1);
+                } else {
+                    t = 1.0;
+                }
+                r = sapm__wolfe(fn, ctx, n, x, f, g, dv, gtd, &t, xt, &f_new, gt, lsw);
+                if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
+                if (!(f_new < f) && mcount > 0) {       /* retry once along -g */
+                    mcount = 0; mhead = 0;
+                    for (i = 0; i < n; ++i) dv[i] = -g[i];
+                    gtd = -gn * gn;
+                    t = SAPM__MIN(1.0, 1.0 / gn);
+                    r = sapm__wolfe(fn, ctx, n, x, f, g, dv, gtd, &t, xt, &f_new, gt, lsw);
+                    if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
+                }
+                if (!(f_new < f)) { stop = SAPM_STOP_LINE_SEARCH; break; }
+                /* s = t d, y = g_new - g; x <- x + s, g <- g_new */
+                sy = yy = ss = 0.0;
+                idx = mhead;
+                {
+                    double *SAPM__RESTRICT s = S + (size_t)idx * n, *SAPM__RESTRICT y = Yv + (size_t)idx * n;
+                    sapm__step_point(x, dv, t, xt, n);      /* the point the search evaluated */
+                    for (i = 0; i < n; ++i) {
+                        s[i] = xt[i] - x[i];
+                        y[i] = gt[i] - g[i];
+                    }
+                    memcpy(x, xt, n * sizeof(double));
+                    sy = sapm__vec_dot(s, y, n); yy = sapm__vec_dot(y, y, n); ss = sapm__vec_dot(s, s, n);
+                }
+                memcpy(g, gt, n * sizeof(double));
+                last_s = S + (size_t)idx * n;
+                if (sy > 1e-10 * sqrt(ss) * sqrt(yy) && yy > 0.0) {
+                    rho[idx] = 1.0 / sy;
+                    mhead = (mhead + 1) % mcap;
+                    if (mcount < mcap) ++mcount;
+                }
+            }
+            ++k;
+            {
+                double f_old = f;
+                f = f_new;
+                wanted = sapm__trainer_logs(&tr, k) || opt->target_loss > 0.0;
+                r = sapm__min_monitor(monitor, ctx, x, f, wanted, &mse, &err);
+                if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
+                stop = sapm__trainer_step(&tr, k, mse, f, err, 0);
+                if (stop == SAPM_STOP_DIVERGED) {   /* the monitor's true loss is NaN/Inf */
+                    if (method != SAPM_METHOD_LS_LBFGS) memcpy(x, xg, n * sizeof(double));
+                    else if (last_s) for (i = 0; i < n; ++i) x[i] -= last_s[i];
+                    f = f_old;
+                    status = SAPM_ERR_DIVERGED;
+                    --k;
+                }
+                if (stop == SAPM_STOP_NONE && opt->rel_tol > 0.0 &&
+                    fabs(f - f_old) <= opt->rel_tol * SAPM__MAX(fabs(f_old), DBL_MIN))
+                    stop = SAPM_STOP_REL_TOL;
+            }
+        }
+    }
+done:
+    if (stop != SAPM_STOP_DIVERGED && stop != SAPM_STOP_ERROR && isfinite(f)) {
+        r = sapm__min_monitor(monitor, ctx, x, f, 1, &mse, &err);
+        if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; }
+    } else if (stop == SAPM_STOP_DIVERGED && isfinite(f)) {
+        mse = f;                                        /* last good state */
+        if (monitor) sapm__min_monitor(monitor, ctx, x, f, 1, &mse, &err);
+    } else if (!isfinite(f)) {
+        mse = f;
+    }
+    sapm__trainer_end(&tr, k, mse, f, err, stop, status);
+    SAPM_FREE(mem);
+    return status;
+}
+
+/* J_LS on the tape, block by block (SPEC 2): every block adds its sum of squared residuals
+ * and, when a gradient is wanted, its share of dJ_LS/dparams to one buffer; the buffer is
+ * then summed across workers by sapm__allreduce (one call per evaluation) and scaled. */
+typedef struct sapm__ls_eval {
+    sapm__tape tape;
+    const sapm_options *opt;    /* its allreduce hook (may be NULL: one worker) */
+    int N, ldx, ldy;
+    const double *X, *Y;
+    double n_total;             /* points over all workers */
+    size_t n_params;
+    double *buf;                /* n_params + 1: gradient sum, then the squared-error sum */
+} sapm__ls_eval;
+
+static void sapm__ls_eval_free(sapm__ls_eval *e)
+{
+    sapm__tape_free(&e->tape);
+    if (e->buf) SAPM_FREE(e->buf);
+    e->buf = NULL;
+}
+
+static sapm_result sapm__ls_eval_init(sapm__ls_eval *e, const sapm_net *net, int N,
+                                      const double *X, int ldx, const double *Y, int ldy,
+                                      const sapm_options *opt)
+{
+    enum { BLOCK = 1024 };      /* points per tape block: one block for small data sets */
+    sapm_result r;
+    double cnt = (double)N;
+    memset(e, 0, sizeof *e);
+    e->opt = opt; e->N = N; e->X = X; e->ldx = ldx; e->Y = Y; e->ldy = ldy;
+    e->n_params = net->n_params;
+    r = sapm__tape_init(&e->tape, net, SAPM__MIN(N, (int)BLOCK), SAPM__TAPE_VALUE);
+    if (r != SAPM_OK) return r;
+    e->buf = (double *)sapm__alloc(net->n_params + 1, sizeof(double));
+    if (!e->buf) { sapm__ls_eval_free(e); return SAPM_ERR_OUT_OF_MEMORY; }
+    /* the global number of points, for the 1/N of J_LS */
+    r = sapm__allreduce(opt, &cnt, 1);
+    if (r != SAPM_OK) { sapm__ls_eval_free(e); return r; }
+    if (!(cnt >= 1.0)) { sapm__ls_eval_free(e); return SAPM_ERR_INVALID_SIZE; }
+    e->n_total = cnt;
+    return SAPM_OK;
+}
+
+/* sapm__objective_fn for J_LS: *f = J_LS(x), grad (may be NULL) = dJ_LS/dx. */
+static sapm_result sapm__ls_objective(void *ctx, const double *x, double *f, double *grad)
+{
+    sapm__ls_eval *e = (sapm__ls_eval *)ctx;
+    sapm__tape *t = &e->tape;
+    size_t np = e->n_params;
+    int s0, m = t->m, L = t->depth;
+    double sse = 0.0, scale = 2.0 / e->n_total;
+    sapm_result r;
+    if (grad) memset(e->buf, 0, np * sizeof(double));
+    for (s0 = 0; s0 < e->N; s0 += t->cap) {
+        int nb = SAPM__MIN(t->cap, e->N - s0), n, k;
+        sapm__tape_forward(t, x, nb, e->X + (size_t)s0 * e->ldx, e->ldx);
+        for (n = 0; n < nb; ++n) {
+            const double *SAPM__RESTRICT u = t->A[L] + (size_t)n * m;
+            const double *SAPM__RESTRICT y = e->Y + (size_t)(s0 + n) * e->ldy;
+            double *SAPM__RESTRICT a = t->adj + (size_t)n * m;
+            for (k = 0; k < m; ++k) {
+                double res = u[k] - y[k];        /* r = u(x_n) - y_n */
+                sse += res * res;
+                a[k] = scale * res;              /* dJ_LS/du = (2/N) r */
+            }
+        }
+        if (grad) sapm__tape_backward(t, x, e->buf);
+    }
+    e->buf[np] = sse;
+    r = grad ? sapm__allreduce(e->opt, e->buf, np + 1) : sapm__allreduce(e->opt, e->buf + np, 1);
+    if (r != SAPM_OK) return r;
+    *f = e->buf[np] / e->n_total;
+    if (grad) memcpy(grad, e->buf, np * sizeof(double));
+    return SAPM_OK;
+}
+
+/* Arguments shared by the public data-set functions. */
+static sapm_result sapm__check_data(const sapm_net *net, int N, const double *X, int ldx,
+                                    const double *Y, int ldy)
+{
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (!X || !Y) return SAPM_ERR_NULL_ARGUMENT;
+    if (N <= 0) return SAPM_ERR_INVALID_SIZE;
+    if (ldx < net->widths[0] || ldy < net->widths[net->depth]) return SAPM_ERR_SIZE_MISMATCH;
+    if (!sapm__matrix_finite(X, N, net->widths[0], ldx) ||
+        !sapm__matrix_finite(Y, N, net->widths[net->depth], ldy))
+        return SAPM_ERR_NONFINITE_INPUT;
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_net_gradient(const sapm_net *net, int N, const double *X, int ldx,
+                                      const double *Y, int ldy, double *j_ls, double *grad)
+{
+    sapm__ls_eval e;
+    double f = 0.0;
+    sapm_result r = sapm__check_data(net, N, X, ldx, Y, ldy);
+    if (r != SAPM_OK) return r;
+    if (!grad && !j_ls) return SAPM_ERR_NULL_ARGUMENT;
+    r = sapm__ls_eval_init(&e, net, N, X, ldx, Y, ldy, NULL);
+    if (r != SAPM_OK) return r;
+    r = sapm__ls_objective(&e, net->params, &f, grad);
+    sapm__ls_eval_free(&e);
+    if (r == SAPM_OK && j_ls) *j_ls = f;
+    return r;
+}
+
+SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, int ldx,
+                                  const double *Y, int ldy, double *j_ls)
+{
+    if (!j_ls) return SAPM_ERR_NULL_ARGUMENT;
+    return sapm_net_gradient(net, N, X, ldx, Y, ldy, j_ls, NULL);
+}
+
+static sapm_result sapm__report_error(sapm_report *rep, sapm_result r)
+{
+    if (rep) {
+        memset(rep, 0, sizeof *rep);
+        rep->status = r;
+        rep->stop = SAPM_STOP_ERROR;
+        rep->mse = rep->loss = NAN;
+    }
+    return r;
+}
+
+static sapm_result sapm__train_ls(sapm_net *net, int N, const double *X, int ldx,
+                                  const double *Y, int ldy, const sapm_options *opt,
+                                  sapm_report *rep)
+{
+    sapm__ls_eval e;
+    sapm_result r = sapm__ls_eval_init(&e, net, N, X, ldx, Y, ldy, opt);
+    if (r != SAPM_OK) return sapm__report_error(rep, r);
+    r = sapm__minimize(opt->method, sapm__ls_objective, NULL, &e, net->params, net->n_params,
+                       opt, rep);
+    sapm__ls_eval_free(&e);
+    return r;
+}
+
+SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, const double *Y,
+                               int ldy, const sapm_options *opt, sapm_report *rep)
+{
+    sapm_result r = sapm__check_data(net, N, X, ldx, Y, ldy);
+    if (r == SAPM_OK) r = sapm__check_options(opt);
+    if (r == SAPM_OK && !sapm__all_finite(net->params, net->n_params)) r = SAPM_ERR_NONFINITE_INPUT;
+    if (r != SAPM_OK) return sapm__report_error(rep, r);
+    switch (opt->method) {
+    case SAPM_METHOD_LS_GD:
+    case SAPM_METHOD_LS_ADAM:
+    case SAPM_METHOD_LS_LBFGS:
+        r = sapm__train_ls(net, N, X, ldx, Y, ldy, opt, rep);
+        break;
+    case SAPM_METHOD_PM:
+    case SAPM_METHOD_SAPM:
+        /* PM / SAPM dispatch: the `sapm` branch replaces the next line with
+         * r = sapm__train_aux(net, N, X, ldx, Y, ldy, opt, rep); */
+        r = sapm__report_error(rep, SAPM_ERR_UNSUPPORTED);
+        break;
+    default:
+        r = sapm__report_error(rep, SAPM_ERR_INVALID_ARGUMENT);
+        break;
+    }
+    return r;
+}
+
+/* ======================================================================================
+ * Implementation: output (PNG, CSV)
+ *
+ * Pictures are drawn into a sapm_image with a few primitives (filled rectangles,
+ * anti-aliased polylines through a coverage buffer, a 5x7 bitmap font drawn at 2x) and
+ * encoded by stb_image_write. Layout constants are in pixels.
+ * ====================================================================================== */
+
+#if !defined(SAPM_HAVE_STB) && !defined(SAPM_NO_PNG) && !defined(SAPM_NO_STDIO) && defined(__has_include)
+#if __has_include(<stb/stb_image_write.h>)
+#define SAPM_HAVE_STB 1
+#endif
+#endif
+
+#if defined(SAPM_HAVE_STB) && !defined(SAPM_NO_PNG) && !defined(SAPM_NO_STDIO)
+#define SAPM__PNG 1
+#if !defined(INCLUDE_STB_IMAGE_WRITE_H) && !defined(STB_IMAGE_WRITE_IMPLEMENTATION)
+/* A private copy: static functions (no clash with the user's own copy elsewhere), our
+ * allocator. Its file-scope settings (compression level, flip flag) are never changed. */
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBIW_MALLOC(sz) SAPM_MALLOC(sz)
+#define STBIW_REALLOC(p, sz) SAPM_REALLOC(p, sz)
+#define STBIW_FREE(p) SAPM_FREE(p)
+#define STBIW_ASSERT(x) SAPM_ASSERT(x)
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#endif
+#ifdef SAPM_STB_IMAGE_WRITE_INCLUDE
+#include SAPM_STB_IMAGE_WRITE_INCLUDE
+#else
+#include <stb/stb_image_write.h>
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#undef STB_IMAGE_WRITE_IMPLEMENTATION
+#undef STB_IMAGE_WRITE_STATIC
+#undef STBIW_MALLOC
+#undef STBIW_REALLOC
+#undef STBIW_FREE
+#undef STBIW_ASSERT
+#endif
+#else
+#define SAPM__PNG 0
+#endif
+
+/* ---- colours and the colour map ---- */
+
+#define SAPM__WHITE   0xFFFFFFu
+#define SAPM__INK     0x222222u   /* text, frames, ticks */
+#define SAPM__GRID    0xE3E3E3u
+#define SAPM__GRID2   0xF3F3F3u   /* minor (log) grid */
+#define SAPM__NAN_RGB 0xBDBDBDu   /* non-finite values */
+
+/* Viridis sampled at t = k/64 (k = 0..64) from matplotlib's 256-entry table (CC0, van der
+ * Walt and Smith); linear interpolation between these nodes stays within 0.53 of one
+ * 8-bit level of the full table. */
+static const uint32_t sapm__viridis_rgb[65] = {
+    0x440154, 0x46065A, 0x470D60, 0x471365, 0x48186A, 0x481D6F, 0x482374, 0x482878,
+    0x472D7B, 0x46327E, 0x453681, 0x443B84, 0x424086, 0x404587, 0x3F4989, 0x3D4E8A,
+    0x3B528B, 0x39568C, 0x375A8D, 0x355E8D, 0x33638D, 0x31668E, 0x2F6A8E, 0x2E6E8E,
+    0x2C728E, 0x2B768E, 0x297A8E, 0x287D8E, 0x26818E, 0x25858E, 0x23898E, 0x228C8D,
+    0x21908C, 0x20948C, 0x1F988B, 0x1E9B8A, 0x1F9F88, 0x20A387, 0x21A685, 0x24AA83,
+    0x28AE80, 0x2CB17E, 0x31B57B, 0x37B877, 0x3EBC74, 0x45BF70, 0x4CC26C, 0x54C667,
+    0x5DC963, 0x65CC5D, 0x6ECE58, 0x78D152, 0x82D34C, 0x8CD646, 0x96D83F, 0xA0DA39,
+    0xABDC32, 0xB5DE2B, 0xC0DF24, 0xCBE11F, 0xD5E21A, 0xE0E318, 0xEAE51A, 0xF4E61E,
+    0xFDE725
+};
+
+/* Ten distinct line colours (matplotlib's tab10, colour-blind-safe in its first six). */
+static const uint32_t sapm__series_rgb[10] = {
+    0x1F77B4, 0xFF7F0E, 0x2CA02C, 0xD62728, 0x9467BD,
+    0x8C564B, 0xE377C2, 0x7F7F7F, 0xBCBD22, 0x17BECF
+};
+
+SAPMDEF void sapm_viridis(double t, unsigned char rgb[3])
+{
+    double x, f;
+    int k, c;
+    if (!rgb) return;
+    if (t != t) {
+        rgb[0] = rgb[1] = rgb[2] = (unsigned char)(SAPM__NAN_RGB & 0xFF);
+        return;
+    }
+    x = (t < 0.0 ? 0.0 : t > 1.0 ? 1.0 : t) * 64.0;
+    k = (int)x;
+    if (k > 63) k = 63;
+    f = x - k;
+    for (c = 0; c < 3; ++c) {
+        int sh = 16 - 8 * c;
+        double a = (double)((sapm__viridis_rgb[k] >> sh) & 0xFF);
+        double b = (double)((sapm__viridis_rgb[k + 1] >> sh) & 0xFF);
+        rgb[c] = (unsigned char)(a + f * (b - a) + 0.5);
+    }
+}
+
+/* ---- raster primitives ---- */
+
+SAPMDEF void sapm_image_free(sapm_image *img)
+{
+    if (!img) return;
+    if (img->rgb) SAPM_FREE(img->rgb);
+    img->rgb = NULL;
+    img->width = img->height = 0;
+}
+
+static sapm_result sapm__image_new(sapm_image *img, int w, int h)
+{
+    img->width = w;
+    img->height = h;
+    img->rgb = (unsigned char *)sapm__alloc((size_t)w * (size_t)h, 3);
+    if (!img->rgb) return SAPM_ERR_OUT_OF_MEMORY;
+    memset(img->rgb, 0xFF, (size_t)w * (size_t)h * 3);
+    return SAPM_OK;
+}
+
+/* The rectangle [x0, x1) x [y0, y1), clipped to the image. */
+static void sapm__fill(sapm_image *im, int x0, int y0, int x1, int y1, uint32_t c)
+{
+    int x, y;
+    x0 = SAPM__MAX(x0, 0); y0 = SAPM__MAX(y0, 0);
+    x1 = SAPM__MIN(x1, im->width); y1 = SAPM__MIN(y1, im->height);
+    for (y = y0; y < y1; ++y)
+        for (x = x0; x < x1; ++x) {
+            unsigned char *p = im->rgb + 3 * ((size_t)y * (size_t)im->width + (size_t)x);
+            p[0] = (unsigned char)(c >> 16); p[1] = (unsigned char)(c >> 8); p[2] = (unsigned char)c;
+        }
+}
+
+/* One-pixel outline of [x0, x1) x [y0, y1). */
+static void sapm__frame(sapm_image *im, int x0, int y0, int x1, int y1, uint32_t c)
+{
+    sapm__fill(im, x0, y0, x1, y0 + 1, c);
+    sapm__fill(im, x0, y1 - 1, x1, y1, c);
+    sapm__fill(im, x0, y0, x0 + 1, y1, c);
+    sapm__fill(im, x1 - 1, y0, x1, y1, c);
+}
+
+/* pixel = (1 - a) pixel + a c */
+static void sapm__blend(sapm_image *im, int x, int y, uint32_t c, double a)
+{
+    unsigned char *p;
+    int k;
+    if (x < 0 || y < 0 || x >= im->width || y >= im->height || !(a > 0.0)) return;
+    if (a > 1.0) a = 1.0;
+    p = im->rgb + 3 * ((size_t)y * (size_t)im->width + (size_t)x);
+    for (k = 0; k < 3; ++k) {
+        double v = (double)((c >> (16 - 8 * k)) & 0xFF);
+        p[k] = (unsigned char)((double)p[k] + a * (v - (double)p[k]) + 0.5);
+    }
+}
+
+/* ---- text: 5x7 font (descenders of g j p q y in an 8th row), ASCII 32..126, one byte
+ *      per column (bit 0 = top row), drawn at 2x: 10 x 14 pixels per glyph (16 with a
+ *      descender), 12 pixels advance ---- */
+
+enum { SAPM__FONT_SCALE = 2, SAPM__GLYPH_H = 7 * SAPM__FONT_SCALE, SAPM__ADVANCE = 6 * SAPM__FONT_SCALE };
+
+static const unsigned char sapm__font5x7[95][5] = {
+    {0x00,0x00,0x00,0x00,0x00}, {0x00,0x00,0x5F,0x00,0x00}, {0x00,0x07,0x00,0x07,0x00}, /*  !" */
+    {0x14,0x7F,0x14,0x7F,0x14}, {0x24,0x2A,0x7F,0x2A,0x12}, {0x23,0x13,0x08,0x64,0x62}, /* #$% */
+    {0x36,0x49,0x55,0x22,0x50}, {0x00,0x05,0x03,0x00,0x00}, {0x00,0x1C,0x22,0x41,0x00}, /* &'( */
+    {0x00,0x41,0x22,0x1C,0x00}, {0x14,0x08,0x3E,0x08,0x14}, {0x08,0x08,0x3E,0x08,0x08}, /* )*+ */
+    {0x00,0x50,0x30,0x00,0x00}, {0x08,0x08,0x08,0x08,0x08}, {0x00,0x60,0x60,0x00,0x00}, /* ,-. */
+    {0x20,0x10,0x08,0x04,0x02}, {0x3E,0x51,0x49,0x45,0x3E}, {0x00,0x42,0x7F,0x40,0x00}, /* /01 */
+    {0x42,0x61,0x51,0x49,0x46}, {0x21,0x41,0x45,0x4B,0x31}, {0x18,0x14,0x12,0x7F,0x10}, /* 234 */
+    {0x27,0x45,0x45,0x45,0x39}, {0x3C,0x4A,0x49,0x49,0x30}, {0x01,0x71,0x09,0x05,0x03}, /* 567 */
+    {0x36,0x49,0x49,0x49,0x36}, {0x06,0x49,0x49,0x29,0x1E}, {0x00,0x36,0x36,0x00,0x00}, /* 89: */
+    {0x00,0x56,0x36,0x00,0x00}, {0x08,0x14,0x22,0x41,0x00}, {0x14,0x14,0x14,0x14,0x14}, /* ;<= */
+    {0x00,0x41,0x22,0x14,0x08}, {0x02,0x01,0x51,0x09,0x06}, {0x32,0x49,0x79,0x41,0x3E}, /* >?@ */
+    {0x7E,0x11,0x11,0x11,0x7E}, {0x7F,0x49,0x49,0x49,0x36}, {0x3E,0x41,0x41,0x41,0x22}, /* ABC */
+    {0x7F,0x41,0x41,0x22,0x1C}, {0x7F,0x49,0x49,0x49,0x41}, {0x7F,0x09,0x09,0x09,0x01}, /* DEF */
+    {0x3E,0x41,0x49,0x49,0x7A}, {0x7F,0x08,0x08,0x08,0x7F}, {0x00,0x41,0x7F,0x41,0x00}, /* GHI */
+    {0x20,0x40,0x41,0x3F,0x01}, {0x7F,0x08,0x14,0x22,0x41}, {0x7F,0x40,0x40,0x40,0x40}, /* JKL */
+    {0x7F,0x02,0x0C,0x02,0x7F}, {0x7F,0x04,0x08,0x10,0x7F}, {0x3E,0x41,0x41,0x41,0x3E}, /* MNO */
+    {0x7F,0x09,0x09,0x09,0x06}, {0x3E,0x41,0x51,0x21,0x5E}, {0x7F,0x09,0x19,0x29,0x46}, /* PQR */
+    {0x46,0x49,0x49,0x49,0x31}, {0x01,0x01,0x7F,0x01,0x01}, {0x3F,0x40,0x40,0x40,0x3F}, /* STU */
+    {0x1F,0x20,0x40,0x20,0x1F}, {0x3F,0x40,0x38,0x40,0x3F}, {0x63,0x14,0x08,0x14,0x63}, /* VWX */
+    {0x07,0x08,0x70,0x08,0x07}, {0x61,0x51,0x49,0x45,0x43}, {0x00,0x7F,0x41,0x41,0x00}, /* YZ[ */
+    {0x02,0x04,0x08,0x10,0x20}, {0x00,0x41,0x41,0x7F,0x00}, {0x04,0x02,0x01,0x02,0x04}, /* \]^ */
+    {0x40,0x40,0x40,0x40,0x40}, {0x00,0x01,0x02,0x04,0x00}, {0x20,0x54,0x54,0x54,0x78}, /* _`a */
+    {0x7F,0x48,0x44,0x44,0x38}, {0x38,0x44,0x44,0x44,0x20}, {0x38,0x44,0x44,0x48,0x7F}, /* bcd */
+    {0x38,0x54,0x54,0x54,0x18}, {0x08,0x7E,0x09,0x01,0x02}, {0x98,0xA4,0xA4,0xA4,0x7C}, /* efg */
+    {0x7F,0x08,0x04,0x04,0x78}, {0x00,0x44,0x7D,0x40,0x00}, {0x80,0x80,0x84,0x7D,0x00}, /* hij */
+    {0x7F,0x10,0x28,0x44,0x00}, {0x00,0x41,0x7F,0x40,0x00}, {0x7C,0x04,0x18,0x04,0x78}, /* klm */
+    {0x7C,0x08,0x04,0x04,0x78}, {0x38,0x44,0x44,0x44,0x38}, {0xFC,0x24,0x24,0x24,0x18}, /* nop */
+    {0x18,0x24,0x24,0x24,0xFC}, {0x7C,0x08,0x04,0x04,0x08}, {0x48,0x54,0x54,0x54,0x20}, /* qrs */
+    {0x04,0x3F,0x44,0x40,0x20}, {0x3C,0x40,0x40,0x20,0x7C}, {0x1C,0x20,0x40,0x20,0x1C}, /* tuv */
+    {0x3C,0x40,0x30,0x40,0x3C}, {0x44,0x28,0x10,0x28,0x44}, {0x9C,0xA0,0xA0,0xA0,0x7C}, /* wxy */
+    {0x44,0x64,0x54,0x4C,0x44}, {0x00,0x08,0x36,0x41,0x00}, {0x00,0x00,0x7F,0x00,0x00}, /* z{| */
+    {0x00,0x41,0x36,0x08,0x00}, {0x08,0x04,0x08,0x10,0x08}                              /* }~  */
+};
+
+static int sapm__text_width(const char *s)
+{
+    return (s && *s) ? (int)strlen(s) * SAPM__ADVANCE - SAPM__FONT_SCALE : 0;
+}
+
+/* Draws s. Horizontal (up == 0): top edge at y, x is the left end, centre or right end
+ * for align 0, 1, 2. up != 0: reading upwards, left edge at x, y the bottom end, centre
+ * or top end for align 0, 1, 2. Characters outside ASCII 32..126 show as '?'. */
+static void sapm__text(sapm_image *im, int x, int y, const char *s, uint32_t c, int align, int up)
+{
+    int w = sapm__text_width(s), pos = 0, col, row, sx, sy;
+    if (!s) return;
+    if (up) y += align * w / 2; else x -= align * w / 2;
+    for (; *s; ++s, pos += SAPM__ADVANCE) {
+        int ch = (unsigned char)*s;
+        const unsigned char *g = sapm__font5x7[(ch >= 32 && ch <= 126 ? ch : '?') - 32];
+        for (col = 0; col < 5; ++col)
+            for (row = 0; row < 8; ++row) {
+                if (!((g[col] >> row) & 1)) continue;
+                for (sy = 0; sy < SAPM__FONT_SCALE; ++sy)
+                    for (sx = 0; sx < SAPM__FONT_SCALE; ++sx) {
+                        int u = pos + col * SAPM__FONT_SCALE + sx, v = row * SAPM__FONT_SCALE + sy;
+                        if (up) sapm__blend(im, x + v, y - 1 - u, c, 1.0);
+                        else sapm__blend(im, x + u, y + v, c, 1.0);
+                    }
+            }
+    }
+}
+
+/* ---- numbers on axes ---- */
+
+/* A tick spacing 1, 2 or 5 times a power of ten giving about `target` intervals. */
+static double sapm__nice_step(double lo, double hi, int target)
+{
+    double raw = (hi - lo) / target, mag = pow(10.0, floor(log10(raw))), r = raw / mag;
+    return (r < 1.5 ? 1.0 : r < 3.0 ? 2.0 : r < 7.0 ? 5.0 : 10.0) * mag;
+}
+
+/* Decimal digits of n into p; returns the count. */
+static int sapm__utoa(char *p, unsigned long long n)
+{
+    char t[24];
+    int k = 0, i;
+    do { t[k++] = (char)('0' + n % 10); n /= 10; } while (n);
+    for (i = 0; i < k; ++i) p[i] = t[k - 1 - i];
+    return k;
+}
+
+static int sapm__itoa(char *p, int n)
+{
+    if (n < 0) { *p = '-'; return 1 + sapm__utoa(p + 1, (unsigned long long)(-(long long)n)); }
+    return sapm__utoa(p, (unsigned long long)n);
+}
+
+/* Tick label of v on an axis with tick spacing `step` into buf (>= 32 chars): fixed
+ * notation with the step's decimals ("0.25"), or with sci != 0 mantissa-exponent
+ * ("2.5e-4", as many mantissa digits as the step needs). */
+static void sapm__fmt_tick(char *buf, double v, double step, int sci)
+{
+    int e_step = (int)floor(log10(step) + 1e-9), n = 0, d, i, len;
+    double a = fabs(v);
+    char dig[24];
+    if (a < 1e-6 * step) { buf[0] = '0'; buf[1] = 0; return; }
+    if (v < 0) buf[n++] = '-';
+    if (!sci) {
+        d = e_step < 0 ? -e_step : 0;
+        len = sapm__utoa(dig, (unsigned long long)floor(a * pow(10.0, d) + 0.5));
+        if (len <= d) {                                     /* 0.0xy: leading zeros */
+            memmove(dig + (d + 1 - len), dig, (size_t)len);
+            memset(dig, '0', (size_t)(d + 1 - len));
+            len = d + 1;
+        }
+        for (i = 0; i < len; ++i) {
+            if (i == len - d) buf[n++] = '.';
+            buf[n++] = dig[i];
+        }
+    } else {
+        int ev = (int)floor(log10(a));
+        unsigned long long m;
+        d = SAPM__MIN(SAPM__MAX(ev - e_step, 0), 6);
+        m = (unsigned long long)floor(a / pow(10.0, ev) * pow(10.0, d) + 0.5);
+        len = sapm__utoa(dig, m);
+        if (len > d + 1) { ++ev; --len; }                   /* 9.99 rounded up to 10.0 */
+        while (d > 0 && dig[d] == '0') --d;                 /* strip trailing zeros */
+        buf[n++] = dig[0];
+        if (d > 0) { buf[n++] = '.'; for (i = 1; i <= d; ++i) buf[n++] = dig[i]; }
+        buf[n++] = 'e';
+        n += sapm__itoa(buf + n, ev);
+    }
+    buf[n] = 0;
+}
+
+/* Tick values and their labels on one axis. */
+typedef struct sapm__ticks {
+    int n, width;                  /* count, widest label in pixels */
+    double v[24];                  /* positions in axis units (log10 for log axes) */
+    char label[24][32];
+} sapm__ticks;
+
+/* The multiples of step inside [lo, hi]. */
+static void sapm__ticks_linear(sapm__ticks *t, double lo, double hi, double step)
+{
+    double k;
+    int sci = floor(log10(step) + 1e-9) < -3 || SAPM__MAX(fabs(lo), fabs(hi)) >= 1e5;
+    t->n = t->width = 0;
+    for (k = ceil(lo / step - 1e-9); k <= floor(hi / step + 1e-9) && t->n < 24; k += 1.0) {
+        t->v[t->n] = k * step;
+        sapm__fmt_tick(t->label[t->n], k * step, step, sci);
+        t->width = SAPM__MAX(t->width, sapm__text_width(t->label[t->n]));
+        ++t->n;
+    }
+}
+
+/* Decades dlo..dhi, labelled "1e<k>" every ceil(decades / 8)-th. */
+static void sapm__ticks_log(sapm__ticks *t, int dlo, int dhi)
+{
+    int every = (dhi - dlo + 7) / 8, e;
+    t->n = t->width = 0;
+    for (e = dlo; e <= dhi && t->n < 24; ++e) {
+        if (((e % every) + every) % every) continue;
+        t->v[t->n] = e;
+        t->label[t->n][0] = '1';
+        t->label[t->n][1] = 'e';
+        t->label[t->n][2 + sapm__itoa(t->label[t->n] + 2, e)] = 0;
+        t->width = SAPM__MAX(t->width, sapm__text_width(t->label[t->n]));
+        ++t->n;
+    }
+}
+
+/* ---- heatmaps ---- */
+
+enum { SAPM__M = 14, SAPM__GAP = 8, SAPM__TICK = 5, SAPM__BAR_W = 18, SAPM__BAR_GAP = 14 };
+
+/* Where things go; every panel has the same geometry, panel k starts at x = k * panel_w. */
+typedef struct sapm__hm_geom {
+    sapm_heatmap_options o;    /* the options used (zero when NULL was given) */
+    int iw, ih;                /* image size */
+    int ix, iy;                /* image corner relative to the panel's left edge / figure top */
+    int panel_w, fig_h;
+    int axes;                  /* domain given: tick labels and axis names */
+    sapm__ticks tx, ty;        /* axis ticks (domain units) */
+    double lo[16], hi[16];     /* colour range of each field */
+} sapm__hm_geom;
+
+/* Colour range of field k: the options' range, else its finite min..max (widened when
+ * constant). SAPM_ERR_NONFINITE_INPUT when it has no finite value. */
+static sapm_result sapm__hm_range(const sapm_heatmap_options *o, int k, size_t n, const double *f,
+                                  double *lo, double *hi)
+{
+    size_t i;
+    if (o->vmin && o->vmax && o->vmin[k] < o->vmax[k]) {
+        *lo = o->vmin[k];
+        *hi = o->vmax[k];
+        if (!isfinite(*hi - *lo)) return SAPM_ERR_NONFINITE_INPUT;
+        return *hi - *lo > 1e-290 ? SAPM_OK : SAPM_ERR_INVALID_ARGUMENT;
+    }
+    *lo = HUGE_VAL;
+    *hi = -HUGE_VAL;
+    for (i = 0; i < n; ++i)
+        if (isfinite(f[i])) { *lo = SAPM__MIN(*lo, f[i]); *hi = SAPM__MAX(*hi, f[i]); }
+    if (*lo > *hi) return SAPM_ERR_NONFINITE_INPUT;
+    if (!(*hi - *lo > 1e-290)) {   /* (nearly) constant field: +-5%, or [c, c + 1] near 0 */
+        double c = *lo, w = 0.05 * fabs(c);
+        if (w > 1e-290) { *lo = c - w; *hi = c + w; } else *hi = c + 1.0;
+    }
+    return isfinite(*hi - *lo) ? SAPM_OK : SAPM_ERR_NONFINITE_INPUT;
+}
+
+/* Checks the arguments, finds the colour ranges and lays the figure out. */
+static sapm_result sapm__hm_plan(sapm__hm_geom *g, int count, int nx, int ny,
+                                 const double *const *fields, const char *const *titles,
+                                 const sapm_heatmap_options *opt)
+{
+    const sapm_heatmap_options *o = &g->o;
+    sapm__ticks cb;
+    int k, P, cbw = 0, any_title = 0, top;
+    double ar;
+    sapm_result r;
+    if (!fields) return SAPM_ERR_NULL_ARGUMENT;
+    if (count <= 0 || count > 16 || nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000)
+        return SAPM_ERR_INVALID_SIZE;
+    if (opt) g->o = *opt; else memset(&g->o, 0, sizeof g->o);
+    if (o->panel_size < 0 || o->panel_size > 4096) return SAPM_ERR_INVALID_SIZE;
+    if (!isfinite(o->x1 - o->x0) || !isfinite(o->y1 - o->y0)) return SAPM_ERR_NONFINITE_INPUT;
+    for (k = 0; k < count; ++k) {
+        if (!fields[k]) return SAPM_ERR_NULL_ARGUMENT;
+        r = sapm__hm_range(o, k, (size_t)nx * (size_t)ny, fields[k], &g->lo[k], &g->hi[k]);
+        if (r != SAPM_OK) return r;
+        sapm__ticks_linear(&cb, g->lo[k], g->hi[k], sapm__nice_step(g->lo[k], g->hi[k], 5));
+        cbw = SAPM__MAX(cbw, cb.width);
+        if (titles && titles[k]) any_title = 1;
+    }
+    /* image: the area of a P x P square, the aspect of the domain (or of the grid) kept
+     * within 1:4 .. 4:1 */
+    P = o->panel_size > 0 ? o->panel_size : 320;
+    g->axes = o->x0 < o->x1 && o->y0 < o->y1;
+    ar = g->axes ? (o->x1 - o->x0) / (o->y1 - o->y0) : (double)nx / (double)ny;
+    ar = ar < 0.25 ? 0.25 : ar > 4.0 ? 4.0 : ar;
+    g->iw = (int)(P * sqrt(ar) + 0.5);
+    g->ih = (int)(P / sqrt(ar) + 0.5);
+    g->tx.n = g->ty.n = g->tx.width = g->ty.width = 0;
+    if (g->axes) {
+        sapm__ticks_linear(&g->tx, o->x0, o->x1, sapm__nice_step(o->x0, o->x1, SAPM__MAX(2, g->iw / 80)));
+        sapm__ticks_linear(&g->ty, o->y0, o->y1, sapm__nice_step(o->y0, o->y1, SAPM__MAX(2, g->ih / 60)));
+    }
+    g->ix = SAPM__M + (o->ylabel && g->axes ? SAPM__GLYPH_H + 2 * SAPM__GAP : 0)
+          + (g->axes ? g->ty.width + 4 + SAPM__TICK : 0);
+    top = SAPM__M + (o->title ? SAPM__GLYPH_H + 2 * SAPM__GAP : 0);
+    g->iy = top + (any_title ? SAPM__GLYPH_H + SAPM__GAP : 0);
+    g->panel_w = g->ix + g->iw + SAPM__BAR_GAP + SAPM__BAR_W + SAPM__TICK + 4 + cbw + 2 * SAPM__M;
+    g->fig_h = g->iy + g->ih + SAPM__M
+             + (g->axes ? SAPM__TICK + 4 + SAPM__GLYPH_H : 0)
+             + (g->axes && o->xlabel ? SAPM__GAP + SAPM__GLYPH_H : 0);
+    return SAPM_OK;
+}
+
+/* Field value seen at image pixel (u, v): the grid cell under it (nearest), or bilinear
+ * between cell centres (falling back to nearest next to a non-finite value). */
+static double sapm__hm_sample(const double *f, int nx, int ny, int iw, int ih, int u, int v,
+                              int bilinear)
+{
+    double fx = (u + 0.5) * nx / iw - 0.5, fy = (v + 0.5) * ny / ih - 0.5, wx, wy, r;
+    int i0, j0, i1, j1;
+    int in = SAPM__MIN((int)((u + 0.5) * nx / iw), nx - 1), jn = SAPM__MIN((int)((v + 0.5) * ny / ih), ny - 1);
+    if (!bilinear) return f[(size_t)jn * nx + in];
+    fx = fx < 0.0 ? 0.0 : fx > nx - 1 ? nx - 1 : fx;
+    fy = fy < 0.0 ? 0.0 : fy > ny - 1 ? ny - 1 : fy;
+    i0 = (int)fx; j0 = (int)fy;
+    i1 = SAPM__MIN(i0 + 1, nx - 1); j1 = SAPM__MIN(j0 + 1, ny - 1);
+    wx = fx - i0; wy = fy - j0;
+    r = (1 - wy) * ((1 - wx) * f[(size_t)j0 * nx + i0] + wx * f[(size_t)j0 * nx + i1])
+      + wy * ((1 - wx) * f[(size_t)j1 * nx + i0] + wx * f[(size_t)j1 * nx + i1]);
+    return isfinite(r) ? r : f[(size_t)jn * nx + in];
+}
+
+SAPMDEF sapm_result sapm_render_heatmaps(sapm_image *img, int count, int nx, int ny,
+                                         const double *const *fields,
+                                         const char *const *titles,
+                                         const sapm_heatmap_options *opt)
+{
+    sapm__hm_geom g;
+    sapm__ticks cb;
+    const sapm_heatmap_options *o = &g.o;
+    int k, u, v, t;
+    sapm_result r;
+    if (!img) return SAPM_ERR_NULL_ARGUMENT;
+    memset(img, 0, sizeof *img);
+    r = sapm__hm_plan(&g, count, nx, ny, fields, titles, opt);
+    if (r == SAPM_OK) r = sapm__image_new(img, count * g.panel_w, g.fig_h);
+    if (r != SAPM_OK) return r;
+    if (o->title) sapm__text(img, img->width / 2, SAPM__M, o->title, SAPM__INK, 1, 0);
+    for (k = 0; k < count; ++k) {
+        int x0 = k * g.panel_w + g.ix, y0 = g.iy, bx = x0 + g.iw + SAPM__BAR_GAP;
+        double lo = g.lo[k], span = g.hi[k] - g.lo[k];
+        unsigned char c[3];
+        /* the field through the colour map: t = (f - lo) / (hi - lo) */
+        for (v = 0; v < g.ih; ++v)
+            for (u = 0; u < g.iw; ++u) {
+                double f = sapm__hm_sample(fields[k], nx, ny, g.iw, g.ih, u, v, o->bilinear);
+                unsigned char *p = img->rgb + 3 * ((size_t)(y0 + v) * img->width + (size_t)(x0 + u));
+                sapm_viridis(isfinite(f) ? (f - lo) / span : f * 0.0, p);
+            }
+        sapm__frame(img, x0 - 1, y0 - 1, x0 + g.iw + 1, y0 + g.ih + 1, SAPM__INK);
+        if (titles && titles[k])
+            sapm__text(img, x0 + g.iw / 2, y0 - SAPM__GAP - SAPM__GLYPH_H, titles[k], SAPM__INK, 1, 0);
+        /* colour bar: t = 1 in the top row, 0 in the bottom row; ticks at nice values */
+        for (v = 0; v < g.ih; ++v) {
+            sapm_viridis(g.ih > 1 ? 1.0 - (double)v / (g.ih - 1) : 0.5, c);
+            sapm__fill(img, bx, y0 + v, bx + SAPM__BAR_W, y0 + v + 1,
+                       ((uint32_t)c[0] << 16) | ((uint32_t)c[1] << 8) | c[2]);
+        }
+        sapm__frame(img, bx - 1, y0 - 1, bx + SAPM__BAR_W + 1, y0 + g.ih + 1, SAPM__INK);
+        sapm__ticks_linear(&cb, lo, g.hi[k], sapm__nice_step(lo, g.hi[k], 5));
+        for (t = 0; t < cb.n; ++t) {
+            int py = y0 + (int)floor((1.0 - (cb.v[t] - lo) / span) * (g.ih - 1) + 0.5);
+            sapm__fill(img, bx + SAPM__BAR_W, py, bx + SAPM__BAR_W + SAPM__TICK, py + 1, SAPM__INK);
+            sapm__text(img, bx + SAPM__BAR_W + SAPM__TICK + 4, py - SAPM__GLYPH_H / 2, cb.label[t],
+                       SAPM__INK, 0, 0);
+        }
+        if (g.axes) {
+            /* the image spans the domain plus half a cell on each side (cell centres are
+             * the points of sapm_heatmap_grid) */
+            double hx = nx > 1 ? (o->x1 - o->x0) / (nx - 1) : 0.0, hy = ny > 1 ? (o->y1 - o->y0) / (ny - 1) : 0.0;
+            double ax = o->x0 - 0.5 * hx, aw = o->x1 - o->x0 + hx, ay = o->y0 - 0.5 * hy, ah = o->y1 - o->y0 + hy;
+            for (t = 0; t < g.tx.n; ++t) {
+                int px = SAPM__MIN(x0 + (int)floor((g.tx.v[t] - ax) / aw * g.iw), x0 + g.iw - 1);
+                sapm__fill(img, px, y0 + g.ih + 1, px + 1, y0 + g.ih + 1 + SAPM__TICK, SAPM__INK);
+                sapm__text(img, px, y0 + g.ih + 1 + SAPM__TICK + 4, g.tx.label[t], SAPM__INK, 1, 0);
+            }
+            for (t = 0; t < g.ty.n; ++t) {
+                int py = SAPM__MAX(y0 + g.ih - 1 - (int)floor((g.ty.v[t] - ay) / ah * g.ih), y0);
+                sapm__fill(img, x0 - 1 - SAPM__TICK, py, x0 - 1, py + 1, SAPM__INK);
+                sapm__text(img, x0 - 1 - SAPM__TICK - 4, py - SAPM__GLYPH_H / 2, g.ty.label[t], SAPM__INK, 2, 0);
+            }
+            if (o->xlabel)
+                sapm__text(img, x0 + g.iw / 2, y0 + g.ih + SAPM__TICK + 4 + SAPM__GLYPH_H + SAPM__GAP + 1,
+                           o->xlabel, SAPM__INK, 1, 0);
+            if (o->ylabel)
+                sapm__text(img, k * g.panel_w + SAPM__M, y0 + g.ih / 2, o->ylabel, SAPM__INK, 1, 1);
+        }
+    }
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_heatmap_grid(int nx, int ny, double x0, double x1, double y0,
+                                      double y1, double *X)
+{
+    int i, j;
+    if (!X) return SAPM_ERR_NULL_ARGUMENT;
+    if (nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000) return SAPM_ERR_INVALID_SIZE;
+    if (!isfinite(x1 - x0) || !isfinite(y1 - y0)) return SAPM_ERR_NONFINITE_INPUT;
+    if (!(x0 < x1) || !(y0 < y1)) return SAPM_ERR_INVALID_ARGUMENT;
+    for (j = 0; j < ny; ++j)
+        for (i = 0; i < nx; ++i) {
+            double *p = X + 2 * ((size_t)j * nx + i);
+            p[0] = nx > 1 ? x0 + i * (x1 - x0) / (nx - 1) : x0;
+            p[1] = ny > 1 ? y1 - j * (y1 - y0) / (ny - 1) : y0;
+        }
+    return SAPM_OK;
+}
+
+/* ---- line plots ---- */
+
+/* Data -> plot-area pixel coordinates (continuous: pixel i covers [i, i + 1)). */
+typedef struct sapm__plot_map {
+    double xlo, xhi, ylo, yhi;     /* y in log10 units on a log axis */
+    int log_y, pw, ph;
+} sapm__plot_map;
+
+/* Point i of s in axis units (y as log10 y on a log axis); 0 when it is not plottable. */
+static int sapm__plot_xy(const sapm_plot_series *s, int i, int log_y, double *x, double *y)
+{
+    *x = s->x ? s->x[i] : (double)i;
+    *y = s->y[i];
+    if (!isfinite(*x) || !isfinite(*y) || (log_y && !(*y > 0.0))) return 0;
+    if (log_y) *y = log10(*y);
+    return 1;
+}
+
+static int sapm__plot_point(const sapm__plot_map *m, const sapm_plot_series *s, int i,
+                            double *px, double *py)
+{
+    double x, y;
+    if (!sapm__plot_xy(s, i, m->log_y, &x, &y)) return 0;
+    *px = 0.5 + (x - m->xlo) / (m->xhi - m->xlo) * (m->pw - 1);
+    *py = 0.5 + (m->yhi - y) / (m->yhi - m->ylo) * (m->ph - 1);
+    return 1;
+}
+
+/* Anti-aliased segment of width lw into the coverage buffer (max of coverages, so joints
+ * are not drawn twice): coverage = clamp(lw/2 + 1/2 - distance to the segment, 0, 1). */
+static void sapm__cover_segment(float *cov, int pw, int ph, double ax, double ay, double bx,
+                                double by, double lw)
+{
+    double rad = 0.5 * lw + 1.0, dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
+    int x0 = SAPM__MAX(0, (int)floor(SAPM__MIN(ax, bx) - rad)), x1 = SAPM__MIN(pw - 1, (int)ceil(SAPM__MAX(ax, bx) + rad));
+    int y0 = SAPM__MAX(0, (int)floor(SAPM__MIN(ay, by) - rad)), y1 = SAPM__MIN(ph - 1, (int)ceil(SAPM__MAX(ay, by) + rad));
+    int x, y;
+    for (y = y0; y <= y1; ++y)
+        for (x = x0; x <= x1; ++x) {
+            double px = x + 0.5 - ax, py = y + 0.5 - ay;
+            double t = len2 > 0.0 ? (px * dx + py * dy) / len2 : 0.0, ex, ey, a;
+            t = t < 0.0 ? 0.0 : t > 1.0 ? 1.0 : t;
+            ex = px - t * dx; ey = py - t * dy;
+            a = 0.5 * lw + 0.5 - sqrt(ex * ex + ey * ey);
+            if (a > cov[(size_t)y * pw + x]) cov[(size_t)y * pw + x] = (float)(a > 1.0 ? 1.0 : a);
+        }
+}
+
+/* Walks the segments of a series (a point with no plottable neighbour is a dot): with cov
+ * rasterises them; otherwise returns 1 when one passes within box (x0, y0, x1, y1). */
+static int sapm__plot_walk(const sapm__plot_map *m, const sapm_plot_series *s, float *cov,
+                           double lw, const double *box)
+{
+    int i, have_prev = 0;
+    double ax = 0, ay = 0;
+    for (i = 0; i < s->count; ++i) {
+        double bx, by;
+        int ok = sapm__plot_point(m, s, i, &bx, &by), next_ok = 0;
+        double nx_, ny_;
+        if (!ok) { have_prev = 0; continue; }
+        if (i + 1 < s->count) next_ok = sapm__plot_point(m, s, i + 1, &nx_, &ny_);
+        if (have_prev || !next_ok) {               /* a segment, or an isolated dot */
+            double sx = have_prev ? ax : bx, sy = have_prev ? ay : by;
+            if (cov) {
+                sapm__cover_segment(cov, m->pw, m->ph, sx, sy, bx, by, have_prev ? lw : 2.0 * lw);
+            } else {
+                double len = sqrt((bx - sx) * (bx - sx) + (by - sy) * (by - sy));
+                int n = (int)(len / 2.0) + 1, j;
+                for (j = 0; j <= n; ++j) {
+                    double px = sx + (bx - sx) * j / n, py = sy + (by - sy) * j / n;
+                    if (px >= box[0] && px <= box[2] && py >= box[1] && py <= box[3]) return 1;
+                }
+            }
+        }
+        ax = bx; ay = by; have_prev = 1;
+    }
+    return 0;
+}
+
+/* Axis range [lo, hi] widened to multiples of a nice step (about `target` intervals). */
+static double sapm__nice_range(double *lo, double *hi, int target)
+{
+    double step;
+    if (!(*hi - *lo > 1e-290)) {   /* (nearly) one value: +-10%, or +-1 near 0 */
+        double c = *lo, w = 0.1 * fabs(c) > 1e-290 ? 0.1 * fabs(c) : 1.0;
+        *lo = c - w; *hi = c + w;
+    }
+    step = sapm__nice_step(*lo, *hi, target);
+    *lo = floor(*lo / step + 1e-9) * step;
+    *hi = ceil(*hi / step - 1e-9) * step;
+    return step;
+}
+
+enum { SAPM__ROW = 20, SAPM__SAMPLE = 28 };   /* legend row height, line sample length */
+#define SAPM__LINE_W 2.0                      /* series line width in pixels */
+
+/* Layout of a line plot: the plot area [px0, px0 + m.pw) x [py0, py0 + m.ph). */
+typedef struct sapm__plot_geom {
+    sapm_plot_options o;       /* the options used (zero when NULL was given) */
+    sapm__plot_map m;
+    sapm__ticks tx, ty;
+    int W, H, px0, py0;
+    int every;                 /* log axis: every every-th decade labelled */
+    int n_leg, lx, ly, leg_w, leg_h;   /* legend entries and box */
+} sapm__plot_geom;
+
+/* Checks the arguments, finds the axis ranges and lays the plot out. */
+static sapm_result sapm__plot_plan(sapm__plot_geom *g, int n_series,
+                                   const sapm_plot_series *series, const sapm_plot_options *opt)
+{
+    sapm__plot_map *m = &g->m;
+    double xmin = HUGE_VAL, xmax = -HUGE_VAL, ymin = HUGE_VAL, ymax = -HUGE_VAL;
+    int k, i, px1, py1, outside = 0, target;
+    if (!series) return SAPM_ERR_NULL_ARGUMENT;
+    if (n_series <= 0 || n_series > 64) return SAPM_ERR_INVALID_SIZE;
+    if (opt) g->o = *opt; else memset(&g->o, 0, sizeof g->o);
+    g->W = g->o.width ? g->o.width : 800;
+    g->H = g->o.height ? g->o.height : 520;
+    if (g->W < 200 || g->H < 150 || g->W > 8192 || g->H > 8192) return SAPM_ERR_INVALID_SIZE;
+    m->log_y = g->o.log_y != 0;
+    g->n_leg = g->leg_w = 0;
+    for (k = 0; k < n_series; ++k) {
+        const sapm_plot_series *s = &series[k];
+        if (!s->y) return SAPM_ERR_NULL_ARGUMENT;
+        if (s->count <= 0) return SAPM_ERR_INVALID_SIZE;
+        for (i = 0; i < s->count; ++i) {
+            double x, y;
+            if (!sapm__plot_xy(s, i, m->log_y, &x, &y)) continue;
+            xmin = SAPM__MIN(xmin, x); xmax = SAPM__MAX(xmax, x);
+            ymin = SAPM__MIN(ymin, y); ymax = SAPM__MAX(ymax, y);
+        }
+        if (s->label) {
+            ++g->n_leg;
+            g->leg_w = SAPM__MAX(g->leg_w, sapm__text_width(s->label));
+        }
+    }
+    if (xmin > xmax || !isfinite(xmax - xmin) || !isfinite(ymax - ymin)) return SAPM_ERR_NONFINITE_INPUT;
+    g->leg_w += 3 * SAPM__GAP + SAPM__SAMPLE;
+    g->leg_h = g->n_leg * SAPM__ROW + SAPM__GAP;
+
+    /* y axis: whole decades (log) or nice multiples (linear) */
+    g->py0 = SAPM__M + (g->o.title ? SAPM__GLYPH_H + 12 : SAPM__GLYPH_H / 2);
+    py1 = g->H - SAPM__M - SAPM__TICK - 4 - SAPM__GLYPH_H - (g->o.xlabel ? 10 + SAPM__GLYPH_H : 0);
+    m->ph = SAPM__MAX(py1 - g->py0, 2);
+    if (m->log_y) {
+        /* the data plus 4% of their span (in decades); whole decades around them when
+         * that would hold fewer than two decade ticks */
+        double pad = 0.04 * (ymax - ymin);
+        int dlo, dhi;
+        m->ylo = ymin - pad;
+        m->yhi = ymax + pad;
+        if (floor(m->yhi + 1e-9) - ceil(m->ylo - 1e-9) < 1.0) {
+            m->ylo = floor(ymin + 1e-9);
+            m->yhi = ceil(ymax - 1e-9);
+            if (m->yhi <= m->ylo) { m->ylo -= 1.0; m->yhi += 1.0; }
+        }
+        dlo = (int)ceil(m->ylo - 1e-9);
+        dhi = (int)floor(m->yhi + 1e-9);
+        sapm__ticks_log(&g->ty, dlo, dhi);
+        g->every = (dhi - dlo + 7) / 8;
+    } else {
+        m->ylo = ymin; m->yhi = ymax;
+        sapm__ticks_linear(&g->ty, m->ylo, m->yhi, sapm__nice_range(&m->ylo, &m->yhi, SAPM__MAX(2, m->ph / 70)));
+        g->every = 0;
+    }
+    g->px0 = SAPM__M + (g->o.ylabel ? SAPM__GLYPH_H + 10 : 0) + g->ty.width + 4 + SAPM__TICK;
+
+    /* x axis (fewer ticks while labels would touch) and legend: the first corner free of
+     * data (top right, bottom left, top left, bottom right), else right of the axes */
+    for (;;) {
+        px1 = g->W - SAPM__M - 24 - (outside ? g->leg_w + SAPM__M : 0);
+        m->pw = SAPM__MAX(px1 - g->px0, 2);
+        for (target = SAPM__MAX(2, m->pw / 90); ; --target) {
+            m->xlo = xmin; m->xhi = xmax;
+            sapm__ticks_linear(&g->tx, m->xlo, m->xhi, sapm__nice_range(&m->xlo, &m->xhi, target));
+            if (target <= 2 || (g->tx.width + 2 * SAPM__GAP) * g->tx.n < m->pw) break;
+        }
+        if (!isfinite(m->xhi - m->xlo) || !isfinite(m->yhi - m->ylo)) return SAPM_ERR_NONFINITE_INPUT;
+        if (g->n_leg == 0) return SAPM_OK;
+        if (outside) {
+            g->lx = px1 + SAPM__M;
+            g->ly = g->py0;
+            return SAPM_OK;
+        }
+        for (k = 0; k < 4; ++k) {
+            double box[4], pad = SAPM__LINE_W + 3;
+            int hit = 0, inset = 10;
+            g->lx = (k == 0 || k == 3) ? m->pw - inset - g->leg_w : inset;
+            g->ly = (k == 0 || k == 2) ? inset : m->ph - inset - g->leg_h;
+            if (g->lx < 0 || g->ly < 0) break;      /* legend larger than the plot area */
+            box[0] = g->lx - pad; box[1] = g->ly - pad;
+            box[2] = g->lx + g->leg_w + pad; box[3] = g->ly + g->leg_h + pad;
+            for (i = 0; i < n_series && !hit; ++i) hit = sapm__plot_walk(m, &series[i], NULL, 0.0, box);
+            if (!hit) {
+                g->lx += g->px0;
+                g->ly += g->py0;
+                return SAPM_OK;
+            }
+        }
+        if (g->W - g->px0 - g->leg_w - 2 * SAPM__M - 24 < 150) {   /* no room: top right */
+            g->lx = g->px0 + SAPM__MAX(m->pw - 10 - g->leg_w, 0);
+            g->ly = g->py0 + 10;
+            return SAPM_OK;
+        }
+        outside = 1;
+    }
+}
+
+SAPMDEF sapm_result sapm_render_plot(sapm_image *img, int n_series,
+                                     const sapm_plot_series *series,
+                                     const sapm_plot_options *opt)
+{
+    sapm__plot_geom g;
+    const sapm__plot_map *m = &g.m;
+    int k, t, px1, py1;
+    float *cov;
+    sapm_result r;
+    if (!img) return SAPM_ERR_NULL_ARGUMENT;
+    memset(img, 0, sizeof *img);
+    r = sapm__plot_plan(&g, n_series, series, opt);
+    if (r == SAPM_OK) r = sapm__image_new(img, g.W, g.H);
+    if (r != SAPM_OK) return r;
+    cov = (float *)sapm__alloc((size_t)m->pw * (size_t)m->ph, sizeof(float));
+    if (!cov) { sapm_image_free(img); return SAPM_ERR_OUT_OF_MEMORY; }
+    px1 = g.px0 + m->pw;
+    py1 = g.py0 + m->ph;
+
+    /* grid lines and ticks: minor decades (2..9 x 10^e) when every decade is labelled */
+    if (m->log_y) {
+        double e, f;
+        for (e = floor(m->ylo); e <= m->yhi; e += 1.0)
+            for (f = 1.0; f < 9.5; f += 1.0) {
+                double v = e + log10(f);
+                int py = g.py0 + (int)(0.5 + (m->yhi - v) / (m->yhi - m->ylo) * (m->ph - 1));
+                if (v < m->ylo - 1e-9 || v > m->yhi + 1e-9 || (f > 1.0 && g.every > 1)) continue;
+                if (f > 1.0) sapm__fill(img, g.px0, py, px1, py + 1, SAPM__GRID2);
+                sapm__fill(img, g.px0 - 3, py, g.px0, py + 1, SAPM__INK);
+            }
+    }
+    for (t = 0; t < g.ty.n; ++t) {
+        int py = g.py0 + (int)(0.5 + (m->yhi - g.ty.v[t]) / (m->yhi - m->ylo) * (m->ph - 1));
+        sapm__fill(img, g.px0, py, px1, py + 1, SAPM__GRID);
+        sapm__fill(img, g.px0 - SAPM__TICK, py, g.px0, py + 1, SAPM__INK);
+        sapm__text(img, g.px0 - SAPM__TICK - 4, py - SAPM__GLYPH_H / 2, g.ty.label[t], SAPM__INK, 2, 0);
+    }
+    for (t = 0; t < g.tx.n; ++t) {
+        int px = g.px0 + (int)(0.5 + (g.tx.v[t] - m->xlo) / (m->xhi - m->xlo) * (m->pw - 1));
+        sapm__fill(img, px, g.py0, px + 1, py1, SAPM__GRID);
+        sapm__fill(img, px, py1, px + 1, py1 + SAPM__TICK, SAPM__INK);
+        sapm__text(img, px, py1 + SAPM__TICK + 4, g.tx.label[t], SAPM__INK, 1, 0);
+    }
+
+    /* the series, each composited once from its coverage */
+    for (k = 0; k < n_series; ++k) {
+        uint32_t c = sapm__series_rgb[k % 10];
+        int x, y;
+        memset(cov, 0, (size_t)m->pw * (size_t)m->ph * sizeof(float));
+        sapm__plot_walk(m, &series[k], cov, SAPM__LINE_W, NULL);
+        for (y = 0; y < m->ph; ++y)
+            for (x = 0; x < m->pw; ++x)
+                sapm__blend(img, g.px0 + x, g.py0 + y, c, cov[(size_t)y * m->pw + x]);
+    }
+    SAPM_FREE(cov);
+    sapm__frame(img, g.px0 - 1, g.py0 - 1, px1 + 1, py1 + 1, SAPM__INK);
+
+    if (g.n_leg) {
+        int row = 0;
+        sapm__fill(img, g.lx, g.ly, g.lx + g.leg_w, g.ly + g.leg_h, SAPM__WHITE);
+        sapm__frame(img, g.lx, g.ly, g.lx + g.leg_w, g.ly + g.leg_h, 0xBBBBBBu);
+        for (k = 0; k < n_series; ++k) {
+            int yc = g.ly + SAPM__GAP / 2 + row * SAPM__ROW + SAPM__ROW / 2;
+            if (!series[k].label) continue;
+            sapm__fill(img, g.lx + SAPM__GAP, yc - 1, g.lx + SAPM__GAP + SAPM__SAMPLE, yc + 2, sapm__series_rgb[k % 10]);
+            sapm__text(img, g.lx + 2 * SAPM__GAP + SAPM__SAMPLE, yc - SAPM__GLYPH_H / 2, series[k].label, SAPM__INK, 0, 0);
+            ++row;
+        }
+    }
+    if (g.o.title) sapm__text(img, (g.px0 + px1) / 2, SAPM__M, g.o.title, SAPM__INK, 1, 0);
+    if (g.o.xlabel) sapm__text(img, (g.px0 + px1) / 2, g.H - SAPM__M - SAPM__GLYPH_H, g.o.xlabel, SAPM__INK, 1, 0);
+    if (g.o.ylabel) sapm__text(img, SAPM__M, (g.py0 + py1) / 2, g.o.ylabel, SAPM__INK, 1, 1);
+    return SAPM_OK;
+}
+
+/* ---- files ---- */
+
+#if SAPM__PNG
+typedef struct sapm__file_sink { FILE *f; int failed; } sapm__file_sink;
+
+static void sapm__png_sink(void *ctx, void *data, int size)
+{
+    sapm__file_sink *s = (sapm__file_sink *)ctx;
+    if (!s->failed && fwrite(data, 1, (size_t)size, s->f) != (size_t)size) s->failed = 1;
+}
+#endif
+
+SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img)
+{
+#if SAPM__PNG
+    sapm__file_sink sink;
+    int ok;
+    if (!path || !img || !img->rgb) return SAPM_ERR_NULL_ARGUMENT;
+    if (img->width <= 0 || img->height <= 0 || img->width > 65535 || img->height > 65535)
+        return SAPM_ERR_INVALID_SIZE;
+    sink.f = fopen(path, "wb");
+    if (!sink.f) return SAPM_ERR_IO;
+    sink.failed = 0;
+    ok = stbi_write_png_to_func(sapm__png_sink, &sink, img->width, img->height, 3, img->rgb, 3 * img->width);
+    if (fclose(sink.f) != 0) sink.failed = 1;
+    if (!ok || sink.failed) remove(path);
+    return !ok ? SAPM_ERR_OUT_OF_MEMORY : sink.failed ? SAPM_ERR_IO : SAPM_OK;
+#else
+    (void)path; (void)img;
+    return SAPM_ERR_NOT_COMPILED_IN;
+#endif
+}
+
+/* Writes a rendered picture (when r is SAPM_OK) and frees it. */
+static sapm_result sapm__png_save(const char *path, sapm_image *im, sapm_result r)
+{
+    if (r == SAPM_OK) r = sapm_png_write(path, im);
+    sapm_image_free(im);
+    return r;
+}
+
+SAPMDEF sapm_result sapm_png_heatmaps_ex(const char *path, int count, int nx, int ny,
+                                         const double *const *fields,
+                                         const char *const *titles,
+                                         const sapm_heatmap_options *opt)
+{
+    sapm_image im;
+    if (!SAPM__PNG) return SAPM_ERR_NOT_COMPILED_IN;
+    if (!path) return SAPM_ERR_NULL_ARGUMENT;
+    return sapm__png_save(path, &im, sapm_render_heatmaps(&im, count, nx, ny, fields, titles, opt));
+}
+
+SAPMDEF sapm_result sapm_png_heatmaps(const char *path, int count, int nx, int ny,
+                                      const double *const *fields, const char *const *titles)
+{
+    return sapm_png_heatmaps_ex(path, count, nx, ny, fields, titles, NULL);
+}
+
+SAPMDEF sapm_result sapm_png_heatmap(const char *path, int nx, int ny, const double *values,
+                                     double vmin, double vmax, const char *title)
+{
+    sapm_heatmap_options o;
+    const double *fields[1];
+    const char *titles[1];
+    if (!SAPM__PNG) return SAPM_ERR_NOT_COMPILED_IN;
+    if (!isfinite(vmin) || !isfinite(vmax)) return SAPM_ERR_NONFINITE_INPUT;
+    memset(&o, 0, sizeof o);
+    o.vmin = &vmin;
+    o.vmax = &vmax;
+    fields[0] = values;
+    titles[0] = title;
+    return sapm_png_heatmaps_ex(path, 1, nx, ny, fields, titles, &o);
+}
+
+SAPMDEF sapm_result sapm_png_plot(const char *path, int n_series, const sapm_plot_series *series,
+                                  const char *title, const char *xlabel, const char *ylabel,
+                                  int log_y)
+{
+    sapm_plot_options o;
+    sapm_image im;
+    if (!SAPM__PNG) return SAPM_ERR_NOT_COMPILED_IN;
+    if (!path) return SAPM_ERR_NULL_ARGUMENT;
+    memset(&o, 0, sizeof o);
+    o.title = title; o.xlabel = xlabel; o.ylabel = ylabel; o.log_y = log_y;
+    return sapm__png_save(path, &im, sapm_render_plot(&im, n_series, series, &o));
+}
+
+static double sapm__history_value(const sapm_history_entry *h, sapm_history_field f)
+{
+    switch (f) {
+    case SAPM_FIELD_ITER: return (double)h->iter;
+    case SAPM_FIELD_SECONDS: return h->seconds;
+    case SAPM_FIELD_MSE: return h->mse;
+    case SAPM_FIELD_LOSS: return h->loss;
+    default: return h->error;
+    }
+}
+
+static const char *sapm__history_label(const sapm_report *rep, const char *const *labels, int k)
+{
+    const char *m;
+    if (labels && labels[k]) return labels[k];
+    m = rep->history_count > 0 ? sapm_method_name(rep->history[0].method) : "unknown";
+    return strcmp(m, "unknown") ? m : NULL;
+}
+
+SAPMDEF sapm_result sapm_png_plot_history(const char *path, int n_reports,
+                                          const sapm_report *const *reports,
+                                          const char *const *labels, sapm_history_field x,
+                                          sapm_history_field y, const char *title)
+{
+    static const char *const names[5] = {"iteration", "seconds", "true loss", "method loss", "error"};
+    sapm_plot_series *s;
+    sapm_plot_options o;
+    sapm_image im;
+    double *buf;
+    size_t total = 0, off = 0;
+    int k, i, n = 0;
+    sapm_result r;
+    if (!SAPM__PNG) return SAPM_ERR_NOT_COMPILED_IN;
+    if (!path || !reports) return SAPM_ERR_NULL_ARGUMENT;
+    if (n_reports <= 0 || n_reports > 64) return SAPM_ERR_INVALID_SIZE;
+    if ((int)x < 0 || (int)x > 4 || (int)y < 0 || (int)y > 4) return SAPM_ERR_INVALID_ARGUMENT;
+    for (k = 0; k < n_reports; ++k) {
+        if (!reports[k]) return SAPM_ERR_NULL_ARGUMENT;
+        if (reports[k]->history_count < 0) return SAPM_ERR_INVALID_SIZE;
+        if (reports[k]->history_count > 0 && !reports[k]->history) return SAPM_ERR_NULL_ARGUMENT;
+        total += (size_t)reports[k]->history_count;
+    }
+    if (total == 0) return SAPM_ERR_INVALID_SIZE;
+    s = (sapm_plot_series *)sapm__alloc((size_t)n_reports, sizeof *s);
+    buf = (double *)sapm__alloc(2 * total, sizeof(double));
+    if (!s || !buf) {
+        if (s) SAPM_FREE(s);
+        if (buf) SAPM_FREE(buf);
+        return SAPM_ERR_OUT_OF_MEMORY;
+    }
+    for (k = 0; k < n_reports; ++k) {
+        const sapm_report *rep = reports[k];
+        if (rep->history_count == 0) continue;
+        s[n].label = sapm__history_label(rep, labels, k);
+        s[n].count = rep->history_count;
+        s[n].x = buf + off;
+        s[n].y = buf + total + off;
+        for (i = 0; i < rep->history_count; ++i) {
+            buf[off + i] = sapm__history_value(&rep->history[i], x);
+            buf[total + off + i] = sapm__history_value(&rep->history[i], y);
+        }
+        off += (size_t)rep->history_count;
+        ++n;
+    }
+    memset(&o, 0, sizeof o);
+    o.title = title;
+    o.xlabel = names[x];
+    o.ylabel = names[y];
+    o.log_y = y >= SAPM_FIELD_MSE;
+    r = sapm__png_save(path, &im, sapm_render_plot(&im, n, s, &o));
+    SAPM_FREE(s);
+    SAPM_FREE(buf);
+    return r;
+}
+
+#ifndef SAPM_NO_STDIO
+#include <stdlib.h>
+
+/* Shortest of %.15g / %.17g that reads back to v; "nan" for NaN. */
+static void sapm__csv_num(FILE *f, double v)
+{
+    char b[40];
+    if (v != v) { fputs("nan", f); return; }
+    snprintf(b, sizeof b, "%.15g", v);
+    if (strtod(b, NULL) != v) snprintf(b, sizeof b, "%.17g", v);
+    fputs(b, f);
+}
+
+static void sapm__csv_text(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) { fputs(s, f); return; }
+    fputc('"', f);
+    for (; *s; ++s) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* Closes f: SAPM_OK when every write reached the file. */
+static sapm_result sapm__csv_close(FILE *f)
+{
+    int bad = ferror(f);
+    if (fclose(f) != 0) bad = 1;
+    return bad ? SAPM_ERR_IO : SAPM_OK;
+}
+#endif
+
+SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
+                                           const sapm_report *const *reports,
+                                           const char *const *labels)
+{
+#ifdef SAPM_NO_STDIO
+    (void)path; (void)n_reports; (void)reports; (void)labels;
+    return SAPM_ERR_NOT_COMPILED_IN;
+#else
+    FILE *f;
+    int k, i;
+    if (!path || !reports) return SAPM_ERR_NULL_ARGUMENT;
+    if (n_reports <= 0) return SAPM_ERR_INVALID_SIZE;
+    for (k = 0; k < n_reports; ++k) {
+        if (!reports[k]) return SAPM_ERR_NULL_ARGUMENT;
+        if (reports[k]->history_count < 0) return SAPM_ERR_INVALID_SIZE;
+        if (reports[k]->history_count > 0 && !reports[k]->history) return SAPM_ERR_NULL_ARGUMENT;
+    }
+    f = fopen(path, "w");
+    if (!f) return SAPM_ERR_IO;
+    fputs("label,iter,seconds,mse,loss,error\n", f);
+    for (k = 0; k < n_reports; ++k) {
+        const char *label = sapm__history_label(reports[k], labels, k);
+        char run[24] = "run";
+        if (!label) { run[3 + sapm__itoa(run + 3, k)] = 0; label = run; }
+        for (i = 0; i < reports[k]->history_count; ++i) {
+            const sapm_history_entry *h = &reports[k]->history[i];
+            sapm__csv_text(f, label);
+            fprintf(f, ",%d,", h->iter);
+            sapm__csv_num(f, h->seconds); fputc(',', f);
+            sapm__csv_num(f, h->mse); fputc(',', f);
+            sapm__csv_num(f, h->loss); fputc(',', f);
+            sapm__csv_num(f, h->error); fputc('\n', f);
+        }
+    }
+    return sapm__csv_close(f);
+#endif
+}
+
+SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double x0, double x1,
+                                        double y0, double y1, const double *prediction,
+                                        const double *exact)
+{
+#ifdef SAPM_NO_STDIO
+    (void)path; (void)nx; (void)ny; (void)x0; (void)x1; (void)y0; (void)y1;
+    (void)prediction; (void)exact;
+    return SAPM_ERR_NOT_COMPILED_IN;
+#else
+    FILE *f;
+    int i, j;
+    if (!path || !prediction) return SAPM_ERR_NULL_ARGUMENT;
+    if (nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000) return SAPM_ERR_INVALID_SIZE;
+    if (!isfinite(x1 - x0) || !isfinite(y1 - y0)) return SAPM_ERR_NONFINITE_INPUT;
+    if (!(x0 < x1) || !(y0 < y1)) return SAPM_ERR_INVALID_ARGUMENT;
+    f = fopen(path, "w");
+    if (!f) return SAPM_ERR_IO;
+    fputs(exact ? "x,y,prediction,exact,error\n" : "x,y,prediction\n", f);
+    for (j = 0; j < ny; ++j)
+        for (i = 0; i < nx; ++i) {
+            size_t k = (size_t)j * nx + i;
+            sapm__csv_num(f, nx > 1 ? x0 + i * (x1 - x0) / (nx - 1) : x0); fputc(',', f);
+            sapm__csv_num(f, ny > 1 ? y1 - j * (y1 - y0) / (ny - 1) : y0); fputc(',', f);
+            sapm__csv_num(f, prediction[k]);
+            if (exact) {
+                fputc(',', f); sapm__csv_num(f, exact[k]);
+                fputc(',', f); sapm__csv_num(f, prediction[k] - exact[k]);
+            }
+            fputc('\n', f);
+        }
+    return sapm__csv_close(f);
+#endif
 }
 
 #endif /* SAPM_IMPLEMENTATION_DONE */
