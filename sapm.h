@@ -1578,22 +1578,26 @@ static sapm_result sapm__hm_plan(sapm__hm_geom *g, int count, int nx, int ny,
 }
 
 /* Field value seen at image pixel (u, v): the grid cell under it (nearest), or bilinear
- * between cell centres (falling back to nearest next to a non-finite value). */
+ * between cell centres over the finite neighbours (weights renormalised), non-finite
+ * where the nearest cell is. */
 static double sapm__hm_sample(const double *f, int nx, int ny, int iw, int ih, int u, int v,
                               int bilinear)
 {
-    double fx = (u + 0.5) * nx / iw - 0.5, fy = (v + 0.5) * ny / ih - 0.5, wx, wy, r;
-    int i0, j0, i1, j1;
+    double fx = (u + 0.5) * nx / iw - 0.5, fy = (v + 0.5) * ny / ih - 0.5, wx, wy, s = 0.0, ws = 0.0;
     int in = SAPM__MIN((int)((u + 0.5) * nx / iw), nx - 1), jn = SAPM__MIN((int)((v + 0.5) * ny / ih), ny - 1);
-    if (!bilinear) return f[(size_t)jn * nx + in];
+    int i0, j0, k;
+    if (!bilinear || !isfinite(f[(size_t)jn * nx + in])) return f[(size_t)jn * nx + in];
     fx = fx < 0.0 ? 0.0 : fx > nx - 1 ? nx - 1 : fx;
     fy = fy < 0.0 ? 0.0 : fy > ny - 1 ? ny - 1 : fy;
     i0 = (int)fx; j0 = (int)fy;
-    i1 = SAPM__MIN(i0 + 1, nx - 1); j1 = SAPM__MIN(j0 + 1, ny - 1);
     wx = fx - i0; wy = fy - j0;
-    r = (1 - wy) * ((1 - wx) * f[(size_t)j0 * nx + i0] + wx * f[(size_t)j0 * nx + i1])
-      + wy * ((1 - wx) * f[(size_t)j1 * nx + i0] + wx * f[(size_t)j1 * nx + i1]);
-    return isfinite(r) ? r : f[(size_t)jn * nx + in];
+    for (k = 0; k < 4; ++k) {                     /* corners (i0 + di, j0 + dj) */
+        int di = k & 1, dj = k >> 1;
+        double w = (di ? wx : 1.0 - wx) * (dj ? wy : 1.0 - wy);
+        double val = f[(size_t)SAPM__MIN(j0 + dj, ny - 1) * nx + SAPM__MIN(i0 + di, nx - 1)];
+        if (isfinite(val)) { s += w * val; ws += w; }
+    }
+    return s / ws;                                /* ws >= 1/4: the nearest cell is finite */
 }
 
 SAPMDEF sapm_result sapm_render_heatmaps(sapm_image *img, int count, int nx, int ny,

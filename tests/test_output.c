@@ -177,6 +177,24 @@ static void test_heatmap_pixels(void)
         for (k = 0; k < 3; ++k) CHECK_NEAR(p[k], want[k], 2.0);
     }
     sapm_image_free(&im);
+    /* bilinear next to a NaN cell: grey where the NaN cell is nearest, the finite
+     * neighbours' (renormalised) interpolation elsewhere */
+    f[1 * 4 + 2] = NAN;
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 4, 3, fields, NULL, &o), SAPM_OK);
+    CHECK_EQ_INT(pixel(&im, g.ix + 5 * g.iw / 8, g.iy + g.ih / 2), SAPM__NAN_RGB);
+    {   /* between rows 0 and 1, columns 1 and 2: cells (1,0), (2,0), (1,1) mix, (2,1) is NaN */
+        int u = g.iw / 2 - 1, v = g.ih / 3;
+        double fx = (u + 0.5) * 4 / g.iw - 0.5, fy = (v + 0.5) * 3 / g.ih - 0.5;
+        double wx = fx - 1.0, wy = fy, w00 = (1 - wx) * (1 - wy), w10 = wx * (1 - wy), w01 = (1 - wx) * wy;
+        double val = (w00 * f[1] + w10 * f[2] + w01 * f[5]) / (w00 + w10 + w01);
+        unsigned char want[3];
+        const unsigned char *p = im.rgb + 3 * ((size_t)(g.iy + v) * im.width + g.ix + u);
+        CHECK(fx > 1.0 && fx < 2.0 && fy > 0.0 && fy < 1.0);
+        CHECK(val > 3.0 && val < 6.0);            /* far from the nearest cell's 11 */
+        sapm_viridis(val / 23.0, want);
+        for (k = 0; k < 3; ++k) CHECK_NEAR(p[k], want[k], 1.0);
+    }
+    sapm_image_free(&im);
 }
 
 /* Nearest sampling: every image pixel shows the cell that holds its centre
