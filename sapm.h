@@ -389,7 +389,9 @@ SAPMDEF sapm_options sapm_default_options(sapm_method method);
  * SAPM_NO_PNG / SAPM_NO_STDIO, every sapm_png_* function returns SAPM_ERR_NOT_COMPILED_IN
  * at once (the render functions always work); under SAPM_NO_STDIO the CSV writers do too.
  * A file that defines SAPM_IMPLEMENTATION and also includes stb_image_write.h must include
- * it first: sapm.h then uses that copy.
+ * it first: sapm.h then uses that copy. Out of memory: sapm's own allocations and most of
+ * stb's are checked (SAPM_ERR_OUT_OF_MEMORY), but stb_image_write (1.16) asserts when its
+ * compressor cannot grow a buffer.
  *
  * Grids: a field is ny rows of nx values, row 0 at the top (y = y1), column 0 at the
  * left (x = x0): values[j * nx + i] is the value at (x_i, y_j) of sapm_heatmap_grid.
@@ -1279,7 +1281,10 @@ static sapm_result sapm__image_new(sapm_image *img, int w, int h)
     img->width = w;
     img->height = h;
     img->rgb = (unsigned char *)sapm__alloc((size_t)w * (size_t)h, 3);
-    if (!img->rgb) return SAPM_ERR_OUT_OF_MEMORY;
+    if (!img->rgb) {
+        img->width = img->height = 0;
+        return SAPM_ERR_OUT_OF_MEMORY;
+    }
     memset(img->rgb, 0xFF, (size_t)w * (size_t)h * 3);
     return SAPM_OK;
 }

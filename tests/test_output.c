@@ -1,6 +1,26 @@
 /* Output section: colour map, tick labels, heatmap and plot pixels against their layout,
  * PNG files (signature, IHDR, and decoded pixels when stb_image.h is present), CSV round
  * trips, and a bad-argument table for every public output function. */
+#include <stdlib.h>
+
+/* Allocator with failure injection: the allocation after `test_alloc_budget` more
+ * succeed fails (negative: never). */
+static int test_alloc_budget = -1;
+static void *test_malloc(size_t n)
+{
+    if (test_alloc_budget == 0) return NULL;
+    if (test_alloc_budget > 0) --test_alloc_budget;
+    return malloc(n);
+}
+static void *test_realloc(void *p, size_t n)
+{
+    if (test_alloc_budget == 0) return NULL;
+    if (test_alloc_budget > 0) --test_alloc_budget;
+    return realloc(p, n);
+}
+#define SAPM_MALLOC(sz) test_malloc(sz)
+#define SAPM_REALLOC(p, sz) test_realloc(p, sz)
+#define SAPM_FREE(p) free(p)
 #define SAPM_IMPLEMENTATION
 #include "sapm.h"
 #include "sapm_test.h"
@@ -582,6 +602,59 @@ static void test_extreme_values(void)
         }
 }
 
+/* Every allocation of the render functions failing in turn: SAPM_OK or
+ * SAPM_ERR_OUT_OF_MEMORY, nothing leaked (LeakSanitizer in the ASan build). The PNG
+ * encoder's own allocations are stb_image_write's (not injected: stb asserts when its
+ * compressor cannot grow a buffer), except sapm_png_plot_history's first two, which are
+ * sapm's. */
+static void test_out_of_memory(void)
+{
+    double f[12], y[30];
+    const double *fields[2];
+    sapm_plot_series s;
+    sapm_history_entry h[3];
+    sapm_report rep;
+    const sapm_report *reps[1];
+    sapm_heatmap_options o;
+    sapm_plot_options po;
+    char path[512];
+    int i, call, failures = 0;
+    for (i = 0; i < 12; ++i) f[i] = i;
+    for (i = 0; i < 30; ++i) y[i] = exp(-0.3 * i);
+    fields[0] = fields[1] = f;
+    s.label = "s"; s.count = 30; s.x = NULL; s.y = y;
+    memset(h, 0, sizeof h);
+    for (i = 0; i < 3; ++i) { h[i].iter = i; h[i].mse = 1.0 / (i + 1); }
+    memset(&rep, 0, sizeof rep);
+    rep.history = h; rep.history_count = 3;
+    reps[0] = &rep;
+    memset(&o, 0, sizeof o);
+    o.panel_size = 40;
+    memset(&po, 0, sizeof po);
+    po.width = 240; po.height = 160; po.log_y = 1;
+    tmp_path(path, sizeof path, "oom.png");
+    for (call = 0; call < 3; ++call)
+        for (i = 0; i < 20; ++i) {
+            sapm_result r;
+            sapm_image im;
+            if (call == 2 && i > 1) break;
+            test_alloc_budget = i;
+            if (call == 0) r = sapm_render_heatmaps(&im, 2, 4, 3, fields, NULL, &o);
+            else if (call == 1) r = sapm_render_plot(&im, 1, &s, &po);
+            else r = sapm_png_plot_history(path, 1, reps, NULL, SAPM_FIELD_ITER, SAPM_FIELD_MSE, NULL);
+            test_alloc_budget = -1;
+            CHECK(r == SAPM_OK || r == SAPM_ERR_OUT_OF_MEMORY);
+            if (call < 2) {
+                CHECK((r == SAPM_OK) == (im.rgb != NULL));
+                sapm_image_free(&im);
+            }
+            if (r == SAPM_ERR_OUT_OF_MEMORY) ++failures;
+            remove(path);
+            if (r == SAPM_OK) break;              /* budget enough for every allocation */
+        }
+    CHECK_EQ_INT(failures, 1 + 2 + 2);            /* image; image, coverage; two buffers */
+}
+
 static void test_bad_arguments(void)
 {
     double f[4] = {0, 1, 2, 3}, nan4[4] = {NAN, NAN, NAN, NAN}, X[8], y1[2] = {1, 2};
@@ -714,6 +787,7 @@ int main(void)
     RUN(test_csv_history_roundtrip);
     RUN(test_csv_grid_roundtrip);
     RUN(test_extreme_values);
+    RUN(test_out_of_memory);
     RUN(test_bad_arguments);
     return sapm_test_summary();
 }
