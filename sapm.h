@@ -499,7 +499,8 @@ SAPMDEF sapm_result sapm_png_plot_history(const char *path, int n_reports,
                                           const char *const *labels, sapm_history_field x,
                                           sapm_history_field y, const char *title);
 
-/* Encodes img as an 8-bit RGB PNG file. SAPM_ERR_IO when the file cannot be written. */
+/* Encodes img as an 8-bit RGB PNG file. SAPM_ERR_IO when the file cannot be written;
+ * SAPM_ERR_INVALID_SIZE for sides over 65535 or more than about 1 GiB of pixels. */
 SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img);
 
 /* CSV (header line, comma-separated, numbers in the shortest form that reads back to the
@@ -2091,7 +2092,8 @@ SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img)
     sapm__file_sink sink;
     int ok;
     if (!path || !img || !img->rgb) return SAPM_ERR_NULL_ARGUMENT;
-    if (img->width <= 0 || img->height <= 0 || img->width > 65535 || img->height > 65535)
+    if (img->width <= 0 || img->height <= 0 || img->width > 65535 || img->height > 65535 ||
+        (3.0 * img->width + 1.0) * img->height > (double)(INT_MAX / 2))   /* stb's int sizes */
         return SAPM_ERR_INVALID_SIZE;
     sink.f = fopen(path, "wb");
     if (!sink.f) return SAPM_ERR_IO;

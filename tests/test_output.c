@@ -791,6 +791,13 @@ static void test_bad_arguments(void)
     im.width = -im.width;
     CHECK_EQ_INT(sapm_png_write(path, &im), SAPM_ERR_INVALID_SIZE);
     im.width = -im.width;
+    {   /* a size stb's int arithmetic cannot hold (nothing is read: checked first) */
+        sapm_image huge = im;
+        huge.width = 60000; huge.height = 60000;
+        CHECK_EQ_INT(sapm_png_write(path, &huge), SAPM_ERR_INVALID_SIZE);
+        huge.width = 70000; huge.height = 1;
+        CHECK_EQ_INT(sapm_png_write(path, &huge), SAPM_ERR_INVALID_SIZE);
+    }
     CHECK_EQ_INT(sapm_png_write(bad_dir, &im), SAPM_ERR_IO);
     sapm_image_free(&im);
 
