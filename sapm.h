@@ -86,6 +86,15 @@
  *   sapm_net_destroy(&net)                             free it
  *   sapm_net_init(&net, init, scale, seed)             U(-s,s) or Xavier, reproducible
  *   sapm_net_forward(&net, N, X, ldx, U, ldu)          u(x) for N samples
+ *   sapm_net_forward_derivs(&net, N, X, ldx, U, ldu, dU, lapU)  u, du/dx_i, Laplacian
+ *   sapm_net_loss(&net, N, X, ldx, Y, ldy, &j)         J_LS = mean |u - y|^2
+ *   sapm_net_gradient(&net, N, X, ldx, Y, ldy, &j, g)  J_LS and dJ_LS/dparams
+ *   sapm_net_save(&net, path), sapm_net_load(&net, path)   model files (+ _mem variants)
+ *
+ *   -- training
+ *   sapm_default_options(method)                       options with measured defaults
+ *   sapm_train(&net, N, X, ldx, Y, ldy, &opt, &rep)    LS-GD / LS-Adam / LS-L-BFGS / PM / SAPM
+ *   sapm_report_free(&rep)                             free a report's history
  *
  * LICENSE
  *
@@ -105,7 +114,11 @@
 
 #ifndef SAPMDEF
 #ifdef SAPM_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define SAPMDEF static __attribute__((unused)) /* no -Wunused-function for what a TU skips */
+#else
 #define SAPMDEF static
+#endif
 #else
 #ifdef __cplusplus
 #define SAPMDEF extern "C"
@@ -186,7 +199,9 @@ SAPMDEF sapm_result sapm_chol_solve(int n, int nrhs, const double *L, int ldl, d
  * contiguous n x n matrices (lower triangles read, overwritten by their factors), B holds
  * count contiguous n x nrhs blocks (overwritten by the solutions). info (NULL or count
  * ints) receives each system's factorisation info. Systems that fail are left
- * unsolved and the call returns SAPM_ERR_NOT_POSITIVE_DEFINITE; the others are solved. */
+ * unsolved (their B untouched, their A possibly partly overwritten) and the call returns
+ * SAPM_ERR_NOT_POSITIVE_DEFINITE; the others are solved. On the SIMD paths systems with
+ * n <= 64 are solved SIMD-width at a time (one system per vector lane). */
 SAPMDEF sapm_result sapm_chol_solve_batched(int count, int n, int nrhs, double *A, double *B,
                                             int *info);
 
@@ -365,6 +380,67 @@ typedef struct sapm_options {
 
 /* Recommended options for a method (measured defaults; see each method's notes). */
 SAPMDEF sapm_options sapm_default_options(sapm_method method);
+
+/* ======================================================================================
+ * Declarations: LS training, input derivatives and model files (owner: ls)
+ * ====================================================================================== */
+
+/* J_LS = (1/N) sum_n |u(x_n) - y_n|^2 (SPEC 2) of the network as it is. X is N x n_0
+ * (ldx >= n_0), Y is N x n_L (ldy >= n_L). NaN/Inf in X or Y: SAPM_ERR_NONFINITE_INPUT. */
+SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, int ldx,
+                                  const double *Y, int ldy, double *j_ls);
+
+/* J_LS and its exact gradient by back-propagation: grad has net->n_params entries in the
+ * layout of net->params (W_1, b_1, W_2, b_2, ...). j_ls may be NULL. */
+SAPMDEF sapm_result sapm_net_gradient(const sapm_net *net, int N, const double *X, int ldx,
+                                      const double *Y, int ldy, double *j_ls, double *grad);
+
+/* u, all first input derivatives and the Laplacian by the exact recursions of SPEC 4:
+ *   U    N x m, row stride ldu >= m                  U[n*ldu + k]          = u_k(x_n)
+ *   dU   N x (m*d), contiguous (may be NULL)          dU[n*(m*d) + k*d + i] = du_k/dx_i (x_n)
+ *   lapU N x m, contiguous (may be NULL)              lapU[n*m + k]         = Laplacian of u_k
+ * (d = n_0, m = n_L). ReLU nets: sigma'' = 0 is used, so lapU is the Laplacian almost
+ * everywhere (0 for a piecewise linear net) and dU is exact away from the kinks. */
+SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const double *X,
+                                            int ldx, double *U, int ldu, double *dU,
+                                            double *lapU);
+
+/* Train net on the data set (X, Y) (sample-major; NaN/Inf rejected) with the method in
+ * opt->method, starting from the parameters net holds. The LS methods minimise J_LS with
+ * exact back-propagated gradients (see "LS optimizers" in the implementation for every
+ * stop rule). rep (may be NULL) is overwritten - free an old report with sapm_report_free
+ * first - and receives the history, the final J_LS and why the run stopped. On
+ * SAPM_ERR_DIVERGED the net holds the last parameters whose loss was finite. */
+SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, const double *Y,
+                               int ldy, const sapm_options *opt, sapm_report *rep);
+
+/* Model files (format "SAPMNET", version 1), all integers and doubles little-endian,
+ * written byte by byte (portable across machines; doubles as IEEE-754 binary64 bit
+ * patterns, so a round trip is bit-exact):
+ *   offset  size  field
+ *        0     8  magic "SAPMNET\0"
+ *        8     4  format version (uint32) = 1
+ *       12     4  header size in bytes (uint32) = 32
+ *       16     4  depth L (uint32, 1..10000)
+ *       20     4  activation (uint32, sapm_activation)
+ *       24     8  number of parameters P (uint64)
+ *       32  4(L+1) widths n_0..n_L (uint32 each, 1..1000000)
+ *        .   8 P  parameters in the order of net->params (binary64 each)
+ *        .     8  FNV-1a 64-bit hash of every preceding byte (uint64)
+ * P must equal sum_l n_l (n_{l-1} + 1). Load verifies everything (magic, version, sizes,
+ * activation, length, hash; the values must be finite) before it touches the net:
+ * SAPM_ERR_BAD_FORMAT for a wrong magic/version/activation/inconsistent sizes,
+ * SAPM_ERR_CORRUPT for a truncated buffer/file or a hash mismatch. On any failure the
+ * destination net is left as it was. On success *net is (re)created by the load (a net it
+ * held before is destroyed first; pass a zeroed net the first time). */
+SAPMDEF size_t      sapm_net_file_size(const sapm_net *net);  /* bytes, 0 for a bad net */
+SAPMDEF sapm_result sapm_net_save_mem(const sapm_net *net, void *buf, size_t cap,
+                                      size_t *written);
+SAPMDEF sapm_result sapm_net_load_mem(sapm_net *net, const void *buf, size_t size);
+#ifndef SAPM_NO_STDIO
+SAPMDEF sapm_result sapm_net_save(const sapm_net *net, const char *path);
+SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path);
+#endif
 
 /* ======================================================================================
  * Declarations: output (PNG heatmaps and loss plots, CSV)
@@ -692,9 +768,132 @@ SAPMDEF const char *sapm_simd_path(void)
 /* ======================================================================================
  * Implementation: matrix kernels
  *
- * Reference (plain-loop) versions; SIMD/blocked versions replace the bodies with the
- * same contracts.
+ * GEMM follows BLIS's "five loops around a micro-kernel": the k dimension is cut into
+ * blocks of KC (pc loop), the columns of C into blocks of NC (jc loop, a KC x NC block of
+ * op(B) is packed into NR-wide slivers), the rows into blocks of MC (ic loop, an MC x KC
+ * block of op(A) is packed into MR-tall slivers), and the micro-kernel computes one
+ * MR x NR tile of C as a sum of KC rank-1 updates held in registers (jr, ir loops).
+ * Packing turns all four transpose combinations into the same contiguous access pattern,
+ * so one micro-kernel per SIMD path serves GEMM, SYRK (only tiles touching the lower
+ * triangle) and the trailing updates of the blocked Cholesky factorisation.
+ * Products too small to amortise packing use the plain triple loop (tinyBLAS/BLASFEO
+ * skip packing at small sizes for the same reason).
+ *
+ *   path      MR x NR   accumulators
+ *   AVX-512   8 x 16    16 zmm (2 per row)
+ *   AVX2+FMA  6 x 8     12 ymm (2 per row)
+ *   NEON      4 x 4      8 q   (2 per row)
+ *   scalar    4 x 4     16 doubles
  * ====================================================================================== */
+
+#if defined(SAPM__AVX512)
+#define SAPM__MR 8
+#define SAPM__NR 16
+#elif defined(SAPM__AVX2)
+#define SAPM__MR 6
+#define SAPM__NR 8
+#else
+#define SAPM__MR 4
+#define SAPM__NR 4
+#endif
+#define SAPM__KC 256   /* depth of one packed block: KC x NR sliver of B stays in L1 */
+#define SAPM__MC 96    /* rows of a packed A block (multiple of every MR): MC x KC in L2 */
+#define SAPM__NC 4096  /* columns of a packed B block (multiple of every NR) */
+#define SAPM__SMALL_GEMM 512.0   /* m n k at or below which the plain loop is used */
+#define SAPM__GEMM_STACK 3072    /* packing buffers up to this many doubles live on the stack */
+#define SAPM__DIRECT_MN 4096.0   /* AVX-512: A^T B with m n up to this skips packing */
+#define SAPM__CHOL_NB 64         /* block size of the blocked Cholesky (unblocked at n <= 32) */
+#define SAPM__CHOL_UNBLOCKED 32
+#define SAPM__TRSM_NB 64         /* block size of the blocked triangular solves */
+#define SAPM__BATCH_INTERLEAVE_MAX 64 /* batched SPD: systems up to this n are interleaved */
+
+/* A thin layer over the two x86 vector widths, so the activation kernels and the
+ * interleaved batched Cholesky are written once (lane l of a vector = element or system l). */
+#if defined(SAPM__AVX512) || defined(SAPM__AVX2)
+#define SAPM__VEC 1
+#if defined(SAPM__AVX512)
+#define SAPM__VL 8
+typedef __m512d sapm__vd;
+typedef __mmask8 sapm__vm;
+#define sapm__vset(x) _mm512_set1_pd(x)
+#define sapm__vload(p) _mm512_loadu_pd(p)
+#define sapm__vstore(p, v) _mm512_storeu_pd(p, v)
+#define sapm__vadd(a, b) _mm512_add_pd(a, b)
+#define sapm__vsub(a, b) _mm512_sub_pd(a, b)
+#define sapm__vmul(a, b) _mm512_mul_pd(a, b)
+#define sapm__vdiv(a, b) _mm512_div_pd(a, b)
+#define sapm__vsqrt(a) _mm512_maskz_sqrt_pd(0xFF, a)
+#define sapm__vfma(a, b, c) _mm512_fmadd_pd(a, b, c)    /* a b + c */
+#define sapm__vfnma(a, b, c) _mm512_fnmadd_pd(a, b, c)  /* c - a b */
+#define sapm__vmin(a, b) _mm512_maskz_min_pd(0xFF, a, b) /* NaN in b propagates */
+#define sapm__vmax(a, b) _mm512_maskz_max_pd(0xFF, a, b)
+/* the masked forms: the unmasked ones trip g++ 12's -Wuninitialized (_mm512_undefined_pd) */
+#define sapm__vround(a) _mm512_maskz_roundscale_pd(0xFF, a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define sapm__vfloor(a) _mm512_maskz_roundscale_pd(0xFF, a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
+#define sapm__vlt(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ)
+#define sapm__vle(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ)
+#define sapm__vge(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ)
+#define sapm__veq(a, b) _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ)
+#define sapm__vor_m(a, b) ((sapm__vm)((a) | (b)))
+#define sapm__vsel(m, a, b) _mm512_mask_blend_pd(m, b, a) /* m ? a : b */
+#define sapm__vany(m) ((m) != 0)
+#define sapm__vall(m) ((m) == 0xFF)
+static sapm__vd sapm__vxor_sign(sapm__vd a, sapm__vd s) /* a with its sign flipped where s < 0 */
+{
+    __m512i sign = _mm512_set1_epi64((long long)0x8000000000000000ull);
+    return _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(a),
+                                                _mm512_and_si512(_mm512_castpd_si512(s), sign)));
+}
+static sapm__vd sapm__vabs(sapm__vd a)
+{
+    return _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(a),
+                                                _mm512_set1_epi64(0x7FFFFFFFFFFFFFFFll)));
+}
+/* p 2^n for integral n in [-1080, 1030] (overflow to Inf, gradual underflow) */
+static sapm__vd sapm__vscale(sapm__vd p, sapm__vd n) { return _mm512_maskz_scalef_pd(0xFF, p, n); }
+#else
+#define SAPM__VL 4
+typedef __m256d sapm__vd;
+typedef __m256d sapm__vm;
+#define sapm__vset(x) _mm256_set1_pd(x)
+#define sapm__vload(p) _mm256_loadu_pd(p)
+#define sapm__vstore(p, v) _mm256_storeu_pd(p, v)
+#define sapm__vadd(a, b) _mm256_add_pd(a, b)
+#define sapm__vsub(a, b) _mm256_sub_pd(a, b)
+#define sapm__vmul(a, b) _mm256_mul_pd(a, b)
+#define sapm__vdiv(a, b) _mm256_div_pd(a, b)
+#define sapm__vsqrt(a) _mm256_sqrt_pd(a)
+#define sapm__vfma(a, b, c) _mm256_fmadd_pd(a, b, c)
+#define sapm__vfnma(a, b, c) _mm256_fnmadd_pd(a, b, c)
+#define sapm__vmin(a, b) _mm256_min_pd(a, b)
+#define sapm__vmax(a, b) _mm256_max_pd(a, b)
+#define sapm__vround(a) _mm256_round_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define sapm__vfloor(a) _mm256_round_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
+#define sapm__vlt(a, b) _mm256_cmp_pd(a, b, _CMP_LT_OQ)
+#define sapm__vle(a, b) _mm256_cmp_pd(a, b, _CMP_LE_OQ)
+#define sapm__vge(a, b) _mm256_cmp_pd(a, b, _CMP_GE_OQ)
+#define sapm__veq(a, b) _mm256_cmp_pd(a, b, _CMP_EQ_OQ)
+#define sapm__vor_m(a, b) _mm256_or_pd(a, b)
+#define sapm__vsel(m, a, b) _mm256_blendv_pd(b, a, m)
+#define sapm__vany(m) (_mm256_movemask_pd(m) != 0)
+#define sapm__vall(m) (_mm256_movemask_pd(m) == 0xF)
+static sapm__vd sapm__vxor_sign(sapm__vd a, sapm__vd s)
+{
+    return _mm256_xor_pd(a, _mm256_and_pd(s, _mm256_set1_pd(-0.0)));
+}
+static sapm__vd sapm__vabs(sapm__vd a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+/* p 2^n for integral n in [-1080, 1030]: two exactly representable factors 2^n1 2^n2
+ * (n1 = floor(n/2)), so results reach the subnormal range and overflow to Inf */
+static sapm__vd sapm__vscale(sapm__vd p, sapm__vd n)
+{
+    __m128i ni = _mm256_cvtpd_epi32(n), n1 = _mm_srai_epi32(ni, 1), n2 = _mm_sub_epi32(ni, n1);
+    __m128i bias = _mm_set1_epi32(1023);
+    __m256i e1 = _mm256_slli_epi64(_mm256_cvtepi32_epi64(_mm_add_epi32(n1, bias)), 52);
+    __m256i e2 = _mm256_slli_epi64(_mm256_cvtepi32_epi64(_mm_add_epi32(n2, bias)), 52);
+    return _mm256_mul_pd(_mm256_mul_pd(p, _mm256_castsi256_pd(e1)), _mm256_castsi256_pd(e2));
+}
+#endif
+#endif /* SAPM__AVX512 || SAPM__AVX2 */
 
 static sapm_result sapm__check_matrix(const double *A, int rows, int cols, int ld)
 {
@@ -704,11 +903,510 @@ static sapm_result sapm__check_matrix(const double *A, int rows, int cols, int l
     return SAPM_OK;
 }
 
+/* x . y over n contiguous doubles. */
+static double sapm__dot(int n, const double *SAPM__RESTRICT x, const double *SAPM__RESTRICT y)
+{
+    int i = 0;
+    double s = 0.0;
+#if defined(SAPM__AVX512)
+    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm512_fmadd_pd(_mm512_loadu_pd(x + i), _mm512_loadu_pd(y + i), a0);
+        a1 = _mm512_fmadd_pd(_mm512_loadu_pd(x + i + 8), _mm512_loadu_pd(y + i + 8), a1);
+    }
+    if (i + 8 <= n) {
+        a0 = _mm512_fmadd_pd(_mm512_loadu_pd(x + i), _mm512_loadu_pd(y + i), a0);
+        i += 8;
+    }
+    if (i < n) {
+        __mmask8 m = (__mmask8)((1u << (n - i)) - 1u);
+        a1 = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, x + i), _mm512_maskz_loadu_pd(m, y + i), a1);
+    }
+    {   /* horizontal sum (the masked extract avoids g++ 12's _mm512_undefined_pd warning) */
+        __m256d h4;
+        __m128d h2;
+        a0 = _mm512_add_pd(a0, a1);
+        h4 = _mm256_add_pd(_mm512_maskz_extractf64x4_pd(0xF, a0, 0), _mm512_maskz_extractf64x4_pd(0xF, a0, 1));
+        h2 = _mm_add_pd(_mm256_castpd256_pd128(h4), _mm256_extractf128_pd(h4, 1));
+        return _mm_cvtsd_f64(_mm_add_sd(h2, _mm_unpackhi_pd(h2, h2)));
+    }
+#elif defined(SAPM__AVX2)
+    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+    __m128d h;
+    for (; i + 8 <= n; i += 8) {
+        a0 = _mm256_fmadd_pd(_mm256_loadu_pd(x + i), _mm256_loadu_pd(y + i), a0);
+        a1 = _mm256_fmadd_pd(_mm256_loadu_pd(x + i + 4), _mm256_loadu_pd(y + i + 4), a1);
+    }
+    if (i + 4 <= n) {
+        a0 = _mm256_fmadd_pd(_mm256_loadu_pd(x + i), _mm256_loadu_pd(y + i), a0);
+        i += 4;
+    }
+    a0 = _mm256_add_pd(a0, a1);
+    h = _mm_add_pd(_mm256_castpd256_pd128(a0), _mm256_extractf128_pd(a0, 1));
+    s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+#elif defined(SAPM__NEON)
+    float64x2_t a0 = vdupq_n_f64(0.0), a1 = vdupq_n_f64(0.0);
+    for (; i + 4 <= n; i += 4) {
+        a0 = vfmaq_f64(a0, vld1q_f64(x + i), vld1q_f64(y + i));
+        a1 = vfmaq_f64(a1, vld1q_f64(x + i + 2), vld1q_f64(y + i + 2));
+    }
+    s = vaddvq_f64(vaddq_f64(a0, a1));
+#endif
+    for (; i < n; ++i) s += x[i] * y[i];
+    return s;
+}
+
+/* y += a x over n contiguous doubles. */
+static void sapm__axpy(int n, double a, const double *SAPM__RESTRICT x, double *SAPM__RESTRICT y)
+{
+    int i = 0;
+#if defined(SAPM__AVX512)
+    __m512d va = _mm512_set1_pd(a);
+    for (; i + 8 <= n; i += 8)
+        _mm512_storeu_pd(y + i, _mm512_fmadd_pd(va, _mm512_loadu_pd(x + i), _mm512_loadu_pd(y + i)));
+    if (i < n) {
+        __mmask8 m = (__mmask8)((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_pd(y + i, m, _mm512_fmadd_pd(va, _mm512_maskz_loadu_pd(m, x + i),
+                                                        _mm512_maskz_loadu_pd(m, y + i)));
+        return;
+    }
+#elif defined(SAPM__AVX2)
+    __m256d va = _mm256_set1_pd(a);
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(y + i, _mm256_fmadd_pd(va, _mm256_loadu_pd(x + i), _mm256_loadu_pd(y + i)));
+#elif defined(SAPM__NEON)
+    float64x2_t va = vdupq_n_f64(a);
+    for (; i + 2 <= n; i += 2) vst1q_f64(y + i, vfmaq_f64(vld1q_f64(y + i), va, vld1q_f64(x + i)));
+#endif
+    for (; i < n; ++i) y[i] += a * x[i];
+}
+
+/* C (rows x cols, lower triangle only when lower != 0) = beta C, beta == 0 overwriting. */
+static void sapm__scale_matrix(int rows, int cols, double beta, double *C, int ldc, int lower)
+{
+    int i, j;
+    for (i = 0; i < rows; ++i) {
+        double *c = C + (size_t)i * ldc;
+        int nj = lower ? SAPM__MIN(cols, i + 1) : cols;
+        if (beta == 0.0) for (j = 0; j < nj; ++j) c[j] = 0.0;
+        else if (beta != 1.0) for (j = 0; j < nj; ++j) c[j] *= beta;
+    }
+}
+
+/* Plain triple loop C = alpha op(A) op(B) + beta C (lower: only j <= i written); the
+ * reference the blocked path is tested against, and the path for tiny products. */
+static void sapm__gemm_small(int ta, int tb, int m, int n, int k, double alpha,
+                             const double *A, int lda, const double *B, int ldb, double beta,
+                             double *C, int ldc, int lower)
+{
+    size_t ars = ta ? 1 : (size_t)lda, acs = ta ? (size_t)lda : 1;
+    size_t brs = tb ? 1 : (size_t)ldb, bcs = tb ? (size_t)ldb : 1;
+    int i, j, p;
+    for (i = 0; i < m; ++i) {
+        int nj = lower ? SAPM__MIN(n, i + 1) : n;
+        for (j = 0; j < nj; ++j) {
+            const double *a = A + i * ars, *b = B + j * bcs;
+            double s = 0.0, *c = C + (size_t)i * ldc + j;
+            for (p = 0; p < k; ++p) s += a[p * acs] * b[p * brs];
+            *c = (beta == 0.0 ? 0.0 : beta * *c) + alpha * s;
+        }
+    }
+}
+
+/* Copy one full sliver row (MR or NR doubles) with vector moves: the compilers would
+ * otherwise call memcpy for these 4..16-element copies. */
+static SAPM__UNUSED void sapm__copy_mr(double *SAPM__RESTRICT d, const double *SAPM__RESTRICT s)
+{
+#if defined(SAPM__AVX2)
+    _mm256_storeu_pd(d, _mm256_loadu_pd(s));
+    _mm_storeu_pd(d + 4, _mm_loadu_pd(s + 4));
+#elif defined(SAPM__NEON)
+    vst1q_f64(d, vld1q_f64(s));
+    vst1q_f64(d + 2, vld1q_f64(s + 2));
+#else
+    int r;
+    for (r = 0; r < SAPM__MR; ++r) d[r] = s[r];
+#endif
+}
+
+static SAPM__UNUSED void sapm__copy_nr(double *SAPM__RESTRICT d, const double *SAPM__RESTRICT s)
+{
+#if defined(SAPM__AVX2)
+    _mm256_storeu_pd(d, _mm256_loadu_pd(s));
+    _mm256_storeu_pd(d + 4, _mm256_loadu_pd(s + 4));
+#elif defined(SAPM__NEON)
+    vst1q_f64(d, vld1q_f64(s));
+    vst1q_f64(d + 2, vld1q_f64(s + 2));
+#else
+    int c;
+    for (c = 0; c < SAPM__NR; ++c) d[c] = s[c];
+#endif
+}
+
+#if defined(SAPM__AVX512)
+/* Transpose an 8 x 8 block (rows r < rows of src with stride lds, columns q < cols
+ * valid; the rest read as zero) and store its first cols rows at dst + q dstride: the
+ * packing of the transposed operands (op(A) = A, op(B) = B^T) without scalar gathers.
+ * (The masked intrinsic forms avoid g++ 12's _mm512_undefined_pd warning.) */
+static void sapm__transpose8(const double *src, size_t lds, int rows, int cols, double *dst,
+                             size_t dstride)
+{
+    __m512d v[8], t[8], u[8];
+    __mmask8 cm = (__mmask8)((1u << cols) - 1u);
+    int r;
+    for (r = 0; r < 8; ++r) v[r] = r < rows ? _mm512_maskz_loadu_pd(cm, src + r * lds) : _mm512_setzero_pd();
+    for (r = 0; r < 8; r += 2) {
+        t[r] = _mm512_maskz_unpacklo_pd(0xFF, v[r], v[r + 1]);     /* v_r[0] v_r+1[0] v_r[2] .. */
+        t[r + 1] = _mm512_maskz_unpackhi_pd(0xFF, v[r], v[r + 1]); /* v_r[1] v_r+1[1] v_r[3] .. */
+    }
+    u[0] = _mm512_maskz_shuffle_f64x2(0xFF, t[0], t[2], 0x88); /* columns 0, 4 of rows 0-3 */
+    u[1] = _mm512_maskz_shuffle_f64x2(0xFF, t[0], t[2], 0xDD); /* columns 2, 6 */
+    u[2] = _mm512_maskz_shuffle_f64x2(0xFF, t[1], t[3], 0x88); /* columns 1, 5 */
+    u[3] = _mm512_maskz_shuffle_f64x2(0xFF, t[1], t[3], 0xDD); /* columns 3, 7 */
+    u[4] = _mm512_maskz_shuffle_f64x2(0xFF, t[4], t[6], 0x88); /* the same for rows 4-7 */
+    u[5] = _mm512_maskz_shuffle_f64x2(0xFF, t[4], t[6], 0xDD);
+    u[6] = _mm512_maskz_shuffle_f64x2(0xFF, t[5], t[7], 0x88);
+    u[7] = _mm512_maskz_shuffle_f64x2(0xFF, t[5], t[7], 0xDD);
+    v[0] = _mm512_maskz_shuffle_f64x2(0xFF, u[0], u[4], 0x88);
+    v[4] = _mm512_maskz_shuffle_f64x2(0xFF, u[0], u[4], 0xDD);
+    v[2] = _mm512_maskz_shuffle_f64x2(0xFF, u[1], u[5], 0x88);
+    v[6] = _mm512_maskz_shuffle_f64x2(0xFF, u[1], u[5], 0xDD);
+    v[1] = _mm512_maskz_shuffle_f64x2(0xFF, u[2], u[6], 0x88);
+    v[5] = _mm512_maskz_shuffle_f64x2(0xFF, u[2], u[6], 0xDD);
+    v[3] = _mm512_maskz_shuffle_f64x2(0xFF, u[3], u[7], 0x88);
+    v[7] = _mm512_maskz_shuffle_f64x2(0xFF, u[3], u[7], 0xDD);
+    for (r = 0; r < cols; ++r) _mm512_storeu_pd(dst + r * dstride, v[r]);
+}
+#endif
+
+/* Pack rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into MR-tall slivers:
+ * Ap[s][p][r] = op(A)[i0 + s MR + r][p0 + p], rows past mc zero. */
+static void sapm__pack_a(int ta, const double *A, int lda, int i0, int mc, int p0, int kc,
+                         double *SAPM__RESTRICT Ap)
+{
+    int s, p, r;
+    for (s = 0; s < mc; s += SAPM__MR) {
+        int mr = SAPM__MIN(SAPM__MR, mc - s);
+        if (ta) {
+            const double *src = A + (size_t)p0 * lda + i0 + s;
+#if defined(SAPM__AVX512)
+            __mmask8 msk = (__mmask8)((1u << mr) - 1u);  /* copy mr, zero the rest */
+            for (p = 0; p < kc; ++p, src += lda, Ap += 8)
+                _mm512_storeu_pd(Ap, _mm512_maskz_loadu_pd(msk, src));
+#else
+            if (mr == SAPM__MR) {
+                for (p = 0; p < kc; ++p, src += lda, Ap += SAPM__MR)
+                    sapm__copy_mr(Ap, src);
+            } else {
+                for (p = 0; p < kc; ++p, src += lda, Ap += SAPM__MR) {
+                    for (r = 0; r < mr; ++r) Ap[r] = src[r];
+                    for (; r < SAPM__MR; ++r) Ap[r] = 0.0;
+                }
+            }
+#endif
+        } else {
+#if defined(SAPM__AVX512)
+            const double *src = A + (size_t)(i0 + s) * lda + p0;
+            for (p = 0; p < kc; p += 8)
+                sapm__transpose8(src + p, (size_t)lda, mr, SAPM__MIN(8, kc - p), Ap + (size_t)p * 8, 8);
+            r = SAPM__MR;
+#else
+            for (r = 0; r < mr; ++r) {
+                const double *src = A + (size_t)(i0 + s + r) * lda + p0;
+                for (p = 0; p < kc; ++p) Ap[(size_t)p * SAPM__MR + r] = src[p];
+            }
+#endif
+            for (; r < SAPM__MR; ++r)
+                for (p = 0; p < kc; ++p) Ap[(size_t)p * SAPM__MR + r] = 0.0;
+            Ap += (size_t)kc * SAPM__MR;
+        }
+    }
+}
+
+/* Pack rows [p0, p0+kc) x cols [j0, j0+nc) of op(B) into NR-wide slivers:
+ * Bp[s][p][c] = op(B)[p0 + p][j0 + s NR + c], columns past nc zero. */
+static void sapm__pack_b(int tb, const double *B, int ldb, int p0, int kc, int j0, int nc,
+                         double *SAPM__RESTRICT Bp)
+{
+    int s, p, c;
+    for (s = 0; s < nc; s += SAPM__NR) {
+        int nr = SAPM__MIN(SAPM__NR, nc - s);
+        if (!tb) {
+            const double *src = B + (size_t)p0 * ldb + j0 + s;
+#if defined(SAPM__AVX512)
+            __mmask8 m0 = (__mmask8)(nr >= 8 ? 0xFFu : (1u << nr) - 1u);
+            __mmask8 m1 = (__mmask8)(nr <= 8 ? 0u : (1u << (nr - 8)) - 1u);
+            for (p = 0; p < kc; ++p, src += ldb, Bp += 16) {
+                _mm512_storeu_pd(Bp, _mm512_maskz_loadu_pd(m0, src));
+                _mm512_storeu_pd(Bp + 8, _mm512_maskz_loadu_pd(m1, src + 8));
+            }
+#else
+            if (nr == SAPM__NR) {
+                for (p = 0; p < kc; ++p, src += ldb, Bp += SAPM__NR)
+                    sapm__copy_nr(Bp, src);
+            } else {
+                for (p = 0; p < kc; ++p, src += ldb, Bp += SAPM__NR) {
+                    for (c = 0; c < nr; ++c) Bp[c] = src[c];
+                    for (; c < SAPM__NR; ++c) Bp[c] = 0.0;
+                }
+            }
+#endif
+        } else {
+#if defined(SAPM__AVX512)
+            const double *src = B + (size_t)(j0 + s) * ldb + p0;
+            for (p = 0; p < kc; p += 8) {
+                int w = SAPM__MIN(8, kc - p);
+                sapm__transpose8(src + p, (size_t)ldb, SAPM__MIN(nr, 8), w, Bp + (size_t)p * 16, 16);
+                sapm__transpose8(nr > 8 ? src + (size_t)8 * ldb + p : src, (size_t)ldb, nr - 8, w,
+                                 Bp + (size_t)p * 16 + 8, 16);
+            }
+            c = SAPM__NR;
+#else
+            for (c = 0; c < nr; ++c) {
+                const double *src = B + (size_t)(j0 + s + c) * ldb + p0;
+                for (p = 0; p < kc; ++p) Bp[(size_t)p * SAPM__NR + c] = src[p];
+            }
+#endif
+            for (; c < SAPM__NR; ++c)
+                for (p = 0; p < kc; ++p) Bp[(size_t)p * SAPM__NR + c] = 0.0;
+            Bp += (size_t)kc * SAPM__NR;
+        }
+    }
+}
+
+/* Micro-kernel: the MR x NR tile T = sum_p Ap[p][:]^T Bp[p][:] (kc rank-1 updates in
+ * registers), then C[0:mr, 0:nr] = alpha T + beta C (beta == 0 overwrites). With
+ * tri != 0 only the entries with c <= r + diag are written (the tile's part of the
+ * lower triangle). Full tiles are stored straight from the registers. Row p of the A
+ * sliver is Ap + p a_ps (MR values), of the B sliver Bp + p b_ps: packed slivers have
+ * a_ps = MR, b_ps = NR; the AVX-512 direct path also points them into unpacked
+ * operands (B columns past nr are then masked off, never read). */
+static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a_ps,
+                               const double *SAPM__RESTRICT Bp, size_t b_ps, double alpha,
+                               double beta, double *C, int ldc, int mr, int nr, int tri, int diag)
+{
+    double T[SAPM__MR * SAPM__NR];
+    int r, c, p;
+#if defined(SAPM__AVX512)
+    __m512d c00 = _mm512_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00,
+            c61 = c00, c70 = c00, c71 = c00, b0, b1, a;
+    __mmask8 m0 = (__mmask8)(nr >= 8 ? 0xFFu : (1u << nr) - 1u);
+    __mmask8 m1 = (__mmask8)(nr <= 8 ? 0u : nr >= 16 ? 0xFFu : (1u << (nr - 8)) - 1u);
+#define SAPM__ROW(R) a = _mm512_set1_pd(Ap[R]); \
+        c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm512_fmadd_pd(a, b1, c##R##1);
+#define SAPM__ROW1(R) a = _mm512_set1_pd(Ap[R]); c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0);
+    /* edge tiles run on the narrower 4 x 16, 8 x 8 or 4 x 8 loops (the unused
+     * accumulators stay zero), so narrow widths (n = 20 = 16 + 4) waste fewer FMAs */
+    if (mr <= 4 && nr <= 8) {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3)
+        }
+    } else if (nr <= 8) {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3)
+            SAPM__ROW1(4) SAPM__ROW1(5) SAPM__ROW1(6) SAPM__ROW1(7)
+        }
+    } else if (mr <= 4) {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            b1 = _mm512_maskz_loadu_pd(m1, Bp + 8);
+            SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
+        }
+    } else {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            b1 = _mm512_maskz_loadu_pd(m1, Bp + 8);
+            SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
+            SAPM__ROW(4) SAPM__ROW(5) SAPM__ROW(6) SAPM__ROW(7)
+        }
+    }
+#undef SAPM__ROW
+#undef SAPM__ROW1
+    if (mr == 8 && nr == 16 && !tri) {
+        __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
+#define SAPM__ST(R) \
+        if (beta == 0.0) { \
+            _mm512_storeu_pd(C + (size_t)R * ldc, _mm512_mul_pd(va, c##R##0)); \
+            _mm512_storeu_pd(C + (size_t)R * ldc + 8, _mm512_mul_pd(va, c##R##1)); \
+        } else { \
+            _mm512_storeu_pd(C + (size_t)R * ldc, _mm512_fmadd_pd(va, c##R##0, _mm512_mul_pd(vb, _mm512_loadu_pd(C + (size_t)R * ldc)))); \
+            _mm512_storeu_pd(C + (size_t)R * ldc + 8, _mm512_fmadd_pd(va, c##R##1, _mm512_mul_pd(vb, _mm512_loadu_pd(C + (size_t)R * ldc + 8)))); \
+        }
+        SAPM__ST(0) SAPM__ST(1) SAPM__ST(2) SAPM__ST(3)
+        SAPM__ST(4) SAPM__ST(5) SAPM__ST(6) SAPM__ST(7)
+#undef SAPM__ST
+        return;
+    }
+    _mm512_storeu_pd(T + 0, c00); _mm512_storeu_pd(T + 8, c01);
+    _mm512_storeu_pd(T + 16, c10); _mm512_storeu_pd(T + 24, c11);
+    _mm512_storeu_pd(T + 32, c20); _mm512_storeu_pd(T + 40, c21);
+    _mm512_storeu_pd(T + 48, c30); _mm512_storeu_pd(T + 56, c31);
+    _mm512_storeu_pd(T + 64, c40); _mm512_storeu_pd(T + 72, c41);
+    _mm512_storeu_pd(T + 80, c50); _mm512_storeu_pd(T + 88, c51);
+    _mm512_storeu_pd(T + 96, c60); _mm512_storeu_pd(T + 104, c61);
+    _mm512_storeu_pd(T + 112, c70); _mm512_storeu_pd(T + 120, c71);
+#elif defined(SAPM__AVX2)
+    __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, b0, b1, a;
+#define SAPM__ROW(R) a = _mm256_broadcast_sd(Ap + R); \
+        c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm256_fmadd_pd(a, b1, c##R##1);
+#define SAPM__ROW1(R) a = _mm256_broadcast_sd(Ap + R); c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0);
+    if (nr <= 4) { /* narrow edge tile: 6 x 4 */
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm256_loadu_pd(Bp);
+            SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3) SAPM__ROW1(4) SAPM__ROW1(5)
+        }
+    } else {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm256_loadu_pd(Bp);
+            b1 = _mm256_loadu_pd(Bp + 4);
+            SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3) SAPM__ROW(4) SAPM__ROW(5)
+        }
+    }
+#undef SAPM__ROW
+#undef SAPM__ROW1
+    if (mr == 6 && nr == 8 && !tri) {
+        __m256d va = _mm256_set1_pd(alpha), vb = _mm256_set1_pd(beta);
+#define SAPM__ST(R) \
+        if (beta == 0.0) { \
+            _mm256_storeu_pd(C + (size_t)R * ldc, _mm256_mul_pd(va, c##R##0)); \
+            _mm256_storeu_pd(C + (size_t)R * ldc + 4, _mm256_mul_pd(va, c##R##1)); \
+        } else { \
+            _mm256_storeu_pd(C + (size_t)R * ldc, _mm256_fmadd_pd(va, c##R##0, _mm256_mul_pd(vb, _mm256_loadu_pd(C + (size_t)R * ldc)))); \
+            _mm256_storeu_pd(C + (size_t)R * ldc + 4, _mm256_fmadd_pd(va, c##R##1, _mm256_mul_pd(vb, _mm256_loadu_pd(C + (size_t)R * ldc + 4)))); \
+        }
+        SAPM__ST(0) SAPM__ST(1) SAPM__ST(2) SAPM__ST(3) SAPM__ST(4) SAPM__ST(5)
+#undef SAPM__ST
+        return;
+    }
+    _mm256_storeu_pd(T + 0, c00); _mm256_storeu_pd(T + 4, c01);
+    _mm256_storeu_pd(T + 8, c10); _mm256_storeu_pd(T + 12, c11);
+    _mm256_storeu_pd(T + 16, c20); _mm256_storeu_pd(T + 20, c21);
+    _mm256_storeu_pd(T + 24, c30); _mm256_storeu_pd(T + 28, c31);
+    _mm256_storeu_pd(T + 32, c40); _mm256_storeu_pd(T + 36, c41);
+    _mm256_storeu_pd(T + 40, c50); _mm256_storeu_pd(T + 44, c51);
+#elif defined(SAPM__NEON)
+    float64x2_t c00 = vdupq_n_f64(0.0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+                c30 = c00, c31 = c00, b0, b1, a;
+    for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+        b0 = vld1q_f64(Bp);
+        b1 = vld1q_f64(Bp + 2);
+#define SAPM__ROW(R) a = vdupq_n_f64(Ap[R]); \
+        c##R##0 = vfmaq_f64(c##R##0, a, b0); c##R##1 = vfmaq_f64(c##R##1, a, b1);
+        SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
+#undef SAPM__ROW
+    }
+    vst1q_f64(T + 0, c00); vst1q_f64(T + 2, c01);
+    vst1q_f64(T + 4, c10); vst1q_f64(T + 6, c11);
+    vst1q_f64(T + 8, c20); vst1q_f64(T + 10, c21);
+    vst1q_f64(T + 12, c30); vst1q_f64(T + 14, c31);
+#else
+    /* scalar twin: the same tile as 16 scalar accumulators */
+    for (r = 0; r < SAPM__MR * SAPM__NR; ++r) T[r] = 0.0;
+    for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps)
+        for (r = 0; r < SAPM__MR; ++r)
+            for (c = 0; c < SAPM__NR; ++c) T[r * SAPM__NR + c] += Ap[r] * Bp[c];
+#endif
+    /* edge tiles and triangle tiles: write back through T */
+    for (r = 0; r < mr; ++r) {
+        double *cr = C + (size_t)r * ldc;
+        int nc = tri ? SAPM__MIN(nr, r + diag + 1) : nr;
+        for (c = 0; c < nc; ++c)
+            cr[c] = (beta == 0.0 ? 0.0 : beta * cr[c]) + alpha * T[r * SAPM__NR + c];
+    }
+}
+
+/* C = alpha op(A) op(B) + beta C, arguments already checked, m, n, k >= 1, alpha != 0.
+ * lower != 0 (requires m == n, C on the diagonal): only the lower triangle (j <= i) is
+ * computed and written; the strict upper triangle of C is not touched. */
+static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
+                            const double *A, int lda, const double *B, int ldb, double beta,
+                            double *C, int ldc, int lower)
+{
+    int kcmax, mcmax, ncmax, pc, jc, ic, jr, ir;
+    double *buf = NULL, *Ap, *Bp, stackbuf[SAPM__GEMM_STACK + 8];
+    size_t need;
+    if ((double)m * n * k <= SAPM__SMALL_GEMM || (m < SAPM__MR && n < SAPM__NR)) {
+        sapm__gemm_small(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
+        return;
+    }
+#if defined(SAPM__AVX512)
+    /* Small A^T B (the Gram-like products of tall data): both operands are already laid
+     * out as the micro-kernel reads them (op(A) columns and op(B) rows contiguous), so
+     * nothing is packed but the last partial sliver of A (tinyBLAS/BLASFEO's choice). */
+    if (ta && !tb && !lower && (double)m * n <= SAPM__DIRECT_MN) {
+        for (pc = 0; pc < k; pc += SAPM__KC) {
+            int kc = SAPM__MIN(SAPM__KC, k - pc);
+            double beta_pc = pc == 0 ? beta : 1.0;
+            for (ir = 0; ir < m; ir += SAPM__MR) {
+                int mr = SAPM__MIN(SAPM__MR, m - ir);
+                const double *a = A + (size_t)pc * lda + ir;
+                size_t a_ps = (size_t)lda;
+                if (mr < SAPM__MR) {  /* reading past column m of A could leave the array */
+                    sapm__pack_a(1, A, lda, ir, mr, pc, kc, stackbuf);
+                    a = stackbuf;
+                    a_ps = SAPM__MR;
+                }
+                for (jr = 0; jr < n; jr += SAPM__NR)
+                    sapm__micro_kernel(kc, a, a_ps, B + (size_t)pc * ldb + jr, (size_t)ldb, alpha,
+                                       beta_pc, C + (size_t)ir * ldc + jr, ldc, mr,
+                                       SAPM__MIN(SAPM__NR, n - jr), 0, 0);
+            }
+        }
+        return;
+    }
+#endif
+    kcmax = SAPM__MIN(k, SAPM__KC);
+    mcmax = (SAPM__MIN(m, SAPM__MC) + SAPM__MR - 1) / SAPM__MR * SAPM__MR;
+    ncmax = (SAPM__MIN(n, SAPM__NC) + SAPM__NR - 1) / SAPM__NR * SAPM__NR;
+    need = (size_t)kcmax * (size_t)(mcmax + ncmax);
+    if (need <= SAPM__GEMM_STACK) {  /* small products: no allocation */
+        Ap = stackbuf;
+    } else {
+        buf = (double *)sapm__alloc(need + 8, sizeof(double));
+        if (!buf) { /* no workspace: the plain loop still gives the right answer */
+            sapm__gemm_small(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
+            return;
+        }
+        Ap = buf;
+    }
+    Ap = (double *)(((uintptr_t)Ap + 63) & ~(uintptr_t)63);   /* 64-byte aligned */
+    Bp = Ap + (size_t)kcmax * mcmax;
+    for (pc = 0; pc < k; pc += SAPM__KC) {
+        int kc = SAPM__MIN(SAPM__KC, k - pc);
+        double beta_pc = pc == 0 ? beta : 1.0;  /* later k blocks accumulate */
+        for (jc = 0; jc < n; jc += SAPM__NC) {
+            int nc = SAPM__MIN(SAPM__NC, n - jc);
+            if (lower && jc >= m) break;
+            sapm__pack_b(tb, B, ldb, pc, kc, jc, nc, Bp);
+            for (ic = 0; ic < m; ic += SAPM__MC) {
+                int mc = SAPM__MIN(SAPM__MC, m - ic);
+                if (lower && ic + mc - 1 < jc) continue;  /* block above the diagonal */
+                sapm__pack_a(ta, A, lda, ic, mc, pc, kc, Ap);
+                for (jr = 0; jr < nc; jr += SAPM__NR) {
+                    int nr = SAPM__MIN(SAPM__NR, nc - jr);
+                    for (ir = 0; ir < mc; ir += SAPM__MR) {
+                        int mr = SAPM__MIN(SAPM__MR, mc - ir), gi = ic + ir, gj = jc + jr;
+                        int tri = lower && gj + nr - 1 > gi;  /* tile crosses the diagonal */
+                        if (lower && gj > gi + mr - 1) continue;  /* tile above it */
+                        sapm__micro_kernel(kc, Ap + (size_t)ir * kc, SAPM__MR, Bp + (size_t)jr * kc,
+                                           SAPM__NR, alpha, beta_pc, C + (size_t)gi * ldc + gj, ldc,
+                                           mr, nr, tri, gi - gj);
+                    }
+                }
+            }
+        }
+    }
+    if (buf) SAPM_FREE(buf);
+}
+
 SAPMDEF sapm_result sapm_gemm(sapm_transpose transa, sapm_transpose transb, int m, int n,
                               int k, double alpha, const double *A, int lda, const double *B,
                               int ldb, double beta, double *C, int ldc)
 {
-    int i, j, p;
     sapm_result r;
     if ((transa != SAPM_NO_TRANS && transa != SAPM_TRANS) ||
         (transb != SAPM_NO_TRANS && transb != SAPM_TRANS))
@@ -719,120 +1417,363 @@ SAPMDEF sapm_result sapm_gemm(sapm_transpose transa, sapm_transpose transb, int 
         if ((r = transa ? sapm__check_matrix(A, k, m, lda) : sapm__check_matrix(A, m, k, lda)) != SAPM_OK) return r;
         if ((r = transb ? sapm__check_matrix(B, n, k, ldb) : sapm__check_matrix(B, k, n, ldb)) != SAPM_OK) return r;
     }
-    for (i = 0; i < m; ++i) {
-        for (j = 0; j < n; ++j) {
-            double s = 0.0;
-            for (p = 0; p < k; ++p) {
-                double a = transa ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
-                double b = transb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
-                s += a * b;
-            }
-            C[(size_t)i * ldc + j] = (beta == 0.0 ? 0.0 : beta * C[(size_t)i * ldc + j]) + alpha * s;
-        }
-    }
+    if (k == 0 || alpha == 0.0) sapm__scale_matrix(m, n, beta, C, ldc, 0);
+    else sapm__gemm_core(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0);
     return SAPM_OK;
+}
+
+/* Copy the strict lower triangle of the n x n matrix C onto its upper triangle. */
+static void sapm__mirror_lower(int n, double *C, int ldc)
+{
+    int i, j;
+    for (i = 1; i < n; ++i)
+        for (j = 0; j < i; ++j) C[(size_t)j * ldc + i] = C[(size_t)i * ldc + j];
 }
 
 SAPMDEF sapm_result sapm_syrk(sapm_transpose trans, int n, int k, double alpha,
                               const double *A, int lda, double beta, double *C, int ldc)
 {
-    int i, j;
     sapm_result r;
     if (trans != SAPM_NO_TRANS && trans != SAPM_TRANS) return SAPM_ERR_INVALID_ARGUMENT;
     if (n <= 0 || k < 0) return SAPM_ERR_INVALID_SIZE;
     if ((r = sapm__check_matrix(C, n, n, ldc)) != SAPM_OK) return r;
     if (k > 0 && (r = trans ? sapm__check_matrix(A, k, n, lda) : sapm__check_matrix(A, n, k, lda)) != SAPM_OK) return r;
-    for (i = 0; i < n; ++i) {
-        for (j = 0; j <= i; ++j) {
-            double s = 0.0;
-            int p;
-            for (p = 0; p < k; ++p) {
-                double a = trans ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
-                double b = trans ? A[(size_t)p * lda + j] : A[(size_t)j * lda + p];
-                s += a * b;
-            }
-            s = (beta == 0.0 ? 0.0 : beta * C[(size_t)i * ldc + j]) + alpha * s;
-            C[(size_t)i * ldc + j] = s;
-            C[(size_t)j * ldc + i] = s;
+    /* lower triangle of the Gram matrix (A^T A: op(A) = A^T, op(B) = A; A A^T: the
+     * reverse), then mirrored */
+    if (k == 0 || alpha == 0.0) sapm__scale_matrix(n, n, beta, C, ldc, 1);
+    else if (trans == SAPM_TRANS)
+        sapm__gemm_core(1, 0, n, n, k, alpha, A, lda, A, lda, beta, C, ldc, 1);
+    else
+        sapm__gemm_core(0, 1, n, n, k, alpha, A, lda, A, lda, beta, C, ldc, 1);
+    sapm__mirror_lower(n, C, ldc);
+    return SAPM_OK;
+}
+
+/* Unblocked Cholesky, right-looking (LAPACK's dpotf2 order) with contiguous updates:
+ * for each column j,
+ *   L_jj = sqrt(A_jj),  c = L_{j+1:n, j} = A_{j+1:n, j} / L_jj  (copied to a contiguous
+ *   vector), then the Schur complement update A_{i, j+1:i+1} -= c_i c_{0:i-j}
+ * (one axpy per row, independent rows: no reductions on the critical path). n <= NB.
+ * Returns 0, or the 1-based order of the first leading minor that is not positive
+ * definite (a non-positive or non-finite pivot), as dpotrf's info. */
+static int sapm__chol_unblocked(int n, double *A, int lda)
+{
+    double c[SAPM__CHOL_NB];
+    int i, j;
+    SAPM_ASSERT(n <= SAPM__CHOL_NB);
+    for (j = 0; j < n; ++j) {
+        double d = A[(size_t)j * lda + j], inv;
+        int m = n - j - 1;
+        if (!(d > 0.0) || !(d <= DBL_MAX)) return j + 1;
+        d = sqrt(d);
+        A[(size_t)j * lda + j] = d;
+        inv = 1.0 / d;
+        for (i = 0; i < m; ++i) {
+            double *a = A + (size_t)(j + 1 + i) * lda + j;
+            c[i] = *a = *a * inv;
+        }
+        for (i = 0; i < m; ++i)
+            sapm__axpy(i + 1, -c[i], c, A + (size_t)(j + 1 + i) * lda + j + 1);
+    }
+    return 0;
+}
+
+/* B (m x nb) = B L^{-T} with L (nb x nb) lower, i.e. each row x of the result solves
+ * L x^T = b^T: the panel step of the blocked Cholesky (L21 = A21 L11^{-T}). Recursive
+ * on the columns, so most of the work is the GEMM B2 -= X1 L21^T:
+ *   X1 = B1 L11^{-T},  B2 -= X1 L21^T,  X2 = B2 L22^{-T};
+ * at <= 16 columns forward substitution x_c = (b_c - sum_{p<c} L_cp x_p) / L_cc, with
+ * the rows in the inner loop so their dependency chains overlap. */
+static void sapm__trsm_right_lt(int m, int nb, const double *L, int ldl, double *B, int ldb)
+{
+    int i, c;
+    if (nb > 16) {
+        int n1 = nb / 2;
+        sapm__trsm_right_lt(m, n1, L, ldl, B, ldb);
+        sapm__gemm_core(0, 1, m, nb - n1, n1, -1.0, B, ldb, L + (size_t)n1 * ldl, ldl, 1.0,
+                        B + n1, ldb, 0);
+        sapm__trsm_right_lt(m, nb - n1, L + (size_t)n1 * ldl + n1, ldl, B + n1, ldb);
+        return;
+    }
+    for (c = 0; c < nb; ++c) {
+        const double *Lc = L + (size_t)c * ldl;
+        double d = Lc[c];
+        for (i = 0; i < m; ++i) {
+            double *b = B + (size_t)i * ldb;
+            b[c] = (b[c] - sapm__dot(c, Lc, b)) / d;
         }
     }
-    return SAPM_OK;
+}
+
+/* Right-looking blocked Cholesky (as LAPACK's dpotrf, lower): for each block column
+ *   A11 = L11 L11^T (unblocked),  L21 = A21 L11^{-T} (TRSM),  A22 -= L21 L21^T (SYRK,
+ * lower triangle only, through the GEMM micro-kernel). Returns the info of dpotrf. */
+static int sapm__chol_blocked(int n, double *A, int lda)
+{
+    int j0;
+    if (n <= SAPM__CHOL_UNBLOCKED) return sapm__chol_unblocked(n, A, lda);
+    for (j0 = 0; j0 < n; j0 += SAPM__CHOL_NB) {
+        int jb = SAPM__MIN(SAPM__CHOL_NB, n - j0), m2 = n - j0 - jb;
+        double *A11 = A + (size_t)j0 * lda + j0;
+        int info = sapm__chol_unblocked(jb, A11, lda);
+        if (info) return j0 + info;
+        if (m2 > 0) {
+            double *A21 = A11 + (size_t)jb * lda;
+            sapm__trsm_right_lt(m2, jb, A11, lda, A21, lda);
+            sapm__gemm_core(0, 1, m2, m2, jb, -1.0, A21, lda, A21, lda, 1.0, A21 + jb, lda, 1);
+        }
+    }
+    return 0;
 }
 
 SAPMDEF sapm_result sapm_chol_factor(int n, double *A, int lda, int *info)
 {
-    int i, j, p;
+    int inf;
     sapm_result r;
     if (info) *info = 0;
     if (n <= 0) return SAPM_ERR_INVALID_SIZE;
     if ((r = sapm__check_matrix(A, n, n, lda)) != SAPM_OK) return r;
-    for (j = 0; j < n; ++j) {
-        double d = A[(size_t)j * lda + j];
-        for (p = 0; p < j; ++p) d -= A[(size_t)j * lda + p] * A[(size_t)j * lda + p];
-        if (!(d > 0.0) || !isfinite(d)) {
-            if (info) *info = j + 1;
-            return SAPM_ERR_NOT_POSITIVE_DEFINITE;
+    inf = sapm__chol_blocked(n, A, lda);
+    if (info) *info = inf;
+    return inf ? SAPM_ERR_NOT_POSITIVE_DEFINITE : SAPM_OK;
+}
+
+/* Rows [i0, i1) of B = L^{-1} B given that rows [0, i0) are solved and their
+ * contributions already subtracted: B_i = (B_i - sum_{i0<=p<i} L_ip B_p) / L_ii. */
+static void sapm__trsm_ln_unblocked(int i0, int i1, int nrhs, const double *L, int ldl,
+                                    double *B, int ldb)
+{
+    int i, p, j;
+    for (i = i0; i < i1; ++i) {
+        const double *Li = L + (size_t)i * ldl;
+        double *bi = B + (size_t)i * ldb, d = Li[i];
+        if (nrhs == 1) {
+            double s = bi[0];
+            for (p = i0; p < i; ++p) s -= Li[p] * B[(size_t)p * ldb];
+            bi[0] = s / d;
+            continue;
         }
-        d = sqrt(d);
-        A[(size_t)j * lda + j] = d;
-        for (i = j + 1; i < n; ++i) {
-            double s = A[(size_t)i * lda + j];
-            for (p = 0; p < j; ++p) s -= A[(size_t)i * lda + p] * A[(size_t)j * lda + p];
-            A[(size_t)i * lda + j] = s / d;
+        for (p = i0; p < i; ++p) sapm__axpy(nrhs, -Li[p], B + (size_t)p * ldb, bi);
+        for (j = 0; j < nrhs; ++j) bi[j] /= d;
+    }
+}
+
+/* Rows [i0, i1) of B = L^{-T} B given that rows [i1, n) are solved and their
+ * contributions subtracted; backward: B_i = (B_i - sum_{i<p<i1} L_pi B_p) / L_ii, done
+ * column-oriented (after solving row i, B_p -= L_ip B_i for p in [i0, i)) so L is read
+ * by rows. */
+static void sapm__trsm_lt_unblocked(int i0, int i1, int nrhs, const double *L, int ldl,
+                                    double *B, int ldb)
+{
+    int i, p, j;
+    for (i = i1 - 1; i >= i0; --i) {
+        const double *Li = L + (size_t)i * ldl;
+        double *bi = B + (size_t)i * ldb, d = Li[i];
+        if (nrhs == 1) {
+            double x = bi[0] / d;
+            bi[0] = x;
+            for (p = i0; p < i; ++p) B[(size_t)p * ldb] -= Li[p] * x;
+            continue;
+        }
+        for (j = 0; j < nrhs; ++j) bi[j] /= d;
+        for (p = i0; p < i; ++p) sapm__axpy(nrhs, -Li[p], bi, B + (size_t)p * ldb);
+    }
+}
+
+/* B = L^{-1} B (trans = 0) or L^{-T} B (trans = 1), arguments checked. Blocked by
+ * SAPM__TRSM_NB rows: the off-diagonal blocks are GEMM updates
+ *   forward:  B_2 -= L_21 B_1,   backward: B_1 -= L_21^T B_2. */
+static void sapm__trsm(int trans, int n, int nrhs, const double *L, int ldl, double *B, int ldb)
+{
+    int i0;
+    if (n <= SAPM__TRSM_NB || nrhs < SAPM__NR) {
+        if (trans) sapm__trsm_lt_unblocked(0, n, nrhs, L, ldl, B, ldb);
+        else sapm__trsm_ln_unblocked(0, n, nrhs, L, ldl, B, ldb);
+        return;
+    }
+    if (!trans) {
+        for (i0 = 0; i0 < n; i0 += SAPM__TRSM_NB) {
+            int i1 = SAPM__MIN(n, i0 + SAPM__TRSM_NB);
+            if (i0 > 0)
+                sapm__gemm_core(0, 0, i1 - i0, nrhs, i0, -1.0, L + (size_t)i0 * ldl, ldl, B, ldb,
+                                1.0, B + (size_t)i0 * ldb, ldb, 0);
+            sapm__trsm_ln_unblocked(i0, i1, nrhs, L, ldl, B, ldb);
+        }
+    } else {
+        int nblk = (n + SAPM__TRSM_NB - 1) / SAPM__TRSM_NB, blk;
+        for (blk = nblk - 1; blk >= 0; --blk) {
+            int b0 = blk * SAPM__TRSM_NB, b1 = SAPM__MIN(n, b0 + SAPM__TRSM_NB);
+            sapm__trsm_lt_unblocked(b0, b1, nrhs, L, ldl, B, ldb);
+            if (b0 > 0)
+                sapm__gemm_core(1, 0, b0, nrhs, b1 - b0, -1.0, L + (size_t)b0 * ldl, ldl,
+                                B + (size_t)b0 * ldb, ldb, 1.0, B, ldb, 0);
         }
     }
-    return SAPM_OK;
 }
 
 SAPMDEF sapm_result sapm_trsm_lower(sapm_transpose trans, int n, int nrhs, const double *L,
                                     int ldl, double *B, int ldb)
 {
-    int i, j, p;
     sapm_result r;
     if (trans != SAPM_NO_TRANS && trans != SAPM_TRANS) return SAPM_ERR_INVALID_ARGUMENT;
     if (n <= 0 || nrhs <= 0) return SAPM_ERR_INVALID_SIZE;
     if ((r = sapm__check_matrix(L, n, n, ldl)) != SAPM_OK) return r;
     if ((r = sapm__check_matrix(B, n, nrhs, ldb)) != SAPM_OK) return r;
-    for (j = 0; j < nrhs; ++j) {
-        if (trans == SAPM_NO_TRANS) {
-            for (i = 0; i < n; ++i) {
-                double s = B[(size_t)i * ldb + j];
-                for (p = 0; p < i; ++p) s -= L[(size_t)i * ldl + p] * B[(size_t)p * ldb + j];
-                B[(size_t)i * ldb + j] = s / L[(size_t)i * ldl + i];
-            }
-        } else {
-            for (i = n - 1; i >= 0; --i) {
-                double s = B[(size_t)i * ldb + j];
-                for (p = i + 1; p < n; ++p) s -= L[(size_t)p * ldl + i] * B[(size_t)p * ldb + j];
-                B[(size_t)i * ldb + j] = s / L[(size_t)i * ldl + i];
-            }
-        }
-    }
+    sapm__trsm(trans == SAPM_TRANS, n, nrhs, L, ldl, B, ldb);
     return SAPM_OK;
 }
 
 SAPMDEF sapm_result sapm_chol_solve(int n, int nrhs, const double *L, int ldl, double *B,
                                     int ldb)
 {
-    sapm_result r = sapm_trsm_lower(SAPM_NO_TRANS, n, nrhs, L, ldl, B, ldb);
-    if (r != SAPM_OK) return r;
-    return sapm_trsm_lower(SAPM_TRANS, n, nrhs, L, ldl, B, ldb);
+    sapm_result r;
+    if (n <= 0 || nrhs <= 0) return SAPM_ERR_INVALID_SIZE;
+    if ((r = sapm__check_matrix(L, n, n, ldl)) != SAPM_OK) return r;
+    if ((r = sapm__check_matrix(B, n, nrhs, ldb)) != SAPM_OK) return r;
+    /* L L^T X = B:  Y = L^{-1} B, then X = L^{-T} Y */
+    sapm__trsm(0, n, nrhs, L, ldl, B, ldb);
+    sapm__trsm(1, n, nrhs, L, ldl, B, ldb);
+    return SAPM_OK;
 }
+
+#if defined(SAPM__VEC)
+/* SAPM__VL systems at once, lane l of every vector = system l, in the interleaved
+ * layout M[(i cols + j) VL + l]: no horizontal operations and no per-system overhead,
+ * which is what small systems (n ~ 10..50) need. The same right-looking Cholesky as
+ * sapm__chol_unblocked, then Y = L^{-1} B and X = L^{-T} Y by substitution. A lane whose
+ * pivot fails records its column in info[l] (the first one) and continues on a unit
+ * pivot; its results are discarded by the caller. */
+static void sapm__chol_solve_interleaved(int n, int nrhs, double *AI, double *BI, int *info)
+{
+    double c[SAPM__BATCH_INTERLEAVE_MAX * SAPM__VL];
+    int i, j, k, r, l;
+    SAPM_ASSERT(n <= SAPM__BATCH_INTERLEAVE_MAX);
+    size_t VL = SAPM__VL;
+#define SAPM__AI(I, J) (AI + ((size_t)(I) * n + (J)) * VL)
+#define SAPM__BI(I, R) (BI + ((size_t)(I) * nrhs + (R)) * VL)
+    for (l = 0; l < SAPM__VL; ++l) info[l] = 0;
+    for (j = 0; j < n; ++j) {
+        sapm__vd d = sapm__vload(SAPM__AI(j, j)), inv;
+        if (!sapm__vall(sapm__vlt(sapm__vset(0.0), sapm__vmin(sapm__vset(DBL_MAX), d)))) {
+            double dl[SAPM__VL];
+            sapm__vstore(dl, d);
+            for (l = 0; l < SAPM__VL; ++l)
+                if (!(dl[l] > 0.0) || !(dl[l] <= DBL_MAX)) {
+                    if (!info[l]) info[l] = j + 1;
+                    dl[l] = 1.0;
+                }
+            d = sapm__vload(dl);
+        }
+        d = sapm__vsqrt(d);
+        sapm__vstore(SAPM__AI(j, j), d);
+        inv = sapm__vdiv(sapm__vset(1.0), d);
+        /* L_ij = A_ij / L_jj, also copied to the contiguous column c */
+        for (i = j + 1; i < n; ++i) {
+            sapm__vd v = sapm__vmul(sapm__vload(SAPM__AI(i, j)), inv);
+            sapm__vstore(SAPM__AI(i, j), v);
+            sapm__vstore(c + (size_t)i * VL, v);
+        }
+        /* Schur complement A_ik -= L_ij L_kj, j < k <= i */
+        for (i = j + 1; i < n; ++i) {
+            sapm__vd lij = sapm__vload(c + (size_t)i * VL);
+            double *ai = SAPM__AI(i, 0);
+            for (k = j + 1; k <= i; ++k)
+                sapm__vstore(ai + (size_t)k * VL, sapm__vfnma(lij, sapm__vload(c + (size_t)k * VL), sapm__vload(ai + (size_t)k * VL)));
+        }
+    }
+    /* forward: Y_i = (B_i - sum_{p<i} L_ip Y_p) / L_ii, row by row as axpys */
+    for (i = 0; i < n; ++i) {
+        sapm__vd dinv = sapm__vdiv(sapm__vset(1.0), sapm__vload(SAPM__AI(i, i)));
+        for (k = 0; k < i; ++k) {
+            sapm__vd lik = sapm__vload(SAPM__AI(i, k));
+            for (r = 0; r < nrhs; ++r)
+                sapm__vstore(SAPM__BI(i, r), sapm__vfnma(lik, sapm__vload(SAPM__BI(k, r)), sapm__vload(SAPM__BI(i, r))));
+        }
+        for (r = 0; r < nrhs; ++r) sapm__vstore(SAPM__BI(i, r), sapm__vmul(sapm__vload(SAPM__BI(i, r)), dinv));
+    }
+    /* backward: X_i = Y_i / L_ii, then Y_p -= L_ip X_i for p < i */
+    for (i = n - 1; i >= 0; --i) {
+        sapm__vd dinv = sapm__vdiv(sapm__vset(1.0), sapm__vload(SAPM__AI(i, i)));
+        for (r = 0; r < nrhs; ++r) sapm__vstore(SAPM__BI(i, r), sapm__vmul(sapm__vload(SAPM__BI(i, r)), dinv));
+        for (k = 0; k < i; ++k) {
+            sapm__vd lik = sapm__vload(SAPM__AI(i, k));
+            for (r = 0; r < nrhs; ++r)
+                sapm__vstore(SAPM__BI(k, r), sapm__vfnma(lik, sapm__vload(SAPM__BI(i, r)), sapm__vload(SAPM__BI(k, r))));
+        }
+    }
+#undef SAPM__AI
+#undef SAPM__BI
+}
+#endif
 
 SAPMDEF sapm_result sapm_chol_solve_batched(int count, int n, int nrhs, double *A, double *B,
                                             int *info)
 {
-    int s;
+    int s = 0;
     sapm_result status = SAPM_OK;
     if (!A || !B) return SAPM_ERR_NULL_ARGUMENT;
     if (count <= 0 || n <= 0 || nrhs <= 0) return SAPM_ERR_INVALID_SIZE;
+    if ((size_t)n > ((size_t)-1) / sizeof(double) / (size_t)n / (size_t)count ||
+        (size_t)nrhs > ((size_t)-1) / sizeof(double) / (size_t)n / (size_t)count)
+        return SAPM_ERR_INVALID_SIZE;
+#if defined(SAPM__VEC)
+    /* small systems: SAPM__VL at a time, interleaved (a missing lane of the last group is
+     * an identity system); the workspace is one allocation per call */
+    if (n <= SAPM__BATCH_INTERLEAVE_MAX && count >= 2) {
+        size_t na = (size_t)n * n, nb = (size_t)n * nrhs;
+        double *AI = (double *)sapm__alloc(SAPM__VL * (na + nb), sizeof(double)), *BI;
+        if (AI) {
+            BI = AI + SAPM__VL * na;
+            for (s = 0; s < count; s += SAPM__VL) {
+                int lanes = SAPM__MIN(SAPM__VL, count - s), l, i, j, inf[SAPM__VL];
+                const double *As = A + (size_t)s * na, *Bs = B + (size_t)s * nb;
+                /* interleave: element by element, the lanes' values side by side (the
+                 * VL source rows are read sequentially) */
+                for (i = 0; i < n; ++i)
+                    for (j = 0; j <= i; ++j) {
+                        size_t e = (size_t)i * n + j;
+                        double *d = AI + e * SAPM__VL;
+                        for (l = 0; l < lanes; ++l) d[l] = As[l * na + e];
+                        for (; l < SAPM__VL; ++l) d[l] = (double)(i == j);
+                    }
+                for (i = 0; i < (int)nb; ++i) {
+                    double *d = BI + (size_t)i * SAPM__VL;
+                    for (l = 0; l < lanes; ++l) d[l] = Bs[l * nb + i];
+                    for (; l < SAPM__VL; ++l) d[l] = 0.0;
+                }
+                sapm__chol_solve_interleaved(n, nrhs, AI, BI, inf);
+                for (l = 0; l < lanes; ++l) {
+                    if (info) info[s + l] = inf[l];
+                    if (inf[l]) status = SAPM_ERR_NOT_POSITIVE_DEFINITE;
+                }
+                for (i = 0; i < n; ++i)
+                    for (j = 0; j <= i; ++j) {
+                        size_t e = (size_t)i * n + j;
+                        const double *d = AI + e * SAPM__VL;
+                        for (l = 0; l < lanes; ++l)
+                            if (!inf[l]) A[(size_t)(s + l) * na + e] = d[l];
+                    }
+                for (i = 0; i < (int)nb; ++i) {
+                    const double *d = BI + (size_t)i * SAPM__VL;
+                    for (l = 0; l < lanes; ++l)
+                        if (!inf[l]) B[(size_t)(s + l) * nb + i] = d[l];
+                }
+            }
+            SAPM_FREE(AI);
+            return status;
+        }
+        /* no workspace: the per-system path below */
+    }
+#endif
     for (s = 0; s < count; ++s) {
         double *As = A + (size_t)s * n * n, *Bs = B + (size_t)s * n * nrhs;
-        int inf = 0;
-        if (sapm_chol_factor(n, As, n, &inf) == SAPM_OK)
-            sapm_chol_solve(n, nrhs, As, n, Bs, nrhs);
-        else
+        int inf = sapm__chol_blocked(n, As, n);
+        if (inf == 0) {
+            sapm__trsm(0, n, nrhs, As, n, Bs, nrhs);
+            sapm__trsm(1, n, nrhs, As, n, Bs, nrhs);
+        } else {
             status = SAPM_ERR_NOT_POSITIVE_DEFINITE;
+        }
         if (info) info[s] = inf;
     }
     return status;
@@ -840,6 +1781,20 @@ SAPMDEF sapm_result sapm_chol_solve_batched(int count, int n, int nrhs, double *
 
 /* ======================================================================================
  * Implementation: activations
+ *
+ * tanh, sin and sigmoid (and softplus's derivatives) are evaluated SIMD-wide on the
+ * AVX-512 and AVX2 paths with our own exp / tanh / sin-cos kernels: range reduction,
+ * then polynomials (Taylor series truncated where the remainder is below 1e-17, and
+ * Cephes's minimax rational for tanh on |z| <= 0.625), all within a few ulp of libm.
+ * The scalar path (and NEON, and GELU/softplus values, which need erfc/log1p) uses libm.
+ * Derivatives follow from the values:
+ *   tanh:    t' = 1 - t^2,  t'' = -2 t t',  t''' = -2 (t'^2 + t t'')
+ *   sin:     cos, -sin, -cos
+ *   sigmoid: with e = exp(-|z|), p = 1/(1+e): s = p (z >= 0) or e p (z < 0),
+ *            s' = e p^2 (accurate in both tails), u = 1 - 2s = -sign(z) (1-e) p,
+ *            s'' = s' u,  s''' = s'' u - 2 s'^2
+ *   softplus: log(1+e^z) = max(z,0) + log1p(e); derivatives are the sigmoid's.
+ *   gelu:    z Phi; Phi + z phi; phi (2 - z^2); z phi (z^2 - 4)
  * ====================================================================================== */
 
 SAPMDEF const char *sapm_activation_name(sapm_activation act)
@@ -860,15 +1815,211 @@ SAPMDEF double sapm_activation_lipschitz(sapm_activation act)
     switch (act) {
     case SAPM_ACT_TANH: case SAPM_ACT_SIN: case SAPM_ACT_SOFTPLUS: case SAPM_ACT_RELU: return 1.0;
     case SAPM_ACT_SIGMOID: return 0.25;
-    case SAPM_ACT_GELU: return 1.1289371924387296; /* Phi(z)+z phi(z) at z = sqrt(2) */
+    case SAPM_ACT_GELU: return 1.1289041451851547; /* Phi(z)+z phi(z) at z = sqrt(2), where (Phi + z phi)' = phi (2 - z^2) = 0 */
     default: return -1.0;
     }
 }
 
-static double sapm__sigmoid(double z)
+/* Polynomial coefficients shared by the vector kernels. */
+#define SAPM__LOG2E   1.4426950408889634074
+#define SAPM__LN2_HI  6.93147180369123816490e-01  /* fdlibm's split of ln 2: hi has */
+#define SAPM__LN2_LO  1.90821492927058770002e-10  /* 21 trailing zero bits */
+#define SAPM__2_PI    0.63661977236758134308      /* 2/pi */
+#define SAPM__PIO2_1  1.5707963267948966          /* pi/2 = PIO2_1 + PIO2_2 + PIO2_3 */
+#define SAPM__PIO2_2  6.123233995736766e-17       /* (161 bits; with FMA the reduction */
+#define SAPM__PIO2_3  -1.4973849048591698e-33     /* r = z - q pi/2 is within 1 ulp) */
+#define SAPM__SIN_MAXARG 1e5                      /* beyond: libm's sin/cos per lane */
+/* Cephes tanh on |z| <= 0.625: tanh z = z + z s P(s)/Q(s), s = z^2 */
+#define SAPM__TANH_P0 -9.64399179425052238628e-1
+#define SAPM__TANH_P1 -9.92877231001918586564e1
+#define SAPM__TANH_P2 -1.61468768441708447952e3
+#define SAPM__TANH_Q0  1.12811678491632931402e2
+#define SAPM__TANH_Q1  2.23548839060100448583e3
+#define SAPM__TANH_Q2  4.84406305325125486048e3
+
+#if defined(SAPM__VEC)
+
+/* exp(x): n = round(x / ln2), r = x - n ln2 (|r| <= ln2/2, two-part ln2), exp(r) by its
+ * Taylor series to r^13 (remainder < 5e-18 relative), times 2^n. x is clamped to
+ * [-746, 710] first (exp underflows to 0 / overflows to Inf there); NaN propagates. */
+static sapm__vd sapm__vexp(sapm__vd x)
 {
-    if (z >= 0.0) return 1.0 / (1.0 + exp(-z));
-    else { double e = exp(z); return e / (1.0 + e); }
+    sapm__vd n, r, p;
+    x = sapm__vmax(sapm__vset(-746.0), x);
+    x = sapm__vmin(sapm__vset(710.0), x);
+    n = sapm__vround(sapm__vmul(x, sapm__vset(SAPM__LOG2E)));
+    r = sapm__vfnma(n, sapm__vset(SAPM__LN2_HI), x);
+    r = sapm__vfnma(n, sapm__vset(SAPM__LN2_LO), r);
+    p = sapm__vfma(sapm__vset(1.6059043836821613e-10), r, sapm__vset(2.08767569878681e-09));
+    p = sapm__vfma(p, r, sapm__vset(2.505210838544172e-08));
+    p = sapm__vfma(p, r, sapm__vset(2.755731922398589e-07));
+    p = sapm__vfma(p, r, sapm__vset(2.7557319223985893e-06));
+    p = sapm__vfma(p, r, sapm__vset(2.48015873015873e-05));
+    p = sapm__vfma(p, r, sapm__vset(0.0001984126984126984));
+    p = sapm__vfma(p, r, sapm__vset(0.001388888888888889));
+    p = sapm__vfma(p, r, sapm__vset(0.008333333333333333));
+    p = sapm__vfma(p, r, sapm__vset(0.041666666666666664));
+    p = sapm__vfma(p, r, sapm__vset(0.16666666666666666));
+    p = sapm__vfma(p, r, sapm__vset(0.5));
+    p = sapm__vfma(p, r, sapm__vset(1.0));
+    p = sapm__vfma(p, r, sapm__vset(1.0));
+    return sapm__vscale(p, n);
+}
+
+/* tanh and its three derivatives. |z| > 0.625: tanh|z| = 1 - 2 / (exp(2|z|) + 1) (|z|
+ * clamped to 20, where tanh is 1 in double); else Cephes's rational. */
+static void sapm__vtanh(sapm__vd x, sapm__vd *v)
+{
+    sapm__vd ax = sapm__vabs(x), one = sapm__vset(1.0), t, d1, d2;
+    sapm__vm big = sapm__vlt(sapm__vset(0.625), ax);
+    if (sapm__vany(big)) {
+        sapm__vd e = sapm__vexp(sapm__vmul(sapm__vset(2.0), sapm__vmin(sapm__vset(20.0), ax)));
+        t = sapm__vxor_sign(sapm__vsub(one, sapm__vdiv(sapm__vset(2.0), sapm__vadd(e, one))), x);
+    } else {
+        t = x;
+    }
+    if (!sapm__vall(big)) {
+        sapm__vd s = sapm__vmul(x, x), p, q, ts;
+        p = sapm__vfma(sapm__vset(SAPM__TANH_P0), s, sapm__vset(SAPM__TANH_P1));
+        p = sapm__vfma(p, s, sapm__vset(SAPM__TANH_P2));
+        q = sapm__vadd(s, sapm__vset(SAPM__TANH_Q0));
+        q = sapm__vfma(q, s, sapm__vset(SAPM__TANH_Q1));
+        q = sapm__vfma(q, s, sapm__vset(SAPM__TANH_Q2));
+        ts = sapm__vfma(sapm__vmul(x, s), sapm__vdiv(p, q), x);
+        t = sapm__vsel(big, t, sapm__vxor_sign(sapm__vabs(ts), x)); /* keeps tanh(-0) = -0 */
+    }
+    d1 = sapm__vfnma(t, t, one);
+    d2 = sapm__vmul(sapm__vset(-2.0), sapm__vmul(t, d1));
+    v[0] = t;
+    v[1] = d1;
+    v[2] = d2;
+    v[3] = sapm__vmul(sapm__vset(-2.0), sapm__vfma(d1, d1, sapm__vmul(t, d2)));
+}
+
+/* sin, cos, -sin, -cos. q = round(2z/pi), r = z - q pi/2 (three-part pi/2 with FMA),
+ * sin r and cos r by their Taylor series to r^17 / r^16 (|r| <= pi/4, remainder
+ * < 1e-17), then the quadrant q mod 4 picks and signs them. Lanes with |z| > 1e5, Inf
+ * or NaN are recomputed with libm. */
+static void sapm__vsin(sapm__vd x, sapm__vd *v)
+{
+    sapm__vd q, r, r2, sp, cp, qm, s, c;
+    sapm__vm swap, ok = sapm__vle(sapm__vabs(x), sapm__vset(SAPM__SIN_MAXARG));
+    q = sapm__vround(sapm__vmul(x, sapm__vset(SAPM__2_PI)));
+    r = sapm__vfnma(q, sapm__vset(SAPM__PIO2_1), x);
+    r = sapm__vfnma(q, sapm__vset(SAPM__PIO2_2), r);
+    r = sapm__vfnma(q, sapm__vset(SAPM__PIO2_3), r);
+    r2 = sapm__vmul(r, r);
+    sp = sapm__vfma(sapm__vset(2.8114572543455206e-15), r2, sapm__vset(-7.647163731819816e-13));
+    sp = sapm__vfma(sp, r2, sapm__vset(1.6059043836821613e-10));
+    sp = sapm__vfma(sp, r2, sapm__vset(-2.505210838544172e-08));
+    sp = sapm__vfma(sp, r2, sapm__vset(2.7557319223985893e-06));
+    sp = sapm__vfma(sp, r2, sapm__vset(-0.0001984126984126984));
+    sp = sapm__vfma(sp, r2, sapm__vset(0.008333333333333333));
+    sp = sapm__vfma(sp, r2, sapm__vset(-0.16666666666666666));
+    sp = sapm__vfma(sapm__vmul(r, r2), sp, r);
+    cp = sapm__vfma(sapm__vset(4.779477332387385e-14), r2, sapm__vset(-1.1470745597729725e-11));
+    cp = sapm__vfma(cp, r2, sapm__vset(2.08767569878681e-09));
+    cp = sapm__vfma(cp, r2, sapm__vset(-2.755731922398589e-07));
+    cp = sapm__vfma(cp, r2, sapm__vset(2.48015873015873e-05));
+    cp = sapm__vfma(cp, r2, sapm__vset(-0.001388888888888889));
+    cp = sapm__vfma(cp, r2, sapm__vset(0.041666666666666664));
+    cp = sapm__vfma(cp, r2, sapm__vset(-0.5));
+    cp = sapm__vfma(cp, r2, sapm__vset(1.0));
+    qm = sapm__vfnma(sapm__vset(4.0), sapm__vfloor(sapm__vmul(q, sapm__vset(0.25))), q); /* q mod 4 */
+    swap = sapm__vor_m(sapm__veq(qm, sapm__vset(1.0)), sapm__veq(qm, sapm__vset(3.0)));
+    s = sapm__vsel(swap, cp, sp);
+    c = sapm__vsel(swap, sp, cp);
+    /* sin < 0 in quadrants 2, 3; cos < 0 in quadrants 1, 2 */
+    s = sapm__vxor_sign(s, sapm__vsub(sapm__vset(1.5), qm));
+    c = sapm__vxor_sign(c, sapm__vmul(sapm__vsub(qm, sapm__vset(0.5)), sapm__vsub(qm, sapm__vset(2.5))));
+    if (!sapm__vall(ok)) {
+        double xs[SAPM__VL], ss[SAPM__VL], cs[SAPM__VL];
+        int l;
+        sapm__vstore(xs, x);
+        sapm__vstore(ss, s);
+        sapm__vstore(cs, c);
+        for (l = 0; l < SAPM__VL; ++l)
+            if (!(fabs(xs[l]) <= SAPM__SIN_MAXARG)) { ss[l] = sin(xs[l]); cs[l] = cos(xs[l]); }
+        s = sapm__vload(ss);
+        c = sapm__vload(cs);
+    }
+    v[0] = s;
+    v[1] = c;
+    v[2] = sapm__vxor_sign(s, sapm__vset(-1.0));
+    v[3] = sapm__vxor_sign(c, sapm__vset(-1.0));
+}
+
+/* sigmoid and its derivatives (formulas in the banner); v[4] = exp(-|z|) for softplus. */
+static void sapm__vsigmoid(sapm__vd x, sapm__vd *v)
+{
+    sapm__vd one = sapm__vset(1.0), e = sapm__vexp(sapm__vxor_sign(sapm__vabs(x), sapm__vset(-1.0)));
+    sapm__vd p = sapm__vdiv(one, sapm__vadd(one, e)), d1, u, d2;
+    sapm__vm pos = sapm__vge(x, sapm__vset(0.0));
+    d1 = sapm__vmul(e, sapm__vmul(p, p));
+    u = sapm__vxor_sign(sapm__vmul(sapm__vsub(one, e), p), sapm__vsel(pos, sapm__vset(-1.0), one));
+    d2 = sapm__vmul(d1, u);
+    v[0] = sapm__vsel(pos, p, sapm__vmul(e, p));
+    v[1] = d1;
+    v[2] = d2;
+    v[3] = sapm__vfma(d2, u, sapm__vmul(sapm__vset(-2.0), sapm__vmul(d1, d1)));
+    v[4] = e;
+}
+
+/* softplus and its derivatives: max(z, 0) + log1p(exp(-|z|)) (log1p from libm, lane by
+ * lane), then the sigmoid's value and two derivatives. */
+static void sapm__vsoftplus(sapm__vd x, sapm__vd *v)
+{
+    double xs[SAPM__VL], es[SAPM__VL];
+    int l;
+    sapm__vsigmoid(x, v);
+    sapm__vstore(xs, x);
+    sapm__vstore(es, v[4]);
+    for (l = 0; l < SAPM__VL; ++l) es[l] = (xs[l] > 0.0 ? xs[l] : 0.0) + log1p(es[l]);
+    v[3] = v[2];
+    v[2] = v[1];
+    v[1] = v[0];
+    v[0] = sapm__vload(es);
+}
+
+/* Run a vector kernel over n values: full vectors straight from z, the tail through a
+ * zero-padded buffer (so a value gives the same bits wherever it sits in the array).
+ * The input vector is loaded before any output is stored, so z may alias an output. */
+#define SAPM__VEC_LOOP(KERNEL)                                                          \
+    do {                                                                                 \
+        sapm__vd v_[5];                                                                  \
+        double buf_[5][SAPM__VL];                                                        \
+        size_t i_ = 0, l_;                                                               \
+        for (; i_ + SAPM__VL <= n; i_ += SAPM__VL) {                                     \
+            KERNEL(sapm__vload(z + i_), v_);                                             \
+            if (s0) sapm__vstore(s0 + i_, v_[0]);                                        \
+            if (s1) sapm__vstore(s1 + i_, v_[1]);                                        \
+            if (s2) sapm__vstore(s2 + i_, v_[2]);                                        \
+            if (s3) sapm__vstore(s3 + i_, v_[3]);                                        \
+        }                                                                                \
+        if (i_ < n) {                                                                    \
+            for (l_ = 0; l_ < SAPM__VL; ++l_) buf_[0][l_] = i_ + l_ < n ? z[i_ + l_] : 0.0; \
+            KERNEL(sapm__vload(buf_[0]), v_);                                            \
+            for (l_ = 0; l_ < 4; ++l_) sapm__vstore(buf_[l_], v_[l_]);                   \
+            for (l_ = 0; i_ + l_ < n; ++l_) {                                            \
+                if (s0) s0[i_ + l_] = buf_[0][l_];                                       \
+                if (s1) s1[i_ + l_] = buf_[1][l_];                                       \
+                if (s2) s2[i_ + l_] = buf_[2][l_];                                       \
+                if (s3) s3[i_ + l_] = buf_[3][l_];                                       \
+            }                                                                            \
+        }                                                                                \
+    } while (0)
+#endif /* SAPM__VEC */
+
+/* Scalar twin of sapm__vsigmoid (libm exp); v[4] = exp(-|z|). */
+static SAPM__UNUSED void sapm__sigmoid_all(double x, double *v)
+{
+    double e = exp(-fabs(x)), p = 1.0 / (1.0 + e), d1 = e * p * p;
+    double u = (x >= 0.0 ? -1.0 : 1.0) * (1.0 - e) * p, d2 = d1 * u;
+    v[0] = x >= 0.0 ? p : e * p;
+    v[1] = d1;
+    v[2] = d2;
+    v[3] = d2 * u - 2.0 * d1 * d1;
+    v[4] = e;
 }
 
 SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const double *z,
@@ -878,39 +2029,82 @@ SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const do
     if ((int)act < 0 || act >= SAPM_ACT_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
     if (n == 0) return SAPM_OK;
     if (!z) return SAPM_ERR_NULL_ARGUMENT;
-    for (i = 0; i < n; ++i) {
-        double x = z[i], v0 = 0, v1 = 0, v2 = 0, v3 = 0;
-        switch (act) {
-        case SAPM_ACT_TANH: {            /* t' = 1 - t^2, t'' = -2 t t', t''' = -2(t'^2 + t t'') */
-            double t = tanh(x);
-            v0 = t; v1 = 1.0 - t * t; v2 = -2.0 * t * v1; v3 = -2.0 * (v1 * v1 + t * v2);
-        } break;
-        case SAPM_ACT_SIN:
-            v0 = sin(x); v1 = cos(x); v2 = -v0; v3 = -v1;
-            break;
-        case SAPM_ACT_SIGMOID: {         /* s' = s(1-s), s'' = s'(1-2s), s''' = s''(1-2s) - 2 s'^2 */
-            double s = sapm__sigmoid(x);
-            v0 = s; v1 = s * (1.0 - s); v2 = v1 * (1.0 - 2.0 * s); v3 = v2 * (1.0 - 2.0 * s) - 2.0 * v1 * v1;
-        } break;
-        case SAPM_ACT_SOFTPLUS: {        /* log(1+e^z); derivatives are the sigmoid's */
-            double s = sapm__sigmoid(x);
-            v0 = (x > 0.0 ? x : 0.0) + log1p(exp(-fabs(x)));
-            v1 = s; v2 = s * (1.0 - s); v3 = v2 * (1.0 - 2.0 * s);
-        } break;
-        case SAPM_ACT_GELU: {            /* z Phi; Phi + z phi; phi (2 - z^2); z phi (z^2 - 4) */
-            double phi = 0.39894228040143267794 * exp(-0.5 * x * x);
-            double Phi = 0.5 * erfc(-x * 0.70710678118654752440);
-            v0 = x * Phi; v1 = Phi + x * phi; v2 = phi * (2.0 - x * x); v3 = x * phi * (x * x - 4.0);
-        } break;
-        case SAPM_ACT_RELU:
-            v0 = x > 0.0 ? x : 0.0; v1 = x > 0.0 ? 1.0 : 0.0; v2 = 0.0; v3 = 0.0;
-            break;
-        default: break;
+    switch (act) {
+    case SAPM_ACT_TANH:
+#if defined(SAPM__VEC)
+        SAPM__VEC_LOOP(sapm__vtanh);
+#else
+        for (i = 0; i < n; ++i) {
+            double t = tanh(z[i]), d1 = 1.0 - t * t, d2 = -2.0 * t * d1;
+            if (s0) s0[i] = t;
+            if (s1) s1[i] = d1;
+            if (s2) s2[i] = d2;
+            if (s3) s3[i] = -2.0 * (d1 * d1 + t * d2);
         }
-        if (s0) s0[i] = v0;
-        if (s1) s1[i] = v1;
-        if (s2) s2[i] = v2;
-        if (s3) s3[i] = v3;
+#endif
+        break;
+    case SAPM_ACT_SIN:
+#if defined(SAPM__VEC)
+        SAPM__VEC_LOOP(sapm__vsin);
+#else
+        for (i = 0; i < n; ++i) {
+            double x = z[i], s = sin(x), c = cos(x);
+            if (s0) s0[i] = s;
+            if (s1) s1[i] = c;
+            if (s2) s2[i] = -s;
+            if (s3) s3[i] = -c;
+        }
+#endif
+        break;
+    case SAPM_ACT_SIGMOID:
+#if defined(SAPM__VEC)
+        SAPM__VEC_LOOP(sapm__vsigmoid);
+#else
+        for (i = 0; i < n; ++i) {
+            double v[5];
+            sapm__sigmoid_all(z[i], v);
+            if (s0) s0[i] = v[0];
+            if (s1) s1[i] = v[1];
+            if (s2) s2[i] = v[2];
+            if (s3) s3[i] = v[3];
+        }
+#endif
+        break;
+    case SAPM_ACT_SOFTPLUS:
+        /* derivatives are the sigmoid's, shifted by one order; the value needs log1p */
+#if defined(SAPM__VEC)
+        SAPM__VEC_LOOP(sapm__vsoftplus);
+#else
+        for (i = 0; i < n; ++i) {
+            double x = z[i], v[5];
+            sapm__sigmoid_all(x, v);
+            if (s0) s0[i] = (x > 0.0 ? x : 0.0) + log1p(v[4]);
+            if (s1) s1[i] = v[0];
+            if (s2) s2[i] = v[1];
+            if (s3) s3[i] = v[2];
+        }
+#endif
+        break;
+    case SAPM_ACT_GELU:
+        for (i = 0; i < n; ++i) {
+            double x = z[i], phi = 0.39894228040143267794 * exp(-0.5 * x * x);
+            double Phi = 0.5 * erfc(-x * 0.70710678118654752440);
+            if (s0) s0[i] = x * Phi;
+            if (s1) s1[i] = Phi + x * phi;
+            if (s2) s2[i] = phi * (2.0 - x * x);
+            if (s3) s3[i] = x * phi * (x * x - 4.0);
+        }
+        break;
+    case SAPM_ACT_RELU:
+        for (i = 0; i < n; ++i) {
+            double x = z[i];
+            if (s0) s0[i] = x > 0.0 ? x : 0.0;
+            if (s1) s1[i] = x > 0.0 ? 1.0 : 0.0;
+            if (s2) s2[i] = 0.0;
+            if (s3) s3[i] = 0.0;
+        }
+        break;
+    default: break;
     }
     return SAPM_OK;
 }
@@ -1092,6 +2286,496 @@ SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X
 }
 
 /* ======================================================================================
+ * Implementation: derivative tape (forward pass with input derivatives, reverse pass)
+ *
+ * The tape is the one forward/backward engine of the library: J_LS gradients,
+ * sapm_net_forward_derivs and the PINN gradients all run on it. It works on a block of
+ * N <= cap points and a parameter vector in the layout of sapm_net.params (so optimizers
+ * can evaluate trial points without touching the net).
+ *
+ * Storage. Every layer keeps a stack of nb = 1 + nd + nq row blocks of N rows each
+ * (R = nb N rows, row-major, row stride = the layer width n_l):
+ *     block 0        values             z_l(x_n)
+ *     block 1 + i    first derivatives  d_{l,i} = dz_l/dx_i,  i = 0..d-1  (nd = d, TAPE_GRAD)
+ *     block 1 + nd   Laplacian          q_l = Laplacian of z_l            (nq = 1, TAPE_LAP)
+ * so row (b N + n) of a layer matrix belongs to block b and point n. Arrays:
+ *     A[l], l = 1..L    pre-activation rows (z_l, d_{l,i}, q_l); A[L] = (u, du/dx_i, Lap u)
+ *     P[l], l = 0..L-1  post-activation rows, the input of layer l+1:
+ *                         h_l = sigma(z_l),  g_{l,i} = sigma'(z_l) . d_{l,i},
+ *                         p_l = sigma''(z_l) . sum_i d_{l,i}^2 + sigma'(z_l) . q_l
+ *                       P[0] = (x_n; unit vectors e_i; 0), so layer 1 needs no special case
+ *     S1[l], S2[l], S3[l], l = 1..L-1   sigma', sigma'', sigma''' at z_l (N x n_l; S2 only
+ *                       with derivatives, S3 only with the Laplacian)
+ * Because d_{l,i} = W_l g_{l-1,i} and q_l = W_l p_{l-1} (SPEC 4, "Exact recursions"), one
+ * GEMM per layer, A[l] = P[l-1] W_l^T (+ b_l on the value rows), computes all of them.
+ *
+ * Reverse pass. The caller writes the adjoint of its loss J with respect to the output
+ * rows into sapm__tape_adjoint(t) (R x m, row stride m: dJ/du, dJ/d(du/dx_i), dJ/d(Lap u)
+ * in the block order above) and calls sapm__tape_backward, which ADDS dJ/dparams to grad:
+ *     dJ/dW_l += Abar_l^T P[l-1]            (one GEMM over all R rows)
+ *     dJ/db_l += sum over the value rows of Abar_l
+ *     Pbar_{l-1} = Abar_l W_l               (rows hbar, gbar_i, pbar)
+ * and, elementwise with s1, s2, s3 = sigma', sigma'', sigma''' at z_{l-1}, d_i = d_{l-1,i},
+ * q = q_{l-1} (the adjoint recursions of h, g_i and p above):
+ *     zbar   = s1 hbar + sum_i s2 d_i gbar_i + (s3 sum_i d_i^2 + s2 q) pbar
+ *     dbar_i = s1 gbar_i + 2 s2 d_i pbar
+ *     qbar   = s1 pbar
+ * which is Abar_{l-1}. With nd = nq = 0 this is ordinary back-propagation.
+ * Usage:
+ *     sapm__tape t;  sapm__tape_init(&t, net, cap, SAPM__TAPE_LAP);   once
+ *     sapm__tape_forward(&t, params, N, X, ldx);                        per block
+ *     ... read t.A[t.depth] ... write sapm__tape_adjoint(&t) ...
+ *     sapm__tape_backward(&t, params, grad);                            grad += dJ/dparams
+ *     sapm__tape_free(&t);
+ * No allocation after init. The tape never reads the net again after init except for its
+ * shape and activation, which it copies.
+ * ====================================================================================== */
+
+enum { SAPM__TAPE_VALUE = 0, SAPM__TAPE_GRAD = 1, SAPM__TAPE_LAP = 2 };
+
+typedef struct sapm__tape {
+    int depth;              /* L */
+    int d, m;               /* n_0 and n_L */
+    int cap;                /* most points per block */
+    int nd, nq, nb;         /* derivative blocks (0 or d), Laplacian blocks (0 or 1), 1+nd+nq */
+    int N, R;               /* points and rows of the current block (R = nb N) */
+    int p0_N;               /* N for which the constant rows of P[0] were written */
+    int wmax;               /* max width */
+    sapm_activation act;
+    int *widths;            /* n_0..n_L (copy) */
+    size_t *woff, *boff;    /* offsets of W_l, b_l (l = 1..L at [l-1]) in a parameter vector */
+    double **A, **P, **S1, **S2, **S3;  /* see the block comment; index = layer l */
+    double *adj, *adj2;     /* adjoint buffers, cap nb x wmax each */
+    double *mem;            /* every double above */
+    void *pmem;             /* every pointer/int above */
+} sapm__tape;
+
+static void sapm__tape_free(sapm__tape *t)
+{
+    if (!t) return;
+    if (t->mem) SAPM_FREE(t->mem);
+    if (t->pmem) SAPM_FREE(t->pmem);
+    memset(t, 0, sizeof *t);
+}
+
+/* mode: SAPM__TAPE_VALUE, SAPM__TAPE_GRAD (all d first derivatives) or SAPM__TAPE_LAP
+ * (first derivatives and the Laplacian). */
+static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, int mode)
+{
+    int L = net->depth, l;
+    size_t rows, total = 0, off = 0, npt;
+    char *pm;
+    memset(t, 0, sizeof *t);
+    if (cap <= 0) return SAPM_ERR_INVALID_SIZE;
+    t->depth = L;
+    t->d = net->widths[0];
+    t->m = net->widths[L];
+    t->cap = cap;
+    t->nd = mode >= SAPM__TAPE_GRAD ? t->d : 0;
+    t->nq = mode >= SAPM__TAPE_LAP ? 1 : 0;
+    t->nb = 1 + t->nd + t->nq;
+    t->act = net->act;
+    t->p0_N = -1;
+    t->wmax = sapm__net_max_width(net);
+    rows = (size_t)cap * (size_t)t->nb;
+    if (rows / (size_t)t->nb != (size_t)cap) return SAPM_ERR_INVALID_SIZE;
+    /* pointer arrays: 5 x (L+1) double*, 2 x L size_t, L+1 int */
+    npt = 5 * (size_t)(L + 1) * sizeof(double *) + 2 * (size_t)L * sizeof(size_t) +
+          (size_t)(L + 1) * sizeof(int);
+    t->pmem = sapm__calloc(npt, 1);
+    if (!t->pmem) return SAPM_ERR_OUT_OF_MEMORY;
+    pm = (char *)t->pmem;
+    t->A = (double **)(void *)pm;  pm += (size_t)(L + 1) * sizeof(double *);
+    t->P = (double **)(void *)pm;  pm += (size_t)(L + 1) * sizeof(double *);
+    t->S1 = (double **)(void *)pm; pm += (size_t)(L + 1) * sizeof(double *);
+    t->S2 = (double **)(void *)pm; pm += (size_t)(L + 1) * sizeof(double *);
+    t->S3 = (double **)(void *)pm; pm += (size_t)(L + 1) * sizeof(double *);
+    t->woff = (size_t *)(void *)pm; pm += (size_t)L * sizeof(size_t);
+    t->boff = (size_t *)(void *)pm; pm += (size_t)L * sizeof(size_t);
+    t->widths = (int *)(void *)pm;
+    for (l = 0; l <= L; ++l) t->widths[l] = net->widths[l];
+    for (l = 0; l < L; ++l) {
+        t->woff[l] = off; off += (size_t)net->widths[l + 1] * (size_t)net->widths[l];
+        t->boff[l] = off; off += (size_t)net->widths[l + 1];
+    }
+    /* doubles: A[1..L], P[0..L-1] (rows x n_l), S1..S3 for hidden layers, 2 adjoints */
+    for (l = 0; l <= L; ++l) {
+        size_t nl = (size_t)net->widths[l];
+        if (l >= 1) total += rows * nl;                       /* A[l] */
+        if (l <= L - 1) total += rows * nl;                   /* P[l] */
+        if (l >= 1 && l <= L - 1)
+            total += (size_t)cap * nl * (size_t)(1 + (t->nd > 0 || t->nq > 0) + t->nq);
+    }
+    total += 2 * rows * (size_t)t->wmax;
+    t->mem = (double *)sapm__alloc(total, sizeof(double));
+    if (!t->mem) { sapm__tape_free(t); return SAPM_ERR_OUT_OF_MEMORY; }
+    off = 0;
+    for (l = 0; l <= L; ++l) {
+        size_t nl = (size_t)net->widths[l];
+        if (l >= 1) { t->A[l] = t->mem + off; off += rows * nl; }
+        if (l <= L - 1) { t->P[l] = t->mem + off; off += rows * nl; }
+        if (l >= 1 && l <= L - 1) {
+            t->S1[l] = t->mem + off; off += (size_t)cap * nl;
+            if (t->nd > 0 || t->nq > 0) { t->S2[l] = t->mem + off; off += (size_t)cap * nl; }
+            if (t->nq) { t->S3[l] = t->mem + off; off += (size_t)cap * nl; }
+        }
+    }
+    t->adj = t->mem + off; off += rows * (size_t)t->wmax;
+    t->adj2 = t->mem + off; off += rows * (size_t)t->wmax;
+    SAPM_ASSERT(off == total);
+    return SAPM_OK;
+}
+
+/* The output-row adjoint the caller fills before sapm__tape_backward: R x m, stride m. */
+static SAPM__UNUSED double *sapm__tape_adjoint(sapm__tape *t) { return t->adj; }
+
+/* Forward pass over N <= cap points x_n = X[n*ldx ..] with parameters params (layout of
+ * sapm_net.params): fills A, P, S1..S3 as described above. */
+static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N,
+                                      const double *X, int ldx)
+{
+    int L = t->depth, d = t->d, l, n, j, i;
+    size_t Nn;
+    if (N <= 0 || N > t->cap) return SAPM_ERR_INVALID_SIZE;
+    t->N = N;
+    t->R = N * t->nb;
+    /* P[0] = (x_n; e_i; 0): the derivative rows of layer 0 are d x_n / d x_i = e_i and its
+     * Laplacian rows are 0 (they only depend on N, so they are written once per N). */
+    for (n = 0; n < N; ++n)
+        memcpy(t->P[0] + (size_t)n * d, X + (size_t)n * ldx, (size_t)d * sizeof(double));
+    if (t->nb > 1 && t->p0_N != N) {
+        memset(t->P[0] + (size_t)N * d, 0, (size_t)(t->R - N) * (size_t)d * sizeof(double));
+        for (i = 0; i < t->nd; ++i)
+            for (n = 0; n < N; ++n) t->P[0][((size_t)(1 + i) * N + n) * d + i] = 1.0;
+        t->p0_N = N;
+    }
+    for (l = 1; l <= L; ++l) {
+        int n_in = t->widths[l - 1], n_out = t->widths[l];
+        const double *W = params + t->woff[l - 1], *b = params + t->boff[l - 1];
+        double *Al = t->A[l];
+        /* z_l = W_l h_{l-1} + b_l, d_{l,i} = W_l g_{l-1,i}, q_l = W_l p_{l-1} (SPEC 1, 4) */
+        sapm_gemm(SAPM_NO_TRANS, SAPM_TRANS, t->R, n_out, n_in, 1.0, t->P[l - 1], n_in, W, n_in,
+                  0.0, Al, n_out);
+        for (n = 0; n < N; ++n) {
+            double *SAPM__RESTRICT z = Al + (size_t)n * n_out;
+            for (j = 0; j < n_out; ++j) z[j] += b[j];
+        }
+        if (l == L) break;
+        Nn = (size_t)N * (size_t)n_out;
+        sapm_activation_eval(t->act, Nn, Al, t->P[l], t->S1[l], t->nb > 1 ? t->S2[l] : NULL,
+                             t->nq ? t->S3[l] : NULL);
+        if (t->nb > 1) {
+            const double *SAPM__RESTRICT s1 = t->S1[l], *SAPM__RESTRICT s2 = t->S2[l];
+            size_t k;
+            /* g_{l,i} = sigma'(z_l) . d_{l,i} */
+            for (i = 0; i < t->nd; ++i) {
+                const double *SAPM__RESTRICT a = Al + (size_t)(1 + i) * Nn;
+                double *SAPM__RESTRICT p = t->P[l] + (size_t)(1 + i) * Nn;
+                for (k = 0; k < Nn; ++k) p[k] = s1[k] * a[k];
+            }
+            /* p_l = sigma''(z_l) . sum_i d_{l,i}^2 + sigma'(z_l) . q_l */
+            if (t->nq) {
+                const double *SAPM__RESTRICT q = Al + (size_t)(1 + t->nd) * Nn;
+                double *SAPM__RESTRICT p = t->P[l] + (size_t)(1 + t->nd) * Nn;
+                for (k = 0; k < Nn; ++k) p[k] = 0.0;
+                for (i = 0; i < t->nd; ++i) {
+                    const double *SAPM__RESTRICT a = Al + (size_t)(1 + i) * Nn;
+                    for (k = 0; k < Nn; ++k) p[k] += a[k] * a[k];
+                }
+                for (k = 0; k < Nn; ++k) p[k] = s2[k] * p[k] + s1[k] * q[k];
+            }
+        }
+    }
+    return SAPM_OK;
+}
+
+/* Reverse pass: grad += dJ/dparams for the adjoint the caller wrote into
+ * sapm__tape_adjoint(t) (clobbers it). Needs the last sapm__tape_forward's tape. */
+static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, double *grad)
+{
+    int L = t->depth, N = t->N, R = t->R, l, n, j;
+    double *cur = t->adj, *oth = t->adj2, *tmp;
+    for (l = L; l >= 1; --l) {
+        int n_in = t->widths[l - 1], n_out = t->widths[l];
+        const double *W = params + t->woff[l - 1];
+        double *SAPM__RESTRICT gb = grad + t->boff[l - 1];
+        /* dJ/dW_l += Abar_l^T P[l-1];  dJ/db_l += sum of the value rows of Abar_l */
+        sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, n_out, n_in, R, 1.0, cur, n_out, t->P[l - 1], n_in,
+                  1.0, grad + t->woff[l - 1], n_in);
+        for (n = 0; n < N; ++n) {
+            const double *SAPM__RESTRICT c = cur + (size_t)n * n_out;
+            for (j = 0; j < n_out; ++j) gb[j] += c[j];
+        }
+        if (l == 1) break;
+        /* Pbar_{l-1} = Abar_l W_l */
+        sapm_gemm(SAPM_NO_TRANS, SAPM_NO_TRANS, R, n_in, n_out, 1.0, cur, n_out, W, n_in, 0.0,
+                  oth, n_in);
+        {
+            size_t Nn = (size_t)N * (size_t)n_in, k;
+            const double *SAPM__RESTRICT s1 = t->S1[l - 1];
+            if (t->nb == 1) {
+                /* zbar = sigma'(z) hbar (plain back-propagation) */
+                double *SAPM__RESTRICT o = oth;
+                for (k = 0; k < Nn; ++k) o[k] *= s1[k];
+            } else {
+                const double *SAPM__RESTRICT s2 = t->S2[l - 1];
+                const double *s3 = t->S3[l - 1];
+                const double *Ad = t->A[l - 1] + Nn;             /* d_{l-1,i} blocks */
+                int nd = t->nd, i;
+                if (t->nq) {
+                    const double *q = t->A[l - 1] + (size_t)(1 + nd) * Nn;
+                    double *pbar = oth + (size_t)(1 + nd) * Nn;
+                    for (k = 0; k < Nn; ++k) {
+                        double zb = s1[k] * oth[k], sd2 = 0.0, pb = pbar[k];
+                        for (i = 0; i < nd; ++i) {
+                            double di = Ad[(size_t)i * Nn + k], gbi = oth[(size_t)(1 + i) * Nn + k];
+                            zb += s2[k] * di * gbi;
+                            sd2 += di * di;
+                            /* dbar_i = s1 gbar_i + 2 s2 d_i pbar */
+                            oth[(size_t)(1 + i) * Nn + k] = s1[k] * gbi + 2.0 * s2[k] * di * pb;
+                        }
+                        /* zbar = s1 hbar + sum_i s2 d_i gbar_i + (s3 sum_i d_i^2 + s2 q) pbar */
+                        oth[k] = zb + (s3[k] * sd2 + s2[k] * q[k]) * pb;
+                        pbar[k] = s1[k] * pb;                    /* qbar = s1 pbar */
+                    }
+                } else {
+                    for (k = 0; k < Nn; ++k) {
+                        double zb = s1[k] * oth[k];
+                        for (i = 0; i < nd; ++i) {
+                            double di = Ad[(size_t)i * Nn + k], gbi = oth[(size_t)(1 + i) * Nn + k];
+                            zb += s2[k] * di * gbi;
+                            oth[(size_t)(1 + i) * Nn + k] = s1[k] * gbi;
+                        }
+                        oth[k] = zb;
+                    }
+                }
+            }
+        }
+        tmp = cur; cur = oth; oth = tmp;
+    }
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const double *X,
+                                            int ldx, double *U, int ldu, double *dU,
+                                            double *lapU)
+{
+    enum { BLOCK = 128 };
+    sapm__tape t;
+    int s0, d, m;
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (!X || !U) return SAPM_ERR_NULL_ARGUMENT;
+    if (N <= 0) return SAPM_ERR_INVALID_SIZE;
+    d = net->widths[0];
+    m = net->widths[net->depth];
+    if (ldx < d || ldu < m) return SAPM_ERR_SIZE_MISMATCH;
+    if (!sapm__matrix_finite(X, N, d, ldx)) return SAPM_ERR_NONFINITE_INPUT;
+    r = sapm__tape_init(&t, net, SAPM__MIN(N, (int)BLOCK),
+                        lapU ? SAPM__TAPE_LAP : dU ? SAPM__TAPE_GRAD : SAPM__TAPE_VALUE);
+    if (r != SAPM_OK) return r;
+    for (s0 = 0; s0 < N; s0 += t.cap) {
+        int nb = SAPM__MIN(t.cap, N - s0), n, k, i;
+        const double *out = t.A[t.depth];        /* (u; du/dx_i; Lap u) blocks, stride m */
+        sapm__tape_forward(&t, net->params, nb, X + (size_t)s0 * ldx, ldx);
+        for (n = 0; n < nb; ++n) {
+            for (k = 0; k < m; ++k) U[(size_t)(s0 + n) * ldu + k] = out[(size_t)n * m + k];
+            if (dU)
+                for (k = 0; k < m; ++k)
+                    for (i = 0; i < d; ++i)
+                        dU[(size_t)(s0 + n) * m * d + (size_t)k * d + i] =
+                            out[((size_t)(1 + i) * nb + n) * m + k];
+            if (lapU)
+                for (k = 0; k < m; ++k)
+                    lapU[(size_t)(s0 + n) * m + k] = out[((size_t)(1 + d) * nb + n) * m + k];
+        }
+    }
+    sapm__tape_free(&t);
+    return SAPM_OK;
+}
+
+/* ======================================================================================
+ * Implementation: model files
+ *
+ * Format "SAPMNET" version 1 (the byte layout is documented at sapm_net_save_mem's
+ * declaration). Every integer and double is written byte by byte, little-endian, so the
+ * files are identical on every machine and a round trip is bit-exact. The trailer is the
+ * FNV-1a 64-bit hash (offset basis 0xcbf29ce484222325, prime 0x100000001b3) of every byte
+ * before it. Loading validates the whole buffer into a fresh net and only then replaces
+ * the caller's net, so a failed load leaves it untouched.
+ * ====================================================================================== */
+
+#define SAPM__FILE_MAGIC "SAPMNET"          /* + the terminating 0: 8 bytes */
+#define SAPM__FILE_VERSION 1u
+#define SAPM__FILE_HEADER 32u
+
+static uint64_t sapm__fnv1a64(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    size_t i;
+    for (i = 0; i < n; ++i) { h ^= p[i]; h *= 0x100000001b3ull; }
+    return h;
+}
+
+static void sapm__put_le(unsigned char *p, uint64_t v, int bytes)
+{
+    int i;
+    for (i = 0; i < bytes; ++i) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t sapm__get_le(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    int i;
+    for (i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+SAPMDEF size_t sapm_net_file_size(const sapm_net *net)
+{
+    if (sapm__net_check(net) != SAPM_OK) return 0;
+    return SAPM__FILE_HEADER + 4 * ((size_t)net->depth + 1) + 8 * net->n_params + 8;
+}
+
+SAPMDEF sapm_result sapm_net_save_mem(const sapm_net *net, void *buf, size_t cap,
+                                      size_t *written)
+{
+    unsigned char *p = (unsigned char *)buf, *q;
+    size_t size, i;
+    int l;
+    sapm_result r = sapm__net_check(net);
+    if (written) *written = 0;
+    if (r != SAPM_OK) return r;
+    if (!buf) return SAPM_ERR_NULL_ARGUMENT;
+    size = sapm_net_file_size(net);
+    if (cap < size) return SAPM_ERR_INVALID_SIZE;
+    if (!sapm__all_finite(net->params, net->n_params)) return SAPM_ERR_NONFINITE_INPUT;
+    memcpy(p, SAPM__FILE_MAGIC, 8);
+    sapm__put_le(p + 8, SAPM__FILE_VERSION, 4);
+    sapm__put_le(p + 12, SAPM__FILE_HEADER, 4);
+    sapm__put_le(p + 16, (uint64_t)net->depth, 4);
+    sapm__put_le(p + 20, (uint64_t)net->act, 4);
+    sapm__put_le(p + 24, (uint64_t)net->n_params, 8);
+    q = p + SAPM__FILE_HEADER;
+    for (l = 0; l <= net->depth; ++l, q += 4) sapm__put_le(q, (uint64_t)net->widths[l], 4);
+    for (i = 0; i < net->n_params; ++i, q += 8) {
+        uint64_t bits;
+        memcpy(&bits, net->params + i, 8);   /* IEEE-754 binary64 bit pattern */
+        sapm__put_le(q, bits, 8);
+    }
+    sapm__put_le(q, sapm__fnv1a64(p, (size_t)(q - p)), 8);
+    if (written) *written = size;
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_net_load_mem(sapm_net *net, const void *buf, size_t size)
+{
+    const unsigned char *p = (const unsigned char *)buf, *q;
+    sapm_net tmp;
+    uint64_t depth, act, np, total, i;
+    int widths_small[64], *widths = widths_small, l;
+    sapm_result r;
+    if (!net || !buf) return SAPM_ERR_NULL_ARGUMENT;
+    /* magic (a short buffer that matches it so far is a truncated file) */
+    if (memcmp(p, SAPM__FILE_MAGIC, size < 8 ? size : 8) != 0) return SAPM_ERR_BAD_FORMAT;
+    if (size < SAPM__FILE_HEADER) return SAPM_ERR_CORRUPT;
+    if (sapm__get_le(p + 8, 4) != SAPM__FILE_VERSION) return SAPM_ERR_BAD_FORMAT;
+    if (sapm__get_le(p + 12, 4) != SAPM__FILE_HEADER) return SAPM_ERR_BAD_FORMAT;
+    depth = sapm__get_le(p + 16, 4);
+    act = sapm__get_le(p + 20, 4);
+    np = sapm__get_le(p + 24, 8);
+    if (depth < 1 || depth > 10000 || act >= (uint64_t)SAPM_ACT_COUNT) return SAPM_ERR_BAD_FORMAT;
+    if (size < SAPM__FILE_HEADER + 4 * (depth + 1)) return SAPM_ERR_CORRUPT;
+    /* sizes: every width in 1..10^6, P = sum n_l (n_{l-1} + 1) (fits: < 10^4 * 10^12) */
+    total = 0;
+    for (l = 0; l <= (int)depth; ++l) {
+        uint64_t w = sapm__get_le(p + SAPM__FILE_HEADER + 4 * (size_t)l, 4);
+        if (w < 1 || w > 1000000) return SAPM_ERR_BAD_FORMAT;
+        if (l > 0) total += w * (sapm__get_le(p + SAPM__FILE_HEADER + 4 * (size_t)(l - 1), 4) + 1);
+    }
+    if (total != np) return SAPM_ERR_BAD_FORMAT;
+    if (np > ((uint64_t)(size_t)-1 - 4 * (depth + 1) - 64) / 8) return SAPM_ERR_CORRUPT;
+    total = SAPM__FILE_HEADER + 4 * (depth + 1) + 8 * np + 8;
+    if (size != total) return SAPM_ERR_CORRUPT;       /* truncated or trailing bytes */
+    if (sapm__fnv1a64(p, (size_t)total - 8) != sapm__get_le(p + total - 8, 8)) return SAPM_ERR_CORRUPT;
+    /* everything checks: build the net aside, then swap it in */
+    if (depth + 1 > 64) {
+        widths = (int *)sapm__alloc((size_t)depth + 1, sizeof(int));
+        if (!widths) return SAPM_ERR_OUT_OF_MEMORY;
+    }
+    for (l = 0; l <= (int)depth; ++l)
+        widths[l] = (int)sapm__get_le(p + SAPM__FILE_HEADER + 4 * (size_t)l, 4);
+    r = sapm_net_create(&tmp, (int)depth, widths, (sapm_activation)act);
+    if (widths != widths_small) SAPM_FREE(widths);
+    if (r != SAPM_OK) return r;
+    q = p + SAPM__FILE_HEADER + 4 * (depth + 1);
+    for (i = 0; i < np; ++i, q += 8) {
+        uint64_t bits = sapm__get_le(q, 8);
+        memcpy(tmp.params + i, &bits, 8);
+    }
+    if (!sapm__all_finite(tmp.params, tmp.n_params)) {
+        sapm_net_destroy(&tmp);
+        return SAPM_ERR_BAD_FORMAT;                    /* never written by sapm_net_save */
+    }
+    sapm_net_destroy(net);
+    *net = tmp;
+    return SAPM_OK;
+}
+
+#ifndef SAPM_NO_STDIO
+SAPMDEF sapm_result sapm_net_save(const sapm_net *net, const char *path)
+{
+    size_t size, n;
+    unsigned char *buf;
+    FILE *f;
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (!path) return SAPM_ERR_NULL_ARGUMENT;
+    size = sapm_net_file_size(net);
+    buf = (unsigned char *)sapm__alloc(size, 1);
+    if (!buf) return SAPM_ERR_OUT_OF_MEMORY;
+    r = sapm_net_save_mem(net, buf, size, &n);
+    if (r == SAPM_OK) {
+        f = fopen(path, "wb");
+        if (!f) r = SAPM_ERR_IO;
+        else {
+            if (fwrite(buf, 1, n, f) != n) r = SAPM_ERR_IO;
+            if (fclose(f) != 0) r = SAPM_ERR_IO;
+        }
+    }
+    SAPM_FREE(buf);
+    return r;
+}
+
+SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path)
+{
+    size_t cap = 4096, len = 0, got;
+    unsigned char *buf, *nb;
+    FILE *f;
+    sapm_result r;
+    if (!net || !path) return SAPM_ERR_NULL_ARGUMENT;
+    f = fopen(path, "rb");
+    if (!f) return SAPM_ERR_IO;
+    buf = (unsigned char *)SAPM_MALLOC(cap);
+    if (!buf) { fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+    for (;;) {
+        got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (len < cap) break;
+        if (cap > ((size_t)-1) / 2) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+        nb = (unsigned char *)SAPM_REALLOC(buf, cap * 2);
+        if (!nb) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+        buf = nb;
+        cap *= 2;
+    }
+    r = ferror(f) ? SAPM_ERR_IO : sapm_net_load_mem(net, buf, len);
+    fclose(f);
+    SAPM_FREE(buf);
+    return r;
+}
+#endif
+
+/* ======================================================================================
  * Implementation: training options, reports and shared optimizer plumbing
  * ====================================================================================== */
 
@@ -1165,6 +2849,707 @@ static SAPM__UNUSED sapm_result sapm__report_push(sapm_report *rep, const sapm_p
     }
     rep->history[rep->history_count++] = *p;
     return SAPM_OK;
+}
+
+
+/* --- all-reduce ------------------------------------------------------------------------
+ * Every sum over samples that an optimizer uses (losses, gradients, Gram matrices, right-
+ * hand sides) is formed locally over this worker's samples and then passed through here:
+ * a no-op with one worker (opt == NULL or opt->allreduce == NULL), otherwise the user's
+ * hook sums buf[0..n) across workers in place. */
+static SAPM__UNUSED sapm_result sapm__allreduce(const sapm_options *opt, double *buf, size_t n)
+{
+    if (!opt || !opt->allreduce || n == 0) return SAPM_OK;
+    if (!buf) return SAPM_ERR_NULL_ARGUMENT;
+    return opt->allreduce(buf, n, opt->allreduce_user_data);
+}
+
+/* Validation of the fields every method reads (and of the LS fields); the auxiliary-variable
+ * methods check their own fields. */
+static sapm_result sapm__check_options(const sapm_options *opt)
+{
+    if (!opt) return SAPM_ERR_NULL_ARGUMENT;
+    if ((int)opt->method < 0 || opt->method >= SAPM_METHOD_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
+    if (opt->max_iters < 1 || opt->log_every < 0) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->time_budget >= 0.0) || !isfinite(opt->time_budget)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->target_loss >= 0.0) || !isfinite(opt->target_loss)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->grad_tol >= 0.0) || !isfinite(opt->grad_tol)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->rel_tol >= 0.0) || !isfinite(opt->rel_tol)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->learning_rate >= 0.0) || !isfinite(opt->learning_rate)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (opt->method == SAPM_METHOD_LS_ADAM) {
+        if (!(opt->ls.adam_beta1 >= 0.0 && opt->ls.adam_beta1 < 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
+        if (!(opt->ls.adam_beta2 >= 0.0 && opt->ls.adam_beta2 < 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
+        if (!(opt->ls.adam_eps > 0.0) || !isfinite(opt->ls.adam_eps)) return SAPM_ERR_INVALID_ARGUMENT;
+    }
+    if (opt->method == SAPM_METHOD_LS_LBFGS &&
+        (opt->ls.lbfgs_memory < 1 || opt->ls.lbfgs_memory > 1000))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    return SAPM_OK;
+}
+
+/* --- trainer ---------------------------------------------------------------------------
+ * The outer-loop driver every method shares:
+ *   sapm__trainer_begin   zeroes rep (if any), starts the clock;
+ *   sapm__trainer_step    called once per iteration (iter 0 = initial state): logs a
+ *                         history entry and calls opt->progress when iter == 0,
+ *                         iter % log_every == 0 (log_every > 0) or force; then returns the
+ *                         first stop reason that holds, in this order:
+ *                           SAPM_STOP_DIVERGED     mse or loss is NaN/Inf (nothing logged)
+ *                           SAPM_STOP_USER         the callback returned nonzero
+ *                           SAPM_STOP_ERROR        the history could not grow (out of memory)
+ *                           SAPM_STOP_TARGET_LOSS  target_loss > 0 and mse <= target_loss
+ *                                                  (mse is the TRUE loss: J_LS / J_PINN)
+ *                           SAPM_STOP_MAX_ITERS    iter >= max_iters
+ *                           SAPM_STOP_TIME_BUDGET  time_budget > 0 and elapsed >= budget
+ *                         else SAPM_STOP_NONE;
+ *   sapm__trainer_end     records the final state (always in the history; the callback is
+ *                         called for it unless it was just called for the same iteration)
+ *                         and fills rep's status, stop, iters, seconds, mse and loss.
+ * Method-specific rules (gradient norm, relative change, line search) are decided by the
+ * method and passed to sapm__trainer_end as the stop reason. */
+typedef struct sapm__trainer {
+    const sapm_options *opt;
+    sapm_method method;
+    sapm_report *rep;
+    double t0;              /* SAPM_NOW() at begin */
+    int last_logged;        /* iteration of the newest history entry / callback, -1 none */
+    sapm_result status;     /* an error of the plumbing itself (history out of memory) */
+} sapm__trainer;
+
+static SAPM__UNUSED void sapm__trainer_begin(sapm__trainer *t, const sapm_options *opt,
+                                             sapm_method method, sapm_report *rep)
+{
+    t->opt = opt;
+    t->method = method;
+    t->rep = rep;
+    t->last_logged = -1;
+    t->status = SAPM_OK;
+    if (rep) memset(rep, 0, sizeof *rep);
+    t->t0 = SAPM_NOW();
+}
+
+static SAPM__UNUSED double sapm__trainer_elapsed(const sapm__trainer *t)
+{
+    return SAPM_NOW() - t->t0;
+}
+
+/* Whether iteration iter is a logged one (history + callback). */
+static SAPM__UNUSED int sapm__trainer_logs(const sapm__trainer *t, int iter)
+{
+    int every = t->opt ? t->opt->log_every : 0;
+    return iter == 0 || (every > 0 && iter % every == 0);
+}
+
+/* History entry (replacing the newest one when it has the same iteration) and, when
+ * call_back, the progress callback; returns the callback's stop request. */
+static int sapm__trainer_log(sapm__trainer *t, int iter, double mse, double loss,
+                             double error, int call_back)
+{
+    sapm_progress p;
+    p.method = t->method;
+    p.iter = iter;
+    p.seconds = sapm__trainer_elapsed(t);
+    p.mse = mse;
+    p.loss = loss;
+    p.error = error;
+    if (t->rep) {
+        if (t->last_logged == iter && t->rep->history_count > 0)
+            t->rep->history[t->rep->history_count - 1] = p;
+        else if (sapm__report_push(t->rep, &p) != SAPM_OK)
+            t->status = SAPM_ERR_OUT_OF_MEMORY;
+    }
+    t->last_logged = iter;
+    if (call_back && t->opt && t->opt->progress)
+        return t->opt->progress(&p, t->opt->user_data) != 0;
+    return 0;
+}
+
+static SAPM__UNUSED sapm_stop_reason sapm__trainer_step(sapm__trainer *t, int iter, double mse,
+                                                        double loss, double error, int force)
+{
+    const sapm_options *opt = t->opt;
+    if (!isfinite(mse) || !isfinite(loss)) return SAPM_STOP_DIVERGED;
+    if (force || sapm__trainer_logs(t, iter)) {
+        if (sapm__trainer_log(t, iter, mse, loss, error, 1)) return SAPM_STOP_USER;
+        if (t->status != SAPM_OK) return SAPM_STOP_ERROR;
+    }
+    if (opt) {
+        if (opt->target_loss > 0.0 && mse <= opt->target_loss) return SAPM_STOP_TARGET_LOSS;
+        if (iter >= opt->max_iters) return SAPM_STOP_MAX_ITERS;
+        if (opt->time_budget > 0.0 && sapm__trainer_elapsed(t) >= opt->time_budget)
+            return SAPM_STOP_TIME_BUDGET;
+    }
+    return SAPM_STOP_NONE;
+}
+
+static SAPM__UNUSED void sapm__trainer_end(sapm__trainer *t, int iters, double mse, double loss,
+                                           double error, sapm_stop_reason stop,
+                                           sapm_result status)
+{
+    int again = t->last_logged != iters;
+    sapm__trainer_log(t, iters, mse, loss, error, again);
+    if (status == SAPM_OK && t->status != SAPM_OK) {
+        status = t->status;
+        stop = SAPM_STOP_ERROR;
+    }
+    if (t->rep) {
+        t->rep->status = status;
+        t->rep->stop = stop;
+        t->rep->iters = iters;
+        t->rep->seconds = sapm__trainer_elapsed(t);
+        t->rep->mse = mse;
+        t->rep->loss = loss;
+    }
+}
+
+/* ======================================================================================
+ * Implementation: LS optimizers (GD, Adam, L-BFGS) and sapm_train
+ *
+ * sapm__minimize(method, fn, monitor, ctx, x, n, opt, rep) minimises f(x) over a flat
+ * vector x[0..n) (for J_LS: x = net->params) with full-batch gradients from fn.
+ *   GD      x <- x - lr g                                    (lr: opt->learning_rate, 1e-2)
+ *   Adam    Kingma & Ba with bias correction, PyTorch's form (lr default 1e-3):
+ *           m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,
+ *           x <- x - (lr / (1-b1^k)) m / (sqrt(v / (1-b2^k)) + eps)
+ *   L-BFGS  two-loop recursion over the newest lbfgs_memory pairs (s, y), initial
+ *           Hessian gamma I with gamma = s'y / y'y of the newest pair; direction -g when
+ *           there are no pairs or the direction is not a descent direction (memory then
+ *           cleared). Strong-Wolfe line search (c1 = 1e-4, c2 = 0.9; bracketing with
+ *           cubic-interpolation extrapolation, then zoom with safeguarded cubic
+ *           interpolation; at most 25 evaluations; NaN/Inf trial values count as +Inf so
+ *           the search backs off instead of diverging). First trial step 1, except
+ *           min(1, 1/||g||_1) on the first iteration. A pair is stored only when
+ *           s'y > 1e-10 ||s|| ||y|| (curvature condition; otherwise skipped).
+ * Stop rules (checked after every iteration; the first that holds ends the run):
+ *   SAPM_STOP_DIVERGED     f or a gradient entry is NaN/Inf after a GD/Adam step: x is
+ *                          restored to the last iterate with a finite loss and gradient,
+ *                          status SAPM_ERR_DIVERGED (also if the initial point is
+ *                          non-finite: x is left as given);
+ *   SAPM_STOP_USER         the progress callback asked to stop;
+ *   SAPM_STOP_TARGET_LOSS  target_loss > 0 and the true loss (monitor's mse, else f) <=
+ *                          target_loss;
+ *   SAPM_STOP_MAX_ITERS    max_iters iterations done;
+ *   SAPM_STOP_TIME_BUDGET  time_budget > 0 seconds of wall time spent;
+ *   SAPM_STOP_GRAD_TOL     grad_tol > 0 and ||g||_2 <= grad_tol at the current iterate
+ *                          (also when g is exactly 0);
+ *   SAPM_STOP_REL_TOL      rel_tol > 0 and |f_k - f_{k-1}| <= rel_tol max(|f_{k-1}|, DBL_MIN);
+ *   SAPM_STOP_LINE_SEARCH  (L-BFGS) the line search found no point with f < f_k, also
+ *                          after a restart along -g; x stays at the last iterate; status
+ *                          SAPM_OK (this is how L-BFGS ends at the limit of precision);
+ *   SAPM_STOP_ERROR        fn or monitor returned an error (x restored; status = it).
+ * Iteration k's history entry holds f(x_k) (mse from monitor when given). No allocation
+ * after the start: every buffer is allocated once per call.
+ * ====================================================================================== */
+
+typedef sapm_result (*sapm__objective_fn)(void *ctx, const double *x, double *f, double *grad);
+typedef sapm_result (*sapm__monitor_fn)(void *ctx, const double *x, double f, double *mse,
+                                        double *error);
+
+/* a . b and y += alpha x over n (size_t) entries, on the SIMD kernels' sapm__dot/axpy. */
+static double sapm__vec_dot(const double *a, const double *b, size_t n)
+{
+    double s = 0.0;
+    while (n > (size_t)INT_MAX) { s += sapm__dot(INT_MAX, a, b); a += INT_MAX; b += INT_MAX; n -= (size_t)INT_MAX; }
+    return s + sapm__dot((int)n, a, b);
+}
+
+static void sapm__vec_axpy(size_t n, double alpha, const double *x, double *y)
+{
+    while (n > (size_t)INT_MAX) { sapm__axpy(INT_MAX, alpha, x, y); x += INT_MAX; y += INT_MAX; n -= (size_t)INT_MAX; }
+    sapm__axpy((int)n, alpha, x, y);
+}
+
+/* xt = x + t d: the one expression for trial points and accepted steps, so the accepted
+ * iterate is bit for bit the point whose gradient the line search returned. */
+static void sapm__step_point(const double *SAPM__RESTRICT x, const double *SAPM__RESTRICT d,
+                             double t, double *SAPM__RESTRICT xt, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; ++i) xt[i] = x[i] + t * d[i];
+}
+
+/* The true loss and held-out error at x (monitor when given and wanted, else mse = f). */
+static sapm_result sapm__min_monitor(sapm__monitor_fn monitor, void *ctx, const double *x,
+                                     double f, int wanted, double *mse, double *error)
+{
+    *mse = f;
+    *error = NAN;
+    if (!monitor || !wanted) return SAPM_OK;
+    return monitor(ctx, x, f, mse, error);
+}
+
+/* Objective with NaN/Inf folded to +Inf, for the line search. */
+static sapm_result sapm__ls_eval_point(sapm__objective_fn fn, void *ctx, const double *x,
+                                       const double *d, double t, double *xt, size_t n,
+                                       double *f, double *g, double *gtd)
+{
+    sapm_result r;
+    sapm__step_point(x, d, t, xt, n);
+    r = fn(ctx, xt, f, g);
+    if (r != SAPM_OK) return r;
+    *gtd = sapm__vec_dot(g, d, n);
+    if (!isfinite(*f) || !isfinite(*gtd)) { *f = HUGE_VAL; *gtd = 0.0; }
+    return SAPM_OK;
+}
+
+/* Minimiser of the cubic through (x1, f1, g1), (x2, f2, g2), clamped to [lo, hi]
+ * (bisection when the cubic has no minimiser or the data are not finite). */
+static double sapm__cubic_min(double x1, double f1, double g1, double x2, double f2, double g2,
+                              double lo, double hi)
+{
+    double d1, d2s, t;
+    if (!isfinite(f1) || !isfinite(f2) || x1 == x2) return 0.5 * (lo + hi);
+    d1 = g1 + g2 - 3.0 * (f1 - f2) / (x1 - x2);
+    d2s = d1 * d1 - g1 * g2;
+    if (!(d2s >= 0.0)) return 0.5 * (lo + hi);
+    {
+        double d2 = sqrt(d2s);
+        if (x1 <= x2) t = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2.0 * d2));
+        else          t = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2.0 * d2));
+    }
+    if (!isfinite(t)) return 0.5 * (lo + hi);
+    return t < lo ? lo : t > hi ? hi : t;
+}
+
+/* Strong-Wolfe line search along d from x (f, g, gtd = g'd < 0), first trial *t.
+ * On return *t is the accepted step, *f_out / g_out its value and gradient (f_out may
+ * equal f when nothing better was found; the caller checks). work: 3 n doubles. */
+static sapm_result sapm__wolfe(sapm__objective_fn fn, void *ctx, size_t n, const double *x,
+                               double f, const double *g, const double *d, double gtd,
+                               double *t_io, double *xt, double *f_out, double *g_out,
+                               double *work)
+{
+    const double c1 = 1e-4, c2 = 0.9, tol_change = 1e-9;
+    const int max_ls = 25;
+    double *g_new = g_out, *g_prev = work, *g_b0 = work + n, *g_b1 = work + 2 * n;
+    double t = *t_io, f_new, gtd_new, t_prev = 0.0, f_prev = f, gtd_prev = gtd;
+    double br[2], br_f[2], br_gtd[2], dmax = 0.0;
+    double *br_g[2];
+    int ls_iter = 0, done = 0, nbr = 0, lo, hi, insuf = 0;
+    size_t i;
+    sapm_result r;
+    br_g[0] = g_b0; br_g[1] = g_b1;
+    for (i = 0; i < n; ++i) dmax = SAPM__MAX(dmax, fabs(d[i]));
+    memcpy(g_prev, g, n * sizeof(double));
+    r = sapm__ls_eval_point(fn, ctx, x, d, t, xt, n, &f_new, g_new, &gtd_new);
+    if (r != SAPM_OK) return r;
+    /* bracketing phase */
+    while (ls_iter < max_ls) {
+        if (f_new > f + c1 * t * gtd || (ls_iter > 1 && f_new >= f_prev)) {
+            br[0] = t_prev; br_f[0] = f_prev; br_gtd[0] = gtd_prev; memcpy(g_b0, g_prev, n * sizeof(double));
+            br[1] = t; br_f[1] = f_new; br_gtd[1] = gtd_new; memcpy(g_b1, g_new, n * sizeof(double));
+            nbr = 2;
+            break;
+        }
+        if (fabs(gtd_new) <= -c2 * gtd) {           /* strong Wolfe holds */
+            br[0] = t; br_f[0] = f_new; memcpy(g_b0, g_new, n * sizeof(double));
+            nbr = 1; done = 1;
+            break;
+        }
+        if (gtd_new >= 0.0) {
+            br[0] = t_prev; br_f[0] = f_prev; br_gtd[0] = gtd_prev; memcpy(g_b0, g_prev, n * sizeof(double));
+            br[1] = t; br_f[1] = f_new; br_gtd[1] = gtd_new; memcpy(g_b1, g_new, n * sizeof(double));
+            nbr = 2;
+            break;
+        }
+        {   /* extrapolate: cubic step in [t + 0.01 (t - t_prev), 10 t] */
+            double lo_s = t + 0.01 * (t - t_prev), hi_s = 10.0 * t, tmp = t;
+            t = sapm__cubic_min(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, lo_s, hi_s);
+            t_prev = tmp; f_prev = f_new; gtd_prev = gtd_new;
+            memcpy(g_prev, g_new, n * sizeof(double));
+        }
+        r = sapm__ls_eval_point(fn, ctx, x, d, t, xt, n, &f_new, g_new, &gtd_new);
+        if (r != SAPM_OK) return r;
+        ++ls_iter;
+    }
+    if (ls_iter == max_ls) {
+        br[0] = 0.0; br_f[0] = f; br_gtd[0] = gtd; memcpy(g_b0, g, n * sizeof(double));
+        br[1] = t; br_f[1] = f_new; br_gtd[1] = gtd_new; memcpy(g_b1, g_new, n * sizeof(double));
+        nbr = 2;
+    }
+    /* zoom phase: keep br[lo] the best point satisfying sufficient decrease */
+    lo = 0; hi = 1;
+    if (nbr == 2 && br_f[1] < br_f[0]) { lo = 1; hi = 0; }
+    while (!done && nbr == 2 && ls_iter < max_ls) {
+        double bmin = SAPM__MIN(br[0], br[1]), bmax = SAPM__MAX(br[0], br[1]), eps;
+        if (fabs(br[1] - br[0]) * dmax < tol_change) break;
+        t = sapm__cubic_min(br[0], br_f[0], br_gtd[0], br[1], br_f[1], br_gtd[1], bmin, bmax);
+        /* safeguard: stay at least 10% of the bracket away from its ends */
+        eps = 0.1 * (bmax - bmin);
+        if (SAPM__MIN(bmax - t, t - bmin) < eps) {
+            if (insuf || t >= bmax || t <= bmin) {
+                t = fabs(t - bmax) < fabs(t - bmin) ? bmax - eps : bmin + eps;
+                insuf = 0;
+            } else {
+                insuf = 1;
+            }
+        } else {
+            insuf = 0;
+        }
+        r = sapm__ls_eval_point(fn, ctx, x, d, t, xt, n, &f_new, g_new, &gtd_new);
+        if (r != SAPM_OK) return r;
+        ++ls_iter;
+        if (f_new > f + c1 * t * gtd || f_new >= br_f[lo]) {
+            br[hi] = t; br_f[hi] = f_new; br_gtd[hi] = gtd_new; memcpy(br_g[hi], g_new, n * sizeof(double));
+            if (br_f[0] <= br_f[1]) { lo = 0; hi = 1; } else { lo = 1; hi = 0; }
+        } else {
+            if (fabs(gtd_new) <= -c2 * gtd) done = 1;
+            else if (gtd_new * (br[hi] - br[lo]) >= 0.0) {
+                br[hi] = br[lo]; br_f[hi] = br_f[lo]; br_gtd[hi] = br_gtd[lo];
+                memcpy(br_g[hi], br_g[lo], n * sizeof(double));
+            }
+            br[lo] = t; br_f[lo] = f_new; br_gtd[lo] = gtd_new; memcpy(br_g[lo], g_new, n * sizeof(double));
+        }
+    }
+    if (nbr == 1) lo = 0;
+    *t_io = br[lo];
+    *f_out = br_f[lo];
+    if (br_g[lo] != g_out) memcpy(g_out, br_g[lo], n * sizeof(double));
+    return SAPM_OK;
+}
+
+static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objective_fn fn,
+                                               sapm__monitor_fn monitor, void *ctx, double *x,
+                                               size_t n, const sapm_options *opt,
+                                               sapm_report *rep)
+{
+    sapm__trainer tr;
+    sapm_stop_reason stop = SAPM_STOP_NONE;
+    sapm_result status = SAPM_OK, r;
+    double f = 0.0, f_new = 0.0, mse = 0.0, err = NAN, lr;
+    double *mem, *g, *xg, *w1, *w2, *xt, *gt, *lsw, *S = NULL, *Yv = NULL, *rho = NULL, *alp = NULL;
+    const double *last_s = NULL;        /* L-BFGS: the newest step, to undo it */
+    size_t i, nbuf;
+    int k = 0, mcap = 0, mcount = 0, mhead = 0;
+    if (!fn || !x) return SAPM_ERR_NULL_ARGUMENT;
+    if (n == 0) return SAPM_ERR_INVALID_SIZE;
+    if ((r = sapm__check_options(opt)) != SAPM_OK) return r;
+    if (method != SAPM_METHOD_LS_GD && method != SAPM_METHOD_LS_ADAM &&
+        method != SAPM_METHOD_LS_LBFGS)
+        return SAPM_ERR_INVALID_ARGUMENT;
+    lr = opt->learning_rate > 0.0 ? opt->learning_rate
+                                  : (method == SAPM_METHOD_LS_ADAM ? 1e-3 : 1e-2);
+    /* buffers: g, x_good (GD/Adam) or d (L-BFGS), Adam m and v, L-BFGS trial x, trial g,
+     * line-search work (3n), memory S, Y (mcap n each), rho, alpha */
+    if (method == SAPM_METHOD_LS_LBFGS) mcap = opt->ls.lbfgs_memory;
+    nbuf = 4 * n + (method == SAPM_METHOD_LS_LBFGS ? 3 * n + 2 * (size_t)mcap * n + 2 * (size_t)mcap : 0);
+    mem = (double *)sapm__alloc(nbuf, sizeof(double));
+    if (!mem) return SAPM_ERR_OUT_OF_MEMORY;
+    g = mem; xg = mem + n; w1 = mem + 2 * n; w2 = mem + 3 * n;
+    xt = w1; gt = w2; lsw = mem + 4 * n;
+    if (mcap) {
+        S = lsw + 3 * n; Yv = S + (size_t)mcap * n; rho = Yv + (size_t)mcap * n; alp = rho + mcap;
+    }
+    sapm__trainer_begin(&tr, opt, method, rep);
+    r = fn(ctx, x, &f, g);
+    if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; goto done; }
+    if (!isfinite(f) || !sapm__all_finite(g, n)) {
+        status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; goto done;
+    }
+    r = sapm__min_monitor(monitor, ctx, x, f, 1, &mse, &err);
+    if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; goto done; }
+    stop = sapm__trainer_step(&tr, 0, mse, f, err, 0);
+    if (method == SAPM_METHOD_LS_ADAM) memset(w1, 0, 2 * n * sizeof(double));
+    {
+        double b1t = 1.0, b2t = 1.0;
+        while (stop == SAPM_STOP_NONE) {
+            double gn = sqrt(sapm__vec_dot(g, g, n));
+            int wanted;
+            if ((opt->grad_tol > 0.0 && gn <= opt->grad_tol) || gn == 0.0) { stop = SAPM_STOP_GRAD_TOL; break; }
+            if (method != SAPM_METHOD_LS_LBFGS) {
+                memcpy(xg, x, n * sizeof(double));
+                if (method == SAPM_METHOD_LS_GD) {
+                    for (i = 0; i < n; ++i) x[i] -= lr * g[i];
+                } else {
+                    const double b1 = opt->ls.adam_beta1, b2 = opt->ls.adam_beta2, eps = opt->ls.adam_eps;
+                    double step, rc2;
+                    double *SAPM__RESTRICT m1 = w1, *SAPM__RESTRICT v = w2;
+                    b1t *= b1; b2t *= b2;
+                    step = lr / (1.0 - b1t);
+                    rc2 = 1.0 / sqrt(1.0 - b2t);
+                    for (i = 0; i < n; ++i) {
+                        m1[i] = b1 * m1[i] + (1.0 - b1) * g[i];
+                        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+                        x[i] -= step * m1[i] / (sqrt(v[i]) * rc2 + eps);
+                    }
+                }
+                r = fn(ctx, x, &f_new, g);
+                if (r != SAPM_OK) {
+                    memcpy(x, xg, n * sizeof(double));
+                    status = r; stop = SAPM_STOP_ERROR; break;
+                }
+                if (!isfinite(f_new) || !sapm__all_finite(g, n)) {
+                    memcpy(x, xg, n * sizeof(double));   /* last good iterate */
+                    status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; break;
+                }
+            } else {
+                /* L-BFGS direction d = -H g by the two-loop recursion (d kept in xg):
+                 * q = g; newest to oldest: a_j = rho_j s_j'q, q -= a_j y_j; r = gamma q;
+                 * oldest to newest: b_j = rho_j y_j'r, r += (a_j - b_j) s_j; d = -r */
+                double *dv = xg, gtd, t, sy, yy, ss;
+                int j, idx;
+                for (i = 0; i < n; ++i) dv[i] = -g[i];
+                for (j = 0; j < mcount; ++j) {
+                    idx = (mhead - 1 - j + mcap) % mcap;
+                    alp[idx] = rho[idx] * sapm__vec_dot(S + (size_t)idx * n, dv, n);
+                    sapm__vec_axpy(n, -alp[idx], Yv + (size_t)idx * n, dv);
+                }
+                if (mcount > 0) {
+                    idx = (mhead - 1 + mcap) % mcap;
+                    {
+                        const double *yl = Yv + (size_t)idx * n;
+                        double gamma = 1.0 / (rho[idx] * sapm__vec_dot(yl, yl, n));
+                        for (i = 0; i < n; ++i) dv[i] *= gamma;
+                    }
+                }
+                for (j = mcount - 1; j >= 0; --j) {
+                    double beta;
+                    idx = (mhead - 1 - j + mcap) % mcap;
+                    beta = rho[idx] * sapm__vec_dot(Yv + (size_t)idx * n, dv, n);
+                    sapm__vec_axpy(n, alp[idx] - beta, S + (size_t)idx * n, dv);
+                }
+                gtd = sapm__vec_dot(g, dv, n);
+                if (!(gtd < 0.0) || !isfinite(gtd)) {   /* not a descent direction: restart */
+                    mcount = 0; mhead = 0;
+                    for (i = 0; i < n; ++i) dv[i] = -g[i];
+                    gtd = -gn * gn;
+                }
+                if (k == 0 && mcount == 0) {
+                    double g1 = 0.0;
+                    for (i = 0; i < n; ++i) g1 += fabs(g[i]);
+                    t = SAPM__MIN(1.0, 1.0 / g1);
+                } else {
+                    t = 1.0;
+                }
+                r = sapm__wolfe(fn, ctx, n, x, f, g, dv, gtd, &t, xt, &f_new, gt, lsw);
+                if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
+                if (!(f_new < f) && mcount > 0) {       /* retry once along -g */
+                    mcount = 0; mhead = 0;
+                    for (i = 0; i < n; ++i) dv[i] = -g[i];
+                    gtd = -gn * gn;
+                    t = SAPM__MIN(1.0, 1.0 / gn);
+                    r = sapm__wolfe(fn, ctx, n, x, f, g, dv, gtd, &t, xt, &f_new, gt, lsw);
+                    if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
+                }
+                if (!(f_new < f)) { stop = SAPM_STOP_LINE_SEARCH; break; }
+                /* s = t d, y = g_new - g; x <- x + s, g <- g_new */
+                sy = yy = ss = 0.0;
+                idx = mhead;
+                {
+                    double *SAPM__RESTRICT s = S + (size_t)idx * n, *SAPM__RESTRICT y = Yv + (size_t)idx * n;
+                    sapm__step_point(x, dv, t, xt, n);      /* the point the search evaluated */
+                    for (i = 0; i < n; ++i) {
+                        s[i] = xt[i] - x[i];
+                        y[i] = gt[i] - g[i];
+                    }
+                    memcpy(x, xt, n * sizeof(double));
+                    sy = sapm__vec_dot(s, y, n); yy = sapm__vec_dot(y, y, n); ss = sapm__vec_dot(s, s, n);
+                }
+                memcpy(g, gt, n * sizeof(double));
+                last_s = S + (size_t)idx * n;
+                if (sy > 1e-10 * sqrt(ss) * sqrt(yy) && yy > 0.0) {
+                    rho[idx] = 1.0 / sy;
+                    mhead = (mhead + 1) % mcap;
+                    if (mcount < mcap) ++mcount;
+                }
+            }
+            ++k;
+            {
+                double f_old = f;
+                f = f_new;
+                wanted = sapm__trainer_logs(&tr, k) || opt->target_loss > 0.0;
+                r = sapm__min_monitor(monitor, ctx, x, f, wanted, &mse, &err);
+                if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
+                stop = sapm__trainer_step(&tr, k, mse, f, err, 0);
+                if (stop == SAPM_STOP_DIVERGED) {   /* the monitor's true loss is NaN/Inf */
+                    if (method != SAPM_METHOD_LS_LBFGS) memcpy(x, xg, n * sizeof(double));
+                    else if (last_s) for (i = 0; i < n; ++i) x[i] -= last_s[i];
+                    f = f_old;
+                    status = SAPM_ERR_DIVERGED;
+                    --k;
+                }
+                if (stop == SAPM_STOP_NONE && opt->rel_tol > 0.0 &&
+                    fabs(f - f_old) <= opt->rel_tol * SAPM__MAX(fabs(f_old), DBL_MIN))
+                    stop = SAPM_STOP_REL_TOL;
+            }
+        }
+    }
+done:
+    if (stop != SAPM_STOP_DIVERGED && stop != SAPM_STOP_ERROR && isfinite(f)) {
+        r = sapm__min_monitor(monitor, ctx, x, f, 1, &mse, &err);
+        if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; }
+    } else if (stop == SAPM_STOP_DIVERGED && isfinite(f)) {
+        mse = f;                                        /* last good state */
+        if (monitor) sapm__min_monitor(monitor, ctx, x, f, 1, &mse, &err);
+    } else if (!isfinite(f)) {
+        mse = f;
+    }
+    sapm__trainer_end(&tr, k, mse, f, err, stop, status);
+    SAPM_FREE(mem);
+    return status;
+}
+
+/* J_LS on the tape, block by block (SPEC 2): every block adds its sum of squared residuals
+ * and, when a gradient is wanted, its share of dJ_LS/dparams to one buffer; the buffer is
+ * then summed across workers by sapm__allreduce (one call per evaluation) and scaled. */
+typedef struct sapm__ls_eval {
+    sapm__tape tape;
+    const sapm_options *opt;    /* its allreduce hook (may be NULL: one worker) */
+    int N, ldx, ldy;
+    const double *X, *Y;
+    double n_total;             /* points over all workers */
+    size_t n_params;
+    double *buf;                /* n_params + 1: gradient sum, then the squared-error sum */
+} sapm__ls_eval;
+
+static void sapm__ls_eval_free(sapm__ls_eval *e)
+{
+    sapm__tape_free(&e->tape);
+    if (e->buf) SAPM_FREE(e->buf);
+    e->buf = NULL;
+}
+
+static sapm_result sapm__ls_eval_init(sapm__ls_eval *e, const sapm_net *net, int N,
+                                      const double *X, int ldx, const double *Y, int ldy,
+                                      const sapm_options *opt)
+{
+    enum { BLOCK = 1024 };      /* points per tape block: one block for small data sets */
+    sapm_result r;
+    double cnt = (double)N;
+    memset(e, 0, sizeof *e);
+    e->opt = opt; e->N = N; e->X = X; e->ldx = ldx; e->Y = Y; e->ldy = ldy;
+    e->n_params = net->n_params;
+    r = sapm__tape_init(&e->tape, net, SAPM__MIN(N, (int)BLOCK), SAPM__TAPE_VALUE);
+    if (r != SAPM_OK) return r;
+    e->buf = (double *)sapm__alloc(net->n_params + 1, sizeof(double));
+    if (!e->buf) { sapm__ls_eval_free(e); return SAPM_ERR_OUT_OF_MEMORY; }
+    /* the global number of points, for the 1/N of J_LS */
+    r = sapm__allreduce(opt, &cnt, 1);
+    if (r != SAPM_OK) { sapm__ls_eval_free(e); return r; }
+    if (!(cnt >= 1.0)) { sapm__ls_eval_free(e); return SAPM_ERR_INVALID_SIZE; }
+    e->n_total = cnt;
+    return SAPM_OK;
+}
+
+/* sapm__objective_fn for J_LS: *f = J_LS(x), grad (may be NULL) = dJ_LS/dx. */
+static sapm_result sapm__ls_objective(void *ctx, const double *x, double *f, double *grad)
+{
+    sapm__ls_eval *e = (sapm__ls_eval *)ctx;
+    sapm__tape *t = &e->tape;
+    size_t np = e->n_params;
+    int s0, m = t->m, L = t->depth;
+    double sse = 0.0, scale = 2.0 / e->n_total;
+    sapm_result r;
+    if (grad) memset(e->buf, 0, np * sizeof(double));
+    for (s0 = 0; s0 < e->N; s0 += t->cap) {
+        int nb = SAPM__MIN(t->cap, e->N - s0), n, k;
+        sapm__tape_forward(t, x, nb, e->X + (size_t)s0 * e->ldx, e->ldx);
+        for (n = 0; n < nb; ++n) {
+            const double *SAPM__RESTRICT u = t->A[L] + (size_t)n * m;
+            const double *SAPM__RESTRICT y = e->Y + (size_t)(s0 + n) * e->ldy;
+            double *SAPM__RESTRICT a = t->adj + (size_t)n * m;
+            for (k = 0; k < m; ++k) {
+                double res = u[k] - y[k];        /* r = u(x_n) - y_n */
+                sse += res * res;
+                a[k] = scale * res;              /* dJ_LS/du = (2/N) r */
+            }
+        }
+        if (grad) sapm__tape_backward(t, x, e->buf);
+    }
+    e->buf[np] = sse;
+    r = grad ? sapm__allreduce(e->opt, e->buf, np + 1) : sapm__allreduce(e->opt, e->buf + np, 1);
+    if (r != SAPM_OK) return r;
+    *f = e->buf[np] / e->n_total;
+    if (grad) memcpy(grad, e->buf, np * sizeof(double));
+    return SAPM_OK;
+}
+
+/* Arguments shared by the public data-set functions. */
+static sapm_result sapm__check_data(const sapm_net *net, int N, const double *X, int ldx,
+                                    const double *Y, int ldy)
+{
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (!X || !Y) return SAPM_ERR_NULL_ARGUMENT;
+    if (N <= 0) return SAPM_ERR_INVALID_SIZE;
+    if (ldx < net->widths[0] || ldy < net->widths[net->depth]) return SAPM_ERR_SIZE_MISMATCH;
+    if (!sapm__matrix_finite(X, N, net->widths[0], ldx) ||
+        !sapm__matrix_finite(Y, N, net->widths[net->depth], ldy))
+        return SAPM_ERR_NONFINITE_INPUT;
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_net_gradient(const sapm_net *net, int N, const double *X, int ldx,
+                                      const double *Y, int ldy, double *j_ls, double *grad)
+{
+    sapm__ls_eval e;
+    double f = 0.0;
+    sapm_result r = sapm__check_data(net, N, X, ldx, Y, ldy);
+    if (r != SAPM_OK) return r;
+    if (!grad && !j_ls) return SAPM_ERR_NULL_ARGUMENT;
+    r = sapm__ls_eval_init(&e, net, N, X, ldx, Y, ldy, NULL);
+    if (r != SAPM_OK) return r;
+    r = sapm__ls_objective(&e, net->params, &f, grad);
+    sapm__ls_eval_free(&e);
+    if (r == SAPM_OK && j_ls) *j_ls = f;
+    return r;
+}
+
+SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, int ldx,
+                                  const double *Y, int ldy, double *j_ls)
+{
+    if (!j_ls) return SAPM_ERR_NULL_ARGUMENT;
+    return sapm_net_gradient(net, N, X, ldx, Y, ldy, j_ls, NULL);
+}
+
+static sapm_result sapm__report_error(sapm_report *rep, sapm_result r)
+{
+    if (rep) {
+        memset(rep, 0, sizeof *rep);
+        rep->status = r;
+        rep->stop = SAPM_STOP_ERROR;
+        rep->mse = rep->loss = NAN;
+    }
+    return r;
+}
+
+static sapm_result sapm__train_ls(sapm_net *net, int N, const double *X, int ldx,
+                                  const double *Y, int ldy, const sapm_options *opt,
+                                  sapm_report *rep)
+{
+    sapm__ls_eval e;
+    sapm_result r = sapm__ls_eval_init(&e, net, N, X, ldx, Y, ldy, opt);
+    if (r != SAPM_OK) return sapm__report_error(rep, r);
+    r = sapm__minimize(opt->method, sapm__ls_objective, NULL, &e, net->params, net->n_params,
+                       opt, rep);
+    sapm__ls_eval_free(&e);
+    return r;
+}
+
+SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, const double *Y,
+                               int ldy, const sapm_options *opt, sapm_report *rep)
+{
+    sapm_result r = sapm__check_data(net, N, X, ldx, Y, ldy);
+    if (r == SAPM_OK) r = sapm__check_options(opt);
+    if (r == SAPM_OK && !sapm__all_finite(net->params, net->n_params)) r = SAPM_ERR_NONFINITE_INPUT;
+    if (r != SAPM_OK) return sapm__report_error(rep, r);
+    switch (opt->method) {
+    case SAPM_METHOD_LS_GD:
+    case SAPM_METHOD_LS_ADAM:
+    case SAPM_METHOD_LS_LBFGS:
+        r = sapm__train_ls(net, N, X, ldx, Y, ldy, opt, rep);
+        break;
+    case SAPM_METHOD_PM:
+    case SAPM_METHOD_SAPM:
+        /* PM / SAPM dispatch: the `sapm` branch replaces the next line with
+         * r = sapm__train_aux(net, N, X, ldx, Y, ldy, opt, rep); */
+        r = sapm__report_error(rep, SAPM_ERR_UNSUPPORTED);
+        break;
+    default:
+        r = sapm__report_error(rep, SAPM_ERR_INVALID_ARGUMENT);
+        break;
+    }
+    return r;
 }
 
 /* ======================================================================================
