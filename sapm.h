@@ -467,7 +467,9 @@ SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path);
  * SAPM_NO_PNG / SAPM_NO_STDIO, every sapm_png_* function returns SAPM_ERR_NOT_COMPILED_IN
  * at once (the render functions always work); under SAPM_NO_STDIO the CSV writers do too.
  * A file that defines SAPM_IMPLEMENTATION and also includes stb_image_write.h must include
- * it first: sapm.h then uses that copy.
+ * it first: sapm.h then uses that copy (and its compressor; sapm's own copy compresses
+ * with sapm's OOM-safe deflate). Out of memory gives SAPM_ERR_OUT_OF_MEMORY; when the very
+ * last allocation of stb_image_write (1.16) fails, stb leaks the compressed buffer.
  *
  * Grids: a field is ny rows of nx values, row 0 at the top (y = y1), column 0 at the
  * left (x = x0): values[j * nx + i] is the value at (x_i, y_j) of sapm_heatmap_grid.
@@ -575,7 +577,8 @@ SAPMDEF sapm_result sapm_png_plot_history(const char *path, int n_reports,
                                           const char *const *labels, sapm_history_field x,
                                           sapm_history_field y, const char *title);
 
-/* Encodes img as an 8-bit RGB PNG file. SAPM_ERR_IO when the file cannot be written. */
+/* Encodes img as an 8-bit RGB PNG file. SAPM_ERR_IO when the file cannot be written;
+ * SAPM_ERR_INVALID_SIZE for sides over 65535 or more than about 1 GiB of pixels. */
 SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img);
 
 /* CSV (header line, comma-separated, numbers in the shortest form that reads back to the
@@ -3660,10 +3663,108 @@ SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, c
 #if defined(SAPM_HAVE_STB) && !defined(SAPM_NO_PNG) && !defined(SAPM_NO_STDIO)
 #define SAPM__PNG 1
 #if !defined(INCLUDE_STB_IMAGE_WRITE_H) && !defined(STB_IMAGE_WRITE_IMPLEMENTATION)
+
+/* zlib stream (RFC 1950/1951) for stb_image_write's IDAT: one fixed-Huffman block, LZ77
+ * matches found through hash chains (3-byte hash, 32 KiB window, 16 candidates). Its two
+ * allocations are made up front (output at its worst-case size), so running out of memory
+ * returns NULL cleanly; stb's own compressor asserts when its buffers cannot grow. */
+typedef struct sapm__bits { unsigned char *p; uint32_t acc; int n; } sapm__bits;
+
+static void sapm__put_bits(sapm__bits *b, uint32_t v, int n)   /* LSB first */
+{
+    b->acc |= v << b->n;
+    for (b->n += n; b->n >= 8; b->n -= 8, b->acc >>= 8) *b->p++ = (unsigned char)b->acc;
+}
+
+static void sapm__put_code(sapm__bits *b, uint32_t code, int n) /* Huffman codes: MSB first */
+{
+    uint32_t r = 0;
+    int k;
+    for (k = 0; k < n; ++k) r |= ((code >> k) & 1u) << (n - 1 - k);
+    sapm__put_bits(b, r, n);
+}
+
+static void sapm__put_litlen(sapm__bits *b, int c)              /* fixed code, RFC 1951 3.2.6 */
+{
+    if (c < 144) sapm__put_code(b, 0x30u + (uint32_t)c, 8);
+    else if (c < 256) sapm__put_code(b, 0x190u + (uint32_t)(c - 144), 9);
+    else if (c < 280) sapm__put_code(b, (uint32_t)(c - 256), 7);
+    else sapm__put_code(b, 0xC0u + (uint32_t)(c - 280), 8);
+}
+
+static unsigned char *sapm__zlib(unsigned char *data, int len, int *out_len, int quality)
+{
+    static const unsigned short lbase[29] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23,
+        27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+    static const unsigned short dbase[30] = {1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97,
+        129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+    enum { WIN = 32768, HASH = 32768, DEPTH = 16 };
+    /* worst case 9 bits per byte (literals; a match costs at most 25 bits for 3 bytes) */
+    size_t cap = (size_t)(len > 0 ? len : 0) * 3 / 2 + 32;
+    unsigned char *out = (unsigned char *)SAPM_MALLOC(cap);
+    int *head = (int *)SAPM_MALLOC((size_t)(HASH + WIN) * sizeof(int)), *prev;
+    uint32_t s1 = 1, s2 = 0;
+    sapm__bits b;
+    int i, k;
+    (void)quality;
+    if (!out || !head || len < 0) {
+        if (out) SAPM_FREE(out);
+        if (head) SAPM_FREE(head);
+        return NULL;
+    }
+    prev = head + HASH;
+    for (k = 0; k < HASH; ++k) head[k] = -WIN - 1;
+    b.p = out; b.acc = 0; b.n = 0;
+    *b.p++ = 0x78; *b.p++ = 0x5E;                 /* deflate, 32 KiB window; check bits */
+    sapm__put_bits(&b, 1, 1);                     /* final block */
+    sapm__put_bits(&b, 1, 2);                     /* fixed Huffman codes */
+    for (i = 0; i < len;) {
+        int best = 0, dist = 0, h, c, depth = DEPTH;
+        if (i + 3 <= len) {
+            h = (int)(((uint32_t)data[i] << 10 ^ (uint32_t)data[i + 1] << 5 ^ data[i + 2]) & (HASH - 1));
+            for (c = head[h]; i - c <= WIN - 1 && depth-- > 0; c = prev[c & (WIN - 1)]) {
+                int n = 0, lim = SAPM__MIN(258, len - i);
+                while (n < lim && data[c + n] == data[i + n]) ++n;
+                if (n > best) { best = n; dist = i - c; if (n == lim) break; }
+            }
+        }
+        if (best < 3) {
+            sapm__put_litlen(&b, data[i]);
+            best = 1;
+        } else {
+            for (k = 28; lbase[k] > best; --k) {}
+            sapm__put_litlen(&b, 257 + k);
+            if (k >= 8 && k < 28) sapm__put_bits(&b, (uint32_t)(best - lbase[k]), (k - 4) / 4);
+            for (k = 29; dbase[k] > dist; --k) {}
+            sapm__put_code(&b, (uint32_t)k, 5);
+            if (k >= 4) sapm__put_bits(&b, (uint32_t)(dist - dbase[k]), (k - 2) / 2);
+        }
+        for (k = 0; k < best; ++k, ++i) {         /* chain every position passed */
+            if (i + 3 <= len) {
+                h = (int)(((uint32_t)data[i] << 10 ^ (uint32_t)data[i + 1] << 5 ^ data[i + 2]) & (HASH - 1));
+                prev[i & (WIN - 1)] = head[h];
+                head[h] = i;
+            }
+        }
+    }
+    sapm__put_litlen(&b, 256);                    /* end of block */
+    if (b.n > 0) sapm__put_bits(&b, 0, 8 - b.n);
+    for (i = 0; i < len;) {                       /* Adler-32, in runs that cannot overflow */
+        int end = SAPM__MIN(len, i + 5552);
+        for (; i < end; ++i) { s1 += data[i]; s2 += s1; }
+        s1 %= 65521u; s2 %= 65521u;
+    }
+    for (k = 24; k >= 0; k -= 8) *b.p++ = (unsigned char)(((s2 << 16) | s1) >> k);
+    *out_len = (int)(b.p - out);
+    SAPM_FREE(head);
+    return out;
+}
+
 /* A private copy: static functions (no clash with the user's own copy elsewhere), our
- * allocator. Its file-scope settings (compression level, flip flag) are never changed. */
+ * allocator and compressor. Its file-scope settings (flip flag etc.) are never changed. */
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBIW_ZLIB_COMPRESS sapm__zlib
 #define STBIW_MALLOC(sz) SAPM_MALLOC(sz)
 #define STBIW_REALLOC(p, sz) SAPM_REALLOC(p, sz)
 #define STBIW_FREE(p) SAPM_FREE(p)
@@ -3684,6 +3785,7 @@ SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, c
 #endif
 #undef STB_IMAGE_WRITE_IMPLEMENTATION
 #undef STB_IMAGE_WRITE_STATIC
+#undef STBIW_ZLIB_COMPRESS
 #undef STBIW_MALLOC
 #undef STBIW_REALLOC
 #undef STBIW_FREE
@@ -3758,7 +3860,10 @@ static sapm_result sapm__image_new(sapm_image *img, int w, int h)
     img->width = w;
     img->height = h;
     img->rgb = (unsigned char *)sapm__alloc((size_t)w * (size_t)h, 3);
-    if (!img->rgb) return SAPM_ERR_OUT_OF_MEMORY;
+    if (!img->rgb) {
+        img->width = img->height = 0;
+        return SAPM_ERR_OUT_OF_MEMORY;
+    }
     memset(img->rgb, 0xFF, (size_t)w * (size_t)h * 3);
     return SAPM_OK;
 }
@@ -4057,22 +4162,26 @@ static sapm_result sapm__hm_plan(sapm__hm_geom *g, int count, int nx, int ny,
 }
 
 /* Field value seen at image pixel (u, v): the grid cell under it (nearest), or bilinear
- * between cell centres (falling back to nearest next to a non-finite value). */
+ * between cell centres over the finite neighbours (weights renormalised), non-finite
+ * where the nearest cell is. */
 static double sapm__hm_sample(const double *f, int nx, int ny, int iw, int ih, int u, int v,
                               int bilinear)
 {
-    double fx = (u + 0.5) * nx / iw - 0.5, fy = (v + 0.5) * ny / ih - 0.5, wx, wy, r;
-    int i0, j0, i1, j1;
+    double fx = (u + 0.5) * nx / iw - 0.5, fy = (v + 0.5) * ny / ih - 0.5, wx, wy, s = 0.0, ws = 0.0;
     int in = SAPM__MIN((int)((u + 0.5) * nx / iw), nx - 1), jn = SAPM__MIN((int)((v + 0.5) * ny / ih), ny - 1);
-    if (!bilinear) return f[(size_t)jn * nx + in];
+    int i0, j0, k;
+    if (!bilinear || !isfinite(f[(size_t)jn * nx + in])) return f[(size_t)jn * nx + in];
     fx = fx < 0.0 ? 0.0 : fx > nx - 1 ? nx - 1 : fx;
     fy = fy < 0.0 ? 0.0 : fy > ny - 1 ? ny - 1 : fy;
     i0 = (int)fx; j0 = (int)fy;
-    i1 = SAPM__MIN(i0 + 1, nx - 1); j1 = SAPM__MIN(j0 + 1, ny - 1);
     wx = fx - i0; wy = fy - j0;
-    r = (1 - wy) * ((1 - wx) * f[(size_t)j0 * nx + i0] + wx * f[(size_t)j0 * nx + i1])
-      + wy * ((1 - wx) * f[(size_t)j1 * nx + i0] + wx * f[(size_t)j1 * nx + i1]);
-    return isfinite(r) ? r : f[(size_t)jn * nx + in];
+    for (k = 0; k < 4; ++k) {                     /* corners (i0 + di, j0 + dj) */
+        int di = k & 1, dj = k >> 1;
+        double w = (di ? wx : 1.0 - wx) * (dj ? wy : 1.0 - wy);
+        double val = f[(size_t)SAPM__MIN(j0 + dj, ny - 1) * nx + SAPM__MIN(i0 + di, nx - 1)];
+        if (isfinite(val)) { s += w * val; ws += w; }
+    }
+    return s / ws;                                /* ws >= 1/4: the nearest cell is finite */
 }
 
 SAPMDEF sapm_result sapm_render_heatmaps(sapm_image *img, int count, int nx, int ny,
@@ -4462,7 +4571,8 @@ SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img)
     sapm__file_sink sink;
     int ok;
     if (!path || !img || !img->rgb) return SAPM_ERR_NULL_ARGUMENT;
-    if (img->width <= 0 || img->height <= 0 || img->width > 65535 || img->height > 65535)
+    if (img->width <= 0 || img->height <= 0 || img->width > 65535 || img->height > 65535 ||
+        (3.0 * img->width + 1.0) * img->height > (double)(INT_MAX / 2))   /* stb's int sizes */
         return SAPM_ERR_INVALID_SIZE;
     sink.f = fopen(path, "wb");
     if (!sink.f) return SAPM_ERR_IO;

@@ -1,6 +1,26 @@
 /* Output section: colour map, tick labels, heatmap and plot pixels against their layout,
  * PNG files (signature, IHDR, and decoded pixels when stb_image.h is present), CSV round
  * trips, and a bad-argument table for every public output function. */
+#include <stdlib.h>
+
+/* Allocator with failure injection: the allocation after `test_alloc_budget` more
+ * succeed fails (negative: never). */
+static int test_alloc_budget = -1;
+static void *test_malloc(size_t n)
+{
+    if (test_alloc_budget == 0) return NULL;
+    if (test_alloc_budget > 0) --test_alloc_budget;
+    return malloc(n);
+}
+static void *test_realloc(void *p, size_t n)
+{
+    if (test_alloc_budget == 0) return NULL;
+    if (test_alloc_budget > 0) --test_alloc_budget;
+    return realloc(p, n);
+}
+#define SAPM_MALLOC(sz) test_malloc(sz)
+#define SAPM_REALLOC(p, sz) test_realloc(p, sz)
+#define SAPM_FREE(p) free(p)
 #define SAPM_IMPLEMENTATION
 #include "sapm.h"
 #include "sapm_test.h"
@@ -177,6 +197,24 @@ static void test_heatmap_pixels(void)
         for (k = 0; k < 3; ++k) CHECK_NEAR(p[k], want[k], 2.0);
     }
     sapm_image_free(&im);
+    /* bilinear next to a NaN cell: grey where the NaN cell is nearest, the finite
+     * neighbours' (renormalised) interpolation elsewhere */
+    f[1 * 4 + 2] = NAN;
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 4, 3, fields, NULL, &o), SAPM_OK);
+    CHECK_EQ_INT(pixel(&im, g.ix + 5 * g.iw / 8, g.iy + g.ih / 2), SAPM__NAN_RGB);
+    {   /* between rows 0 and 1, columns 1 and 2: cells (1,0), (2,0), (1,1) mix, (2,1) is NaN */
+        int u = g.iw / 2 - 1, v = g.ih / 3;
+        double fx = (u + 0.5) * 4 / g.iw - 0.5, fy = (v + 0.5) * 3 / g.ih - 0.5;
+        double wx = fx - 1.0, wy = fy, w00 = (1 - wx) * (1 - wy), w10 = wx * (1 - wy), w01 = (1 - wx) * wy;
+        double val = (w00 * f[1] + w10 * f[2] + w01 * f[5]) / (w00 + w10 + w01);
+        unsigned char want[3];
+        const unsigned char *p = im.rgb + 3 * ((size_t)(g.iy + v) * im.width + g.ix + u);
+        CHECK(fx > 1.0 && fx < 2.0 && fy > 0.0 && fy < 1.0);
+        CHECK(val > 3.0 && val < 6.0);            /* far from the nearest cell's 11 */
+        sapm_viridis(val / 23.0, want);
+        for (k = 0; k < 3; ++k) CHECK_NEAR(p[k], want[k], 1.0);
+    }
+    sapm_image_free(&im);
 }
 
 /* Nearest sampling: every image pixel shows the cell that holds its centre
@@ -243,6 +281,40 @@ static void test_heatmap_grid_points(void)
     CHECK(X[2 * 11] == 3.0 && X[2 * 11 + 1] == -1.0);
     CHECK_EQ_INT(sapm_heatmap_grid(1, 1, 0.0, 3.0, -1.0, 1.0, X), SAPM_OK);
     CHECK(X[0] == 0.0 && X[1] == -1.0);
+}
+
+/* The IDAT compressor against stb_image's inflate: random bytes, runs, periodic data
+ * (matches at every distance up to the 32 KiB window and beyond it). */
+static void test_zlib_roundtrip(void)
+{
+#if defined(TEST_HAVE_STB_IMAGE) && SAPM__PNG
+    static const int sizes[] = {1, 2, 3, 4, 17, 258, 259, 1000, 33000, 70000};
+    unsigned char *d = (unsigned char *)malloc(70000);
+    sapm_rng rng;
+    int t, kind, i;
+    sapm_rng_seed(&rng, 5);
+    for (kind = 0; kind < 4 && d; ++kind)
+        for (t = 0; t < (int)(sizeof sizes / sizeof sizes[0]); ++t) {
+            int n = sizes[t], zlen = 0, outlen = 0;
+            unsigned char *z, *back;
+            for (i = 0; i < n; ++i)
+                d[i] = kind == 0 ? (unsigned char)sapm_rng_next_u64(&rng)            /* noise */
+                     : kind == 1 ? (unsigned char)(i / 300)                        /* runs */
+                     : kind == 2 ? (unsigned char)((i * 7) % 251 + (i / 40000))    /* period 251 */
+                     : (unsigned char)(i % 40000 < 20000 ? sapm_rng_next_u64(&rng) % 4 : d[i - 20000]);
+            z = sapm__zlib(d, n, &zlen, 8);
+            CHECK(z != NULL && zlen > 6 && zlen <= n + n / 8 + 16);
+            if (!z) continue;
+            back = (unsigned char *)stbi_zlib_decode_malloc((const char *)z, zlen, &outlen);
+            CHECK(back != NULL && outlen == n && memcmp(back, d, (size_t)n) == 0);
+            /* runs and periods compress (measured 2-28%); half-copied data about halves */
+            if ((kind == 1 || kind == 2) && n >= 1000) CHECK(zlen < n / 3);
+            if (kind == 3 && n >= 33000) CHECK(zlen < 6 * n / 10);
+            free(back);
+            SAPM_FREE(z);
+        }
+    free(d);
+#endif
 }
 
 static unsigned be32(const unsigned char *p)
@@ -564,6 +636,63 @@ static void test_extreme_values(void)
         }
 }
 
+/* Every allocation failing in turn: SAPM_OK or SAPM_ERR_OUT_OF_MEMORY, no file left
+ * behind, nothing leaked (LeakSanitizer in the ASan build). sapm_png_write: stb's two
+ * filter buffers and sapm__zlib's two buffers; stb's fifth (final) allocation is not
+ * injected because stb_image_write 1.16 leaks the compressed buffer when it fails. */
+static void test_out_of_memory(void)
+{
+    double f[12], y[30];
+    const double *fields[2];
+    sapm_plot_series s;
+    sapm_history_entry h[3];
+    sapm_report rep;
+    const sapm_report *reps[1];
+    sapm_heatmap_options o;
+    sapm_plot_options po;
+    char path[512];
+    int i, call, failures = 0;
+    for (i = 0; i < 12; ++i) f[i] = i;
+    for (i = 0; i < 30; ++i) y[i] = exp(-0.3 * i);
+    fields[0] = fields[1] = f;
+    s.label = "s"; s.count = 30; s.x = NULL; s.y = y;
+    memset(h, 0, sizeof h);
+    for (i = 0; i < 3; ++i) { h[i].iter = i; h[i].mse = 1.0 / (i + 1); }
+    memset(&rep, 0, sizeof rep);
+    rep.history = h; rep.history_count = 3;
+    reps[0] = &rep;
+    memset(&o, 0, sizeof o);
+    o.panel_size = 40;
+    memset(&po, 0, sizeof po);
+    po.width = 240; po.height = 160; po.log_y = 1;
+    tmp_path(path, sizeof path, "oom.png");
+    for (call = 0; call < 4; ++call)
+        for (i = 0; i < 20; ++i) {
+            sapm_result r;
+            sapm_image im;
+            if ((call == 2 && i > 1) || (call == 3 && i > 3)) break;
+            if (call == 3) CHECK_EQ_INT(sapm_render_plot(&im, 1, &s, &po), SAPM_OK);
+            test_alloc_budget = i;
+            if (call == 0) r = sapm_render_heatmaps(&im, 2, 4, 3, fields, NULL, &o);
+            else if (call == 1) r = sapm_render_plot(&im, 1, &s, &po);
+            else if (call == 2) r = sapm_png_plot_history(path, 1, reps, NULL, SAPM_FIELD_ITER, SAPM_FIELD_MSE, NULL);
+            else r = sapm_png_write(path, &im);
+            test_alloc_budget = -1;
+            CHECK(r == SAPM_OK || r == SAPM_ERR_OUT_OF_MEMORY);
+            if (call == 0 || call == 1) CHECK((r == SAPM_OK) == (im.rgb != NULL));
+            if (call != 2) sapm_image_free(&im);
+            if (r == SAPM_ERR_OUT_OF_MEMORY) {
+                FILE *fp = fopen(path, "rb");
+                CHECK(fp == NULL);                /* a failed write leaves no file */
+                if (fp) fclose(fp);
+                ++failures;
+            }
+            remove(path);
+            if (r == SAPM_OK) break;              /* budget enough for every allocation */
+        }
+    CHECK_EQ_INT(failures, 1 + 2 + 2 + 4);        /* image; image, coverage; 2 buffers; 4 */
+}
+
 static void test_bad_arguments(void)
 {
     double f[4] = {0, 1, 2, 3}, nan4[4] = {NAN, NAN, NAN, NAN}, X[8], y1[2] = {1, 2};
@@ -662,6 +791,13 @@ static void test_bad_arguments(void)
     im.width = -im.width;
     CHECK_EQ_INT(sapm_png_write(path, &im), SAPM_ERR_INVALID_SIZE);
     im.width = -im.width;
+    {   /* a size stb's int arithmetic cannot hold (nothing is read: checked first) */
+        sapm_image huge = im;
+        huge.width = 60000; huge.height = 60000;
+        CHECK_EQ_INT(sapm_png_write(path, &huge), SAPM_ERR_INVALID_SIZE);
+        huge.width = 70000; huge.height = 1;
+        CHECK_EQ_INT(sapm_png_write(path, &huge), SAPM_ERR_INVALID_SIZE);
+    }
     CHECK_EQ_INT(sapm_png_write(bad_dir, &im), SAPM_ERR_IO);
     sapm_image_free(&im);
 
@@ -689,6 +825,7 @@ int main(void)
     RUN(test_heatmap_nearest_cells);
     RUN(test_heatmap_ranges_and_axes);
     RUN(test_heatmap_grid_points);
+    RUN(test_zlib_roundtrip);
     RUN(test_png_files);
     RUN(test_plot_pixels);
     RUN(test_plot_legend_placement);
@@ -696,6 +833,7 @@ int main(void)
     RUN(test_csv_history_roundtrip);
     RUN(test_csv_grid_roundtrip);
     RUN(test_extreme_values);
+    RUN(test_out_of_memory);
     RUN(test_bad_arguments);
     return sapm_test_summary();
 }
