@@ -1274,29 +1274,41 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a
     }
 #undef SAPM__ROW
 #undef SAPM__ROW1
-    if (mr == 8 && nr == 16 && !tri) {
+    {   /* C = alpha T + beta C straight from the registers; edge and triangle tiles
+         * with masked loads/stores (row r: columns c < nr and, in a triangle tile,
+         * c <= r + diag) */
         __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
+        int full = mr == 8 && nr == 16 && !tri;
 #define SAPM__ST(R) \
-        if (beta == 0.0) { \
-            _mm512_storeu_pd(C + (size_t)R * ldc, _mm512_mul_pd(va, c##R##0)); \
-            _mm512_storeu_pd(C + (size_t)R * ldc + 8, _mm512_mul_pd(va, c##R##1)); \
-        } else { \
-            _mm512_storeu_pd(C + (size_t)R * ldc, _mm512_fmadd_pd(va, c##R##0, _mm512_mul_pd(vb, _mm512_loadu_pd(C + (size_t)R * ldc)))); \
-            _mm512_storeu_pd(C + (size_t)R * ldc + 8, _mm512_fmadd_pd(va, c##R##1, _mm512_mul_pd(vb, _mm512_loadu_pd(C + (size_t)R * ldc + 8)))); \
+        if (R < mr) { \
+            int nc_ = tri ? SAPM__MIN(nr, R + diag + 1) : nr; \
+            double *cr_ = C + (size_t)R * ldc; \
+            if (full) { \
+                if (beta == 0.0) { \
+                    _mm512_storeu_pd(cr_, _mm512_mul_pd(va, c##R##0)); \
+                    _mm512_storeu_pd(cr_ + 8, _mm512_mul_pd(va, c##R##1)); \
+                } else { \
+                    _mm512_storeu_pd(cr_, _mm512_fmadd_pd(va, c##R##0, _mm512_mul_pd(vb, _mm512_loadu_pd(cr_)))); \
+                    _mm512_storeu_pd(cr_ + 8, _mm512_fmadd_pd(va, c##R##1, _mm512_mul_pd(vb, _mm512_loadu_pd(cr_ + 8)))); \
+                } \
+            } else if (nc_ > 0) { \
+                __mmask8 k0_ = (__mmask8)(nc_ >= 8 ? 0xFFu : (1u << nc_) - 1u); \
+                __mmask8 k1_ = (__mmask8)(nc_ <= 8 ? 0u : nc_ >= 16 ? 0xFFu : (1u << (nc_ - 8)) - 1u); \
+                if (beta == 0.0) { \
+                    _mm512_mask_storeu_pd(cr_, k0_, _mm512_mul_pd(va, c##R##0)); \
+                    if (k1_) _mm512_mask_storeu_pd(cr_ + 8, k1_, _mm512_mul_pd(va, c##R##1)); \
+                } else { \
+                    _mm512_mask_storeu_pd(cr_, k0_, _mm512_fmadd_pd(va, c##R##0, _mm512_mul_pd(vb, _mm512_maskz_loadu_pd(k0_, cr_)))); \
+                    if (k1_) _mm512_mask_storeu_pd(cr_ + 8, k1_, _mm512_fmadd_pd(va, c##R##1, _mm512_mul_pd(vb, _mm512_maskz_loadu_pd(k1_, cr_ + 8)))); \
+                } \
+            } \
         }
         SAPM__ST(0) SAPM__ST(1) SAPM__ST(2) SAPM__ST(3)
         SAPM__ST(4) SAPM__ST(5) SAPM__ST(6) SAPM__ST(7)
 #undef SAPM__ST
+        (void)T; (void)r; (void)c;
         return;
     }
-    _mm512_storeu_pd(T + 0, c00); _mm512_storeu_pd(T + 8, c01);
-    _mm512_storeu_pd(T + 16, c10); _mm512_storeu_pd(T + 24, c11);
-    _mm512_storeu_pd(T + 32, c20); _mm512_storeu_pd(T + 40, c21);
-    _mm512_storeu_pd(T + 48, c30); _mm512_storeu_pd(T + 56, c31);
-    _mm512_storeu_pd(T + 64, c40); _mm512_storeu_pd(T + 72, c41);
-    _mm512_storeu_pd(T + 80, c50); _mm512_storeu_pd(T + 88, c51);
-    _mm512_storeu_pd(T + 96, c60); _mm512_storeu_pd(T + 104, c61);
-    _mm512_storeu_pd(T + 112, c70); _mm512_storeu_pd(T + 120, c71);
 #elif defined(SAPM__AVX2)
     __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
             c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, b0, b1, a;
