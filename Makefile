@@ -1,6 +1,7 @@
 # sapm.h - build the examples, run the tests, run the benchmarks.
 #
 #   make            build every example into build/examples/
+#   make demo       build and run the main example (sin(x^2) regression: LS vs PM vs SAPM)
 #   make test       build the tests in every configuration and run them
 #   make bench      build and run the benchmarks (OpenBLAS/LAPACKE/PyTorch peers when found)
 #   make clean
@@ -65,9 +66,12 @@ BLAS_FLAGS := $(shell printf '$(HASH)include <cblas.h>\n$(HASH)include <lapacke.
     $(CC) -x c - -o /dev/null -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke 2>/dev/null && \
     echo "-DSAPM_BENCH_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke")
 
-.PHONY: all test bench clean examples
+.PHONY: all test bench clean examples demo
 all: examples
 examples: $(EXAMPLES)
+
+demo: build/examples/sin_regression
+	./build/examples/sin_regression
 
 build/examples/%: examples/%.c sapm.h
 	@mkdir -p $(dir $@)
