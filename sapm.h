@@ -346,10 +346,16 @@ typedef struct sapm_report {
 
 SAPMDEF void sapm_report_free(sapm_report *rep);
 
-/* Options of the LS optimizers (GD, Adam, L-BFGS). */
+/* Options of the LS optimizers (GD, Adam, L-BFGS on J_LS; standard methods, not the
+ * seeds'). Adam is Kingma & Ba's with bias correction in PyTorch's form; L-BFGS is the
+ * two-loop recursion with a strong-Wolfe line search (c1 = 1e-4, c2 = 0.9, cubic
+ * interpolation, at most 25 evaluations per iteration). Details and every stop rule:
+ * "Implementation: LS optimizers". */
 typedef struct sapm_ls_options {
-    double adam_beta1, adam_beta2, adam_eps;
-    int lbfgs_memory;           /* number of stored (s, y) pairs */
+    double adam_beta1;          /* Adam first-moment decay, in [0, 1) (default 0.9) */
+    double adam_beta2;          /* Adam second-moment decay, in [0, 1) (default 0.999) */
+    double adam_eps;            /* Adam denominator guard, > 0 (default 1e-8) */
+    int lbfgs_memory;           /* number of stored (s, y) pairs, 1..1000 (default 10) */
 } sapm_ls_options;
 
 /* Options of the auxiliary-variable methods (PM, SAPM). */
@@ -359,6 +365,19 @@ typedef struct sapm_aux_options {
     double ridge;               /* the seeds' adaptive sqrt(lambda_n) I term, relative */
 } sapm_aux_options;
 
+/* Options of every training call. Stop rules (LS methods; the first that holds ends the
+ * run and is reported in sapm_report.stop):
+ *   SAPM_STOP_DIVERGED     the loss or gradient became NaN/Inf: the last parameters with a
+ *                          finite loss are restored, status SAPM_ERR_DIVERGED;
+ *   SAPM_STOP_USER         the progress callback returned nonzero;
+ *   SAPM_STOP_TARGET_LOSS  target_loss > 0 and the true loss (J_LS) <= target_loss;
+ *   SAPM_STOP_MAX_ITERS    max_iters iterations done;
+ *   SAPM_STOP_TIME_BUDGET  time_budget > 0 and that many seconds of wall time spent;
+ *   SAPM_STOP_GRAD_TOL     grad_tol > 0 and ||grad J||_2 <= grad_tol (also when grad = 0);
+ *   SAPM_STOP_REL_TOL      rel_tol > 0 and |J_k - J_{k-1}| <= rel_tol max(|J_{k-1}|, DBL_MIN);
+ *   SAPM_STOP_LINE_SEARCH  L-BFGS found no decrease along its direction nor along -grad
+ *                          (the usual end at the limit of precision; status SAPM_OK).
+ * All of these are ours (the seeds fix no stopping rule). */
 typedef struct sapm_options {
     sapm_method method;
     int max_iters;              /* outer iterations (>= 1) */
