@@ -2229,6 +2229,7 @@ typedef struct sapm__tape {
     size_t *woff, *boff;    /* offsets of W_l, b_l (l = 1..L at [l-1]) in a parameter vector */
     double **A, **P, **S1, **S2, **S3;  /* see the block comment; index = layer l */
     double *adj, *adj2;     /* adjoint buffers, cap nb x wmax each */
+    double *colsum;         /* wmax: column sums of the next Abar (value mode, fused) */
     double *mem;            /* every double above */
     void *pmem;             /* every pointer/int above */
 } sapm__tape;
@@ -2289,7 +2290,7 @@ static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, 
         if (l >= 1 && l <= L - 1)
             total += (size_t)cap * nl * (size_t)(1 + (t->nd > 0 || t->nq > 0) + t->nq);
     }
-    total += 2 * rows * (size_t)t->wmax;
+    total += 2 * rows * (size_t)t->wmax + (size_t)t->wmax;
     t->mem = (double *)sapm__alloc(total, sizeof(double));
     if (!t->mem) { sapm__tape_free(t); return SAPM_ERR_OUT_OF_MEMORY; }
     off = 0;
@@ -2305,6 +2306,7 @@ static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, 
     }
     t->adj = t->mem + off; off += rows * (size_t)t->wmax;
     t->adj2 = t->mem + off; off += rows * (size_t)t->wmax;
+    t->colsum = t->mem + off; off += (size_t)t->wmax;
     SAPM_ASSERT(off == total);
     return SAPM_OK;
 }
@@ -2376,18 +2378,23 @@ static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N
  * sapm__tape_adjoint(t) (clobbers it). Needs the last sapm__tape_forward's tape. */
 static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, double *grad)
 {
-    int L = t->depth, N = t->N, R = t->R, l, n, j;
+    int L = t->depth, N = t->N, R = t->R, l, n, j, have_colsum = 0;
     double *cur = t->adj, *oth = t->adj2, *tmp;
     for (l = L; l >= 1; --l) {
         int n_in = t->widths[l - 1], n_out = t->widths[l];
         const double *W = params + t->woff[l - 1];
         double *SAPM__RESTRICT gb = grad + t->boff[l - 1];
-        /* dJ/dW_l += Abar_l^T P[l-1];  dJ/db_l += sum of the value rows of Abar_l */
+        /* dJ/dW_l += Abar_l^T P[l-1];  dJ/db_l += sum of the value rows of Abar_l (in value
+         * mode already summed while Abar_l was formed) */
         sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, n_out, n_in, R, 1.0, cur, n_out, t->P[l - 1], n_in,
                   1.0, grad + t->woff[l - 1], n_in);
-        for (n = 0; n < N; ++n) {
-            const double *SAPM__RESTRICT c = cur + (size_t)n * n_out;
-            for (j = 0; j < n_out; ++j) gb[j] += c[j];
+        if (have_colsum) {
+            for (j = 0; j < n_out; ++j) gb[j] += t->colsum[j];
+        } else {
+            for (n = 0; n < N; ++n) {
+                const double *SAPM__RESTRICT c = cur + (size_t)n * n_out;
+                for (j = 0; j < n_out; ++j) gb[j] += c[j];
+            }
         }
         if (l == 1) break;
         /* Pbar_{l-1} = Abar_l W_l */
@@ -2397,9 +2404,16 @@ static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, doub
             size_t Nn = (size_t)N * (size_t)n_in, k;
             const double *SAPM__RESTRICT s1 = t->S1[l - 1];
             if (t->nb == 1) {
-                /* zbar = sigma'(z) hbar (plain back-propagation) */
-                double *SAPM__RESTRICT o = oth;
-                for (k = 0; k < Nn; ++k) o[k] *= s1[k];
+                /* zbar = sigma'(z) hbar (plain back-propagation), and its column sums */
+                double *SAPM__RESTRICT cs = t->colsum;
+                (void)k;
+                for (j = 0; j < n_in; ++j) cs[j] = 0.0;
+                for (n = 0; n < N; ++n) {
+                    double *SAPM__RESTRICT o = oth + (size_t)n * n_in;
+                    const double *SAPM__RESTRICT sn = s1 + (size_t)n * n_in;
+                    for (j = 0; j < n_in; ++j) { o[j] *= sn[j]; cs[j] += o[j]; }
+                }
+                have_colsum = 1;
             } else {
                 const double *SAPM__RESTRICT s2 = t->S2[l - 1];
                 const double *s3 = t->S3[l - 1];
@@ -3091,6 +3105,36 @@ static sapm_result sapm__wolfe(sapm__objective_fn fn, void *ctx, size_t n, const
     return SAPM_OK;
 }
 
+/* One Adam step over n entries (PyTorch's form): m <- b1 m + (1-b1) g,
+ * v <- b2 v + (1-b2) g^2, x <- x - step m / (sqrt(v) rc2 + eps), with step = lr/(1-b1^k)
+ * and rc2 = 1/sqrt(1-b2^k). Vector body on the SIMD layer (libm's sqrt keeps errno, so
+ * compilers leave the plain loop scalar), plain loop for the tail. */
+static void sapm__adam_update(size_t n, double *SAPM__RESTRICT x, const double *SAPM__RESTRICT g,
+                              double *SAPM__RESTRICT m1, double *SAPM__RESTRICT v, double b1,
+                              double b2, double step, double rc2, double eps)
+{
+    size_t i = 0;
+#if defined(SAPM__VEC)
+    const sapm__vd vb1 = sapm__vset(b1), vc1 = sapm__vset(1.0 - b1), vb2 = sapm__vset(b2);
+    const sapm__vd vc2 = sapm__vset(1.0 - b2), vstep = sapm__vset(step), vrc2 = sapm__vset(rc2);
+    const sapm__vd veps = sapm__vset(eps);
+    for (; i + SAPM__VL <= n; i += SAPM__VL) {
+        sapm__vd gi = sapm__vload(g + i);
+        sapm__vd mi = sapm__vadd(sapm__vmul(vb1, sapm__vload(m1 + i)), sapm__vmul(vc1, gi));
+        sapm__vd vi = sapm__vadd(sapm__vmul(vb2, sapm__vload(v + i)), sapm__vmul(vc2, sapm__vmul(gi, gi)));
+        sapm__vd den = sapm__vadd(sapm__vmul(sapm__vsqrt(vi), vrc2), veps);
+        sapm__vstore(m1 + i, mi);
+        sapm__vstore(v + i, vi);
+        sapm__vstore(x + i, sapm__vsub(sapm__vload(x + i), sapm__vdiv(sapm__vmul(vstep, mi), den)));
+    }
+#endif
+    for (; i < n; ++i) {
+        m1[i] = b1 * m1[i] + (1.0 - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0 - b2) * (g[i] * g[i]);
+        x[i] -= (step * m1[i]) / (sqrt(v[i]) * rc2 + eps);
+    }
+}
+
 static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objective_fn fn,
                                                sapm__monitor_fn monitor, void *ctx, double *x,
                                                size_t n, const sapm_options *opt,
@@ -3144,17 +3188,10 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
                 if (method == SAPM_METHOD_LS_GD) {
                     for (i = 0; i < n; ++i) x[i] -= lr * g[i];
                 } else {
-                    const double b1 = opt->ls.adam_beta1, b2 = opt->ls.adam_beta2, eps = opt->ls.adam_eps;
-                    double step, rc2;
-                    double *SAPM__RESTRICT m1 = w1, *SAPM__RESTRICT v = w2;
+                    const double b1 = opt->ls.adam_beta1, b2 = opt->ls.adam_beta2;
                     b1t *= b1; b2t *= b2;
-                    step = lr / (1.0 - b1t);
-                    rc2 = 1.0 / sqrt(1.0 - b2t);
-                    for (i = 0; i < n; ++i) {
-                        m1[i] = b1 * m1[i] + (1.0 - b1) * g[i];
-                        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
-                        x[i] -= step * m1[i] / (sqrt(v[i]) * rc2 + eps);
-                    }
+                    sapm__adam_update(n, x, g, w1, w2, b1, b2, lr / (1.0 - b1t),
+                                      1.0 / sqrt(1.0 - b2t), opt->ls.adam_eps);
                 }
                 r = fn(ctx, x, &f_new, g);
                 if (r != SAPM_OK) {
