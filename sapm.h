@@ -2956,6 +2956,40 @@ static void sapm__vec_axpy(size_t n, double alpha, const double *x, double *y)
     sapm__axpy((int)n, alpha, x, y);
 }
 
+/* q = c q + a y (c = 1: an axpy; a = 0: a scaling; y may alias q), then return s . q,
+ * in one pass over the vectors: the fused step of the L-BFGS two-loop recursion (its cost
+ * is memory traffic over the stored pairs, so every pass saved counts). */
+static double sapm__axpy_dot(size_t n, double c, double a, const double *y, double *q,
+                             const double *s)
+{
+    size_t i = 0;
+    double acc = 0.0;
+#if defined(SAPM__VEC)
+    {
+        const sapm__vd va = sapm__vset(a), vc = sapm__vset(c);
+        sapm__vd v0 = sapm__vset(0.0), v1 = sapm__vset(0.0);
+        double lane[SAPM__VL];
+        int l;
+        for (; i + 2 * SAPM__VL <= n; i += 2 * SAPM__VL) {
+            sapm__vd q0 = sapm__vfma(va, sapm__vload(y + i), sapm__vmul(vc, sapm__vload(q + i)));
+            sapm__vd q1 = sapm__vfma(va, sapm__vload(y + i + SAPM__VL),
+                                     sapm__vmul(vc, sapm__vload(q + i + SAPM__VL)));
+            sapm__vstore(q + i, q0);
+            sapm__vstore(q + i + SAPM__VL, q1);
+            v0 = sapm__vfma(q0, sapm__vload(s + i), v0);
+            v1 = sapm__vfma(q1, sapm__vload(s + i + SAPM__VL), v1);
+        }
+        sapm__vstore(lane, sapm__vadd(v0, v1));
+        for (l = 0; l < SAPM__VL; ++l) acc += lane[l];
+    }
+#endif
+    for (; i < n; ++i) {
+        q[i] = c * q[i] + a * y[i];
+        acc += q[i] * s[i];
+    }
+    return acc;
+}
+
 /* xt = x + t d: the one expression for trial points and accepted steps, so the accepted
  * iterate is bit for bit the point whose gradient the line search returned. */
 static void sapm__step_point(const double *SAPM__RESTRICT x, const double *SAPM__RESTRICT d,
@@ -3205,28 +3239,42 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
             } else {
                 /* L-BFGS direction d = -H g by the two-loop recursion (d kept in xg):
                  * q = g; newest to oldest: a_j = rho_j s_j'q, q -= a_j y_j; r = gamma q;
-                 * oldest to newest: b_j = rho_j y_j'r, r += (a_j - b_j) s_j; d = -r */
+                 * oldest to newest: b_j = rho_j y_j'r, r += (a_j - b_j) s_j; d = -r.
+                 * Each update is fused with the next product (sapm__axpy_dot), so every
+                 * stored vector is read once per loop. */
                 double *dv = xg, gtd, t, sy, yy, ss;
-                int j, idx;
+                int j, idx, nxt;
                 for (i = 0; i < n; ++i) dv[i] = -g[i];
-                for (j = 0; j < mcount; ++j) {
-                    idx = (mhead - 1 - j + mcap) % mcap;
-                    alp[idx] = rho[idx] * sapm__vec_dot(S + (size_t)idx * n, dv, n);
-                    sapm__vec_axpy(n, -alp[idx], Yv + (size_t)idx * n, dv);
-                }
                 if (mcount > 0) {
-                    idx = (mhead - 1 + mcap) % mcap;
-                    {
-                        const double *yl = Yv + (size_t)idx * n;
-                        double gamma = 1.0 / (rho[idx] * sapm__vec_dot(yl, yl, n));
-                        for (i = 0; i < n; ++i) dv[i] *= gamma;
+                    double gamma;
+                    idx = (mhead - 1 + mcap) % mcap;                     /* newest pair */
+                    alp[idx] = rho[idx] * sapm__vec_dot(S + (size_t)idx * n, dv, n);
+                    for (j = 0; j < mcount; ++j) {
+                        idx = (mhead - 1 - j + mcap) % mcap;
+                        nxt = (mhead - 2 - j + 2 * mcap) % mcap;         /* next older */
+                        if (j + 1 < mcount)
+                            alp[nxt] = rho[nxt] * sapm__axpy_dot(n, 1.0, -alp[idx], Yv + (size_t)idx * n,
+                                                                 dv, S + (size_t)nxt * n);
+                        else
+                            sapm__vec_axpy(n, -alp[idx], Yv + (size_t)idx * n, dv);
                     }
-                }
-                for (j = mcount - 1; j >= 0; --j) {
-                    double beta;
-                    idx = (mhead - 1 - j + mcap) % mcap;
-                    beta = rho[idx] * sapm__vec_dot(Yv + (size_t)idx * n, dv, n);
-                    sapm__vec_axpy(n, alp[idx] - beta, S + (size_t)idx * n, dv);
+                    {   /* gamma = s'y / y'y of the newest pair */
+                        const double *yl = Yv + (size_t)((mhead - 1 + mcap) % mcap) * n;
+                        gamma = 1.0 / (rho[(mhead - 1 + mcap) % mcap] * sapm__vec_dot(yl, yl, n));
+                    }
+                    idx = (mhead - mcount + mcap) % mcap;                /* oldest pair */
+                    {
+                        double beta = rho[idx] * sapm__axpy_dot(n, gamma, 0.0, dv, dv, Yv + (size_t)idx * n);
+                        for (j = mcount - 1; j >= 0; --j) {
+                            idx = (mhead - 1 - j + mcap) % mcap;
+                            nxt = (mhead - j + mcap) % mcap;             /* next newer */
+                            if (j > 0)
+                                beta = rho[nxt] * sapm__axpy_dot(n, 1.0, alp[idx] - beta, S + (size_t)idx * n,
+                                                                 dv, Yv + (size_t)nxt * n);
+                            else
+                                sapm__vec_axpy(n, alp[idx] - beta, S + (size_t)idx * n, dv);
+                        }
+                    }
                 }
                 gtd = sapm__vec_dot(g, dv, n);
                 if (!(gtd < 0.0) || !isfinite(gtd)) {   /* not a descent direction: restart */
