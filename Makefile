@@ -50,6 +50,14 @@ CFG_asan      = $(GCC) -std=c99 $(WARN) $(SAN)
 
 TESTBINS := $(foreach c,$(CONFIGS),$(addprefix build/test/$(c)/,$(TESTNAMES)))
 
+# valgrind memcheck runs the AVX2 build (valgrind 3.19 cannot decode AVX-512) of the
+# low-level tests; the training tests run under ASan+UBSan instead (valgrind is ~50x slower).
+VALGRIND_TESTS := test_smoke test_kernels test_activations test_config test_net test_output
+HAVE_VALGRIND  := $(shell command -v valgrind >/dev/null 2>&1 && echo 1)
+ifeq ($(HAVE_VALGRIND)$(HAVE_AVX2),11)
+VGRUNS := $(addprefix vg:build/test/avx2/,$(filter $(VALGRIND_TESTS),$(TESTNAMES)))
+endif
+
 # OpenBLAS + LAPACKE for the kernel benchmark's peer column (never linked by the library).
 # (HASH: GNU make 4.3 keeps the backslash of \# inside $(shell ...), so printf got "\#include")
 HASH := \#
@@ -73,7 +81,7 @@ endef
 $(foreach c,$(CONFIGS),$(eval $(call TEST_RULE,$(c))))
 
 test: $(TESTBINS)
-	@bash tests/run.sh $(TESTBINS)
+	@bash tests/run.sh $(TESTBINS) $(VGRUNS)
 
 build/bench/%: bench/%.c sapm.h
 	@mkdir -p $(dir $@)

@@ -68,15 +68,16 @@ static void test_forward_derivs_fd(void)
                     CHECK_NEAR(lap[n * m + k], lap_fd2[k], 1e-5 * (1.0 + fabs(lap_fd2[k])));
                 }
             }
-            /* the optional outputs are independent: dU only, lapU only. Not bitwise: the
-             * tape then has fewer rows, and the GEMM may pick another blocking/path for
-             * another row count, so allow a few ulp */
+            /* the optional outputs are independent: dU only, lapU only. Asking for fewer
+             * outputs changes the widths of the GEMMs the tape issues, and the kernels may
+             * sum a column in a different order at a different width (edge micro-kernels),
+             * so the values agree to rounding (a few ulp), not bit for bit. */
             {
                 double dU2[5 * 3 * 3], lap2[5 * 3];
                 CHECK_EQ_INT(sapm_net_forward_derivs(&net, N, X, d, U0, m, dU2, NULL), SAPM_OK);
-                for (k = 0; k < N * m * d; ++k) CHECK_NEAR(dU[k], dU2[k], 1e-13 * (1.0 + fabs(dU[k])));
+                for (k = 0; k < N * m * d; ++k) CHECK_NEAR(dU[k], dU2[k], 1e-14 * (1.0 + fabs(dU[k])));
                 CHECK_EQ_INT(sapm_net_forward_derivs(&net, N, X, d, U0, m, NULL, lap2), SAPM_OK);
-                for (k = 0; k < N * m; ++k) CHECK_NEAR(lap[k], lap2[k], 1e-12 * (1.0 + fabs(lap[k])));
+                for (k = 0; k < N * m; ++k) CHECK_NEAR(lap[k], lap2[k], 1e-14 * (1.0 + fabs(lap[k])));
             }
             sapm_net_destroy(&net);
         }
