@@ -366,6 +366,136 @@ typedef struct sapm_options {
 /* Recommended options for a method (measured defaults; see each method's notes). */
 SAPMDEF sapm_options sapm_default_options(sapm_method method);
 
+/* ======================================================================================
+ * Declarations: PDE problems, samplers and PINN training (owner: pinn)
+ *
+ * A linear PDE of order <= 2 on a domain Omega in R^d (d = 1..100), Dirichlet data on
+ * Gamma (SPEC 4):
+ *
+ *     L u = sum_i c_i(x) d_i u + kappa(x) Laplace(u) + c_0(x) u = f(x)   in Omega,
+ *                                                         u = g(x)   on Gamma,
+ *
+ *     J_PINN = alpha/N sum_n |L u(x_n) - f(x_n)|^2 + beta/M sum_m |u(xb_m) - g(xb_m)|^2.
+ *
+ * The network must have n_0 = d inputs and n_L = 1 output. Interior points X (N x d)
+ * and boundary points Xb (M x d) are row-major, given by the caller or produced by the
+ * samplers below. Each coefficient is either a callback (used when non-NULL) or a
+ * constant; callbacks are evaluated once per training call at the given points, and
+ * a NaN/Inf value makes the call return SAPM_ERR_CALLBACK.
+ * ====================================================================================== */
+
+/* A scalar field at one point x[0..d). */
+typedef double (*sapm_pde_scalar_fn)(const double *x, int d, void *user_data);
+/* A vector field at one point: writes out[0..d). */
+typedef void (*sapm_pde_vector_fn)(const double *x, int d, double *out, void *user_data);
+
+typedef struct sapm_pde {
+    int d;                      /* space dimension, 1..SAPM_PDE_MAX_DIM */
+    sapm_pde_vector_fn c_fn;    /* first-order coefficients c(x), or NULL: then c_const */
+    const double *c_const;      /* d constants c_i, or NULL (no first-order terms) */
+    sapm_pde_scalar_fn kappa_fn;/* diffusion kappa(x), or NULL: then kappa_const */
+    double kappa_const;         /* kappa constant (0: first-order operator) */
+    sapm_pde_scalar_fn c0_fn;   /* reaction c_0(x), or NULL: then c0_const */
+    double c0_const;
+    sapm_pde_scalar_fn f;       /* right-hand side (required) */
+    sapm_pde_scalar_fn g;       /* Dirichlet data on Gamma (required) */
+    sapm_pde_scalar_fn exact;   /* exact solution for error reports (optional, may be NULL) */
+    void *user_data;            /* passed to every callback */
+} sapm_pde;
+
+#define SAPM_PDE_MAX_DIM 100000 /* d above this is rejected (memory); examples go to 100 */
+
+/* -- samplers for boxes [lo_0, hi_0] x ... x [lo_{d-1}, hi_{d-1}] (lo_i < hi_i, finite);
+ *    every sampler writes n points as n rows of d into X. */
+
+/* Uniform random points in the box from the portable generator (reproducible). */
+SAPMDEF sapm_result sapm_sample_uniform(int d, const double *lo, const double *hi, int n,
+                                        sapm_rng *rng, double *X);
+
+/* Halton low-discrepancy points, base p_i = the (i+1)-th prime for coordinate i; point j
+ * uses the radical inverses of index skip + j + 1 (so skip = 0 starts at 1/2, 1/3, 1/5..).
+ * seed == 0: the plain sequence. seed != 0: generalized (scrambled) Halton, ours: each
+ * coordinate's digits go through a random permutation of {1..p-1} (0 kept fixed, as
+ * Faure's permutations do) and a random Cranley-Patterson shift mod 1 is added; this
+ * removes the correlation of plain Halton between high-dimensional coordinates. */
+SAPMDEF sapm_result sapm_sample_halton(int d, const double *lo, const double *hi, int n,
+                                       int skip, uint64_t seed, double *X);
+
+/* Tensor grid for d <= 3 with counts[i] points along coordinate i (n = prod counts);
+ * the first coordinate varies slowest. endpoints != 0: lo_i + k (hi_i - lo_i)/(counts_i - 1)
+ * (counts_i = 1 gives the midpoint); endpoints == 0: cell midpoints, strictly inside. */
+SAPMDEF sapm_result sapm_sample_grid(int d, const double *lo, const double *hi,
+                                     const int *counts, int endpoints, double *X);
+
+/* Uniform random points on the chosen faces of the box. faces: NULL (all faces) or 2d
+ * flags, face 2i is {x_i = lo_i}, face 2i+1 is {x_i = hi_i}; nonzero selects it (e.g.
+ * the inflow faces t = 0 and x = 0 of transport on (t, x): faces = {1,0,1,0}). A face
+ * is chosen with probability proportional to its (d-1)-volume (d = 1: equal), then the
+ * other coordinates are uniform; the fixed coordinate is exactly lo_i or hi_i. */
+SAPMDEF sapm_result sapm_sample_boundary(int d, const double *lo, const double *hi,
+                                         const int *faces, int n, sapm_rng *rng, double *X);
+
+/* -- training */
+
+typedef enum sapm_pde_method {
+    SAPM_PDE_PINN_ADAM = 0,     /* ordinary PINN: J_PINN by Adam (the baseline) */
+    SAPM_PDE_PINN_LBFGS,        /* ordinary PINN: J_PINN by L-BFGS */
+    SAPM_PDE_PINN_ADAM_LBFGS,   /* Adam for adam_fraction of the run, then L-BFGS (usual practice) */
+    SAPM_PDE_SAPM_PINN,         /* SAPM-PINN, first-order operators (kappa = 0) */
+    SAPM_PDE_LYSEP,             /* LySep, second-order operators */
+    SAPM_PDE_METHOD_COUNT
+} sapm_pde_method;
+
+SAPMDEF const char *sapm_pde_method_name(sapm_pde_method m);
+
+/* ---- begin: owned by lysep (SAPM-PINN / LySep options; lysep extends this struct) ---- */
+typedef struct sapm_lysep_options {
+    int inner_sweeps;           /* auxiliary sweeps per outer iteration */
+    double ridge;               /* relative ridge of the weight solves */
+} sapm_lysep_options;
+/* ---- end: owned by lysep ---- */
+
+typedef struct sapm_pde_options {
+    sapm_options base;          /* iterations, time budget, target (on J_PINN), callback,
+                                   log_every, allreduce, Adam/L-BFGS settings */
+    sapm_pde_method method;
+    double alpha, beta;         /* residual and boundary weights of J_PINN (seeds' form) */
+    double adam_fraction;       /* PINN_ADAM_LBFGS: share of max_iters (and of time_budget,
+                                   when set) given to Adam, in (0, 1); ours */
+    int n_test;                 /* held-out points for progress.error (relative L2), 0 = none */
+    const double *X_test;       /* n_test x d */
+    const double *u_test;       /* exact values there, or NULL: then pde->exact is used */
+    sapm_lysep_options lysep;   /* SAPM-PINN / LySep settings (owned by lysep) */
+} sapm_pde_options;
+
+/* Recommended options: base = sapm_default_options(LS_ADAM) with max_iters 5000,
+ * alpha = beta = 1, adam_fraction 0.5, log_every 50. */
+SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_pde_method method);
+
+/* Train net (n_0 = d, n_L = 1) on the PDE with N interior points X and M >= 1 boundary
+ * points Xb. rep (may be NULL) gets the history: mse = J_PINN of the forward network,
+ * loss = the method's own loss, error = relative L2 on the test points (NaN if none).
+ * On SAPM_ERR_DIVERGED the last good parameters are kept. */
+SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, const double *X,
+                                   int M, const double *Xb, const sapm_pde_options *opt,
+                                   sapm_report *rep);
+
+/* J_PINN of the forward network at the given points (exact derivatives by the SPEC 4
+ * recursions). j_res / j_bc (may be NULL) receive the two terms without alpha, beta. */
+SAPMDEF sapm_result sapm_pde_loss(const sapm_net *net, const sapm_pde *pde, int N,
+                                  const double *X, int M, const double *Xb, double alpha,
+                                  double beta, double *j_pinn, double *j_res, double *j_bc);
+
+/* Relative L2 error sqrt(sum (u - u*)^2 / sum u*^2) and max |u - u*| of the network on
+ * n points X (n x d = n_0) against exact values u_exact (when sum u*^2 == 0, rel_l2 is
+ * the root mean square error). Either output may be NULL. */
+SAPMDEF sapm_result sapm_pde_errors(const sapm_net *net, int n, const double *X,
+                                    const double *u_exact, double *rel_l2, double *max_err);
+
+/* u_exact[j] = pde->exact(X_j) for n points (SAPM_ERR_NULL_ARGUMENT without exact). */
+SAPMDEF sapm_result sapm_pde_exact_values(const sapm_pde *pde, int n, const double *X,
+                                          double *u_exact);
+
 #endif /* SAPM_H_INCLUDED */
 
 /* ######################################################################################
@@ -1013,6 +1143,718 @@ static SAPM__UNUSED sapm_result sapm__report_push(sapm_report *rep, const sapm_p
     }
     rep->history[rep->history_count++] = *p;
     return SAPM_OK;
+}
+
+/* ======================================================================================
+ * Implementation: PDE problems - samplers and the evaluated problem data (owner: pinn)
+ * ====================================================================================== */
+
+SAPMDEF const char *sapm_pde_method_name(sapm_pde_method m)
+{
+    switch (m) {
+    case SAPM_PDE_PINN_ADAM: return "PINN-Adam";
+    case SAPM_PDE_PINN_LBFGS: return "PINN-LBFGS";
+    case SAPM_PDE_PINN_ADAM_LBFGS: return "PINN-Adam+LBFGS";
+    case SAPM_PDE_SAPM_PINN: return "SAPM-PINN";
+    case SAPM_PDE_LYSEP: return "LySep";
+    default: return "unknown";
+    }
+}
+
+/* A box [lo, hi] in R^d: finite, lo_i < hi_i. */
+static sapm_result sapm__box_check(int d, const double *lo, const double *hi)
+{
+    int i;
+    if (!lo || !hi) return SAPM_ERR_NULL_ARGUMENT;
+    if (d < 1 || d > SAPM_PDE_MAX_DIM) return SAPM_ERR_INVALID_SIZE;
+    for (i = 0; i < d; ++i) {
+        if (!isfinite(lo[i]) || !isfinite(hi[i])) return SAPM_ERR_NONFINITE_INPUT;
+        if (!(lo[i] < hi[i])) return SAPM_ERR_INVALID_ARGUMENT;
+    }
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_sample_uniform(int d, const double *lo, const double *hi, int n,
+                                        sapm_rng *rng, double *X)
+{
+    int j, i;
+    sapm_result r = sapm__box_check(d, lo, hi);
+    if (r != SAPM_OK) return r;
+    if (!rng || !X) return SAPM_ERR_NULL_ARGUMENT;
+    if (n <= 0) return SAPM_ERR_INVALID_SIZE;
+    for (j = 0; j < n; ++j)
+        for (i = 0; i < d; ++i)
+            X[(size_t)j * d + i] = lo[i] + (hi[i] - lo[i]) * sapm_rng_uniform(rng);
+    return SAPM_OK;
+}
+
+/* The (k+1)-th prime, k >= 0 (trial division; called once per coordinate). */
+static int sapm__nth_prime(int k)
+{
+    int p = 1, found = -1;
+    while (found < k) {
+        int q, is_prime = 1;
+        ++p;
+        for (q = 2; q * q <= p; ++q)
+            if (p % q == 0) { is_prime = 0; break; }
+        if (is_prime) ++found;
+    }
+    return p;
+}
+
+SAPMDEF sapm_result sapm_sample_halton(int d, const double *lo, const double *hi, int n,
+                                       int skip, uint64_t seed, double *X)
+{
+    int i, j;
+    int *perm = NULL;
+    sapm_rng rng;
+    sapm_result r = sapm__box_check(d, lo, hi);
+    if (r != SAPM_OK) return r;
+    if (!X) return SAPM_ERR_NULL_ARGUMENT;
+    if (n <= 0 || skip < 0 || (double)skip + (double)n > 2147483647.0) return SAPM_ERR_INVALID_SIZE;
+    if (seed != 0) sapm_rng_seed(&rng, seed);
+    for (i = 0; i < d; ++i) {
+        int p = sapm__nth_prime(i);
+        double shift = 0.0;
+        if (seed != 0) {
+            /* Fisher-Yates over digits 1..p-1, digit 0 fixed (finite expansions stay finite) */
+            int t;
+            perm = (int *)sapm__alloc((size_t)p, sizeof(int));
+            if (!perm) return SAPM_ERR_OUT_OF_MEMORY;
+            for (t = 0; t < p; ++t) perm[t] = t;
+            for (t = p - 1; t > 1; --t) {
+                int u = 1 + (int)(sapm_rng_uniform(&rng) * (double)t); /* in 1..t */
+                int tmp = perm[t];
+                if (u > t) u = t;
+                perm[t] = perm[u]; perm[u] = tmp;
+            }
+            shift = sapm_rng_uniform(&rng);
+        }
+        for (j = 0; j < n; ++j) {
+            /* radical inverse: index k = sum_m a_m p^m  ->  sum_m perm(a_m) p^{-m-1} */
+            long k = (long)skip + j + 1;
+            double v = 0.0, scale = 1.0 / (double)p;
+            while (k > 0) {
+                int a = (int)(k % p);
+                v += (double)(perm ? perm[a] : a) * scale;
+                scale /= (double)p;
+                k /= p;
+            }
+            if (seed != 0) { v += shift; if (v >= 1.0) v -= 1.0; }
+            X[(size_t)j * d + i] = lo[i] + (hi[i] - lo[i]) * v;
+        }
+        if (perm) { SAPM_FREE(perm); perm = NULL; }
+    }
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_sample_grid(int d, const double *lo, const double *hi,
+                                     const int *counts, int endpoints, double *X)
+{
+    int i, j, n = 1;
+    sapm_result r;
+    if (d < 1 || d > 3) return SAPM_ERR_INVALID_SIZE;
+    if ((r = sapm__box_check(d, lo, hi)) != SAPM_OK) return r;
+    if (!counts || !X) return SAPM_ERR_NULL_ARGUMENT;
+    for (i = 0; i < d; ++i) {
+        if (counts[i] < 1 || counts[i] > 100000000 / n) return SAPM_ERR_INVALID_SIZE;
+        n *= counts[i];
+    }
+    for (j = 0; j < n; ++j) {
+        int rem = j;
+        for (i = d - 1; i >= 0; --i) {          /* last coordinate fastest */
+            int k = rem % counts[i], c = counts[i];
+            double t;
+            rem /= counts[i];
+            if (endpoints) t = c == 1 ? 0.5 : (double)k / (double)(c - 1);
+            else t = ((double)k + 0.5) / (double)c;
+            X[(size_t)j * d + i] = endpoints && k == c - 1 && c > 1 ? hi[i] : lo[i] + (hi[i] - lo[i]) * t;
+        }
+    }
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_sample_boundary(int d, const double *lo, const double *hi,
+                                         const int *faces, int n, sapm_rng *rng, double *X)
+{
+    int i, j, f;
+    double total = 0.0;
+    double *area;
+    sapm_result r = sapm__box_check(d, lo, hi);
+    if (r != SAPM_OK) return r;
+    if (!rng || !X) return SAPM_ERR_NULL_ARGUMENT;
+    if (n <= 0) return SAPM_ERR_INVALID_SIZE;
+    area = (double *)sapm__alloc((size_t)2 * d, sizeof(double));
+    if (!area) return SAPM_ERR_OUT_OF_MEMORY;
+    /* cumulative (d-1)-volumes of the selected faces; log-sum keeps d = 100 in range */
+    {
+        double logvol = 0.0;
+        for (i = 0; i < d; ++i) logvol += log(hi[i] - lo[i]);
+        for (f = 0; f < 2 * d; ++f) {
+            int k = f / 2;
+            double a = (faces && !faces[f]) ? 0.0 : exp(logvol - log(hi[k] - lo[k]) - logvol / d * (d - 1));
+            total += a;
+            area[f] = total;
+        }
+    }
+    if (!(total > 0.0)) { SAPM_FREE(area); return SAPM_ERR_INVALID_ARGUMENT; } /* no face chosen */
+    for (j = 0; j < n; ++j) {
+        double u = sapm_rng_uniform(rng) * total;
+        double *x = X + (size_t)j * d;
+        f = 0;
+        while (f < 2 * d - 1 && area[f] <= u) ++f;   /* first face whose cumulative area > u */
+        while (area[f] - (f > 0 ? area[f - 1] : 0.0) <= 0.0) --f; /* rounding: never an unselected face */
+        for (i = 0; i < d; ++i) x[i] = lo[i] + (hi[i] - lo[i]) * sapm_rng_uniform(rng);
+        x[f / 2] = (f % 2) ? hi[f / 2] : lo[f / 2];
+    }
+    SAPM_FREE(area);
+    return SAPM_OK;
+}
+
+/* The evaluated problem (see TEAM contract): every coefficient and datum at the points. */
+typedef struct sapm__pde_data {
+    int d, N, M;            /* dimension, interior points, boundary points */
+    const double *X;        /* N x d interior points (row-major) */
+    const double *c;        /* N x d first-order coefficients c_i(x_n), NULL if the operator has none */
+    const double *kappa;    /* N values kappa(x_n), NULL if kappa == 0 (first-order operator) */
+    const double *c0;       /* N values c_0(x_n), NULL if zero */
+    const double *f;        /* N right-hand sides */
+    const double *Xb;       /* M x d boundary points */
+    const double *g;        /* M boundary values */
+    double alpha, beta;     /* J_PINN = alpha/N sum |Lu - f|^2 + beta/M sum |u - g|^2 */
+} sapm__pde_data;
+
+/* Checks a problem description alone (no points). */
+static sapm_result sapm__pde_check(const sapm_pde *pde)
+{
+    int i;
+    if (!pde) return SAPM_ERR_NULL_ARGUMENT;
+    if (pde->d < 1 || pde->d > SAPM_PDE_MAX_DIM) return SAPM_ERR_INVALID_SIZE;
+    if (!pde->f || !pde->g) return SAPM_ERR_NULL_ARGUMENT;
+    if (!pde->c_fn && pde->c_const)
+        for (i = 0; i < pde->d; ++i)
+            if (!isfinite(pde->c_const[i])) return SAPM_ERR_NONFINITE_INPUT;
+    if (!isfinite(pde->kappa_const) || !isfinite(pde->c0_const)) return SAPM_ERR_NONFINITE_INPUT;
+    return SAPM_OK;
+}
+
+/* Network shape for a scalar PDE in d dimensions: n_0 = d, n_L = 1. */
+static sapm_result sapm__pde_net_check(const sapm_net *net, int d)
+{
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (net->widths[0] != d || net->widths[net->depth] != 1) return SAPM_ERR_SIZE_MISMATCH;
+    return SAPM_OK;
+}
+
+/* Evaluate a scalar coefficient at n points: callback when given, else the constant.
+ * Returns 1 if some value is nonzero, 0 if all are zero, -1 on a NaN/Inf callback value. */
+static int sapm__pde_eval_scalar(const sapm_pde *pde, sapm_pde_scalar_fn fn, double cst, int n,
+                                 const double *X, double *out)
+{
+    int j, nz = 0;
+    for (j = 0; j < n; ++j) {
+        double v = fn ? fn(X + (size_t)j * pde->d, pde->d, pde->user_data) : cst;
+        if (!isfinite(v)) return -1;
+        out[j] = v;
+        nz |= (v != 0.0);
+    }
+    return nz;
+}
+
+/* Build the evaluated data: validates everything, evaluates the callbacks once. *storage
+ * receives the one allocation holding c, kappa, c0, f, g (free with SAPM_FREE). Terms
+ * that are identically zero at the points get NULL (so kappa == NULL <=> first order). */
+static sapm_result sapm__pde_build(sapm__pde_data *p, double **storage, const sapm_pde *pde,
+                                   int N, const double *X, int M, const double *Xb,
+                                   double alpha, double beta)
+{
+    int d, j, i, nz;
+    double *buf, *c, *kappa, *c0, *f, *g;
+    sapm_result r;
+    if (!p || !storage) return SAPM_ERR_NULL_ARGUMENT;
+    memset(p, 0, sizeof *p);
+    *storage = NULL;
+    if ((r = sapm__pde_check(pde)) != SAPM_OK) return r;
+    d = pde->d;
+    if (!X || !Xb) return SAPM_ERR_NULL_ARGUMENT;
+    if (N <= 0 || M <= 0) return SAPM_ERR_INVALID_SIZE;
+    if (!isfinite(alpha) || !isfinite(beta) || alpha < 0.0 || beta < 0.0 || alpha + beta <= 0.0)
+        return SAPM_ERR_INVALID_ARGUMENT;
+    if (!sapm__matrix_finite(X, N, d, d) || !sapm__matrix_finite(Xb, M, d, d))
+        return SAPM_ERR_NONFINITE_INPUT;
+    buf = (double *)sapm__alloc((size_t)N * (d + 3) + (size_t)M, sizeof(double));
+    if (!buf) return SAPM_ERR_OUT_OF_MEMORY;
+    c = buf; kappa = c + (size_t)N * d; c0 = kappa + N; f = c0 + N; g = f + N;
+    p->d = d; p->N = N; p->M = M; p->X = X; p->Xb = Xb; p->alpha = alpha; p->beta = beta;
+    /* first-order coefficients c_i(x_n) */
+    nz = 0;
+    if (pde->c_fn) {
+        for (j = 0; j < N; ++j) {
+            double *cj = c + (size_t)j * d;
+            pde->c_fn(X + (size_t)j * d, d, cj, pde->user_data);
+            if (!sapm__all_finite(cj, (size_t)d)) { SAPM_FREE(buf); return SAPM_ERR_CALLBACK; }
+            for (i = 0; i < d; ++i) nz |= (cj[i] != 0.0);
+        }
+    } else if (pde->c_const) {
+        for (i = 0; i < d; ++i) nz |= (pde->c_const[i] != 0.0);
+        if (nz)
+            for (j = 0; j < N; ++j) memcpy(c + (size_t)j * d, pde->c_const, (size_t)d * sizeof(double));
+    }
+    p->c = nz ? c : NULL;
+    nz = sapm__pde_eval_scalar(pde, pde->kappa_fn, pde->kappa_const, N, X, kappa);
+    if (nz < 0) { SAPM_FREE(buf); return SAPM_ERR_CALLBACK; }
+    p->kappa = nz ? kappa : NULL;
+    nz = sapm__pde_eval_scalar(pde, pde->c0_fn, pde->c0_const, N, X, c0);
+    if (nz < 0) { SAPM_FREE(buf); return SAPM_ERR_CALLBACK; }
+    p->c0 = nz ? c0 : NULL;
+    if (sapm__pde_eval_scalar(pde, pde->f, 0.0, N, X, f) < 0) { SAPM_FREE(buf); return SAPM_ERR_CALLBACK; }
+    p->f = f;
+    if (sapm__pde_eval_scalar(pde, pde->g, 0.0, M, Xb, g) < 0) { SAPM_FREE(buf); return SAPM_ERR_CALLBACK; }
+    p->g = g;
+    *storage = buf;
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_pde_exact_values(const sapm_pde *pde, int n, const double *X,
+                                          double *u_exact)
+{
+    sapm_result r = sapm__pde_check(pde);
+    if (r != SAPM_OK) return r;
+    if (!pde->exact || !X || !u_exact) return SAPM_ERR_NULL_ARGUMENT;
+    if (n <= 0) return SAPM_ERR_INVALID_SIZE;
+    if (!sapm__matrix_finite(X, n, pde->d, pde->d)) return SAPM_ERR_NONFINITE_INPUT;
+    if (sapm__pde_eval_scalar(pde, pde->exact, 0.0, n, X, u_exact) < 0) return SAPM_ERR_CALLBACK;
+    return SAPM_OK;
+}
+
+/* ======================================================================================
+ * Implementation: PINN - derivative tape, J_PINN and its exact gradient (owner: pinn)
+ *
+ * Streams. For a block of nb points the tape keeps, per layer, one (S nb) x n_l matrix
+ * whose row blocks are the value z_l, the first derivatives d_{l,i} for the directions
+ * the operator needs (all d when kappa != 0, else those i with some c_i != 0) and, when
+ * kappa != 0, the Laplacian q_l (SPEC 4). Because every stream passes through the same
+ * W_l, one layer is ONE GEMM over S nb rows:
+ *
+ *   A_{l-1} = [ sigma(z) ; sigma'(z) (.) d_i ; sigma''(z) (.) P + sigma'(z) (.) q ],
+ *             P = sum_i d_i (.) d_i
+ *   Z_l     = A_{l-1} W_l^T  (+ b_l on the value rows only)
+ *
+ * with z_1 = W_1 x + b_1, d_{1,i} = W_1[:, i], q_1 = 0. The reverse pass: given the
+ * adjoints Zb_l of the streams of layer l,
+ *
+ *   grad W_l += Zb_l^T A_{l-1},  grad b_l += sum of the value rows of Zb_l,
+ *   Ab = Zb_l W_l, and through the elementwise map (s_k = sigma^(k)(z)):
+ *   zb = Ab_v s1 + s2 sum_i Ab_i d_i + Ab_q (s3 P + s2 q),
+ *   db_i = Ab_i s1 + 2 Ab_q s2 d_i,   qb = Ab_q s1,
+ *
+ * and at layer 1 grad W_1 += zb^T X, grad W_1[:, i] += sum_n db_{1,i}. Cost per point
+ * and layer: 2 (forward) + 4 (reverse) S n_{l-1} n_l flops; memory 2 L S B n_max doubles
+ * for a block of B points (B is chosen so S B ~ 4096 rows).
+ * ====================================================================================== */
+
+typedef struct sapm__pinn_tape {
+    int L, d, S, nd, lap, B;    /* layers, dimension, streams, directions, Laplacian?, block */
+    int *dirs;                  /* nd direction indices */
+    int wmax;
+    double **Z;                 /* Z[k], k = 0..L-1: (S B) x n_{k+1} streams of layer k+1 */
+    double **A;                 /* A[k], k = 0..L-2: (S B) x n_{k+1} = act(Z[k]) streams */
+    double *Ab, *Zb;            /* reverse buffers (S B) x wmax */
+    double *s;                  /* 4 B wmax: s0..s3 of one layer */
+    double *P;                  /* B wmax: sum_i d_i^2 */
+    double *mem;
+} sapm__pinn_tape;
+
+static void sapm__pinn_tape_free(sapm__pinn_tape *t)
+{
+    if (t->dirs) SAPM_FREE(t->dirs);
+    if (t->Z) SAPM_FREE(t->Z);
+    if (t->mem) SAPM_FREE(t->mem);
+    memset(t, 0, sizeof *t);
+}
+
+/* Allocate a tape for net and the operator of p (p == NULL: value stream only, S = 1). */
+static sapm_result sapm__pinn_tape_init(sapm__pinn_tape *t, const sapm_net *net,
+                                        const sapm__pde_data *p, int n_points)
+{
+    int k, i, j, L = net->depth, d = net->widths[0];
+    size_t total = 0, off = 0;
+    memset(t, 0, sizeof *t);
+    t->L = L; t->d = d;
+    t->dirs = (int *)sapm__alloc((size_t)d, sizeof(int));
+    t->Z = (double **)sapm__alloc((size_t)2 * L, sizeof(double *));
+    if (!t->dirs || !t->Z) { sapm__pinn_tape_free(t); return SAPM_ERR_OUT_OF_MEMORY; }
+    t->A = t->Z + L;
+    if (p) {
+        t->lap = p->kappa != NULL;
+        for (i = 0; i < d; ++i) {
+            int need = t->lap;
+            if (!need && p->c)
+                for (j = 0; j < p->N && !need; ++j) need = p->c[(size_t)j * d + i] != 0.0;
+            if (need) t->dirs[t->nd++] = i;
+        }
+    }
+    t->S = 1 + t->nd + t->lap;
+    t->B = SAPM__MAX(1, SAPM__MIN(n_points, 4096 / t->S));
+    t->wmax = sapm__net_max_width(net);
+    for (k = 0; k < L; ++k) total += (size_t)2 * t->S * t->B * net->widths[k + 1];
+    total += (size_t)2 * t->S * t->B * t->wmax + (size_t)5 * t->B * t->wmax;
+    t->mem = (double *)sapm__alloc(total, sizeof(double));
+    if (!t->mem) { sapm__pinn_tape_free(t); return SAPM_ERR_OUT_OF_MEMORY; }
+    for (k = 0; k < L; ++k) {
+        t->Z[k] = t->mem + off; off += (size_t)t->S * t->B * net->widths[k + 1];
+        t->A[k] = t->mem + off; off += (size_t)t->S * t->B * net->widths[k + 1];
+    }
+    t->Ab = t->mem + off; off += (size_t)t->S * t->B * t->wmax;
+    t->Zb = t->mem + off; off += (size_t)t->S * t->B * t->wmax;
+    t->s = t->mem + off; off += (size_t)4 * t->B * t->wmax;
+    t->P = t->mem + off;
+    return SAPM_OK;
+}
+
+/* Forward pass of nb <= B points X (nb x d) with S streams (S = 1: values only).
+ * Afterwards Z[L-1] holds u (rows 0..nb), d_i u (row block 1 + j for dirs[j]) and
+ * Laplace(u) (last row block when lap). */
+static void sapm__pinn_forward(sapm__pinn_tape *t, const sapm_net *net, int nb, const double *X,
+                               int S)
+{
+    int k, L = t->L, d = t->d, j, n, u;
+    int nd = S > 1 ? t->nd : 0, lap = S > 1 ? t->lap : 0;
+    int n1 = net->widths[1];
+    double *Z0 = t->Z[0];
+    /* layer 1: z_1 = W_1 x + b_1; d_{1,i} = W_1[:, i]; q_1 = 0 */
+    for (n = 0; n < nb; ++n)
+        memcpy(Z0 + (size_t)n * n1, net->b[0], (size_t)n1 * sizeof(double));
+    sapm_gemm(SAPM_NO_TRANS, SAPM_TRANS, nb, n1, d, 1.0, X, d, net->W[0], d, 1.0, Z0, n1);
+    for (j = 0; j < nd; ++j) {
+        double *D = Z0 + (size_t)(1 + j) * nb * n1;
+        for (u = 0; u < n1; ++u) D[u] = net->W[0][(size_t)u * d + t->dirs[j]];
+        for (n = 1; n < nb; ++n) memcpy(D + (size_t)n * n1, D, (size_t)n1 * sizeof(double));
+    }
+    if (lap) memset(Z0 + (size_t)(1 + nd) * nb * n1, 0, (size_t)nb * n1 * sizeof(double));
+    for (k = 1; k < L; ++k) {
+        int nin = net->widths[k], nout = net->widths[k + 1];
+        size_t blk = (size_t)nb * nin;
+        const double *Zp = t->Z[k - 1];
+        double *Ap = t->A[k - 1], *Zk = t->Z[k];
+        double *s0 = t->s, *s1 = s0 + blk, *s2 = s1 + blk;
+        size_t e;
+        /* A_{l-1} = [sigma(z); sigma'(z) d_i; sigma''(z) P + sigma'(z) q] */
+        sapm_activation_eval(net->act, blk, Zp, s0, nd ? s1 : NULL, lap ? s2 : NULL, NULL);
+        memcpy(Ap, s0, blk * sizeof(double));
+        for (j = 0; j < nd; ++j) {
+            const double *D = Zp + (size_t)(1 + j) * blk;
+            double *AD = Ap + (size_t)(1 + j) * blk;
+            for (e = 0; e < blk; ++e) AD[e] = s1[e] * D[e];
+        }
+        if (lap) {
+            const double *Q = Zp + (size_t)(1 + nd) * blk;
+            double *AQ = Ap + (size_t)(1 + nd) * blk, *P = t->P;
+            memset(P, 0, blk * sizeof(double));
+            for (j = 0; j < nd; ++j) {
+                const double *D = Zp + (size_t)(1 + j) * blk;
+                for (e = 0; e < blk; ++e) P[e] += D[e] * D[e];
+            }
+            for (e = 0; e < blk; ++e) AQ[e] = s2[e] * P[e] + s1[e] * Q[e];
+        }
+        /* Z_l = A_{l-1} W_l^T (+ b_l on the value rows) */
+        for (n = 0; n < nb; ++n)
+            memcpy(Zk + (size_t)n * nout, net->b[k], (size_t)nout * sizeof(double));
+        if (S > 1) memset(Zk + (size_t)nb * nout, 0, (size_t)(S - 1) * nb * nout * sizeof(double));
+        sapm_gemm(SAPM_NO_TRANS, SAPM_TRANS, S * nb, nout, nin, 1.0, Ap, nin, net->W[k], nin,
+                  1.0, Zk, nout);
+    }
+}
+
+/* Reverse pass for the block last run forward: Zb_L = t->Zb ((S nb) x 1: adjoints of u,
+ * d_i u, Laplace u) -> grad (layout of net->params) += d(loss)/d(params). */
+static void sapm__pinn_backward(sapm__pinn_tape *t, const sapm_net *net, int nb, const double *X,
+                                int S, double *grad)
+{
+    int k, L = t->L, d = t->d, j, n, u;
+    int nd = S > 1 ? t->nd : 0, lap = S > 1 ? t->lap : 0;
+    double *Zb = t->Zb, *Ab = t->Ab, *tmp;
+    for (k = L - 1; k >= 0; --k) {
+        int nin = net->widths[k], nout = net->widths[k + 1];
+        double *gW = grad + (net->W[k] - net->params), *gb = grad + (net->b[k] - net->params);
+        size_t blk = (size_t)nb * nin;
+        for (n = 0; n < nb; ++n)                                 /* grad b_l: value rows */
+            for (u = 0; u < nout; ++u) gb[u] += Zb[(size_t)n * nout + u];
+        if (k == 0) {
+            /* grad W_1 += zb^T X;  grad W_1[:, i] += sum_n db_{1,i} */
+            sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, nout, d, nb, 1.0, Zb, nout, X, d, 1.0, gW, d);
+            for (j = 0; j < nd; ++j) {
+                const double *Db = Zb + (size_t)(1 + j) * nb * nout;
+                for (n = 0; n < nb; ++n)
+                    for (u = 0; u < nout; ++u) gW[(size_t)u * d + t->dirs[j]] += Db[(size_t)n * nout + u];
+            }
+            break;
+        }
+        /* grad W_l += Zb_l^T A_{l-1};  Ab = Zb_l W_l */
+        sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, nout, nin, S * nb, 1.0, Zb, nout, t->A[k - 1], nin,
+                  1.0, gW, nin);
+        sapm_gemm(SAPM_NO_TRANS, SAPM_NO_TRANS, S * nb, nin, nout, 1.0, Zb, nout, net->W[k], nin,
+                  0.0, Ab, nin);
+        /* elementwise reverse of A_{l-1} = act(Z_{l-1}); result into Ab (becomes Zb_{l-1}) */
+        {
+            const double *Zp = t->Z[k - 1];
+            double *s0 = t->s, *s1 = s0 + blk, *s2 = s1 + blk, *s3 = s2 + blk, *P = t->P;
+            size_t e;
+            sapm_activation_eval(net->act, blk, Zp, NULL, s1, (nd || lap) ? s2 : NULL,
+                                 lap ? s3 : NULL);
+            (void)s0;
+            if (!nd && !lap) {
+                for (e = 0; e < blk; ++e) Ab[e] *= s1[e];
+            } else {
+                double *Av = Ab, *Aq = lap ? Ab + (size_t)(1 + nd) * blk : NULL;
+                const double *Q = lap ? Zp + (size_t)(1 + nd) * blk : NULL;
+                if (lap) {
+                    memset(P, 0, blk * sizeof(double));
+                    for (j = 0; j < nd; ++j) {
+                        const double *D = Zp + (size_t)(1 + j) * blk;
+                        for (e = 0; e < blk; ++e) P[e] += D[e] * D[e];
+                    }
+                }
+                /* zb = Ab_v s1 + s2 sum_i Ab_i d_i + Ab_q (s3 P + s2 q) */
+                for (e = 0; e < blk; ++e) {
+                    double zb = Av[e] * s1[e];
+                    if (lap) zb += Aq[e] * (s3[e] * P[e] + s2[e] * Q[e]);
+                    Av[e] = zb;
+                }
+                for (j = 0; j < nd; ++j) {
+                    const double *D = Zp + (size_t)(1 + j) * blk;
+                    double *Ai = Ab + (size_t)(1 + j) * blk;
+                    for (e = 0; e < blk; ++e) {
+                        double a = Ai[e];
+                        Av[e] += s2[e] * a * D[e];
+                        /* db_i = Ab_i s1 + 2 Ab_q s2 d_i */
+                        Ai[e] = a * s1[e] + (lap ? 2.0 * Aq[e] * s2[e] * D[e] : 0.0);
+                    }
+                }
+                if (lap)                                       /* qb = Ab_q s1 */
+                    for (e = 0; e < blk; ++e) Aq[e] *= s1[e];
+            }
+        }
+        tmp = Zb; Zb = Ab; Ab = tmp;
+    }
+}
+
+/* J_PINN at the network net (its params) and, when grad != NULL, its exact gradient
+ * (n_params doubles, overwritten). j_res, j_bc (may be NULL): the mean squared residual
+ * and boundary misfit without alpha, beta. Per-block local sums, so a thread pool or the
+ * allreduce hook can sum them across workers. */
+static sapm_result sapm__pinn_objective(sapm__pinn_tape *t, const sapm_net *net,
+                                        const sapm__pde_data *p, double *j, double *grad,
+                                        double *j_res, double *j_bc)
+{
+    int s0, n, jj, L = t->L, S = t->S, nd = t->nd, d = t->d;
+    double sum_r = 0.0, sum_b = 0.0;
+    double wr = 2.0 * p->alpha / p->N, wb = 2.0 * p->beta / p->M;
+    if (grad) memset(grad, 0, net->n_params * sizeof(double));
+    /* interior: r_n = sum_i c_i d_i u + kappa Laplace u + c_0 u - f (SPEC 4) */
+    for (s0 = 0; s0 < p->N; s0 += t->B) {
+        int nb = SAPM__MIN(t->B, p->N - s0);
+        const double *U;
+        sapm__pinn_forward(t, net, nb, p->X + (size_t)s0 * d, S);
+        U = t->Z[L - 1];
+        for (n = 0; n < nb; ++n) {
+            int g = s0 + n;
+            double r = -p->f[g];
+            if (p->c0) r += p->c0[g] * U[n];
+            for (jj = 0; jj < nd; ++jj)
+                if (p->c) r += p->c[(size_t)g * d + t->dirs[jj]] * U[(size_t)(1 + jj) * nb + n];
+            if (t->lap) r += p->kappa[g] * U[(size_t)(1 + nd) * nb + n];
+            sum_r += r * r;
+            if (grad) {                       /* adjoints of u, d_i u, Laplace u */
+                double a = wr * r;
+                t->Zb[n] = p->c0 ? a * p->c0[g] : 0.0;
+                for (jj = 0; jj < nd; ++jj)
+                    t->Zb[(size_t)(1 + jj) * nb + n] = p->c ? a * p->c[(size_t)g * d + t->dirs[jj]] : 0.0;
+                if (t->lap) t->Zb[(size_t)(1 + nd) * nb + n] = a * p->kappa[g];
+            }
+        }
+        if (grad) sapm__pinn_backward(t, net, nb, p->X + (size_t)s0 * d, S, grad);
+    }
+    /* boundary: u - g, value stream only */
+    for (s0 = 0; s0 < p->M; s0 += t->B) {
+        int nb = SAPM__MIN(t->B, p->M - s0);
+        const double *U;
+        sapm__pinn_forward(t, net, nb, p->Xb + (size_t)s0 * d, 1);
+        U = t->Z[L - 1];
+        for (n = 0; n < nb; ++n) {
+            double r = U[n] - p->g[s0 + n];
+            sum_b += r * r;
+            if (grad) t->Zb[n] = wb * r;
+        }
+        if (grad) sapm__pinn_backward(t, net, nb, p->Xb + (size_t)s0 * d, 1, grad);
+    }
+    if (j_res) *j_res = sum_r / p->N;
+    if (j_bc) *j_bc = sum_b / p->M;
+    *j = p->alpha * sum_r / p->N + p->beta * sum_b / p->M;
+    return isfinite(*j) ? SAPM_OK : SAPM_ERR_DIVERGED;
+}
+
+/* J_PINN of the forward network (the contract's sapm__pde_loss). */
+static SAPM__UNUSED sapm_result sapm__pde_loss(const sapm_net *net, const sapm__pde_data *p,
+                                               double *j_pinn)
+{
+    sapm__pinn_tape t;
+    sapm_result r;
+    if (!net || !p || !j_pinn) return SAPM_ERR_NULL_ARGUMENT;
+    if ((r = sapm__pde_net_check(net, p->d)) != SAPM_OK) return r;
+    if ((r = sapm__pinn_tape_init(&t, net, p, SAPM__MAX(p->N, p->M))) != SAPM_OK) return r;
+    r = sapm__pinn_objective(&t, net, p, j_pinn, NULL, NULL, NULL);
+    sapm__pinn_tape_free(&t);
+    return r;
+}
+
+/* Relative L2 and max error of the forward network (the contract's sapm__pde_errors). */
+static sapm_result sapm__pde_errors(const sapm_net *net, int n_test, const double *X_test,
+                                    const double *u_exact, double *rel_l2, double *max_err)
+{
+    double *u, num = 0.0, den = 0.0, mx = 0.0;
+    int j;
+    sapm_result r;
+    if (!net || !X_test || !u_exact) return SAPM_ERR_NULL_ARGUMENT;
+    if (n_test <= 0) return SAPM_ERR_INVALID_SIZE;
+    u = (double *)sapm__alloc((size_t)n_test, sizeof(double));
+    if (!u) return SAPM_ERR_OUT_OF_MEMORY;
+    r = sapm_net_forward(net, n_test, X_test, net->widths[0], u, 1);
+    if (r == SAPM_OK) {
+        for (j = 0; j < n_test; ++j) {
+            double e = u[j] - u_exact[j];
+            num += e * e;
+            den += u_exact[j] * u_exact[j];
+            if (fabs(e) > mx || e != e) mx = fabs(e);
+        }
+        if (rel_l2) *rel_l2 = den > 0.0 ? sqrt(num / den) : sqrt(num / n_test);
+        if (max_err) *max_err = mx;
+    }
+    SAPM_FREE(u);
+    return r;
+}
+
+SAPMDEF sapm_result sapm_pde_errors(const sapm_net *net, int n, const double *X,
+                                    const double *u_exact, double *rel_l2, double *max_err)
+{
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (!X || !u_exact) return SAPM_ERR_NULL_ARGUMENT;
+    if (n <= 0) return SAPM_ERR_INVALID_SIZE;
+    if (net->widths[net->depth] != 1) return SAPM_ERR_SIZE_MISMATCH;
+    if (!sapm__matrix_finite(X, n, net->widths[0], net->widths[0]) ||
+        !sapm__all_finite(u_exact, (size_t)n))
+        return SAPM_ERR_NONFINITE_INPUT;
+    return sapm__pde_errors(net, n, X, u_exact, rel_l2, max_err);
+}
+
+SAPMDEF sapm_result sapm_pde_loss(const sapm_net *net, const sapm_pde *pde, int N,
+                                  const double *X, int M, const double *Xb, double alpha,
+                                  double beta, double *j_pinn, double *j_res, double *j_bc)
+{
+    sapm__pde_data p;
+    sapm__pinn_tape t;
+    double *storage = NULL, jj;
+    sapm_result r;
+    if (!j_pinn) return SAPM_ERR_NULL_ARGUMENT;
+    if ((r = sapm__pde_check(pde)) != SAPM_OK) return r;
+    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK) return r;
+    if ((r = sapm__pde_build(&p, &storage, pde, N, X, M, Xb, alpha, beta)) != SAPM_OK) return r;
+    if (p.kappa && net->act == SAPM_ACT_RELU) { SAPM_FREE(storage); return SAPM_ERR_UNSUPPORTED; }
+    r = sapm__pinn_tape_init(&t, net, &p, SAPM__MAX(N, M));
+    if (r == SAPM_OK) {
+        r = sapm__pinn_objective(&t, net, &p, &jj, NULL, j_res, j_bc);
+        if (r == SAPM_OK) *j_pinn = jj;
+        sapm__pinn_tape_free(&t);
+    }
+    SAPM_FREE(storage);
+    return r;
+}
+
+SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_pde_method method)
+{
+    sapm_pde_options o;
+    memset(&o, 0, sizeof o);
+    o.base = sapm_default_options(SAPM_METHOD_LS_ADAM);
+    o.base.max_iters = 5000;
+    o.base.log_every = 50;
+    o.method = method;
+    o.alpha = 1.0;
+    o.beta = 1.0;
+    o.adam_fraction = 0.5;
+    o.lysep.inner_sweeps = 1;
+    o.lysep.ridge = 1e-8;
+    return o;
+}
+
+/* Ordinary PINN training (Adam / L-BFGS / Adam then L-BFGS); defined below. */
+static sapm_result sapm__pde_train_pinn(sapm_net *net, const sapm__pde_data *p,
+                                        const sapm_pde_options *opt, const double *u_test,
+                                        sapm_report *rep);
+
+/* Argument checks of sapm_pde_train that do not need the points. */
+static sapm_result sapm__pde_train_check(const sapm_net *net, const sapm_pde *pde,
+                                         const sapm_pde_options *opt)
+{
+    sapm_result r;
+    if (!opt) return SAPM_ERR_NULL_ARGUMENT;
+    if ((int)opt->method < 0 || opt->method >= SAPM_PDE_METHOD_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
+    if (opt->base.max_iters < 1) return SAPM_ERR_INVALID_SIZE;
+    if (opt->method == SAPM_PDE_PINN_ADAM_LBFGS &&
+        !(opt->adam_fraction > 0.0 && opt->adam_fraction < 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
+    if ((r = sapm__pde_check(pde)) != SAPM_OK) return r;
+    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK) return r;
+    if (opt->n_test < 0) return SAPM_ERR_INVALID_SIZE;
+    if (opt->n_test > 0) {
+        if (!opt->X_test) return SAPM_ERR_NULL_ARGUMENT;
+        if (!opt->u_test && !pde->exact) return SAPM_ERR_NULL_ARGUMENT;
+        if (!sapm__matrix_finite(opt->X_test, opt->n_test, pde->d, pde->d)) return SAPM_ERR_NONFINITE_INPUT;
+        if (opt->u_test && !sapm__all_finite(opt->u_test, (size_t)opt->n_test)) return SAPM_ERR_NONFINITE_INPUT;
+    }
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, const double *X,
+                                   int M, const double *Xb, const sapm_pde_options *opt,
+                                   sapm_report *rep)
+{
+    sapm__pde_data p;
+    double *storage = NULL, *u_test = NULL;
+    sapm_result r;
+    if (rep) memset(rep, 0, sizeof *rep);
+    if ((r = sapm__pde_train_check(net, pde, opt)) != SAPM_OK) goto done;
+    if ((r = sapm__pde_build(&p, &storage, pde, N, X, M, Xb, opt->alpha, opt->beta)) != SAPM_OK)
+        goto done;
+    if (p.kappa && net->act == SAPM_ACT_RELU) { r = SAPM_ERR_UNSUPPORTED; goto done; } /* no sigma'' */
+    if (opt->n_test > 0 && !opt->u_test) {
+        u_test = (double *)sapm__alloc((size_t)opt->n_test, sizeof(double));
+        if (!u_test) { r = SAPM_ERR_OUT_OF_MEMORY; goto done; }
+        if ((r = sapm_pde_exact_values(pde, opt->n_test, opt->X_test, u_test)) != SAPM_OK) goto done;
+    }
+    switch (opt->method) {
+    case SAPM_PDE_PINN_ADAM: case SAPM_PDE_PINN_LBFGS: case SAPM_PDE_PINN_ADAM_LBFGS:
+        r = sapm__pde_train_pinn(net, &p, opt, u_test ? u_test : opt->u_test, rep);
+        break;
+    /* lysep: replace the next two lines with sapm__pde_train_sapm / sapm__pde_train_lysep */
+    case SAPM_PDE_SAPM_PINN: r = SAPM_ERR_UNSUPPORTED; break;
+    case SAPM_PDE_LYSEP:     r = SAPM_ERR_UNSUPPORTED; break;
+    default: r = SAPM_ERR_INVALID_ARGUMENT; break;
+    }
+done:
+    if (rep && r != SAPM_OK && rep->status == SAPM_OK) rep->status = r;
+    if (u_test) SAPM_FREE(u_test);
+    SAPM_FREE(storage);
+    return r;
+}
+
+static sapm_result sapm__pde_train_pinn(sapm_net *net, const sapm__pde_data *p,
+                                        const sapm_pde_options *opt, const double *u_test,
+                                        sapm_report *rep)
+{
+    /* Milestone 2 (needs ls's sapm__minimize): not implemented yet. */
+    (void)net; (void)p; (void)opt; (void)u_test; (void)rep;
+    return SAPM_ERR_UNSUPPORTED;
 }
 
 #endif /* SAPM_IMPLEMENTATION_DONE */
