@@ -2378,6 +2378,187 @@ SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const do
 }
 
 /* ======================================================================================
+ * Implementation: model files
+ *
+ * Format "SAPMNET" version 1 (the byte layout is documented at sapm_net_save_mem's
+ * declaration). Every integer and double is written byte by byte, little-endian, so the
+ * files are identical on every machine and a round trip is bit-exact. The trailer is the
+ * FNV-1a 64-bit hash (offset basis 0xcbf29ce484222325, prime 0x100000001b3) of every byte
+ * before it. Loading validates the whole buffer into a fresh net and only then replaces
+ * the caller's net, so a failed load leaves it untouched.
+ * ====================================================================================== */
+
+#define SAPM__FILE_MAGIC "SAPMNET"          /* + the terminating 0: 8 bytes */
+#define SAPM__FILE_VERSION 1u
+#define SAPM__FILE_HEADER 32u
+
+static uint64_t sapm__fnv1a64(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    size_t i;
+    for (i = 0; i < n; ++i) { h ^= p[i]; h *= 0x100000001b3ull; }
+    return h;
+}
+
+static void sapm__put_le(unsigned char *p, uint64_t v, int bytes)
+{
+    int i;
+    for (i = 0; i < bytes; ++i) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t sapm__get_le(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    int i;
+    for (i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+SAPMDEF size_t sapm_net_file_size(const sapm_net *net)
+{
+    if (sapm__net_check(net) != SAPM_OK) return 0;
+    return SAPM__FILE_HEADER + 4 * ((size_t)net->depth + 1) + 8 * net->n_params + 8;
+}
+
+SAPMDEF sapm_result sapm_net_save_mem(const sapm_net *net, void *buf, size_t cap,
+                                      size_t *written)
+{
+    unsigned char *p = (unsigned char *)buf, *q;
+    size_t size, i;
+    int l;
+    sapm_result r = sapm__net_check(net);
+    if (written) *written = 0;
+    if (r != SAPM_OK) return r;
+    if (!buf) return SAPM_ERR_NULL_ARGUMENT;
+    size = sapm_net_file_size(net);
+    if (cap < size) return SAPM_ERR_INVALID_SIZE;
+    if (!sapm__all_finite(net->params, net->n_params)) return SAPM_ERR_NONFINITE_INPUT;
+    memcpy(p, SAPM__FILE_MAGIC, 8);
+    sapm__put_le(p + 8, SAPM__FILE_VERSION, 4);
+    sapm__put_le(p + 12, SAPM__FILE_HEADER, 4);
+    sapm__put_le(p + 16, (uint64_t)net->depth, 4);
+    sapm__put_le(p + 20, (uint64_t)net->act, 4);
+    sapm__put_le(p + 24, (uint64_t)net->n_params, 8);
+    q = p + SAPM__FILE_HEADER;
+    for (l = 0; l <= net->depth; ++l, q += 4) sapm__put_le(q, (uint64_t)net->widths[l], 4);
+    for (i = 0; i < net->n_params; ++i, q += 8) {
+        uint64_t bits;
+        memcpy(&bits, net->params + i, 8);   /* IEEE-754 binary64 bit pattern */
+        sapm__put_le(q, bits, 8);
+    }
+    sapm__put_le(q, sapm__fnv1a64(p, (size_t)(q - p)), 8);
+    if (written) *written = size;
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_net_load_mem(sapm_net *net, const void *buf, size_t size)
+{
+    const unsigned char *p = (const unsigned char *)buf, *q;
+    sapm_net tmp;
+    uint64_t depth, act, np, total, i;
+    int widths_small[64], *widths = widths_small, l;
+    sapm_result r;
+    if (!net || !buf) return SAPM_ERR_NULL_ARGUMENT;
+    /* magic (a short buffer that matches it so far is a truncated file) */
+    if (memcmp(p, SAPM__FILE_MAGIC, size < 8 ? size : 8) != 0) return SAPM_ERR_BAD_FORMAT;
+    if (size < SAPM__FILE_HEADER) return SAPM_ERR_CORRUPT;
+    if (sapm__get_le(p + 8, 4) != SAPM__FILE_VERSION) return SAPM_ERR_BAD_FORMAT;
+    if (sapm__get_le(p + 12, 4) != SAPM__FILE_HEADER) return SAPM_ERR_BAD_FORMAT;
+    depth = sapm__get_le(p + 16, 4);
+    act = sapm__get_le(p + 20, 4);
+    np = sapm__get_le(p + 24, 8);
+    if (depth < 1 || depth > 10000 || act >= (uint64_t)SAPM_ACT_COUNT) return SAPM_ERR_BAD_FORMAT;
+    if (size < SAPM__FILE_HEADER + 4 * (depth + 1)) return SAPM_ERR_CORRUPT;
+    /* sizes: every width in 1..10^6, P = sum n_l (n_{l-1} + 1) (fits: < 10^4 * 10^12) */
+    total = 0;
+    for (l = 0; l <= (int)depth; ++l) {
+        uint64_t w = sapm__get_le(p + SAPM__FILE_HEADER + 4 * (size_t)l, 4);
+        if (w < 1 || w > 1000000) return SAPM_ERR_BAD_FORMAT;
+        if (l > 0) total += w * (sapm__get_le(p + SAPM__FILE_HEADER + 4 * (size_t)(l - 1), 4) + 1);
+    }
+    if (total != np) return SAPM_ERR_BAD_FORMAT;
+    if (np > ((uint64_t)(size_t)-1 - 4 * (depth + 1) - 64) / 8) return SAPM_ERR_CORRUPT;
+    total = SAPM__FILE_HEADER + 4 * (depth + 1) + 8 * np + 8;
+    if (size != total) return SAPM_ERR_CORRUPT;       /* truncated or trailing bytes */
+    if (sapm__fnv1a64(p, (size_t)total - 8) != sapm__get_le(p + total - 8, 8)) return SAPM_ERR_CORRUPT;
+    /* everything checks: build the net aside, then swap it in */
+    if (depth + 1 > 64) {
+        widths = (int *)sapm__alloc((size_t)depth + 1, sizeof(int));
+        if (!widths) return SAPM_ERR_OUT_OF_MEMORY;
+    }
+    for (l = 0; l <= (int)depth; ++l)
+        widths[l] = (int)sapm__get_le(p + SAPM__FILE_HEADER + 4 * (size_t)l, 4);
+    r = sapm_net_create(&tmp, (int)depth, widths, (sapm_activation)act);
+    if (widths != widths_small) SAPM_FREE(widths);
+    if (r != SAPM_OK) return r;
+    q = p + SAPM__FILE_HEADER + 4 * (depth + 1);
+    for (i = 0; i < np; ++i, q += 8) {
+        uint64_t bits = sapm__get_le(q, 8);
+        memcpy(tmp.params + i, &bits, 8);
+    }
+    if (!sapm__all_finite(tmp.params, tmp.n_params)) {
+        sapm_net_destroy(&tmp);
+        return SAPM_ERR_BAD_FORMAT;                    /* never written by sapm_net_save */
+    }
+    sapm_net_destroy(net);
+    *net = tmp;
+    return SAPM_OK;
+}
+
+#ifndef SAPM_NO_STDIO
+SAPMDEF sapm_result sapm_net_save(const sapm_net *net, const char *path)
+{
+    size_t size, n;
+    unsigned char *buf;
+    FILE *f;
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (!path) return SAPM_ERR_NULL_ARGUMENT;
+    size = sapm_net_file_size(net);
+    buf = (unsigned char *)sapm__alloc(size, 1);
+    if (!buf) return SAPM_ERR_OUT_OF_MEMORY;
+    r = sapm_net_save_mem(net, buf, size, &n);
+    if (r == SAPM_OK) {
+        f = fopen(path, "wb");
+        if (!f) r = SAPM_ERR_IO;
+        else {
+            if (fwrite(buf, 1, n, f) != n) r = SAPM_ERR_IO;
+            if (fclose(f) != 0) r = SAPM_ERR_IO;
+        }
+    }
+    SAPM_FREE(buf);
+    return r;
+}
+
+SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path)
+{
+    size_t cap = 4096, len = 0, got;
+    unsigned char *buf, *nb;
+    FILE *f;
+    sapm_result r;
+    if (!net || !path) return SAPM_ERR_NULL_ARGUMENT;
+    f = fopen(path, "rb");
+    if (!f) return SAPM_ERR_IO;
+    buf = (unsigned char *)SAPM_MALLOC(cap);
+    if (!buf) { fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+    for (;;) {
+        got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (len < cap) break;
+        if (cap > ((size_t)-1) / 2) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+        nb = (unsigned char *)SAPM_REALLOC(buf, cap * 2);
+        if (!nb) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+        buf = nb;
+        cap *= 2;
+    }
+    r = ferror(f) ? SAPM_ERR_IO : sapm_net_load_mem(net, buf, len);
+    fclose(f);
+    SAPM_FREE(buf);
+    return r;
+}
+#endif
+
+/* ======================================================================================
  * Implementation: training options, reports and shared optimizer plumbing
  * ====================================================================================== */
 
@@ -2647,7 +2828,7 @@ typedef sapm_result (*sapm__objective_fn)(void *ctx, const double *x, double *f,
 typedef sapm_result (*sapm__monitor_fn)(void *ctx, const double *x, double f, double *mse,
                                         double *error);
 
-static double sapm__dot(const double *a, const double *b, size_t n)
+static double sapm__vec_dot(const double *a, const double *b, size_t n)
 {
     size_t i;
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
@@ -2679,7 +2860,7 @@ static sapm_result sapm__ls_eval_point(sapm__objective_fn fn, void *ctx, const d
     for (i = 0; i < n; ++i) xt[i] = x[i] + t * d[i];
     r = fn(ctx, xt, f, g);
     if (r != SAPM_OK) return r;
-    *gtd = sapm__dot(g, d, n);
+    *gtd = sapm__vec_dot(g, d, n);
     if (!isfinite(*f) || !isfinite(*gtd)) { *f = HUGE_VAL; *gtd = 0.0; }
     return SAPM_OK;
 }
@@ -2845,7 +3026,7 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
     {
         double b1t = 1.0, b2t = 1.0;
         while (stop == SAPM_STOP_NONE) {
-            double gn = sqrt(sapm__dot(g, g, n));
+            double gn = sqrt(sapm__vec_dot(g, g, n));
             int wanted;
             if ((opt->grad_tol > 0.0 && gn <= opt->grad_tol) || gn == 0.0) { stop = SAPM_STOP_GRAD_TOL; break; }
             if (method != SAPM_METHOD_LS_LBFGS) {
@@ -2881,24 +3062,24 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
                 for (i = 0; i < n; ++i) dv[i] = -g[i];
                 for (j = 0; j < mcount; ++j) {          /* newest to oldest */
                     idx = (mhead - 1 - j + mcap) % mcap;
-                    alp[idx] = rho[idx] * sapm__dot(S + (size_t)idx * n, dv, n);
+                    alp[idx] = rho[idx] * sapm__vec_dot(S + (size_t)idx * n, dv, n);
                     for (i = 0; i < n; ++i) dv[i] -= alp[idx] * Yv[(size_t)idx * n + i];
                 }
                 if (mcount > 0) {
                     idx = (mhead - 1 + mcap) % mcap;
                     {
                         const double *yl = Yv + (size_t)idx * n;
-                        double gamma = 1.0 / (rho[idx] * sapm__dot(yl, yl, n));
+                        double gamma = 1.0 / (rho[idx] * sapm__vec_dot(yl, yl, n));
                         for (i = 0; i < n; ++i) dv[i] *= gamma;
                     }
                 }
                 for (j = mcount - 1; j >= 0; --j) {     /* oldest to newest */
                     double beta;
                     idx = (mhead - 1 - j + mcap) % mcap;
-                    beta = rho[idx] * sapm__dot(Yv + (size_t)idx * n, dv, n);
+                    beta = rho[idx] * sapm__vec_dot(Yv + (size_t)idx * n, dv, n);
                     for (i = 0; i < n; ++i) dv[i] += (alp[idx] - beta) * S[(size_t)idx * n + i];
                 }
-                gtd = sapm__dot(g, dv, n);
+                gtd = sapm__vec_dot(g, dv, n);
                 if (!(gtd < 0.0) || !isfinite(gtd)) {   /* not a descent direction: restart */
                     mcount = 0; mhead = 0;
                     for (i = 0; i < n; ++i) dv[i] = -g[i];
