@@ -86,6 +86,15 @@
  *   sapm_net_destroy(&net)                             free it
  *   sapm_net_init(&net, init, scale, seed)             U(-s,s) or Xavier, reproducible
  *   sapm_net_forward(&net, N, X, ldx, U, ldu)          u(x) for N samples
+ *   sapm_net_forward_derivs(&net, N, X, ldx, U, ldu, dU, lapU)  u, du/dx_i, Laplacian
+ *   sapm_net_loss(&net, N, X, ldx, Y, ldy, &j)         J_LS = mean |u - y|^2
+ *   sapm_net_gradient(&net, N, X, ldx, Y, ldy, &j, g)  J_LS and dJ_LS/dparams
+ *   sapm_net_save(&net, path), sapm_net_load(&net, path)   model files (+ _mem variants)
+ *
+ *   -- training
+ *   sapm_default_options(method)                       options with measured defaults
+ *   sapm_train(&net, N, X, ldx, Y, ldy, &opt, &rep)    LS-GD / LS-Adam / LS-L-BFGS / PM / SAPM
+ *   sapm_report_free(&rep)                             free a report's history
  *
  * LICENSE
  *
@@ -3242,16 +3251,27 @@ typedef sapm_result (*sapm__objective_fn)(void *ctx, const double *x, double *f,
 typedef sapm_result (*sapm__monitor_fn)(void *ctx, const double *x, double f, double *mse,
                                         double *error);
 
+/* a . b and y += alpha x over n (size_t) entries, on the SIMD kernels' sapm__dot/axpy. */
 static double sapm__vec_dot(const double *a, const double *b, size_t n)
 {
+    double s = 0.0;
+    while (n > (size_t)INT_MAX) { s += sapm__dot(INT_MAX, a, b); a += INT_MAX; b += INT_MAX; n -= (size_t)INT_MAX; }
+    return s + sapm__dot((int)n, a, b);
+}
+
+static void sapm__vec_axpy(size_t n, double alpha, const double *x, double *y)
+{
+    while (n > (size_t)INT_MAX) { sapm__axpy(INT_MAX, alpha, x, y); x += INT_MAX; y += INT_MAX; n -= (size_t)INT_MAX; }
+    sapm__axpy((int)n, alpha, x, y);
+}
+
+/* xt = x + t d: the one expression for trial points and accepted steps, so the accepted
+ * iterate is bit for bit the point whose gradient the line search returned. */
+static void sapm__step_point(const double *SAPM__RESTRICT x, const double *SAPM__RESTRICT d,
+                             double t, double *SAPM__RESTRICT xt, size_t n)
+{
     size_t i;
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    for (i = 0; i + 4 <= n; i += 4) {
-        s0 += a[i] * b[i]; s1 += a[i + 1] * b[i + 1];
-        s2 += a[i + 2] * b[i + 2]; s3 += a[i + 3] * b[i + 3];
-    }
-    for (; i < n; ++i) s0 += a[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
+    for (i = 0; i < n; ++i) xt[i] = x[i] + t * d[i];
 }
 
 /* The true loss and held-out error at x (monitor when given and wanted, else mse = f). */
@@ -3269,9 +3289,8 @@ static sapm_result sapm__ls_eval_point(sapm__objective_fn fn, void *ctx, const d
                                        const double *d, double t, double *xt, size_t n,
                                        double *f, double *g, double *gtd)
 {
-    size_t i;
     sapm_result r;
-    for (i = 0; i < n; ++i) xt[i] = x[i] + t * d[i];
+    sapm__step_point(x, d, t, xt, n);
     r = fn(ctx, xt, f, g);
     if (r != SAPM_OK) return r;
     *gtd = sapm__vec_dot(g, d, n);
@@ -3470,14 +3489,16 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
                     status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; break;
                 }
             } else {
-                /* L-BFGS direction d = -H g by the two-loop recursion (d kept in xg) */
+                /* L-BFGS direction d = -H g by the two-loop recursion (d kept in xg):
+                 * q = g; newest to oldest: a_j = rho_j s_j'q, q -= a_j y_j; r = gamma q;
+                 * oldest to newest: b_j = rho_j y_j'r, r += (a_j - b_j) s_j; d = -r */
                 double *dv = xg, gtd, t, sy, yy, ss;
                 int j, idx;
                 for (i = 0; i < n; ++i) dv[i] = -g[i];
-                for (j = 0; j < mcount; ++j) {          /* newest to oldest */
+                for (j = 0; j < mcount; ++j) {
                     idx = (mhead - 1 - j + mcap) % mcap;
                     alp[idx] = rho[idx] * sapm__vec_dot(S + (size_t)idx * n, dv, n);
-                    for (i = 0; i < n; ++i) dv[i] -= alp[idx] * Yv[(size_t)idx * n + i];
+                    sapm__vec_axpy(n, -alp[idx], Yv + (size_t)idx * n, dv);
                 }
                 if (mcount > 0) {
                     idx = (mhead - 1 + mcap) % mcap;
@@ -3487,11 +3508,11 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
                         for (i = 0; i < n; ++i) dv[i] *= gamma;
                     }
                 }
-                for (j = mcount - 1; j >= 0; --j) {     /* oldest to newest */
+                for (j = mcount - 1; j >= 0; --j) {
                     double beta;
                     idx = (mhead - 1 - j + mcap) % mcap;
                     beta = rho[idx] * sapm__vec_dot(Yv + (size_t)idx * n, dv, n);
-                    for (i = 0; i < n; ++i) dv[i] += (alp[idx] - beta) * S[(size_t)idx * n + i];
+                    sapm__vec_axpy(n, alp[idx] - beta, S + (size_t)idx * n, dv);
                 }
                 gtd = sapm__vec_dot(g, dv, n);
                 if (!(gtd < 0.0) || !isfinite(gtd)) {   /* not a descent direction: restart */
@@ -3522,12 +3543,13 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
                 idx = mhead;
                 {
                     double *SAPM__RESTRICT s = S + (size_t)idx * n, *SAPM__RESTRICT y = Yv + (size_t)idx * n;
+                    sapm__step_point(x, dv, t, xt, n);      /* the point the search evaluated */
                     for (i = 0; i < n; ++i) {
-                        s[i] = t * dv[i];
+                        s[i] = xt[i] - x[i];
                         y[i] = gt[i] - g[i];
-                        x[i] += s[i];
-                        sy += s[i] * y[i]; yy += y[i] * y[i]; ss += s[i] * s[i];
                     }
+                    memcpy(x, xt, n * sizeof(double));
+                    sy = sapm__vec_dot(s, y, n); yy = sapm__vec_dot(y, y, n); ss = sapm__vec_dot(s, s, n);
                 }
                 memcpy(g, gt, n * sizeof(double));
                 last_s = S + (size_t)idx * n;
