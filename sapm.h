@@ -635,15 +635,16 @@ typedef struct sapm_heatmap_options {
     const double *vmin, *vmax; /* count entries each, or NULL: colour range of field k is
                                   [vmin[k], vmax[k]] when vmin[k] < vmax[k] (values outside
                                   are clamped), else the field's own finite min..max */
-    int panel_size;            /* pixels of the longer side of each image, 0 = 320 */
+    int panel_size;            /* each image has the area of a panel_size^2 square, 0 = 320 */
     int bilinear;              /* 0: nearest (each grid cell a block), 1: bilinear */
 } sapm_heatmap_options;
 
 /* Draws count fields side by side (e.g. prediction | exact | |error|), each with its own
  * colour bar labelled with its range, its title (titles or titles[k] may be NULL) and the
  * options' axes. Errors: NULL img/fields/fields[k]; count, nx, ny <= 0 or count > 16 or
- * nx, ny > 100000 (SAPM_ERR_INVALID_SIZE); a field without a finite value, a non-finite
- * range or domain (SAPM_ERR_NONFINITE_INPUT). opt may be NULL (defaults). */
+ * nx, ny > 100000, panel_size < 0 or > 4096 (SAPM_ERR_INVALID_SIZE); a field without a
+ * finite value, a non-finite range or domain (SAPM_ERR_NONFINITE_INPUT); a given range
+ * narrower than 1e-290 (SAPM_ERR_INVALID_ARGUMENT). opt may be NULL (defaults). */
 SAPMDEF sapm_result sapm_render_heatmaps(sapm_image *img, int count, int nx, int ny,
                                          const double *const *fields,
                                          const char *const *titles,
@@ -655,7 +656,8 @@ SAPMDEF sapm_result sapm_png_heatmaps_ex(const char *path, int count, int nx, in
 /* The same with default options: each field its own range, no axes. */
 SAPMDEF sapm_result sapm_png_heatmaps(const char *path, int count, int nx, int ny,
                                       const double *const *fields, const char *const *titles);
-/* One field; colour range [vmin, vmax], or automatic when vmin >= vmax. */
+/* One field; colour range [vmin, vmax], or automatic when vmin >= vmax (both must be
+ * finite). */
 SAPMDEF sapm_result sapm_png_heatmap(const char *path, int nx, int ny, const double *values,
                                      double vmin, double vmax, const char *title);
 
@@ -672,7 +674,8 @@ typedef struct sapm_plot_series {
 /* Line-plot options; all zero is the default (ours). */
 typedef struct sapm_plot_options {
     const char *title, *xlabel, *ylabel;   /* NULL: none */
-    int log_y;                 /* nonzero: log10 y axis, decades labelled 1e-3, 1e-2, ... */
+    int log_y;                 /* nonzero: log10 y axis, decades labelled 1e-3, 1e-2, ...
+                                  (at least two decade ticks shown) */
     int width, height;         /* picture size in pixels, 0 = 800 x 520 (min 200 x 150) */
 } sapm_plot_options;
 
@@ -709,13 +712,15 @@ SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img);
 
 /* CSV (header line, comma-separated, numbers in the shortest form that reads back to the
  * same double, NaN as "nan"). History: columns label,iter,seconds,mse,loss,error, one row
- * per history entry of each report (long format); labels (or labels[k]) NULL gives
- * "run<k>"; labels with commas or quotes are quoted. */
+ * per history entry of each report (long format); labels (or labels[k]) NULL gives the
+ * method's name (else "run<k>"); labels with commas or quotes are quoted. Errors: NULL
+ * path/reports/reports[k] (or its history), n_reports <= 0, a negative history_count. */
 SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
                                            const sapm_report *const *reports,
                                            const char *const *labels);
 /* Grid: columns x,y,prediction,exact,error (error = prediction - exact), one row per grid
- * point in field order (see sapm_heatmap_grid); exact NULL writes x,y,prediction only. */
+ * point in field order (see sapm_heatmap_grid, same domain rules); exact NULL writes
+ * x,y,prediction only. */
 SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double x0, double x1,
                                         double y0, double y1, const double *prediction,
                                         const double *exact);
@@ -4820,16 +4825,17 @@ static sapm_result sapm__hm_range(const sapm_heatmap_options *o, int k, size_t n
     if (o->vmin && o->vmax && o->vmin[k] < o->vmax[k]) {
         *lo = o->vmin[k];
         *hi = o->vmax[k];
-    } else {
-        *lo = HUGE_VAL;
-        *hi = -HUGE_VAL;
-        for (i = 0; i < n; ++i)
-            if (isfinite(f[i])) { *lo = SAPM__MIN(*lo, f[i]); *hi = SAPM__MAX(*hi, f[i]); }
-        if (*lo > *hi) return SAPM_ERR_NONFINITE_INPUT;
-        if (*lo == *hi) {   /* constant field: [0, 1] for zero, else +-5% */
-            double w = 0.05 * fabs(*lo);
-            if (w == 0.0) *hi = 1.0; else { *lo -= w; *hi += w; }
-        }
+        if (!isfinite(*hi - *lo)) return SAPM_ERR_NONFINITE_INPUT;
+        return *hi - *lo > 1e-290 ? SAPM_OK : SAPM_ERR_INVALID_ARGUMENT;
+    }
+    *lo = HUGE_VAL;
+    *hi = -HUGE_VAL;
+    for (i = 0; i < n; ++i)
+        if (isfinite(f[i])) { *lo = SAPM__MIN(*lo, f[i]); *hi = SAPM__MAX(*hi, f[i]); }
+    if (*lo > *hi) return SAPM_ERR_NONFINITE_INPUT;
+    if (!(*hi - *lo > 1e-290)) {   /* (nearly) constant field: +-5%, or [c, c + 1] near 0 */
+        double c = *lo, w = 0.05 * fabs(c);
+        if (w > 1e-290) { *lo = c - w; *hi = c + w; } else *hi = c + 1.0;
     }
     return isfinite(*hi - *lo) ? SAPM_OK : SAPM_ERR_NONFINITE_INPUT;
 }
@@ -4849,8 +4855,7 @@ static sapm_result sapm__hm_plan(sapm__hm_geom *g, int count, int nx, int ny,
         return SAPM_ERR_INVALID_SIZE;
     if (opt) g->o = *opt; else memset(&g->o, 0, sizeof g->o);
     if (o->panel_size < 0 || o->panel_size > 4096) return SAPM_ERR_INVALID_SIZE;
-    if (!isfinite(o->x0) || !isfinite(o->x1) || !isfinite(o->y0) || !isfinite(o->y1))
-        return SAPM_ERR_NONFINITE_INPUT;
+    if (!isfinite(o->x1 - o->x0) || !isfinite(o->y1 - o->y0)) return SAPM_ERR_NONFINITE_INPUT;
     for (k = 0; k < count; ++k) {
         if (!fields[k]) return SAPM_ERR_NULL_ARGUMENT;
         r = sapm__hm_range(o, k, (size_t)nx * (size_t)ny, fields[k], &g->lo[k], &g->hi[k]);
@@ -4859,19 +4864,20 @@ static sapm_result sapm__hm_plan(sapm__hm_geom *g, int count, int nx, int ny,
         cbw = SAPM__MAX(cbw, cb.width);
         if (titles && titles[k]) any_title = 1;
     }
-    /* image: longer side P, aspect of the domain (or of the grid), within 1:4 .. 4:1 */
+    /* image: the area of a P x P square, the aspect of the domain (or of the grid) kept
+     * within 1:4 .. 4:1 */
     P = o->panel_size > 0 ? o->panel_size : 320;
     g->axes = o->x0 < o->x1 && o->y0 < o->y1;
     ar = g->axes ? (o->x1 - o->x0) / (o->y1 - o->y0) : (double)nx / (double)ny;
     ar = ar < 0.25 ? 0.25 : ar > 4.0 ? 4.0 : ar;
-    g->iw = ar >= 1.0 ? P : (int)(P * ar + 0.5);
-    g->ih = ar >= 1.0 ? (int)(P / ar + 0.5) : P;
+    g->iw = (int)(P * sqrt(ar) + 0.5);
+    g->ih = (int)(P / sqrt(ar) + 0.5);
     g->tx.n = g->ty.n = g->tx.width = g->ty.width = 0;
     if (g->axes) {
         sapm__ticks_linear(&g->tx, o->x0, o->x1, sapm__nice_step(o->x0, o->x1, SAPM__MAX(2, g->iw / 80)));
         sapm__ticks_linear(&g->ty, o->y0, o->y1, sapm__nice_step(o->y0, o->y1, SAPM__MAX(2, g->ih / 60)));
     }
-    g->ix = SAPM__M + (o->ylabel && g->axes ? SAPM__GLYPH_H + SAPM__GAP : 0)
+    g->ix = SAPM__M + (o->ylabel && g->axes ? SAPM__GLYPH_H + 2 * SAPM__GAP : 0)
           + (g->axes ? g->ty.width + 4 + SAPM__TICK : 0);
     top = SAPM__M + (o->title ? SAPM__GLYPH_H + 2 * SAPM__GAP : 0);
     g->iy = top + (any_title ? SAPM__GLYPH_H + SAPM__GAP : 0);
@@ -4883,22 +4889,26 @@ static sapm_result sapm__hm_plan(sapm__hm_geom *g, int count, int nx, int ny,
 }
 
 /* Field value seen at image pixel (u, v): the grid cell under it (nearest), or bilinear
- * between cell centres (falling back to nearest next to a non-finite value). */
+ * between cell centres over the finite neighbours (weights renormalised), non-finite
+ * where the nearest cell is. */
 static double sapm__hm_sample(const double *f, int nx, int ny, int iw, int ih, int u, int v,
                               int bilinear)
 {
-    double fx = (u + 0.5) * nx / iw - 0.5, fy = (v + 0.5) * ny / ih - 0.5, wx, wy, r;
-    int i0, j0, i1, j1;
+    double fx = (u + 0.5) * nx / iw - 0.5, fy = (v + 0.5) * ny / ih - 0.5, wx, wy, s = 0.0, ws = 0.0;
     int in = SAPM__MIN((int)((u + 0.5) * nx / iw), nx - 1), jn = SAPM__MIN((int)((v + 0.5) * ny / ih), ny - 1);
-    if (!bilinear) return f[(size_t)jn * nx + in];
+    int i0, j0, k;
+    if (!bilinear || !isfinite(f[(size_t)jn * nx + in])) return f[(size_t)jn * nx + in];
     fx = fx < 0.0 ? 0.0 : fx > nx - 1 ? nx - 1 : fx;
     fy = fy < 0.0 ? 0.0 : fy > ny - 1 ? ny - 1 : fy;
     i0 = (int)fx; j0 = (int)fy;
-    i1 = SAPM__MIN(i0 + 1, nx - 1); j1 = SAPM__MIN(j0 + 1, ny - 1);
     wx = fx - i0; wy = fy - j0;
-    r = (1 - wy) * ((1 - wx) * f[(size_t)j0 * nx + i0] + wx * f[(size_t)j0 * nx + i1])
-      + wy * ((1 - wx) * f[(size_t)j1 * nx + i0] + wx * f[(size_t)j1 * nx + i1]);
-    return isfinite(r) ? r : f[(size_t)jn * nx + in];
+    for (k = 0; k < 4; ++k) {                     /* corners (i0 + di, j0 + dj) */
+        int di = k & 1, dj = k >> 1;
+        double w = (di ? wx : 1.0 - wx) * (dj ? wy : 1.0 - wy);
+        double val = f[(size_t)SAPM__MIN(j0 + dj, ny - 1) * nx + SAPM__MIN(i0 + di, nx - 1)];
+        if (isfinite(val)) { s += w * val; ws += w; }
+    }
+    return s / ws;                                /* ws >= 1/4: the nearest cell is finite */
 }
 
 SAPMDEF sapm_result sapm_render_heatmaps(sapm_image *img, int count, int nx, int ny,
@@ -4976,7 +4986,7 @@ SAPMDEF sapm_result sapm_heatmap_grid(int nx, int ny, double x0, double x1, doub
     int i, j;
     if (!X) return SAPM_ERR_NULL_ARGUMENT;
     if (nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000) return SAPM_ERR_INVALID_SIZE;
-    if (!isfinite(x0) || !isfinite(x1) || !isfinite(y0) || !isfinite(y1)) return SAPM_ERR_NONFINITE_INPUT;
+    if (!isfinite(x1 - x0) || !isfinite(y1 - y0)) return SAPM_ERR_NONFINITE_INPUT;
     if (!(x0 < x1) || !(y0 < y1)) return SAPM_ERR_INVALID_ARGUMENT;
     for (j = 0; j < ny; ++j)
         for (i = 0; i < nx; ++i) {
@@ -5070,9 +5080,9 @@ static int sapm__plot_walk(const sapm__plot_map *m, const sapm_plot_series *s, f
 static double sapm__nice_range(double *lo, double *hi, int target)
 {
     double step;
-    if (*lo == *hi) {
-        double w = *lo != 0.0 ? 0.1 * fabs(*lo) : 1.0;
-        *lo -= w; *hi += w;
+    if (!(*hi - *lo > 1e-290)) {   /* (nearly) one value: +-10%, or +-1 near 0 */
+        double c = *lo, w = 0.1 * fabs(c) > 1e-290 ? 0.1 * fabs(c) : 1.0;
+        *lo = c - w; *hi = c + w;
     }
     step = sapm__nice_step(*lo, *hi, target);
     *lo = floor(*lo / step + 1e-9) * step;
@@ -5132,11 +5142,21 @@ static sapm_result sapm__plot_plan(sapm__plot_geom *g, int n_series,
     py1 = g->H - SAPM__M - SAPM__TICK - 4 - SAPM__GLYPH_H - (g->o.xlabel ? 10 + SAPM__GLYPH_H : 0);
     m->ph = SAPM__MAX(py1 - g->py0, 2);
     if (m->log_y) {
-        m->ylo = floor(ymin + 1e-9);
-        m->yhi = ceil(ymax - 1e-9);
-        if (m->yhi <= m->ylo) m->yhi = m->ylo + 1.0;
-        sapm__ticks_log(&g->ty, (int)m->ylo, (int)m->yhi);
-        g->every = (int)(m->yhi - m->ylo + 7) / 8;
+        /* the data plus 4% of their span (in decades); whole decades around them when
+         * that would hold fewer than two decade ticks */
+        double pad = 0.04 * (ymax - ymin);
+        int dlo, dhi;
+        m->ylo = ymin - pad;
+        m->yhi = ymax + pad;
+        if (floor(m->yhi + 1e-9) - ceil(m->ylo - 1e-9) < 1.0) {
+            m->ylo = floor(ymin + 1e-9);
+            m->yhi = ceil(ymax - 1e-9);
+            if (m->yhi <= m->ylo) { m->ylo -= 1.0; m->yhi += 1.0; }
+        }
+        dlo = (int)ceil(m->ylo - 1e-9);
+        dhi = (int)floor(m->yhi + 1e-9);
+        sapm__ticks_log(&g->ty, dlo, dhi);
+        g->every = (dhi - dlo + 7) / 8;
     } else {
         m->ylo = ymin; m->yhi = ymax;
         sapm__ticks_linear(&g->ty, m->ylo, m->yhi, sapm__nice_range(&m->ylo, &m->yhi, SAPM__MAX(2, m->ph / 70)));
@@ -5154,6 +5174,7 @@ static sapm_result sapm__plot_plan(sapm__plot_geom *g, int n_series,
             sapm__ticks_linear(&g->tx, m->xlo, m->xhi, sapm__nice_range(&m->xlo, &m->xhi, target));
             if (target <= 2 || (g->tx.width + 2 * SAPM__GAP) * g->tx.n < m->pw) break;
         }
+        if (!isfinite(m->xhi - m->xlo) || !isfinite(m->yhi - m->ylo)) return SAPM_ERR_NONFINITE_INPUT;
         if (g->n_leg == 0) return SAPM_OK;
         if (outside) {
             g->lx = px1 + SAPM__M;
@@ -5206,10 +5227,11 @@ SAPMDEF sapm_result sapm_render_plot(sapm_image *img, int n_series,
     /* grid lines and ticks: minor decades (2..9 x 10^e) when every decade is labelled */
     if (m->log_y) {
         double e, f;
-        for (e = m->ylo; e <= m->yhi; e += 1.0)
+        for (e = floor(m->ylo); e <= m->yhi; e += 1.0)
             for (f = 1.0; f < 9.5; f += 1.0) {
-                int py = g.py0 + (int)(0.5 + (m->yhi - e - log10(f)) / (m->yhi - m->ylo) * (m->ph - 1));
-                if (py < g.py0 || (f > 1.0 && g.every > 1)) continue;
+                double v = e + log10(f);
+                int py = g.py0 + (int)(0.5 + (m->yhi - v) / (m->yhi - m->ylo) * (m->ph - 1));
+                if (v < m->ylo - 1e-9 || v > m->yhi + 1e-9 || (f > 1.0 && g.every > 1)) continue;
                 if (f > 1.0) sapm__fill(img, g.px0, py, px1, py + 1, SAPM__GRID2);
                 sapm__fill(img, g.px0 - 3, py, g.px0, py + 1, SAPM__INK);
             }
@@ -5504,7 +5526,7 @@ SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double
     int i, j;
     if (!path || !prediction) return SAPM_ERR_NULL_ARGUMENT;
     if (nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000) return SAPM_ERR_INVALID_SIZE;
-    if (!isfinite(x0) || !isfinite(x1) || !isfinite(y0) || !isfinite(y1)) return SAPM_ERR_NONFINITE_INPUT;
+    if (!isfinite(x1 - x0) || !isfinite(y1 - y0)) return SAPM_ERR_NONFINITE_INPUT;
     if (!(x0 < x1) || !(y0 < y1)) return SAPM_ERR_INVALID_ARGUMENT;
     f = fopen(path, "w");
     if (!f) return SAPM_ERR_IO;
