@@ -967,7 +967,9 @@ SAPMDEF const char *sapm_simd_path(void)
 #define SAPM__KC 256   /* depth of one packed block: KC x NR sliver of B stays in L1 */
 #define SAPM__MC 96    /* rows of a packed A block (multiple of every MR): MC x KC in L2 */
 #define SAPM__NC 4096  /* columns of a packed B block (multiple of every NR) */
-#define SAPM__SMALL_GEMM 4096.0  /* m n k at or below which the plain loop is used */
+#define SAPM__SMALL_GEMM 512.0   /* m n k at or below which the plain loop is used */
+#define SAPM__GEMM_STACK 3072    /* packing buffers up to this many doubles live on the stack */
+#define SAPM__DIRECT_MN 4096.0   /* AVX-512: A^T B with m n up to this skips packing */
 #define SAPM__CHOL_NB 64         /* block size of the blocked Cholesky (unblocked at n <= 32) */
 #define SAPM__CHOL_UNBLOCKED 32
 #define SAPM__TRSM_NB 64         /* block size of the blocked triangular solves */
@@ -1090,6 +1092,72 @@ static void sapm__gemm_small(int ta, int tb, int m, int n, int k, double alpha,
     }
 }
 
+/* Copy one full sliver row (MR or NR doubles) with vector moves: the compilers would
+ * otherwise call memcpy for these 4..16-element copies. */
+static SAPM__UNUSED void sapm__copy_mr(double *SAPM__RESTRICT d, const double *SAPM__RESTRICT s)
+{
+#if defined(SAPM__AVX2)
+    _mm256_storeu_pd(d, _mm256_loadu_pd(s));
+    _mm_storeu_pd(d + 4, _mm_loadu_pd(s + 4));
+#elif defined(SAPM__NEON)
+    vst1q_f64(d, vld1q_f64(s));
+    vst1q_f64(d + 2, vld1q_f64(s + 2));
+#else
+    int r;
+    for (r = 0; r < SAPM__MR; ++r) d[r] = s[r];
+#endif
+}
+
+static SAPM__UNUSED void sapm__copy_nr(double *SAPM__RESTRICT d, const double *SAPM__RESTRICT s)
+{
+#if defined(SAPM__AVX2)
+    _mm256_storeu_pd(d, _mm256_loadu_pd(s));
+    _mm256_storeu_pd(d + 4, _mm256_loadu_pd(s + 4));
+#elif defined(SAPM__NEON)
+    vst1q_f64(d, vld1q_f64(s));
+    vst1q_f64(d + 2, vld1q_f64(s + 2));
+#else
+    int c;
+    for (c = 0; c < SAPM__NR; ++c) d[c] = s[c];
+#endif
+}
+
+#if defined(SAPM__AVX512)
+/* Transpose an 8 x 8 block (rows r < rows of src with stride lds, columns q < cols
+ * valid; the rest read as zero) and store its first cols rows at dst + q dstride: the
+ * packing of the transposed operands (op(A) = A, op(B) = B^T) without scalar gathers.
+ * (The masked intrinsic forms avoid g++ 12's _mm512_undefined_pd warning.) */
+static void sapm__transpose8(const double *src, size_t lds, int rows, int cols, double *dst,
+                             size_t dstride)
+{
+    __m512d v[8], t[8], u[8];
+    __mmask8 cm = (__mmask8)((1u << cols) - 1u);
+    int r;
+    for (r = 0; r < 8; ++r) v[r] = r < rows ? _mm512_maskz_loadu_pd(cm, src + r * lds) : _mm512_setzero_pd();
+    for (r = 0; r < 8; r += 2) {
+        t[r] = _mm512_maskz_unpacklo_pd(0xFF, v[r], v[r + 1]);     /* v_r[0] v_r+1[0] v_r[2] .. */
+        t[r + 1] = _mm512_maskz_unpackhi_pd(0xFF, v[r], v[r + 1]); /* v_r[1] v_r+1[1] v_r[3] .. */
+    }
+    u[0] = _mm512_maskz_shuffle_f64x2(0xFF, t[0], t[2], 0x88); /* columns 0, 4 of rows 0-3 */
+    u[1] = _mm512_maskz_shuffle_f64x2(0xFF, t[0], t[2], 0xDD); /* columns 2, 6 */
+    u[2] = _mm512_maskz_shuffle_f64x2(0xFF, t[1], t[3], 0x88); /* columns 1, 5 */
+    u[3] = _mm512_maskz_shuffle_f64x2(0xFF, t[1], t[3], 0xDD); /* columns 3, 7 */
+    u[4] = _mm512_maskz_shuffle_f64x2(0xFF, t[4], t[6], 0x88); /* the same for rows 4-7 */
+    u[5] = _mm512_maskz_shuffle_f64x2(0xFF, t[4], t[6], 0xDD);
+    u[6] = _mm512_maskz_shuffle_f64x2(0xFF, t[5], t[7], 0x88);
+    u[7] = _mm512_maskz_shuffle_f64x2(0xFF, t[5], t[7], 0xDD);
+    v[0] = _mm512_maskz_shuffle_f64x2(0xFF, u[0], u[4], 0x88);
+    v[4] = _mm512_maskz_shuffle_f64x2(0xFF, u[0], u[4], 0xDD);
+    v[2] = _mm512_maskz_shuffle_f64x2(0xFF, u[1], u[5], 0x88);
+    v[6] = _mm512_maskz_shuffle_f64x2(0xFF, u[1], u[5], 0xDD);
+    v[1] = _mm512_maskz_shuffle_f64x2(0xFF, u[2], u[6], 0x88);
+    v[5] = _mm512_maskz_shuffle_f64x2(0xFF, u[2], u[6], 0xDD);
+    v[3] = _mm512_maskz_shuffle_f64x2(0xFF, u[3], u[7], 0x88);
+    v[7] = _mm512_maskz_shuffle_f64x2(0xFF, u[3], u[7], 0xDD);
+    for (r = 0; r < cols; ++r) _mm512_storeu_pd(dst + r * dstride, v[r]);
+}
+#endif
+
 /* Pack rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into MR-tall slivers:
  * Ap[s][p][r] = op(A)[i0 + s MR + r][p0 + p], rows past mc zero. */
 static void sapm__pack_a(int ta, const double *A, int lda, int i0, int mc, int p0, int kc,
@@ -1100,15 +1168,33 @@ static void sapm__pack_a(int ta, const double *A, int lda, int i0, int mc, int p
         int mr = SAPM__MIN(SAPM__MR, mc - s);
         if (ta) {
             const double *src = A + (size_t)p0 * lda + i0 + s;
-            for (p = 0; p < kc; ++p, src += lda, Ap += SAPM__MR) {
-                for (r = 0; r < mr; ++r) Ap[r] = src[r];
-                for (; r < SAPM__MR; ++r) Ap[r] = 0.0;
+#if defined(SAPM__AVX512)
+            __mmask8 msk = (__mmask8)((1u << mr) - 1u);  /* copy mr, zero the rest */
+            for (p = 0; p < kc; ++p, src += lda, Ap += 8)
+                _mm512_storeu_pd(Ap, _mm512_maskz_loadu_pd(msk, src));
+#else
+            if (mr == SAPM__MR) {
+                for (p = 0; p < kc; ++p, src += lda, Ap += SAPM__MR)
+                    sapm__copy_mr(Ap, src);
+            } else {
+                for (p = 0; p < kc; ++p, src += lda, Ap += SAPM__MR) {
+                    for (r = 0; r < mr; ++r) Ap[r] = src[r];
+                    for (; r < SAPM__MR; ++r) Ap[r] = 0.0;
+                }
             }
+#endif
         } else {
+#if defined(SAPM__AVX512)
+            const double *src = A + (size_t)(i0 + s) * lda + p0;
+            for (p = 0; p < kc; p += 8)
+                sapm__transpose8(src + p, (size_t)lda, mr, SAPM__MIN(8, kc - p), Ap + (size_t)p * 8, 8);
+            r = SAPM__MR;
+#else
             for (r = 0; r < mr; ++r) {
                 const double *src = A + (size_t)(i0 + s + r) * lda + p0;
                 for (p = 0; p < kc; ++p) Ap[(size_t)p * SAPM__MR + r] = src[p];
             }
+#endif
             for (; r < SAPM__MR; ++r)
                 for (p = 0; p < kc; ++p) Ap[(size_t)p * SAPM__MR + r] = 0.0;
             Ap += (size_t)kc * SAPM__MR;
@@ -1126,15 +1212,40 @@ static void sapm__pack_b(int tb, const double *B, int ldb, int p0, int kc, int j
         int nr = SAPM__MIN(SAPM__NR, nc - s);
         if (!tb) {
             const double *src = B + (size_t)p0 * ldb + j0 + s;
-            for (p = 0; p < kc; ++p, src += ldb, Bp += SAPM__NR) {
-                for (c = 0; c < nr; ++c) Bp[c] = src[c];
-                for (; c < SAPM__NR; ++c) Bp[c] = 0.0;
+#if defined(SAPM__AVX512)
+            __mmask8 m0 = (__mmask8)(nr >= 8 ? 0xFFu : (1u << nr) - 1u);
+            __mmask8 m1 = (__mmask8)(nr <= 8 ? 0u : (1u << (nr - 8)) - 1u);
+            for (p = 0; p < kc; ++p, src += ldb, Bp += 16) {
+                _mm512_storeu_pd(Bp, _mm512_maskz_loadu_pd(m0, src));
+                _mm512_storeu_pd(Bp + 8, _mm512_maskz_loadu_pd(m1, src + 8));
             }
+#else
+            if (nr == SAPM__NR) {
+                for (p = 0; p < kc; ++p, src += ldb, Bp += SAPM__NR)
+                    sapm__copy_nr(Bp, src);
+            } else {
+                for (p = 0; p < kc; ++p, src += ldb, Bp += SAPM__NR) {
+                    for (c = 0; c < nr; ++c) Bp[c] = src[c];
+                    for (; c < SAPM__NR; ++c) Bp[c] = 0.0;
+                }
+            }
+#endif
         } else {
+#if defined(SAPM__AVX512)
+            const double *src = B + (size_t)(j0 + s) * ldb + p0;
+            for (p = 0; p < kc; p += 8) {
+                int w = SAPM__MIN(8, kc - p);
+                sapm__transpose8(src + p, (size_t)ldb, SAPM__MIN(nr, 8), w, Bp + (size_t)p * 16, 16);
+                sapm__transpose8(nr > 8 ? src + (size_t)8 * ldb + p : src, (size_t)ldb, nr - 8, w,
+                                 Bp + (size_t)p * 16 + 8, 16);
+            }
+            c = SAPM__NR;
+#else
             for (c = 0; c < nr; ++c) {
                 const double *src = B + (size_t)(j0 + s + c) * ldb + p0;
                 for (p = 0; p < kc; ++p) Bp[(size_t)p * SAPM__NR + c] = src[p];
             }
+#endif
             for (; c < SAPM__NR; ++c)
                 for (p = 0; p < kc; ++p) Bp[(size_t)p * SAPM__NR + c] = 0.0;
             Bp += (size_t)kc * SAPM__NR;
@@ -1144,11 +1255,14 @@ static void sapm__pack_b(int tb, const double *B, int ldb, int p0, int kc, int j
 
 /* Micro-kernel: the MR x NR tile T = sum_p Ap[p][:]^T Bp[p][:] (kc rank-1 updates in
  * registers), then C[0:mr, 0:nr] = alpha T + beta C (beta == 0 overwrites). With
- * diag >= 0... (tri != 0) only the entries with c <= r + diag are written (the tile's
- * part of the lower triangle). Full tiles are stored straight from the registers. */
-static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
-                               const double *SAPM__RESTRICT Bp, double alpha, double beta,
-                               double *C, int ldc, int mr, int nr, int tri, int diag)
+ * tri != 0 only the entries with c <= r + diag are written (the tile's part of the
+ * lower triangle). Full tiles are stored straight from the registers. Row p of the A
+ * sliver is Ap + p a_ps (MR values), of the B sliver Bp + p b_ps: packed slivers have
+ * a_ps = MR, b_ps = NR; the AVX-512 direct path also points them into unpacked
+ * operands (B columns past nr are then masked off, never read). */
+static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a_ps,
+                               const double *SAPM__RESTRICT Bp, size_t b_ps, double alpha,
+                               double beta, double *C, int ldc, int mr, int nr, int tri, int diag)
 {
     double T[SAPM__MR * SAPM__NR];
     int r, c, p;
@@ -1156,15 +1270,40 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
     __m512d c00 = _mm512_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
             c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00,
             c61 = c00, c70 = c00, c71 = c00, b0, b1, a;
-    for (p = 0; p < kc; ++p, Ap += 8, Bp += 16) {
-        b0 = _mm512_loadu_pd(Bp);
-        b1 = _mm512_loadu_pd(Bp + 8);
+    __mmask8 m0 = (__mmask8)(nr >= 8 ? 0xFFu : (1u << nr) - 1u);
+    __mmask8 m1 = (__mmask8)(nr <= 8 ? 0u : nr >= 16 ? 0xFFu : (1u << (nr - 8)) - 1u);
 #define SAPM__ROW(R) a = _mm512_set1_pd(Ap[R]); \
         c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm512_fmadd_pd(a, b1, c##R##1);
-        SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
-        SAPM__ROW(4) SAPM__ROW(5) SAPM__ROW(6) SAPM__ROW(7)
-#undef SAPM__ROW
+#define SAPM__ROW1(R) a = _mm512_set1_pd(Ap[R]); c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0);
+    /* edge tiles run on the narrower 4 x 16, 8 x 8 or 4 x 8 loops (the unused
+     * accumulators stay zero), so narrow widths (n = 20 = 16 + 4) waste fewer FMAs */
+    if (mr <= 4 && nr <= 8) {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3)
+        }
+    } else if (nr <= 8) {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3)
+            SAPM__ROW1(4) SAPM__ROW1(5) SAPM__ROW1(6) SAPM__ROW1(7)
+        }
+    } else if (mr <= 4) {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            b1 = _mm512_maskz_loadu_pd(m1, Bp + 8);
+            SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
+        }
+    } else {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            b1 = _mm512_maskz_loadu_pd(m1, Bp + 8);
+            SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
+            SAPM__ROW(4) SAPM__ROW(5) SAPM__ROW(6) SAPM__ROW(7)
+        }
     }
+#undef SAPM__ROW
+#undef SAPM__ROW1
     if (mr == 8 && nr == 16 && !tri) {
         __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
 #define SAPM__ST(R) \
@@ -1191,14 +1330,23 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
 #elif defined(SAPM__AVX2)
     __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
             c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, b0, b1, a;
-    for (p = 0; p < kc; ++p, Ap += 6, Bp += 8) {
-        b0 = _mm256_loadu_pd(Bp);
-        b1 = _mm256_loadu_pd(Bp + 4);
 #define SAPM__ROW(R) a = _mm256_broadcast_sd(Ap + R); \
         c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm256_fmadd_pd(a, b1, c##R##1);
-        SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3) SAPM__ROW(4) SAPM__ROW(5)
-#undef SAPM__ROW
+#define SAPM__ROW1(R) a = _mm256_broadcast_sd(Ap + R); c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0);
+    if (nr <= 4) { /* narrow edge tile: 6 x 4 */
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm256_loadu_pd(Bp);
+            SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3) SAPM__ROW1(4) SAPM__ROW1(5)
+        }
+    } else {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm256_loadu_pd(Bp);
+            b1 = _mm256_loadu_pd(Bp + 4);
+            SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3) SAPM__ROW(4) SAPM__ROW(5)
+        }
     }
+#undef SAPM__ROW
+#undef SAPM__ROW1
     if (mr == 6 && nr == 8 && !tri) {
         __m256d va = _mm256_set1_pd(alpha), vb = _mm256_set1_pd(beta);
 #define SAPM__ST(R) \
@@ -1222,7 +1370,7 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
 #elif defined(SAPM__NEON)
     float64x2_t c00 = vdupq_n_f64(0.0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, b0, b1, a;
-    for (p = 0; p < kc; ++p, Ap += 4, Bp += 4) {
+    for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
         b0 = vld1q_f64(Bp);
         b1 = vld1q_f64(Bp + 2);
 #define SAPM__ROW(R) a = vdupq_n_f64(Ap[R]); \
@@ -1237,7 +1385,7 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
 #else
     /* scalar twin: the same tile as 16 scalar accumulators */
     for (r = 0; r < SAPM__MR * SAPM__NR; ++r) T[r] = 0.0;
-    for (p = 0; p < kc; ++p, Ap += SAPM__MR, Bp += SAPM__NR)
+    for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps)
         for (r = 0; r < SAPM__MR; ++r)
             for (c = 0; c < SAPM__NR; ++c) T[r * SAPM__NR + c] += Ap[r] * Bp[c];
 #endif
@@ -1258,20 +1406,53 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
                             double *C, int ldc, int lower)
 {
     int kcmax, mcmax, ncmax, pc, jc, ic, jr, ir;
-    double *buf, *Ap, *Bp;
+    double *buf = NULL, *Ap, *Bp, stackbuf[SAPM__GEMM_STACK + 8];
+    size_t need;
     if ((double)m * n * k <= SAPM__SMALL_GEMM || (m < SAPM__MR && n < SAPM__NR)) {
         sapm__gemm_small(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
         return;
     }
+#if defined(SAPM__AVX512)
+    /* Small A^T B (the Gram-like products of tall data): both operands are already laid
+     * out as the micro-kernel reads them (op(A) columns and op(B) rows contiguous), so
+     * nothing is packed but the last partial sliver of A (tinyBLAS/BLASFEO's choice). */
+    if (ta && !tb && !lower && (double)m * n <= SAPM__DIRECT_MN) {
+        for (pc = 0; pc < k; pc += SAPM__KC) {
+            int kc = SAPM__MIN(SAPM__KC, k - pc);
+            double beta_pc = pc == 0 ? beta : 1.0;
+            for (ir = 0; ir < m; ir += SAPM__MR) {
+                int mr = SAPM__MIN(SAPM__MR, m - ir);
+                const double *a = A + (size_t)pc * lda + ir;
+                size_t a_ps = (size_t)lda;
+                if (mr < SAPM__MR) {  /* reading past column m of A could leave the array */
+                    sapm__pack_a(1, A, lda, ir, mr, pc, kc, stackbuf);
+                    a = stackbuf;
+                    a_ps = SAPM__MR;
+                }
+                for (jr = 0; jr < n; jr += SAPM__NR)
+                    sapm__micro_kernel(kc, a, a_ps, B + (size_t)pc * ldb + jr, (size_t)ldb, alpha,
+                                       beta_pc, C + (size_t)ir * ldc + jr, ldc, mr,
+                                       SAPM__MIN(SAPM__NR, n - jr), 0, 0);
+            }
+        }
+        return;
+    }
+#endif
     kcmax = SAPM__MIN(k, SAPM__KC);
     mcmax = (SAPM__MIN(m, SAPM__MC) + SAPM__MR - 1) / SAPM__MR * SAPM__MR;
     ncmax = (SAPM__MIN(n, SAPM__NC) + SAPM__NR - 1) / SAPM__NR * SAPM__NR;
-    buf = (double *)sapm__alloc((size_t)kcmax * (mcmax + ncmax) + 8, sizeof(double));
-    if (!buf) { /* no workspace: the plain loop still gives the right answer */
-        sapm__gemm_small(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
-        return;
+    need = (size_t)kcmax * (size_t)(mcmax + ncmax);
+    if (need <= SAPM__GEMM_STACK) {  /* small products: no allocation */
+        Ap = stackbuf;
+    } else {
+        buf = (double *)sapm__alloc(need + 8, sizeof(double));
+        if (!buf) { /* no workspace: the plain loop still gives the right answer */
+            sapm__gemm_small(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
+            return;
+        }
+        Ap = buf;
     }
-    Ap = (double *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);   /* 64-byte aligned */
+    Ap = (double *)(((uintptr_t)Ap + 63) & ~(uintptr_t)63);   /* 64-byte aligned */
     Bp = Ap + (size_t)kcmax * mcmax;
     for (pc = 0; pc < k; pc += SAPM__KC) {
         int kc = SAPM__MIN(SAPM__KC, k - pc);
@@ -1290,15 +1471,15 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
                         int mr = SAPM__MIN(SAPM__MR, mc - ir), gi = ic + ir, gj = jc + jr;
                         int tri = lower && gj + nr - 1 > gi;  /* tile crosses the diagonal */
                         if (lower && gj > gi + mr - 1) continue;  /* tile above it */
-                        sapm__micro_kernel(kc, Ap + (size_t)ir * kc, Bp + (size_t)jr * kc,
-                                           alpha, beta_pc, C + (size_t)gi * ldc + gj, ldc,
+                        sapm__micro_kernel(kc, Ap + (size_t)ir * kc, SAPM__MR, Bp + (size_t)jr * kc,
+                                           SAPM__NR, alpha, beta_pc, C + (size_t)gi * ldc + gj, ldc,
                                            mr, nr, tri, gi - gj);
                     }
                 }
             }
         }
     }
-    SAPM_FREE(buf);
+    if (buf) SAPM_FREE(buf);
 }
 
 SAPMDEF sapm_result sapm_gemm(sapm_transpose transa, sapm_transpose transb, int m, int n,
@@ -1347,39 +1528,58 @@ SAPMDEF sapm_result sapm_syrk(sapm_transpose trans, int n, int k, double alpha,
     return SAPM_OK;
 }
 
-/* Unblocked Cholesky (Cholesky-Banachiewicz, row by row, which reads and writes only
- * contiguous row pieces in row-major storage):
- *   L_ij = (A_ij - sum_{p<j} L_ip L_jp) / L_jj  (j < i),
- *   L_ii = sqrt(A_ii - sum_{p<i} L_ip^2).
+/* Unblocked Cholesky, right-looking (LAPACK's dpotf2 order) with contiguous updates:
+ * for each column j,
+ *   L_jj = sqrt(A_jj),  c = L_{j+1:n, j} = A_{j+1:n, j} / L_jj  (copied to a contiguous
+ *   vector), then the Schur complement update A_{i, j+1:i+1} -= c_i c_{0:i-j}
+ * (one axpy per row, independent rows: no reductions on the critical path). n <= NB.
  * Returns 0, or the 1-based order of the first leading minor that is not positive
- * definite (a non-positive or non-finite pivot). */
+ * definite (a non-positive or non-finite pivot), as dpotrf's info. */
 static int sapm__chol_unblocked(int n, double *A, int lda)
 {
+    double c[SAPM__CHOL_NB];
     int i, j;
-    for (i = 0; i < n; ++i) {
-        double *Ai = A + (size_t)i * lda, d;
-        for (j = 0; j < i; ++j) {
-            const double *Aj = A + (size_t)j * lda;
-            Ai[j] = (Ai[j] - sapm__dot(j, Ai, Aj)) / Aj[j];
+    SAPM_ASSERT(n <= SAPM__CHOL_NB);
+    for (j = 0; j < n; ++j) {
+        double d = A[(size_t)j * lda + j], inv;
+        int m = n - j - 1;
+        if (!(d > 0.0) || !(d <= DBL_MAX)) return j + 1;
+        d = sqrt(d);
+        A[(size_t)j * lda + j] = d;
+        inv = 1.0 / d;
+        for (i = 0; i < m; ++i) {
+            double *a = A + (size_t)(j + 1 + i) * lda + j;
+            c[i] = *a = *a * inv;
         }
-        d = Ai[i] - sapm__dot(i, Ai, Ai);
-        if (!(d > 0.0) || !(d <= DBL_MAX)) return i + 1;
-        Ai[i] = sqrt(d);
+        for (i = 0; i < m; ++i)
+            sapm__axpy(i + 1, -c[i], c, A + (size_t)(j + 1 + i) * lda + j + 1);
     }
     return 0;
 }
 
-/* B (m x nb) = B L^{-T} with L (nb x nb) lower: each row b of B solves L x = b^T by
- * forward substitution, x_c = (b_c - sum_{p<c} L_cp x_p) / L_cc. The panel step of the
- * blocked Cholesky (L21 = A21 L11^{-T}). */
+/* B (m x nb) = B L^{-T} with L (nb x nb) lower, i.e. each row x of the result solves
+ * L x^T = b^T: the panel step of the blocked Cholesky (L21 = A21 L11^{-T}). Recursive
+ * on the columns, so most of the work is the GEMM B2 -= X1 L21^T:
+ *   X1 = B1 L11^{-T},  B2 -= X1 L21^T,  X2 = B2 L22^{-T};
+ * at <= 16 columns forward substitution x_c = (b_c - sum_{p<c} L_cp x_p) / L_cc, with
+ * the rows in the inner loop so their dependency chains overlap. */
 static void sapm__trsm_right_lt(int m, int nb, const double *L, int ldl, double *B, int ldb)
 {
     int i, c;
-    for (i = 0; i < m; ++i) {
-        double *b = B + (size_t)i * ldb;
-        for (c = 0; c < nb; ++c) {
-            const double *Lc = L + (size_t)c * ldl;
-            b[c] = (b[c] - sapm__dot(c, Lc, b)) / Lc[c];
+    if (nb > 16) {
+        int n1 = nb / 2;
+        sapm__trsm_right_lt(m, n1, L, ldl, B, ldb);
+        sapm__gemm_core(0, 1, m, nb - n1, n1, -1.0, B, ldb, L + (size_t)n1 * ldl, ldl, 1.0,
+                        B + n1, ldb, 0);
+        sapm__trsm_right_lt(m, nb - n1, L + (size_t)n1 * ldl + n1, ldl, B + n1, ldb);
+        return;
+    }
+    for (c = 0; c < nb; ++c) {
+        const double *Lc = L + (size_t)c * ldl;
+        double d = Lc[c];
+        for (i = 0; i < m; ++i) {
+            double *b = B + (size_t)i * ldb;
+            b[c] = (b[c] - sapm__dot(c, Lc, b)) / d;
         }
     }
 }
