@@ -5492,7 +5492,7 @@ typedef struct sapm__lysep {
     int L, N, M, R, d, K, coord, second, nmax;
     double K1, K2, K3;
     int weighting;
-    double fixed_weight, ridge, prox;
+    double fixed_weight, ridge, prox, wscale;
     int halvings;
     double **A, **D, **Q;          /* auxiliaries */
     double **Z, **DZ, **QZ;        /* forward pass of the network (true values) */
@@ -5563,6 +5563,7 @@ static sapm_result sapm__lysep_alloc(sapm__lysep *S, sapm_net *net, const sapm__
     S->d = p->d;
     S->second = second;
     S->coord = second;
+    S->wscale = 1.0;
     S->K = second ? p->d : (p->c ? 1 : 0);
     S->nmax = sapm__net_max_width(net);
     S->K1 = sapm_activation_lipschitz(net->act);
@@ -5825,6 +5826,11 @@ static void sapm__lysep_weights(sapm__lysep *S)
             lamV *= K1 * S->nrmW[l];
         }
     }
+    if (S->wscale != 1.0)
+        for (l = 1; l < L; ++l) {
+            for (i = 0; i < S->R; ++i) S->we[l][i] *= S->wscale;
+            for (i = 0; i < N; ++i) { S->wf[l][i] *= S->wscale; S->wg[l][i] *= S->wscale; }
+        }
 }
 
 /* J_aux of the current state (weights as stored). Uses TA/TD/TQ as scratch. */
@@ -6471,36 +6477,6 @@ static sapm_result sapm__lysep_check(const sapm_net *net, const sapm__pde_data *
     return SAPM_OK;
 }
 
-/* Polish (ours): L-BFGS on J_PINN of the forward network through pinn's exact gradient. */
-typedef struct sapm__lysep_polish_ctx {
-    sapm__pinn_tape *tape;
-    sapm_net *net;
-    const sapm__pde_data *p;
-    const double *u_test;
-    int n_test;
-    const double *X_test;
-} sapm__lysep_polish_ctx;
-
-static sapm_result sapm__lysep_polish_fn(void *ctx, const double *x, double *f, double *grad)
-{
-    sapm__lysep_polish_ctx *c = (sapm__lysep_polish_ctx *)ctx;
-    memcpy(c->net->params, x, c->net->n_params * sizeof(double));
-    return sapm__pinn_objective(c->tape, c->net, c->p, f, grad, NULL, NULL);
-}
-
-static sapm_result sapm__lysep_polish_monitor(void *ctx, const double *x, double f, double *mse,
-                                              double *error)
-{
-    sapm__lysep_polish_ctx *c = (sapm__lysep_polish_ctx *)ctx;
-    *mse = f;
-    *error = NAN;
-    if (c->n_test > 0 && c->u_test) {
-        memcpy(c->net->params, x, c->net->n_params * sizeof(double));
-        return sapm__pde_errors(c->net, c->n_test, c->X_test, c->u_test, error, NULL);
-    }
-    return SAPM_OK;
-}
-
 /* Relative L2 error on the held-out points, NaN when there are none. */
 static double sapm__lysep_test_error(const sapm_net *net, const sapm_pde_options *opt, const double *u_test)
 {
@@ -6531,6 +6507,7 @@ static sapm_result sapm__lysep_run(sapm_net *net, const sapm__pde_data *p, const
     S.ridge = lo->ridge;
     S.prox = lo->prox;
     S.halvings = lo->halvings;
+    S.wscale = 1.0;
     if (lo->trace) lo->trace->count = 0;
     sapm__trainer_begin(&tr, &opt->base, SAPM_METHOD_SAPM, rep);
     jp = sapm__lysep_forward(&S);
@@ -6583,8 +6560,7 @@ static sapm_result sapm__lysep_run(sapm_net *net, const sapm__pde_data *p, const
     /* optional polish: L-BFGS on J_PINN (ours), unless the user stopped or the run failed */
     if (status == SAPM_OK && lo->polish_iters > 0 &&
         (stop == SAPM_STOP_NONE || stop == SAPM_STOP_MAX_ITERS)) {
-        sapm__pinn_tape tape;
-        sapm__lysep_polish_ctx ctx;
+        sapm__pinn_eval ev;
         sapm_options po = opt->base;
         sapm_report prep;
         double t_used = sapm__trainer_elapsed(&tr);
@@ -6592,17 +6568,18 @@ static sapm_result sapm__lysep_run(sapm_net *net, const sapm__pde_data *p, const
         po.max_iters = lo->polish_iters;
         if (po.time_budget > 0.0) po.time_budget = SAPM__MAX(po.time_budget - t_used, 1e-3);
         po.progress = NULL;
-        double *xbuf = (double *)sapm__alloc(net->n_params, sizeof(double));
-        res = xbuf ? sapm__pinn_tape_init(&tape, net, p, SAPM__MAX(p->N, p->M)) : SAPM_ERR_OUT_OF_MEMORY;
+        po.log_every = 1;
+        res = sapm__pinn_eval_init(&ev, net, p, &opt->base);
         if (res == SAPM_OK) {
-            /* the minimiser owns xbuf; net->params is only the evaluation point */
-            memcpy(xbuf, net->params, net->n_params * sizeof(double));
-            ctx.tape = &tape; ctx.net = net; ctx.p = p; ctx.u_test = u_test;
-            ctx.n_test = opt->n_test; ctx.X_test = opt->X_test;
-            res = sapm__minimize(SAPM_METHOD_LS_LBFGS, sapm__lysep_polish_fn,
-                                 sapm__lysep_polish_monitor, &ctx, xbuf, net->n_params, &po, &prep);
-            memcpy(net->params, xbuf, net->n_params * sizeof(double));
-            sapm__pinn_tape_free(&tape);
+            if (opt->n_test > 0 && u_test) {
+                ev.n_test = opt->n_test;
+                ev.X_test = opt->X_test;
+                ev.u_test = u_test;
+            }
+            /* pinn's exact J_PINN gradient; the objective reads x only, never net->params */
+            res = sapm__minimize(SAPM_METHOD_LS_LBFGS, sapm__pinn_objective, sapm__pinn_monitor,
+                                 &ev, net->params, net->n_params, &po, &prep);
+            sapm__pinn_eval_free(&ev);
             if (res == SAPM_OK || res == SAPM_ERR_DIVERGED) {
                 int h;
                 /* append the polish history after the alternating phase's */
@@ -6632,7 +6609,6 @@ static sapm_result sapm__lysep_run(sapm_net *net, const sapm__pde_data *p, const
             status = res;
             stop = SAPM_STOP_ERROR;
         }
-        if (xbuf) SAPM_FREE(xbuf);
     }
     err = sapm__lysep_test_error(net, opt, u_test);
     sapm__trainer_end(&tr, it, jp, ja, err, stop, status);

@@ -70,7 +70,7 @@ static void test_bound_random_states(void)
                     sapm__lysep S;
                     sapm_rng rng;
                     int widths[5], l;
-                    double jp, jp_ref, ja, C, scale;
+                    double jp, jp_ref = NAN, ja, C, scale;
                     widths[0] = 2;
                     for (l = 1; l < depth; ++l) widths[l] = 3 + (l + trial) % 3;
                     widths[depth] = 1;
