@@ -517,7 +517,8 @@ SAPMDEF sapm_result sapm_sample_boundary(int d, const double *lo, const double *
 
 typedef enum sapm_pde_method {
     SAPM_PDE_PINN_ADAM = 0,     /* ordinary PINN: J_PINN by Adam (the baseline) */
-    SAPM_PDE_PINN_LBFGS,        /* ordinary PINN: J_PINN by L-BFGS */
+    SAPM_PDE_PINN_LBFGS,        /* ordinary PINN: J_PINN by L-BFGS (measured: the fastest PINN
+                                   variant on bench/bench_pde.c's three problems) */
     SAPM_PDE_PINN_ADAM_LBFGS,   /* Adam for adam_fraction of the run, then L-BFGS (usual practice) */
     SAPM_PDE_SAPM_PINN,         /* SAPM-PINN, first-order operators (kappa = 0) */
     SAPM_PDE_LYSEP,             /* LySep, second-order operators */
