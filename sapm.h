@@ -348,10 +348,16 @@ typedef struct sapm_report {
 
 SAPMDEF void sapm_report_free(sapm_report *rep);
 
-/* Options of the LS optimizers (GD, Adam, L-BFGS). */
+/* Options of the LS optimizers (GD, Adam, L-BFGS on J_LS; standard methods, not the
+ * seeds'). Adam is Kingma & Ba's with bias correction in PyTorch's form; L-BFGS is the
+ * two-loop recursion with a strong-Wolfe line search (c1 = 1e-4, c2 = 0.9, cubic
+ * interpolation, at most 25 evaluations per iteration). Details and every stop rule:
+ * "Implementation: LS optimizers". */
 typedef struct sapm_ls_options {
-    double adam_beta1, adam_beta2, adam_eps;
-    int lbfgs_memory;           /* number of stored (s, y) pairs */
+    double adam_beta1;          /* Adam first-moment decay, in [0, 1) (default 0.9) */
+    double adam_beta2;          /* Adam second-moment decay, in [0, 1) (default 0.999) */
+    double adam_eps;            /* Adam denominator guard, > 0 (default 1e-8) */
+    int lbfgs_memory;           /* number of stored (s, y) pairs, 1..1000 (default 10) */
 } sapm_ls_options;
 
 /* Options of the auxiliary-variable methods (PM, SAPM). */
@@ -361,6 +367,19 @@ typedef struct sapm_aux_options {
     double ridge;               /* the seeds' adaptive sqrt(lambda_n) I term, relative */
 } sapm_aux_options;
 
+/* Options of every training call. Stop rules (LS methods; the first that holds ends the
+ * run and is reported in sapm_report.stop):
+ *   SAPM_STOP_DIVERGED     the loss or gradient became NaN/Inf: the last parameters with a
+ *                          finite loss are restored, status SAPM_ERR_DIVERGED;
+ *   SAPM_STOP_USER         the progress callback returned nonzero;
+ *   SAPM_STOP_TARGET_LOSS  target_loss > 0 and the true loss (J_LS) <= target_loss;
+ *   SAPM_STOP_MAX_ITERS    max_iters iterations done;
+ *   SAPM_STOP_TIME_BUDGET  time_budget > 0 and that many seconds of wall time spent;
+ *   SAPM_STOP_GRAD_TOL     grad_tol > 0 and ||grad J||_2 <= grad_tol (also when grad = 0);
+ *   SAPM_STOP_REL_TOL      rel_tol > 0 and |J_k - J_{k-1}| <= rel_tol max(|J_{k-1}|, DBL_MIN);
+ *   SAPM_STOP_LINE_SEARCH  L-BFGS found no decrease along its direction nor along -grad
+ *                          (the usual end at the limit of precision; status SAPM_OK).
+ * All of these are ours (the seeds fix no stopping rule). */
 typedef struct sapm_options {
     sapm_method method;
     int max_iters;              /* outer iterations (>= 1) */
@@ -2617,6 +2636,7 @@ typedef struct sapm__tape {
     size_t *woff, *boff;    /* offsets of W_l, b_l (l = 1..L at [l-1]) in a parameter vector */
     double **A, **P, **S1, **S2, **S3;  /* see the block comment; index = layer l */
     double *adj, *adj2;     /* adjoint buffers, cap nb x wmax each */
+    double *colsum;         /* wmax: column sums of the next Abar (value mode, fused) */
     double *mem;            /* every double above */
     void *pmem;             /* every pointer/int above */
 } sapm__tape;
@@ -2677,7 +2697,7 @@ static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, 
         if (l >= 1 && l <= L - 1)
             total += (size_t)cap * nl * (size_t)(1 + (t->nd > 0 || t->nq > 0) + t->nq);
     }
-    total += 2 * rows * (size_t)t->wmax;
+    total += 2 * rows * (size_t)t->wmax + (size_t)t->wmax;
     t->mem = (double *)sapm__alloc(total, sizeof(double));
     if (!t->mem) { sapm__tape_free(t); return SAPM_ERR_OUT_OF_MEMORY; }
     off = 0;
@@ -2693,6 +2713,7 @@ static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, 
     }
     t->adj = t->mem + off; off += rows * (size_t)t->wmax;
     t->adj2 = t->mem + off; off += rows * (size_t)t->wmax;
+    t->colsum = t->mem + off; off += (size_t)t->wmax;
     SAPM_ASSERT(off == total);
     return SAPM_OK;
 }
@@ -2764,18 +2785,23 @@ static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N
  * sapm__tape_adjoint(t) (clobbers it). Needs the last sapm__tape_forward's tape. */
 static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, double *grad)
 {
-    int L = t->depth, N = t->N, R = t->R, l, n, j;
+    int L = t->depth, N = t->N, R = t->R, l, n, j, have_colsum = 0;
     double *cur = t->adj, *oth = t->adj2, *tmp;
     for (l = L; l >= 1; --l) {
         int n_in = t->widths[l - 1], n_out = t->widths[l];
         const double *W = params + t->woff[l - 1];
         double *SAPM__RESTRICT gb = grad + t->boff[l - 1];
-        /* dJ/dW_l += Abar_l^T P[l-1];  dJ/db_l += sum of the value rows of Abar_l */
+        /* dJ/dW_l += Abar_l^T P[l-1];  dJ/db_l += sum of the value rows of Abar_l (in value
+         * mode already summed while Abar_l was formed) */
         sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, n_out, n_in, R, 1.0, cur, n_out, t->P[l - 1], n_in,
                   1.0, grad + t->woff[l - 1], n_in);
-        for (n = 0; n < N; ++n) {
-            const double *SAPM__RESTRICT c = cur + (size_t)n * n_out;
-            for (j = 0; j < n_out; ++j) gb[j] += c[j];
+        if (have_colsum) {
+            for (j = 0; j < n_out; ++j) gb[j] += t->colsum[j];
+        } else {
+            for (n = 0; n < N; ++n) {
+                const double *SAPM__RESTRICT c = cur + (size_t)n * n_out;
+                for (j = 0; j < n_out; ++j) gb[j] += c[j];
+            }
         }
         if (l == 1) break;
         /* Pbar_{l-1} = Abar_l W_l */
@@ -2785,9 +2811,16 @@ static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, doub
             size_t Nn = (size_t)N * (size_t)n_in, k;
             const double *SAPM__RESTRICT s1 = t->S1[l - 1];
             if (t->nb == 1) {
-                /* zbar = sigma'(z) hbar (plain back-propagation) */
-                double *SAPM__RESTRICT o = oth;
-                for (k = 0; k < Nn; ++k) o[k] *= s1[k];
+                /* zbar = sigma'(z) hbar (plain back-propagation), and its column sums */
+                double *SAPM__RESTRICT cs = t->colsum;
+                (void)k;
+                for (j = 0; j < n_in; ++j) cs[j] = 0.0;
+                for (n = 0; n < N; ++n) {
+                    double *SAPM__RESTRICT o = oth + (size_t)n * n_in;
+                    const double *SAPM__RESTRICT sn = s1 + (size_t)n * n_in;
+                    for (j = 0; j < n_in; ++j) { o[j] *= sn[j]; cs[j] += o[j]; }
+                }
+                have_colsum = 1;
             } else {
                 const double *SAPM__RESTRICT s2 = t->S2[l - 1];
                 const double *s3 = t->S3[l - 1];
@@ -3330,6 +3363,40 @@ static void sapm__vec_axpy(size_t n, double alpha, const double *x, double *y)
     sapm__axpy((int)n, alpha, x, y);
 }
 
+/* q = c q + a y (c = 1: an axpy; a = 0: a scaling; y may alias q), then return s . q,
+ * in one pass over the vectors: the fused step of the L-BFGS two-loop recursion (its cost
+ * is memory traffic over the stored pairs, so every pass saved counts). */
+static double sapm__axpy_dot(size_t n, double c, double a, const double *y, double *q,
+                             const double *s)
+{
+    size_t i = 0;
+    double acc = 0.0;
+#if defined(SAPM__VEC)
+    {
+        const sapm__vd va = sapm__vset(a), vc = sapm__vset(c);
+        sapm__vd v0 = sapm__vset(0.0), v1 = sapm__vset(0.0);
+        double lane[SAPM__VL];
+        int l;
+        for (; i + 2 * SAPM__VL <= n; i += 2 * SAPM__VL) {
+            sapm__vd q0 = sapm__vfma(va, sapm__vload(y + i), sapm__vmul(vc, sapm__vload(q + i)));
+            sapm__vd q1 = sapm__vfma(va, sapm__vload(y + i + SAPM__VL),
+                                     sapm__vmul(vc, sapm__vload(q + i + SAPM__VL)));
+            sapm__vstore(q + i, q0);
+            sapm__vstore(q + i + SAPM__VL, q1);
+            v0 = sapm__vfma(q0, sapm__vload(s + i), v0);
+            v1 = sapm__vfma(q1, sapm__vload(s + i + SAPM__VL), v1);
+        }
+        sapm__vstore(lane, sapm__vadd(v0, v1));
+        for (l = 0; l < SAPM__VL; ++l) acc += lane[l];
+    }
+#endif
+    for (; i < n; ++i) {
+        q[i] = c * q[i] + a * y[i];
+        acc += q[i] * s[i];
+    }
+    return acc;
+}
+
 /* xt = x + t d: the one expression for trial points and accepted steps, so the accepted
  * iterate is bit for bit the point whose gradient the line search returned. */
 static void sapm__step_point(const double *SAPM__RESTRICT x, const double *SAPM__RESTRICT d,
@@ -3479,6 +3546,36 @@ static sapm_result sapm__wolfe(sapm__objective_fn fn, void *ctx, size_t n, const
     return SAPM_OK;
 }
 
+/* One Adam step over n entries (PyTorch's form): m <- b1 m + (1-b1) g,
+ * v <- b2 v + (1-b2) g^2, x <- x - step m / (sqrt(v) rc2 + eps), with step = lr/(1-b1^k)
+ * and rc2 = 1/sqrt(1-b2^k). Vector body on the SIMD layer (libm's sqrt keeps errno, so
+ * compilers leave the plain loop scalar), plain loop for the tail. */
+static void sapm__adam_update(size_t n, double *SAPM__RESTRICT x, const double *SAPM__RESTRICT g,
+                              double *SAPM__RESTRICT m1, double *SAPM__RESTRICT v, double b1,
+                              double b2, double step, double rc2, double eps)
+{
+    size_t i = 0;
+#if defined(SAPM__VEC)
+    const sapm__vd vb1 = sapm__vset(b1), vc1 = sapm__vset(1.0 - b1), vb2 = sapm__vset(b2);
+    const sapm__vd vc2 = sapm__vset(1.0 - b2), vstep = sapm__vset(step), vrc2 = sapm__vset(rc2);
+    const sapm__vd veps = sapm__vset(eps);
+    for (; i + SAPM__VL <= n; i += SAPM__VL) {
+        sapm__vd gi = sapm__vload(g + i);
+        sapm__vd mi = sapm__vadd(sapm__vmul(vb1, sapm__vload(m1 + i)), sapm__vmul(vc1, gi));
+        sapm__vd vi = sapm__vadd(sapm__vmul(vb2, sapm__vload(v + i)), sapm__vmul(vc2, sapm__vmul(gi, gi)));
+        sapm__vd den = sapm__vadd(sapm__vmul(sapm__vsqrt(vi), vrc2), veps);
+        sapm__vstore(m1 + i, mi);
+        sapm__vstore(v + i, vi);
+        sapm__vstore(x + i, sapm__vsub(sapm__vload(x + i), sapm__vdiv(sapm__vmul(vstep, mi), den)));
+    }
+#endif
+    for (; i < n; ++i) {
+        m1[i] = b1 * m1[i] + (1.0 - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0 - b2) * (g[i] * g[i]);
+        x[i] -= (step * m1[i]) / (sqrt(v[i]) * rc2 + eps);
+    }
+}
+
 static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objective_fn fn,
                                                sapm__monitor_fn monitor, void *ctx, double *x,
                                                size_t n, const sapm_options *opt,
@@ -3532,17 +3629,10 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
                 if (method == SAPM_METHOD_LS_GD) {
                     for (i = 0; i < n; ++i) x[i] -= lr * g[i];
                 } else {
-                    const double b1 = opt->ls.adam_beta1, b2 = opt->ls.adam_beta2, eps = opt->ls.adam_eps;
-                    double step, rc2;
-                    double *SAPM__RESTRICT m1 = w1, *SAPM__RESTRICT v = w2;
+                    const double b1 = opt->ls.adam_beta1, b2 = opt->ls.adam_beta2;
                     b1t *= b1; b2t *= b2;
-                    step = lr / (1.0 - b1t);
-                    rc2 = 1.0 / sqrt(1.0 - b2t);
-                    for (i = 0; i < n; ++i) {
-                        m1[i] = b1 * m1[i] + (1.0 - b1) * g[i];
-                        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
-                        x[i] -= step * m1[i] / (sqrt(v[i]) * rc2 + eps);
-                    }
+                    sapm__adam_update(n, x, g, w1, w2, b1, b2, lr / (1.0 - b1t),
+                                      1.0 / sqrt(1.0 - b2t), opt->ls.adam_eps);
                 }
                 r = fn(ctx, x, &f_new, g);
                 if (r != SAPM_OK) {
@@ -3556,28 +3646,42 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
             } else {
                 /* L-BFGS direction d = -H g by the two-loop recursion (d kept in xg):
                  * q = g; newest to oldest: a_j = rho_j s_j'q, q -= a_j y_j; r = gamma q;
-                 * oldest to newest: b_j = rho_j y_j'r, r += (a_j - b_j) s_j; d = -r */
+                 * oldest to newest: b_j = rho_j y_j'r, r += (a_j - b_j) s_j; d = -r.
+                 * Each update is fused with the next product (sapm__axpy_dot), so every
+                 * stored vector is read once per loop. */
                 double *dv = xg, gtd, t, sy, yy, ss;
-                int j, idx;
+                int j, idx, nxt;
                 for (i = 0; i < n; ++i) dv[i] = -g[i];
-                for (j = 0; j < mcount; ++j) {
-                    idx = (mhead - 1 - j + mcap) % mcap;
-                    alp[idx] = rho[idx] * sapm__vec_dot(S + (size_t)idx * n, dv, n);
-                    sapm__vec_axpy(n, -alp[idx], Yv + (size_t)idx * n, dv);
-                }
                 if (mcount > 0) {
-                    idx = (mhead - 1 + mcap) % mcap;
-                    {
-                        const double *yl = Yv + (size_t)idx * n;
-                        double gamma = 1.0 / (rho[idx] * sapm__vec_dot(yl, yl, n));
-                        for (i = 0; i < n; ++i) dv[i] *= gamma;
+                    double gamma;
+                    idx = (mhead - 1 + mcap) % mcap;                     /* newest pair */
+                    alp[idx] = rho[idx] * sapm__vec_dot(S + (size_t)idx * n, dv, n);
+                    for (j = 0; j < mcount; ++j) {
+                        idx = (mhead - 1 - j + mcap) % mcap;
+                        nxt = (mhead - 2 - j + 2 * mcap) % mcap;         /* next older */
+                        if (j + 1 < mcount)
+                            alp[nxt] = rho[nxt] * sapm__axpy_dot(n, 1.0, -alp[idx], Yv + (size_t)idx * n,
+                                                                 dv, S + (size_t)nxt * n);
+                        else
+                            sapm__vec_axpy(n, -alp[idx], Yv + (size_t)idx * n, dv);
                     }
-                }
-                for (j = mcount - 1; j >= 0; --j) {
-                    double beta;
-                    idx = (mhead - 1 - j + mcap) % mcap;
-                    beta = rho[idx] * sapm__vec_dot(Yv + (size_t)idx * n, dv, n);
-                    sapm__vec_axpy(n, alp[idx] - beta, S + (size_t)idx * n, dv);
+                    {   /* gamma = s'y / y'y of the newest pair */
+                        const double *yl = Yv + (size_t)((mhead - 1 + mcap) % mcap) * n;
+                        gamma = 1.0 / (rho[(mhead - 1 + mcap) % mcap] * sapm__vec_dot(yl, yl, n));
+                    }
+                    idx = (mhead - mcount + mcap) % mcap;                /* oldest pair */
+                    {
+                        double beta = rho[idx] * sapm__axpy_dot(n, gamma, 0.0, dv, dv, Yv + (size_t)idx * n);
+                        for (j = mcount - 1; j >= 0; --j) {
+                            idx = (mhead - 1 - j + mcap) % mcap;
+                            nxt = (mhead - j + mcap) % mcap;             /* next newer */
+                            if (j > 0)
+                                beta = rho[nxt] * sapm__axpy_dot(n, 1.0, alp[idx] - beta, S + (size_t)idx * n,
+                                                                 dv, Yv + (size_t)nxt * n);
+                            else
+                                sapm__vec_axpy(n, alp[idx] - beta, S + (size_t)idx * n, dv);
+                        }
+                    }
                 }
                 gtd = sapm__vec_dot(g, dv, n);
                 if (!(gtd < 0.0) || !isfinite(gtd)) {   /* not a descent direction: restart */

@@ -10,7 +10,8 @@
  *
  *   make bench                           (builds this, runs it, then bench/ls_torch.py)
  *   build/bench/bench_ls [--quick]       (C side alone: every depth and method)
- *   build/bench/bench_ls --case L        (one depth, Adam and L-BFGS, one run each, lines
+ *   build/bench/bench_ls --case L [--seed S]  (one depth, initial weights from seed S
+ *                                         (default 2026), Adam and L-BFGS, one run each, lines
  *                                         "RESULT L method s/iter s-to-target iters reached
  *                                         final-MSE"; bench/ls_torch.py calls this between
  *                                         its PyTorch runs so both see the same machine load)
@@ -55,14 +56,14 @@ static int write_case(const char *path, const sapm_net *net, const double *X, co
     return fclose(f) == 0;
 }
 
-static void make_net(sapm_net *net, int L)
+static void make_net(sapm_net *net, int L, uint64_t seed)
 {
     int widths[32], l;
     widths[0] = 1;
     for (l = 1; l < L; ++l) widths[l] = WIDTH;
     widths[L] = 1;
     sapm_net_create(net, L, widths, SAPM_ACT_TANH);
-    sapm_net_init(net, SAPM_INIT_XAVIER, 1.0, 2026);
+    sapm_net_init(net, SAPM_INIT_XAVIER, 1.0, seed);
 }
 
 static sapm_options bench_options(sapm_method m)
@@ -139,10 +140,11 @@ int main(int argc, char **argv)
     make_data(X, Y);
     if (argc > 2 && strcmp(argv[1], "--case") == 0) {
         int L = atoi(argv[2]);
+        uint64_t seed = argc > 4 && strcmp(argv[3], "--seed") == 0 ? (uint64_t)strtoull(argv[4], NULL, 10) : 2026;
         char path[64];
         sapm_net net0;
         if (L < 2 || L > 30) { fprintf(stderr, "bench_ls: --case L needs 2 <= L <= 30\n"); return 2; }
-        make_net(&net0, L);
+        make_net(&net0, L, seed);
         snprintf(path, sizeof path, "build/bench_ls_L%d.bin", L);
         if (!write_case(path, &net0, X, Y)) { fprintf(stderr, "cannot write %s\n", path); return 1; }
         for (mi = 1; mi < 3; ++mi) {
@@ -164,7 +166,7 @@ int main(int argc, char **argv)
         int L = depths[di];
         char path[64];
         sapm_net net0;
-        make_net(&net0, L);
+        make_net(&net0, L, 2026);
         snprintf(path, sizeof path, "build/bench_ls_L%d.bin", L);
         if (!write_case(path, &net0, X, Y)) { fprintf(stderr, "cannot write %s\n", path); return 1; }
         for (mi = 0; mi < 3; ++mi) {
