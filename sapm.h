@@ -166,8 +166,9 @@ typedef enum sapm_transpose {
 } sapm_transpose;
 
 /* C = alpha * op(A) * op(B) + beta * C, C m x n, op(A) m x k, op(B) k x n, row-major.
- * beta == 0 overwrites C (NaN in C is not propagated). k == 0 scales C by beta.
- * m, n >= 1, k >= 0. */
+ * beta == 0 overwrites C (NaN in C is not propagated). k == 0 or alpha == 0 scales C by
+ * beta without reading A or B. m, n >= 1, k >= 0. C must not overlap A or B. Never
+ * fails for lack of memory (falls back to an unblocked loop). */
 SAPMDEF sapm_result sapm_gemm(sapm_transpose transa, sapm_transpose transb, int m, int n,
                               int k, double alpha, const double *A, int lda, const double *B,
                               int ldb, double beta, double *C, int ldc);
@@ -175,7 +176,8 @@ SAPMDEF sapm_result sapm_gemm(sapm_transpose transa, sapm_transpose transb, int 
 /* Symmetric rank-k update, the Gram matrix of the closed-form weight updates:
  * trans == SAPM_NO_TRANS: C = alpha * A * A^T + beta * C, A is n x k (a wide matrix);
  * trans == SAPM_TRANS:    C = alpha * A^T * A + beta * C, A is k x n.
- * Both triangles of C (n x n) are written. n >= 1, k >= 0. */
+ * Both triangles of C (n x n) are written: the lower one is computed (beta scales the
+ * lower triangle of the old C) and mirrored. n >= 1, k >= 0. */
 SAPMDEF sapm_result sapm_syrk(sapm_transpose trans, int n, int k, double alpha,
                               const double *A, int lda, double beta, double *C, int ldc);
 
@@ -534,7 +536,8 @@ SAPMDEF sapm_result sapm_sample_boundary(int d, const double *lo, const double *
 
 typedef enum sapm_pde_method {
     SAPM_PDE_PINN_ADAM = 0,     /* ordinary PINN: J_PINN by Adam (the baseline) */
-    SAPM_PDE_PINN_LBFGS,        /* ordinary PINN: J_PINN by L-BFGS */
+    SAPM_PDE_PINN_LBFGS,        /* ordinary PINN: J_PINN by L-BFGS (measured: the fastest PINN
+                                   variant on bench/bench_pde.c's three problems) */
     SAPM_PDE_PINN_ADAM_LBFGS,   /* Adam for adam_fraction of the run, then L-BFGS (usual practice) */
     SAPM_PDE_SAPM_PINN,         /* SAPM-PINN, first-order operators (kappa = 0) */
     SAPM_PDE_LYSEP,             /* LySep, second-order operators */
@@ -712,15 +715,16 @@ typedef struct sapm_heatmap_options {
     const double *vmin, *vmax; /* count entries each, or NULL: colour range of field k is
                                   [vmin[k], vmax[k]] when vmin[k] < vmax[k] (values outside
                                   are clamped), else the field's own finite min..max */
-    int panel_size;            /* pixels of the longer side of each image, 0 = 320 */
+    int panel_size;            /* each image has the area of a panel_size^2 square, 0 = 320 */
     int bilinear;              /* 0: nearest (each grid cell a block), 1: bilinear */
 } sapm_heatmap_options;
 
 /* Draws count fields side by side (e.g. prediction | exact | |error|), each with its own
  * colour bar labelled with its range, its title (titles or titles[k] may be NULL) and the
  * options' axes. Errors: NULL img/fields/fields[k]; count, nx, ny <= 0 or count > 16 or
- * nx, ny > 100000 (SAPM_ERR_INVALID_SIZE); a field without a finite value, a non-finite
- * range or domain (SAPM_ERR_NONFINITE_INPUT). opt may be NULL (defaults). */
+ * nx, ny > 100000, panel_size < 0 or > 4096 (SAPM_ERR_INVALID_SIZE); a field without a
+ * finite value, a non-finite range or domain (SAPM_ERR_NONFINITE_INPUT); a given range
+ * narrower than 1e-290 (SAPM_ERR_INVALID_ARGUMENT). opt may be NULL (defaults). */
 SAPMDEF sapm_result sapm_render_heatmaps(sapm_image *img, int count, int nx, int ny,
                                          const double *const *fields,
                                          const char *const *titles,
@@ -732,7 +736,8 @@ SAPMDEF sapm_result sapm_png_heatmaps_ex(const char *path, int count, int nx, in
 /* The same with default options: each field its own range, no axes. */
 SAPMDEF sapm_result sapm_png_heatmaps(const char *path, int count, int nx, int ny,
                                       const double *const *fields, const char *const *titles);
-/* One field; colour range [vmin, vmax], or automatic when vmin >= vmax. */
+/* One field; colour range [vmin, vmax], or automatic when vmin >= vmax (both must be
+ * finite). */
 SAPMDEF sapm_result sapm_png_heatmap(const char *path, int nx, int ny, const double *values,
                                      double vmin, double vmax, const char *title);
 
@@ -749,7 +754,8 @@ typedef struct sapm_plot_series {
 /* Line-plot options; all zero is the default (ours). */
 typedef struct sapm_plot_options {
     const char *title, *xlabel, *ylabel;   /* NULL: none */
-    int log_y;                 /* nonzero: log10 y axis, decades labelled 1e-3, 1e-2, ... */
+    int log_y;                 /* nonzero: log10 y axis, decades labelled 1e-3, 1e-2, ...
+                                  (at least two decade ticks shown) */
     int width, height;         /* picture size in pixels, 0 = 800 x 520 (min 200 x 150) */
 } sapm_plot_options;
 
@@ -786,13 +792,15 @@ SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img);
 
 /* CSV (header line, comma-separated, numbers in the shortest form that reads back to the
  * same double, NaN as "nan"). History: columns label,iter,seconds,mse,loss,error, one row
- * per history entry of each report (long format); labels (or labels[k]) NULL gives
- * "run<k>"; labels with commas or quotes are quoted. */
+ * per history entry of each report (long format); labels (or labels[k]) NULL gives the
+ * method's name (else "run<k>"); labels with commas or quotes are quoted. Errors: NULL
+ * path/reports/reports[k] (or its history), n_reports <= 0, a negative history_count. */
 SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
                                            const sapm_report *const *reports,
                                            const char *const *labels);
 /* Grid: columns x,y,prediction,exact,error (error = prediction - exact), one row per grid
- * point in field order (see sapm_heatmap_grid); exact NULL writes x,y,prediction only. */
+ * point in field order (see sapm_heatmap_grid, same domain rules); exact NULL writes
+ * x,y,prediction only. */
 SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double x0, double x1,
                                         double y0, double y1, const double *prediction,
                                         const double *exact);
@@ -978,9 +986,18 @@ SAPMDEF const char *sapm_simd_path(void)
  * MR x NR tile of C as a sum of KC rank-1 updates held in registers (jr, ir loops).
  * Packing turns all four transpose combinations into the same contiguous access pattern,
  * so one micro-kernel per SIMD path serves GEMM, SYRK (only tiles touching the lower
- * triangle) and the trailing updates of the blocked Cholesky factorisation.
- * Products too small to amortise packing use the plain triple loop (tinyBLAS/BLASFEO
- * skip packing at small sizes for the same reason).
+ * triangle, then mirrored) and the trailing updates of the blocked Cholesky.
+ * Small products skip what does not pay (tinyBLAS/BLASFEO's observation): m n k <= 512
+ * runs the plain triple loop; packing buffers up to 24 KB live on the stack (no
+ * allocation); on AVX-512 three direct paths read operands in place: small A^T B (the
+ * Gram-like products of tall data: nothing packed), few-row products with contiguous
+ * op(B) (feature-major W H: only A packed) and tall A times a small op(B) (N x width:
+ * only op(B) packed). If the workspace cannot be allocated the plain loop runs: GEMM
+ * and SYRK never fail for lack of memory.
+ *
+ * On top of GEMM: blocked TRSM (diagonal blocks by substitution, the rest GEMM),
+ * right-looking blocked Cholesky (dpotrf's algorithm), and the batched small-SPD
+ * solver, which on the SIMD paths puts one system in each vector lane.
  *
  *   path      MR x NR   accumulators
  *   AVX-512   8 x 16    16 zmm (2 per row)
@@ -1381,15 +1398,17 @@ static void sapm__pack_b(int tb, const double *B, int ldb, int p0, int kc, int j
  * registers), then C[0:mr, 0:nr] = alpha T + beta C (beta == 0 overwrites). With
  * tri != 0 only the entries with c <= r + diag are written (the tile's part of the
  * lower triangle). Full tiles are stored straight from the registers. Row p of the A
- * sliver is Ap + p a_ps (MR values), of the B sliver Bp + p b_ps: packed slivers have
- * a_ps = MR, b_ps = NR; the AVX-512 direct path also points them into unpacked
- * operands (B columns past nr are then masked off, never read). */
-static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a_ps,
+ * sliver is Ap + p a_ps (MR values a_rs apart), of the B sliver Bp + p b_ps: packed
+ * slivers have a_ps = MR, a_rs = 1, b_ps = NR; the AVX-512 direct paths also point them
+ * into unpacked operands (B columns past nr are then masked off, never read; A slivers
+ * read in place with a_rs != 1 are always full height). */
+static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a_ps, size_t a_rs,
                                const double *SAPM__RESTRICT Bp, size_t b_ps, double alpha,
                                double beta, double *C, int ldc, int mr, int nr, int tri, int diag)
 {
     double T[SAPM__MR * SAPM__NR];
     int r, c, p;
+    (void)a_rs;
 #if defined(SAPM__AVX512)
     __m512d c00 = _mm512_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
             c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00,
@@ -1401,7 +1420,32 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a
 #define SAPM__ROW1(R) a = _mm512_set1_pd(Ap[R]); c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0);
     /* edge tiles run on the narrower 4 x 16, 8 x 8 or 4 x 8 loops (the unused
      * accumulators stay zero), so narrow widths (n = 20 = 16 + 4) waste fewer FMAs */
-    if (mr <= 4 && nr <= 8) {
+    if (a_rs != 1) {  /* A rows in place (op(A) = A read directly): 8 rows a_rs apart */
+        const double *A4 = Ap + 4 * a_rs;
+        size_t r2 = 2 * a_rs, r3 = 3 * a_rs;
+#define SAPM__ROWS(ROWM) \
+        ROWM(0, Ap[0]) ROWM(1, Ap[a_rs]) ROWM(2, Ap[r2]) ROWM(3, Ap[r3]) \
+        ROWM(4, A4[0]) ROWM(5, A4[a_rs]) ROWM(6, A4[r2]) ROWM(7, A4[r3])
+#define SAPM__RS2(R, X) a = _mm512_set1_pd(X); \
+        c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm512_fmadd_pd(a, b1, c##R##1);
+#define SAPM__RS1(R, X) a = _mm512_set1_pd(X); c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0);
+        SAPM_ASSERT(mr == 8);
+        if (nr <= 8) {
+            for (p = 0; p < kc; ++p, Ap += a_ps, A4 += a_ps, Bp += b_ps) {
+                b0 = _mm512_maskz_loadu_pd(m0, Bp);
+                SAPM__ROWS(SAPM__RS1)
+            }
+        } else {
+            for (p = 0; p < kc; ++p, Ap += a_ps, A4 += a_ps, Bp += b_ps) {
+                b0 = _mm512_maskz_loadu_pd(m0, Bp);
+                b1 = _mm512_maskz_loadu_pd(m1, Bp + 8);
+                SAPM__ROWS(SAPM__RS2)
+            }
+        }
+#undef SAPM__ROWS
+#undef SAPM__RS2
+#undef SAPM__RS1
+    } else if (mr <= 4 && nr <= 8) {
         for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
             b0 = _mm512_maskz_loadu_pd(m0, Bp);
             SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3)
@@ -1554,7 +1598,35 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
                     a_ps = SAPM__MR;
                 }
                 for (jr = 0; jr < n; jr += SAPM__NR)
-                    sapm__micro_kernel(kc, a, a_ps, B + (size_t)pc * ldb + jr, (size_t)ldb, alpha,
+                    sapm__micro_kernel(kc, a, a_ps, 1, B + (size_t)pc * ldb + jr, (size_t)ldb, alpha,
+                                       beta_pc, C + (size_t)ir * ldc + jr, ldc, mr,
+                                       SAPM__MIN(SAPM__NR, n - jr), 0, 0);
+            }
+        }
+        return;
+    }
+    /* Tall A (m x k, rows contiguous) times a small op(B) that fits the stack packed:
+     * pack only op(B), read A in place (the last partial sliver of rows is packed);
+     * C(N x m) = A B or A B^T with few columns and a short k (N samples x width). */
+    if (!ta && !lower && m >= 4 * SAPM__MR &&
+        (size_t)((n + SAPM__NR - 1) / SAPM__NR * SAPM__NR + SAPM__MR) * SAPM__MIN(k, SAPM__KC) <= SAPM__GEMM_STACK) {
+        int npad = (n + SAPM__NR - 1) / SAPM__NR * SAPM__NR;
+        for (pc = 0; pc < k; pc += SAPM__KC) {
+            int kc = SAPM__MIN(SAPM__KC, k - pc);
+            double beta_pc = pc == 0 ? beta : 1.0, *edge = stackbuf + (size_t)npad * kc;
+            sapm__pack_b(tb, B, ldb, pc, kc, 0, n, stackbuf);
+            for (ir = 0; ir < m; ir += SAPM__MR) {
+                int mr = SAPM__MIN(SAPM__MR, m - ir);
+                const double *a = A + (size_t)ir * lda + pc;
+                size_t a_ps = 1, a_rs = (size_t)lda;
+                if (mr < SAPM__MR) {
+                    sapm__pack_a(0, A, lda, ir, mr, pc, kc, edge);
+                    a = edge;
+                    a_ps = SAPM__MR;
+                    a_rs = 1;
+                }
+                for (jr = 0; jr < n; jr += SAPM__NR)
+                    sapm__micro_kernel(kc, a, a_ps, a_rs, stackbuf + (size_t)jr * kc, SAPM__NR, alpha,
                                        beta_pc, C + (size_t)ir * ldc + jr, ldc, mr,
                                        SAPM__MIN(SAPM__NR, n - jr), 0, 0);
             }
@@ -1571,7 +1643,7 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
             sapm__pack_a(ta, A, lda, 0, m, pc, kc, stackbuf);
             for (jr = 0; jr < n; jr += SAPM__NR)
                 for (ir = 0; ir < mpad; ir += SAPM__MR)
-                    sapm__micro_kernel(kc, stackbuf + (size_t)ir * kc, SAPM__MR, B + (size_t)pc * ldb + jr,
+                    sapm__micro_kernel(kc, stackbuf + (size_t)ir * kc, SAPM__MR, 1, B + (size_t)pc * ldb + jr,
                                        (size_t)ldb, alpha, beta_pc, C + (size_t)ir * ldc + jr, ldc,
                                        SAPM__MIN(SAPM__MR, m - ir), SAPM__MIN(SAPM__NR, n - jr), 0, 0);
         }
@@ -1611,7 +1683,7 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
                         int mr = SAPM__MIN(SAPM__MR, mc - ir), gi = ic + ir, gj = jc + jr;
                         int tri = lower && gj + nr - 1 > gi;  /* tile crosses the diagonal */
                         if (lower && gj > gi + mr - 1) continue;  /* tile above it */
-                        sapm__micro_kernel(kc, Ap + (size_t)ir * kc, SAPM__MR, Bp + (size_t)jr * kc,
+                        sapm__micro_kernel(kc, Ap + (size_t)ir * kc, SAPM__MR, 1, Bp + (size_t)jr * kc,
                                            SAPM__NR, alpha, beta_pc, C + (size_t)gi * ldc + gj, ldc,
                                            mr, nr, tri, gi - gj);
                     }
@@ -2565,6 +2637,7 @@ typedef struct sapm__tape {
     size_t *woff, *boff;    /* offsets of W_l, b_l (l = 1..L at [l-1]) in a parameter vector */
     double **A, **P, **S1, **S2, **S3;  /* see the block comment; index = layer l */
     double *adj, *adj2;     /* adjoint buffers, cap nb x wmax each */
+    double *colsum;         /* wmax: column sums of the next Abar (value mode, fused) */
     double *mem;            /* every double above */
     void *pmem;             /* every pointer/int above */
 } sapm__tape;
@@ -2625,7 +2698,7 @@ static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, 
         if (l >= 1 && l <= L - 1)
             total += (size_t)cap * nl * (size_t)(1 + (t->nd > 0 || t->nq > 0) + t->nq);
     }
-    total += 2 * rows * (size_t)t->wmax;
+    total += 2 * rows * (size_t)t->wmax + (size_t)t->wmax;
     t->mem = (double *)sapm__alloc(total, sizeof(double));
     if (!t->mem) { sapm__tape_free(t); return SAPM_ERR_OUT_OF_MEMORY; }
     off = 0;
@@ -2641,6 +2714,7 @@ static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, 
     }
     t->adj = t->mem + off; off += rows * (size_t)t->wmax;
     t->adj2 = t->mem + off; off += rows * (size_t)t->wmax;
+    t->colsum = t->mem + off; off += (size_t)t->wmax;
     SAPM_ASSERT(off == total);
     return SAPM_OK;
 }
@@ -2712,18 +2786,23 @@ static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N
  * sapm__tape_adjoint(t) (clobbers it). Needs the last sapm__tape_forward's tape. */
 static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, double *grad)
 {
-    int L = t->depth, N = t->N, R = t->R, l, n, j;
+    int L = t->depth, N = t->N, R = t->R, l, n, j, have_colsum = 0;
     double *cur = t->adj, *oth = t->adj2, *tmp;
     for (l = L; l >= 1; --l) {
         int n_in = t->widths[l - 1], n_out = t->widths[l];
         const double *W = params + t->woff[l - 1];
         double *SAPM__RESTRICT gb = grad + t->boff[l - 1];
-        /* dJ/dW_l += Abar_l^T P[l-1];  dJ/db_l += sum of the value rows of Abar_l */
+        /* dJ/dW_l += Abar_l^T P[l-1];  dJ/db_l += sum of the value rows of Abar_l (in value
+         * mode already summed while Abar_l was formed) */
         sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, n_out, n_in, R, 1.0, cur, n_out, t->P[l - 1], n_in,
                   1.0, grad + t->woff[l - 1], n_in);
-        for (n = 0; n < N; ++n) {
-            const double *SAPM__RESTRICT c = cur + (size_t)n * n_out;
-            for (j = 0; j < n_out; ++j) gb[j] += c[j];
+        if (have_colsum) {
+            for (j = 0; j < n_out; ++j) gb[j] += t->colsum[j];
+        } else {
+            for (n = 0; n < N; ++n) {
+                const double *SAPM__RESTRICT c = cur + (size_t)n * n_out;
+                for (j = 0; j < n_out; ++j) gb[j] += c[j];
+            }
         }
         if (l == 1) break;
         /* Pbar_{l-1} = Abar_l W_l */
@@ -2733,9 +2812,16 @@ static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, doub
             size_t Nn = (size_t)N * (size_t)n_in, k;
             const double *SAPM__RESTRICT s1 = t->S1[l - 1];
             if (t->nb == 1) {
-                /* zbar = sigma'(z) hbar (plain back-propagation) */
-                double *SAPM__RESTRICT o = oth;
-                for (k = 0; k < Nn; ++k) o[k] *= s1[k];
+                /* zbar = sigma'(z) hbar (plain back-propagation), and its column sums */
+                double *SAPM__RESTRICT cs = t->colsum;
+                (void)k;
+                for (j = 0; j < n_in; ++j) cs[j] = 0.0;
+                for (n = 0; n < N; ++n) {
+                    double *SAPM__RESTRICT o = oth + (size_t)n * n_in;
+                    const double *SAPM__RESTRICT sn = s1 + (size_t)n * n_in;
+                    for (j = 0; j < n_in; ++j) { o[j] *= sn[j]; cs[j] += o[j]; }
+                }
+                have_colsum = 1;
             } else {
                 const double *SAPM__RESTRICT s2 = t->S2[l - 1];
                 const double *s3 = t->S3[l - 1];
@@ -3278,6 +3364,40 @@ static void sapm__vec_axpy(size_t n, double alpha, const double *x, double *y)
     sapm__axpy((int)n, alpha, x, y);
 }
 
+/* q = c q + a y (c = 1: an axpy; a = 0: a scaling; y may alias q), then return s . q,
+ * in one pass over the vectors: the fused step of the L-BFGS two-loop recursion (its cost
+ * is memory traffic over the stored pairs, so every pass saved counts). */
+static double sapm__axpy_dot(size_t n, double c, double a, const double *y, double *q,
+                             const double *s)
+{
+    size_t i = 0;
+    double acc = 0.0;
+#if defined(SAPM__VEC)
+    {
+        const sapm__vd va = sapm__vset(a), vc = sapm__vset(c);
+        sapm__vd v0 = sapm__vset(0.0), v1 = sapm__vset(0.0);
+        double lane[SAPM__VL];
+        int l;
+        for (; i + 2 * SAPM__VL <= n; i += 2 * SAPM__VL) {
+            sapm__vd q0 = sapm__vfma(va, sapm__vload(y + i), sapm__vmul(vc, sapm__vload(q + i)));
+            sapm__vd q1 = sapm__vfma(va, sapm__vload(y + i + SAPM__VL),
+                                     sapm__vmul(vc, sapm__vload(q + i + SAPM__VL)));
+            sapm__vstore(q + i, q0);
+            sapm__vstore(q + i + SAPM__VL, q1);
+            v0 = sapm__vfma(q0, sapm__vload(s + i), v0);
+            v1 = sapm__vfma(q1, sapm__vload(s + i + SAPM__VL), v1);
+        }
+        sapm__vstore(lane, sapm__vadd(v0, v1));
+        for (l = 0; l < SAPM__VL; ++l) acc += lane[l];
+    }
+#endif
+    for (; i < n; ++i) {
+        q[i] = c * q[i] + a * y[i];
+        acc += q[i] * s[i];
+    }
+    return acc;
+}
+
 /* xt = x + t d: the one expression for trial points and accepted steps, so the accepted
  * iterate is bit for bit the point whose gradient the line search returned. */
 static void sapm__step_point(const double *SAPM__RESTRICT x, const double *SAPM__RESTRICT d,
@@ -3427,6 +3547,36 @@ static sapm_result sapm__wolfe(sapm__objective_fn fn, void *ctx, size_t n, const
     return SAPM_OK;
 }
 
+/* One Adam step over n entries (PyTorch's form): m <- b1 m + (1-b1) g,
+ * v <- b2 v + (1-b2) g^2, x <- x - step m / (sqrt(v) rc2 + eps), with step = lr/(1-b1^k)
+ * and rc2 = 1/sqrt(1-b2^k). Vector body on the SIMD layer (libm's sqrt keeps errno, so
+ * compilers leave the plain loop scalar), plain loop for the tail. */
+static void sapm__adam_update(size_t n, double *SAPM__RESTRICT x, const double *SAPM__RESTRICT g,
+                              double *SAPM__RESTRICT m1, double *SAPM__RESTRICT v, double b1,
+                              double b2, double step, double rc2, double eps)
+{
+    size_t i = 0;
+#if defined(SAPM__VEC)
+    const sapm__vd vb1 = sapm__vset(b1), vc1 = sapm__vset(1.0 - b1), vb2 = sapm__vset(b2);
+    const sapm__vd vc2 = sapm__vset(1.0 - b2), vstep = sapm__vset(step), vrc2 = sapm__vset(rc2);
+    const sapm__vd veps = sapm__vset(eps);
+    for (; i + SAPM__VL <= n; i += SAPM__VL) {
+        sapm__vd gi = sapm__vload(g + i);
+        sapm__vd mi = sapm__vadd(sapm__vmul(vb1, sapm__vload(m1 + i)), sapm__vmul(vc1, gi));
+        sapm__vd vi = sapm__vadd(sapm__vmul(vb2, sapm__vload(v + i)), sapm__vmul(vc2, sapm__vmul(gi, gi)));
+        sapm__vd den = sapm__vadd(sapm__vmul(sapm__vsqrt(vi), vrc2), veps);
+        sapm__vstore(m1 + i, mi);
+        sapm__vstore(v + i, vi);
+        sapm__vstore(x + i, sapm__vsub(sapm__vload(x + i), sapm__vdiv(sapm__vmul(vstep, mi), den)));
+    }
+#endif
+    for (; i < n; ++i) {
+        m1[i] = b1 * m1[i] + (1.0 - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0 - b2) * (g[i] * g[i]);
+        x[i] -= (step * m1[i]) / (sqrt(v[i]) * rc2 + eps);
+    }
+}
+
 static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objective_fn fn,
                                                sapm__monitor_fn monitor, void *ctx, double *x,
                                                size_t n, const sapm_options *opt,
@@ -3480,17 +3630,10 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
                 if (method == SAPM_METHOD_LS_GD) {
                     for (i = 0; i < n; ++i) x[i] -= lr * g[i];
                 } else {
-                    const double b1 = opt->ls.adam_beta1, b2 = opt->ls.adam_beta2, eps = opt->ls.adam_eps;
-                    double step, rc2;
-                    double *SAPM__RESTRICT m1 = w1, *SAPM__RESTRICT v = w2;
+                    const double b1 = opt->ls.adam_beta1, b2 = opt->ls.adam_beta2;
                     b1t *= b1; b2t *= b2;
-                    step = lr / (1.0 - b1t);
-                    rc2 = 1.0 / sqrt(1.0 - b2t);
-                    for (i = 0; i < n; ++i) {
-                        m1[i] = b1 * m1[i] + (1.0 - b1) * g[i];
-                        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
-                        x[i] -= step * m1[i] / (sqrt(v[i]) * rc2 + eps);
-                    }
+                    sapm__adam_update(n, x, g, w1, w2, b1, b2, lr / (1.0 - b1t),
+                                      1.0 / sqrt(1.0 - b2t), opt->ls.adam_eps);
                 }
                 r = fn(ctx, x, &f_new, g);
                 if (r != SAPM_OK) {
@@ -3504,28 +3647,42 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
             } else {
                 /* L-BFGS direction d = -H g by the two-loop recursion (d kept in xg):
                  * q = g; newest to oldest: a_j = rho_j s_j'q, q -= a_j y_j; r = gamma q;
-                 * oldest to newest: b_j = rho_j y_j'r, r += (a_j - b_j) s_j; d = -r */
+                 * oldest to newest: b_j = rho_j y_j'r, r += (a_j - b_j) s_j; d = -r.
+                 * Each update is fused with the next product (sapm__axpy_dot), so every
+                 * stored vector is read once per loop. */
                 double *dv = xg, gtd, t, sy, yy, ss;
-                int j, idx;
+                int j, idx, nxt;
                 for (i = 0; i < n; ++i) dv[i] = -g[i];
-                for (j = 0; j < mcount; ++j) {
-                    idx = (mhead - 1 - j + mcap) % mcap;
-                    alp[idx] = rho[idx] * sapm__vec_dot(S + (size_t)idx * n, dv, n);
-                    sapm__vec_axpy(n, -alp[idx], Yv + (size_t)idx * n, dv);
-                }
                 if (mcount > 0) {
-                    idx = (mhead - 1 + mcap) % mcap;
-                    {
-                        const double *yl = Yv + (size_t)idx * n;
-                        double gamma = 1.0 / (rho[idx] * sapm__vec_dot(yl, yl, n));
-                        for (i = 0; i < n; ++i) dv[i] *= gamma;
+                    double gamma;
+                    idx = (mhead - 1 + mcap) % mcap;                     /* newest pair */
+                    alp[idx] = rho[idx] * sapm__vec_dot(S + (size_t)idx * n, dv, n);
+                    for (j = 0; j < mcount; ++j) {
+                        idx = (mhead - 1 - j + mcap) % mcap;
+                        nxt = (mhead - 2 - j + 2 * mcap) % mcap;         /* next older */
+                        if (j + 1 < mcount)
+                            alp[nxt] = rho[nxt] * sapm__axpy_dot(n, 1.0, -alp[idx], Yv + (size_t)idx * n,
+                                                                 dv, S + (size_t)nxt * n);
+                        else
+                            sapm__vec_axpy(n, -alp[idx], Yv + (size_t)idx * n, dv);
                     }
-                }
-                for (j = mcount - 1; j >= 0; --j) {
-                    double beta;
-                    idx = (mhead - 1 - j + mcap) % mcap;
-                    beta = rho[idx] * sapm__vec_dot(Yv + (size_t)idx * n, dv, n);
-                    sapm__vec_axpy(n, alp[idx] - beta, S + (size_t)idx * n, dv);
+                    {   /* gamma = s'y / y'y of the newest pair */
+                        const double *yl = Yv + (size_t)((mhead - 1 + mcap) % mcap) * n;
+                        gamma = 1.0 / (rho[(mhead - 1 + mcap) % mcap] * sapm__vec_dot(yl, yl, n));
+                    }
+                    idx = (mhead - mcount + mcap) % mcap;                /* oldest pair */
+                    {
+                        double beta = rho[idx] * sapm__axpy_dot(n, gamma, 0.0, dv, dv, Yv + (size_t)idx * n);
+                        for (j = mcount - 1; j >= 0; --j) {
+                            idx = (mhead - 1 - j + mcap) % mcap;
+                            nxt = (mhead - j + mcap) % mcap;             /* next newer */
+                            if (j > 0)
+                                beta = rho[nxt] * sapm__axpy_dot(n, 1.0, alp[idx] - beta, S + (size_t)idx * n,
+                                                                 dv, Yv + (size_t)nxt * n);
+                            else
+                                sapm__vec_axpy(n, alp[idx] - beta, S + (size_t)idx * n, dv);
+                        }
+                    }
                 }
                 gtd = sapm__vec_dot(g, dv, n);
                 if (!(gtd < 0.0) || !isfinite(gtd)) {   /* not a descent direction: restart */
@@ -4837,16 +4994,17 @@ static sapm_result sapm__hm_range(const sapm_heatmap_options *o, int k, size_t n
     if (o->vmin && o->vmax && o->vmin[k] < o->vmax[k]) {
         *lo = o->vmin[k];
         *hi = o->vmax[k];
-    } else {
-        *lo = HUGE_VAL;
-        *hi = -HUGE_VAL;
-        for (i = 0; i < n; ++i)
-            if (isfinite(f[i])) { *lo = SAPM__MIN(*lo, f[i]); *hi = SAPM__MAX(*hi, f[i]); }
-        if (*lo > *hi) return SAPM_ERR_NONFINITE_INPUT;
-        if (*lo == *hi) {   /* constant field: [0, 1] for zero, else +-5% */
-            double w = 0.05 * fabs(*lo);
-            if (w == 0.0) *hi = 1.0; else { *lo -= w; *hi += w; }
-        }
+        if (!isfinite(*hi - *lo)) return SAPM_ERR_NONFINITE_INPUT;
+        return *hi - *lo > 1e-290 ? SAPM_OK : SAPM_ERR_INVALID_ARGUMENT;
+    }
+    *lo = HUGE_VAL;
+    *hi = -HUGE_VAL;
+    for (i = 0; i < n; ++i)
+        if (isfinite(f[i])) { *lo = SAPM__MIN(*lo, f[i]); *hi = SAPM__MAX(*hi, f[i]); }
+    if (*lo > *hi) return SAPM_ERR_NONFINITE_INPUT;
+    if (!(*hi - *lo > 1e-290)) {   /* (nearly) constant field: +-5%, or [c, c + 1] near 0 */
+        double c = *lo, w = 0.05 * fabs(c);
+        if (w > 1e-290) { *lo = c - w; *hi = c + w; } else *hi = c + 1.0;
     }
     return isfinite(*hi - *lo) ? SAPM_OK : SAPM_ERR_NONFINITE_INPUT;
 }
@@ -4866,8 +5024,7 @@ static sapm_result sapm__hm_plan(sapm__hm_geom *g, int count, int nx, int ny,
         return SAPM_ERR_INVALID_SIZE;
     if (opt) g->o = *opt; else memset(&g->o, 0, sizeof g->o);
     if (o->panel_size < 0 || o->panel_size > 4096) return SAPM_ERR_INVALID_SIZE;
-    if (!isfinite(o->x0) || !isfinite(o->x1) || !isfinite(o->y0) || !isfinite(o->y1))
-        return SAPM_ERR_NONFINITE_INPUT;
+    if (!isfinite(o->x1 - o->x0) || !isfinite(o->y1 - o->y0)) return SAPM_ERR_NONFINITE_INPUT;
     for (k = 0; k < count; ++k) {
         if (!fields[k]) return SAPM_ERR_NULL_ARGUMENT;
         r = sapm__hm_range(o, k, (size_t)nx * (size_t)ny, fields[k], &g->lo[k], &g->hi[k]);
@@ -4876,19 +5033,20 @@ static sapm_result sapm__hm_plan(sapm__hm_geom *g, int count, int nx, int ny,
         cbw = SAPM__MAX(cbw, cb.width);
         if (titles && titles[k]) any_title = 1;
     }
-    /* image: longer side P, aspect of the domain (or of the grid), within 1:4 .. 4:1 */
+    /* image: the area of a P x P square, the aspect of the domain (or of the grid) kept
+     * within 1:4 .. 4:1 */
     P = o->panel_size > 0 ? o->panel_size : 320;
     g->axes = o->x0 < o->x1 && o->y0 < o->y1;
     ar = g->axes ? (o->x1 - o->x0) / (o->y1 - o->y0) : (double)nx / (double)ny;
     ar = ar < 0.25 ? 0.25 : ar > 4.0 ? 4.0 : ar;
-    g->iw = ar >= 1.0 ? P : (int)(P * ar + 0.5);
-    g->ih = ar >= 1.0 ? (int)(P / ar + 0.5) : P;
+    g->iw = (int)(P * sqrt(ar) + 0.5);
+    g->ih = (int)(P / sqrt(ar) + 0.5);
     g->tx.n = g->ty.n = g->tx.width = g->ty.width = 0;
     if (g->axes) {
         sapm__ticks_linear(&g->tx, o->x0, o->x1, sapm__nice_step(o->x0, o->x1, SAPM__MAX(2, g->iw / 80)));
         sapm__ticks_linear(&g->ty, o->y0, o->y1, sapm__nice_step(o->y0, o->y1, SAPM__MAX(2, g->ih / 60)));
     }
-    g->ix = SAPM__M + (o->ylabel && g->axes ? SAPM__GLYPH_H + SAPM__GAP : 0)
+    g->ix = SAPM__M + (o->ylabel && g->axes ? SAPM__GLYPH_H + 2 * SAPM__GAP : 0)
           + (g->axes ? g->ty.width + 4 + SAPM__TICK : 0);
     top = SAPM__M + (o->title ? SAPM__GLYPH_H + 2 * SAPM__GAP : 0);
     g->iy = top + (any_title ? SAPM__GLYPH_H + SAPM__GAP : 0);
@@ -4900,22 +5058,26 @@ static sapm_result sapm__hm_plan(sapm__hm_geom *g, int count, int nx, int ny,
 }
 
 /* Field value seen at image pixel (u, v): the grid cell under it (nearest), or bilinear
- * between cell centres (falling back to nearest next to a non-finite value). */
+ * between cell centres over the finite neighbours (weights renormalised), non-finite
+ * where the nearest cell is. */
 static double sapm__hm_sample(const double *f, int nx, int ny, int iw, int ih, int u, int v,
                               int bilinear)
 {
-    double fx = (u + 0.5) * nx / iw - 0.5, fy = (v + 0.5) * ny / ih - 0.5, wx, wy, r;
-    int i0, j0, i1, j1;
+    double fx = (u + 0.5) * nx / iw - 0.5, fy = (v + 0.5) * ny / ih - 0.5, wx, wy, s = 0.0, ws = 0.0;
     int in = SAPM__MIN((int)((u + 0.5) * nx / iw), nx - 1), jn = SAPM__MIN((int)((v + 0.5) * ny / ih), ny - 1);
-    if (!bilinear) return f[(size_t)jn * nx + in];
+    int i0, j0, k;
+    if (!bilinear || !isfinite(f[(size_t)jn * nx + in])) return f[(size_t)jn * nx + in];
     fx = fx < 0.0 ? 0.0 : fx > nx - 1 ? nx - 1 : fx;
     fy = fy < 0.0 ? 0.0 : fy > ny - 1 ? ny - 1 : fy;
     i0 = (int)fx; j0 = (int)fy;
-    i1 = SAPM__MIN(i0 + 1, nx - 1); j1 = SAPM__MIN(j0 + 1, ny - 1);
     wx = fx - i0; wy = fy - j0;
-    r = (1 - wy) * ((1 - wx) * f[(size_t)j0 * nx + i0] + wx * f[(size_t)j0 * nx + i1])
-      + wy * ((1 - wx) * f[(size_t)j1 * nx + i0] + wx * f[(size_t)j1 * nx + i1]);
-    return isfinite(r) ? r : f[(size_t)jn * nx + in];
+    for (k = 0; k < 4; ++k) {                     /* corners (i0 + di, j0 + dj) */
+        int di = k & 1, dj = k >> 1;
+        double w = (di ? wx : 1.0 - wx) * (dj ? wy : 1.0 - wy);
+        double val = f[(size_t)SAPM__MIN(j0 + dj, ny - 1) * nx + SAPM__MIN(i0 + di, nx - 1)];
+        if (isfinite(val)) { s += w * val; ws += w; }
+    }
+    return s / ws;                                /* ws >= 1/4: the nearest cell is finite */
 }
 
 SAPMDEF sapm_result sapm_render_heatmaps(sapm_image *img, int count, int nx, int ny,
@@ -4993,7 +5155,7 @@ SAPMDEF sapm_result sapm_heatmap_grid(int nx, int ny, double x0, double x1, doub
     int i, j;
     if (!X) return SAPM_ERR_NULL_ARGUMENT;
     if (nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000) return SAPM_ERR_INVALID_SIZE;
-    if (!isfinite(x0) || !isfinite(x1) || !isfinite(y0) || !isfinite(y1)) return SAPM_ERR_NONFINITE_INPUT;
+    if (!isfinite(x1 - x0) || !isfinite(y1 - y0)) return SAPM_ERR_NONFINITE_INPUT;
     if (!(x0 < x1) || !(y0 < y1)) return SAPM_ERR_INVALID_ARGUMENT;
     for (j = 0; j < ny; ++j)
         for (i = 0; i < nx; ++i) {
@@ -5087,9 +5249,9 @@ static int sapm__plot_walk(const sapm__plot_map *m, const sapm_plot_series *s, f
 static double sapm__nice_range(double *lo, double *hi, int target)
 {
     double step;
-    if (*lo == *hi) {
-        double w = *lo != 0.0 ? 0.1 * fabs(*lo) : 1.0;
-        *lo -= w; *hi += w;
+    if (!(*hi - *lo > 1e-290)) {   /* (nearly) one value: +-10%, or +-1 near 0 */
+        double c = *lo, w = 0.1 * fabs(c) > 1e-290 ? 0.1 * fabs(c) : 1.0;
+        *lo = c - w; *hi = c + w;
     }
     step = sapm__nice_step(*lo, *hi, target);
     *lo = floor(*lo / step + 1e-9) * step;
@@ -5149,11 +5311,21 @@ static sapm_result sapm__plot_plan(sapm__plot_geom *g, int n_series,
     py1 = g->H - SAPM__M - SAPM__TICK - 4 - SAPM__GLYPH_H - (g->o.xlabel ? 10 + SAPM__GLYPH_H : 0);
     m->ph = SAPM__MAX(py1 - g->py0, 2);
     if (m->log_y) {
-        m->ylo = floor(ymin + 1e-9);
-        m->yhi = ceil(ymax - 1e-9);
-        if (m->yhi <= m->ylo) m->yhi = m->ylo + 1.0;
-        sapm__ticks_log(&g->ty, (int)m->ylo, (int)m->yhi);
-        g->every = (int)(m->yhi - m->ylo + 7) / 8;
+        /* the data plus 4% of their span (in decades); whole decades around them when
+         * that would hold fewer than two decade ticks */
+        double pad = 0.04 * (ymax - ymin);
+        int dlo, dhi;
+        m->ylo = ymin - pad;
+        m->yhi = ymax + pad;
+        if (floor(m->yhi + 1e-9) - ceil(m->ylo - 1e-9) < 1.0) {
+            m->ylo = floor(ymin + 1e-9);
+            m->yhi = ceil(ymax - 1e-9);
+            if (m->yhi <= m->ylo) { m->ylo -= 1.0; m->yhi += 1.0; }
+        }
+        dlo = (int)ceil(m->ylo - 1e-9);
+        dhi = (int)floor(m->yhi + 1e-9);
+        sapm__ticks_log(&g->ty, dlo, dhi);
+        g->every = (dhi - dlo + 7) / 8;
     } else {
         m->ylo = ymin; m->yhi = ymax;
         sapm__ticks_linear(&g->ty, m->ylo, m->yhi, sapm__nice_range(&m->ylo, &m->yhi, SAPM__MAX(2, m->ph / 70)));
@@ -5171,6 +5343,7 @@ static sapm_result sapm__plot_plan(sapm__plot_geom *g, int n_series,
             sapm__ticks_linear(&g->tx, m->xlo, m->xhi, sapm__nice_range(&m->xlo, &m->xhi, target));
             if (target <= 2 || (g->tx.width + 2 * SAPM__GAP) * g->tx.n < m->pw) break;
         }
+        if (!isfinite(m->xhi - m->xlo) || !isfinite(m->yhi - m->ylo)) return SAPM_ERR_NONFINITE_INPUT;
         if (g->n_leg == 0) return SAPM_OK;
         if (outside) {
             g->lx = px1 + SAPM__M;
@@ -5223,10 +5396,11 @@ SAPMDEF sapm_result sapm_render_plot(sapm_image *img, int n_series,
     /* grid lines and ticks: minor decades (2..9 x 10^e) when every decade is labelled */
     if (m->log_y) {
         double e, f;
-        for (e = m->ylo; e <= m->yhi; e += 1.0)
+        for (e = floor(m->ylo); e <= m->yhi; e += 1.0)
             for (f = 1.0; f < 9.5; f += 1.0) {
-                int py = g.py0 + (int)(0.5 + (m->yhi - e - log10(f)) / (m->yhi - m->ylo) * (m->ph - 1));
-                if (py < g.py0 || (f > 1.0 && g.every > 1)) continue;
+                double v = e + log10(f);
+                int py = g.py0 + (int)(0.5 + (m->yhi - v) / (m->yhi - m->ylo) * (m->ph - 1));
+                if (v < m->ylo - 1e-9 || v > m->yhi + 1e-9 || (f > 1.0 && g.every > 1)) continue;
                 if (f > 1.0) sapm__fill(img, g.px0, py, px1, py + 1, SAPM__GRID2);
                 sapm__fill(img, g.px0 - 3, py, g.px0, py + 1, SAPM__INK);
             }
@@ -5521,7 +5695,7 @@ SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double
     int i, j;
     if (!path || !prediction) return SAPM_ERR_NULL_ARGUMENT;
     if (nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000) return SAPM_ERR_INVALID_SIZE;
-    if (!isfinite(x0) || !isfinite(x1) || !isfinite(y0) || !isfinite(y1)) return SAPM_ERR_NONFINITE_INPUT;
+    if (!isfinite(x1 - x0) || !isfinite(y1 - y0)) return SAPM_ERR_NONFINITE_INPUT;
     if (!(x0 < x1) || !(y0 < y1)) return SAPM_ERR_INVALID_ARGUMENT;
     f = fopen(path, "w");
     if (!f) return SAPM_ERR_IO;

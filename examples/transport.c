@@ -11,7 +11,10 @@
  * J_PINN of the forward network, the relative L2 and max error on 2000 held-out random
  * points and the wall time; it writes transport_history.csv (all histories),
  * transport_loss.png (J_PINN against time), transport_error.png (held-out error against
- * time) and transport_<method>.png (prediction | exact | |error| over (x, t)).
+ * time), transport_<method>.png (prediction | exact | |error| over (x, t)) and, for
+ * SAPM-PINN, transport_aux_gap.png: the largest gap between the derivative auxiliaries
+ * d_{l,k} and the forward network's true input derivatives dz_l/dx against iterations
+ * (also printed as a table; the seeds' check that the auxiliaries converge).
  * Defaults finish in well under two minutes (--iters 1500, --time 25 per method);
  * --full runs 10000 iterations / 300 s per method. */
 #define SAPM_IMPLEMENTATION
@@ -41,6 +44,7 @@ int main(int argc, char **argv)
     sapm_rng rng;
     sapm_pde pde;
     sapm_net net0;
+    sapm_lysep_trace trace;
     pde_case pc;
     pde_result res[3];
     const sapm_report *reps[3];
@@ -48,6 +52,7 @@ int main(int argc, char **argv)
     static const sapm_pde_method methods[3] = {SAPM_PDE_PINN_ADAM_LBFGS, SAPM_PDE_PINN_LBFGS,
                                                SAPM_PDE_SAPM_PINN};
     tp.c = 1.0;
+    memset(&trace, 0, sizeof trace);
     for (i = 1; i < argc; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--full")) { iters = 10000; budget = 300.0; continue; }
@@ -101,6 +106,19 @@ int main(int argc, char **argv)
         o.base.time_budget = budget;
         o.base.log_every = 10;
         o.beta = 10.0;       /* boundary weight: the data term matters as much as 10 residuals */
+        if (methods[k] == SAPM_PDE_SAPM_PINN) {
+            /* record how far the derivative auxiliaries d_{l,k} are from the forward
+             * network's true input derivatives at every outer iteration */
+            trace.capacity = iters + 1;
+            trace.count = 0;
+            trace.iter = (int *)malloc(sizeof(int) * (size_t)(iters + 1));
+            trace.value_gap = (double *)malloc(sizeof(double) * 4 * (size_t)(iters + 1));
+            if (!trace.iter || !trace.value_gap) { fprintf(stderr, "out of memory\n"); return 1; }
+            trace.deriv_gap = trace.value_gap + (iters + 1);
+            trace.j_aux = trace.deriv_gap + (iters + 1);
+            trace.j_pinn = trace.j_aux + (iters + 1);
+            o.lysep.trace = &trace;
+        }
         res[k] = pde_run(&pc, &net0, o, &trained);
         if (res[k].status == SAPM_ERR_UNSUPPORTED) {
             printf("%-18s not available in this build (%s)\n", sapm_pde_method_name(methods[k]),
@@ -122,6 +140,29 @@ int main(int argc, char **argv)
             /* horizontal x (input 1), vertical t (input 0) */
             pde_heatmaps(png, csv, &trained, &pde, base, 1, 0, "x", "t", title);
         }
+        if (methods[k] == SAPM_PDE_SAPM_PINN && trace.count > 0) {
+            /* SEEDS' CHECK: d_{l,k} -> true derivatives of the forward network */
+            int step = trace.count > 10 ? trace.count / 10 : 1, j;
+            double *xs = (double *)malloc(sizeof(double) * (size_t)trace.count);
+            sapm_plot_series ser[2];
+            printf("    SAPM-PINN auxiliaries vs the forward network (max over points/layers/units):\n");
+            printf("    %8s %16s %16s %12s %12s\n", "iter", "|d_l - dz_l/dx|", "|a_l - z_l|", "J_aux", "J_PINN");
+            for (j = 0; j < trace.count; ++j)
+                if (j % step == 0 || j == trace.count - 1)
+                    printf("    %8d %16.3e %16.3e %12.3e %12.3e\n", trace.iter[j], trace.deriv_gap[j],
+                           trace.value_gap[j], trace.j_aux[j], trace.j_pinn[j]);
+            if (xs) {
+                for (j = 0; j < trace.count; ++j) xs[j] = trace.iter[j];
+                ser[0].label = "max |d_l - dz_l/dx| (derivative auxiliaries)";
+                ser[0].count = trace.count; ser[0].x = xs; ser[0].y = trace.deriv_gap;
+                ser[1].label = "max |a_l - z_l| (value auxiliaries)";
+                ser[1].count = trace.count; ser[1].x = xs; ser[1].y = trace.value_gap;
+                sapm_png_plot("transport_aux_gap.png", 2, ser,
+                              "SAPM-PINN: auxiliaries vs the forward network's true values",
+                              "outer iteration", "max gap", 1);
+                free(xs);
+            }
+        }
         reps[n_runs] = &res[k].rep;
         labels[n_runs] = sapm_pde_method_name(methods[k]);
         ++n_runs;
@@ -141,6 +182,7 @@ int main(int argc, char **argv)
             printf("PNG output: %s\n", sapm_result_string(r2));
     }
     for (k = 0; k < 3; ++k) sapm_report_free(&res[k].rep);
+    free(trace.iter); free(trace.value_gap);
     sapm_net_destroy(&net0);
     free(X); free(Xb); free(Xt); free(ut);
     return 0;

@@ -1,0 +1,134 @@
+/* bench_pde - PDE training side by side: for transport, Poisson 2-D and Poisson d = 10,
+ * the wall time each method needs to reach relative L2 error 1e-3 on held-out points and
+ * the error each reaches at equal wall time (the budget T), medians over seeds.
+ *
+ *   make bench                     (or: cc -O3 -march=native bench/bench_pde.c -o b -lm)
+ *   SAPM_BENCH_QUICK=1 make bench  quick mode: 1 seed, T = 6 s per run
+ *   default:                       3 seeds, T = 20 s per run (about 9 minutes)
+ *
+ * Setup (the PyTorch reference's): tanh, 3 hidden layers of 50, Xavier, float64, one
+ * thread, N = 1000 interior points (scrambled Halton), boundary points uniform on the
+ * Dirichlet faces (transport: inflow faces t = 0 and x = 0, M = 200; Poisson 2-D:
+ * M = 400; Poisson d = 10: M = 1000), 2000 held-out uniform random test points, error
+ * logged every 5 iterations. Methods: PINN-Adam+LBFGS (Adam lr 1e-3 for half the budget
+ * then L-BFGS: the reference recipe, the named baseline of the ratio column),
+ * PINN-LBFGS, and SAPM-PINN (transport) / LySep (Poisson) when compiled in. The boundary
+ * weight beta is 10 for transport and Poisson d = 10 and 100 for Poisson 2-D (f ~ 20).
+ * Problems: u_t + u_x = 0, exact sin(2 pi (x - t)); -Laplace u = 2 pi^2 sin(pi x) sin(pi y);
+ * -Laplace u = (pi^2/4) sum_i sin(pi x_i / 2) on (0,1)^10. */
+#define SAPM_IMPLEMENTATION
+#include "../sapm.h"
+#include "../examples/pde_util.h"
+
+#define PI 3.14159265358979323846
+#define MAX_SEEDS 8
+
+static double tr_exact(const double *x, int d, void *ud) { (void)d; (void)ud; return sin(2.0 * PI * (x[1] - x[0])); }
+static double zero_f(const double *x, int d, void *ud) { (void)x; (void)d; (void)ud; return 0.0; }
+static double p2_exact(const double *x, int d, void *ud) { (void)d; (void)ud; return sin(PI * x[0]) * sin(PI * x[1]); }
+static double p2_f(const double *x, int d, void *ud) { return 2.0 * PI * PI * p2_exact(x, d, ud); }
+static double hd_exact(const double *x, int d, void *ud)
+{
+    int i;
+    double s = 0.0;
+    (void)ud;
+    for (i = 0; i < d; ++i) s += sin(0.5 * PI * x[i]);
+    return s;
+}
+static double hd_f(const double *x, int d, void *ud) { return 0.25 * PI * PI * hd_exact(x, d, ud); }
+
+int main(void)
+{
+    const char *quick_env = getenv("SAPM_BENCH_QUICK");
+    int quick = quick_env && quick_env[0] && strcmp(quick_env, "0") != 0;
+    int seeds = quick ? 1 : 3, prob, k, s;
+    double T = quick ? 6.0 : 20.0, target = 1e-3;
+    static const char *names[3] = {"transport", "Poisson 2-D", "Poisson d=10"};
+    /* PyTorch reference from issue 5 (NOT measured in this run): error, seconds */
+    static const double ref_err[3] = {5e-4, 1.4e-4, 3.7e-3}, ref_sec[3] = {16.0, 45.0, 164.0};
+    printf("bench_pde: %s mode, %d seed(s), budget T = %.0f s per run, target rel. L2 %.0e, "
+           "SIMD %s\n", quick ? "quick" : "default", seeds, T, target, sapm_simd_path());
+    printf("(wall times on a shared machine: compare ratios within this run)\n\n");
+    printf("%-13s %-16s %6s %14s %10s %14s %10s %12s\n", "problem", "method", "runs",
+           "t(1e-3)/s", "ratio", "err at T", "iters", "J_PINN at T");
+    for (prob = 0; prob < 3; ++prob) {
+        int d = prob == 2 ? 10 : 2, N = 1000, M = prob == 0 ? 200 : prob == 1 ? 400 : 1000;
+        int n_test = 2000, i, faces[4] = {1, 0, 1, 0}, widths[5];
+        double cvec[2] = {1.0, 1.0}, lo[10], hi[10], beta = prob == 1 ? 100.0 : 10.0;
+        double *X, *Xb, *Xt, *ut, base_t = NAN;
+        sapm_pde pde;
+        sapm_pde_method methods[3];
+        methods[0] = SAPM_PDE_PINN_ADAM_LBFGS;
+        methods[1] = SAPM_PDE_PINN_LBFGS;
+        methods[2] = prob == 0 ? SAPM_PDE_SAPM_PINN : SAPM_PDE_LYSEP;
+        for (i = 0; i < d; ++i) { lo[i] = 0.0; hi[i] = 1.0; }
+        memset(&pde, 0, sizeof pde);
+        pde.d = d;
+        if (prob == 0) { pde.c_const = cvec; pde.f = zero_f; pde.g = tr_exact; pde.exact = tr_exact; }
+        else if (prob == 1) { pde.kappa_const = -1.0; pde.f = p2_f; pde.g = p2_exact; pde.exact = p2_exact; }
+        else { pde.kappa_const = -1.0; pde.f = hd_f; pde.g = hd_exact; pde.exact = hd_exact; }
+        X = (double *)malloc(sizeof(double) * (size_t)N * d);
+        Xb = (double *)malloc(sizeof(double) * (size_t)M * d);
+        Xt = (double *)malloc(sizeof(double) * (size_t)n_test * d);
+        ut = (double *)malloc(sizeof(double) * (size_t)n_test);
+        if (!X || !Xb || !Xt || !ut) { fprintf(stderr, "out of memory\n"); return 1; }
+        widths[0] = d; widths[1] = widths[2] = widths[3] = 50; widths[4] = 1;
+        for (k = 0; k < 3; ++k) {
+            double tt[MAX_SEEDS], ee[MAX_SEEDS], it[MAX_SEEDS], jj[MAX_SEEDS], med_t;
+            int avail = 1;
+            for (s = 0; s < seeds; ++s) {
+                sapm_rng rng;
+                sapm_net net0;
+                pde_case pc;
+                pde_result r;
+                sapm_pde_options o = sapm_pde_default_options(methods[k]);
+                uint64_t seed = (uint64_t)s + 1;
+                sapm_rng_seed(&rng, seed);
+                sapm_sample_halton(d, lo, hi, N, 0, seed, X);
+                sapm_sample_boundary(d, lo, hi, prob == 0 ? faces : NULL, M, &rng, Xb);
+                sapm_sample_uniform(d, lo, hi, n_test, &rng, Xt);
+                sapm_pde_exact_values(&pde, n_test, Xt, ut);
+                pc.pde = &pde; pc.d = d; pc.N = N; pc.M = M; pc.n_test = n_test;
+                pc.X = X; pc.Xb = Xb; pc.X_test = Xt; pc.u_test = ut;
+                sapm_net_create(&net0, 4, widths, SAPM_ACT_TANH);
+                sapm_net_init(&net0, SAPM_INIT_XAVIER, 1.0, seed);
+                o.base.max_iters = 1000000;   /* the budget T decides */
+                o.base.time_budget = T;
+                o.base.log_every = 5;
+                o.beta = beta;
+                r = pde_run(&pc, &net0, o, NULL);
+                sapm_net_destroy(&net0);
+                if (r.status == SAPM_ERR_UNSUPPORTED) { avail = 0; sapm_report_free(&r.rep); break; }
+                tt[s] = pde_time_to_error(&r.rep, target);
+                ee[s] = r.rel_l2;
+                it[s] = r.iters;
+                jj[s] = r.j_pinn;
+                sapm_report_free(&r.rep);
+            }
+            if (!avail) {
+                printf("%-13s %-16s not available in this build\n", names[prob], sapm_pde_method_name(methods[k]));
+                continue;
+            }
+            med_t = pde_median(tt, seeds);
+            if (k == 0) base_t = med_t;
+            {
+                char tbuf[32], rbuf[32];
+                if (isfinite(med_t)) snprintf(tbuf, sizeof tbuf, "%.2f", med_t);
+                else snprintf(tbuf, sizeof tbuf, "> %.0f", T);
+                if (isfinite(med_t) && isfinite(base_t) && base_t > 0.0)
+                    snprintf(rbuf, sizeof rbuf, "%.2f", med_t / base_t);
+                else snprintf(rbuf, sizeof rbuf, "-");
+                printf("%-13s %-16s %6d %14s %10s %14.3e %10.0f %12.3e\n", names[prob],
+                       sapm_pde_method_name(methods[k]), seeds, tbuf, rbuf, pde_median(ee, seeds),
+                       pde_median(it, seeds), pde_median(jj, seeds));
+            }
+        }
+        printf("%-13s %-16s   (issue 5 reference, not run here: error %.1e after %.0f s; "
+               "bench/pde_torch.py runs it)\n", names[prob], "PyTorch PINN", ref_err[prob], ref_sec[prob]);
+        free(X); free(Xb); free(Xt); free(ut);
+    }
+    printf("\nt(1e-3): median seconds until the logged held-out relative L2 error <= 1e-3\n"
+           "(\"> T\": not reached within the budget); ratio: against PINN-Adam+LBFGS (lower is\n"
+           "faster); err at T, iters, J_PINN at T: medians at the end of the budget.\n");
+    return 0;
+}
