@@ -9,7 +9,8 @@
  * the end of the equal wall-clock budget.
  *
  *   SAPM_BENCH_SECONDS   budget per run (default 15; poisson10 gets 2x)
- *   SAPM_BENCH_REPEATS   runs per cell, the table shows medians (default 1)
+ *   SAPM_BENCH_REPEATS   runs per cell with initial-network seeds 1, 2, ..; the table
+ *                        shows medians (default 1)
  *   SAPM_BENCH_ONLY      substring of the problem names to run (default all)
  *
  * Reference (issue 5): PyTorch PINN, float64 CPU, same architecture: 1.4e-4 on poisson2d
@@ -105,7 +106,7 @@ int main(void)
                 sapm_pde_options opt = sapm_pde_default_options(meths[k].m);
                 int h;
                 sapm_net_create(&net, 4, widths, SAPM_ACT_TANH);
-                sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 1);
+                sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 1u + (uint64_t)rr); /* repeats: other initial networks */
                 opt.base.max_iters = meths[k].alt_iters ? meths[k].alt_iters : 1000000;
                 opt.base.time_budget = tb;
                 opt.base.log_every = 1;
