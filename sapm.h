@@ -337,11 +337,59 @@ typedef struct sapm_ls_options {
     int lbfgs_memory;           /* number of stored (s, y) pairs */
 } sapm_ls_options;
 
-/* Options of the auxiliary-variable methods (PM, SAPM). */
+/* How PM/SAPM update the auxiliaries a_l (see "PM and SAPM" in the implementation). */
+typedef enum sapm_aux_update {
+    SAPM_AUX_GD = 0,    /* seeds' form: a_l -= tau * grad_{a_l} (N J), a plain gradient step */
+    SAPM_AUX_GD_SCALED, /* ours: gradient step with tau / (w_l + w_{l+1} ||W_{l+1}||_2^2),
+                           i.e. tau relative to the block's curvature bound */
+    SAPM_AUX_GN,        /* ours: per-sample Gauss-Newton / Levenberg-Marquardt step through the
+                           batched SPD solver, accepted per sample only if it lowers the block loss */
+    SAPM_AUX_GN_CHAIN,  /* ours: per-sample Gauss-Newton / LM step on all layers' auxiliaries
+                           at once (block-tridiagonal Cholesky along the chain) */
+    SAPM_AUX_UPDATE_COUNT
+} sapm_aux_update;
+
+/* Order in which the auxiliary layers are updated inside one outer iteration. */
+typedef enum sapm_aux_sweep {
+    SAPM_SWEEP_JACOBI = 0,  /* seeds' form: every layer from the same state (simultaneous) */
+    SAPM_SWEEP_BACKWARD,    /* ours: Gauss-Seidel l = L-1 .. 1 (targets flow down from y) */
+    SAPM_SWEEP_FORWARD,     /* ours: Gauss-Seidel l = 1 .. L-1 (data flows up from x) */
+    SAPM_SWEEP_SYMMETRIC,   /* ours: backward then forward */
+    SAPM_SWEEP_COUNT
+} sapm_aux_sweep;
+
+/* Options of the auxiliary-variable methods (PM, SAPM). Each field says whether it is the
+ * seeds' (papers') form or ours, and how its default was chosen. */
 typedef struct sapm_aux_options {
-    double pm_lambda;           /* PM's fixed penalty lambda */
-    double tau;                 /* seeds' gradient step on the auxiliaries */
-    double ridge;               /* the seeds' adaptive sqrt(lambda_n) I term, relative */
+    double pm_lambda;           /* seeds: PM's fixed penalty lambda (w_l = lambda for l < L) */
+    double tau;                 /* seeds: gradient step on the auxiliaries (SAPM_AUX_GD) */
+    double ridge;               /* seeds' adaptive sqrt(lambda_n) I term of every weight solve,
+                                   relative: lambda_n = ridge * tr(H H^T) / (n_{l-1} + 1);
+                                   multiplied by 10 and retried while Cholesky fails */
+    sapm_aux_update update;     /* see sapm_aux_update */
+    sapm_aux_sweep sweep;       /* see sapm_aux_sweep */
+    int aux_steps;              /* ours: auxiliary sweeps per outer iteration (seeds: 1) */
+    double lm_damping;          /* ours: initial Levenberg-Marquardt damping of SAPM_AUX_GN,
+                                   relative to w_l; adapted per sample (x1/3 on success, x4
+                                   on failure) */
+    double prox;                /* ours: proximal weight term rho ||[W b] - [W b]_old||^2 with
+                                   rho = prox * tr(H H^T) / (n_{l-1} + 1); 0 = seeds' form */
+    int omega_norm;             /* 0 = seeds' form, w_l from ||W_j||_F^2; 1 = ours, from the
+                                   spectral norm ||W_j||_2^2 (power iteration, +1%): smaller
+                                   weights, and the consistency bound still holds */
+    double omega_scale;         /* ours: w_l (l < L) multiplied by this factor (1 = seeds' form;
+                                   < 1 loosens the coupling, and the bound J_LS <= L J_SAPM then
+                                   holds only up to the factor 1/omega_scale) */
+    int omega_fixed;            /* ours: 1 = keep w_l from the initial weights (not recomputed);
+                                   0 = seeds' form (recomputed every outer iteration) */
+    int resync_every;           /* ours: reset a_l to the forward pass every k outer iterations
+                                   (0 = never, the seeds' form) */
+    int polish;                 /* ours: 1 = after the PM/SAPM phase, minimise J_LS by L-BFGS
+                                   from the trained weights; 0 = seeds' form (no polish) */
+    double switch_rel;          /* ours: the PM/SAPM phase ends when an outer iteration lowers
+                                   the method loss by less than switch_rel (relative) ... */
+    int switch_iters;           /* ours: ... or after switch_iters outer iterations ... */
+    double switch_time;         /* ours: ... or after this fraction of time_budget (if set) */
 } sapm_aux_options;
 
 typedef struct sapm_options {
@@ -1012,6 +1060,610 @@ static SAPM__UNUSED sapm_result sapm__report_push(sapm_report *rep, const sapm_p
         rep->history_capacity = cap;
     }
     rep->history[rep->history_count++] = *p;
+    return SAPM_OK;
+}
+
+/* ======================================================================================
+ * Implementation: PM and SAPM (regression, Algorithm 1)
+ *
+ * State (SPEC 2-3): pre-activation auxiliaries a_{l,n} ~ z_l(x_n) for the hidden layers
+ * l = 1..L-1, kept sample-major as A_l (N x n_l), and H_l = [sigma(A_l) 1] (N x (n_l+1),
+ * the column of ones carries the bias), H_0 = [X 1]. Residuals
+ *     e_l = a_l - W_l h_{l-1} - b_l (l < L),   r = W_L h_{L-1} + b_L - y,
+ *     J = (1/N) sum_n [ |r|^2 + sum_l w_l |e_l|^2 ],
+ * with w_l = lambda (PM) or w_l = prod_{j>l} ||W_j||_F^2 K^{2(L-l)} (SAPM), w_L = 1.
+ *
+ * One outer iteration (Algorithm 1):
+ *   1. weight blocks l = L..1 (independent once a and w are frozen): the normal equations
+ *      (H_{l-1}^T H_{l-1} + (lambda_n + rho) I) Theta = H_{l-1}^T T + rho Theta_old,
+ *      Theta = [W_l b_l]^T, T = A_l (l < L) or Y: one SYRK, one GEMM, one Cholesky.
+ *   2. auxiliary blocks in the chosen sweep order: per sample, the block loss
+ *      f(a_l) = w_l |a_l - c|^2 + w_{l+1} |W_{l+1} sigma(a_l) + b_{l+1} - t|^2,
+ *      c = W_l h_{l-1} + b_l, t = a_{l+1} (or y for l = L-1, w_L = 1), lowered by a
+ *      gradient step (seeds) or a damped Gauss-Newton step (ours, batched SPD solves).
+ *   3. w recomputed from the new weights (SAPM).
+ * ====================================================================================== */
+
+enum { SAPM__AUX_CHUNK = 64 };  /* samples per batched SPD solve in the GN step */
+
+typedef struct sapm__aux {
+    sapm_net *net;
+    const sapm_options *opt;
+    int N, L, nmax, pm;
+    double n_total;             /* samples summed over all workers */
+    const double *X, *Y;
+    int ldx, ldy;
+    double K2;                  /* K^2 of the activation (SAPM weights) */
+    double **A;                 /* A[l], l = 1..L-1: N x n_l */
+    double **H;                 /* H[l], l = 0..L-1: N x (n_l + 1) */
+    double *omega;              /* omega[l], l = 1..L */
+    double *mu;                 /* LM damping, (L x N): row l for layer l */
+    double *red;                /* reduction buffer: Gram + rhs, or per-layer loss sums */
+    double *gw, *rw;            /* factor / solution work of the weight solve */
+    double *T0, *T1, *T2, *T3;  /* N x (nmax + 1) scratch */
+    double *S0, *S1;            /* Jacobi sweep: saved H of the previous layer */
+    double *GW, *Mb, *Bb;       /* nmax^2; CHUNK x nmax^2; CHUNK x nmax */
+    double *fo;                 /* per-sample block loss before a step */
+    double *pv;                 /* power-iteration vectors, L x nmax */
+    double **E, **Sd;           /* chain GN: E[l] (l = 1..L) residuals, Sd[l] sigma'(A_l) */
+    double *GWl, *Fb, *Xb, *yb, *hb; /* chain GN: (L-1) x nmax^2 (x3), (L-1) x nmax, 2 nmax */
+    int *info;                  /* CHUNK */
+    void *block;                /* the one allocation */
+    size_t bytes;               /* its size (memory report) */
+} sapm__aux;
+
+static sapm_result sapm__aux_reduce(const sapm_options *opt, double *buf, size_t n)
+{
+    if (!opt || !opt->allreduce) return SAPM_OK;
+    return opt->allreduce(buf, n, opt->allreduce_user_data);
+}
+
+static void sapm__aux_free(sapm__aux *st)
+{
+    if (st->block) SAPM_FREE(st->block);
+    if (st->A) SAPM_FREE(st->A);
+    if (st->H) SAPM_FREE(st->H);
+    if (st->info) SAPM_FREE(st->info);
+    if (st->E) SAPM_FREE(st->E);
+    if (st->Sd) SAPM_FREE(st->Sd);
+    memset(st, 0, sizeof *st);
+}
+
+/* Allocate every buffer once for the whole training call. */
+static sapm_result sapm__aux_alloc(sapm__aux *st, sapm_net *net, int N, const double *X, int ldx,
+                                   const double *Y, int ldy, const sapm_options *opt)
+{
+    int l, L = net->depth, nm = sapm__net_max_width(net);
+    size_t n1 = (size_t)nm + 1, total = 0, off = 0;
+    double *p;
+    memset(st, 0, sizeof *st);
+    st->net = net; st->opt = opt; st->N = N; st->L = L; st->nmax = nm;
+    st->X = X; st->Y = Y; st->ldx = ldx; st->ldy = ldy;
+    st->pm = opt->method == SAPM_METHOD_PM;
+    st->K2 = sapm_activation_lipschitz(net->act);
+    st->K2 *= st->K2;
+    for (l = 1; l < L; ++l) total += (size_t)N * (size_t)net->widths[l];       /* A */
+    for (l = 0; l < L; ++l) total += (size_t)N * ((size_t)net->widths[l] + 1); /* H */
+    total += (size_t)L + 1 + (size_t)(L + 1) * (size_t)N;                      /* omega, mu */
+    total += n1 * n1 + n1 * (size_t)nm + (size_t)L + 1;                        /* red */
+    total += n1 * n1 + n1 * (size_t)nm;                                       /* gw, rw */
+    total += 6 * (size_t)N * n1;                                               /* T0-3, S0-1 */
+    total += (size_t)nm * nm + (size_t)SAPM__AUX_CHUNK * ((size_t)nm * nm + nm) + (size_t)N;
+    total += (size_t)L * nm;                                                  /* pv */
+    if (opt->aux.update == SAPM_AUX_GN_CHAIN) {
+        for (l = 1; l <= L; ++l) total += (size_t)N * (size_t)net->widths[l];    /* E */
+        for (l = 1; l < L; ++l) total += (size_t)N * (size_t)net->widths[l];     /* Sd */
+        total += 3 * (size_t)L * nm * nm + (size_t)L * nm + 2 * (size_t)nm;
+    }
+    st->block = sapm__alloc(total, sizeof(double));
+    st->A = (double **)sapm__calloc((size_t)L + 1, sizeof(double *));
+    st->H = (double **)sapm__calloc((size_t)L + 1, sizeof(double *));
+    st->info = (int *)sapm__alloc(SAPM__AUX_CHUNK, sizeof(int));
+    st->E = (double **)sapm__calloc((size_t)L + 1, sizeof(double *));
+    st->Sd = (double **)sapm__calloc((size_t)L + 1, sizeof(double *));
+    if (!st->block || !st->A || !st->H || !st->info || !st->E || !st->Sd) { sapm__aux_free(st); return SAPM_ERR_OUT_OF_MEMORY; }
+    st->bytes = total * sizeof(double);
+    p = (double *)st->block;
+    memset(p, 0, total * sizeof(double));
+    for (l = 1; l < L; ++l) { st->A[l] = p + off; off += (size_t)N * (size_t)net->widths[l]; }
+    for (l = 0; l < L; ++l) { st->H[l] = p + off; off += (size_t)N * ((size_t)net->widths[l] + 1); }
+    st->omega = p + off; off += (size_t)L + 1;
+    st->mu = p + off; off += (size_t)(L + 1) * (size_t)N;
+    st->red = p + off; off += n1 * n1 + n1 * (size_t)nm + (size_t)L + 1;
+    st->gw = p + off; off += n1 * n1;
+    st->rw = p + off; off += n1 * (size_t)nm;
+    st->T0 = p + off; off += (size_t)N * n1;
+    st->T1 = p + off; off += (size_t)N * n1;
+    st->T2 = p + off; off += (size_t)N * n1;
+    st->T3 = p + off; off += (size_t)N * n1;
+    st->S0 = p + off; off += (size_t)N * n1;
+    st->S1 = p + off; off += (size_t)N * n1;
+    st->GW = p + off; off += (size_t)nm * nm;
+    st->Mb = p + off; off += (size_t)SAPM__AUX_CHUNK * nm * nm;
+    st->Bb = p + off; off += (size_t)SAPM__AUX_CHUNK * nm;
+    st->fo = p + off; off += (size_t)N;
+    st->pv = p + off; off += (size_t)L * nm;
+    if (opt->aux.update == SAPM_AUX_GN_CHAIN) {
+        for (l = 1; l <= L; ++l) { st->E[l] = p + off; off += (size_t)N * (size_t)net->widths[l]; }
+        for (l = 1; l < L; ++l) { st->Sd[l] = p + off; off += (size_t)N * (size_t)net->widths[l]; }
+        st->GWl = p + off; off += (size_t)L * nm * nm;
+        st->Fb = p + off; off += (size_t)L * nm * nm;
+        st->Xb = p + off; off += (size_t)L * nm * nm;
+        st->yb = p + off; off += (size_t)L * nm;
+        st->hb = p + off; off += 2 * (size_t)nm;
+    }
+    SAPM_ASSERT(off == total);
+    /* H_0 = [X 1] */
+    {
+        int d = net->widths[0], i, j;
+        for (i = 0; i < N; ++i) {
+            double *h = st->H[0] + (size_t)i * (d + 1);
+            for (j = 0; j < d; ++j) h[j] = X[(size_t)i * ldx + j];
+            h[d] = 1.0;
+        }
+    }
+    {
+        double nt = (double)N;
+        sapm_result r = sapm__aux_reduce(opt, &nt, 1);
+        if (r != SAPM_OK) { sapm__aux_free(st); return r; }
+        st->n_total = nt;
+    }
+    for (l = 0; l < (L + 1) * N; ++l) st->mu[l] = opt->aux.lm_damping;
+    return SAPM_OK;
+}
+
+/* out (N x n_l, ld ldo) = Hin W_l^T + 1 b_l^T: the affine map of layer l (1-based) applied
+ * to the rows of Hin (N x n_{l-1}, ld ldh). */
+static void sapm__aux_affine(const sapm__aux *st, int l, const double *Hin, int ldh, double *out, int ldo)
+{
+    const sapm_net *net = st->net;
+    int n_in = net->widths[l - 1], n_out = net->widths[l], i, j;
+    const double *b = net->b[l - 1];
+    for (i = 0; i < st->N; ++i)
+        for (j = 0; j < n_out; ++j) out[(size_t)i * ldo + j] = b[j];
+    sapm_gemm(SAPM_NO_TRANS, SAPM_TRANS, st->N, n_out, n_in, 1.0, Hin, ldh, net->W[l - 1], n_in,
+              1.0, out, ldo);
+}
+
+/* H_l = [sigma(A_l) 1] for layer l (1..L-1). */
+static void sapm__aux_set_h(sapm__aux *st, int l)
+{
+    int n = st->net->widths[l], i, j;
+    const double *a = st->A[l];
+    double *h = st->H[l];
+    for (i = 0; i < st->N; ++i) {
+        sapm_activation_eval(st->net->act, (size_t)n, a + (size_t)i * n, h + (size_t)i * (n + 1), NULL, NULL, NULL);
+        h[(size_t)i * (n + 1) + n] = 1.0;
+    }
+    (void)j;
+}
+
+/* Re-sync: a_l = z_l(x_n), the forward pass of the current weights (then J_SAPM = J_LS). */
+static void sapm__aux_sync(sapm__aux *st)
+{
+    int l;
+    for (l = 1; l < st->L; ++l) {
+        int n_in = st->net->widths[l - 1];
+        sapm__aux_affine(st, l, st->H[l - 1], n_in + 1, st->A[l], st->net->widths[l]);
+        sapm__aux_set_h(st, l);
+    }
+}
+
+/* ||W_l||_2^2 by power iteration on W_l^T W_l (warm-started from the last vector, kept in
+ * st->pv), with 1% safety: the largest eigenvalue estimate is a lower bound, so it is
+ * scaled up by the residual of the last iteration. */
+static double sapm__spectral_norm2(sapm__aux *st, int l)
+{
+    const double *W = st->net->W[l - 1];
+    int no = st->net->widths[l], n = st->net->widths[l - 1], it, i, j;
+    double *v = st->pv + (size_t)(l - 1) * st->nmax, *u = st->T3, lam = 0.0, nv;
+    for (it = 0; it < 30; ++it) {
+        double prev = lam;
+        nv = 0.0;
+        for (i = 0; i < n; ++i) nv += v[i] * v[i];
+        if (!(nv > 0.0)) { for (i = 0; i < n; ++i) v[i] = 1.0; nv = (double)n; }
+        nv = sqrt(nv);
+        for (i = 0; i < n; ++i) v[i] /= nv;
+        for (j = 0; j < no; ++j) { double s = 0.0; for (i = 0; i < n; ++i) s += W[(size_t)j * n + i] * v[i]; u[j] = s; }
+        lam = 0.0;
+        for (j = 0; j < no; ++j) lam += u[j] * u[j];           /* |W v|^2 <= ||W||_2^2 */
+        for (i = 0; i < n; ++i) { double s = 0.0; for (j = 0; j < no; ++j) s += W[(size_t)j * n + i] * u[j]; v[i] = s; }
+        if (it > 3 && fabs(lam - prev) <= 1e-6 * lam) break;
+    }
+    return lam * 1.01;
+}
+
+/* w_l (SPEC 2): SAPM w_l = prod_{j=l+1..L} ||W_j||_F^2 K^2, w_L = 1; PM w_l = lambda. */
+static void sapm__aux_omega(sapm__aux *st)
+{
+    int l;
+    st->omega[st->L] = 1.0;
+    for (l = st->L - 1; l >= 1; --l) {
+        if (st->pm) { st->omega[l] = st->opt->aux.pm_lambda; continue; }
+        {
+            size_t i, nw = (size_t)st->net->widths[l + 1] * (size_t)st->net->widths[l];
+            const double *W = st->net->W[l];
+            double f = 0.0, w;
+            if (st->opt->aux.omega_norm == 1) f = sapm__spectral_norm2(st, l + 1);
+            else for (i = 0; i < nw; ++i) f += W[i] * W[i];
+            w = st->omega[l + 1] * f * st->K2;
+            st->omega[l] = w < 1e250 ? w : 1e250; /* cap: keeps w finite at any depth */
+        }
+    }
+    if (!st->pm && st->opt->aux.omega_scale > 0.0 && st->opt->aux.omega_scale != 1.0)
+        for (l = 1; l < st->L; ++l) st->omega[l] *= st->opt->aux.omega_scale;
+}
+
+/* J_SAPM (or J_PM) = (1/N) [sum |r|^2 + sum_l w_l |e_l|^2] at the current state. */
+static sapm_result sapm__aux_loss(sapm__aux *st, double *J)
+{
+    int l, i, j, L = st->L;
+    double *s = st->red, tot = 0.0;
+    sapm_result r;
+    for (l = 1; l <= L; ++l) {
+        int n_in = st->net->widths[l - 1], n = st->net->widths[l];
+        const double *t = l < L ? st->A[l] : st->Y;
+        int ldt = l < L ? n : st->ldy;
+        double acc = 0.0;
+        sapm__aux_affine(st, l, st->H[l - 1], n_in + 1, st->T0, n);
+        for (i = 0; i < st->N; ++i)
+            for (j = 0; j < n; ++j) {
+                double e = t[(size_t)i * ldt + j] - st->T0[(size_t)i * n + j]; /* e_l or -r */
+                acc += e * e;
+            }
+        s[l - 1] = acc;
+    }
+    if ((r = sapm__aux_reduce(st->opt, s, (size_t)L)) != SAPM_OK) return r;
+    for (l = 1; l <= L; ++l) tot += st->omega[l] * s[l - 1];
+    *J = tot / st->n_total;
+    return SAPM_OK;
+}
+
+/* J_LS of the forward network (SPEC 2), through T0/T1. */
+static sapm_result sapm__aux_mse(sapm__aux *st, double *mse)
+{
+    int l, i, j, L = st->L, m = st->net->widths[L];
+    const double *in = st->H[0];
+    int ldin = st->net->widths[0] + 1;
+    double *bufs[2], acc = 0.0;
+    sapm_result r;
+    bufs[0] = st->T0; bufs[1] = st->T1;
+    for (l = 1; l <= L; ++l) {
+        int n = st->net->widths[l];
+        double *out = bufs[l & 1];
+        sapm__aux_affine(st, l, in, ldin, out, n);
+        if (l < L) sapm_activation_eval(st->net->act, (size_t)st->N * n, out, out, NULL, NULL, NULL);
+        in = out; ldin = n;
+    }
+    for (i = 0; i < st->N; ++i)
+        for (j = 0; j < m; ++j) {
+            double e = in[(size_t)i * m + j] - st->Y[(size_t)i * st->ldy + j];
+            acc += e * e;
+        }
+    if ((r = sapm__aux_reduce(st->opt, &acc, 1)) != SAPM_OK) return r;
+    *mse = acc / st->n_total;
+    return SAPM_OK;
+}
+
+/* Weight block l: closed-form least squares from the normal equations
+ *   (H^T H + (lambda_n + rho) I) Theta = H^T T + rho Theta_old,  Theta = [W_l b_l]^T,
+ * H = H_{l-1}, T = A_l or Y. lambda_n = ridge * tr(H^T H)/(n+1) is the seeds' adaptive
+ * ridge; while Cholesky fails it grows tenfold (never stops training). */
+static sapm_result sapm__aux_solve_weights(sapm__aux *st, int l)
+{
+    sapm_net *net = st->net;
+    int n = net->widths[l - 1], k = n + 1, mo = net->widths[l], i, j, tries;
+    const double *T = l < st->L ? st->A[l] : st->Y;
+    int ldt = l < st->L ? mo : st->ldy;
+    double *G = st->red, *R = st->red + (size_t)k * k, scale, lam, rho;
+    double *W = net->W[l - 1], *b = net->b[l - 1];
+    sapm_result r;
+    /* Gram H^T H and right-hand side H^T T: sums over samples, then across workers */
+    sapm_syrk(SAPM_TRANS, k, st->N, 1.0, st->H[l - 1], k, 0.0, G, k);
+    sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, k, mo, st->N, 1.0, st->H[l - 1], k, T, ldt, 0.0, R, mo);
+    if ((r = sapm__aux_reduce(st->opt, G, (size_t)k * k + (size_t)k * mo)) != SAPM_OK) return r;
+    scale = 0.0;
+    for (i = 0; i < k; ++i) scale += G[(size_t)i * k + i];
+    scale /= (double)k;
+    if (!isfinite(scale) || !sapm__all_finite(R, (size_t)k * mo)) return SAPM_ERR_DIVERGED;
+    if (!(scale > 0.0)) scale = 1.0;
+    lam = st->opt->aux.ridge * scale;
+    rho = st->opt->aux.prox * scale;
+    for (tries = 0; tries < 60; ++tries) {
+        int info = 0;
+        memcpy(st->gw, G, (size_t)k * k * sizeof(double));
+        for (i = 0; i < k; ++i) st->gw[(size_t)i * k + i] += lam + rho;
+        if (sapm_chol_factor(k, st->gw, k, &info) == SAPM_OK) break;
+        lam = lam > 0.0 ? 10.0 * lam : 1e-14 * scale;
+    }
+    if (tries == 60) return SAPM_ERR_NOT_POSITIVE_DEFINITE;
+    /* rhs + rho Theta_old */
+    for (j = 0; j < k; ++j)
+        for (i = 0; i < mo; ++i)
+            st->rw[(size_t)j * mo + i] = R[(size_t)j * mo + i] +
+                rho * (j < n ? W[(size_t)i * n + j] : b[i]);
+    sapm_chol_solve(k, mo, st->gw, k, st->rw, mo);
+    if (!sapm__all_finite(st->rw, (size_t)k * mo)) return SAPM_ERR_DIVERGED;
+    for (i = 0; i < mo; ++i) {
+        for (j = 0; j < n; ++j) W[(size_t)i * n + j] = st->rw[(size_t)j * mo + i];
+        b[i] = st->rw[(size_t)n * mo + i];
+    }
+    return SAPM_OK;
+}
+
+/* Auxiliary block l (1..L-1), all samples. Hprev = H_{l-1} to use (the saved old one in a
+ * Jacobi sweep). Per sample, with c = W_l h_{l-1} + b_l, t = a_{l+1} (or y),
+ *   f(a) = w_l |a - c|^2 + w_{l+1} |W_{l+1} sigma(a) + b_{l+1} - t|^2,
+ *   grad f = 2 w_l (a - c) + 2 w_{l+1} D W_{l+1}^T r,   D = diag sigma'(a), r = W_{l+1} sigma(a) + b_{l+1} - t;
+ * GD (seeds): a -= tau grad f;  GD_SCALED: tau / (2 (w_l + w_{l+1} K^2 ||W_{l+1}||_F^2));
+ * GN (ours): (w_l (1 + mu) I + w_{l+1} D W^T W D) delta = -grad f / 2, accepted per sample
+ * when f decreases (mu /= 3), else rejected (mu *= 4). */
+static sapm_result sapm__aux_step_layer(sapm__aux *st, int l, const double *Hprev)
+{
+    sapm_net *net = st->net;
+    const sapm_aux_options *ao = &st->opt->aux;
+    int n = net->widths[l], no = net->widths[l + 1], N = st->N, i, j, s0;
+    const double *t = l + 1 < st->L ? st->A[l + 1] : st->Y;
+    int ldt = l + 1 < st->L ? no : st->ldy;
+    const double *W = net->W[l];
+    double wl = st->omega[l], wn = st->omega[l + 1];
+    double *a = st->A[l], *C = st->T0, *Rr = st->T1, *Q = st->T2, *S = st->T3;
+    double *mu = st->mu + (size_t)l * N;
+    /* c = W_l h_{l-1} + b_l;  r = W_{l+1} h_l + b_{l+1} - t;  q = W_{l+1}^T r;  S = sigma'(a) */
+    sapm__aux_affine(st, l, Hprev, net->widths[l - 1] + 1, C, n);
+    sapm__aux_affine(st, l + 1, st->H[l], n + 1, Rr, no);
+    for (i = 0; i < N; ++i)
+        for (j = 0; j < no; ++j) Rr[(size_t)i * no + j] -= t[(size_t)i * ldt + j];
+    sapm_gemm(SAPM_NO_TRANS, SAPM_NO_TRANS, N, n, no, 1.0, Rr, no, W, n, 0.0, Q, n);
+    sapm_activation_eval(net->act, (size_t)N * n, a, NULL, S, NULL, NULL);
+    if (ao->update == SAPM_AUX_GD || ao->update == SAPM_AUX_GD_SCALED) {
+        double tau = ao->tau;
+        if (ao->update == SAPM_AUX_GD_SCALED) {
+            double f = 0.0;
+            for (i = 0; i < n * no; ++i) f += W[i] * W[i];
+            tau /= 2.0 * (wl + wn * st->K2 * f);
+        }
+        for (i = 0; i < N; ++i)
+            for (j = 0; j < n; ++j) {
+                size_t q = (size_t)i * n + j;
+                a[q] -= tau * (2.0 * wl * (a[q] - C[q]) + 2.0 * wn * S[q] * Q[q]);
+            }
+        if (!sapm__all_finite(a, (size_t)N * n)) return SAPM_ERR_DIVERGED;
+        sapm__aux_set_h(st, l);
+        return SAPM_OK;
+    }
+    /* GN / LM. f before the step, per sample */
+    for (i = 0; i < N; ++i) {
+        double fa = 0.0, fr = 0.0;
+        for (j = 0; j < n; ++j) { double e = a[(size_t)i * n + j] - C[(size_t)i * n + j]; fa += e * e; }
+        for (j = 0; j < no; ++j) { double e = Rr[(size_t)i * no + j]; fr += e * e; }
+        st->fo[i] = wl * fa + wn * fr;
+    }
+    /* GW = W_{l+1}^T W_{l+1} (n x n) */
+    sapm_syrk(SAPM_TRANS, n, no, 1.0, W, n, 0.0, st->GW, n);
+    for (s0 = 0; s0 < N; s0 += SAPM__AUX_CHUNK) {
+        int cnt = SAPM__MIN(SAPM__AUX_CHUNK, N - s0), s;
+        for (s = 0; s < cnt; ++s) {
+            size_t row = (size_t)(s0 + s) * n;
+            double *M = st->Mb + (size_t)s * n * n, *B = st->Bb + (size_t)s * n;
+            const double *dd = S + row;
+            double diag = wl * (1.0 + mu[s0 + s]);
+            for (i = 0; i < n; ++i) {
+                for (j = 0; j <= i; ++j) M[(size_t)i * n + j] = wn * dd[i] * st->GW[(size_t)i * n + j] * dd[j];
+                M[(size_t)i * n + i] += diag;
+                B[i] = -(wl * (a[row + i] - C[row + i]) + wn * dd[i] * Q[row + i]);
+            }
+        }
+        sapm_chol_solve_batched(cnt, n, 1, st->Mb, st->Bb, st->info);
+        /* candidate a + delta into Q's rows (already consumed) */
+        for (s = 0; s < cnt; ++s) {
+            size_t row = (size_t)(s0 + s) * n;
+            for (i = 0; i < n; ++i)
+                Q[row + i] = st->info[s] == 0 ? a[row + i] + st->Bb[(size_t)s * n + i] : a[row + i];
+        }
+    }
+    /* f at the candidates: S = sigma(a_new), Rr = W_{l+1} S + b_{l+1} - t */
+    sapm_activation_eval(net->act, (size_t)N * n, Q, S, NULL, NULL, NULL);
+    sapm__aux_affine(st, l + 1, S, n, Rr, no);
+    for (i = 0; i < N; ++i) {
+        double fa = 0.0, fr = 0.0, fn;
+        for (j = 0; j < n; ++j) { double e = Q[(size_t)i * n + j] - C[(size_t)i * n + j]; fa += e * e; }
+        for (j = 0; j < no; ++j) { double e = Rr[(size_t)i * no + j] - t[(size_t)i * ldt + j]; fr += e * e; }
+        fn = wl * fa + wn * fr;
+        if (fn <= st->fo[i] && isfinite(fn)) {
+            memcpy(a + (size_t)i * n, Q + (size_t)i * n, (size_t)n * sizeof(double));
+            mu[i] = SAPM__MAX(mu[i] / 3.0, 1e-12);
+        } else {
+            mu[i] = SAPM__MIN(mu[i] * 4.0, 1e12);
+        }
+    }
+    sapm__aux_set_h(st, l);
+    return SAPM_OK;
+}
+
+/* Joint per-sample Gauss-Newton step on all auxiliaries (ours, SAPM_AUX_GN_CHAIN). With the
+ * weights and w frozen, the auxiliaries of one sample form a chain: the loss
+ *   f(a_1..a_{L-1}) = sum_{l=1..L} w_l |e_l|^2,  e_l = a_l - W_l sigma(a_{l-1}) - b_l (l < L),
+ *   e_L = y - W_L sigma(a_{L-1}) - b_L  (w_L = 1)
+ * couples only neighbours, so its Gauss-Newton matrix is block tridiagonal:
+ *   M_ll = w_l (1 + mu) I + w_{l+1} D_l W_{l+1}^T W_{l+1} D_l,  M_{l,l+1} = -w_{l+1} D_l W_{l+1}^T,
+ * right-hand side -g_l = -(w_l e_l - w_{l+1} D_l W_{l+1}^T e_{l+1}), D_l = diag sigma'(a_l).
+ * Block Cholesky (block Thomas): F_l F_l^T = M_ll - X_{l-1}^T X_{l-1}, X_l = F_l^{-1} M_{l,l+1};
+ * forward F_l y_l = -g_l - X_{l-1}^T y_{l-1}; back F_l^T d_l = y_l - X_l d_{l+1}.
+ * O(L n^3) per sample. The step is taken when it lowers f (per sample); else mu grows. */
+static sapm_result sapm__aux_chain_gn(sapm__aux *st)
+{
+    sapm_net *net = st->net;
+    int L = st->L, N = st->N, nm = st->nmax, l, i, j, s;
+    const int *w = net->widths;
+    size_t nm2 = (size_t)nm * nm;
+    if (L < 2) return SAPM_OK;
+    /* batched: E_l = A_l - (H_{l-1} W_l^T + b_l), E_L = Y - (...), S_l = sigma'(A_l), GW_l */
+    for (l = 1; l <= L; ++l) {
+        int n = w[l];
+        double *E = st->E[l];
+        sapm__aux_affine(st, l, st->H[l - 1], w[l - 1] + 1, E, n);
+        for (i = 0; i < N; ++i)
+            for (j = 0; j < n; ++j) {
+                double t = l < L ? st->A[l][(size_t)i * n + j] : st->Y[(size_t)i * st->ldy + j];
+                E[(size_t)i * n + j] = t - E[(size_t)i * n + j];
+            }
+        if (l < L) {
+            sapm_activation_eval(net->act, (size_t)N * n, st->A[l], NULL, st->Sd[l], NULL, NULL);
+            sapm_syrk(SAPM_TRANS, n, w[l + 1], 1.0, net->W[l], n, 0.0, st->GWl + (size_t)(l - 1) * nm2, n);
+        }
+    }
+    for (s = 0; s < N; ++s) {
+        double fold = 0.0, *mu = st->mu + s;
+        int attempt;
+        for (l = 1; l <= L; ++l) {
+            const double *e = st->E[l] + (size_t)s * w[l];
+            double acc = 0.0;
+            for (j = 0; j < w[l]; ++j) acc += e[j] * e[j];
+            fold += st->omega[l] * acc;
+        }
+        for (attempt = 0; attempt < 3; ++attempt) {
+            int ok = 1;
+            double fnew = 0.0;
+            /* factor and forward substitution */
+            for (l = 1; l < L && ok; ++l) {
+                int n = w[l], no = w[l + 1], info;
+                double wl = st->omega[l], wn = st->omega[l + 1];
+                double *F = st->Fb + (size_t)(l - 1) * nm2, *Xb = st->Xb + (size_t)(l - 1) * nm2;
+                double *y = st->yb + (size_t)(l - 1) * nm;
+                const double *dd = st->Sd[l] + (size_t)s * n, *GW = st->GWl + (size_t)(l - 1) * nm2;
+                const double *el = st->E[l] + (size_t)s * n, *en = st->E[l + 1] + (size_t)s * no;
+                const double *Wn = net->W[l];
+                for (i = 0; i < n; ++i) {
+                    double q = 0.0;
+                    for (j = 0; j <= i; ++j) F[(size_t)i * n + j] = wn * dd[i] * GW[(size_t)i * n + j] * dd[j];
+                    F[(size_t)i * n + i] += wl * (1.0 + *mu);
+                    for (j = 0; j < no; ++j) q += Wn[(size_t)j * n + i] * en[j];
+                    y[i] = -(wl * el[i] - wn * dd[i] * q);
+                }
+                if (l > 1) {
+                    int np = w[l - 1];
+                    const double *Xp = st->Xb + (size_t)(l - 2) * nm2, *yp = st->yb + (size_t)(l - 2) * nm;
+                    int k;
+                    for (i = 0; i < n; ++i) {
+                        double q = 0.0;
+                        for (j = 0; j <= i; ++j) {
+                            double acc = 0.0;
+                            for (k = 0; k < np; ++k) acc += Xp[(size_t)k * n + i] * Xp[(size_t)k * n + j];
+                            F[(size_t)i * n + j] -= acc;
+                        }
+                        for (k = 0; k < np; ++k) q += Xp[(size_t)k * n + i] * yp[k];
+                        y[i] -= q;
+                    }
+                }
+                if (sapm_chol_factor(n, F, n, &info) != SAPM_OK) { ok = 0; break; }
+                sapm_trsm_lower(SAPM_NO_TRANS, n, 1, F, n, y, 1);
+                if (l < L - 1) {
+                    /* X_l = F_l^{-1} (-w_{l+1} D_l W_{l+1}^T), n x no */
+                    for (i = 0; i < n; ++i)
+                        for (j = 0; j < no; ++j) Xb[(size_t)i * no + j] = -wn * dd[i] * Wn[(size_t)j * n + i];
+                    sapm_trsm_lower(SAPM_NO_TRANS, n, no, F, n, Xb, no);
+                }
+            }
+            if (ok) {
+                /* back substitution: d_l in yb */
+                for (l = L - 1; l >= 1; --l) {
+                    int n = w[l];
+                    double *F = st->Fb + (size_t)(l - 1) * nm2, *y = st->yb + (size_t)(l - 1) * nm;
+                    if (l < L - 1) {
+                        int no = w[l + 1];
+                        const double *Xb = st->Xb + (size_t)(l - 1) * nm2, *dn = st->yb + (size_t)l * nm;
+                        for (i = 0; i < n; ++i) {
+                            double q = 0.0;
+                            for (j = 0; j < no; ++j) q += Xb[(size_t)i * no + j] * dn[j];
+                            y[i] -= q;
+                        }
+                    }
+                    sapm_trsm_lower(SAPM_TRANS, n, 1, F, n, y, 1);
+                }
+                /* candidate loss, one forward pass of this sample through the chain */
+                {
+                    const double *hp = st->H[0] + (size_t)s * (w[0] + 1);
+                    double *hc = st->hb, *hn = st->hb + nm, *tmp;
+                    for (j = 0; j < w[0]; ++j) hc[j] = hp[j];
+                    for (l = 1; l <= L; ++l) {
+                        int n = w[l], np = w[l - 1];
+                        const double *Wl = net->W[l - 1], *bl = net->b[l - 1];
+                        double acc = 0.0;
+                        for (i = 0; i < n; ++i) {
+                            double z = bl[i], t, e;
+                            for (j = 0; j < np; ++j) z += Wl[(size_t)i * np + j] * hc[j];
+                            t = l < L ? st->A[l][(size_t)s * n + i] + st->yb[(size_t)(l - 1) * nm + i]
+                                      : st->Y[(size_t)s * st->ldy + i];
+                            e = t - z;
+                            acc += e * e;
+                            hn[i] = t;
+                        }
+                        fnew += st->omega[l] * acc;
+                        if (l < L) sapm_activation_eval(net->act, (size_t)n, hn, hn, NULL, NULL, NULL);
+                        tmp = hc; hc = hn; hn = tmp;
+                    }
+                }
+            }
+            if (ok && fnew <= fold && isfinite(fnew)) {
+                for (l = 1; l < L; ++l)
+                    for (i = 0; i < w[l]; ++i) st->A[l][(size_t)s * w[l] + i] += st->yb[(size_t)(l - 1) * nm + i];
+                *mu = SAPM__MAX(*mu / 3.0, 1e-12);
+                break;
+            }
+            *mu = SAPM__MIN(*mu * 4.0, 1e12);
+        }
+    }
+    for (l = 1; l < L; ++l) sapm__aux_set_h(st, l);
+    return SAPM_OK;
+}
+
+/* One sweep over the auxiliary layers in the chosen order. */
+static sapm_result sapm__aux_sweep(sapm__aux *st, sapm_aux_sweep sweep)
+{
+    int l, L = st->L;
+    sapm_result r = SAPM_OK;
+    if (L < 2) return SAPM_OK;
+    if (st->opt->aux.update == SAPM_AUX_GN_CHAIN) return sapm__aux_chain_gn(st);
+    if (sweep == SAPM_SWEEP_JACOBI) {
+        /* every layer from the same state: keep the old H_{l-1} before it is overwritten */
+        double *prev = st->S0, *cur = st->S1, *tmp;
+        for (l = 1; l < L; ++l) {
+            size_t sz = (size_t)st->N * ((size_t)st->net->widths[l] + 1);
+            memcpy(cur, st->H[l], sz * sizeof(double));
+            r = sapm__aux_step_layer(st, l, l == 1 ? st->H[0] : prev);
+            if (r != SAPM_OK) return r;
+            tmp = prev; prev = cur; cur = tmp;
+        }
+        return SAPM_OK;
+    }
+    if (sweep == SAPM_SWEEP_BACKWARD || sweep == SAPM_SWEEP_SYMMETRIC)
+        for (l = L - 1; l >= 1 && r == SAPM_OK; --l) r = sapm__aux_step_layer(st, l, st->H[l - 1]);
+    if (sweep == SAPM_SWEEP_FORWARD || sweep == SAPM_SWEEP_SYMMETRIC)
+        for (l = 1; l < L && r == SAPM_OK; ++l) r = sapm__aux_step_layer(st, l, st->H[l - 1]);
+    return r;
+}
+
+/* One outer iteration of Algorithm 1: weights L..1, auxiliaries, w. */
+static SAPM__UNUSED sapm_result sapm__aux_outer(sapm__aux *st, int iter)
+{
+    int l, s;
+    sapm_result r;
+    if (st->opt->aux.resync_every > 0 && iter % st->opt->aux.resync_every == 0) {
+        /* re-sync, then auxiliaries first so that the weight solves see the new targets */
+        sapm__aux_sync(st);
+        for (s = 0; s < SAPM__MAX(st->opt->aux.aux_steps, 1); ++s)
+            if ((r = sapm__aux_sweep(st, st->opt->aux.sweep)) != SAPM_OK) return r;
+        for (l = st->L; l >= 1; --l)
+            if ((r = sapm__aux_solve_weights(st, l)) != SAPM_OK) return r;
+        if (!st->opt->aux.omega_fixed) sapm__aux_omega(st);
+        return SAPM_OK;
+    }
+    for (l = st->L; l >= 1; --l)
+        if ((r = sapm__aux_solve_weights(st, l)) != SAPM_OK) return r;
+    for (s = 0; s < SAPM__MAX(st->opt->aux.aux_steps, 1); ++s)
+        if ((r = sapm__aux_sweep(st, st->opt->aux.sweep)) != SAPM_OK) return r;
+    if (!st->opt->aux.omega_fixed) sapm__aux_omega(st);
     return SAPM_OK;
 }
 
