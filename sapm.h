@@ -414,6 +414,81 @@ typedef struct sapm_options {
 /* Recommended options for a method (measured defaults; see each method's notes). */
 SAPMDEF sapm_options sapm_default_options(sapm_method method);
 
+/* ======================================================================================
+ * Declarations: LS training, input derivatives and model files (owner: ls)
+ * ====================================================================================== */
+
+/* J_LS = (1/N) sum_n |u(x_n) - y_n|^2 (SPEC 2) of the network as it is. X is N x n_0
+ * (ldx >= n_0), Y is N x n_L (ldy >= n_L). NaN/Inf in X or Y: SAPM_ERR_NONFINITE_INPUT. */
+SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, int ldx,
+                                  const double *Y, int ldy, double *j_ls);
+
+/* J_LS and its exact gradient by back-propagation: grad has net->n_params entries in the
+ * layout of net->params (W_1, b_1, W_2, b_2, ...). j_ls may be NULL. */
+SAPMDEF sapm_result sapm_net_gradient(const sapm_net *net, int N, const double *X, int ldx,
+                                      const double *Y, int ldy, double *j_ls, double *grad);
+
+/* u, all first input derivatives and the Laplacian by the exact recursions of SPEC 4:
+ *   U    N x m, row stride ldu >= m                  U[n*ldu + k]          = u_k(x_n)
+ *   dU   N x (m*d), contiguous (may be NULL)          dU[n*(m*d) + k*d + i] = du_k/dx_i (x_n)
+ *   lapU N x m, contiguous (may be NULL)              lapU[n*m + k]         = Laplacian of u_k
+ * (d = n_0, m = n_L). ReLU nets: sigma'' = 0 is used, so lapU is the Laplacian almost
+ * everywhere (0 for a piecewise linear net) and dU is exact away from the kinks. */
+SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const double *X,
+                                            int ldx, double *U, int ldu, double *dU,
+                                            double *lapU);
+
+/* Train net on the data set (X, Y) (sample-major; NaN/Inf rejected) with the method in
+ * opt->method, starting from the parameters net holds. The LS methods minimise J_LS with
+ * exact back-propagated gradients (see "LS optimizers" in the implementation for every
+ * stop rule). rep (may be NULL) is overwritten - free an old report with sapm_report_free
+ * first - and receives the history, the final J_LS and why the run stopped. On
+ * SAPM_ERR_DIVERGED the net holds the last parameters whose loss was finite. */
+SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, const double *Y,
+                               int ldy, const sapm_options *opt, sapm_report *rep);
+
+/* Model files (format "SAPMNET", version 1), all integers and doubles little-endian,
+ * written byte by byte (portable across machines; doubles as IEEE-754 binary64 bit
+ * patterns, so a round trip is bit-exact):
+ *   offset  size  field
+ *        0     8  magic "SAPMNET\0"
+ *        8     4  format version (uint32) = 1
+ *       12     4  header size in bytes (uint32) = 32
+ *       16     4  depth L (uint32, 1..10000)
+ *       20     4  activation (uint32, sapm_activation)
+ *       24     8  number of parameters P (uint64)
+ *       32  4(L+1) widths n_0..n_L (uint32 each, 1..1000000)
+ *        .   8 P  parameters in the order of net->params (binary64 each)
+ *        .     8  FNV-1a 64-bit hash of every preceding byte (uint64)
+ * P must equal sum_l n_l (n_{l-1} + 1). Load verifies everything (magic, version, sizes,
+ * activation, length, hash; the values must be finite) before it touches the net:
+ * SAPM_ERR_BAD_FORMAT for a wrong magic/version/activation/inconsistent sizes,
+ * SAPM_ERR_CORRUPT for a truncated buffer/file or a hash mismatch. On any failure the
+ * destination net is left as it was. On success *net is (re)created by the load (a net it
+ * held before is destroyed first; pass a zeroed net the first time). */
+SAPMDEF size_t      sapm_net_file_size(const sapm_net *net);  /* bytes, 0 for a bad net */
+SAPMDEF sapm_result sapm_net_save_mem(const sapm_net *net, void *buf, size_t cap,
+                                      size_t *written);
+SAPMDEF sapm_result sapm_net_load_mem(sapm_net *net, const void *buf, size_t size);
+#ifndef SAPM_NO_STDIO
+SAPMDEF sapm_result sapm_net_save(const sapm_net *net, const char *path);
+SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path);
+#endif
+
+/* ======================================================================================
+ * Declarations: PM and SAPM (owner: sapm)
+ * ====================================================================================== */
+
+/* The library's default PM/SAPM options (ours, chosen by bench/bench_sapm.c; each field's
+ * doc in sapm_aux_options says what it does and whether it is the seeds' form). */
+SAPMDEF void sapm_aux_default_options(sapm_aux_options *a);
+
+/* The seeds' form of Algorithm 1 (arXiv 2504.21501 as summarised in shared/seeds): plain
+ * gradient steps of rate tau on the auxiliaries, all layers from the same state (Jacobi),
+ * w_l from Frobenius norms recomputed every iteration, no proximal term, no re-sync, no
+ * polish; pm_lambda, tau and ridge are kept as given. */
+SAPMDEF void sapm_aux_seeds_options(sapm_aux_options *a);
+
 #endif /* SAPM_H_INCLUDED */
 
 /* ######################################################################################
@@ -988,6 +1063,315 @@ SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X
 }
 
 /* ======================================================================================
+ * Implementation: derivative tape (forward pass with input derivatives, reverse pass)
+ *
+ * The tape is the one forward/backward engine of the library: J_LS gradients,
+ * sapm_net_forward_derivs and the PINN gradients all run on it. It works on a block of
+ * N <= cap points and a parameter vector in the layout of sapm_net.params (so optimizers
+ * can evaluate trial points without touching the net).
+ *
+ * Storage. Every layer keeps a stack of nb = 1 + nd + nq row blocks of N rows each
+ * (R = nb N rows, row-major, row stride = the layer width n_l):
+ *     block 0        values             z_l(x_n)
+ *     block 1 + i    first derivatives  d_{l,i} = dz_l/dx_i,  i = 0..d-1  (nd = d, TAPE_GRAD)
+ *     block 1 + nd   Laplacian          q_l = Laplacian of z_l            (nq = 1, TAPE_LAP)
+ * so row (b N + n) of a layer matrix belongs to block b and point n. Arrays:
+ *     A[l], l = 1..L    pre-activation rows (z_l, d_{l,i}, q_l); A[L] = (u, du/dx_i, Lap u)
+ *     P[l], l = 0..L-1  post-activation rows, the input of layer l+1:
+ *                         h_l = sigma(z_l),  g_{l,i} = sigma'(z_l) . d_{l,i},
+ *                         p_l = sigma''(z_l) . sum_i d_{l,i}^2 + sigma'(z_l) . q_l
+ *                       P[0] = (x_n; unit vectors e_i; 0), so layer 1 needs no special case
+ *     S1[l], S2[l], S3[l], l = 1..L-1   sigma', sigma'', sigma''' at z_l (N x n_l; S2 only
+ *                       with derivatives, S3 only with the Laplacian)
+ * Because d_{l,i} = W_l g_{l-1,i} and q_l = W_l p_{l-1} (SPEC 4, "Exact recursions"), one
+ * GEMM per layer, A[l] = P[l-1] W_l^T (+ b_l on the value rows), computes all of them.
+ *
+ * Reverse pass. The caller writes the adjoint of its loss J with respect to the output
+ * rows into sapm__tape_adjoint(t) (R x m, row stride m: dJ/du, dJ/d(du/dx_i), dJ/d(Lap u)
+ * in the block order above) and calls sapm__tape_backward, which ADDS dJ/dparams to grad:
+ *     dJ/dW_l += Abar_l^T P[l-1]            (one GEMM over all R rows)
+ *     dJ/db_l += sum over the value rows of Abar_l
+ *     Pbar_{l-1} = Abar_l W_l               (rows hbar, gbar_i, pbar)
+ * and, elementwise with s1, s2, s3 = sigma', sigma'', sigma''' at z_{l-1}, d_i = d_{l-1,i},
+ * q = q_{l-1} (the adjoint recursions of h, g_i and p above):
+ *     zbar   = s1 hbar + sum_i s2 d_i gbar_i + (s3 sum_i d_i^2 + s2 q) pbar
+ *     dbar_i = s1 gbar_i + 2 s2 d_i pbar
+ *     qbar   = s1 pbar
+ * which is Abar_{l-1}. With nd = nq = 0 this is ordinary back-propagation.
+ * Usage:
+ *     sapm__tape t;  sapm__tape_init(&t, net, cap, SAPM__TAPE_LAP);   once
+ *     sapm__tape_forward(&t, params, N, X, ldx);                        per block
+ *     ... read t.A[t.depth] ... write sapm__tape_adjoint(&t) ...
+ *     sapm__tape_backward(&t, params, grad);                            grad += dJ/dparams
+ *     sapm__tape_free(&t);
+ * No allocation after init. The tape never reads the net again after init except for its
+ * shape and activation, which it copies.
+ * ====================================================================================== */
+
+enum { SAPM__TAPE_VALUE = 0, SAPM__TAPE_GRAD = 1, SAPM__TAPE_LAP = 2 };
+
+typedef struct sapm__tape {
+    int depth;              /* L */
+    int d, m;               /* n_0 and n_L */
+    int cap;                /* most points per block */
+    int nd, nq, nb;         /* derivative blocks (0 or d), Laplacian blocks (0 or 1), 1+nd+nq */
+    int N, R;               /* points and rows of the current block (R = nb N) */
+    int p0_N;               /* N for which the constant rows of P[0] were written */
+    int wmax;               /* max width */
+    sapm_activation act;
+    int *widths;            /* n_0..n_L (copy) */
+    size_t *woff, *boff;    /* offsets of W_l, b_l (l = 1..L at [l-1]) in a parameter vector */
+    double **A, **P, **S1, **S2, **S3;  /* see the block comment; index = layer l */
+    double *adj, *adj2;     /* adjoint buffers, cap nb x wmax each */
+    double *mem;            /* every double above */
+    void *pmem;             /* every pointer/int above */
+} sapm__tape;
+
+static void sapm__tape_free(sapm__tape *t)
+{
+    if (!t) return;
+    if (t->mem) SAPM_FREE(t->mem);
+    if (t->pmem) SAPM_FREE(t->pmem);
+    memset(t, 0, sizeof *t);
+}
+
+/* mode: SAPM__TAPE_VALUE, SAPM__TAPE_GRAD (all d first derivatives) or SAPM__TAPE_LAP
+ * (first derivatives and the Laplacian). */
+static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, int mode)
+{
+    int L = net->depth, l;
+    size_t rows, total = 0, off = 0, npt;
+    char *pm;
+    memset(t, 0, sizeof *t);
+    if (cap <= 0) return SAPM_ERR_INVALID_SIZE;
+    t->depth = L;
+    t->d = net->widths[0];
+    t->m = net->widths[L];
+    t->cap = cap;
+    t->nd = mode >= SAPM__TAPE_GRAD ? t->d : 0;
+    t->nq = mode >= SAPM__TAPE_LAP ? 1 : 0;
+    t->nb = 1 + t->nd + t->nq;
+    t->act = net->act;
+    t->p0_N = -1;
+    t->wmax = sapm__net_max_width(net);
+    rows = (size_t)cap * (size_t)t->nb;
+    if (rows / (size_t)t->nb != (size_t)cap) return SAPM_ERR_INVALID_SIZE;
+    /* pointer arrays: 5 x (L+1) double*, 2 x L size_t, L+1 int */
+    npt = 5 * (size_t)(L + 1) * sizeof(double *) + 2 * (size_t)L * sizeof(size_t) +
+          (size_t)(L + 1) * sizeof(int);
+    t->pmem = sapm__calloc(npt, 1);
+    if (!t->pmem) return SAPM_ERR_OUT_OF_MEMORY;
+    pm = (char *)t->pmem;
+    t->A = (double **)(void *)pm;  pm += (size_t)(L + 1) * sizeof(double *);
+    t->P = (double **)(void *)pm;  pm += (size_t)(L + 1) * sizeof(double *);
+    t->S1 = (double **)(void *)pm; pm += (size_t)(L + 1) * sizeof(double *);
+    t->S2 = (double **)(void *)pm; pm += (size_t)(L + 1) * sizeof(double *);
+    t->S3 = (double **)(void *)pm; pm += (size_t)(L + 1) * sizeof(double *);
+    t->woff = (size_t *)(void *)pm; pm += (size_t)L * sizeof(size_t);
+    t->boff = (size_t *)(void *)pm; pm += (size_t)L * sizeof(size_t);
+    t->widths = (int *)(void *)pm;
+    for (l = 0; l <= L; ++l) t->widths[l] = net->widths[l];
+    for (l = 0; l < L; ++l) {
+        t->woff[l] = off; off += (size_t)net->widths[l + 1] * (size_t)net->widths[l];
+        t->boff[l] = off; off += (size_t)net->widths[l + 1];
+    }
+    /* doubles: A[1..L], P[0..L-1] (rows x n_l), S1..S3 for hidden layers, 2 adjoints */
+    for (l = 0; l <= L; ++l) {
+        size_t nl = (size_t)net->widths[l];
+        if (l >= 1) total += rows * nl;                       /* A[l] */
+        if (l <= L - 1) total += rows * nl;                   /* P[l] */
+        if (l >= 1 && l <= L - 1)
+            total += (size_t)cap * nl * (size_t)(1 + (t->nd > 0 || t->nq > 0) + t->nq);
+    }
+    total += 2 * rows * (size_t)t->wmax;
+    t->mem = (double *)sapm__alloc(total, sizeof(double));
+    if (!t->mem) { sapm__tape_free(t); return SAPM_ERR_OUT_OF_MEMORY; }
+    off = 0;
+    for (l = 0; l <= L; ++l) {
+        size_t nl = (size_t)net->widths[l];
+        if (l >= 1) { t->A[l] = t->mem + off; off += rows * nl; }
+        if (l <= L - 1) { t->P[l] = t->mem + off; off += rows * nl; }
+        if (l >= 1 && l <= L - 1) {
+            t->S1[l] = t->mem + off; off += (size_t)cap * nl;
+            if (t->nd > 0 || t->nq > 0) { t->S2[l] = t->mem + off; off += (size_t)cap * nl; }
+            if (t->nq) { t->S3[l] = t->mem + off; off += (size_t)cap * nl; }
+        }
+    }
+    t->adj = t->mem + off; off += rows * (size_t)t->wmax;
+    t->adj2 = t->mem + off; off += rows * (size_t)t->wmax;
+    SAPM_ASSERT(off == total);
+    return SAPM_OK;
+}
+
+/* The output-row adjoint the caller fills before sapm__tape_backward: R x m, stride m. */
+static SAPM__UNUSED double *sapm__tape_adjoint(sapm__tape *t) { return t->adj; }
+
+/* Forward pass over N <= cap points x_n = X[n*ldx ..] with parameters params (layout of
+ * sapm_net.params): fills A, P, S1..S3 as described above. */
+static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N,
+                                      const double *X, int ldx)
+{
+    int L = t->depth, d = t->d, l, n, j, i;
+    size_t Nn;
+    if (N <= 0 || N > t->cap) return SAPM_ERR_INVALID_SIZE;
+    t->N = N;
+    t->R = N * t->nb;
+    /* P[0] = (x_n; e_i; 0): the derivative rows of layer 0 are d x_n / d x_i = e_i and its
+     * Laplacian rows are 0 (they only depend on N, so they are written once per N). */
+    for (n = 0; n < N; ++n)
+        memcpy(t->P[0] + (size_t)n * d, X + (size_t)n * ldx, (size_t)d * sizeof(double));
+    if (t->nb > 1 && t->p0_N != N) {
+        memset(t->P[0] + (size_t)N * d, 0, (size_t)(t->R - N) * (size_t)d * sizeof(double));
+        for (i = 0; i < t->nd; ++i)
+            for (n = 0; n < N; ++n) t->P[0][((size_t)(1 + i) * N + n) * d + i] = 1.0;
+        t->p0_N = N;
+    }
+    for (l = 1; l <= L; ++l) {
+        int n_in = t->widths[l - 1], n_out = t->widths[l];
+        const double *W = params + t->woff[l - 1], *b = params + t->boff[l - 1];
+        double *Al = t->A[l];
+        /* z_l = W_l h_{l-1} + b_l, d_{l,i} = W_l g_{l-1,i}, q_l = W_l p_{l-1} (SPEC 1, 4) */
+        sapm_gemm(SAPM_NO_TRANS, SAPM_TRANS, t->R, n_out, n_in, 1.0, t->P[l - 1], n_in, W, n_in,
+                  0.0, Al, n_out);
+        for (n = 0; n < N; ++n) {
+            double *SAPM__RESTRICT z = Al + (size_t)n * n_out;
+            for (j = 0; j < n_out; ++j) z[j] += b[j];
+        }
+        if (l == L) break;
+        Nn = (size_t)N * (size_t)n_out;
+        sapm_activation_eval(t->act, Nn, Al, t->P[l], t->S1[l], t->nb > 1 ? t->S2[l] : NULL,
+                             t->nq ? t->S3[l] : NULL);
+        if (t->nb > 1) {
+            const double *SAPM__RESTRICT s1 = t->S1[l], *SAPM__RESTRICT s2 = t->S2[l];
+            size_t k;
+            /* g_{l,i} = sigma'(z_l) . d_{l,i} */
+            for (i = 0; i < t->nd; ++i) {
+                const double *SAPM__RESTRICT a = Al + (size_t)(1 + i) * Nn;
+                double *SAPM__RESTRICT p = t->P[l] + (size_t)(1 + i) * Nn;
+                for (k = 0; k < Nn; ++k) p[k] = s1[k] * a[k];
+            }
+            /* p_l = sigma''(z_l) . sum_i d_{l,i}^2 + sigma'(z_l) . q_l */
+            if (t->nq) {
+                const double *SAPM__RESTRICT q = Al + (size_t)(1 + t->nd) * Nn;
+                double *SAPM__RESTRICT p = t->P[l] + (size_t)(1 + t->nd) * Nn;
+                for (k = 0; k < Nn; ++k) p[k] = 0.0;
+                for (i = 0; i < t->nd; ++i) {
+                    const double *SAPM__RESTRICT a = Al + (size_t)(1 + i) * Nn;
+                    for (k = 0; k < Nn; ++k) p[k] += a[k] * a[k];
+                }
+                for (k = 0; k < Nn; ++k) p[k] = s2[k] * p[k] + s1[k] * q[k];
+            }
+        }
+    }
+    return SAPM_OK;
+}
+
+/* Reverse pass: grad += dJ/dparams for the adjoint the caller wrote into
+ * sapm__tape_adjoint(t) (clobbers it). Needs the last sapm__tape_forward's tape. */
+static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, double *grad)
+{
+    int L = t->depth, N = t->N, R = t->R, l, n, j;
+    double *cur = t->adj, *oth = t->adj2, *tmp;
+    for (l = L; l >= 1; --l) {
+        int n_in = t->widths[l - 1], n_out = t->widths[l];
+        const double *W = params + t->woff[l - 1];
+        double *SAPM__RESTRICT gb = grad + t->boff[l - 1];
+        /* dJ/dW_l += Abar_l^T P[l-1];  dJ/db_l += sum of the value rows of Abar_l */
+        sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, n_out, n_in, R, 1.0, cur, n_out, t->P[l - 1], n_in,
+                  1.0, grad + t->woff[l - 1], n_in);
+        for (n = 0; n < N; ++n) {
+            const double *SAPM__RESTRICT c = cur + (size_t)n * n_out;
+            for (j = 0; j < n_out; ++j) gb[j] += c[j];
+        }
+        if (l == 1) break;
+        /* Pbar_{l-1} = Abar_l W_l */
+        sapm_gemm(SAPM_NO_TRANS, SAPM_NO_TRANS, R, n_in, n_out, 1.0, cur, n_out, W, n_in, 0.0,
+                  oth, n_in);
+        {
+            size_t Nn = (size_t)N * (size_t)n_in, k;
+            const double *SAPM__RESTRICT s1 = t->S1[l - 1];
+            if (t->nb == 1) {
+                /* zbar = sigma'(z) hbar (plain back-propagation) */
+                double *SAPM__RESTRICT o = oth;
+                for (k = 0; k < Nn; ++k) o[k] *= s1[k];
+            } else {
+                const double *SAPM__RESTRICT s2 = t->S2[l - 1];
+                const double *s3 = t->S3[l - 1];
+                const double *Ad = t->A[l - 1] + Nn;             /* d_{l-1,i} blocks */
+                int nd = t->nd, i;
+                if (t->nq) {
+                    const double *q = t->A[l - 1] + (size_t)(1 + nd) * Nn;
+                    double *pbar = oth + (size_t)(1 + nd) * Nn;
+                    for (k = 0; k < Nn; ++k) {
+                        double zb = s1[k] * oth[k], sd2 = 0.0, pb = pbar[k];
+                        for (i = 0; i < nd; ++i) {
+                            double di = Ad[(size_t)i * Nn + k], gbi = oth[(size_t)(1 + i) * Nn + k];
+                            zb += s2[k] * di * gbi;
+                            sd2 += di * di;
+                            /* dbar_i = s1 gbar_i + 2 s2 d_i pbar */
+                            oth[(size_t)(1 + i) * Nn + k] = s1[k] * gbi + 2.0 * s2[k] * di * pb;
+                        }
+                        /* zbar = s1 hbar + sum_i s2 d_i gbar_i + (s3 sum_i d_i^2 + s2 q) pbar */
+                        oth[k] = zb + (s3[k] * sd2 + s2[k] * q[k]) * pb;
+                        pbar[k] = s1[k] * pb;                    /* qbar = s1 pbar */
+                    }
+                } else {
+                    for (k = 0; k < Nn; ++k) {
+                        double zb = s1[k] * oth[k];
+                        for (i = 0; i < nd; ++i) {
+                            double di = Ad[(size_t)i * Nn + k], gbi = oth[(size_t)(1 + i) * Nn + k];
+                            zb += s2[k] * di * gbi;
+                            oth[(size_t)(1 + i) * Nn + k] = s1[k] * gbi;
+                        }
+                        oth[k] = zb;
+                    }
+                }
+            }
+        }
+        tmp = cur; cur = oth; oth = tmp;
+    }
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const double *X,
+                                            int ldx, double *U, int ldu, double *dU,
+                                            double *lapU)
+{
+    enum { BLOCK = 128 };
+    sapm__tape t;
+    int s0, d, m;
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (!X || !U) return SAPM_ERR_NULL_ARGUMENT;
+    if (N <= 0) return SAPM_ERR_INVALID_SIZE;
+    d = net->widths[0];
+    m = net->widths[net->depth];
+    if (ldx < d || ldu < m) return SAPM_ERR_SIZE_MISMATCH;
+    if (!sapm__matrix_finite(X, N, d, ldx)) return SAPM_ERR_NONFINITE_INPUT;
+    r = sapm__tape_init(&t, net, SAPM__MIN(N, (int)BLOCK),
+                        lapU ? SAPM__TAPE_LAP : dU ? SAPM__TAPE_GRAD : SAPM__TAPE_VALUE);
+    if (r != SAPM_OK) return r;
+    for (s0 = 0; s0 < N; s0 += t.cap) {
+        int nb = SAPM__MIN(t.cap, N - s0), n, k, i;
+        const double *out = t.A[t.depth];        /* (u; du/dx_i; Lap u) blocks, stride m */
+        sapm__tape_forward(&t, net->params, nb, X + (size_t)s0 * ldx, ldx);
+        for (n = 0; n < nb; ++n) {
+            for (k = 0; k < m; ++k) U[(size_t)(s0 + n) * ldu + k] = out[(size_t)n * m + k];
+            if (dU)
+                for (k = 0; k < m; ++k)
+                    for (i = 0; i < d; ++i)
+                        dU[(size_t)(s0 + n) * m * d + (size_t)k * d + i] =
+                            out[((size_t)(1 + i) * nb + n) * m + k];
+            if (lapU)
+                for (k = 0; k < m; ++k)
+                    lapU[(size_t)(s0 + n) * m + k] = out[((size_t)(1 + d) * nb + n) * m + k];
+        }
+    }
+    sapm__tape_free(&t);
+    return SAPM_OK;
+}
+
+/* ======================================================================================
  * Implementation: training options, reports and shared optimizer plumbing
  * ====================================================================================== */
 
@@ -1032,9 +1416,7 @@ SAPMDEF sapm_options sapm_default_options(sapm_method method)
     o.ls.adam_beta2 = 0.999;
     o.ls.adam_eps = 1e-8;
     o.ls.lbfgs_memory = 10;
-    o.aux.pm_lambda = 1.0;
-    o.aux.tau = 1e-2;
-    o.aux.ridge = 1e-8;
+    sapm_aux_default_options(&o.aux); /* measured defaults: see "PM and SAPM" */
     if (method == SAPM_METHOD_LS_GD) o.learning_rate = 1e-2;
     if (method == SAPM_METHOD_LS_ADAM) o.learning_rate = 1e-3;
     return o;
@@ -1061,6 +1443,695 @@ static SAPM__UNUSED sapm_result sapm__report_push(sapm_report *rep, const sapm_p
     }
     rep->history[rep->history_count++] = *p;
     return SAPM_OK;
+}
+
+
+/* --- all-reduce ------------------------------------------------------------------------
+ * Every sum over samples that an optimizer uses (losses, gradients, Gram matrices, right-
+ * hand sides) is formed locally over this worker's samples and then passed through here:
+ * a no-op with one worker (opt == NULL or opt->allreduce == NULL), otherwise the user's
+ * hook sums buf[0..n) across workers in place. */
+static SAPM__UNUSED sapm_result sapm__allreduce(const sapm_options *opt, double *buf, size_t n)
+{
+    if (!opt || !opt->allreduce || n == 0) return SAPM_OK;
+    if (!buf) return SAPM_ERR_NULL_ARGUMENT;
+    return opt->allreduce(buf, n, opt->allreduce_user_data);
+}
+
+/* Validation of the fields every method reads (and of the LS fields); the auxiliary-variable
+ * methods check their own fields. */
+static sapm_result sapm__check_options(const sapm_options *opt)
+{
+    if (!opt) return SAPM_ERR_NULL_ARGUMENT;
+    if ((int)opt->method < 0 || opt->method >= SAPM_METHOD_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
+    if (opt->max_iters < 1 || opt->log_every < 0) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->time_budget >= 0.0) || !isfinite(opt->time_budget)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->target_loss >= 0.0) || !isfinite(opt->target_loss)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->grad_tol >= 0.0) || !isfinite(opt->grad_tol)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->rel_tol >= 0.0) || !isfinite(opt->rel_tol)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(opt->learning_rate >= 0.0) || !isfinite(opt->learning_rate)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (opt->method == SAPM_METHOD_LS_ADAM) {
+        if (!(opt->ls.adam_beta1 >= 0.0 && opt->ls.adam_beta1 < 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
+        if (!(opt->ls.adam_beta2 >= 0.0 && opt->ls.adam_beta2 < 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
+        if (!(opt->ls.adam_eps > 0.0) || !isfinite(opt->ls.adam_eps)) return SAPM_ERR_INVALID_ARGUMENT;
+    }
+    if (opt->method == SAPM_METHOD_LS_LBFGS &&
+        (opt->ls.lbfgs_memory < 1 || opt->ls.lbfgs_memory > 1000))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    return SAPM_OK;
+}
+
+/* --- trainer ---------------------------------------------------------------------------
+ * The outer-loop driver every method shares:
+ *   sapm__trainer_begin   zeroes rep (if any), starts the clock;
+ *   sapm__trainer_step    called once per iteration (iter 0 = initial state): logs a
+ *                         history entry and calls opt->progress when iter == 0,
+ *                         iter % log_every == 0 (log_every > 0) or force; then returns the
+ *                         first stop reason that holds, in this order:
+ *                           SAPM_STOP_DIVERGED     mse or loss is NaN/Inf (nothing logged)
+ *                           SAPM_STOP_USER         the callback returned nonzero
+ *                           SAPM_STOP_ERROR        the history could not grow (out of memory)
+ *                           SAPM_STOP_TARGET_LOSS  target_loss > 0 and mse <= target_loss
+ *                                                  (mse is the TRUE loss: J_LS / J_PINN)
+ *                           SAPM_STOP_MAX_ITERS    iter >= max_iters
+ *                           SAPM_STOP_TIME_BUDGET  time_budget > 0 and elapsed >= budget
+ *                         else SAPM_STOP_NONE;
+ *   sapm__trainer_end     records the final state (always in the history; the callback is
+ *                         called for it unless it was just called for the same iteration)
+ *                         and fills rep's status, stop, iters, seconds, mse and loss.
+ * Method-specific rules (gradient norm, relative change, line search) are decided by the
+ * method and passed to sapm__trainer_end as the stop reason. */
+typedef struct sapm__trainer {
+    const sapm_options *opt;
+    sapm_method method;
+    sapm_report *rep;
+    double t0;              /* SAPM_NOW() at begin */
+    int last_logged;        /* iteration of the newest history entry / callback, -1 none */
+    sapm_result status;     /* an error of the plumbing itself (history out of memory) */
+} sapm__trainer;
+
+static SAPM__UNUSED void sapm__trainer_begin(sapm__trainer *t, const sapm_options *opt,
+                                             sapm_method method, sapm_report *rep)
+{
+    t->opt = opt;
+    t->method = method;
+    t->rep = rep;
+    t->last_logged = -1;
+    t->status = SAPM_OK;
+    if (rep) memset(rep, 0, sizeof *rep);
+    t->t0 = SAPM_NOW();
+}
+
+static SAPM__UNUSED double sapm__trainer_elapsed(const sapm__trainer *t)
+{
+    return SAPM_NOW() - t->t0;
+}
+
+/* Whether iteration iter is a logged one (history + callback). */
+static SAPM__UNUSED int sapm__trainer_logs(const sapm__trainer *t, int iter)
+{
+    int every = t->opt ? t->opt->log_every : 0;
+    return iter == 0 || (every > 0 && iter % every == 0);
+}
+
+/* History entry (replacing the newest one when it has the same iteration) and, when
+ * call_back, the progress callback; returns the callback's stop request. */
+static int sapm__trainer_log(sapm__trainer *t, int iter, double mse, double loss,
+                             double error, int call_back)
+{
+    sapm_progress p;
+    p.method = t->method;
+    p.iter = iter;
+    p.seconds = sapm__trainer_elapsed(t);
+    p.mse = mse;
+    p.loss = loss;
+    p.error = error;
+    if (t->rep) {
+        if (t->last_logged == iter && t->rep->history_count > 0)
+            t->rep->history[t->rep->history_count - 1] = p;
+        else if (sapm__report_push(t->rep, &p) != SAPM_OK)
+            t->status = SAPM_ERR_OUT_OF_MEMORY;
+    }
+    t->last_logged = iter;
+    if (call_back && t->opt && t->opt->progress)
+        return t->opt->progress(&p, t->opt->user_data) != 0;
+    return 0;
+}
+
+static SAPM__UNUSED sapm_stop_reason sapm__trainer_step(sapm__trainer *t, int iter, double mse,
+                                                        double loss, double error, int force)
+{
+    const sapm_options *opt = t->opt;
+    if (!isfinite(mse) || !isfinite(loss)) return SAPM_STOP_DIVERGED;
+    if (force || sapm__trainer_logs(t, iter)) {
+        if (sapm__trainer_log(t, iter, mse, loss, error, 1)) return SAPM_STOP_USER;
+        if (t->status != SAPM_OK) return SAPM_STOP_ERROR;
+    }
+    if (opt) {
+        if (opt->target_loss > 0.0 && mse <= opt->target_loss) return SAPM_STOP_TARGET_LOSS;
+        if (iter >= opt->max_iters) return SAPM_STOP_MAX_ITERS;
+        if (opt->time_budget > 0.0 && sapm__trainer_elapsed(t) >= opt->time_budget)
+            return SAPM_STOP_TIME_BUDGET;
+    }
+    return SAPM_STOP_NONE;
+}
+
+static SAPM__UNUSED void sapm__trainer_end(sapm__trainer *t, int iters, double mse, double loss,
+                                           double error, sapm_stop_reason stop,
+                                           sapm_result status)
+{
+    int again = t->last_logged != iters;
+    sapm__trainer_log(t, iters, mse, loss, error, again);
+    if (status == SAPM_OK && t->status != SAPM_OK) {
+        status = t->status;
+        stop = SAPM_STOP_ERROR;
+    }
+    if (t->rep) {
+        t->rep->status = status;
+        t->rep->stop = stop;
+        t->rep->iters = iters;
+        t->rep->seconds = sapm__trainer_elapsed(t);
+        t->rep->mse = mse;
+        t->rep->loss = loss;
+    }
+}
+
+/* ======================================================================================
+ * Implementation: LS optimizers (GD, Adam, L-BFGS) and sapm_train
+ *
+ * sapm__minimize(method, fn, monitor, ctx, x, n, opt, rep) minimises f(x) over a flat
+ * vector x[0..n) (for J_LS: x = net->params) with full-batch gradients from fn.
+ *   GD      x <- x - lr g                                    (lr: opt->learning_rate, 1e-2)
+ *   Adam    Kingma & Ba with bias correction, PyTorch's form (lr default 1e-3):
+ *           m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,
+ *           x <- x - (lr / (1-b1^k)) m / (sqrt(v / (1-b2^k)) + eps)
+ *   L-BFGS  two-loop recursion over the newest lbfgs_memory pairs (s, y), initial
+ *           Hessian gamma I with gamma = s'y / y'y of the newest pair; direction -g when
+ *           there are no pairs or the direction is not a descent direction (memory then
+ *           cleared). Strong-Wolfe line search (c1 = 1e-4, c2 = 0.9; bracketing with
+ *           cubic-interpolation extrapolation, then zoom with safeguarded cubic
+ *           interpolation; at most 25 evaluations; NaN/Inf trial values count as +Inf so
+ *           the search backs off instead of diverging). First trial step 1, except
+ *           min(1, 1/||g||_1) on the first iteration. A pair is stored only when
+ *           s'y > 1e-10 ||s|| ||y|| (curvature condition; otherwise skipped).
+ * Stop rules (checked after every iteration; the first that holds ends the run):
+ *   SAPM_STOP_DIVERGED     f or a gradient entry is NaN/Inf after a GD/Adam step: x is
+ *                          restored to the last iterate with a finite loss and gradient,
+ *                          status SAPM_ERR_DIVERGED (also if the initial point is
+ *                          non-finite: x is left as given);
+ *   SAPM_STOP_USER         the progress callback asked to stop;
+ *   SAPM_STOP_TARGET_LOSS  target_loss > 0 and the true loss (monitor's mse, else f) <=
+ *                          target_loss;
+ *   SAPM_STOP_MAX_ITERS    max_iters iterations done;
+ *   SAPM_STOP_TIME_BUDGET  time_budget > 0 seconds of wall time spent;
+ *   SAPM_STOP_GRAD_TOL     grad_tol > 0 and ||g||_2 <= grad_tol at the current iterate
+ *                          (also when g is exactly 0);
+ *   SAPM_STOP_REL_TOL      rel_tol > 0 and |f_k - f_{k-1}| <= rel_tol max(|f_{k-1}|, DBL_MIN);
+ *   SAPM_STOP_LINE_SEARCH  (L-BFGS) the line search found no point with f < f_k, also
+ *                          after a restart along -g; x stays at the last iterate; status
+ *                          SAPM_OK (this is how L-BFGS ends at the limit of precision);
+ *   SAPM_STOP_ERROR        fn or monitor returned an error (x restored; status = it).
+ * Iteration k's history entry holds f(x_k) (mse from monitor when given). No allocation
+ * after the start: every buffer is allocated once per call.
+ * ====================================================================================== */
+
+typedef sapm_result (*sapm__objective_fn)(void *ctx, const double *x, double *f, double *grad);
+typedef sapm_result (*sapm__monitor_fn)(void *ctx, const double *x, double f, double *mse,
+                                        double *error);
+
+static double sapm__dot(const double *a, const double *b, size_t n)
+{
+    size_t i;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (i = 0; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i]; s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2]; s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; ++i) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* The true loss and held-out error at x (monitor when given and wanted, else mse = f). */
+static sapm_result sapm__min_monitor(sapm__monitor_fn monitor, void *ctx, const double *x,
+                                     double f, int wanted, double *mse, double *error)
+{
+    *mse = f;
+    *error = NAN;
+    if (!monitor || !wanted) return SAPM_OK;
+    return monitor(ctx, x, f, mse, error);
+}
+
+/* Objective with NaN/Inf folded to +Inf, for the line search. */
+static sapm_result sapm__ls_eval_point(sapm__objective_fn fn, void *ctx, const double *x,
+                                       const double *d, double t, double *xt, size_t n,
+                                       double *f, double *g, double *gtd)
+{
+    size_t i;
+    sapm_result r;
+    for (i = 0; i < n; ++i) xt[i] = x[i] + t * d[i];
+    r = fn(ctx, xt, f, g);
+    if (r != SAPM_OK) return r;
+    *gtd = sapm__dot(g, d, n);
+    if (!isfinite(*f) || !isfinite(*gtd)) { *f = HUGE_VAL; *gtd = 0.0; }
+    return SAPM_OK;
+}
+
+/* Minimiser of the cubic through (x1, f1, g1), (x2, f2, g2), clamped to [lo, hi]
+ * (bisection when the cubic has no minimiser or the data are not finite). */
+static double sapm__cubic_min(double x1, double f1, double g1, double x2, double f2, double g2,
+                              double lo, double hi)
+{
+    double d1, d2s, t;
+    if (!isfinite(f1) || !isfinite(f2) || x1 == x2) return 0.5 * (lo + hi);
+    d1 = g1 + g2 - 3.0 * (f1 - f2) / (x1 - x2);
+    d2s = d1 * d1 - g1 * g2;
+    if (!(d2s >= 0.0)) return 0.5 * (lo + hi);
+    {
+        double d2 = sqrt(d2s);
+        if (x1 <= x2) t = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2.0 * d2));
+        else          t = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2.0 * d2));
+    }
+    if (!isfinite(t)) return 0.5 * (lo + hi);
+    return t < lo ? lo : t > hi ? hi : t;
+}
+
+/* Strong-Wolfe line search along d from x (f, g, gtd = g'd < 0), first trial *t.
+ * On return *t is the accepted step, *f_out / g_out its value and gradient (f_out may
+ * equal f when nothing better was found; the caller checks). work: 3 n doubles. */
+static sapm_result sapm__wolfe(sapm__objective_fn fn, void *ctx, size_t n, const double *x,
+                               double f, const double *g, const double *d, double gtd,
+                               double *t_io, double *xt, double *f_out, double *g_out,
+                               double *work)
+{
+    const double c1 = 1e-4, c2 = 0.9, tol_change = 1e-9;
+    const int max_ls = 25;
+    double *g_new = g_out, *g_prev = work, *g_b0 = work + n, *g_b1 = work + 2 * n;
+    double t = *t_io, f_new, gtd_new, t_prev = 0.0, f_prev = f, gtd_prev = gtd;
+    double br[2], br_f[2], br_gtd[2], dmax = 0.0;
+    double *br_g[2];
+    int ls_iter = 0, done = 0, nbr = 0, lo, hi, insuf = 0;
+    size_t i;
+    sapm_result r;
+    br_g[0] = g_b0; br_g[1] = g_b1;
+    for (i = 0; i < n; ++i) dmax = SAPM__MAX(dmax, fabs(d[i]));
+    memcpy(g_prev, g, n * sizeof(double));
+    r = sapm__ls_eval_point(fn, ctx, x, d, t, xt, n, &f_new, g_new, &gtd_new);
+    if (r != SAPM_OK) return r;
+    /* bracketing phase */
+    while (ls_iter < max_ls) {
+        if (f_new > f + c1 * t * gtd || (ls_iter > 1 && f_new >= f_prev)) {
+            br[0] = t_prev; br_f[0] = f_prev; br_gtd[0] = gtd_prev; memcpy(g_b0, g_prev, n * sizeof(double));
+            br[1] = t; br_f[1] = f_new; br_gtd[1] = gtd_new; memcpy(g_b1, g_new, n * sizeof(double));
+            nbr = 2;
+            break;
+        }
+        if (fabs(gtd_new) <= -c2 * gtd) {           /* strong Wolfe holds */
+            br[0] = t; br_f[0] = f_new; memcpy(g_b0, g_new, n * sizeof(double));
+            nbr = 1; done = 1;
+            break;
+        }
+        if (gtd_new >= 0.0) {
+            br[0] = t_prev; br_f[0] = f_prev; br_gtd[0] = gtd_prev; memcpy(g_b0, g_prev, n * sizeof(double));
+            br[1] = t; br_f[1] = f_new; br_gtd[1] = gtd_new; memcpy(g_b1, g_new, n * sizeof(double));
+            nbr = 2;
+            break;
+        }
+        {   /* extrapolate: cubic step in [t + 0.01 (t - t_prev), 10 t] */
+            double lo_s = t + 0.01 * (t - t_prev), hi_s = 10.0 * t, tmp = t;
+            t = sapm__cubic_min(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, lo_s, hi_s);
+            t_prev = tmp; f_prev = f_new; gtd_prev = gtd_new;
+            memcpy(g_prev, g_new, n * sizeof(double));
+        }
+        r = sapm__ls_eval_point(fn, ctx, x, d, t, xt, n, &f_new, g_new, &gtd_new);
+        if (r != SAPM_OK) return r;
+        ++ls_iter;
+    }
+    if (ls_iter == max_ls) {
+        br[0] = 0.0; br_f[0] = f; br_gtd[0] = gtd; memcpy(g_b0, g, n * sizeof(double));
+        br[1] = t; br_f[1] = f_new; br_gtd[1] = gtd_new; memcpy(g_b1, g_new, n * sizeof(double));
+        nbr = 2;
+    }
+    /* zoom phase: keep br[lo] the best point satisfying sufficient decrease */
+    lo = 0; hi = 1;
+    if (nbr == 2 && br_f[1] < br_f[0]) { lo = 1; hi = 0; }
+    while (!done && nbr == 2 && ls_iter < max_ls) {
+        double bmin = SAPM__MIN(br[0], br[1]), bmax = SAPM__MAX(br[0], br[1]), eps;
+        if (fabs(br[1] - br[0]) * dmax < tol_change) break;
+        t = sapm__cubic_min(br[0], br_f[0], br_gtd[0], br[1], br_f[1], br_gtd[1], bmin, bmax);
+        /* safeguard: stay at least 10% of the bracket away from its ends */
+        eps = 0.1 * (bmax - bmin);
+        if (SAPM__MIN(bmax - t, t - bmin) < eps) {
+            if (insuf || t >= bmax || t <= bmin) {
+                t = fabs(t - bmax) < fabs(t - bmin) ? bmax - eps : bmin + eps;
+                insuf = 0;
+            } else {
+                insuf = 1;
+            }
+        } else {
+            insuf = 0;
+        }
+        r = sapm__ls_eval_point(fn, ctx, x, d, t, xt, n, &f_new, g_new, &gtd_new);
+        if (r != SAPM_OK) return r;
+        ++ls_iter;
+        if (f_new > f + c1 * t * gtd || f_new >= br_f[lo]) {
+            br[hi] = t; br_f[hi] = f_new; br_gtd[hi] = gtd_new; memcpy(br_g[hi], g_new, n * sizeof(double));
+            if (br_f[0] <= br_f[1]) { lo = 0; hi = 1; } else { lo = 1; hi = 0; }
+        } else {
+            if (fabs(gtd_new) <= -c2 * gtd) done = 1;
+            else if (gtd_new * (br[hi] - br[lo]) >= 0.0) {
+                br[hi] = br[lo]; br_f[hi] = br_f[lo]; br_gtd[hi] = br_gtd[lo];
+                memcpy(br_g[hi], br_g[lo], n * sizeof(double));
+            }
+            br[lo] = t; br_f[lo] = f_new; br_gtd[lo] = gtd_new; memcpy(br_g[lo], g_new, n * sizeof(double));
+        }
+    }
+    if (nbr == 1) lo = 0;
+    *t_io = br[lo];
+    *f_out = br_f[lo];
+    if (br_g[lo] != g_out) memcpy(g_out, br_g[lo], n * sizeof(double));
+    return SAPM_OK;
+}
+
+static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objective_fn fn,
+                                               sapm__monitor_fn monitor, void *ctx, double *x,
+                                               size_t n, const sapm_options *opt,
+                                               sapm_report *rep)
+{
+    sapm__trainer tr;
+    sapm_stop_reason stop = SAPM_STOP_NONE;
+    sapm_result status = SAPM_OK, r;
+    double f = 0.0, f_new = 0.0, mse = 0.0, err = NAN, lr;
+    double *mem, *g, *xg, *w1, *w2, *xt, *gt, *lsw, *S = NULL, *Yv = NULL, *rho = NULL, *alp = NULL;
+    const double *last_s = NULL;        /* L-BFGS: the newest step, to undo it */
+    size_t i, nbuf;
+    int k = 0, mcap = 0, mcount = 0, mhead = 0;
+    if (!fn || !x) return SAPM_ERR_NULL_ARGUMENT;
+    if (n == 0) return SAPM_ERR_INVALID_SIZE;
+    if ((r = sapm__check_options(opt)) != SAPM_OK) return r;
+    if (method != SAPM_METHOD_LS_GD && method != SAPM_METHOD_LS_ADAM &&
+        method != SAPM_METHOD_LS_LBFGS)
+        return SAPM_ERR_INVALID_ARGUMENT;
+    lr = opt->learning_rate > 0.0 ? opt->learning_rate
+                                  : (method == SAPM_METHOD_LS_ADAM ? 1e-3 : 1e-2);
+    /* buffers: g, x_good (GD/Adam) or d (L-BFGS), Adam m and v, L-BFGS trial x, trial g,
+     * line-search work (3n), memory S, Y (mcap n each), rho, alpha */
+    if (method == SAPM_METHOD_LS_LBFGS) mcap = opt->ls.lbfgs_memory;
+    nbuf = 4 * n + (method == SAPM_METHOD_LS_LBFGS ? 3 * n + 2 * (size_t)mcap * n + 2 * (size_t)mcap : 0);
+    mem = (double *)sapm__alloc(nbuf, sizeof(double));
+    if (!mem) return SAPM_ERR_OUT_OF_MEMORY;
+    g = mem; xg = mem + n; w1 = mem + 2 * n; w2 = mem + 3 * n;
+    xt = w1; gt = w2; lsw = mem + 4 * n;
+    if (mcap) {
+        S = lsw + 3 * n; Yv = S + (size_t)mcap * n; rho = Yv + (size_t)mcap * n; alp = rho + mcap;
+    }
+    sapm__trainer_begin(&tr, opt, method, rep);
+    r = fn(ctx, x, &f, g);
+    if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; goto done; }
+    if (!isfinite(f) || !sapm__all_finite(g, n)) {
+        status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; goto done;
+    }
+    r = sapm__min_monitor(monitor, ctx, x, f, 1, &mse, &err);
+    if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; goto done; }
+    stop = sapm__trainer_step(&tr, 0, mse, f, err, 0);
+    if (method == SAPM_METHOD_LS_ADAM) memset(w1, 0, 2 * n * sizeof(double));
+    {
+        double b1t = 1.0, b2t = 1.0;
+        while (stop == SAPM_STOP_NONE) {
+            double gn = sqrt(sapm__dot(g, g, n));
+            int wanted;
+            if ((opt->grad_tol > 0.0 && gn <= opt->grad_tol) || gn == 0.0) { stop = SAPM_STOP_GRAD_TOL; break; }
+            if (method != SAPM_METHOD_LS_LBFGS) {
+                memcpy(xg, x, n * sizeof(double));
+                if (method == SAPM_METHOD_LS_GD) {
+                    for (i = 0; i < n; ++i) x[i] -= lr * g[i];
+                } else {
+                    const double b1 = opt->ls.adam_beta1, b2 = opt->ls.adam_beta2, eps = opt->ls.adam_eps;
+                    double step, rc2;
+                    double *SAPM__RESTRICT m1 = w1, *SAPM__RESTRICT v = w2;
+                    b1t *= b1; b2t *= b2;
+                    step = lr / (1.0 - b1t);
+                    rc2 = 1.0 / sqrt(1.0 - b2t);
+                    for (i = 0; i < n; ++i) {
+                        m1[i] = b1 * m1[i] + (1.0 - b1) * g[i];
+                        v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+                        x[i] -= step * m1[i] / (sqrt(v[i]) * rc2 + eps);
+                    }
+                }
+                r = fn(ctx, x, &f_new, g);
+                if (r != SAPM_OK) {
+                    memcpy(x, xg, n * sizeof(double));
+                    status = r; stop = SAPM_STOP_ERROR; break;
+                }
+                if (!isfinite(f_new) || !sapm__all_finite(g, n)) {
+                    memcpy(x, xg, n * sizeof(double));   /* last good iterate */
+                    status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; break;
+                }
+            } else {
+                /* L-BFGS direction d = -H g by the two-loop recursion (d kept in xg) */
+                double *dv = xg, gtd, t, sy, yy, ss;
+                int j, idx;
+                for (i = 0; i < n; ++i) dv[i] = -g[i];
+                for (j = 0; j < mcount; ++j) {          /* newest to oldest */
+                    idx = (mhead - 1 - j + mcap) % mcap;
+                    alp[idx] = rho[idx] * sapm__dot(S + (size_t)idx * n, dv, n);
+                    for (i = 0; i < n; ++i) dv[i] -= alp[idx] * Yv[(size_t)idx * n + i];
+                }
+                if (mcount > 0) {
+                    idx = (mhead - 1 + mcap) % mcap;
+                    {
+                        const double *yl = Yv + (size_t)idx * n;
+                        double gamma = 1.0 / (rho[idx] * sapm__dot(yl, yl, n));
+                        for (i = 0; i < n; ++i) dv[i] *= gamma;
+                    }
+                }
+                for (j = mcount - 1; j >= 0; --j) {     /* oldest to newest */
+                    double beta;
+                    idx = (mhead - 1 - j + mcap) % mcap;
+                    beta = rho[idx] * sapm__dot(Yv + (size_t)idx * n, dv, n);
+                    for (i = 0; i < n; ++i) dv[i] += (alp[idx] - beta) * S[(size_t)idx * n + i];
+                }
+                gtd = sapm__dot(g, dv, n);
+                if (!(gtd < 0.0) || !isfinite(gtd)) {   /* not a descent direction: restart */
+                    mcount = 0; mhead = 0;
+                    for (i = 0; i < n; ++i) dv[i] = -g[i];
+                    gtd = -gn * gn;
+                }
+                if (k == 0 && mcount == 0) {
+                    double g1 = 0.0;
+                    for (i = 0; i < n; ++i) g1 += fabs(g[i]);
+                    t = SAPM__MIN(1.0, 1.0 / g1);
+                } else {
+                    t = 1.0;
+                }
+                r = sapm__wolfe(fn, ctx, n, x, f, g, dv, gtd, &t, xt, &f_new, gt, lsw);
+                if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
+                if (!(f_new < f) && mcount > 0) {       /* retry once along -g */
+                    mcount = 0; mhead = 0;
+                    for (i = 0; i < n; ++i) dv[i] = -g[i];
+                    gtd = -gn * gn;
+                    t = SAPM__MIN(1.0, 1.0 / gn);
+                    r = sapm__wolfe(fn, ctx, n, x, f, g, dv, gtd, &t, xt, &f_new, gt, lsw);
+                    if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
+                }
+                if (!(f_new < f)) { stop = SAPM_STOP_LINE_SEARCH; break; }
+                /* s = t d, y = g_new - g; x <- x + s, g <- g_new */
+                sy = yy = ss = 0.0;
+                idx = mhead;
+                {
+                    double *SAPM__RESTRICT s = S + (size_t)idx * n, *SAPM__RESTRICT y = Yv + (size_t)idx * n;
+                    for (i = 0; i < n; ++i) {
+                        s[i] = t * dv[i];
+                        y[i] = gt[i] - g[i];
+                        x[i] += s[i];
+                        sy += s[i] * y[i]; yy += y[i] * y[i]; ss += s[i] * s[i];
+                    }
+                }
+                memcpy(g, gt, n * sizeof(double));
+                last_s = S + (size_t)idx * n;
+                if (sy > 1e-10 * sqrt(ss) * sqrt(yy) && yy > 0.0) {
+                    rho[idx] = 1.0 / sy;
+                    mhead = (mhead + 1) % mcap;
+                    if (mcount < mcap) ++mcount;
+                }
+            }
+            ++k;
+            {
+                double f_old = f;
+                f = f_new;
+                wanted = sapm__trainer_logs(&tr, k) || opt->target_loss > 0.0;
+                r = sapm__min_monitor(monitor, ctx, x, f, wanted, &mse, &err);
+                if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
+                stop = sapm__trainer_step(&tr, k, mse, f, err, 0);
+                if (stop == SAPM_STOP_DIVERGED) {   /* the monitor's true loss is NaN/Inf */
+                    if (method != SAPM_METHOD_LS_LBFGS) memcpy(x, xg, n * sizeof(double));
+                    else if (last_s) for (i = 0; i < n; ++i) x[i] -= last_s[i];
+                    f = f_old;
+                    status = SAPM_ERR_DIVERGED;
+                    --k;
+                }
+                if (stop == SAPM_STOP_NONE && opt->rel_tol > 0.0 &&
+                    fabs(f - f_old) <= opt->rel_tol * SAPM__MAX(fabs(f_old), DBL_MIN))
+                    stop = SAPM_STOP_REL_TOL;
+            }
+        }
+    }
+done:
+    if (stop != SAPM_STOP_DIVERGED && stop != SAPM_STOP_ERROR && isfinite(f)) {
+        r = sapm__min_monitor(monitor, ctx, x, f, 1, &mse, &err);
+        if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; }
+    } else if (stop == SAPM_STOP_DIVERGED && isfinite(f)) {
+        mse = f;                                        /* last good state */
+        if (monitor) sapm__min_monitor(monitor, ctx, x, f, 1, &mse, &err);
+    } else if (!isfinite(f)) {
+        mse = f;
+    }
+    sapm__trainer_end(&tr, k, mse, f, err, stop, status);
+    SAPM_FREE(mem);
+    return status;
+}
+
+/* J_LS on the tape, block by block (SPEC 2): every block adds its sum of squared residuals
+ * and, when a gradient is wanted, its share of dJ_LS/dparams to one buffer; the buffer is
+ * then summed across workers by sapm__allreduce (one call per evaluation) and scaled. */
+typedef struct sapm__ls_eval {
+    sapm__tape tape;
+    const sapm_options *opt;    /* its allreduce hook (may be NULL: one worker) */
+    int N, ldx, ldy;
+    const double *X, *Y;
+    double n_total;             /* points over all workers */
+    size_t n_params;
+    double *buf;                /* n_params + 1: gradient sum, then the squared-error sum */
+} sapm__ls_eval;
+
+static void sapm__ls_eval_free(sapm__ls_eval *e)
+{
+    sapm__tape_free(&e->tape);
+    if (e->buf) SAPM_FREE(e->buf);
+    e->buf = NULL;
+}
+
+static sapm_result sapm__ls_eval_init(sapm__ls_eval *e, const sapm_net *net, int N,
+                                      const double *X, int ldx, const double *Y, int ldy,
+                                      const sapm_options *opt)
+{
+    enum { BLOCK = 1024 };      /* points per tape block: one block for small data sets */
+    sapm_result r;
+    double cnt = (double)N;
+    memset(e, 0, sizeof *e);
+    e->opt = opt; e->N = N; e->X = X; e->ldx = ldx; e->Y = Y; e->ldy = ldy;
+    e->n_params = net->n_params;
+    r = sapm__tape_init(&e->tape, net, SAPM__MIN(N, (int)BLOCK), SAPM__TAPE_VALUE);
+    if (r != SAPM_OK) return r;
+    e->buf = (double *)sapm__alloc(net->n_params + 1, sizeof(double));
+    if (!e->buf) { sapm__ls_eval_free(e); return SAPM_ERR_OUT_OF_MEMORY; }
+    /* the global number of points, for the 1/N of J_LS */
+    r = sapm__allreduce(opt, &cnt, 1);
+    if (r != SAPM_OK) { sapm__ls_eval_free(e); return r; }
+    if (!(cnt >= 1.0)) { sapm__ls_eval_free(e); return SAPM_ERR_INVALID_SIZE; }
+    e->n_total = cnt;
+    return SAPM_OK;
+}
+
+/* sapm__objective_fn for J_LS: *f = J_LS(x), grad (may be NULL) = dJ_LS/dx. */
+static sapm_result sapm__ls_objective(void *ctx, const double *x, double *f, double *grad)
+{
+    sapm__ls_eval *e = (sapm__ls_eval *)ctx;
+    sapm__tape *t = &e->tape;
+    size_t np = e->n_params;
+    int s0, m = t->m, L = t->depth;
+    double sse = 0.0, scale = 2.0 / e->n_total;
+    sapm_result r;
+    if (grad) memset(e->buf, 0, np * sizeof(double));
+    for (s0 = 0; s0 < e->N; s0 += t->cap) {
+        int nb = SAPM__MIN(t->cap, e->N - s0), n, k;
+        sapm__tape_forward(t, x, nb, e->X + (size_t)s0 * e->ldx, e->ldx);
+        for (n = 0; n < nb; ++n) {
+            const double *SAPM__RESTRICT u = t->A[L] + (size_t)n * m;
+            const double *SAPM__RESTRICT y = e->Y + (size_t)(s0 + n) * e->ldy;
+            double *SAPM__RESTRICT a = t->adj + (size_t)n * m;
+            for (k = 0; k < m; ++k) {
+                double res = u[k] - y[k];        /* r = u(x_n) - y_n */
+                sse += res * res;
+                a[k] = scale * res;              /* dJ_LS/du = (2/N) r */
+            }
+        }
+        if (grad) sapm__tape_backward(t, x, e->buf);
+    }
+    e->buf[np] = sse;
+    r = grad ? sapm__allreduce(e->opt, e->buf, np + 1) : sapm__allreduce(e->opt, e->buf + np, 1);
+    if (r != SAPM_OK) return r;
+    *f = e->buf[np] / e->n_total;
+    if (grad) memcpy(grad, e->buf, np * sizeof(double));
+    return SAPM_OK;
+}
+
+/* Arguments shared by the public data-set functions. */
+static sapm_result sapm__check_data(const sapm_net *net, int N, const double *X, int ldx,
+                                    const double *Y, int ldy)
+{
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (!X || !Y) return SAPM_ERR_NULL_ARGUMENT;
+    if (N <= 0) return SAPM_ERR_INVALID_SIZE;
+    if (ldx < net->widths[0] || ldy < net->widths[net->depth]) return SAPM_ERR_SIZE_MISMATCH;
+    if (!sapm__matrix_finite(X, N, net->widths[0], ldx) ||
+        !sapm__matrix_finite(Y, N, net->widths[net->depth], ldy))
+        return SAPM_ERR_NONFINITE_INPUT;
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_net_gradient(const sapm_net *net, int N, const double *X, int ldx,
+                                      const double *Y, int ldy, double *j_ls, double *grad)
+{
+    sapm__ls_eval e;
+    double f = 0.0;
+    sapm_result r = sapm__check_data(net, N, X, ldx, Y, ldy);
+    if (r != SAPM_OK) return r;
+    if (!grad && !j_ls) return SAPM_ERR_NULL_ARGUMENT;
+    r = sapm__ls_eval_init(&e, net, N, X, ldx, Y, ldy, NULL);
+    if (r != SAPM_OK) return r;
+    r = sapm__ls_objective(&e, net->params, &f, grad);
+    sapm__ls_eval_free(&e);
+    if (r == SAPM_OK && j_ls) *j_ls = f;
+    return r;
+}
+
+SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, int ldx,
+                                  const double *Y, int ldy, double *j_ls)
+{
+    if (!j_ls) return SAPM_ERR_NULL_ARGUMENT;
+    return sapm_net_gradient(net, N, X, ldx, Y, ldy, j_ls, NULL);
+}
+
+static sapm_result sapm__report_error(sapm_report *rep, sapm_result r)
+{
+    if (rep) {
+        memset(rep, 0, sizeof *rep);
+        rep->status = r;
+        rep->stop = SAPM_STOP_ERROR;
+        rep->mse = rep->loss = NAN;
+    }
+    return r;
+}
+
+static sapm_result sapm__train_ls(sapm_net *net, int N, const double *X, int ldx,
+                                  const double *Y, int ldy, const sapm_options *opt,
+                                  sapm_report *rep)
+{
+    sapm__ls_eval e;
+    sapm_result r = sapm__ls_eval_init(&e, net, N, X, ldx, Y, ldy, opt);
+    if (r != SAPM_OK) return sapm__report_error(rep, r);
+    r = sapm__minimize(opt->method, sapm__ls_objective, NULL, &e, net->params, net->n_params,
+                       opt, rep);
+    sapm__ls_eval_free(&e);
+    return r;
+}
+
+static sapm_result sapm__train_aux(sapm_net *net, int N, const double *X, int ldx,
+                                   const double *Y, int ldy, const sapm_options *opt,
+                                   sapm_report *rep); /* defined in "PM and SAPM" */
+SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, const double *Y,
+                               int ldy, const sapm_options *opt, sapm_report *rep)
+{
+    sapm_result r = sapm__check_data(net, N, X, ldx, Y, ldy);
+    if (r == SAPM_OK) r = sapm__check_options(opt);
+    if (r == SAPM_OK && !sapm__all_finite(net->params, net->n_params)) r = SAPM_ERR_NONFINITE_INPUT;
+    if (r != SAPM_OK) return sapm__report_error(rep, r);
+    switch (opt->method) {
+    case SAPM_METHOD_LS_GD:
+    case SAPM_METHOD_LS_ADAM:
+    case SAPM_METHOD_LS_LBFGS:
+        r = sapm__train_ls(net, N, X, ldx, Y, ldy, opt, rep);
+        break;
+    case SAPM_METHOD_PM:
+    case SAPM_METHOD_SAPM:
+        r = sapm__train_aux(net, N, X, ldx, Y, ldy, opt, rep); /* "PM and SAPM" section */
+        break;
+    default:
+        r = sapm__report_error(rep, SAPM_ERR_INVALID_ARGUMENT);
+        break;
+    }
+    return r;
 }
 
 /* ======================================================================================
@@ -1114,8 +2185,7 @@ typedef struct sapm__aux {
 
 static sapm_result sapm__aux_reduce(const sapm_options *opt, double *buf, size_t n)
 {
-    if (!opt || !opt->allreduce) return SAPM_OK;
-    return opt->allreduce(buf, n, opt->allreduce_user_data);
+    return sapm__allreduce(opt, buf, n);
 }
 
 static void sapm__aux_free(sapm__aux *st)
@@ -1645,7 +2715,7 @@ static sapm_result sapm__aux_sweep(sapm__aux *st, sapm_aux_sweep sweep)
 }
 
 /* One outer iteration of Algorithm 1: weights L..1, auxiliaries, w. */
-static SAPM__UNUSED sapm_result sapm__aux_outer(sapm__aux *st, int iter)
+static sapm_result sapm__aux_outer(sapm__aux *st, int iter)
 {
     int l, s;
     sapm_result r;
@@ -1665,6 +2735,207 @@ static SAPM__UNUSED sapm_result sapm__aux_outer(sapm__aux *st, int iter)
         if ((r = sapm__aux_sweep(st, st->opt->aux.sweep)) != SAPM_OK) return r;
     if (!st->opt->aux.omega_fixed) sapm__aux_omega(st);
     return SAPM_OK;
+}
+
+SAPMDEF void sapm_aux_default_options(sapm_aux_options *a)
+{
+    if (!a) return;
+    memset(a, 0, sizeof *a);
+    a->pm_lambda = 1.0;
+    a->tau = 1e-2;
+    a->ridge = 1e-10;
+    a->update = SAPM_AUX_GN_CHAIN;
+    a->sweep = SAPM_SWEEP_BACKWARD;
+    a->aux_steps = 1;
+    a->lm_damping = 1e-2;
+    a->prox = 0.0;
+    a->omega_norm = 1;
+    a->omega_scale = 1.0;
+    a->omega_fixed = 0;
+    a->resync_every = 1;
+    a->polish = 1;
+    a->switch_rel = 0.0;
+    a->switch_iters = 20;
+    a->switch_time = 0.5;
+}
+
+SAPMDEF void sapm_aux_seeds_options(sapm_aux_options *a)
+{
+    if (!a) return;
+    a->update = SAPM_AUX_GD;
+    a->sweep = SAPM_SWEEP_JACOBI;
+    a->aux_steps = 1;
+    a->prox = 0.0;
+    a->omega_norm = 0;
+    a->omega_scale = 1.0;
+    a->omega_fixed = 0;
+    a->resync_every = 0;
+    a->polish = 0;
+}
+
+/* Validation of the PM/SAPM fields of sapm_aux_options. */
+static sapm_result sapm__aux_check_options(const sapm_options *opt)
+{
+    const sapm_aux_options *a = &opt->aux;
+    if (opt->method == SAPM_METHOD_PM && (!(a->pm_lambda > 0.0) || !isfinite(a->pm_lambda)))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    if ((int)a->update < 0 || a->update >= SAPM_AUX_UPDATE_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
+    if ((int)a->sweep < 0 || a->sweep >= SAPM_SWEEP_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
+    if ((a->update == SAPM_AUX_GD || a->update == SAPM_AUX_GD_SCALED) &&
+        (!(a->tau > 0.0) || !isfinite(a->tau)))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->ridge >= 0.0) || !isfinite(a->ridge) || !(a->prox >= 0.0) || !isfinite(a->prox))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->lm_damping >= 0.0) || !isfinite(a->lm_damping)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (a->aux_steps < 1 || a->aux_steps > 1000) return SAPM_ERR_INVALID_ARGUMENT;
+    if ((a->omega_norm != 0 && a->omega_norm != 1) || (a->omega_fixed != 0 && a->omega_fixed != 1))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->omega_scale > 0.0) || !isfinite(a->omega_scale)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (a->resync_every < 0 || (a->polish != 0 && a->polish != 1) || a->switch_iters < 0)
+        return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->switch_rel >= 0.0) || !isfinite(a->switch_rel)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->switch_time >= 0.0 && a->switch_time <= 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (opt->aux.polish && (opt->ls.lbfgs_memory < 1 || opt->ls.lbfgs_memory > 1000))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    return SAPM_OK;
+}
+
+/* The polish phase reports through the user's callback with the outer loop's iteration
+ * count and clock, and as the PM/SAPM method. */
+typedef struct sapm__polish_ctx {
+    const sapm_options *user;
+    sapm_method method;
+    int iter0;
+    double sec0;
+} sapm__polish_ctx;
+
+static int sapm__polish_progress(const sapm_progress *p, void *ud)
+{
+    const sapm__polish_ctx *c = (const sapm__polish_ctx *)ud;
+    sapm_progress q = *p;
+    q.method = c->method;
+    q.iter += c->iter0;
+    q.seconds += c->sec0;
+    return c->user->progress ? c->user->progress(&q, c->user->user_data) : 0;
+}
+
+/* PM / SAPM training (sapm_train dispatches here): Algorithm 1 with the options of
+ * sapm_aux_options, then (aux.polish) L-BFGS on J_LS from the trained weights. Logged
+ * progress: loss = J_SAPM / J_PM (during the polish the auxiliaries are the forward pass,
+ * so loss = J_SAPM = J_LS), mse = J_LS of the forward network. */
+static sapm_result sapm__train_aux(sapm_net *net, int N, const double *X, int ldx,
+                                   const double *Y, int ldy, const sapm_options *opt,
+                                   sapm_report *rep)
+{
+    sapm__aux st;
+    sapm__trainer tr;
+    sapm_stop_reason stop;
+    sapm_result r, status = SAPM_OK;
+    double J = 0.0, mse = 0.0, mse_prev, *good;
+    int it = 0, polish = 0;
+    if ((r = sapm__aux_check_options(opt)) != SAPM_OK) return sapm__report_error(rep, r);
+    good = (double *)sapm__alloc(net->n_params, sizeof(double));
+    if (!good) return sapm__report_error(rep, SAPM_ERR_OUT_OF_MEMORY);
+    r = sapm__aux_alloc(&st, net, N, X, ldx, Y, ldy, opt);
+    if (r != SAPM_OK) { SAPM_FREE(good); return sapm__report_error(rep, r); }
+    memcpy(good, net->params, net->n_params * sizeof(double));
+    sapm__trainer_begin(&tr, opt, opt->method, rep);
+    /* initial state: auxiliaries = forward pass, so J = J_LS */
+    sapm__aux_sync(&st);
+    sapm__aux_omega(&st);
+    r = sapm__aux_loss(&st, &J);
+    if (r == SAPM_OK) r = sapm__aux_mse(&st, &mse);
+    if (r != SAPM_OK) {
+        sapm__trainer_end(&tr, 0, NAN, NAN, NAN, SAPM_STOP_ERROR, r);
+        sapm__aux_free(&st); SAPM_FREE(good);
+        return r;
+    }
+    stop = sapm__trainer_step(&tr, 0, mse, J, NAN, 0);
+    mse_prev = mse;
+    while (stop == SAPM_STOP_NONE) {
+        ++it;
+        r = sapm__aux_outer(&st, it);
+        if (r == SAPM_OK) r = sapm__aux_loss(&st, &J);
+        if (r == SAPM_OK) r = sapm__aux_mse(&st, &mse);
+        if (r == SAPM_ERR_DIVERGED || (r == SAPM_OK && (!isfinite(J) || !isfinite(mse)))) {
+            stop = SAPM_STOP_DIVERGED;
+            break;
+        }
+        if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
+        stop = sapm__trainer_step(&tr, it, mse, J, NAN, 0);
+        if (stop == SAPM_STOP_DIVERGED) break;
+        memcpy(good, net->params, net->n_params * sizeof(double));
+        if (stop != SAPM_STOP_NONE) break;
+        if (opt->rel_tol > 0.0 && fabs(mse - mse_prev) <= opt->rel_tol * SAPM__MAX(fabs(mse_prev), DBL_MIN)) {
+            stop = SAPM_STOP_REL_TOL;
+            break;
+        }
+        /* switch rule of the polish (see sapm_aux_options) */
+        if (opt->aux.polish &&
+            ((opt->aux.switch_iters > 0 && it >= opt->aux.switch_iters) ||
+             (opt->aux.switch_rel > 0.0 && mse > (1.0 - opt->aux.switch_rel) * mse_prev) ||
+             (opt->aux.switch_time > 0.0 && opt->time_budget > 0.0 &&
+              sapm__trainer_elapsed(&tr) >= opt->aux.switch_time * opt->time_budget))) {
+            polish = 1;
+            break;
+        }
+        mse_prev = mse;
+    }
+    if (stop == SAPM_STOP_DIVERGED) {
+        /* restore the last weights whose losses were finite */
+        memcpy(net->params, good, net->n_params * sizeof(double));
+        sapm__aux_sync(&st);
+        sapm__aux_omega(&st);
+        if (sapm__aux_loss(&st, &J) != SAPM_OK || sapm__aux_mse(&st, &mse) != SAPM_OK) J = mse = NAN;
+        status = SAPM_ERR_DIVERGED;
+    }
+    if (polish) {
+        /* L-BFGS on J_LS from the trained weights, on what is left of the iteration and
+         * time budgets; its history is appended with the outer loop's counters */
+        sapm_options po = *opt;
+        sapm__polish_ctx pc;
+        sapm_report prep;
+        sapm__ls_eval e;
+        double t_sw = sapm__trainer_elapsed(&tr);
+        int k;
+        sapm__trainer_step(&tr, it, mse, J, NAN, 1); /* the switch point is always logged */
+        po.method = SAPM_METHOD_LS_LBFGS;
+        po.max_iters = opt->max_iters - it;
+        po.time_budget = opt->time_budget > 0.0 ? opt->time_budget - t_sw : 0.0;
+        pc.user = opt; pc.method = opt->method; pc.iter0 = it; pc.sec0 = t_sw;
+        po.progress = opt->progress ? sapm__polish_progress : NULL;
+        po.user_data = &pc;
+        memset(&prep, 0, sizeof prep);
+        if (po.max_iters >= 1 && (opt->time_budget == 0.0 || po.time_budget > 0.0)) {
+            r = sapm__ls_eval_init(&e, net, N, X, ldx, Y, ldy, opt);
+            if (r == SAPM_OK) {
+                r = sapm__minimize(SAPM_METHOD_LS_LBFGS, sapm__ls_objective, NULL, &e, net->params,
+                                   net->n_params, &po, &prep);
+                sapm__ls_eval_free(&e);
+            }
+            if (rep) {
+                for (k = 0; k < prep.history_count; ++k) {
+                    sapm_progress q = prep.history[k];
+                    if (q.iter == 0) continue; /* the switch point, already logged */
+                    q.method = opt->method; q.iter += it; q.seconds += t_sw;
+                    q.loss = q.mse;
+                    if (sapm__report_push(rep, &q) != SAPM_OK) r = SAPM_ERR_OUT_OF_MEMORY;
+                    tr.last_logged = q.iter;
+                }
+            }
+            it += prep.iters;
+            stop = prep.stop;
+            status = r != SAPM_OK ? r : prep.status;
+            mse = J = prep.mse;
+            sapm_report_free(&prep);
+        } else {
+            stop = po.max_iters < 1 ? SAPM_STOP_MAX_ITERS : SAPM_STOP_TIME_BUDGET;
+        }
+    }
+    sapm__trainer_end(&tr, it, mse, J, NAN, stop, status);
+    sapm__aux_free(&st);
+    SAPM_FREE(good);
+    return status;
 }
 
 #endif /* SAPM_IMPLEMENTATION_DONE */

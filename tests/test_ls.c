@@ -1,0 +1,451 @@
+/* LS training: J_LS gradients against central finite differences, the optimizers on
+ * problems with known minima, the trainer's stop rules, reproducibility, the all-reduce
+ * hook and the argument checks of sapm_train / sapm_net_loss / sapm_net_gradient. */
+#define SAPM_IMPLEMENTATION
+#include "sapm.h"
+#include "sapm_test.h"
+
+/* A small regression set: y_k = sin(k + sum_i x_i) + 0.1 k, x uniform in [-1.5, 1.5]^d. */
+static void make_data(int N, int d, int m, double *X, double *Y, uint64_t seed)
+{
+    sapm_rng rng;
+    int n, i, k;
+    sapm_rng_seed(&rng, seed);
+    for (n = 0; n < N; ++n) {
+        double s = 0.0;
+        for (i = 0; i < d; ++i) { X[n * d + i] = 3.0 * sapm_rng_uniform(&rng) - 1.5; s += X[n * d + i]; }
+        for (k = 0; k < m; ++k) Y[n * m + k] = sin(k + s) + 0.1 * k;
+    }
+}
+
+/* J_LS by plain loops over sapm_net_forward (the reference for the tape). */
+static double jls_ref(const sapm_net *net, int N, const double *X, const double *Y)
+{
+    int m = net->widths[net->depth], n, k;
+    double *U = (double *)malloc((size_t)N * m * sizeof(double)), s = 0.0;
+    sapm_net_forward(net, N, X, net->widths[0], U, m);
+    for (n = 0; n < N; ++n)
+        for (k = 0; k < m; ++k) s += (U[n * m + k] - Y[n * m + k]) * (U[n * m + k] - Y[n * m + k]);
+    free(U);
+    return s / N;
+}
+
+static void test_jls_gradient_fd(void)
+{
+    /* every activation, depths 1..4, multi-output; central differences with h = 1e-6
+     * have truncation error O(h^2 f''') ~ 1e-12 and rounding ~ 1e-16/h ~ 1e-10. */
+    static const int shapes[][6] = { {1, 2, 1}, {2, 3, 5, 2}, {3, 2, 4, 3, 1}, {4, 3, 6, 5, 4, 3} };
+    int a, s;
+    for (a = 0; a < SAPM_ACT_COUNT; ++a) {
+        for (s = 0; s < 4; ++s) {
+            sapm_net net;
+            int depth = shapes[s][0], d = shapes[s][1], m = shapes[s][depth + 1], N = 7;
+            double X[7 * 3], Y[7 * 3], j = 0.0, *g;
+            size_t p;
+            CHECK_EQ_INT(sapm_net_create(&net, depth, shapes[s] + 1, (sapm_activation)a), SAPM_OK);
+            CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_UNIFORM, 0.8, 11 + s), SAPM_OK);
+            make_data(N, d, m, X, Y, 5 + a);
+            g = (double *)malloc(net.n_params * sizeof(double));
+            CHECK_EQ_INT(sapm_net_gradient(&net, N, X, d, Y, m, &j, g), SAPM_OK);
+            CHECK_REL(j, jls_ref(&net, N, X, Y), 1e-13, 1e-300);
+            for (p = 0; p < net.n_params; ++p) {
+                const double h = 1e-6;
+                double save = net.params[p], fp, fm, f0 = j, fd, fwd, bwd;
+                net.params[p] = save + h; fp = jls_ref(&net, N, X, Y);
+                net.params[p] = save - h; fm = jls_ref(&net, N, X, Y);
+                net.params[p] = save;
+                fd = (fp - fm) / (2 * h);
+                fwd = (fp - f0) / h; bwd = (f0 - fm) / h;
+                /* ReLU: skip parameters whose +-h crosses a kink (one-sided slopes differ) */
+                if (a == SAPM_ACT_RELU && fabs(fwd - bwd) > 1e-4 * (1.0 + fabs(fd))) continue;
+                CHECK_NEAR(g[p], fd, 1e-7 * (1.0 + fabs(fd)));
+            }
+            free(g);
+            sapm_net_destroy(&net);
+        }
+    }
+}
+
+/* --- the minimiser on functions with known minima ---------------------------------- */
+
+static sapm_result rosenbrock(void *ctx, const double *x, double *f, double *g)
+{
+    /* sum_i 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2, minimum 0 at x = 1 */
+    int n = *(int *)ctx, i;
+    *f = 0.0;
+    if (g) for (i = 0; i < n; ++i) g[i] = 0.0;
+    for (i = 0; i + 1 < n; ++i) {
+        double a = x[i + 1] - x[i] * x[i], b = 1.0 - x[i];
+        *f += 100.0 * a * a + b * b;
+        if (g) { g[i] += -400.0 * a * x[i] - 2.0 * b; g[i + 1] += 200.0 * a; }
+    }
+    return SAPM_OK;
+}
+
+static void test_lbfgs_rosenbrock(void)
+{
+    int n = 10, i;
+    double x[10];
+    sapm_options o = sapm_default_options(SAPM_METHOD_LS_LBFGS);
+    sapm_report rep;
+    for (i = 0; i < n; ++i) x[i] = i % 2 ? 1.0 : -1.2;
+    o.max_iters = 500;
+    o.grad_tol = 1e-10;
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_LBFGS, rosenbrock, NULL, &n, x, (size_t)n, &o, &rep), SAPM_OK);
+    CHECK(rep.stop == SAPM_STOP_GRAD_TOL || rep.stop == SAPM_STOP_LINE_SEARCH);
+    CHECK(rep.iters < 200);
+    for (i = 0; i < n; ++i) CHECK_NEAR(x[i], 1.0, 1e-7);
+    CHECK(rep.mse < 1e-14);
+    sapm_report_free(&rep);
+}
+
+static sapm_result quadratic(void *ctx, const double *x, double *f, double *g)
+{
+    /* sum_i (i + 1) (x_i - 0.5 i)^2 / 2, minimum 0 at x_i = 0.5 i */
+    int n = *(int *)ctx, i;
+    *f = 0.0;
+    for (i = 0; i < n; ++i) {
+        double r = x[i] - 0.5 * i;
+        *f += 0.5 * (i + 1) * r * r;
+        if (g) g[i] = (i + 1) * r;
+    }
+    return SAPM_OK;
+}
+
+static void test_gd_adam_quadratic(void)
+{
+    int n = 5, i, meth;
+    for (meth = 0; meth < 2; ++meth) {
+        double x[5] = {0, 0, 0, 0, 0};
+        sapm_options o = sapm_default_options(meth ? SAPM_METHOD_LS_ADAM : SAPM_METHOD_LS_GD);
+        sapm_report rep;
+        o.max_iters = 5000;
+        o.learning_rate = meth ? 0.05 : 0.3;  /* GD: stable for lr < 2 / 5 */
+        o.target_loss = 1e-20;
+        CHECK_EQ_INT(sapm__minimize(o.method, quadratic, NULL, &n, x, (size_t)n, &o, &rep), SAPM_OK);
+        CHECK_EQ_INT(rep.stop, SAPM_STOP_TARGET_LOSS);
+        for (i = 0; i < n; ++i) CHECK_NEAR(x[i], 0.5 * i, 1e-9);
+        sapm_report_free(&rep);
+    }
+}
+
+static void test_gd_exact_step(void)
+{
+    /* one GD step on the quadratic is x - lr g exactly; Adam's first step is lr sign(g)
+     * (m/sqrt(v) = g/|g| after bias correction, up to eps); g = (1, 1, 0) at x = (1, 1, 1) */
+    int n = 3, i;
+    double x[3] = {1, 1, 1}, y[3] = {1, 1, 1};
+    sapm_options o = sapm_default_options(SAPM_METHOD_LS_GD);
+    o.max_iters = 1;
+    o.learning_rate = 0.1;
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_GD, quadratic, NULL, &n, x, 3, &o, NULL), SAPM_OK);
+    for (i = 0; i < 3; ++i) CHECK_NEAR(x[i], 1.0 - 0.1 * (i + 1) * (1.0 - 0.5 * i), 1e-15);
+    o = sapm_default_options(SAPM_METHOD_LS_ADAM);
+    o.max_iters = 1;
+    o.learning_rate = 0.1;
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_ADAM, quadratic, NULL, &n, y, 3, &o, NULL), SAPM_OK);
+    CHECK_NEAR(y[0], 0.9, 1e-8);
+    CHECK_NEAR(y[1], 0.9, 1e-8);
+    CHECK_NEAR(y[2], 1.0, 1e-15);    /* g_2 = 0 exactly: no move */
+}
+
+/* --- training on a tiny network ------------------------------------------------------ */
+
+typedef struct cb_state { int calls, stop_at, last_iter, monotone; } cb_state;
+
+static int progress_cb(const sapm_progress *p, void *ud)
+{
+    cb_state *s = (cb_state *)ud;
+    if (s->calls > 0 && p->iter <= s->last_iter) s->monotone = 0;
+    s->last_iter = p->iter;
+    ++s->calls;
+    return s->stop_at >= 0 && p->iter >= s->stop_at;
+}
+
+#define TN 24
+static void tiny_problem(sapm_net *net, double *X, double *Y)
+{
+    int w[4] = {1, 10, 10, 1}, n;
+    sapm_net_create(net, 3, w, SAPM_ACT_TANH);
+    sapm_net_init(net, SAPM_INIT_XAVIER, 1.0, 3);
+    for (n = 0; n < TN; ++n) { X[n] = -2.0 + 4.0 * n / (TN - 1); Y[n] = sin(X[n] * X[n]); }
+}
+
+static void test_adam_lbfgs_reach_small_loss(void)
+{
+    sapm_net net;
+    double X[TN], Y[TN], j;
+    sapm_options o;
+    sapm_report rep;
+    /* L-BFGS: 1-10-10-1 tanh on sin(x^2) at 24 points reaches J_LS <= 1e-6 */
+    tiny_problem(&net, X, Y);
+    o = sapm_default_options(SAPM_METHOD_LS_LBFGS);
+    o.max_iters = 3000;
+    o.target_loss = 1e-6;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &o, &rep), SAPM_OK);
+    CHECK_EQ_INT(rep.stop, SAPM_STOP_TARGET_LOSS);
+    CHECK(rep.mse <= 1e-6);
+    CHECK_EQ_INT(sapm_net_loss(&net, TN, X, 1, Y, 1, &j), SAPM_OK);
+    CHECK_REL(j, rep.mse, 1e-12, 0.0);       /* the net holds the reported state */
+    CHECK(rep.history_count >= 2 && rep.history[0].iter == 0);
+    CHECK_EQ_INT(rep.history[rep.history_count - 1].iter, rep.iters);
+    sapm_report_free(&rep);
+    sapm_net_destroy(&net);
+    /* Adam (lr 1e-2): J_LS <= 1e-3 within 3000 steps */
+    tiny_problem(&net, X, Y);
+    o = sapm_default_options(SAPM_METHOD_LS_ADAM);
+    o.max_iters = 3000;
+    o.learning_rate = 1e-2;
+    o.target_loss = 1e-3;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &o, &rep), SAPM_OK);
+    CHECK_EQ_INT(rep.stop, SAPM_STOP_TARGET_LOSS);
+    CHECK(rep.mse <= 1e-3);
+    sapm_report_free(&rep);
+    sapm_net_destroy(&net);
+}
+
+static void test_same_seed_same_run(void)
+{
+    int meth;
+    for (meth = 0; meth < 3; ++meth) {
+        sapm_net a, b;
+        double X[TN], Y[TN];
+        sapm_options o = sapm_default_options((sapm_method)meth);
+        sapm_report ra, rb;
+        int i;
+        tiny_problem(&a, X, Y);
+        tiny_problem(&b, X, Y);
+        CHECK(memcmp(a.params, b.params, a.n_params * sizeof(double)) == 0);
+        o.max_iters = 60;
+        o.log_every = 1;
+        CHECK_EQ_INT(sapm_train(&a, TN, X, 1, Y, 1, &o, &ra), SAPM_OK);
+        CHECK_EQ_INT(sapm_train(&b, TN, X, 1, Y, 1, &o, &rb), SAPM_OK);
+        CHECK(memcmp(a.params, b.params, a.n_params * sizeof(double)) == 0);
+        CHECK_EQ_INT(ra.history_count, rb.history_count);
+        CHECK_EQ_INT(ra.history_count, ra.iters + 1);
+        for (i = 0; i < ra.history_count && i < rb.history_count; ++i) {
+            CHECK(ra.history[i].iter == rb.history[i].iter);
+            CHECK(memcmp(&ra.history[i].mse, &rb.history[i].mse, sizeof(double)) == 0);
+            CHECK(memcmp(&ra.history[i].loss, &rb.history[i].loss, sizeof(double)) == 0);
+        }
+        sapm_report_free(&ra); sapm_report_free(&rb);
+        sapm_net_destroy(&a); sapm_net_destroy(&b);
+    }
+}
+
+static void test_stop_reasons(void)
+{
+    sapm_net net;
+    double X[TN], Y[TN], j, *p0;
+    sapm_options o;
+    sapm_report rep;
+    cb_state cs;
+    size_t i;
+    /* max_iters, with log_every = 5: entries 0, 5, 10, ..., 20 and the callback in order */
+    tiny_problem(&net, X, Y);
+    o = sapm_default_options(SAPM_METHOD_LS_ADAM);
+    o.max_iters = 20; o.log_every = 5;
+    memset(&cs, 0, sizeof cs); cs.stop_at = -1; cs.monotone = 1;
+    o.progress = progress_cb; o.user_data = &cs;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &o, &rep), SAPM_OK);
+    CHECK_EQ_INT(rep.stop, SAPM_STOP_MAX_ITERS);
+    CHECK_EQ_INT(rep.iters, 20);
+    CHECK_EQ_INT(rep.history_count, 5);
+    CHECK_EQ_INT(cs.calls, 5);
+    CHECK(cs.monotone);
+    sapm_report_free(&rep);
+    /* the callback stops at iteration 7 (log every iteration) */
+    o.max_iters = 100; o.log_every = 1;
+    memset(&cs, 0, sizeof cs); cs.stop_at = 7; cs.monotone = 1;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &o, &rep), SAPM_OK);
+    CHECK_EQ_INT(rep.stop, SAPM_STOP_USER);
+    CHECK_EQ_INT(rep.iters, 7);
+    CHECK_EQ_INT(cs.calls, 8);
+    sapm_report_free(&rep);
+    o.progress = NULL;
+    /* target loss above the initial loss: stops at iteration 0 */
+    CHECK_EQ_INT(sapm_net_loss(&net, TN, X, 1, Y, 1, &j), SAPM_OK);
+    o.target_loss = 2.0 * j;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &o, &rep), SAPM_OK);
+    CHECK_EQ_INT(rep.stop, SAPM_STOP_TARGET_LOSS);
+    CHECK_EQ_INT(rep.iters, 0);
+    sapm_report_free(&rep);
+    o.target_loss = 0.0;
+    /* time budget of 1 ns: spent after the first iteration at the latest */
+    o.time_budget = 1e-9;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &o, &rep), SAPM_OK);
+    CHECK_EQ_INT(rep.stop, SAPM_STOP_TIME_BUDGET);
+    CHECK(rep.iters <= 1);
+    sapm_report_free(&rep);
+    o.time_budget = 0.0;
+    /* gradient tolerance larger than the initial gradient norm */
+    o.grad_tol = 1e6;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &o, &rep), SAPM_OK);
+    CHECK_EQ_INT(rep.stop, SAPM_STOP_GRAD_TOL);
+    CHECK_EQ_INT(rep.iters, 0);
+    sapm_report_free(&rep);
+    o.grad_tol = 0.0;
+    /* relative tolerance 1: any step that does not double the loss stops */
+    o.rel_tol = 1.0;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &o, &rep), SAPM_OK);
+    CHECK_EQ_INT(rep.stop, SAPM_STOP_REL_TOL);
+    CHECK_EQ_INT(rep.iters, 1);
+    sapm_report_free(&rep);
+    /* divergence: GD with a huge learning rate overflows; the net keeps the last
+     * parameters with a finite loss, and the report describes that state */
+    o = sapm_default_options(SAPM_METHOD_LS_GD);
+    o.learning_rate = 1e30;
+    o.max_iters = 10000;
+    p0 = (double *)malloc(net.n_params * sizeof(double));
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &o, &rep), SAPM_ERR_DIVERGED);
+    CHECK_EQ_INT(rep.status, SAPM_ERR_DIVERGED);
+    CHECK_EQ_INT(rep.stop, SAPM_STOP_DIVERGED);
+    CHECK(rep.iters < 10000);
+    for (i = 0; i < net.n_params; ++i) CHECK(isfinite(net.params[i]));
+    CHECK_EQ_INT(sapm_net_loss(&net, TN, X, 1, Y, 1, &j), SAPM_OK);
+    CHECK(isfinite(j));
+    CHECK(memcmp(&j, &rep.mse, sizeof j) == 0);
+    CHECK_EQ_INT(rep.history[rep.history_count - 1].iter, rep.iters);
+    sapm_report_free(&rep);
+    free(p0);
+    sapm_net_destroy(&net);
+}
+
+/* all-reduce hook simulating two identical workers: sums double */
+static sapm_result allreduce_twice(double *buf, size_t n, void *ud)
+{
+    size_t i;
+    ++*(int *)ud;
+    for (i = 0; i < n; ++i) buf[i] *= 2.0;
+    return SAPM_OK;
+}
+
+static sapm_result allreduce_fail(double *buf, size_t n, void *ud)
+{
+    (void)buf; (void)n; (void)ud;
+    return SAPM_ERR_IO;
+}
+
+static void test_allreduce_hook(void)
+{
+    /* two identical workers see the same J_LS and gradient as one: same trajectory */
+    sapm_net a, b;
+    double X[TN], Y[TN];
+    sapm_options o = sapm_default_options(SAPM_METHOD_LS_LBFGS);
+    sapm_report ra, rb;
+    int calls = 0;
+    size_t i;
+    tiny_problem(&a, X, Y);
+    tiny_problem(&b, X, Y);
+    o.max_iters = 30;
+    CHECK_EQ_INT(sapm_train(&a, TN, X, 1, Y, 1, &o, &ra), SAPM_OK);
+    o.allreduce = allreduce_twice; o.allreduce_user_data = &calls;
+    CHECK_EQ_INT(sapm_train(&b, TN, X, 1, Y, 1, &o, &rb), SAPM_OK);
+    CHECK(calls > 30);
+    for (i = 0; i < a.n_params; ++i) CHECK_REL(a.params[i], b.params[i], 1e-10, 1e-12);
+    CHECK_REL(ra.mse, rb.mse, 1e-10, 0.0);
+    sapm_report_free(&ra); sapm_report_free(&rb);
+    /* a failing hook ends the run with its code */
+    o.allreduce = allreduce_fail;
+    CHECK_EQ_INT(sapm_train(&b, TN, X, 1, Y, 1, &o, &rb), SAPM_ERR_IO);
+    CHECK_EQ_INT(rb.status, SAPM_ERR_IO);
+    sapm_report_free(&rb);
+    sapm_net_destroy(&a); sapm_net_destroy(&b);
+}
+
+static void test_bad_arguments(void)
+{
+    sapm_net net, empty;
+    double X[TN], Y[TN], Xbad[TN], j, g[200], X2[2 * TN];
+    sapm_options o = sapm_default_options(SAPM_METHOD_LS_ADAM), ob;
+    sapm_report rep;
+    int n;
+    tiny_problem(&net, X, Y);
+    memset(&empty, 0, sizeof empty);
+    memcpy(Xbad, X, sizeof X);
+    for (n = 0; n < TN; ++n) { X2[2 * n] = X[n]; X2[2 * n + 1] = 0.0; }
+    o.max_iters = 2;
+    /* sapm_train */
+    CHECK_EQ_INT(sapm_train(NULL, TN, X, 1, Y, 1, &o, &rep), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(rep.status, SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_train(&empty, TN, X, 1, Y, 1, &o, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ_INT(sapm_train(&net, TN, NULL, 1, Y, 1, &o, &rep), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, NULL, 1, &o, &rep), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, NULL, &rep), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_train(&net, 0, X, 1, Y, 1, &o, &rep), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_train(&net, -3, X, 1, Y, 1, &o, &rep), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 0, Y, 1, &o, &rep), SAPM_ERR_SIZE_MISMATCH);
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 0, &o, &rep), SAPM_ERR_SIZE_MISMATCH);
+    CHECK_EQ_INT(sapm_train(&net, TN, X2, 2, Y, 1, &o, NULL), SAPM_OK);  /* ldx > d is fine */
+    Xbad[5] = NAN;
+    CHECK_EQ_INT(sapm_train(&net, TN, Xbad, 1, Y, 1, &o, &rep), SAPM_ERR_NONFINITE_INPUT);
+    Xbad[5] = INFINITY;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Xbad, 1, &o, &rep), SAPM_ERR_NONFINITE_INPUT);
+    CHECK_EQ_INT(rep.stop, SAPM_STOP_ERROR);
+    ob = o; ob.method = (sapm_method)99;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    ob = o; ob.method = (sapm_method)-1;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    ob = o; ob.max_iters = 0;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    ob = o; ob.time_budget = -1.0;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    ob = o; ob.target_loss = NAN;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    ob = o; ob.grad_tol = -1.0;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    ob = o; ob.rel_tol = INFINITY;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    ob = o; ob.learning_rate = -0.1;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    ob = o; ob.log_every = -1;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    ob = o; ob.ls.adam_beta1 = 1.0;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    ob = o; ob.ls.adam_beta2 = -0.1;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    ob = o; ob.ls.adam_eps = 0.0;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    ob = sapm_default_options(SAPM_METHOD_LS_LBFGS); ob.ls.lbfgs_memory = 0;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    /* NaN in the starting parameters */
+    {
+        double save = net.params[3];
+        net.params[3] = NAN;
+        CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &o, &rep), SAPM_ERR_NONFINITE_INPUT);
+        net.params[3] = save;
+    }
+    /* sapm_net_loss / sapm_net_gradient */
+    CHECK_EQ_INT(sapm_net_loss(NULL, TN, X, 1, Y, 1, &j), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_loss(&net, TN, X, 1, Y, 1, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_loss(&net, 0, X, 1, Y, 1, &j), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_net_loss(&net, TN, X, 0, Y, 1, &j), SAPM_ERR_SIZE_MISMATCH);
+    CHECK_EQ_INT(sapm_net_loss(&net, TN, Xbad, 1, Y, 1, &j), SAPM_ERR_NONFINITE_INPUT);
+    CHECK_EQ_INT(sapm_net_loss(&empty, TN, X, 1, Y, 1, &j), SAPM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_gradient(&net, TN, X, 1, Y, 1, NULL, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_gradient(&net, TN, NULL, 1, Y, 1, &j, g), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_gradient(&net, -1, X, 1, Y, 1, &j, g), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_net_gradient(&net, TN, X, 1, Y, 0, &j, g), SAPM_ERR_SIZE_MISMATCH);
+    CHECK_EQ_INT(sapm_net_gradient(&net, TN, X, 1, Xbad, 1, &j, g), SAPM_ERR_NONFINITE_INPUT);
+    CHECK_EQ_INT(sapm_net_gradient(&net, TN, X, 1, Y, 1, NULL, g), SAPM_OK);
+    /* the minimiser */
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_GD, NULL, NULL, NULL, g, 3, &o, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_PM, quadratic, NULL, &n, g, 3, &o, NULL), SAPM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_GD, quadratic, NULL, &n, g, 0, &o, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_GD, quadratic, NULL, &n, g, 3, NULL, NULL), SAPM_ERR_NULL_ARGUMENT);
+    sapm_net_destroy(&net);
+}
+
+int main(void)
+{
+    RUN(test_jls_gradient_fd);
+    RUN(test_lbfgs_rosenbrock);
+    RUN(test_gd_adam_quadratic);
+    RUN(test_gd_exact_step);
+    RUN(test_adam_lbfgs_reach_small_loss);
+    RUN(test_same_seed_same_run);
+    RUN(test_stop_reasons);
+    RUN(test_allreduce_hook);
+    RUN(test_bad_arguments);
+    return sapm_test_summary();
+}
