@@ -1639,7 +1639,7 @@ typedef sapm_result (*sapm__objective_fn)(void *ctx, const double *x, double *f,
 typedef sapm_result (*sapm__monitor_fn)(void *ctx, const double *x, double f, double *mse,
                                         double *error);
 
-static double sapm__dot(const double *a, const double *b, size_t n)
+static double sapm__vec_dot(const double *a, const double *b, size_t n)
 {
     size_t i;
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
@@ -1671,7 +1671,7 @@ static sapm_result sapm__ls_eval_point(sapm__objective_fn fn, void *ctx, const d
     for (i = 0; i < n; ++i) xt[i] = x[i] + t * d[i];
     r = fn(ctx, xt, f, g);
     if (r != SAPM_OK) return r;
-    *gtd = sapm__dot(g, d, n);
+    *gtd = sapm__vec_dot(g, d, n);
     if (!isfinite(*f) || !isfinite(*gtd)) { *f = HUGE_VAL; *gtd = 0.0; }
     return SAPM_OK;
 }
@@ -1837,7 +1837,7 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
     {
         double b1t = 1.0, b2t = 1.0;
         while (stop == SAPM_STOP_NONE) {
-            double gn = sqrt(sapm__dot(g, g, n));
+            double gn = sqrt(sapm__vec_dot(g, g, n));
             int wanted;
             if ((opt->grad_tol > 0.0 && gn <= opt->grad_tol) || gn == 0.0) { stop = SAPM_STOP_GRAD_TOL; break; }
             if (method != SAPM_METHOD_LS_LBFGS) {
@@ -1873,24 +1873,24 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
                 for (i = 0; i < n; ++i) dv[i] = -g[i];
                 for (j = 0; j < mcount; ++j) {          /* newest to oldest */
                     idx = (mhead - 1 - j + mcap) % mcap;
-                    alp[idx] = rho[idx] * sapm__dot(S + (size_t)idx * n, dv, n);
+                    alp[idx] = rho[idx] * sapm__vec_dot(S + (size_t)idx * n, dv, n);
                     for (i = 0; i < n; ++i) dv[i] -= alp[idx] * Yv[(size_t)idx * n + i];
                 }
                 if (mcount > 0) {
                     idx = (mhead - 1 + mcap) % mcap;
                     {
                         const double *yl = Yv + (size_t)idx * n;
-                        double gamma = 1.0 / (rho[idx] * sapm__dot(yl, yl, n));
+                        double gamma = 1.0 / (rho[idx] * sapm__vec_dot(yl, yl, n));
                         for (i = 0; i < n; ++i) dv[i] *= gamma;
                     }
                 }
                 for (j = mcount - 1; j >= 0; --j) {     /* oldest to newest */
                     double beta;
                     idx = (mhead - 1 - j + mcap) % mcap;
-                    beta = rho[idx] * sapm__dot(Yv + (size_t)idx * n, dv, n);
+                    beta = rho[idx] * sapm__vec_dot(Yv + (size_t)idx * n, dv, n);
                     for (i = 0; i < n; ++i) dv[i] += (alp[idx] - beta) * S[(size_t)idx * n + i];
                 }
-                gtd = sapm__dot(g, dv, n);
+                gtd = sapm__vec_dot(g, dv, n);
                 if (!(gtd < 0.0) || !isfinite(gtd)) {   /* not a descent direction: restart */
                     mcount = 0; mhead = 0;
                     for (i = 0; i < n; ++i) dv[i] = -g[i];

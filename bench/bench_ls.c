@@ -1,0 +1,142 @@
+/* LS baseline benchmark: sin(x^2) on [-2, 2], width-20 tanh networks of depth L = 6, 10, 14,
+ * N = 200 training points. For LS-GD, LS-Adam and LS-L-BFGS: seconds per iteration (median
+ * of 7 timed runs of a fixed number of iterations) and wall time to train MSE <= 1e-4
+ * (median of 3 runs; a cap on iterations and seconds, reported when hit).
+ * Single-threaded (the library has no threads). The data and initial parameters are
+ * written to build/bench_ls_L<L>.bin so that bench/ls_torch.py trains the same network
+ * from the same start; the C results go to build/bench_ls_results.txt, and the Python
+ * script prints one table with PyTorch side by side (or the C columns alone, with a
+ * note, when torch cannot be imported).
+ *
+ *   make bench                           (builds this, runs it, then bench/ls_torch.py)
+ *   build/bench/bench_ls [--quick]       (C side alone)
+ */
+#define SAPM_IMPLEMENTATION
+#include "../sapm.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_TRAIN 200
+#define WIDTH 20
+#define TARGET 1e-4
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static void put_u32(FILE *f, uint32_t v) { fwrite(&v, 4, 1, f); }
+
+/* build/bench_ls_L<L>.bin: uint32 N, L, widths[L+1]; doubles X[N], Y[N], params (net order:
+ * W_1 (n_1 x n_0 row-major, = torch Linear.weight), b_1, W_2, b_2, ...), native endianness */
+static int write_case(const char *path, const sapm_net *net, const double *X, const double *Y)
+{
+    FILE *f = fopen(path, "wb");
+    int l;
+    if (!f) return 0;
+    put_u32(f, N_TRAIN);
+    put_u32(f, (uint32_t)net->depth);
+    for (l = 0; l <= net->depth; ++l) put_u32(f, (uint32_t)net->widths[l]);
+    fwrite(X, sizeof(double), N_TRAIN, f);
+    fwrite(Y, sizeof(double), N_TRAIN, f);
+    fwrite(net->params, sizeof(double), net->n_params, f);
+    return fclose(f) == 0;
+}
+
+static void make_net(sapm_net *net, int L)
+{
+    int widths[32], l;
+    widths[0] = 1;
+    for (l = 1; l < L; ++l) widths[l] = WIDTH;
+    widths[L] = 1;
+    sapm_net_create(net, L, widths, SAPM_ACT_TANH);
+    sapm_net_init(net, SAPM_INIT_XAVIER, 1.0, 2026);
+}
+
+static sapm_options bench_options(sapm_method m)
+{
+    sapm_options o = sapm_default_options(m);
+    o.log_every = 0;
+    if (m == SAPM_METHOD_LS_GD) o.learning_rate = 1e-2;
+    if (m == SAPM_METHOD_LS_ADAM) o.learning_rate = 1e-3;
+    return o;
+}
+
+int main(int argc, char **argv)
+{
+    static const int depths[3] = {6, 10, 14};
+    static const sapm_method methods[3] = {SAPM_METHOD_LS_GD, SAPM_METHOD_LS_ADAM, SAPM_METHOD_LS_LBFGS};
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    double X[N_TRAIN], Y[N_TRAIN];
+    sapm_rng rng;
+    int di, mi, n;
+    FILE *res;
+    sapm_rng_seed(&rng, 7);
+    for (n = 0; n < N_TRAIN; ++n) {
+        X[n] = -2.0 + 4.0 * sapm_rng_uniform(&rng);
+        Y[n] = sin(X[n] * X[n]);
+    }
+    res = fopen("build/bench_ls_results.txt", "w");
+    if (!res) { fprintf(stderr, "bench_ls: cannot write build/bench_ls_results.txt (run from the repository root)\n"); return 1; }
+    fprintf(res, "# L method sec_per_iter time_to_target iters_to_target reached final_mse\n");
+    printf("LS baseline, sin(x^2), width %d, N = %d, single thread, SIMD path %s\n", WIDTH, N_TRAIN, sapm_simd_path());
+    printf("%3s %-9s %14s %14s %10s %12s\n", "L", "method", "s/iter", "s to 1e-4", "iters", "final MSE");
+    for (di = 0; di < 3; ++di) {
+        int L = depths[di];
+        char path[64];
+        sapm_net net0;
+        make_net(&net0, L);
+        snprintf(path, sizeof path, "build/bench_ls_L%d.bin", L);
+        if (!write_case(path, &net0, X, Y)) { fprintf(stderr, "cannot write %s\n", path); return 1; }
+        for (mi = 0; mi < 3; ++mi) {
+            sapm_method m = methods[mi];
+            sapm_options o = bench_options(m);
+            sapm_report rep;
+            sapm_net net;
+            double per[7], tt[3], it = 0, fin = 0;
+            int r, reached = 0, iters = m == SAPM_METHOD_LS_LBFGS ? 50 : 200, runs = quick ? 3 : 7;
+            /* seconds per iteration: L-BFGS counts its line-search evaluations in the iteration */
+            for (r = 0; r < runs; ++r) {
+                sapm_net_copy(&net, &net0);
+                o.max_iters = iters;
+                sapm_train(&net, N_TRAIN, X, 1, Y, 1, &o, &rep);
+                per[r] = rep.seconds / (rep.iters > 0 ? rep.iters : 1);
+                sapm_report_free(&rep);
+                sapm_net_destroy(&net);
+            }
+            /* time to MSE 1e-4 */
+            o.target_loss = TARGET;
+            o.max_iters = 200000;
+            o.time_budget = quick ? 5.0 : (m == SAPM_METHOD_LS_GD ? 10.0 : 30.0);
+            for (r = 0; r < (quick || m == SAPM_METHOD_LS_GD ? 1 : 3); ++r) {
+                sapm_net_copy(&net, &net0);
+                sapm_train(&net, N_TRAIN, X, 1, Y, 1, &o, &rep);
+                tt[r] = rep.seconds;
+                it = rep.iters;
+                fin = rep.mse;
+                reached = rep.stop == SAPM_STOP_TARGET_LOSS;
+                sapm_report_free(&rep);
+                sapm_net_destroy(&net);
+                if (!reached) break;
+            }
+            {
+                double p = median(per, runs), t = median(tt, reached ? (quick || m == SAPM_METHOD_LS_GD ? 1 : 3) : 1);
+                printf("%3d %-9s %14.3e %13.3f%s %10.0f %12.3e\n", L, sapm_method_name(m), p, t,
+                       reached ? " " : "*", it, fin);
+                fprintf(res, "%d %s %.6e %.6e %.0f %d %.6e\n", L, sapm_method_name(m), p, t, it, reached, fin);
+            }
+        }
+        sapm_net_destroy(&net0);
+    }
+    printf("(* = MSE 1e-4 not reached within the cap; the time shown is the cap)\n");
+    fclose(res);
+    return 0;
+}

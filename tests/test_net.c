@@ -1,0 +1,276 @@
+/* Networks: input derivatives and Laplacians against finite differences, the derivative
+ * tape's parameter gradients of losses on (u, du/dx_i, Lap u) against central differences,
+ * reproducible initialisation, model files (round trip, truncation, bit flips) and the
+ * argument checks of the public network functions. */
+#define SAPM_IMPLEMENTATION
+#include "sapm.h"
+#include "sapm_test.h"
+
+static void rand_points(int N, int d, double *X, uint64_t seed)
+{
+    sapm_rng rng;
+    int k;
+    sapm_rng_seed(&rng, seed);
+    for (k = 0; k < N * d; ++k) X[k] = 2.0 * sapm_rng_uniform(&rng) - 1.0;
+}
+
+static const int shapes[][7] = {
+    /* depth, n_0 .. n_L */
+    {1, 2, 1},
+    {2, 1, 5, 1},
+    {3, 3, 4, 6, 2},
+    {4, 2, 5, 3, 4, 3},
+};
+
+static void test_forward_derivs_fd(void)
+{
+    /* du/dx_i by central differences of u (h = 1e-5: error ~ h^2 + eps/h ~ 1e-10) and the
+     * Laplacian both by central differences of the exact du/dx_i (same accuracy) and by the
+     * three-point stencil of u (h = 1e-4: error ~ h^2 + eps/h^2 ~ 1e-8) */
+    int a, s;
+    for (a = 0; a < SAPM_ACT_COUNT; ++a) {
+        for (s = 0; s < 4; ++s) {
+            sapm_net net;
+            int L = shapes[s][0], d = shapes[s][1], m = shapes[s][L + 1], N = 5, n, i, k;
+            double X[5 * 3], U[5 * 3], dU[5 * 3 * 3], lap[5 * 3], U0[5 * 3];  /* d, m <= 3 */
+            CHECK_EQ_INT(sapm_net_create(&net, L, shapes[s] + 1, (sapm_activation)a), SAPM_OK);
+            CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_UNIFORM, 0.9, 100 + s), SAPM_OK);
+            rand_points(N, d, X, 7 + s);
+            CHECK_EQ_INT(sapm_net_forward_derivs(&net, N, X, d, U, m, dU, lap), SAPM_OK);
+            CHECK_EQ_INT(sapm_net_forward(&net, N, X, d, U0, m), SAPM_OK);
+            for (k = 0; k < N * m; ++k) CHECK_NEAR(U[k], U0[k], 1e-13 * (1.0 + fabs(U0[k])));
+            for (n = 0; n < N; ++n) {
+                double lap_fd[3] = {0, 0, 0}, lap_fd2[3] = {0, 0, 0};
+                int kink = 0;
+                for (i = 0; i < d; ++i) {
+                    double xp[3], xm[3], up[3], um[3], dp[3 * 3], dm[3 * 3], lp[3], lm[3];
+                    double h = 1e-5, h2 = 1e-4, up2[3], um2[3];
+                    memcpy(xp, X + n * d, d * sizeof(double)); memcpy(xm, xp, sizeof xp);
+                    xp[i] += h; xm[i] -= h;
+                    sapm_net_forward_derivs(&net, 1, xp, d, up, m, dp, lp);
+                    sapm_net_forward_derivs(&net, 1, xm, d, um, m, dm, lm);
+                    xp[i] = X[n * d + i] + h2; xm[i] = X[n * d + i] - h2;
+                    sapm_net_forward(&net, 1, xp, d, up2, m);
+                    sapm_net_forward(&net, 1, xm, d, um2, m);
+                    for (k = 0; k < m; ++k) {
+                        double fd = (up[k] - um[k]) / (2 * h);
+                        /* ReLU: a kink within +-h shows as unequal one-sided slopes */
+                        if (a == SAPM_ACT_RELU &&
+                            fabs(dp[k * d + i] - dm[k * d + i]) > 1e-9) { kink = 1; continue; }
+                        CHECK_NEAR(dU[n * m * d + k * d + i], fd, 1e-8 * (1.0 + fabs(fd)));
+                        lap_fd[k] += (dp[k * d + i] - dm[k * d + i]) / (2 * h);
+                        lap_fd2[k] += (up2[k] - 2.0 * U[n * m + k] + um2[k]) / (h2 * h2);
+                    }
+                }
+                if (kink) continue;
+                for (k = 0; k < m; ++k) {
+                    CHECK_NEAR(lap[n * m + k], lap_fd[k], 1e-7 * (1.0 + fabs(lap_fd[k])));
+                    CHECK_NEAR(lap[n * m + k], lap_fd2[k], 1e-5 * (1.0 + fabs(lap_fd2[k])));
+                }
+            }
+            /* the optional outputs are independent: dU only, lapU only */
+            {
+                double dU2[5 * 3 * 3], lap2[5 * 3];
+                CHECK_EQ_INT(sapm_net_forward_derivs(&net, N, X, d, U0, m, dU2, NULL), SAPM_OK);
+                CHECK(memcmp(dU, dU2, (size_t)N * m * d * sizeof(double)) == 0);
+                CHECK_EQ_INT(sapm_net_forward_derivs(&net, N, X, d, U0, m, NULL, lap2), SAPM_OK);
+                CHECK(memcmp(lap, lap2, (size_t)N * m * sizeof(double)) == 0);
+            }
+            sapm_net_destroy(&net);
+        }
+    }
+}
+
+static void test_forward_derivs_blocks(void)
+{
+    /* more points than one tape block (128) and a row stride > d: same numbers as one point
+     * at a time */
+    sapm_net net;
+    int w[4] = {2, 7, 7, 1}, N = 300, n;
+    double *X = (double *)malloc(N * 3 * sizeof(double)), *U = (double *)malloc(N * 2 * sizeof(double));
+    double *dU = (double *)malloc(N * 2 * sizeof(double)), *lap = (double *)malloc(N * sizeof(double));
+    sapm_net_create(&net, 3, w, SAPM_ACT_SIN);
+    sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 3);
+    rand_points(N, 3, X, 1);
+    CHECK_EQ_INT(sapm_net_forward_derivs(&net, N, X, 3, U, 2, dU, lap), SAPM_OK);
+    for (n = 0; n < N; n += 37) {
+        double u1, d1[2], l1;
+        sapm_net_forward_derivs(&net, 1, X + 3 * n, 3, &u1, 1, d1, &l1);
+        CHECK(u1 == U[2 * n] && d1[0] == dU[2 * n] && d1[1] == dU[2 * n + 1] && l1 == lap[n]);
+    }
+    free(X); free(U); free(dU); free(lap);
+    sapm_net_destroy(&net);
+}
+
+/* --- the tape's reverse pass on losses of derivatives --------------------------------- */
+
+/* J = (1/N) sum_n sum_k [ c0 u_k + sum_i c_i du_k/dx_i + kappa Lap u_k - f_n ]^2, the PINN
+ * residual form, evaluated through the public sapm_net_forward_derivs (the reference). */
+typedef struct pde_case { int N, d, m, mode; const double *X, *c, *f; double c0, kappa; } pde_case;
+
+static double pde_loss_ref(const sapm_net *net, const pde_case *p)
+{
+    int n, i, k, d = p->d, m = p->m;
+    double *U = (double *)malloc(p->N * m * sizeof(double)), *dU = (double *)malloc(p->N * m * d * sizeof(double));
+    double *lap = (double *)malloc(p->N * m * sizeof(double)), J = 0.0;
+    sapm_net_forward_derivs(net, p->N, p->X, d, U, m, dU, lap);
+    for (n = 0; n < p->N; ++n)
+        for (k = 0; k < m; ++k) {
+            double r = p->c0 * U[n * m + k] - p->f[n];
+            if (p->mode >= SAPM__TAPE_GRAD) for (i = 0; i < d; ++i) r += p->c[i] * dU[n * m * d + k * d + i];
+            if (p->mode >= SAPM__TAPE_LAP) r += p->kappa * lap[n * m + k];
+            J += r * r;
+        }
+    free(U); free(dU); free(lap);
+    return J / p->N;
+}
+
+/* The same J and its gradient on the tape: the adjoint of r^2/N is 2r/N times the
+ * coefficient of each output row. */
+static double pde_loss_tape(const sapm_net *net, const pde_case *p, double *grad)
+{
+    sapm__tape t;
+    int n, i, k, d = p->d, m = p->m, N = p->N;
+    const double *out;
+    double J = 0.0, *adj;
+    CHECK_EQ_INT(sapm__tape_init(&t, net, N, p->mode), SAPM_OK);
+    CHECK_EQ_INT(sapm__tape_forward(&t, net->params, N, p->X, d), SAPM_OK);
+    out = t.A[t.depth];
+    adj = sapm__tape_adjoint(&t);
+    for (n = 0; n < N; ++n)
+        for (k = 0; k < m; ++k) {
+            double r = p->c0 * out[n * m + k] - p->f[n];
+            if (t.nd) for (i = 0; i < d; ++i) r += p->c[i] * out[((1 + i) * N + n) * m + k];
+            if (t.nq) r += p->kappa * out[((1 + d) * N + n) * m + k];
+            J += r * r;
+            adj[n * m + k] = 2.0 * r / N * p->c0;
+            if (t.nd) for (i = 0; i < d; ++i) adj[((1 + i) * N + n) * m + k] = 2.0 * r / N * p->c[i];
+            if (t.nq) adj[((1 + d) * N + n) * m + k] = 2.0 * r / N * p->kappa;
+        }
+    memset(grad, 0, net->n_params * sizeof(double));
+    CHECK_EQ_INT(sapm__tape_backward(&t, net->params, grad), SAPM_OK);
+    sapm__tape_free(&t);
+    return J / N;
+}
+
+static void test_tape_gradient_fd(void)
+{
+    /* every activation with sigma'' (ReLU has none), all shapes, the three tape modes;
+     * central differences in the parameters with h = 1e-6 */
+    int a, s, mode;
+    for (a = 0; a < SAPM_ACT_COUNT; ++a) {
+        if (a == SAPM_ACT_RELU) continue;
+        for (s = 0; s < 4; ++s) {
+            for (mode = SAPM__TAPE_VALUE; mode <= SAPM__TAPE_LAP; ++mode) {
+                sapm_net net;
+                int L = shapes[s][0], d = shapes[s][1], m = shapes[s][L + 1], N = 6;
+                double X[6 * 3], f[6], c[3] = {0.7, -1.3, 0.4}, *g, J;
+                pde_case p;
+                size_t q;
+                sapm_net_create(&net, L, shapes[s] + 1, (sapm_activation)a);
+                sapm_net_init(&net, SAPM_INIT_UNIFORM, 0.9, 200 + s);
+                rand_points(N, d, X, 9 + s);
+                rand_points(N, 1, f, 19 + s);
+                p.N = N; p.d = d; p.m = m; p.mode = mode; p.X = X; p.c = c; p.f = f;
+                p.c0 = 0.6; p.kappa = -0.8;
+                g = (double *)malloc(net.n_params * sizeof(double));
+                J = pde_loss_tape(&net, &p, g);
+                CHECK_REL(J, pde_loss_ref(&net, &p), 1e-12, 1e-300);
+                for (q = 0; q < net.n_params; ++q) {
+                    const double h = 1e-6;
+                    double save = net.params[q], fp, fm, fd;
+                    net.params[q] = save + h; fp = pde_loss_ref(&net, &p);
+                    net.params[q] = save - h; fm = pde_loss_ref(&net, &p);
+                    net.params[q] = save;
+                    fd = (fp - fm) / (2 * h);
+                    CHECK_NEAR(g[q], fd, 1e-7 * (1.0 + fabs(fd)));
+                }
+                free(g);
+                sapm_net_destroy(&net);
+            }
+        }
+    }
+}
+
+static void test_tape_matches_net_gradient(void)
+{
+    /* the tape in value mode with adjoint 2(u - y)/N is sapm_net_gradient, bit for bit */
+    sapm_net net;
+    int w[4] = {2, 6, 5, 2}, N = 9, n, k;
+    double X[18], Y[18], *g1, *g2, j;
+    sapm__tape t;
+    size_t q;
+    sapm_net_create(&net, 3, w, SAPM_ACT_GELU);
+    sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 5);
+    rand_points(N, 2, X, 1);
+    rand_points(N, 2, Y, 2);
+    g1 = (double *)malloc(net.n_params * sizeof(double));
+    g2 = (double *)calloc(net.n_params, sizeof(double));
+    CHECK_EQ_INT(sapm_net_gradient(&net, N, X, 2, Y, 2, &j, g1), SAPM_OK);
+    sapm__tape_init(&t, &net, N, SAPM__TAPE_VALUE);
+    sapm__tape_forward(&t, net.params, N, X, 2);
+    for (n = 0; n < N; ++n)
+        for (k = 0; k < 2; ++k) t.adj[n * 2 + k] = (2.0 / N) * (t.A[3][n * 2 + k] - Y[n * 2 + k]);
+    sapm__tape_backward(&t, net.params, g2);
+    for (q = 0; q < net.n_params; ++q) CHECK(g1[q] == g2[q]);
+    sapm__tape_free(&t);
+    free(g1); free(g2);
+    sapm_net_destroy(&net);
+}
+
+/* --- initialisation --------------------------------------------------------------------- */
+
+static void test_init_reproducible(void)
+{
+    sapm_net a, b;
+    int w[4] = {3, 20, 20, 2};
+    size_t i;
+    double r;
+    sapm_net_create(&a, 3, w, SAPM_ACT_TANH);
+    sapm_net_create(&b, 3, w, SAPM_ACT_TANH);
+    CHECK_EQ_INT(sapm_net_init(&a, SAPM_INIT_UNIFORM, 0.5, 42), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_init(&b, SAPM_INIT_UNIFORM, 0.5, 42), SAPM_OK);
+    CHECK(memcmp(a.params, b.params, a.n_params * sizeof(double)) == 0);
+    for (i = 0; i < a.n_params; ++i) CHECK(fabs(a.params[i]) < 0.5);
+    CHECK_EQ_INT(sapm_net_init(&b, SAPM_INIT_UNIFORM, 0.5, 43), SAPM_OK);
+    CHECK(memcmp(a.params, b.params, a.n_params * sizeof(double)) != 0);
+    CHECK_EQ_INT(sapm_net_init(&a, SAPM_INIT_XAVIER, 1.0, 42), SAPM_OK);
+    r = sqrt(6.0 / 40.0);
+    for (i = 0; i < 400; ++i) CHECK(fabs(a.W[1][i]) < r);
+    for (i = 0; i < 20; ++i) CHECK(a.b[1][i] == 0.0);
+    sapm_net_destroy(&a); sapm_net_destroy(&b);
+}
+
+static void test_bad_arguments(void)
+{
+    sapm_net net, empty;
+    int w[3] = {2, 4, 1};
+    double X[4] = {0.1, 0.2, 0.3, 0.4}, U[2], dU[4], lap[2];
+    memset(&empty, 0, sizeof empty);
+    sapm_net_create(&net, 2, w, SAPM_ACT_TANH);
+    sapm_net_init(&net, SAPM_INIT_UNIFORM, 1.0, 1);
+    CHECK_EQ_INT(sapm_net_forward_derivs(NULL, 2, X, 2, U, 1, dU, lap), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_forward_derivs(&empty, 2, X, 2, U, 1, dU, lap), SAPM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_forward_derivs(&net, 2, NULL, 2, U, 1, dU, lap), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_forward_derivs(&net, 2, X, 2, NULL, 1, dU, lap), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_forward_derivs(&net, 0, X, 2, U, 1, dU, lap), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_net_forward_derivs(&net, 2, X, 1, U, 1, dU, lap), SAPM_ERR_SIZE_MISMATCH);
+    CHECK_EQ_INT(sapm_net_forward_derivs(&net, 2, X, 2, U, 0, dU, lap), SAPM_ERR_SIZE_MISMATCH);
+    X[1] = NAN;
+    CHECK_EQ_INT(sapm_net_forward_derivs(&net, 2, X, 2, U, 1, dU, lap), SAPM_ERR_NONFINITE_INPUT);
+    X[1] = 0.2;
+    CHECK_EQ_INT(sapm_net_forward_derivs(&net, 2, X, 2, U, 1, NULL, NULL), SAPM_OK);
+    { sapm__tape t; CHECK_EQ_INT(sapm__tape_init(&t, &net, 0, SAPM__TAPE_LAP), SAPM_ERR_INVALID_SIZE); }
+    sapm_net_destroy(&net);
+}
+
+int main(void)
+{
+    RUN(test_forward_derivs_fd);
+    RUN(test_forward_derivs_blocks);
+    RUN(test_tape_gradient_fd);
+    RUN(test_tape_matches_net_gradient);
+    RUN(test_init_reproducible);
+    RUN(test_bad_arguments);
+    return sapm_test_summary();
+}
