@@ -663,9 +663,41 @@ SAPMDEF const char *sapm_simd_path(void)
 /* ======================================================================================
  * Implementation: matrix kernels
  *
- * Reference (plain-loop) versions; SIMD/blocked versions replace the bodies with the
- * same contracts.
+ * GEMM follows BLIS's "five loops around a micro-kernel": the k dimension is cut into
+ * blocks of KC (pc loop), the columns of C into blocks of NC (jc loop, a KC x NC block of
+ * op(B) is packed into NR-wide slivers), the rows into blocks of MC (ic loop, an MC x KC
+ * block of op(A) is packed into MR-tall slivers), and the micro-kernel computes one
+ * MR x NR tile of C as a sum of KC rank-1 updates held in registers (jr, ir loops).
+ * Packing turns all four transpose combinations into the same contiguous access pattern,
+ * so one micro-kernel per SIMD path serves GEMM, SYRK (only tiles touching the lower
+ * triangle) and the trailing updates of the blocked Cholesky factorisation.
+ * Products too small to amortise packing use the plain triple loop (tinyBLAS/BLASFEO
+ * skip packing at small sizes for the same reason).
+ *
+ *   path      MR x NR   accumulators
+ *   AVX-512   8 x 16    16 zmm (2 per row)
+ *   AVX2+FMA  6 x 8     12 ymm (2 per row)
+ *   NEON      4 x 4      8 q   (2 per row)
+ *   scalar    4 x 4     16 doubles
  * ====================================================================================== */
+
+#if defined(SAPM__AVX512)
+#define SAPM__MR 8
+#define SAPM__NR 16
+#elif defined(SAPM__AVX2)
+#define SAPM__MR 6
+#define SAPM__NR 8
+#else
+#define SAPM__MR 4
+#define SAPM__NR 4
+#endif
+#define SAPM__KC 256   /* depth of one packed block: KC x NR sliver of B stays in L1 */
+#define SAPM__MC 96    /* rows of a packed A block (multiple of every MR): MC x KC in L2 */
+#define SAPM__NC 4096  /* columns of a packed B block (multiple of every NR) */
+#define SAPM__SMALL_GEMM 4096.0  /* m n k at or below which the plain loop is used */
+#define SAPM__CHOL_NB 64         /* block size of the blocked Cholesky (unblocked at n <= 32) */
+#define SAPM__CHOL_UNBLOCKED 32
+#define SAPM__TRSM_NB 64         /* block size of the blocked triangular solves */
 
 static sapm_result sapm__check_matrix(const double *A, int rows, int cols, int ld)
 {
@@ -675,11 +707,331 @@ static sapm_result sapm__check_matrix(const double *A, int rows, int cols, int l
     return SAPM_OK;
 }
 
+/* x . y over n contiguous doubles. */
+static double sapm__dot(int n, const double *SAPM__RESTRICT x, const double *SAPM__RESTRICT y)
+{
+    int i = 0;
+    double s = 0.0;
+#if defined(SAPM__AVX512)
+    __m512d a0 = _mm512_setzero_pd(), a1 = _mm512_setzero_pd();
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm512_fmadd_pd(_mm512_loadu_pd(x + i), _mm512_loadu_pd(y + i), a0);
+        a1 = _mm512_fmadd_pd(_mm512_loadu_pd(x + i + 8), _mm512_loadu_pd(y + i + 8), a1);
+    }
+    if (i + 8 <= n) {
+        a0 = _mm512_fmadd_pd(_mm512_loadu_pd(x + i), _mm512_loadu_pd(y + i), a0);
+        i += 8;
+    }
+    if (i < n) {
+        __mmask8 m = (__mmask8)((1u << (n - i)) - 1u);
+        a1 = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, x + i), _mm512_maskz_loadu_pd(m, y + i), a1);
+    }
+    {   /* horizontal sum (the masked extract avoids g++ 12's _mm512_undefined_pd warning) */
+        __m256d h4;
+        __m128d h2;
+        a0 = _mm512_add_pd(a0, a1);
+        h4 = _mm256_add_pd(_mm512_maskz_extractf64x4_pd(0xF, a0, 0), _mm512_maskz_extractf64x4_pd(0xF, a0, 1));
+        h2 = _mm_add_pd(_mm256_castpd256_pd128(h4), _mm256_extractf128_pd(h4, 1));
+        return _mm_cvtsd_f64(_mm_add_sd(h2, _mm_unpackhi_pd(h2, h2)));
+    }
+#elif defined(SAPM__AVX2)
+    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+    __m128d h;
+    for (; i + 8 <= n; i += 8) {
+        a0 = _mm256_fmadd_pd(_mm256_loadu_pd(x + i), _mm256_loadu_pd(y + i), a0);
+        a1 = _mm256_fmadd_pd(_mm256_loadu_pd(x + i + 4), _mm256_loadu_pd(y + i + 4), a1);
+    }
+    if (i + 4 <= n) {
+        a0 = _mm256_fmadd_pd(_mm256_loadu_pd(x + i), _mm256_loadu_pd(y + i), a0);
+        i += 4;
+    }
+    a0 = _mm256_add_pd(a0, a1);
+    h = _mm_add_pd(_mm256_castpd256_pd128(a0), _mm256_extractf128_pd(a0, 1));
+    s = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+#elif defined(SAPM__NEON)
+    float64x2_t a0 = vdupq_n_f64(0.0), a1 = vdupq_n_f64(0.0);
+    for (; i + 4 <= n; i += 4) {
+        a0 = vfmaq_f64(a0, vld1q_f64(x + i), vld1q_f64(y + i));
+        a1 = vfmaq_f64(a1, vld1q_f64(x + i + 2), vld1q_f64(y + i + 2));
+    }
+    s = vaddvq_f64(vaddq_f64(a0, a1));
+#endif
+    for (; i < n; ++i) s += x[i] * y[i];
+    return s;
+}
+
+/* y += a x over n contiguous doubles. */
+static void sapm__axpy(int n, double a, const double *SAPM__RESTRICT x, double *SAPM__RESTRICT y)
+{
+    int i = 0;
+#if defined(SAPM__AVX512)
+    __m512d va = _mm512_set1_pd(a);
+    for (; i + 8 <= n; i += 8)
+        _mm512_storeu_pd(y + i, _mm512_fmadd_pd(va, _mm512_loadu_pd(x + i), _mm512_loadu_pd(y + i)));
+    if (i < n) {
+        __mmask8 m = (__mmask8)((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_pd(y + i, m, _mm512_fmadd_pd(va, _mm512_maskz_loadu_pd(m, x + i),
+                                                        _mm512_maskz_loadu_pd(m, y + i)));
+        return;
+    }
+#elif defined(SAPM__AVX2)
+    __m256d va = _mm256_set1_pd(a);
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(y + i, _mm256_fmadd_pd(va, _mm256_loadu_pd(x + i), _mm256_loadu_pd(y + i)));
+#elif defined(SAPM__NEON)
+    float64x2_t va = vdupq_n_f64(a);
+    for (; i + 2 <= n; i += 2) vst1q_f64(y + i, vfmaq_f64(vld1q_f64(y + i), va, vld1q_f64(x + i)));
+#endif
+    for (; i < n; ++i) y[i] += a * x[i];
+}
+
+/* C (rows x cols, lower triangle only when lower != 0) = beta C, beta == 0 overwriting. */
+static void sapm__scale_matrix(int rows, int cols, double beta, double *C, int ldc, int lower)
+{
+    int i, j;
+    for (i = 0; i < rows; ++i) {
+        double *c = C + (size_t)i * ldc;
+        int nj = lower ? SAPM__MIN(cols, i + 1) : cols;
+        if (beta == 0.0) for (j = 0; j < nj; ++j) c[j] = 0.0;
+        else if (beta != 1.0) for (j = 0; j < nj; ++j) c[j] *= beta;
+    }
+}
+
+/* Plain triple loop C = alpha op(A) op(B) + beta C (lower: only j <= i written); the
+ * reference the blocked path is tested against, and the path for tiny products. */
+static void sapm__gemm_small(int ta, int tb, int m, int n, int k, double alpha,
+                             const double *A, int lda, const double *B, int ldb, double beta,
+                             double *C, int ldc, int lower)
+{
+    size_t ars = ta ? 1 : (size_t)lda, acs = ta ? (size_t)lda : 1;
+    size_t brs = tb ? 1 : (size_t)ldb, bcs = tb ? (size_t)ldb : 1;
+    int i, j, p;
+    for (i = 0; i < m; ++i) {
+        int nj = lower ? SAPM__MIN(n, i + 1) : n;
+        for (j = 0; j < nj; ++j) {
+            const double *a = A + i * ars, *b = B + j * bcs;
+            double s = 0.0, *c = C + (size_t)i * ldc + j;
+            for (p = 0; p < k; ++p) s += a[p * acs] * b[p * brs];
+            *c = (beta == 0.0 ? 0.0 : beta * *c) + alpha * s;
+        }
+    }
+}
+
+/* Pack rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into MR-tall slivers:
+ * Ap[s][p][r] = op(A)[i0 + s MR + r][p0 + p], rows past mc zero. */
+static void sapm__pack_a(int ta, const double *A, int lda, int i0, int mc, int p0, int kc,
+                         double *SAPM__RESTRICT Ap)
+{
+    int s, p, r;
+    for (s = 0; s < mc; s += SAPM__MR) {
+        int mr = SAPM__MIN(SAPM__MR, mc - s);
+        if (ta) {
+            const double *src = A + (size_t)p0 * lda + i0 + s;
+            for (p = 0; p < kc; ++p, src += lda, Ap += SAPM__MR) {
+                for (r = 0; r < mr; ++r) Ap[r] = src[r];
+                for (; r < SAPM__MR; ++r) Ap[r] = 0.0;
+            }
+        } else {
+            for (r = 0; r < mr; ++r) {
+                const double *src = A + (size_t)(i0 + s + r) * lda + p0;
+                for (p = 0; p < kc; ++p) Ap[(size_t)p * SAPM__MR + r] = src[p];
+            }
+            for (; r < SAPM__MR; ++r)
+                for (p = 0; p < kc; ++p) Ap[(size_t)p * SAPM__MR + r] = 0.0;
+            Ap += (size_t)kc * SAPM__MR;
+        }
+    }
+}
+
+/* Pack rows [p0, p0+kc) x cols [j0, j0+nc) of op(B) into NR-wide slivers:
+ * Bp[s][p][c] = op(B)[p0 + p][j0 + s NR + c], columns past nc zero. */
+static void sapm__pack_b(int tb, const double *B, int ldb, int p0, int kc, int j0, int nc,
+                         double *SAPM__RESTRICT Bp)
+{
+    int s, p, c;
+    for (s = 0; s < nc; s += SAPM__NR) {
+        int nr = SAPM__MIN(SAPM__NR, nc - s);
+        if (!tb) {
+            const double *src = B + (size_t)p0 * ldb + j0 + s;
+            for (p = 0; p < kc; ++p, src += ldb, Bp += SAPM__NR) {
+                for (c = 0; c < nr; ++c) Bp[c] = src[c];
+                for (; c < SAPM__NR; ++c) Bp[c] = 0.0;
+            }
+        } else {
+            for (c = 0; c < nr; ++c) {
+                const double *src = B + (size_t)(j0 + s + c) * ldb + p0;
+                for (p = 0; p < kc; ++p) Bp[(size_t)p * SAPM__NR + c] = src[p];
+            }
+            for (; c < SAPM__NR; ++c)
+                for (p = 0; p < kc; ++p) Bp[(size_t)p * SAPM__NR + c] = 0.0;
+            Bp += (size_t)kc * SAPM__NR;
+        }
+    }
+}
+
+/* Micro-kernel: the MR x NR tile T = sum_p Ap[p][:]^T Bp[p][:] (kc rank-1 updates in
+ * registers), then C[0:mr, 0:nr] = alpha T + beta C (beta == 0 overwrites). With
+ * diag >= 0... (tri != 0) only the entries with c <= r + diag are written (the tile's
+ * part of the lower triangle). Full tiles are stored straight from the registers. */
+static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
+                               const double *SAPM__RESTRICT Bp, double alpha, double beta,
+                               double *C, int ldc, int mr, int nr, int tri, int diag)
+{
+    double T[SAPM__MR * SAPM__NR];
+    int r, c, p;
+#if defined(SAPM__AVX512)
+    __m512d c00 = _mm512_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00,
+            c61 = c00, c70 = c00, c71 = c00, b0, b1, a;
+    for (p = 0; p < kc; ++p, Ap += 8, Bp += 16) {
+        b0 = _mm512_loadu_pd(Bp);
+        b1 = _mm512_loadu_pd(Bp + 8);
+#define SAPM__ROW(R) a = _mm512_set1_pd(Ap[R]); \
+        c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm512_fmadd_pd(a, b1, c##R##1);
+        SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
+        SAPM__ROW(4) SAPM__ROW(5) SAPM__ROW(6) SAPM__ROW(7)
+#undef SAPM__ROW
+    }
+    if (mr == 8 && nr == 16 && !tri) {
+        __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
+#define SAPM__ST(R) \
+        if (beta == 0.0) { \
+            _mm512_storeu_pd(C + (size_t)R * ldc, _mm512_mul_pd(va, c##R##0)); \
+            _mm512_storeu_pd(C + (size_t)R * ldc + 8, _mm512_mul_pd(va, c##R##1)); \
+        } else { \
+            _mm512_storeu_pd(C + (size_t)R * ldc, _mm512_fmadd_pd(va, c##R##0, _mm512_mul_pd(vb, _mm512_loadu_pd(C + (size_t)R * ldc)))); \
+            _mm512_storeu_pd(C + (size_t)R * ldc + 8, _mm512_fmadd_pd(va, c##R##1, _mm512_mul_pd(vb, _mm512_loadu_pd(C + (size_t)R * ldc + 8)))); \
+        }
+        SAPM__ST(0) SAPM__ST(1) SAPM__ST(2) SAPM__ST(3)
+        SAPM__ST(4) SAPM__ST(5) SAPM__ST(6) SAPM__ST(7)
+#undef SAPM__ST
+        return;
+    }
+    _mm512_storeu_pd(T + 0, c00); _mm512_storeu_pd(T + 8, c01);
+    _mm512_storeu_pd(T + 16, c10); _mm512_storeu_pd(T + 24, c11);
+    _mm512_storeu_pd(T + 32, c20); _mm512_storeu_pd(T + 40, c21);
+    _mm512_storeu_pd(T + 48, c30); _mm512_storeu_pd(T + 56, c31);
+    _mm512_storeu_pd(T + 64, c40); _mm512_storeu_pd(T + 72, c41);
+    _mm512_storeu_pd(T + 80, c50); _mm512_storeu_pd(T + 88, c51);
+    _mm512_storeu_pd(T + 96, c60); _mm512_storeu_pd(T + 104, c61);
+    _mm512_storeu_pd(T + 112, c70); _mm512_storeu_pd(T + 120, c71);
+#elif defined(SAPM__AVX2)
+    __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+            c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, b0, b1, a;
+    for (p = 0; p < kc; ++p, Ap += 6, Bp += 8) {
+        b0 = _mm256_loadu_pd(Bp);
+        b1 = _mm256_loadu_pd(Bp + 4);
+#define SAPM__ROW(R) a = _mm256_broadcast_sd(Ap + R); \
+        c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm256_fmadd_pd(a, b1, c##R##1);
+        SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3) SAPM__ROW(4) SAPM__ROW(5)
+#undef SAPM__ROW
+    }
+    if (mr == 6 && nr == 8 && !tri) {
+        __m256d va = _mm256_set1_pd(alpha), vb = _mm256_set1_pd(beta);
+#define SAPM__ST(R) \
+        if (beta == 0.0) { \
+            _mm256_storeu_pd(C + (size_t)R * ldc, _mm256_mul_pd(va, c##R##0)); \
+            _mm256_storeu_pd(C + (size_t)R * ldc + 4, _mm256_mul_pd(va, c##R##1)); \
+        } else { \
+            _mm256_storeu_pd(C + (size_t)R * ldc, _mm256_fmadd_pd(va, c##R##0, _mm256_mul_pd(vb, _mm256_loadu_pd(C + (size_t)R * ldc)))); \
+            _mm256_storeu_pd(C + (size_t)R * ldc + 4, _mm256_fmadd_pd(va, c##R##1, _mm256_mul_pd(vb, _mm256_loadu_pd(C + (size_t)R * ldc + 4)))); \
+        }
+        SAPM__ST(0) SAPM__ST(1) SAPM__ST(2) SAPM__ST(3) SAPM__ST(4) SAPM__ST(5)
+#undef SAPM__ST
+        return;
+    }
+    _mm256_storeu_pd(T + 0, c00); _mm256_storeu_pd(T + 4, c01);
+    _mm256_storeu_pd(T + 8, c10); _mm256_storeu_pd(T + 12, c11);
+    _mm256_storeu_pd(T + 16, c20); _mm256_storeu_pd(T + 20, c21);
+    _mm256_storeu_pd(T + 24, c30); _mm256_storeu_pd(T + 28, c31);
+    _mm256_storeu_pd(T + 32, c40); _mm256_storeu_pd(T + 36, c41);
+    _mm256_storeu_pd(T + 40, c50); _mm256_storeu_pd(T + 44, c51);
+#elif defined(SAPM__NEON)
+    float64x2_t c00 = vdupq_n_f64(0.0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+                c30 = c00, c31 = c00, b0, b1, a;
+    for (p = 0; p < kc; ++p, Ap += 4, Bp += 4) {
+        b0 = vld1q_f64(Bp);
+        b1 = vld1q_f64(Bp + 2);
+#define SAPM__ROW(R) a = vdupq_n_f64(Ap[R]); \
+        c##R##0 = vfmaq_f64(c##R##0, a, b0); c##R##1 = vfmaq_f64(c##R##1, a, b1);
+        SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
+#undef SAPM__ROW
+    }
+    vst1q_f64(T + 0, c00); vst1q_f64(T + 2, c01);
+    vst1q_f64(T + 4, c10); vst1q_f64(T + 6, c11);
+    vst1q_f64(T + 8, c20); vst1q_f64(T + 10, c21);
+    vst1q_f64(T + 12, c30); vst1q_f64(T + 14, c31);
+#else
+    /* scalar twin: the same tile as 16 scalar accumulators */
+    for (r = 0; r < SAPM__MR * SAPM__NR; ++r) T[r] = 0.0;
+    for (p = 0; p < kc; ++p, Ap += SAPM__MR, Bp += SAPM__NR)
+        for (r = 0; r < SAPM__MR; ++r)
+            for (c = 0; c < SAPM__NR; ++c) T[r * SAPM__NR + c] += Ap[r] * Bp[c];
+#endif
+    /* edge tiles and triangle tiles: write back through T */
+    for (r = 0; r < mr; ++r) {
+        double *cr = C + (size_t)r * ldc;
+        int nc = tri ? SAPM__MIN(nr, r + diag + 1) : nr;
+        for (c = 0; c < nc; ++c)
+            cr[c] = (beta == 0.0 ? 0.0 : beta * cr[c]) + alpha * T[r * SAPM__NR + c];
+    }
+}
+
+/* C = alpha op(A) op(B) + beta C, arguments already checked, m, n, k >= 1, alpha != 0.
+ * lower != 0 (requires m == n, C on the diagonal): only the lower triangle (j <= i) is
+ * computed and written; the strict upper triangle of C is not touched. */
+static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
+                            const double *A, int lda, const double *B, int ldb, double beta,
+                            double *C, int ldc, int lower)
+{
+    int kcmax, mcmax, ncmax, pc, jc, ic, jr, ir;
+    double *buf, *Ap, *Bp;
+    if ((double)m * n * k <= SAPM__SMALL_GEMM || (m < SAPM__MR && n < SAPM__NR)) {
+        sapm__gemm_small(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
+        return;
+    }
+    kcmax = SAPM__MIN(k, SAPM__KC);
+    mcmax = (SAPM__MIN(m, SAPM__MC) + SAPM__MR - 1) / SAPM__MR * SAPM__MR;
+    ncmax = (SAPM__MIN(n, SAPM__NC) + SAPM__NR - 1) / SAPM__NR * SAPM__NR;
+    buf = (double *)sapm__alloc((size_t)kcmax * (mcmax + ncmax) + 8, sizeof(double));
+    if (!buf) { /* no workspace: the plain loop still gives the right answer */
+        sapm__gemm_small(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
+        return;
+    }
+    Ap = (double *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);   /* 64-byte aligned */
+    Bp = Ap + (size_t)kcmax * mcmax;
+    for (pc = 0; pc < k; pc += SAPM__KC) {
+        int kc = SAPM__MIN(SAPM__KC, k - pc);
+        double beta_pc = pc == 0 ? beta : 1.0;  /* later k blocks accumulate */
+        for (jc = 0; jc < n; jc += SAPM__NC) {
+            int nc = SAPM__MIN(SAPM__NC, n - jc);
+            if (lower && jc >= m) break;
+            sapm__pack_b(tb, B, ldb, pc, kc, jc, nc, Bp);
+            for (ic = 0; ic < m; ic += SAPM__MC) {
+                int mc = SAPM__MIN(SAPM__MC, m - ic);
+                if (lower && ic + mc - 1 < jc) continue;  /* block above the diagonal */
+                sapm__pack_a(ta, A, lda, ic, mc, pc, kc, Ap);
+                for (jr = 0; jr < nc; jr += SAPM__NR) {
+                    int nr = SAPM__MIN(SAPM__NR, nc - jr);
+                    for (ir = 0; ir < mc; ir += SAPM__MR) {
+                        int mr = SAPM__MIN(SAPM__MR, mc - ir), gi = ic + ir, gj = jc + jr;
+                        int tri = lower && gj + nr - 1 > gi;  /* tile crosses the diagonal */
+                        if (lower && gj > gi + mr - 1) continue;  /* tile above it */
+                        sapm__micro_kernel(kc, Ap + (size_t)ir * kc, Bp + (size_t)jr * kc,
+                                           alpha, beta_pc, C + (size_t)gi * ldc + gj, ldc,
+                                           mr, nr, tri, gi - gj);
+                    }
+                }
+            }
+        }
+    }
+    SAPM_FREE(buf);
+}
+
 SAPMDEF sapm_result sapm_gemm(sapm_transpose transa, sapm_transpose transb, int m, int n,
                               int k, double alpha, const double *A, int lda, const double *B,
                               int ldb, double beta, double *C, int ldc)
 {
-    int i, j, p;
     sapm_result r;
     if ((transa != SAPM_NO_TRANS && transa != SAPM_TRANS) ||
         (transb != SAPM_NO_TRANS && transb != SAPM_TRANS))
@@ -690,104 +1042,204 @@ SAPMDEF sapm_result sapm_gemm(sapm_transpose transa, sapm_transpose transb, int 
         if ((r = transa ? sapm__check_matrix(A, k, m, lda) : sapm__check_matrix(A, m, k, lda)) != SAPM_OK) return r;
         if ((r = transb ? sapm__check_matrix(B, n, k, ldb) : sapm__check_matrix(B, k, n, ldb)) != SAPM_OK) return r;
     }
-    for (i = 0; i < m; ++i) {
-        for (j = 0; j < n; ++j) {
-            double s = 0.0;
-            for (p = 0; p < k; ++p) {
-                double a = transa ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
-                double b = transb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
-                s += a * b;
-            }
-            C[(size_t)i * ldc + j] = (beta == 0.0 ? 0.0 : beta * C[(size_t)i * ldc + j]) + alpha * s;
-        }
-    }
+    if (k == 0 || alpha == 0.0) sapm__scale_matrix(m, n, beta, C, ldc, 0);
+    else sapm__gemm_core(transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, 0);
     return SAPM_OK;
+}
+
+/* Copy the strict lower triangle of the n x n matrix C onto its upper triangle. */
+static void sapm__mirror_lower(int n, double *C, int ldc)
+{
+    int i, j;
+    for (i = 1; i < n; ++i)
+        for (j = 0; j < i; ++j) C[(size_t)j * ldc + i] = C[(size_t)i * ldc + j];
 }
 
 SAPMDEF sapm_result sapm_syrk(sapm_transpose trans, int n, int k, double alpha,
                               const double *A, int lda, double beta, double *C, int ldc)
 {
-    int i, j;
     sapm_result r;
     if (trans != SAPM_NO_TRANS && trans != SAPM_TRANS) return SAPM_ERR_INVALID_ARGUMENT;
     if (n <= 0 || k < 0) return SAPM_ERR_INVALID_SIZE;
     if ((r = sapm__check_matrix(C, n, n, ldc)) != SAPM_OK) return r;
     if (k > 0 && (r = trans ? sapm__check_matrix(A, k, n, lda) : sapm__check_matrix(A, n, k, lda)) != SAPM_OK) return r;
+    /* lower triangle of the Gram matrix (A^T A: op(A) = A^T, op(B) = A; A A^T: the
+     * reverse), then mirrored */
+    if (k == 0 || alpha == 0.0) sapm__scale_matrix(n, n, beta, C, ldc, 1);
+    else if (trans == SAPM_TRANS)
+        sapm__gemm_core(1, 0, n, n, k, alpha, A, lda, A, lda, beta, C, ldc, 1);
+    else
+        sapm__gemm_core(0, 1, n, n, k, alpha, A, lda, A, lda, beta, C, ldc, 1);
+    sapm__mirror_lower(n, C, ldc);
+    return SAPM_OK;
+}
+
+/* Unblocked Cholesky (Cholesky-Banachiewicz, row by row, which reads and writes only
+ * contiguous row pieces in row-major storage):
+ *   L_ij = (A_ij - sum_{p<j} L_ip L_jp) / L_jj  (j < i),
+ *   L_ii = sqrt(A_ii - sum_{p<i} L_ip^2).
+ * Returns 0, or the 1-based order of the first leading minor that is not positive
+ * definite (a non-positive or non-finite pivot). */
+static int sapm__chol_unblocked(int n, double *A, int lda)
+{
+    int i, j;
     for (i = 0; i < n; ++i) {
-        for (j = 0; j <= i; ++j) {
-            double s = 0.0;
-            int p;
-            for (p = 0; p < k; ++p) {
-                double a = trans ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
-                double b = trans ? A[(size_t)p * lda + j] : A[(size_t)j * lda + p];
-                s += a * b;
-            }
-            s = (beta == 0.0 ? 0.0 : beta * C[(size_t)i * ldc + j]) + alpha * s;
-            C[(size_t)i * ldc + j] = s;
-            C[(size_t)j * ldc + i] = s;
+        double *Ai = A + (size_t)i * lda, d;
+        for (j = 0; j < i; ++j) {
+            const double *Aj = A + (size_t)j * lda;
+            Ai[j] = (Ai[j] - sapm__dot(j, Ai, Aj)) / Aj[j];
+        }
+        d = Ai[i] - sapm__dot(i, Ai, Ai);
+        if (!(d > 0.0) || !(d <= DBL_MAX)) return i + 1;
+        Ai[i] = sqrt(d);
+    }
+    return 0;
+}
+
+/* B (m x nb) = B L^{-T} with L (nb x nb) lower: each row b of B solves L x = b^T by
+ * forward substitution, x_c = (b_c - sum_{p<c} L_cp x_p) / L_cc. The panel step of the
+ * blocked Cholesky (L21 = A21 L11^{-T}). */
+static void sapm__trsm_right_lt(int m, int nb, const double *L, int ldl, double *B, int ldb)
+{
+    int i, c;
+    for (i = 0; i < m; ++i) {
+        double *b = B + (size_t)i * ldb;
+        for (c = 0; c < nb; ++c) {
+            const double *Lc = L + (size_t)c * ldl;
+            b[c] = (b[c] - sapm__dot(c, Lc, b)) / Lc[c];
         }
     }
-    return SAPM_OK;
+}
+
+/* Right-looking blocked Cholesky (as LAPACK's dpotrf, lower): for each block column
+ *   A11 = L11 L11^T (unblocked),  L21 = A21 L11^{-T} (TRSM),  A22 -= L21 L21^T (SYRK,
+ * lower triangle only, through the GEMM micro-kernel). Returns the info of dpotrf. */
+static int sapm__chol_blocked(int n, double *A, int lda)
+{
+    int j0;
+    if (n <= SAPM__CHOL_UNBLOCKED) return sapm__chol_unblocked(n, A, lda);
+    for (j0 = 0; j0 < n; j0 += SAPM__CHOL_NB) {
+        int jb = SAPM__MIN(SAPM__CHOL_NB, n - j0), m2 = n - j0 - jb;
+        double *A11 = A + (size_t)j0 * lda + j0;
+        int info = sapm__chol_unblocked(jb, A11, lda);
+        if (info) return j0 + info;
+        if (m2 > 0) {
+            double *A21 = A11 + (size_t)jb * lda;
+            sapm__trsm_right_lt(m2, jb, A11, lda, A21, lda);
+            sapm__gemm_core(0, 1, m2, m2, jb, -1.0, A21, lda, A21, lda, 1.0, A21 + jb, lda, 1);
+        }
+    }
+    return 0;
 }
 
 SAPMDEF sapm_result sapm_chol_factor(int n, double *A, int lda, int *info)
 {
-    int i, j, p;
+    int inf;
     sapm_result r;
     if (info) *info = 0;
     if (n <= 0) return SAPM_ERR_INVALID_SIZE;
     if ((r = sapm__check_matrix(A, n, n, lda)) != SAPM_OK) return r;
-    for (j = 0; j < n; ++j) {
-        double d = A[(size_t)j * lda + j];
-        for (p = 0; p < j; ++p) d -= A[(size_t)j * lda + p] * A[(size_t)j * lda + p];
-        if (!(d > 0.0) || !isfinite(d)) {
-            if (info) *info = j + 1;
-            return SAPM_ERR_NOT_POSITIVE_DEFINITE;
+    inf = sapm__chol_blocked(n, A, lda);
+    if (info) *info = inf;
+    return inf ? SAPM_ERR_NOT_POSITIVE_DEFINITE : SAPM_OK;
+}
+
+/* Rows [i0, i1) of B = L^{-1} B given that rows [0, i0) are solved and their
+ * contributions already subtracted: B_i = (B_i - sum_{i0<=p<i} L_ip B_p) / L_ii. */
+static void sapm__trsm_ln_unblocked(int i0, int i1, int nrhs, const double *L, int ldl,
+                                    double *B, int ldb)
+{
+    int i, p, j;
+    for (i = i0; i < i1; ++i) {
+        const double *Li = L + (size_t)i * ldl;
+        double *bi = B + (size_t)i * ldb, d = Li[i];
+        if (nrhs == 1) {
+            double s = bi[0];
+            for (p = i0; p < i; ++p) s -= Li[p] * B[(size_t)p * ldb];
+            bi[0] = s / d;
+            continue;
         }
-        d = sqrt(d);
-        A[(size_t)j * lda + j] = d;
-        for (i = j + 1; i < n; ++i) {
-            double s = A[(size_t)i * lda + j];
-            for (p = 0; p < j; ++p) s -= A[(size_t)i * lda + p] * A[(size_t)j * lda + p];
-            A[(size_t)i * lda + j] = s / d;
+        for (p = i0; p < i; ++p) sapm__axpy(nrhs, -Li[p], B + (size_t)p * ldb, bi);
+        for (j = 0; j < nrhs; ++j) bi[j] /= d;
+    }
+}
+
+/* Rows [i0, i1) of B = L^{-T} B given that rows [i1, n) are solved and their
+ * contributions subtracted; backward: B_i = (B_i - sum_{i<p<i1} L_pi B_p) / L_ii, done
+ * column-oriented (after solving row i, B_p -= L_ip B_i for p in [i0, i)) so L is read
+ * by rows. */
+static void sapm__trsm_lt_unblocked(int i0, int i1, int nrhs, const double *L, int ldl,
+                                    double *B, int ldb)
+{
+    int i, p, j;
+    for (i = i1 - 1; i >= i0; --i) {
+        const double *Li = L + (size_t)i * ldl;
+        double *bi = B + (size_t)i * ldb, d = Li[i];
+        if (nrhs == 1) {
+            double x = bi[0] / d;
+            bi[0] = x;
+            for (p = i0; p < i; ++p) B[(size_t)p * ldb] -= Li[p] * x;
+            continue;
+        }
+        for (j = 0; j < nrhs; ++j) bi[j] /= d;
+        for (p = i0; p < i; ++p) sapm__axpy(nrhs, -Li[p], bi, B + (size_t)p * ldb);
+    }
+}
+
+/* B = L^{-1} B (trans = 0) or L^{-T} B (trans = 1), arguments checked. Blocked by
+ * SAPM__TRSM_NB rows: the off-diagonal blocks are GEMM updates
+ *   forward:  B_2 -= L_21 B_1,   backward: B_1 -= L_21^T B_2. */
+static void sapm__trsm(int trans, int n, int nrhs, const double *L, int ldl, double *B, int ldb)
+{
+    int i0;
+    if (n <= SAPM__TRSM_NB || nrhs < SAPM__NR) {
+        if (trans) sapm__trsm_lt_unblocked(0, n, nrhs, L, ldl, B, ldb);
+        else sapm__trsm_ln_unblocked(0, n, nrhs, L, ldl, B, ldb);
+        return;
+    }
+    if (!trans) {
+        for (i0 = 0; i0 < n; i0 += SAPM__TRSM_NB) {
+            int i1 = SAPM__MIN(n, i0 + SAPM__TRSM_NB);
+            if (i0 > 0)
+                sapm__gemm_core(0, 0, i1 - i0, nrhs, i0, -1.0, L + (size_t)i0 * ldl, ldl, B, ldb,
+                                1.0, B + (size_t)i0 * ldb, ldb, 0);
+            sapm__trsm_ln_unblocked(i0, i1, nrhs, L, ldl, B, ldb);
+        }
+    } else {
+        int nblk = (n + SAPM__TRSM_NB - 1) / SAPM__TRSM_NB, blk;
+        for (blk = nblk - 1; blk >= 0; --blk) {
+            int b0 = blk * SAPM__TRSM_NB, b1 = SAPM__MIN(n, b0 + SAPM__TRSM_NB);
+            sapm__trsm_lt_unblocked(b0, b1, nrhs, L, ldl, B, ldb);
+            if (b0 > 0)
+                sapm__gemm_core(1, 0, b0, nrhs, b1 - b0, -1.0, L + (size_t)b0 * ldl, ldl,
+                                B + (size_t)b0 * ldb, ldb, 1.0, B, ldb, 0);
         }
     }
-    return SAPM_OK;
 }
 
 SAPMDEF sapm_result sapm_trsm_lower(sapm_transpose trans, int n, int nrhs, const double *L,
                                     int ldl, double *B, int ldb)
 {
-    int i, j, p;
     sapm_result r;
     if (trans != SAPM_NO_TRANS && trans != SAPM_TRANS) return SAPM_ERR_INVALID_ARGUMENT;
     if (n <= 0 || nrhs <= 0) return SAPM_ERR_INVALID_SIZE;
     if ((r = sapm__check_matrix(L, n, n, ldl)) != SAPM_OK) return r;
     if ((r = sapm__check_matrix(B, n, nrhs, ldb)) != SAPM_OK) return r;
-    for (j = 0; j < nrhs; ++j) {
-        if (trans == SAPM_NO_TRANS) {
-            for (i = 0; i < n; ++i) {
-                double s = B[(size_t)i * ldb + j];
-                for (p = 0; p < i; ++p) s -= L[(size_t)i * ldl + p] * B[(size_t)p * ldb + j];
-                B[(size_t)i * ldb + j] = s / L[(size_t)i * ldl + i];
-            }
-        } else {
-            for (i = n - 1; i >= 0; --i) {
-                double s = B[(size_t)i * ldb + j];
-                for (p = i + 1; p < n; ++p) s -= L[(size_t)p * ldl + i] * B[(size_t)p * ldb + j];
-                B[(size_t)i * ldb + j] = s / L[(size_t)i * ldl + i];
-            }
-        }
-    }
+    sapm__trsm(trans == SAPM_TRANS, n, nrhs, L, ldl, B, ldb);
     return SAPM_OK;
 }
 
 SAPMDEF sapm_result sapm_chol_solve(int n, int nrhs, const double *L, int ldl, double *B,
                                     int ldb)
 {
-    sapm_result r = sapm_trsm_lower(SAPM_NO_TRANS, n, nrhs, L, ldl, B, ldb);
-    if (r != SAPM_OK) return r;
-    return sapm_trsm_lower(SAPM_TRANS, n, nrhs, L, ldl, B, ldb);
+    sapm_result r;
+    if (n <= 0 || nrhs <= 0) return SAPM_ERR_INVALID_SIZE;
+    if ((r = sapm__check_matrix(L, n, n, ldl)) != SAPM_OK) return r;
+    if ((r = sapm__check_matrix(B, n, nrhs, ldb)) != SAPM_OK) return r;
+    /* L L^T X = B:  Y = L^{-1} B, then X = L^{-T} Y */
+    sapm__trsm(0, n, nrhs, L, ldl, B, ldb);
+    sapm__trsm(1, n, nrhs, L, ldl, B, ldb);
+    return SAPM_OK;
 }
 
 SAPMDEF sapm_result sapm_chol_solve_batched(int count, int n, int nrhs, double *A, double *B,
@@ -797,13 +1249,18 @@ SAPMDEF sapm_result sapm_chol_solve_batched(int count, int n, int nrhs, double *
     sapm_result status = SAPM_OK;
     if (!A || !B) return SAPM_ERR_NULL_ARGUMENT;
     if (count <= 0 || n <= 0 || nrhs <= 0) return SAPM_ERR_INVALID_SIZE;
+    if ((size_t)n > ((size_t)-1) / sizeof(double) / (size_t)n / (size_t)count ||
+        (size_t)nrhs > ((size_t)-1) / sizeof(double) / (size_t)n / (size_t)count)
+        return SAPM_ERR_INVALID_SIZE;
     for (s = 0; s < count; ++s) {
         double *As = A + (size_t)s * n * n, *Bs = B + (size_t)s * n * nrhs;
-        int inf = 0;
-        if (sapm_chol_factor(n, As, n, &inf) == SAPM_OK)
-            sapm_chol_solve(n, nrhs, As, n, Bs, nrhs);
-        else
+        int inf = sapm__chol_blocked(n, As, n);
+        if (inf == 0) {
+            sapm__trsm(0, n, nrhs, As, n, Bs, nrhs);
+            sapm__trsm(1, n, nrhs, As, n, Bs, nrhs);
+        } else {
             status = SAPM_ERR_NOT_POSITIVE_DEFINITE;
+        }
         if (info) info[s] = inf;
     }
     return status;
@@ -811,6 +1268,20 @@ SAPMDEF sapm_result sapm_chol_solve_batched(int count, int n, int nrhs, double *
 
 /* ======================================================================================
  * Implementation: activations
+ *
+ * tanh, sin and sigmoid (and softplus's derivatives) are evaluated SIMD-wide on the
+ * AVX-512 and AVX2 paths with our own exp / tanh / sin-cos kernels: range reduction,
+ * then polynomials (Taylor series truncated where the remainder is below 1e-17, and
+ * Cephes's minimax rational for tanh on |z| <= 0.625), all within a few ulp of libm.
+ * The scalar path (and NEON, and GELU/softplus values, which need erfc/log1p) uses libm.
+ * Derivatives follow from the values:
+ *   tanh:    t' = 1 - t^2,  t'' = -2 t t',  t''' = -2 (t'^2 + t t'')
+ *   sin:     cos, -sin, -cos
+ *   sigmoid: with e = exp(-|z|), p = 1/(1+e): s = p (z >= 0) or e p (z < 0),
+ *            s' = e p^2 (accurate in both tails), u = 1 - 2s = -sign(z) (1-e) p,
+ *            s'' = s' u,  s''' = s'' u - 2 s'^2
+ *   softplus: log(1+e^z) = max(z,0) + log1p(e); derivatives are the sigmoid's.
+ *   gelu:    z Phi; Phi + z phi; phi (2 - z^2); z phi (z^2 - 4)
  * ====================================================================================== */
 
 SAPMDEF const char *sapm_activation_name(sapm_activation act)
@@ -836,10 +1307,272 @@ SAPMDEF double sapm_activation_lipschitz(sapm_activation act)
     }
 }
 
-static double sapm__sigmoid(double z)
+/* Polynomial coefficients shared by the vector kernels. */
+#define SAPM__LOG2E   1.4426950408889634074
+#define SAPM__LN2_HI  6.93147180369123816490e-01  /* fdlibm's split of ln 2: hi has */
+#define SAPM__LN2_LO  1.90821492927058770002e-10  /* 21 trailing zero bits */
+#define SAPM__2_PI    0.63661977236758134308      /* 2/pi */
+#define SAPM__PIO2_1  1.5707963267948966          /* pi/2 = PIO2_1 + PIO2_2 + PIO2_3 */
+#define SAPM__PIO2_2  6.123233995736766e-17       /* (161 bits; with FMA the reduction */
+#define SAPM__PIO2_3  -1.4973849048591698e-33     /* r = z - q pi/2 is within 1 ulp) */
+#define SAPM__SIN_MAXARG 1e5                      /* beyond: libm's sin/cos per lane */
+/* Cephes tanh on |z| <= 0.625: tanh z = z + z s P(s)/Q(s), s = z^2 */
+#define SAPM__TANH_P0 -9.64399179425052238628e-1
+#define SAPM__TANH_P1 -9.92877231001918586564e1
+#define SAPM__TANH_P2 -1.61468768441708447952e3
+#define SAPM__TANH_Q0  1.12811678491632931402e2
+#define SAPM__TANH_Q1  2.23548839060100448583e3
+#define SAPM__TANH_Q2  4.84406305325125486048e3
+
+#if defined(SAPM__AVX512) || defined(SAPM__AVX2)
+#define SAPM__VACT 1
+/* A thin layer over the two x86 vector widths, so each activation kernel is written once. */
+#if defined(SAPM__AVX512)
+#define SAPM__VL 8
+typedef __m512d sapm__vd;
+typedef __mmask8 sapm__vm;
+#define sapm__vset(x) _mm512_set1_pd(x)
+#define sapm__vload(p) _mm512_loadu_pd(p)
+#define sapm__vstore(p, v) _mm512_storeu_pd(p, v)
+#define sapm__vadd(a, b) _mm512_add_pd(a, b)
+#define sapm__vsub(a, b) _mm512_sub_pd(a, b)
+#define sapm__vmul(a, b) _mm512_mul_pd(a, b)
+#define sapm__vdiv(a, b) _mm512_div_pd(a, b)
+#define sapm__vfma(a, b, c) _mm512_fmadd_pd(a, b, c)    /* a b + c */
+#define sapm__vfnma(a, b, c) _mm512_fnmadd_pd(a, b, c)  /* c - a b */
+#define sapm__vmin(a, b) _mm512_maskz_min_pd(0xFF, a, b) /* NaN in b propagates */
+#define sapm__vmax(a, b) _mm512_maskz_max_pd(0xFF, a, b)
+/* the masked forms: the unmasked ones trip g++ 12's -Wuninitialized (_mm512_undefined_pd) */
+#define sapm__vround(a) _mm512_maskz_roundscale_pd(0xFF, a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define sapm__vfloor(a) _mm512_maskz_roundscale_pd(0xFF, a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
+#define sapm__vlt(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ)
+#define sapm__vle(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ)
+#define sapm__vge(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ)
+#define sapm__veq(a, b) _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ)
+#define sapm__vor_m(a, b) ((sapm__vm)((a) | (b)))
+#define sapm__vsel(m, a, b) _mm512_mask_blend_pd(m, b, a) /* m ? a : b */
+#define sapm__vany(m) ((m) != 0)
+#define sapm__vall(m) ((m) == 0xFF)
+static sapm__vd sapm__vxor_sign(sapm__vd a, sapm__vd s) /* a with its sign flipped where s < 0 */
 {
-    if (z >= 0.0) return 1.0 / (1.0 + exp(-z));
-    else { double e = exp(z); return e / (1.0 + e); }
+    __m512i sign = _mm512_set1_epi64((long long)0x8000000000000000ull);
+    return _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(a),
+                                                _mm512_and_si512(_mm512_castpd_si512(s), sign)));
+}
+static sapm__vd sapm__vabs(sapm__vd a)
+{
+    return _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(a),
+                                                _mm512_set1_epi64(0x7FFFFFFFFFFFFFFFll)));
+}
+/* p 2^n for integral n in [-1080, 1030] (overflow to Inf, gradual underflow) */
+static sapm__vd sapm__vscale(sapm__vd p, sapm__vd n) { return _mm512_maskz_scalef_pd(0xFF, p, n); }
+#else
+#define SAPM__VL 4
+typedef __m256d sapm__vd;
+typedef __m256d sapm__vm;
+#define sapm__vset(x) _mm256_set1_pd(x)
+#define sapm__vload(p) _mm256_loadu_pd(p)
+#define sapm__vstore(p, v) _mm256_storeu_pd(p, v)
+#define sapm__vadd(a, b) _mm256_add_pd(a, b)
+#define sapm__vsub(a, b) _mm256_sub_pd(a, b)
+#define sapm__vmul(a, b) _mm256_mul_pd(a, b)
+#define sapm__vdiv(a, b) _mm256_div_pd(a, b)
+#define sapm__vfma(a, b, c) _mm256_fmadd_pd(a, b, c)
+#define sapm__vfnma(a, b, c) _mm256_fnmadd_pd(a, b, c)
+#define sapm__vmin(a, b) _mm256_min_pd(a, b)
+#define sapm__vmax(a, b) _mm256_max_pd(a, b)
+#define sapm__vround(a) _mm256_round_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define sapm__vfloor(a) _mm256_round_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
+#define sapm__vlt(a, b) _mm256_cmp_pd(a, b, _CMP_LT_OQ)
+#define sapm__vle(a, b) _mm256_cmp_pd(a, b, _CMP_LE_OQ)
+#define sapm__vge(a, b) _mm256_cmp_pd(a, b, _CMP_GE_OQ)
+#define sapm__veq(a, b) _mm256_cmp_pd(a, b, _CMP_EQ_OQ)
+#define sapm__vor_m(a, b) _mm256_or_pd(a, b)
+#define sapm__vsel(m, a, b) _mm256_blendv_pd(b, a, m)
+#define sapm__vany(m) (_mm256_movemask_pd(m) != 0)
+#define sapm__vall(m) (_mm256_movemask_pd(m) == 0xF)
+static sapm__vd sapm__vxor_sign(sapm__vd a, sapm__vd s)
+{
+    return _mm256_xor_pd(a, _mm256_and_pd(s, _mm256_set1_pd(-0.0)));
+}
+static sapm__vd sapm__vabs(sapm__vd a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+/* p 2^n for integral n in [-1080, 1030]: two exactly representable factors 2^n1 2^n2
+ * (n1 = floor(n/2)), so results reach the subnormal range and overflow to Inf */
+static sapm__vd sapm__vscale(sapm__vd p, sapm__vd n)
+{
+    __m128i ni = _mm256_cvtpd_epi32(n), n1 = _mm_srai_epi32(ni, 1), n2 = _mm_sub_epi32(ni, n1);
+    __m128i bias = _mm_set1_epi32(1023);
+    __m256i e1 = _mm256_slli_epi64(_mm256_cvtepi32_epi64(_mm_add_epi32(n1, bias)), 52);
+    __m256i e2 = _mm256_slli_epi64(_mm256_cvtepi32_epi64(_mm_add_epi32(n2, bias)), 52);
+    return _mm256_mul_pd(_mm256_mul_pd(p, _mm256_castsi256_pd(e1)), _mm256_castsi256_pd(e2));
+}
+#endif
+
+/* exp(x): n = round(x / ln2), r = x - n ln2 (|r| <= ln2/2, two-part ln2), exp(r) by its
+ * Taylor series to r^13 (remainder < 5e-18 relative), times 2^n. x is clamped to
+ * [-746, 710] first (exp underflows to 0 / overflows to Inf there); NaN propagates. */
+static sapm__vd sapm__vexp(sapm__vd x)
+{
+    sapm__vd n, r, p;
+    x = sapm__vmax(sapm__vset(-746.0), x);
+    x = sapm__vmin(sapm__vset(710.0), x);
+    n = sapm__vround(sapm__vmul(x, sapm__vset(SAPM__LOG2E)));
+    r = sapm__vfnma(n, sapm__vset(SAPM__LN2_HI), x);
+    r = sapm__vfnma(n, sapm__vset(SAPM__LN2_LO), r);
+    p = sapm__vfma(sapm__vset(1.6059043836821613e-10), r, sapm__vset(2.08767569878681e-09));
+    p = sapm__vfma(p, r, sapm__vset(2.505210838544172e-08));
+    p = sapm__vfma(p, r, sapm__vset(2.755731922398589e-07));
+    p = sapm__vfma(p, r, sapm__vset(2.7557319223985893e-06));
+    p = sapm__vfma(p, r, sapm__vset(2.48015873015873e-05));
+    p = sapm__vfma(p, r, sapm__vset(0.0001984126984126984));
+    p = sapm__vfma(p, r, sapm__vset(0.001388888888888889));
+    p = sapm__vfma(p, r, sapm__vset(0.008333333333333333));
+    p = sapm__vfma(p, r, sapm__vset(0.041666666666666664));
+    p = sapm__vfma(p, r, sapm__vset(0.16666666666666666));
+    p = sapm__vfma(p, r, sapm__vset(0.5));
+    p = sapm__vfma(p, r, sapm__vset(1.0));
+    p = sapm__vfma(p, r, sapm__vset(1.0));
+    return sapm__vscale(p, n);
+}
+
+/* tanh and its three derivatives. |z| > 0.625: tanh|z| = 1 - 2 / (exp(2|z|) + 1) (|z|
+ * clamped to 20, where tanh is 1 in double); else Cephes's rational. */
+static void sapm__vtanh(sapm__vd x, sapm__vd *v)
+{
+    sapm__vd ax = sapm__vabs(x), one = sapm__vset(1.0), t, d1, d2;
+    sapm__vm big = sapm__vlt(sapm__vset(0.625), ax);
+    if (sapm__vany(big)) {
+        sapm__vd e = sapm__vexp(sapm__vmul(sapm__vset(2.0), sapm__vmin(sapm__vset(20.0), ax)));
+        t = sapm__vxor_sign(sapm__vsub(one, sapm__vdiv(sapm__vset(2.0), sapm__vadd(e, one))), x);
+    } else {
+        t = x;
+    }
+    if (!sapm__vall(big)) {
+        sapm__vd s = sapm__vmul(x, x), p, q, ts;
+        p = sapm__vfma(sapm__vset(SAPM__TANH_P0), s, sapm__vset(SAPM__TANH_P1));
+        p = sapm__vfma(p, s, sapm__vset(SAPM__TANH_P2));
+        q = sapm__vadd(s, sapm__vset(SAPM__TANH_Q0));
+        q = sapm__vfma(q, s, sapm__vset(SAPM__TANH_Q1));
+        q = sapm__vfma(q, s, sapm__vset(SAPM__TANH_Q2));
+        ts = sapm__vfma(sapm__vmul(x, s), sapm__vdiv(p, q), x);
+        t = sapm__vsel(big, t, ts);
+    }
+    d1 = sapm__vfnma(t, t, one);
+    d2 = sapm__vmul(sapm__vset(-2.0), sapm__vmul(t, d1));
+    v[0] = t;
+    v[1] = d1;
+    v[2] = d2;
+    v[3] = sapm__vmul(sapm__vset(-2.0), sapm__vfma(d1, d1, sapm__vmul(t, d2)));
+}
+
+/* sin, cos, -sin, -cos. q = round(2z/pi), r = z - q pi/2 (three-part pi/2 with FMA),
+ * sin r and cos r by their Taylor series to r^17 / r^16 (|r| <= pi/4, remainder
+ * < 1e-17), then the quadrant q mod 4 picks and signs them. Lanes with |z| > 1e5, Inf
+ * or NaN are recomputed with libm. */
+static void sapm__vsin(sapm__vd x, sapm__vd *v)
+{
+    sapm__vd q, r, r2, sp, cp, qm, s, c;
+    sapm__vm swap, ok = sapm__vle(sapm__vabs(x), sapm__vset(SAPM__SIN_MAXARG));
+    q = sapm__vround(sapm__vmul(x, sapm__vset(SAPM__2_PI)));
+    r = sapm__vfnma(q, sapm__vset(SAPM__PIO2_1), x);
+    r = sapm__vfnma(q, sapm__vset(SAPM__PIO2_2), r);
+    r = sapm__vfnma(q, sapm__vset(SAPM__PIO2_3), r);
+    r2 = sapm__vmul(r, r);
+    sp = sapm__vfma(sapm__vset(2.8114572543455206e-15), r2, sapm__vset(-7.647163731819816e-13));
+    sp = sapm__vfma(sp, r2, sapm__vset(1.6059043836821613e-10));
+    sp = sapm__vfma(sp, r2, sapm__vset(-2.505210838544172e-08));
+    sp = sapm__vfma(sp, r2, sapm__vset(2.7557319223985893e-06));
+    sp = sapm__vfma(sp, r2, sapm__vset(-0.0001984126984126984));
+    sp = sapm__vfma(sp, r2, sapm__vset(0.008333333333333333));
+    sp = sapm__vfma(sp, r2, sapm__vset(-0.16666666666666666));
+    sp = sapm__vfma(sapm__vmul(r, r2), sp, r);
+    cp = sapm__vfma(sapm__vset(4.779477332387385e-14), r2, sapm__vset(-1.1470745597729725e-11));
+    cp = sapm__vfma(cp, r2, sapm__vset(2.08767569878681e-09));
+    cp = sapm__vfma(cp, r2, sapm__vset(-2.755731922398589e-07));
+    cp = sapm__vfma(cp, r2, sapm__vset(2.48015873015873e-05));
+    cp = sapm__vfma(cp, r2, sapm__vset(-0.001388888888888889));
+    cp = sapm__vfma(cp, r2, sapm__vset(0.041666666666666664));
+    cp = sapm__vfma(cp, r2, sapm__vset(-0.5));
+    cp = sapm__vfma(cp, r2, sapm__vset(1.0));
+    qm = sapm__vfnma(sapm__vset(4.0), sapm__vfloor(sapm__vmul(q, sapm__vset(0.25))), q); /* q mod 4 */
+    swap = sapm__vor_m(sapm__veq(qm, sapm__vset(1.0)), sapm__veq(qm, sapm__vset(3.0)));
+    s = sapm__vsel(swap, cp, sp);
+    c = sapm__vsel(swap, sp, cp);
+    /* sin < 0 in quadrants 2, 3; cos < 0 in quadrants 1, 2 */
+    s = sapm__vxor_sign(s, sapm__vsub(sapm__vset(1.5), qm));
+    c = sapm__vxor_sign(c, sapm__vmul(sapm__vsub(qm, sapm__vset(0.5)), sapm__vsub(sapm__vset(2.5), qm)));
+    if (!sapm__vall(ok)) {
+        double xs[SAPM__VL], ss[SAPM__VL], cs[SAPM__VL];
+        int l;
+        sapm__vstore(xs, x);
+        sapm__vstore(ss, s);
+        sapm__vstore(cs, c);
+        for (l = 0; l < SAPM__VL; ++l)
+            if (!(fabs(xs[l]) <= SAPM__SIN_MAXARG)) { ss[l] = sin(xs[l]); cs[l] = cos(xs[l]); }
+        s = sapm__vload(ss);
+        c = sapm__vload(cs);
+    }
+    v[0] = s;
+    v[1] = c;
+    v[2] = sapm__vxor_sign(s, sapm__vset(-1.0));
+    v[3] = sapm__vxor_sign(c, sapm__vset(-1.0));
+}
+
+/* sigmoid and its derivatives (formulas in the banner); v[4] = exp(-|z|) for softplus. */
+static void sapm__vsigmoid(sapm__vd x, sapm__vd *v)
+{
+    sapm__vd one = sapm__vset(1.0), e = sapm__vexp(sapm__vxor_sign(sapm__vabs(x), sapm__vset(-1.0)));
+    sapm__vd p = sapm__vdiv(one, sapm__vadd(one, e)), d1, u, d2;
+    sapm__vm pos = sapm__vge(x, sapm__vset(0.0));
+    d1 = sapm__vmul(e, sapm__vmul(p, p));
+    u = sapm__vxor_sign(sapm__vmul(sapm__vsub(one, e), p), sapm__vsel(pos, sapm__vset(-1.0), one));
+    d2 = sapm__vmul(d1, u);
+    v[0] = sapm__vsel(pos, p, sapm__vmul(e, p));
+    v[1] = d1;
+    v[2] = d2;
+    v[3] = sapm__vfma(d2, u, sapm__vmul(sapm__vset(-2.0), sapm__vmul(d1, d1)));
+    v[4] = e;
+}
+
+/* Run a vector kernel over n values: full vectors straight from z, the tail through a
+ * zero-padded buffer (so a value gives the same bits wherever it sits in the array).
+ * The input vector is loaded before any output is stored, so z may alias an output. */
+#define SAPM__VACT_LOOP(KERNEL)                                                          \
+    do {                                                                                 \
+        sapm__vd v_[5];                                                                  \
+        double buf_[5][SAPM__VL];                                                        \
+        size_t i_ = 0, l_;                                                               \
+        for (; i_ + SAPM__VL <= n; i_ += SAPM__VL) {                                     \
+            KERNEL(sapm__vload(z + i_), v_);                                             \
+            if (s0) sapm__vstore(s0 + i_, v_[0]);                                        \
+            if (s1) sapm__vstore(s1 + i_, v_[1]);                                        \
+            if (s2) sapm__vstore(s2 + i_, v_[2]);                                        \
+            if (s3) sapm__vstore(s3 + i_, v_[3]);                                        \
+        }                                                                                \
+        if (i_ < n) {                                                                    \
+            for (l_ = 0; l_ < SAPM__VL; ++l_) buf_[0][l_] = i_ + l_ < n ? z[i_ + l_] : 0.0; \
+            KERNEL(sapm__vload(buf_[0]), v_);                                            \
+            for (l_ = 0; l_ < 4; ++l_) sapm__vstore(buf_[l_], v_[l_]);                   \
+            for (l_ = 0; i_ + l_ < n; ++l_) {                                            \
+                if (s0) s0[i_ + l_] = buf_[0][l_];                                       \
+                if (s1) s1[i_ + l_] = buf_[1][l_];                                       \
+                if (s2) s2[i_ + l_] = buf_[2][l_];                                       \
+                if (s3) s3[i_ + l_] = buf_[3][l_];                                       \
+            }                                                                            \
+        }                                                                                \
+    } while (0)
+#endif /* SAPM__AVX512 || SAPM__AVX2 */
+
+/* Scalar twin of sapm__vsigmoid (libm exp); v[4] = exp(-|z|). */
+static void sapm__sigmoid_all(double x, double *v)
+{
+    double e = exp(-fabs(x)), p = 1.0 / (1.0 + e), d1 = e * p * p;
+    double u = (x >= 0.0 ? -1.0 : 1.0) * (1.0 - e) * p, d2 = d1 * u;
+    v[0] = x >= 0.0 ? p : e * p;
+    v[1] = d1;
+    v[2] = d2;
+    v[3] = d2 * u - 2.0 * d1 * d1;
+    v[4] = e;
 }
 
 SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const double *z,
@@ -849,39 +1582,78 @@ SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const do
     if ((int)act < 0 || act >= SAPM_ACT_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
     if (n == 0) return SAPM_OK;
     if (!z) return SAPM_ERR_NULL_ARGUMENT;
-    for (i = 0; i < n; ++i) {
-        double x = z[i], v0 = 0, v1 = 0, v2 = 0, v3 = 0;
-        switch (act) {
-        case SAPM_ACT_TANH: {            /* t' = 1 - t^2, t'' = -2 t t', t''' = -2(t'^2 + t t'') */
-            double t = tanh(x);
-            v0 = t; v1 = 1.0 - t * t; v2 = -2.0 * t * v1; v3 = -2.0 * (v1 * v1 + t * v2);
-        } break;
-        case SAPM_ACT_SIN:
-            v0 = sin(x); v1 = cos(x); v2 = -v0; v3 = -v1;
-            break;
-        case SAPM_ACT_SIGMOID: {         /* s' = s(1-s), s'' = s'(1-2s), s''' = s''(1-2s) - 2 s'^2 */
-            double s = sapm__sigmoid(x);
-            v0 = s; v1 = s * (1.0 - s); v2 = v1 * (1.0 - 2.0 * s); v3 = v2 * (1.0 - 2.0 * s) - 2.0 * v1 * v1;
-        } break;
-        case SAPM_ACT_SOFTPLUS: {        /* log(1+e^z); derivatives are the sigmoid's */
-            double s = sapm__sigmoid(x);
-            v0 = (x > 0.0 ? x : 0.0) + log1p(exp(-fabs(x)));
-            v1 = s; v2 = s * (1.0 - s); v3 = v2 * (1.0 - 2.0 * s);
-        } break;
-        case SAPM_ACT_GELU: {            /* z Phi; Phi + z phi; phi (2 - z^2); z phi (z^2 - 4) */
-            double phi = 0.39894228040143267794 * exp(-0.5 * x * x);
-            double Phi = 0.5 * erfc(-x * 0.70710678118654752440);
-            v0 = x * Phi; v1 = Phi + x * phi; v2 = phi * (2.0 - x * x); v3 = x * phi * (x * x - 4.0);
-        } break;
-        case SAPM_ACT_RELU:
-            v0 = x > 0.0 ? x : 0.0; v1 = x > 0.0 ? 1.0 : 0.0; v2 = 0.0; v3 = 0.0;
-            break;
-        default: break;
+    switch (act) {
+    case SAPM_ACT_TANH:
+#if defined(SAPM__VACT)
+        SAPM__VACT_LOOP(sapm__vtanh);
+#else
+        for (i = 0; i < n; ++i) {
+            double t = tanh(z[i]), d1 = 1.0 - t * t, d2 = -2.0 * t * d1;
+            if (s0) s0[i] = t;
+            if (s1) s1[i] = d1;
+            if (s2) s2[i] = d2;
+            if (s3) s3[i] = -2.0 * (d1 * d1 + t * d2);
         }
-        if (s0) s0[i] = v0;
-        if (s1) s1[i] = v1;
-        if (s2) s2[i] = v2;
-        if (s3) s3[i] = v3;
+#endif
+        break;
+    case SAPM_ACT_SIN:
+#if defined(SAPM__VACT)
+        SAPM__VACT_LOOP(sapm__vsin);
+#else
+        for (i = 0; i < n; ++i) {
+            double x = z[i], s = sin(x), c = cos(x);
+            if (s0) s0[i] = s;
+            if (s1) s1[i] = c;
+            if (s2) s2[i] = -s;
+            if (s3) s3[i] = -c;
+        }
+#endif
+        break;
+    case SAPM_ACT_SIGMOID:
+#if defined(SAPM__VACT)
+        SAPM__VACT_LOOP(sapm__vsigmoid);
+#else
+        for (i = 0; i < n; ++i) {
+            double v[5];
+            sapm__sigmoid_all(z[i], v);
+            if (s0) s0[i] = v[0];
+            if (s1) s1[i] = v[1];
+            if (s2) s2[i] = v[2];
+            if (s3) s3[i] = v[3];
+        }
+#endif
+        break;
+    case SAPM_ACT_SOFTPLUS:
+        /* derivatives are the sigmoid's, shifted by one order; the value needs log1p */
+        for (i = 0; i < n; ++i) {
+            double x = z[i], v[5];
+            sapm__sigmoid_all(x, v);
+            if (s0) s0[i] = (x > 0.0 ? x : 0.0) + log1p(v[4]);
+            if (s1) s1[i] = v[0];
+            if (s2) s2[i] = v[1];
+            if (s3) s3[i] = v[2];
+        }
+        break;
+    case SAPM_ACT_GELU:
+        for (i = 0; i < n; ++i) {
+            double x = z[i], phi = 0.39894228040143267794 * exp(-0.5 * x * x);
+            double Phi = 0.5 * erfc(-x * 0.70710678118654752440);
+            if (s0) s0[i] = x * Phi;
+            if (s1) s1[i] = Phi + x * phi;
+            if (s2) s2[i] = phi * (2.0 - x * x);
+            if (s3) s3[i] = x * phi * (x * x - 4.0);
+        }
+        break;
+    case SAPM_ACT_RELU:
+        for (i = 0; i < n; ++i) {
+            double x = z[i];
+            if (s0) s0[i] = x > 0.0 ? x : 0.0;
+            if (s1) s1[i] = x > 0.0 ? 1.0 : 0.0;
+            if (s2) s2[i] = 0.0;
+            if (s3) s3[i] = 0.0;
+        }
+        break;
+    default: break;
     }
     return SAPM_OK;
 }
