@@ -382,8 +382,10 @@ typedef struct sapm_aux_options {
                                    holds only up to the factor 1/omega_scale) */
     int omega_fixed;            /* ours: 1 = keep w_l from the initial weights (not recomputed);
                                    0 = seeds' form (recomputed every outer iteration) */
-    int resync_every;           /* ours: reset a_l to the forward pass every k outer iterations
-                                   (0 = never, the seeds' form) */
+    int resync_every;           /* ours, SAPM only: every k outer iterations reset a_l to the
+                                   forward pass, take the auxiliary step, then solve the
+                                   weights (0 = never, the seeds' form). Ignored by PM, where
+                                   it measured worse (it undoes PM's freer auxiliaries) */
     int polish;                 /* ours: 1 = after the PM/SAPM phase, minimise J_LS by L-BFGS
                                    from the trained weights; 0 = seeds' form (no polish) */
     double switch_rel;          /* ours: the PM/SAPM phase ends when an outer iteration lowers
@@ -3233,6 +3235,68 @@ static sapm_result sapm__aux_solve_weights(sapm__aux *st, int l)
     return SAPM_OK;
 }
 
+/* Small dense SPD helpers for the per-sample GN systems (n <= a few dozen). Measured on
+ * n = 20: sapm_chol_solve_batched takes ~10 us per system there, these fused loops ~2 us,
+ * so the per-sample steps call them directly (the batched solver stays the interface for
+ * large batches of larger systems). Row-major lower triangle, unit stride inner loops. */
+static int sapm__small_chol(int n, double *SAPM__RESTRICT A)
+{
+    int i, j, k;
+    for (j = 0; j < n; ++j) {
+        double *rj = A + (size_t)j * n, d = rj[j];
+        for (k = 0; k < j; ++k) d -= rj[k] * rj[k];
+        if (!(d > 0.0) || !isfinite(d)) return j + 1;
+        d = sqrt(d);
+        rj[j] = d;
+        for (i = j + 1; i < n; ++i) {
+            double *ri = A + (size_t)i * n, t = ri[j];
+            for (k = 0; k < j; ++k) t -= ri[k] * rj[k];
+            ri[j] = t / d;
+        }
+    }
+    return 0;
+}
+
+/* b = L^{-1} b (forward substitution) */
+static void sapm__small_fwd(int n, const double *SAPM__RESTRICT Lf, double *SAPM__RESTRICT b)
+{
+    int i, k;
+    for (i = 0; i < n; ++i) {
+        const double *ri = Lf + (size_t)i * n;
+        double t = b[i];
+        for (k = 0; k < i; ++k) t -= ri[k] * b[k];
+        b[i] = t / ri[i];
+    }
+}
+
+/* b = L^{-T} b (back substitution, column-oriented so the inner loop is unit stride) */
+static void sapm__small_bwd(int n, const double *SAPM__RESTRICT Lf, double *SAPM__RESTRICT b)
+{
+    int i, k;
+    for (i = n - 1; i >= 0; --i) {
+        const double *ri = Lf + (size_t)i * n;
+        double t = b[i] / ri[i];
+        b[i] = t;
+        for (k = 0; k < i; ++k) b[k] -= ri[k] * t;
+    }
+}
+
+/* B (n x m) = L^{-1} B, row-major */
+static void sapm__small_fwd_mat(int n, int m, const double *SAPM__RESTRICT Lf, double *SAPM__RESTRICT B)
+{
+    int i, k, j;
+    for (i = 0; i < n; ++i) {
+        const double *ri = Lf + (size_t)i * n;
+        double *bi = B + (size_t)i * m, inv = 1.0 / ri[i];
+        for (k = 0; k < i; ++k) {
+            const double *bk = B + (size_t)k * m;
+            double c = ri[k];
+            for (j = 0; j < m; ++j) bi[j] -= c * bk[j];
+        }
+        for (j = 0; j < m; ++j) bi[j] *= inv;
+    }
+}
+
 /* Auxiliary block l (1..L-1), all samples. Hprev = H_{l-1} to use (the saved old one in a
  * Jacobi sweep). Per sample, with c = W_l h_{l-1} + b_l, t = a_{l+1} (or y),
  *   f(a) = w_l |a - c|^2 + w_{l+1} |W_{l+1} sigma(a) + b_{l+1} - t|^2,
@@ -3296,7 +3360,11 @@ static sapm_result sapm__aux_step_layer(sapm__aux *st, int l, const double *Hpre
                 B[i] = -(wl * (a[row + i] - C[row + i]) + wn * dd[i] * Q[row + i]);
             }
         }
-        sapm_chol_solve_batched(cnt, n, 1, st->Mb, st->Bb, st->info);
+        for (s = 0; s < cnt; ++s) {
+            double *M = st->Mb + (size_t)s * n * n, *B = st->Bb + (size_t)s * n;
+            st->info[s] = sapm__small_chol(n, M);
+            if (st->info[s] == 0) { sapm__small_fwd(n, M, B); sapm__small_bwd(n, M, B); }
+        }
         /* candidate a + delta into Q's rows (already consumed) */
         for (s = 0; s < cnt; ++s) {
             size_t row = (size_t)(s0 + s) * n;
@@ -3387,24 +3455,25 @@ static sapm_result sapm__aux_chain_gn(sapm__aux *st)
                     int np = w[l - 1];
                     const double *Xp = st->Xb + (size_t)(l - 2) * nm2, *yp = st->yb + (size_t)(l - 2) * nm;
                     int k;
-                    for (i = 0; i < n; ++i) {
-                        double q = 0.0;
-                        for (j = 0; j <= i; ++j) {
-                            double acc = 0.0;
-                            for (k = 0; k < np; ++k) acc += Xp[(size_t)k * n + i] * Xp[(size_t)k * n + j];
-                            F[(size_t)i * n + j] -= acc;
+                    /* F -= X_{l-1}^T X_{l-1} (lower), y -= X_{l-1}^T y_{l-1}: rank-1 updates
+                     * by the rows of X_{l-1} (unit stride) */
+                    for (k = 0; k < np; ++k) {
+                        const double *xk = Xp + (size_t)k * n;
+                        double yk = yp[k];
+                        for (i = 0; i < n; ++i) {
+                            double *Fi = F + (size_t)i * n, xi = xk[i];
+                            for (j = 0; j <= i; ++j) Fi[j] -= xi * xk[j];
+                            y[i] -= xi * yk;
                         }
-                        for (k = 0; k < np; ++k) q += Xp[(size_t)k * n + i] * yp[k];
-                        y[i] -= q;
                     }
                 }
-                if (sapm_chol_factor(n, F, n, &info) != SAPM_OK) { ok = 0; break; }
-                sapm_trsm_lower(SAPM_NO_TRANS, n, 1, F, n, y, 1);
+                if ((info = sapm__small_chol(n, F)) != 0) { ok = 0; break; }
+                sapm__small_fwd(n, F, y);
                 if (l < L - 1) {
                     /* X_l = F_l^{-1} (-w_{l+1} D_l W_{l+1}^T), n x no */
                     for (i = 0; i < n; ++i)
                         for (j = 0; j < no; ++j) Xb[(size_t)i * no + j] = -wn * dd[i] * Wn[(size_t)j * n + i];
-                    sapm_trsm_lower(SAPM_NO_TRANS, n, no, F, n, Xb, no);
+                    sapm__small_fwd_mat(n, no, F, Xb);
                 }
             }
             if (ok) {
@@ -3421,7 +3490,7 @@ static sapm_result sapm__aux_chain_gn(sapm__aux *st)
                             y[i] -= q;
                         }
                     }
-                    sapm_trsm_lower(SAPM_TRANS, n, 1, F, n, y, 1);
+                    sapm__small_bwd(n, F, y);
                 }
                 /* candidate loss, one forward pass of this sample through the chain */
                 {
@@ -3491,7 +3560,7 @@ static sapm_result sapm__aux_outer(sapm__aux *st, int iter)
 {
     int l, s;
     sapm_result r;
-    if (st->opt->aux.resync_every > 0 && iter % st->opt->aux.resync_every == 0) {
+    if (!st->pm && st->opt->aux.resync_every > 0 && iter % st->opt->aux.resync_every == 0) {
         /* re-sync, then auxiliaries first so that the weight solves see the new targets */
         sapm__aux_sync(st);
         for (s = 0; s < SAPM__MAX(st->opt->aux.aux_steps, 1); ++s)

@@ -327,6 +327,207 @@ static void test_aux_chain_gn_decreases_loss(void)
     }
 }
 
+/* ---- training through sapm_train ---------------------------------------------------- */
+
+typedef struct bound_check { int L; int count, violations; double worst; } bound_check;
+
+static int check_bound_cb(const sapm_progress *p, void *ud)
+{
+    bound_check *b = (bound_check *)ud;
+    ++b->count;
+    if (!(p->mse <= b->L * p->loss * (1.0 + 1e-12))) ++b->violations;
+    if (p->loss > 0.0 && p->mse / (b->L * p->loss) > b->worst) b->worst = p->mse / (b->L * p->loss);
+    return 0;
+}
+
+static void make_data(int N, double *X, double *Y, uint64_t seed)
+{
+    sapm_rng rng;
+    int i;
+    sapm_rng_seed(&rng, seed);
+    for (i = 0; i < N; ++i) { X[i] = -2.0 + 4.0 * sapm_rng_uniform(&rng); Y[i] = sin(X[i] * X[i]); }
+}
+
+static double train_small(sapm_method method, int seeds_form, int polish, int iters, bound_check *bc,
+                          double tau, sapm_result expect)
+{
+    /* sin(x^2) on [-2,2], 64 points, L = 4, width 8, U(-1,1) init */
+    enum { N = 64 };
+    double X[N], Y[N];
+    int widths[5] = {1, 8, 8, 8, 1};
+    sapm_net net;
+    sapm_options o = sapm_default_options(method);
+    sapm_report rep;
+    double mse = -1.0;
+    make_data(N, X, Y, 5);
+    sapm_net_create(&net, 4, widths, SAPM_ACT_TANH);
+    sapm_net_init(&net, SAPM_INIT_UNIFORM, 1.0, 3);
+    if (seeds_form) sapm_aux_seeds_options(&o.aux);
+    if (tau > 0.0) o.aux.tau = tau;
+    o.aux.polish = polish;
+    o.max_iters = iters;
+    o.log_every = 1;
+    if (bc) { o.progress = check_bound_cb; o.user_data = bc; }
+    CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &o, &rep), expect);
+    CHECK(rep.history_count >= 2);
+    CHECK_EQ_INT(rep.history[0].iter, 0);
+    CHECK(rep.iters <= iters);
+    /* the report's final MSE is that of the returned network */
+    { double j = 0.0; sapm_net_loss(&net, N, X, 1, Y, 1, &j); CHECK_REL(rep.mse, j, 1e-10, 1e-300); mse = j; }
+    sapm_report_free(&rep);
+    sapm_net_destroy(&net);
+    return mse;
+}
+
+static void test_train_sapm_and_pm_reach_stated_mse(void)
+{
+    /* stated MSEs (measured values in the comments, bounds with margin): the initial J_LS
+     * is ~0.9 */
+    bound_check bc;
+    double m;
+    memset(&bc, 0, sizeof bc); bc.L = 4;
+    m = train_small(SAPM_METHOD_SAPM, 0, 0, 60, &bc, 0.0, SAPM_OK); /* ours, no polish */
+    if (getenv("SAPM_TEST_VERBOSE")) fprintf(stderr, "  SAPM (no polish) %.3e\n", m);
+    CHECK(m < 1e-3);                                      /* measured 2.9e-4 */
+    CHECK(bc.count >= 61 && bc.violations == 0);          /* J_LS <= L J_SAPM along the run */
+    CHECK(bc.worst > 1e-3);
+    m = train_small(SAPM_METHOD_SAPM, 0, 1, 200, NULL, 0.0, SAPM_OK); /* default: + L-BFGS */
+    if (getenv("SAPM_TEST_VERBOSE")) fprintf(stderr, "  SAPM (default) %.3e\n", m);
+    CHECK(m < 3e-4);                                      /* measured 7.8e-5 */
+    m = train_small(SAPM_METHOD_PM, 0, 0, 60, NULL, 0.0, SAPM_OK);   /* PM, our aux updates */
+    if (getenv("SAPM_TEST_VERBOSE")) fprintf(stderr, "  PM %.3e\n", m);
+    CHECK(m < 2e-3);                                      /* measured 5.7e-4 */
+    memset(&bc, 0, sizeof bc); bc.L = 4;
+    /* seeds' form with a step below 1/(2 w_1): bounded and slowly decreasing */
+    m = train_small(SAPM_METHOD_SAPM, 1, 0, 60, &bc, 1e-5, SAPM_OK);
+    if (getenv("SAPM_TEST_VERBOSE")) fprintf(stderr, "  SAPM seeds' form %.3e\n", m);
+    CHECK(bc.violations == 0);
+    CHECK(m < 0.5);                                       /* measured 0.21 */
+    /* the seeds' default step tau = 1e-2 is far above 1/(2 w_1) here (w_1 ~ 1e3): the run
+     * diverges, reports it, and returns the last finite network */
+    m = train_small(SAPM_METHOD_SAPM, 1, 0, 60, NULL, 1e-2, SAPM_ERR_DIVERGED);
+    CHECK(isfinite(m));
+}
+
+static void test_pm_failure_signature(void)
+{
+    /* SPEC 2: PM has no consistency bound. Seeds' form PM (lambda = 1, tau = 1e-2), L = 6:
+     * between iteration 50 and 300 J_PM falls by more than 10x while the MSE of the
+     * forward network rises (measured: J_PM 1.8e-6 -> 1.8e-8, MSE 2.0e-4 -> 2.8e-4) */
+    enum { N = 64 };
+    double X[N], Y[N], j50 = 0, m50 = 0, j300 = 0, m300 = 0;
+    int widths[7] = {1, 20, 20, 20, 20, 20, 1}, k;
+    sapm_net net;
+    sapm_options o = sapm_default_options(SAPM_METHOD_PM);
+    sapm_report rep;
+    sapm_rng rng;
+    sapm_rng_seed(&rng, 12345);
+    for (k = 0; k < N; ++k) { X[k] = -2 + 4 * sapm_rng_uniform(&rng); Y[k] = sin(X[k] * X[k]); }
+    sapm_net_create(&net, 6, widths, SAPM_ACT_TANH);
+    sapm_net_init(&net, SAPM_INIT_UNIFORM, 1.0, 1);
+    sapm_aux_seeds_options(&o.aux);
+    o.max_iters = 300;
+    o.log_every = 50;
+    CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &o, &rep), SAPM_OK);
+    for (k = 0; k < rep.history_count; ++k) {
+        if (rep.history[k].iter == 50) { j50 = rep.history[k].loss; m50 = rep.history[k].mse; }
+        if (rep.history[k].iter == 300) { j300 = rep.history[k].loss; m300 = rep.history[k].mse; }
+    }
+    if (getenv("SAPM_TEST_VERBOSE")) fprintf(stderr, "  PM: J %.3e -> %.3e, MSE %.3e -> %.3e\n", j50, j300, m50, m300);
+    CHECK(j50 > 0.0 && j300 < 0.1 * j50);
+    CHECK(m300 > 1.2 * m50);
+    CHECK(m300 > 1e3 * j300); /* the MSE is far above J_PM: no bound like SAPM's */
+    sapm_report_free(&rep);
+    sapm_net_destroy(&net);
+}
+
+static int zero_cb(const sapm_progress *p, void *ud) { (void)p; (void)ud; return 0; }
+
+static void test_train_bad_arguments(void)
+{
+    enum { N = 16 };
+    double X[N], Y[N], Ynan[N];
+    int widths[4] = {1, 5, 5, 1}, k;
+    sapm_net net;
+    sapm_options o;
+    sapm_report rep;
+    make_data(N, X, Y, 1);
+    memcpy(Ynan, Y, sizeof Y);
+    Ynan[7] = NAN;
+    sapm_net_create(&net, 3, widths, SAPM_ACT_TANH);
+    sapm_net_init(&net, SAPM_INIT_UNIFORM, 1.0, 1);
+    for (k = 0; k < 2; ++k) {
+        sapm_method m = k ? SAPM_METHOD_SAPM : SAPM_METHOD_PM;
+        o = sapm_default_options(m);
+        o.max_iters = 3;
+        o.progress = zero_cb;
+        CHECK_EQ_INT(sapm_train(&net, 0, X, 1, Y, 1, &o, &rep), SAPM_ERR_INVALID_SIZE);
+        CHECK_EQ_INT(rep.status, SAPM_ERR_INVALID_SIZE);
+        CHECK_EQ_INT(sapm_train(&net, N, X, 1, Ynan, 1, &o, &rep), SAPM_ERR_NONFINITE_INPUT);
+        CHECK_EQ_INT(sapm_train(&net, N, X, 0, Y, 1, &o, &rep), SAPM_ERR_SIZE_MISMATCH);
+        CHECK_EQ_INT(sapm_train(&net, N, NULL, 1, Y, 1, &o, &rep), SAPM_ERR_NULL_ARGUMENT);
+        CHECK_EQ_INT(sapm_train(NULL, N, X, 1, Y, 1, &o, &rep), SAPM_ERR_NULL_ARGUMENT);
+        CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, NULL, &rep), SAPM_ERR_NULL_ARGUMENT);
+#define BAD(field, value) do { sapm_options b_ = o; b_.aux.field = value; \
+        CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &b_, &rep), SAPM_ERR_INVALID_ARGUMENT); \
+        CHECK_EQ_INT(rep.stop, SAPM_STOP_ERROR); } while (0)
+        BAD(update, (sapm_aux_update)99);
+        BAD(update, (sapm_aux_update)-1);
+        BAD(sweep, (sapm_aux_sweep)SAPM_SWEEP_COUNT);
+        BAD(ridge, -1.0);
+        BAD(ridge, NAN);
+        BAD(prox, INFINITY);
+        BAD(lm_damping, -1e-3);
+        BAD(aux_steps, 0);
+        BAD(omega_norm, 2);
+        BAD(omega_scale, 0.0);
+        BAD(omega_fixed, -1);
+        BAD(resync_every, -2);
+        BAD(polish, 3);
+        BAD(switch_rel, NAN);
+        BAD(switch_iters, -1);
+        BAD(switch_time, 1.5);
+        { sapm_options b_ = o; sapm_aux_seeds_options(&b_.aux); b_.aux.tau = 0.0;
+          CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &b_, &rep), SAPM_ERR_INVALID_ARGUMENT); }
+        if (m == SAPM_METHOD_PM) { BAD(pm_lambda, 0.0); BAD(pm_lambda, -1.0); }
+#undef BAD
+        { sapm_options b_ = o; b_.max_iters = 0;
+          CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &b_, &rep), SAPM_ERR_INVALID_ARGUMENT); }
+        /* and a valid call still works */
+        CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &o, &rep), SAPM_OK);
+        CHECK(rep.iters >= 1);
+        sapm_report_free(&rep);
+    }
+    /* the option setters ignore NULL */
+    sapm_aux_default_options(NULL);
+    sapm_aux_seeds_options(NULL);
+    sapm_net_destroy(&net);
+}
+
+static void test_ridge_rescues_rank_deficient_gram(void)
+{
+    /* duplicated inputs and ridge 0: H^T H is singular for layer 1 (two equal input columns);
+     * the adaptive ridge must make every weight solve succeed and training continue */
+    enum { N = 20 };
+    double X[2 * N], Y[N];
+    int widths[4] = {2, 4, 4, 1}, i;
+    sapm_net net;
+    sapm_options o = sapm_default_options(SAPM_METHOD_SAPM);
+    sapm_report rep;
+    for (i = 0; i < N; ++i) { X[2 * i] = X[2 * i + 1] = -1.0 + 2.0 * i / (N - 1); Y[i] = X[2 * i] * X[2 * i]; }
+    sapm_net_create(&net, 3, widths, SAPM_ACT_TANH);
+    sapm_net_init(&net, SAPM_INIT_UNIFORM, 1.0, 2);
+    o.aux.ridge = 0.0;
+    o.aux.polish = 0;
+    o.max_iters = 10;
+    CHECK_EQ_INT(sapm_train(&net, N, X, 2, Y, 1, &o, &rep), SAPM_OK);
+    CHECK_EQ_INT(rep.iters, 10);
+    CHECK(isfinite(rep.mse) && rep.mse < rep.history[0].mse);
+    CHECK(sapm__all_finite(net.params, net.n_params));
+    sapm_report_free(&rep);
+    sapm_net_destroy(&net);
+}
+
 int main(void)
 {
     RUN(test_sync_gives_equal_losses);
@@ -335,5 +536,9 @@ int main(void)
     RUN(test_aux_gradient_step_matches_fd);
     RUN(test_aux_gn_step_decreases_block_loss);
     RUN(test_aux_chain_gn_decreases_loss);
+    RUN(test_train_sapm_and_pm_reach_stated_mse);
+    RUN(test_train_bad_arguments);
+    RUN(test_pm_failure_signature);
+    RUN(test_ridge_rescues_rank_deficient_gram);
     return sapm_test_summary();
 }
