@@ -51,7 +51,9 @@ CFG_asan      = $(GCC) -std=c99 $(WARN) $(SAN)
 TESTBINS := $(foreach c,$(CONFIGS),$(addprefix build/test/$(c)/,$(TESTNAMES)))
 
 # OpenBLAS + LAPACKE for the kernel benchmark's peer column (never linked by the library).
-BLAS_FLAGS := $(shell printf '\#include <cblas.h>\n\#include <lapacke.h>\nint main(void){return 0;}\n' | \
+# (HASH: GNU make 4.3 keeps the backslash of \# inside $(shell ...), so printf got "\#include")
+HASH := \#
+BLAS_FLAGS := $(shell printf '$(HASH)include <cblas.h>\n$(HASH)include <lapacke.h>\nint main(void){return 0;}\n' | \
     $(CC) -x c - -o /dev/null -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke 2>/dev/null && \
     echo "-DSAPM_BENCH_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke")
 

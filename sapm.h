@@ -1076,39 +1076,58 @@ SAPMDEF sapm_result sapm_syrk(sapm_transpose trans, int n, int k, double alpha,
     return SAPM_OK;
 }
 
-/* Unblocked Cholesky (Cholesky-Banachiewicz, row by row, which reads and writes only
- * contiguous row pieces in row-major storage):
- *   L_ij = (A_ij - sum_{p<j} L_ip L_jp) / L_jj  (j < i),
- *   L_ii = sqrt(A_ii - sum_{p<i} L_ip^2).
+/* Unblocked Cholesky, right-looking (LAPACK's dpotf2 order) with contiguous updates:
+ * for each column j,
+ *   L_jj = sqrt(A_jj),  c = L_{j+1:n, j} = A_{j+1:n, j} / L_jj  (copied to a contiguous
+ *   vector), then the Schur complement update A_{i, j+1:i+1} -= c_i c_{0:i-j}
+ * (one axpy per row, independent rows: no reductions on the critical path). n <= NB.
  * Returns 0, or the 1-based order of the first leading minor that is not positive
- * definite (a non-positive or non-finite pivot). */
+ * definite (a non-positive or non-finite pivot), as dpotrf's info. */
 static int sapm__chol_unblocked(int n, double *A, int lda)
 {
+    double c[SAPM__CHOL_NB];
     int i, j;
-    for (i = 0; i < n; ++i) {
-        double *Ai = A + (size_t)i * lda, d;
-        for (j = 0; j < i; ++j) {
-            const double *Aj = A + (size_t)j * lda;
-            Ai[j] = (Ai[j] - sapm__dot(j, Ai, Aj)) / Aj[j];
+    SAPM_ASSERT(n <= SAPM__CHOL_NB);
+    for (j = 0; j < n; ++j) {
+        double d = A[(size_t)j * lda + j], inv;
+        int m = n - j - 1;
+        if (!(d > 0.0) || !(d <= DBL_MAX)) return j + 1;
+        d = sqrt(d);
+        A[(size_t)j * lda + j] = d;
+        inv = 1.0 / d;
+        for (i = 0; i < m; ++i) {
+            double *a = A + (size_t)(j + 1 + i) * lda + j;
+            c[i] = *a = *a * inv;
         }
-        d = Ai[i] - sapm__dot(i, Ai, Ai);
-        if (!(d > 0.0) || !(d <= DBL_MAX)) return i + 1;
-        Ai[i] = sqrt(d);
+        for (i = 0; i < m; ++i)
+            sapm__axpy(i + 1, -c[i], c, A + (size_t)(j + 1 + i) * lda + j + 1);
     }
     return 0;
 }
 
-/* B (m x nb) = B L^{-T} with L (nb x nb) lower: each row b of B solves L x = b^T by
- * forward substitution, x_c = (b_c - sum_{p<c} L_cp x_p) / L_cc. The panel step of the
- * blocked Cholesky (L21 = A21 L11^{-T}). */
+/* B (m x nb) = B L^{-T} with L (nb x nb) lower, i.e. each row x of the result solves
+ * L x^T = b^T: the panel step of the blocked Cholesky (L21 = A21 L11^{-T}). Recursive
+ * on the columns, so most of the work is the GEMM B2 -= X1 L21^T:
+ *   X1 = B1 L11^{-T},  B2 -= X1 L21^T,  X2 = B2 L22^{-T};
+ * at <= 16 columns forward substitution x_c = (b_c - sum_{p<c} L_cp x_p) / L_cc, with
+ * the rows in the inner loop so their dependency chains overlap. */
 static void sapm__trsm_right_lt(int m, int nb, const double *L, int ldl, double *B, int ldb)
 {
     int i, c;
-    for (i = 0; i < m; ++i) {
-        double *b = B + (size_t)i * ldb;
-        for (c = 0; c < nb; ++c) {
-            const double *Lc = L + (size_t)c * ldl;
-            b[c] = (b[c] - sapm__dot(c, Lc, b)) / Lc[c];
+    if (nb > 16) {
+        int n1 = nb / 2;
+        sapm__trsm_right_lt(m, n1, L, ldl, B, ldb);
+        sapm__gemm_core(0, 1, m, nb - n1, n1, -1.0, B, ldb, L + (size_t)n1 * ldl, ldl, 1.0,
+                        B + n1, ldb, 0);
+        sapm__trsm_right_lt(m, nb - n1, L + (size_t)n1 * ldl + n1, ldl, B + n1, ldb);
+        return;
+    }
+    for (c = 0; c < nb; ++c) {
+        const double *Lc = L + (size_t)c * ldl;
+        double d = Lc[c];
+        for (i = 0; i < m; ++i) {
+            double *b = B + (size_t)i * ldb;
+            b[c] = (b[c] - sapm__dot(c, Lc, b)) / d;
         }
     }
 }
@@ -1304,7 +1323,7 @@ SAPMDEF double sapm_activation_lipschitz(sapm_activation act)
     switch (act) {
     case SAPM_ACT_TANH: case SAPM_ACT_SIN: case SAPM_ACT_SOFTPLUS: case SAPM_ACT_RELU: return 1.0;
     case SAPM_ACT_SIGMOID: return 0.25;
-    case SAPM_ACT_GELU: return 1.1289371924387296; /* Phi(z)+z phi(z) at z = sqrt(2) */
+    case SAPM_ACT_GELU: return 1.1289041451851547; /* Phi(z)+z phi(z) at z = sqrt(2), where (Phi + z phi)' = phi (2 - z^2) = 0 */
     default: return -1.0;
     }
 }
@@ -1457,7 +1476,7 @@ static void sapm__vtanh(sapm__vd x, sapm__vd *v)
         q = sapm__vfma(q, s, sapm__vset(SAPM__TANH_Q1));
         q = sapm__vfma(q, s, sapm__vset(SAPM__TANH_Q2));
         ts = sapm__vfma(sapm__vmul(x, s), sapm__vdiv(p, q), x);
-        t = sapm__vsel(big, t, ts);
+        t = sapm__vsel(big, t, sapm__vxor_sign(sapm__vabs(ts), x)); /* keeps tanh(-0) = -0 */
     }
     d1 = sapm__vfnma(t, t, one);
     d2 = sapm__vmul(sapm__vset(-2.0), sapm__vmul(t, d1));
@@ -1502,7 +1521,7 @@ static void sapm__vsin(sapm__vd x, sapm__vd *v)
     c = sapm__vsel(swap, sp, cp);
     /* sin < 0 in quadrants 2, 3; cos < 0 in quadrants 1, 2 */
     s = sapm__vxor_sign(s, sapm__vsub(sapm__vset(1.5), qm));
-    c = sapm__vxor_sign(c, sapm__vmul(sapm__vsub(qm, sapm__vset(0.5)), sapm__vsub(sapm__vset(2.5), qm)));
+    c = sapm__vxor_sign(c, sapm__vmul(sapm__vsub(qm, sapm__vset(0.5)), sapm__vsub(qm, sapm__vset(2.5))));
     if (!sapm__vall(ok)) {
         double xs[SAPM__VL], ss[SAPM__VL], cs[SAPM__VL];
         int l;
@@ -1536,6 +1555,22 @@ static void sapm__vsigmoid(sapm__vd x, sapm__vd *v)
     v[4] = e;
 }
 
+/* softplus and its derivatives: max(z, 0) + log1p(exp(-|z|)) (log1p from libm, lane by
+ * lane), then the sigmoid's value and two derivatives. */
+static void sapm__vsoftplus(sapm__vd x, sapm__vd *v)
+{
+    double xs[SAPM__VL], es[SAPM__VL];
+    int l;
+    sapm__vsigmoid(x, v);
+    sapm__vstore(xs, x);
+    sapm__vstore(es, v[4]);
+    for (l = 0; l < SAPM__VL; ++l) es[l] = (xs[l] > 0.0 ? xs[l] : 0.0) + log1p(es[l]);
+    v[3] = v[2];
+    v[2] = v[1];
+    v[1] = v[0];
+    v[0] = sapm__vload(es);
+}
+
 /* Run a vector kernel over n values: full vectors straight from z, the tail through a
  * zero-padded buffer (so a value gives the same bits wherever it sits in the array).
  * The input vector is loaded before any output is stored, so z may alias an output. */
@@ -1566,7 +1601,7 @@ static void sapm__vsigmoid(sapm__vd x, sapm__vd *v)
 #endif /* SAPM__AVX512 || SAPM__AVX2 */
 
 /* Scalar twin of sapm__vsigmoid (libm exp); v[4] = exp(-|z|). */
-static void sapm__sigmoid_all(double x, double *v)
+static SAPM__UNUSED void sapm__sigmoid_all(double x, double *v)
 {
     double e = exp(-fabs(x)), p = 1.0 / (1.0 + e), d1 = e * p * p;
     double u = (x >= 0.0 ? -1.0 : 1.0) * (1.0 - e) * p, d2 = d1 * u;
@@ -1627,6 +1662,9 @@ SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const do
         break;
     case SAPM_ACT_SOFTPLUS:
         /* derivatives are the sigmoid's, shifted by one order; the value needs log1p */
+#if defined(SAPM__VACT)
+        SAPM__VACT_LOOP(sapm__vsoftplus);
+#else
         for (i = 0; i < n; ++i) {
             double x = z[i], v[5];
             sapm__sigmoid_all(x, v);
@@ -1635,6 +1673,7 @@ SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const do
             if (s2) s2[i] = v[1];
             if (s3) s3[i] = v[2];
         }
+#endif
         break;
     case SAPM_ACT_GELU:
         for (i = 0; i < n; ++i) {
@@ -2144,6 +2183,187 @@ SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const do
     sapm__tape_free(&t);
     return SAPM_OK;
 }
+
+/* ======================================================================================
+ * Implementation: model files
+ *
+ * Format "SAPMNET" version 1 (the byte layout is documented at sapm_net_save_mem's
+ * declaration). Every integer and double is written byte by byte, little-endian, so the
+ * files are identical on every machine and a round trip is bit-exact. The trailer is the
+ * FNV-1a 64-bit hash (offset basis 0xcbf29ce484222325, prime 0x100000001b3) of every byte
+ * before it. Loading validates the whole buffer into a fresh net and only then replaces
+ * the caller's net, so a failed load leaves it untouched.
+ * ====================================================================================== */
+
+#define SAPM__FILE_MAGIC "SAPMNET"          /* + the terminating 0: 8 bytes */
+#define SAPM__FILE_VERSION 1u
+#define SAPM__FILE_HEADER 32u
+
+static uint64_t sapm__fnv1a64(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    size_t i;
+    for (i = 0; i < n; ++i) { h ^= p[i]; h *= 0x100000001b3ull; }
+    return h;
+}
+
+static void sapm__put_le(unsigned char *p, uint64_t v, int bytes)
+{
+    int i;
+    for (i = 0; i < bytes; ++i) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t sapm__get_le(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    int i;
+    for (i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+SAPMDEF size_t sapm_net_file_size(const sapm_net *net)
+{
+    if (sapm__net_check(net) != SAPM_OK) return 0;
+    return SAPM__FILE_HEADER + 4 * ((size_t)net->depth + 1) + 8 * net->n_params + 8;
+}
+
+SAPMDEF sapm_result sapm_net_save_mem(const sapm_net *net, void *buf, size_t cap,
+                                      size_t *written)
+{
+    unsigned char *p = (unsigned char *)buf, *q;
+    size_t size, i;
+    int l;
+    sapm_result r = sapm__net_check(net);
+    if (written) *written = 0;
+    if (r != SAPM_OK) return r;
+    if (!buf) return SAPM_ERR_NULL_ARGUMENT;
+    size = sapm_net_file_size(net);
+    if (cap < size) return SAPM_ERR_INVALID_SIZE;
+    if (!sapm__all_finite(net->params, net->n_params)) return SAPM_ERR_NONFINITE_INPUT;
+    memcpy(p, SAPM__FILE_MAGIC, 8);
+    sapm__put_le(p + 8, SAPM__FILE_VERSION, 4);
+    sapm__put_le(p + 12, SAPM__FILE_HEADER, 4);
+    sapm__put_le(p + 16, (uint64_t)net->depth, 4);
+    sapm__put_le(p + 20, (uint64_t)net->act, 4);
+    sapm__put_le(p + 24, (uint64_t)net->n_params, 8);
+    q = p + SAPM__FILE_HEADER;
+    for (l = 0; l <= net->depth; ++l, q += 4) sapm__put_le(q, (uint64_t)net->widths[l], 4);
+    for (i = 0; i < net->n_params; ++i, q += 8) {
+        uint64_t bits;
+        memcpy(&bits, net->params + i, 8);   /* IEEE-754 binary64 bit pattern */
+        sapm__put_le(q, bits, 8);
+    }
+    sapm__put_le(q, sapm__fnv1a64(p, (size_t)(q - p)), 8);
+    if (written) *written = size;
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_net_load_mem(sapm_net *net, const void *buf, size_t size)
+{
+    const unsigned char *p = (const unsigned char *)buf, *q;
+    sapm_net tmp;
+    uint64_t depth, act, np, total, i;
+    int widths_small[64], *widths = widths_small, l;
+    sapm_result r;
+    if (!net || !buf) return SAPM_ERR_NULL_ARGUMENT;
+    /* magic (a short buffer that matches it so far is a truncated file) */
+    if (memcmp(p, SAPM__FILE_MAGIC, size < 8 ? size : 8) != 0) return SAPM_ERR_BAD_FORMAT;
+    if (size < SAPM__FILE_HEADER) return SAPM_ERR_CORRUPT;
+    if (sapm__get_le(p + 8, 4) != SAPM__FILE_VERSION) return SAPM_ERR_BAD_FORMAT;
+    if (sapm__get_le(p + 12, 4) != SAPM__FILE_HEADER) return SAPM_ERR_BAD_FORMAT;
+    depth = sapm__get_le(p + 16, 4);
+    act = sapm__get_le(p + 20, 4);
+    np = sapm__get_le(p + 24, 8);
+    if (depth < 1 || depth > 10000 || act >= (uint64_t)SAPM_ACT_COUNT) return SAPM_ERR_BAD_FORMAT;
+    if (size < SAPM__FILE_HEADER + 4 * (depth + 1)) return SAPM_ERR_CORRUPT;
+    /* sizes: every width in 1..10^6, P = sum n_l (n_{l-1} + 1) (fits: < 10^4 * 10^12) */
+    total = 0;
+    for (l = 0; l <= (int)depth; ++l) {
+        uint64_t w = sapm__get_le(p + SAPM__FILE_HEADER + 4 * (size_t)l, 4);
+        if (w < 1 || w > 1000000) return SAPM_ERR_BAD_FORMAT;
+        if (l > 0) total += w * (sapm__get_le(p + SAPM__FILE_HEADER + 4 * (size_t)(l - 1), 4) + 1);
+    }
+    if (total != np) return SAPM_ERR_BAD_FORMAT;
+    if (np > ((uint64_t)(size_t)-1 - 4 * (depth + 1) - 64) / 8) return SAPM_ERR_CORRUPT;
+    total = SAPM__FILE_HEADER + 4 * (depth + 1) + 8 * np + 8;
+    if (size != total) return SAPM_ERR_CORRUPT;       /* truncated or trailing bytes */
+    if (sapm__fnv1a64(p, (size_t)total - 8) != sapm__get_le(p + total - 8, 8)) return SAPM_ERR_CORRUPT;
+    /* everything checks: build the net aside, then swap it in */
+    if (depth + 1 > 64) {
+        widths = (int *)sapm__alloc((size_t)depth + 1, sizeof(int));
+        if (!widths) return SAPM_ERR_OUT_OF_MEMORY;
+    }
+    for (l = 0; l <= (int)depth; ++l)
+        widths[l] = (int)sapm__get_le(p + SAPM__FILE_HEADER + 4 * (size_t)l, 4);
+    r = sapm_net_create(&tmp, (int)depth, widths, (sapm_activation)act);
+    if (widths != widths_small) SAPM_FREE(widths);
+    if (r != SAPM_OK) return r;
+    q = p + SAPM__FILE_HEADER + 4 * (depth + 1);
+    for (i = 0; i < np; ++i, q += 8) {
+        uint64_t bits = sapm__get_le(q, 8);
+        memcpy(tmp.params + i, &bits, 8);
+    }
+    if (!sapm__all_finite(tmp.params, tmp.n_params)) {
+        sapm_net_destroy(&tmp);
+        return SAPM_ERR_BAD_FORMAT;                    /* never written by sapm_net_save */
+    }
+    sapm_net_destroy(net);
+    *net = tmp;
+    return SAPM_OK;
+}
+
+#ifndef SAPM_NO_STDIO
+SAPMDEF sapm_result sapm_net_save(const sapm_net *net, const char *path)
+{
+    size_t size, n;
+    unsigned char *buf;
+    FILE *f;
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (!path) return SAPM_ERR_NULL_ARGUMENT;
+    size = sapm_net_file_size(net);
+    buf = (unsigned char *)sapm__alloc(size, 1);
+    if (!buf) return SAPM_ERR_OUT_OF_MEMORY;
+    r = sapm_net_save_mem(net, buf, size, &n);
+    if (r == SAPM_OK) {
+        f = fopen(path, "wb");
+        if (!f) r = SAPM_ERR_IO;
+        else {
+            if (fwrite(buf, 1, n, f) != n) r = SAPM_ERR_IO;
+            if (fclose(f) != 0) r = SAPM_ERR_IO;
+        }
+    }
+    SAPM_FREE(buf);
+    return r;
+}
+
+SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path)
+{
+    size_t cap = 4096, len = 0, got;
+    unsigned char *buf, *nb;
+    FILE *f;
+    sapm_result r;
+    if (!net || !path) return SAPM_ERR_NULL_ARGUMENT;
+    f = fopen(path, "rb");
+    if (!f) return SAPM_ERR_IO;
+    buf = (unsigned char *)SAPM_MALLOC(cap);
+    if (!buf) { fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+    for (;;) {
+        got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (len < cap) break;
+        if (cap > ((size_t)-1) / 2) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+        nb = (unsigned char *)SAPM_REALLOC(buf, cap * 2);
+        if (!nb) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+        buf = nb;
+        cap *= 2;
+    }
+    r = ferror(f) ? SAPM_ERR_IO : sapm_net_load_mem(net, buf, len);
+    fclose(f);
+    SAPM_FREE(buf);
+    return r;
+}
+#endif
 
 /* ======================================================================================
  * Implementation: training options, reports and shared optimizer plumbing

@@ -241,6 +241,126 @@ static void test_init_reproducible(void)
     sapm_net_destroy(&a); sapm_net_destroy(&b);
 }
 
+
+/* --- model files ----------------------------------------------------------------------- */
+
+static void test_save_load_roundtrip(void)
+{
+    sapm_net a, b;
+    int w[4] = {3, 7, 5, 2};
+    size_t size, written;
+    unsigned char *buf;
+    memset(&b, 0, sizeof b);
+    sapm_net_create(&a, 3, w, SAPM_ACT_GELU);
+    sapm_net_init(&a, SAPM_INIT_UNIFORM, 1.0, 77);
+    a.params[0] = -0.0;                       /* signs of zeros and tiny values survive */
+    a.params[1] = 4.9406564584124654e-324;
+    size = sapm_net_file_size(&a);
+    CHECK_EQ_INT(size, 32 + 4 * 4 + 8 * a.n_params + 8);
+    buf = (unsigned char *)malloc(size);
+    CHECK_EQ_INT(sapm_net_save_mem(&a, buf, size, &written), SAPM_OK);
+    CHECK_EQ_INT(written, size);
+    CHECK(memcmp(buf, "SAPMNET", 8) == 0);
+    CHECK(buf[8] == 1 && buf[9] == 0 && buf[16] == 3 && buf[20] == SAPM_ACT_GELU);
+    CHECK_EQ_INT(sapm_net_load_mem(&b, buf, size), SAPM_OK);
+    CHECK_EQ_INT(b.depth, 3);
+    CHECK(b.act == SAPM_ACT_GELU);
+    CHECK(memcmp(b.widths, a.widths, 4 * sizeof(int)) == 0);
+    CHECK_EQ_INT(b.n_params, a.n_params);
+    CHECK(memcmp(a.params, b.params, a.n_params * sizeof(double)) == 0);
+    CHECK(b.W[2] == b.params + (7 * 3 + 7) + (5 * 7 + 5));
+    /* loading again into a live net replaces it (no leak under ASan) */
+    CHECK_EQ_INT(sapm_net_load_mem(&b, buf, size), SAPM_OK);
+#ifndef SAPM_NO_STDIO
+    {
+        sapm_net c;
+        const char *path = "build/test_net_roundtrip.sapm";
+        FILE *f;
+        memset(&c, 0, sizeof c);
+        f = fopen(path, "wb");
+        if (!f) path = "test_net_roundtrip.sapm";    /* not run from the repository root */
+        else fclose(f);
+        CHECK_EQ_INT(sapm_net_save(&a, path), SAPM_OK);
+        CHECK_EQ_INT(sapm_net_load(&c, path), SAPM_OK);
+        CHECK(c.n_params == a.n_params && memcmp(a.params, c.params, a.n_params * sizeof(double)) == 0);
+        remove(path);
+        CHECK_EQ_INT(sapm_net_load(&c, path), SAPM_ERR_IO);          /* gone */
+        CHECK_EQ_INT(sapm_net_save(&a, "/nonexistent-dir/x.sapm"), SAPM_ERR_IO);
+        CHECK_EQ_INT(sapm_net_save(NULL, path), SAPM_ERR_NULL_ARGUMENT);
+        CHECK_EQ_INT(sapm_net_save(&a, NULL), SAPM_ERR_NULL_ARGUMENT);
+        CHECK_EQ_INT(sapm_net_load(NULL, path), SAPM_ERR_NULL_ARGUMENT);
+        CHECK_EQ_INT(sapm_net_load(&c, NULL), SAPM_ERR_NULL_ARGUMENT);
+        sapm_net_destroy(&c);
+    }
+#endif
+    free(buf);
+    sapm_net_destroy(&a);
+    sapm_net_destroy(&b);
+}
+
+static void test_load_rejects_damage(void)
+{
+    /* every truncation and every single-bit flip of a small file is rejected (FNV-1a
+     * detects every single-byte change: each step is a bijection of the state), and the
+     * destination net is left exactly as it was */
+    sapm_net a, dst;
+    int w[3] = {2, 3, 1}, wd[3] = {1, 2, 1};
+    size_t size, k;
+    int bit;
+    unsigned char *buf;
+    double *keep;
+    sapm_net_create(&a, 2, w, SAPM_ACT_TANH);
+    sapm_net_init(&a, SAPM_INIT_UNIFORM, 1.0, 5);
+    sapm_net_create(&dst, 2, wd, SAPM_ACT_SIN);
+    sapm_net_init(&dst, SAPM_INIT_UNIFORM, 1.0, 6);
+    keep = (double *)malloc(dst.n_params * sizeof(double));
+    memcpy(keep, dst.params, dst.n_params * sizeof(double));
+    size = sapm_net_file_size(&a);
+    buf = (unsigned char *)malloc(size + 1);
+    CHECK_EQ_INT(sapm_net_save_mem(&a, buf, size, NULL), SAPM_OK);
+    for (k = 0; k < size; ++k) {
+        sapm_result r = sapm_net_load_mem(&dst, buf, k);
+        CHECK(r == SAPM_ERR_CORRUPT || r == SAPM_ERR_BAD_FORMAT);
+    }
+    buf[size] = 0;
+    CHECK_EQ_INT(sapm_net_load_mem(&dst, buf, size + 1), SAPM_ERR_CORRUPT);  /* trailing byte */
+    for (k = 0; k < size; ++k) {
+        for (bit = 0; bit < 8; ++bit) {
+            sapm_result r;
+            buf[k] ^= (unsigned char)(1u << bit);
+            r = sapm_net_load_mem(&dst, buf, size);
+            CHECK(r == SAPM_ERR_CORRUPT || r == SAPM_ERR_BAD_FORMAT);
+            buf[k] ^= (unsigned char)(1u << bit);
+        }
+    }
+    CHECK_EQ_INT(dst.depth, 2);
+    CHECK(dst.act == SAPM_ACT_SIN && dst.widths[0] == 1 && dst.n_params == 7);
+    CHECK(memcmp(keep, dst.params, dst.n_params * sizeof(double)) == 0);
+    /* other format errors: version 2 (hash fixed up) is BAD_FORMAT, not CORRUPT */
+    buf[8] = 2;
+    {
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (k = 0; k + 8 < size; ++k) { h ^= buf[k]; h *= 0x100000001b3ull; }
+        for (k = 0; k < 8; ++k) buf[size - 8 + k] = (unsigned char)(h >> (8 * k));
+    }
+    CHECK_EQ_INT(sapm_net_load_mem(&dst, buf, size), SAPM_ERR_BAD_FORMAT);
+    CHECK_EQ_INT(sapm_net_load_mem(&dst, "PNG\x89xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 40), SAPM_ERR_BAD_FORMAT);
+    CHECK(memcmp(keep, dst.params, dst.n_params * sizeof(double)) == 0);
+    /* argument checks */
+    CHECK_EQ_INT(sapm_net_load_mem(NULL, buf, size), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_load_mem(&dst, NULL, size), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_save_mem(NULL, buf, size, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_save_mem(&a, NULL, size, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_save_mem(&a, buf, size - 1, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_net_file_size(NULL), 0);
+    a.params[2] = NAN;
+    CHECK_EQ_INT(sapm_net_save_mem(&a, buf, size, NULL), SAPM_ERR_NONFINITE_INPUT);
+    free(buf);
+    free(keep);
+    sapm_net_destroy(&a);
+    sapm_net_destroy(&dst);
+}
+
 static void test_bad_arguments(void)
 {
     sapm_net net, empty;
@@ -271,6 +391,8 @@ int main(void)
     RUN(test_tape_gradient_fd);
     RUN(test_tape_matches_net_gradient);
     RUN(test_init_reproducible);
+    RUN(test_save_load_roundtrip);
+    RUN(test_load_rejects_damage);
     RUN(test_bad_arguments);
     return sapm_test_summary();
 }
