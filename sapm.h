@@ -491,6 +491,150 @@ SAPMDEF void sapm_aux_default_options(sapm_aux_options *a);
  * polish; pm_lambda, tau and ridge are kept as given. */
 SAPMDEF void sapm_aux_seeds_options(sapm_aux_options *a);
 
+/* ======================================================================================
+ * Declarations: output (PNG heatmaps and loss plots, CSV)
+ *
+ *   sapm_png_heatmap(path, nx, ny, values, vmin, vmax, title)      one field + colour bar
+ *   sapm_png_heatmaps(path, count, nx, ny, fields, titles)        panels side by side
+ *   sapm_png_heatmaps_ex(path, count, nx, ny, fields, titles, &o)  ... with axes, ranges
+ *   sapm_heatmap_grid(nx, ny, x0, x1, y0, y1, X)                  the points of a heatmap
+ *   sapm_png_plot(path, n_series, series, title, xlabel, ylabel, log_y)   line plot
+ *   sapm_png_plot_history(path, n, reports, labels, x, y, title)  loss curves of runs
+ *   sapm_render_heatmaps, sapm_render_plot                        the same, into memory
+ *   sapm_png_write(path, &img), sapm_image_free(&img)             any RGB image
+ *   sapm_viridis(t, rgb)                                          the colour map
+ *   sapm_csv_write_history(path, n, reports, labels)              histories, one row each
+ *   sapm_csv_write_grid(path, nx, ny, x0, x1, y0, y1, pred, exact)  x,y,prediction,exact,error
+ *
+ * PNG files are encoded by stb_image_write (public domain; Debian/Ubuntu libstb-dev),
+ * compiled privately (static, SAPM_MALLOC/SAPM_FREE) into the implementation. It is found
+ * by __has_include(<stb/stb_image_write.h>) where the compiler has __has_include; elsewhere
+ * define SAPM_HAVE_STB. SAPM_STB_IMAGE_WRITE_INCLUDE names another place (e.g. define it
+ * as "stb_image_write.h"; SAPM_HAVE_STB is then needed too). Without it, or under
+ * SAPM_NO_PNG / SAPM_NO_STDIO, every sapm_png_* function returns SAPM_ERR_NOT_COMPILED_IN
+ * at once (the render functions always work); under SAPM_NO_STDIO the CSV writers do too.
+ * A file that defines SAPM_IMPLEMENTATION and also includes stb_image_write.h must include
+ * it first: sapm.h then uses that copy.
+ *
+ * Grids: a field is ny rows of nx values, row 0 at the top (y = y1), column 0 at the
+ * left (x = x0): values[j * nx + i] is the value at (x_i, y_j) of sapm_heatmap_grid.
+ * Non-finite values are drawn in grey; the automatic colour range uses the finite ones.
+ * ====================================================================================== */
+
+/* An 8-bit RGB picture in memory, row 0 at the top; rgb holds 3 * width * height bytes,
+ * allocated by the render functions and freed by sapm_image_free. */
+typedef struct sapm_image {
+    int width, height;
+    unsigned char *rgb;
+} sapm_image;
+
+SAPMDEF void sapm_image_free(sapm_image *img);   /* safe on a zeroed image or NULL */
+
+/* Viridis colour map (perceptually uniform; van der Walt and Smith, matplotlib's default)
+ * at t in [0, 1] (clamped): t = 0 is #440154, t = 1 is #FDE725. NaN gives grey. */
+SAPMDEF void sapm_viridis(double t, unsigned char rgb[3]);
+
+/* The nx * ny points of a heatmap grid over [x0, x1] x [y0, y1], in field order (row 0 =
+ * top): X[2k] = x_i = x0 + i (x1 - x0) / (nx - 1), X[2k + 1] = y_j = y1 - j (y1 - y0) /
+ * (ny - 1), k = j nx + i (a size of 1 gives x0, resp. y0). X holds 2 nx ny doubles:
+ * evaluate u on it and pass the result as the field. Needs x0 < x1, y0 < y1, finite. */
+SAPMDEF sapm_result sapm_heatmap_grid(int nx, int ny, double x0, double x1, double y0,
+                                      double y1, double *X);
+
+/* Heatmap options; all zero is the default (ours). */
+typedef struct sapm_heatmap_options {
+    double x0, x1, y0, y1;     /* the grid's domain (as in sapm_heatmap_grid): axes with ticks
+                                  when x0 < x1 and y0 < y1; otherwise no axes */
+    const char *xlabel, *ylabel;   /* axis names (NULL: none) */
+    const char *title;         /* figure title above all panels (NULL: none) */
+    const double *vmin, *vmax; /* count entries each, or NULL: colour range of field k is
+                                  [vmin[k], vmax[k]] when vmin[k] < vmax[k] (values outside
+                                  are clamped), else the field's own finite min..max */
+    int panel_size;            /* pixels of the longer side of each image, 0 = 320 */
+    int bilinear;              /* 0: nearest (each grid cell a block), 1: bilinear */
+} sapm_heatmap_options;
+
+/* Draws count fields side by side (e.g. prediction | exact | |error|), each with its own
+ * colour bar labelled with its range, its title (titles or titles[k] may be NULL) and the
+ * options' axes. Errors: NULL img/fields/fields[k]; count, nx, ny <= 0 or count > 16 or
+ * nx, ny > 100000 (SAPM_ERR_INVALID_SIZE); a field without a finite value, a non-finite
+ * range or domain (SAPM_ERR_NONFINITE_INPUT). opt may be NULL (defaults). */
+SAPMDEF sapm_result sapm_render_heatmaps(sapm_image *img, int count, int nx, int ny,
+                                         const double *const *fields,
+                                         const char *const *titles,
+                                         const sapm_heatmap_options *opt);
+SAPMDEF sapm_result sapm_png_heatmaps_ex(const char *path, int count, int nx, int ny,
+                                         const double *const *fields,
+                                         const char *const *titles,
+                                         const sapm_heatmap_options *opt);
+/* The same with default options: each field its own range, no axes. */
+SAPMDEF sapm_result sapm_png_heatmaps(const char *path, int count, int nx, int ny,
+                                      const double *const *fields, const char *const *titles);
+/* One field; colour range [vmin, vmax], or automatic when vmin >= vmax. */
+SAPMDEF sapm_result sapm_png_heatmap(const char *path, int nx, int ny, const double *values,
+                                     double vmin, double vmax, const char *title);
+
+/* One line of a plot: count points (x[i], y[i]); x NULL means x = 0, 1, ..., count - 1.
+ * Points with a non-finite coordinate (or y <= 0 on a log axis) are skipped and break
+ * the line. label NULL leaves the series out of the legend. */
+typedef struct sapm_plot_series {
+    const char *label;
+    int count;
+    const double *x;
+    const double *y;
+} sapm_plot_series;
+
+/* Line-plot options; all zero is the default (ours). */
+typedef struct sapm_plot_options {
+    const char *title, *xlabel, *ylabel;   /* NULL: none */
+    int log_y;                 /* nonzero: log10 y axis, decades labelled 1e-3, 1e-2, ... */
+    int width, height;         /* picture size in pixels, 0 = 800 x 520 (min 200 x 150) */
+} sapm_plot_options;
+
+/* Draws the series (distinct colours, legend in a corner free of data, else to the right
+ * of the axes), ticks and grid lines, linear x. Errors: NULL img/series/series[k].y,
+ * n_series <= 0 or > 64, a count <= 0, a size out of range (SAPM_ERR_INVALID_SIZE), no
+ * plottable point at all (SAPM_ERR_NONFINITE_INPUT). opt may be NULL. */
+SAPMDEF sapm_result sapm_render_plot(sapm_image *img, int n_series,
+                                     const sapm_plot_series *series,
+                                     const sapm_plot_options *opt);
+SAPMDEF sapm_result sapm_png_plot(const char *path, int n_series, const sapm_plot_series *series,
+                                  const char *title, const char *xlabel, const char *ylabel,
+                                  int log_y);
+
+/* What sapm_png_plot_history puts on an axis. */
+typedef enum sapm_history_field {
+    SAPM_FIELD_ITER = 0,       /* sapm_progress.iter */
+    SAPM_FIELD_SECONDS,        /* .seconds */
+    SAPM_FIELD_MSE,            /* .mse: true loss of the forward network */
+    SAPM_FIELD_LOSS,           /* .loss: the method's own loss */
+    SAPM_FIELD_ERROR           /* .error: held-out error */
+} sapm_history_field;
+
+/* Log-y plot of field y against field x of each report's history (one series per report,
+ * labels[k] or the method's name as its legend entry; labels may be NULL). A report with an
+ * empty history is left out (SAPM_ERR_INVALID_SIZE if all are). */
+SAPMDEF sapm_result sapm_png_plot_history(const char *path, int n_reports,
+                                          const sapm_report *const *reports,
+                                          const char *const *labels, sapm_history_field x,
+                                          sapm_history_field y, const char *title);
+
+/* Encodes img as an 8-bit RGB PNG file. SAPM_ERR_IO when the file cannot be written. */
+SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img);
+
+/* CSV (header line, comma-separated, numbers in the shortest form that reads back to the
+ * same double, NaN as "nan"). History: columns label,iter,seconds,mse,loss,error, one row
+ * per history entry of each report (long format); labels (or labels[k]) NULL gives
+ * "run<k>"; labels with commas or quotes are quoted. */
+SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
+                                           const sapm_report *const *reports,
+                                           const char *const *labels);
+/* Grid: columns x,y,prediction,exact,error (error = prediction - exact), one row per grid
+ * point in field order (see sapm_heatmap_grid); exact NULL writes x,y,prediction only. */
+SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double x0, double x1,
+                                        double y0, double y1, const double *prediction,
+                                        const double *exact);
+
 #endif /* SAPM_H_INCLUDED */
 
 /* ######################################################################################
@@ -3997,6 +4141,1061 @@ static sapm_result sapm__train_aux(sapm_net *net, int N, const double *X, int ld
     sapm__aux_free(&st);
     SAPM_FREE(good);
     return status;
+}
+
+/* ======================================================================================
+ * Implementation: output (PNG, CSV)
+ *
+ * Pictures are drawn into a sapm_image with a few primitives (filled rectangles,
+ * anti-aliased polylines through a coverage buffer, a 5x7 bitmap font drawn at 2x) and
+ * encoded by stb_image_write. Layout constants are in pixels.
+ * ====================================================================================== */
+
+#if !defined(SAPM_HAVE_STB) && !defined(SAPM_NO_PNG) && !defined(SAPM_NO_STDIO) && defined(__has_include)
+#if __has_include(<stb/stb_image_write.h>)
+#define SAPM_HAVE_STB 1
+#endif
+#endif
+
+#if defined(SAPM_HAVE_STB) && !defined(SAPM_NO_PNG) && !defined(SAPM_NO_STDIO)
+#define SAPM__PNG 1
+#if !defined(INCLUDE_STB_IMAGE_WRITE_H) && !defined(STB_IMAGE_WRITE_IMPLEMENTATION)
+/* A private copy: static functions (no clash with the user's own copy elsewhere), our
+ * allocator. Its file-scope settings (compression level, flip flag) are never changed. */
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBIW_MALLOC(sz) SAPM_MALLOC(sz)
+#define STBIW_REALLOC(p, sz) SAPM_REALLOC(p, sz)
+#define STBIW_FREE(p) SAPM_FREE(p)
+#define STBIW_ASSERT(x) SAPM_ASSERT(x)
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#endif
+#ifdef SAPM_STB_IMAGE_WRITE_INCLUDE
+#include SAPM_STB_IMAGE_WRITE_INCLUDE
+#else
+#include <stb/stb_image_write.h>
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#undef STB_IMAGE_WRITE_IMPLEMENTATION
+#undef STB_IMAGE_WRITE_STATIC
+#undef STBIW_MALLOC
+#undef STBIW_REALLOC
+#undef STBIW_FREE
+#undef STBIW_ASSERT
+#endif
+#else
+#define SAPM__PNG 0
+#endif
+
+/* ---- colours and the colour map ---- */
+
+#define SAPM__WHITE   0xFFFFFFu
+#define SAPM__INK     0x222222u   /* text, frames, ticks */
+#define SAPM__GRID    0xE3E3E3u
+#define SAPM__GRID2   0xF3F3F3u   /* minor (log) grid */
+#define SAPM__NAN_RGB 0xBDBDBDu   /* non-finite values */
+
+/* Viridis sampled at t = k/64 (k = 0..64) from matplotlib's 256-entry table (CC0, van der
+ * Walt and Smith); linear interpolation between these nodes stays within 0.53 of one
+ * 8-bit level of the full table. */
+static const uint32_t sapm__viridis_rgb[65] = {
+    0x440154, 0x46065A, 0x470D60, 0x471365, 0x48186A, 0x481D6F, 0x482374, 0x482878,
+    0x472D7B, 0x46327E, 0x453681, 0x443B84, 0x424086, 0x404587, 0x3F4989, 0x3D4E8A,
+    0x3B528B, 0x39568C, 0x375A8D, 0x355E8D, 0x33638D, 0x31668E, 0x2F6A8E, 0x2E6E8E,
+    0x2C728E, 0x2B768E, 0x297A8E, 0x287D8E, 0x26818E, 0x25858E, 0x23898E, 0x228C8D,
+    0x21908C, 0x20948C, 0x1F988B, 0x1E9B8A, 0x1F9F88, 0x20A387, 0x21A685, 0x24AA83,
+    0x28AE80, 0x2CB17E, 0x31B57B, 0x37B877, 0x3EBC74, 0x45BF70, 0x4CC26C, 0x54C667,
+    0x5DC963, 0x65CC5D, 0x6ECE58, 0x78D152, 0x82D34C, 0x8CD646, 0x96D83F, 0xA0DA39,
+    0xABDC32, 0xB5DE2B, 0xC0DF24, 0xCBE11F, 0xD5E21A, 0xE0E318, 0xEAE51A, 0xF4E61E,
+    0xFDE725
+};
+
+/* Ten distinct line colours (matplotlib's tab10, colour-blind-safe in its first six). */
+static const uint32_t sapm__series_rgb[10] = {
+    0x1F77B4, 0xFF7F0E, 0x2CA02C, 0xD62728, 0x9467BD,
+    0x8C564B, 0xE377C2, 0x7F7F7F, 0xBCBD22, 0x17BECF
+};
+
+SAPMDEF void sapm_viridis(double t, unsigned char rgb[3])
+{
+    double x, f;
+    int k, c;
+    if (!rgb) return;
+    if (t != t) {
+        rgb[0] = rgb[1] = rgb[2] = (unsigned char)(SAPM__NAN_RGB & 0xFF);
+        return;
+    }
+    x = (t < 0.0 ? 0.0 : t > 1.0 ? 1.0 : t) * 64.0;
+    k = (int)x;
+    if (k > 63) k = 63;
+    f = x - k;
+    for (c = 0; c < 3; ++c) {
+        int sh = 16 - 8 * c;
+        double a = (double)((sapm__viridis_rgb[k] >> sh) & 0xFF);
+        double b = (double)((sapm__viridis_rgb[k + 1] >> sh) & 0xFF);
+        rgb[c] = (unsigned char)(a + f * (b - a) + 0.5);
+    }
+}
+
+/* ---- raster primitives ---- */
+
+SAPMDEF void sapm_image_free(sapm_image *img)
+{
+    if (!img) return;
+    if (img->rgb) SAPM_FREE(img->rgb);
+    img->rgb = NULL;
+    img->width = img->height = 0;
+}
+
+static sapm_result sapm__image_new(sapm_image *img, int w, int h)
+{
+    img->width = w;
+    img->height = h;
+    img->rgb = (unsigned char *)sapm__alloc((size_t)w * (size_t)h, 3);
+    if (!img->rgb) return SAPM_ERR_OUT_OF_MEMORY;
+    memset(img->rgb, 0xFF, (size_t)w * (size_t)h * 3);
+    return SAPM_OK;
+}
+
+/* The rectangle [x0, x1) x [y0, y1), clipped to the image. */
+static void sapm__fill(sapm_image *im, int x0, int y0, int x1, int y1, uint32_t c)
+{
+    int x, y;
+    x0 = SAPM__MAX(x0, 0); y0 = SAPM__MAX(y0, 0);
+    x1 = SAPM__MIN(x1, im->width); y1 = SAPM__MIN(y1, im->height);
+    for (y = y0; y < y1; ++y)
+        for (x = x0; x < x1; ++x) {
+            unsigned char *p = im->rgb + 3 * ((size_t)y * (size_t)im->width + (size_t)x);
+            p[0] = (unsigned char)(c >> 16); p[1] = (unsigned char)(c >> 8); p[2] = (unsigned char)c;
+        }
+}
+
+/* One-pixel outline of [x0, x1) x [y0, y1). */
+static void sapm__frame(sapm_image *im, int x0, int y0, int x1, int y1, uint32_t c)
+{
+    sapm__fill(im, x0, y0, x1, y0 + 1, c);
+    sapm__fill(im, x0, y1 - 1, x1, y1, c);
+    sapm__fill(im, x0, y0, x0 + 1, y1, c);
+    sapm__fill(im, x1 - 1, y0, x1, y1, c);
+}
+
+/* pixel = (1 - a) pixel + a c */
+static void sapm__blend(sapm_image *im, int x, int y, uint32_t c, double a)
+{
+    unsigned char *p;
+    int k;
+    if (x < 0 || y < 0 || x >= im->width || y >= im->height || !(a > 0.0)) return;
+    if (a > 1.0) a = 1.0;
+    p = im->rgb + 3 * ((size_t)y * (size_t)im->width + (size_t)x);
+    for (k = 0; k < 3; ++k) {
+        double v = (double)((c >> (16 - 8 * k)) & 0xFF);
+        p[k] = (unsigned char)((double)p[k] + a * (v - (double)p[k]) + 0.5);
+    }
+}
+
+/* ---- text: 5x7 font (descenders of g j p q y in an 8th row), ASCII 32..126, one byte
+ *      per column (bit 0 = top row), drawn at 2x: 10 x 14 pixels per glyph (16 with a
+ *      descender), 12 pixels advance ---- */
+
+enum { SAPM__FONT_SCALE = 2, SAPM__GLYPH_H = 7 * SAPM__FONT_SCALE, SAPM__ADVANCE = 6 * SAPM__FONT_SCALE };
+
+static const unsigned char sapm__font5x7[95][5] = {
+    {0x00,0x00,0x00,0x00,0x00}, {0x00,0x00,0x5F,0x00,0x00}, {0x00,0x07,0x00,0x07,0x00}, /*  !" */
+    {0x14,0x7F,0x14,0x7F,0x14}, {0x24,0x2A,0x7F,0x2A,0x12}, {0x23,0x13,0x08,0x64,0x62}, /* #$% */
+    {0x36,0x49,0x55,0x22,0x50}, {0x00,0x05,0x03,0x00,0x00}, {0x00,0x1C,0x22,0x41,0x00}, /* &'( */
+    {0x00,0x41,0x22,0x1C,0x00}, {0x14,0x08,0x3E,0x08,0x14}, {0x08,0x08,0x3E,0x08,0x08}, /* )*+ */
+    {0x00,0x50,0x30,0x00,0x00}, {0x08,0x08,0x08,0x08,0x08}, {0x00,0x60,0x60,0x00,0x00}, /* ,-. */
+    {0x20,0x10,0x08,0x04,0x02}, {0x3E,0x51,0x49,0x45,0x3E}, {0x00,0x42,0x7F,0x40,0x00}, /* /01 */
+    {0x42,0x61,0x51,0x49,0x46}, {0x21,0x41,0x45,0x4B,0x31}, {0x18,0x14,0x12,0x7F,0x10}, /* 234 */
+    {0x27,0x45,0x45,0x45,0x39}, {0x3C,0x4A,0x49,0x49,0x30}, {0x01,0x71,0x09,0x05,0x03}, /* 567 */
+    {0x36,0x49,0x49,0x49,0x36}, {0x06,0x49,0x49,0x29,0x1E}, {0x00,0x36,0x36,0x00,0x00}, /* 89: */
+    {0x00,0x56,0x36,0x00,0x00}, {0x08,0x14,0x22,0x41,0x00}, {0x14,0x14,0x14,0x14,0x14}, /* ;<= */
+    {0x00,0x41,0x22,0x14,0x08}, {0x02,0x01,0x51,0x09,0x06}, {0x32,0x49,0x79,0x41,0x3E}, /* >?@ */
+    {0x7E,0x11,0x11,0x11,0x7E}, {0x7F,0x49,0x49,0x49,0x36}, {0x3E,0x41,0x41,0x41,0x22}, /* ABC */
+    {0x7F,0x41,0x41,0x22,0x1C}, {0x7F,0x49,0x49,0x49,0x41}, {0x7F,0x09,0x09,0x09,0x01}, /* DEF */
+    {0x3E,0x41,0x49,0x49,0x7A}, {0x7F,0x08,0x08,0x08,0x7F}, {0x00,0x41,0x7F,0x41,0x00}, /* GHI */
+    {0x20,0x40,0x41,0x3F,0x01}, {0x7F,0x08,0x14,0x22,0x41}, {0x7F,0x40,0x40,0x40,0x40}, /* JKL */
+    {0x7F,0x02,0x0C,0x02,0x7F}, {0x7F,0x04,0x08,0x10,0x7F}, {0x3E,0x41,0x41,0x41,0x3E}, /* MNO */
+    {0x7F,0x09,0x09,0x09,0x06}, {0x3E,0x41,0x51,0x21,0x5E}, {0x7F,0x09,0x19,0x29,0x46}, /* PQR */
+    {0x46,0x49,0x49,0x49,0x31}, {0x01,0x01,0x7F,0x01,0x01}, {0x3F,0x40,0x40,0x40,0x3F}, /* STU */
+    {0x1F,0x20,0x40,0x20,0x1F}, {0x3F,0x40,0x38,0x40,0x3F}, {0x63,0x14,0x08,0x14,0x63}, /* VWX */
+    {0x07,0x08,0x70,0x08,0x07}, {0x61,0x51,0x49,0x45,0x43}, {0x00,0x7F,0x41,0x41,0x00}, /* YZ[ */
+    {0x02,0x04,0x08,0x10,0x20}, {0x00,0x41,0x41,0x7F,0x00}, {0x04,0x02,0x01,0x02,0x04}, /* \]^ */
+    {0x40,0x40,0x40,0x40,0x40}, {0x00,0x01,0x02,0x04,0x00}, {0x20,0x54,0x54,0x54,0x78}, /* _`a */
+    {0x7F,0x48,0x44,0x44,0x38}, {0x38,0x44,0x44,0x44,0x20}, {0x38,0x44,0x44,0x48,0x7F}, /* bcd */
+    {0x38,0x54,0x54,0x54,0x18}, {0x08,0x7E,0x09,0x01,0x02}, {0x98,0xA4,0xA4,0xA4,0x7C}, /* efg */
+    {0x7F,0x08,0x04,0x04,0x78}, {0x00,0x44,0x7D,0x40,0x00}, {0x80,0x80,0x84,0x7D,0x00}, /* hij */
+    {0x7F,0x10,0x28,0x44,0x00}, {0x00,0x41,0x7F,0x40,0x00}, {0x7C,0x04,0x18,0x04,0x78}, /* klm */
+    {0x7C,0x08,0x04,0x04,0x78}, {0x38,0x44,0x44,0x44,0x38}, {0xFC,0x24,0x24,0x24,0x18}, /* nop */
+    {0x18,0x24,0x24,0x24,0xFC}, {0x7C,0x08,0x04,0x04,0x08}, {0x48,0x54,0x54,0x54,0x20}, /* qrs */
+    {0x04,0x3F,0x44,0x40,0x20}, {0x3C,0x40,0x40,0x20,0x7C}, {0x1C,0x20,0x40,0x20,0x1C}, /* tuv */
+    {0x3C,0x40,0x30,0x40,0x3C}, {0x44,0x28,0x10,0x28,0x44}, {0x9C,0xA0,0xA0,0xA0,0x7C}, /* wxy */
+    {0x44,0x64,0x54,0x4C,0x44}, {0x00,0x08,0x36,0x41,0x00}, {0x00,0x00,0x7F,0x00,0x00}, /* z{| */
+    {0x00,0x41,0x36,0x08,0x00}, {0x08,0x04,0x08,0x10,0x08}                              /* }~  */
+};
+
+static int sapm__text_width(const char *s)
+{
+    return (s && *s) ? (int)strlen(s) * SAPM__ADVANCE - SAPM__FONT_SCALE : 0;
+}
+
+/* Draws s. Horizontal (up == 0): top edge at y, x is the left end, centre or right end
+ * for align 0, 1, 2. up != 0: reading upwards, left edge at x, y the bottom end, centre
+ * or top end for align 0, 1, 2. Characters outside ASCII 32..126 show as '?'. */
+static void sapm__text(sapm_image *im, int x, int y, const char *s, uint32_t c, int align, int up)
+{
+    int w = sapm__text_width(s), pos = 0, col, row, sx, sy;
+    if (!s) return;
+    if (up) y += align * w / 2; else x -= align * w / 2;
+    for (; *s; ++s, pos += SAPM__ADVANCE) {
+        int ch = (unsigned char)*s;
+        const unsigned char *g = sapm__font5x7[(ch >= 32 && ch <= 126 ? ch : '?') - 32];
+        for (col = 0; col < 5; ++col)
+            for (row = 0; row < 8; ++row) {
+                if (!((g[col] >> row) & 1)) continue;
+                for (sy = 0; sy < SAPM__FONT_SCALE; ++sy)
+                    for (sx = 0; sx < SAPM__FONT_SCALE; ++sx) {
+                        int u = pos + col * SAPM__FONT_SCALE + sx, v = row * SAPM__FONT_SCALE + sy;
+                        if (up) sapm__blend(im, x + v, y - 1 - u, c, 1.0);
+                        else sapm__blend(im, x + u, y + v, c, 1.0);
+                    }
+            }
+    }
+}
+
+/* ---- numbers on axes ---- */
+
+/* A tick spacing 1, 2 or 5 times a power of ten giving about `target` intervals. */
+static double sapm__nice_step(double lo, double hi, int target)
+{
+    double raw = (hi - lo) / target, mag = pow(10.0, floor(log10(raw))), r = raw / mag;
+    return (r < 1.5 ? 1.0 : r < 3.0 ? 2.0 : r < 7.0 ? 5.0 : 10.0) * mag;
+}
+
+/* Decimal digits of n into p; returns the count. */
+static int sapm__utoa(char *p, unsigned long long n)
+{
+    char t[24];
+    int k = 0, i;
+    do { t[k++] = (char)('0' + n % 10); n /= 10; } while (n);
+    for (i = 0; i < k; ++i) p[i] = t[k - 1 - i];
+    return k;
+}
+
+static int sapm__itoa(char *p, int n)
+{
+    if (n < 0) { *p = '-'; return 1 + sapm__utoa(p + 1, (unsigned long long)(-(long long)n)); }
+    return sapm__utoa(p, (unsigned long long)n);
+}
+
+/* Tick label of v on an axis with tick spacing `step` into buf (>= 32 chars): fixed
+ * notation with the step's decimals ("0.25"), or with sci != 0 mantissa-exponent
+ * ("2.5e-4", as many mantissa digits as the step needs). */
+static void sapm__fmt_tick(char *buf, double v, double step, int sci)
+{
+    int e_step = (int)floor(log10(step) + 1e-9), n = 0, d, i, len;
+    double a = fabs(v);
+    char dig[24];
+    if (a < 1e-6 * step) { buf[0] = '0'; buf[1] = 0; return; }
+    if (v < 0) buf[n++] = '-';
+    if (!sci) {
+        d = e_step < 0 ? -e_step : 0;
+        len = sapm__utoa(dig, (unsigned long long)floor(a * pow(10.0, d) + 0.5));
+        if (len <= d) {                                     /* 0.0xy: leading zeros */
+            memmove(dig + (d + 1 - len), dig, (size_t)len);
+            memset(dig, '0', (size_t)(d + 1 - len));
+            len = d + 1;
+        }
+        for (i = 0; i < len; ++i) {
+            if (i == len - d) buf[n++] = '.';
+            buf[n++] = dig[i];
+        }
+    } else {
+        int ev = (int)floor(log10(a));
+        unsigned long long m;
+        d = SAPM__MIN(SAPM__MAX(ev - e_step, 0), 6);
+        m = (unsigned long long)floor(a / pow(10.0, ev) * pow(10.0, d) + 0.5);
+        len = sapm__utoa(dig, m);
+        if (len > d + 1) { ++ev; --len; }                   /* 9.99 rounded up to 10.0 */
+        while (d > 0 && dig[d] == '0') --d;                 /* strip trailing zeros */
+        buf[n++] = dig[0];
+        if (d > 0) { buf[n++] = '.'; for (i = 1; i <= d; ++i) buf[n++] = dig[i]; }
+        buf[n++] = 'e';
+        n += sapm__itoa(buf + n, ev);
+    }
+    buf[n] = 0;
+}
+
+/* Tick values and their labels on one axis. */
+typedef struct sapm__ticks {
+    int n, width;                  /* count, widest label in pixels */
+    double v[24];                  /* positions in axis units (log10 for log axes) */
+    char label[24][32];
+} sapm__ticks;
+
+/* The multiples of step inside [lo, hi]. */
+static void sapm__ticks_linear(sapm__ticks *t, double lo, double hi, double step)
+{
+    double k;
+    int sci = floor(log10(step) + 1e-9) < -3 || SAPM__MAX(fabs(lo), fabs(hi)) >= 1e5;
+    t->n = t->width = 0;
+    for (k = ceil(lo / step - 1e-9); k <= floor(hi / step + 1e-9) && t->n < 24; k += 1.0) {
+        t->v[t->n] = k * step;
+        sapm__fmt_tick(t->label[t->n], k * step, step, sci);
+        t->width = SAPM__MAX(t->width, sapm__text_width(t->label[t->n]));
+        ++t->n;
+    }
+}
+
+/* Decades dlo..dhi, labelled "1e<k>" every ceil(decades / 8)-th. */
+static void sapm__ticks_log(sapm__ticks *t, int dlo, int dhi)
+{
+    int every = (dhi - dlo + 7) / 8, e;
+    t->n = t->width = 0;
+    for (e = dlo; e <= dhi && t->n < 24; ++e) {
+        if (((e % every) + every) % every) continue;
+        t->v[t->n] = e;
+        t->label[t->n][0] = '1';
+        t->label[t->n][1] = 'e';
+        t->label[t->n][2 + sapm__itoa(t->label[t->n] + 2, e)] = 0;
+        t->width = SAPM__MAX(t->width, sapm__text_width(t->label[t->n]));
+        ++t->n;
+    }
+}
+
+/* ---- heatmaps ---- */
+
+enum { SAPM__M = 14, SAPM__GAP = 8, SAPM__TICK = 5, SAPM__BAR_W = 18, SAPM__BAR_GAP = 14 };
+
+/* Where things go; every panel has the same geometry, panel k starts at x = k * panel_w. */
+typedef struct sapm__hm_geom {
+    sapm_heatmap_options o;    /* the options used (zero when NULL was given) */
+    int iw, ih;                /* image size */
+    int ix, iy;                /* image corner relative to the panel's left edge / figure top */
+    int panel_w, fig_h;
+    int axes;                  /* domain given: tick labels and axis names */
+    sapm__ticks tx, ty;        /* axis ticks (domain units) */
+    double lo[16], hi[16];     /* colour range of each field */
+} sapm__hm_geom;
+
+/* Colour range of field k: the options' range, else its finite min..max (widened when
+ * constant). SAPM_ERR_NONFINITE_INPUT when it has no finite value. */
+static sapm_result sapm__hm_range(const sapm_heatmap_options *o, int k, size_t n, const double *f,
+                                  double *lo, double *hi)
+{
+    size_t i;
+    if (o->vmin && o->vmax && o->vmin[k] < o->vmax[k]) {
+        *lo = o->vmin[k];
+        *hi = o->vmax[k];
+    } else {
+        *lo = HUGE_VAL;
+        *hi = -HUGE_VAL;
+        for (i = 0; i < n; ++i)
+            if (isfinite(f[i])) { *lo = SAPM__MIN(*lo, f[i]); *hi = SAPM__MAX(*hi, f[i]); }
+        if (*lo > *hi) return SAPM_ERR_NONFINITE_INPUT;
+        if (*lo == *hi) {   /* constant field: [0, 1] for zero, else +-5% */
+            double w = 0.05 * fabs(*lo);
+            if (w == 0.0) *hi = 1.0; else { *lo -= w; *hi += w; }
+        }
+    }
+    return isfinite(*hi - *lo) ? SAPM_OK : SAPM_ERR_NONFINITE_INPUT;
+}
+
+/* Checks the arguments, finds the colour ranges and lays the figure out. */
+static sapm_result sapm__hm_plan(sapm__hm_geom *g, int count, int nx, int ny,
+                                 const double *const *fields, const char *const *titles,
+                                 const sapm_heatmap_options *opt)
+{
+    const sapm_heatmap_options *o = &g->o;
+    sapm__ticks cb;
+    int k, P, cbw = 0, any_title = 0, top;
+    double ar;
+    sapm_result r;
+    if (!fields) return SAPM_ERR_NULL_ARGUMENT;
+    if (count <= 0 || count > 16 || nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000)
+        return SAPM_ERR_INVALID_SIZE;
+    if (opt) g->o = *opt; else memset(&g->o, 0, sizeof g->o);
+    if (o->panel_size < 0 || o->panel_size > 4096) return SAPM_ERR_INVALID_SIZE;
+    if (!isfinite(o->x0) || !isfinite(o->x1) || !isfinite(o->y0) || !isfinite(o->y1))
+        return SAPM_ERR_NONFINITE_INPUT;
+    for (k = 0; k < count; ++k) {
+        if (!fields[k]) return SAPM_ERR_NULL_ARGUMENT;
+        r = sapm__hm_range(o, k, (size_t)nx * (size_t)ny, fields[k], &g->lo[k], &g->hi[k]);
+        if (r != SAPM_OK) return r;
+        sapm__ticks_linear(&cb, g->lo[k], g->hi[k], sapm__nice_step(g->lo[k], g->hi[k], 5));
+        cbw = SAPM__MAX(cbw, cb.width);
+        if (titles && titles[k]) any_title = 1;
+    }
+    /* image: longer side P, aspect of the domain (or of the grid), within 1:4 .. 4:1 */
+    P = o->panel_size > 0 ? o->panel_size : 320;
+    g->axes = o->x0 < o->x1 && o->y0 < o->y1;
+    ar = g->axes ? (o->x1 - o->x0) / (o->y1 - o->y0) : (double)nx / (double)ny;
+    ar = ar < 0.25 ? 0.25 : ar > 4.0 ? 4.0 : ar;
+    g->iw = ar >= 1.0 ? P : (int)(P * ar + 0.5);
+    g->ih = ar >= 1.0 ? (int)(P / ar + 0.5) : P;
+    g->tx.n = g->ty.n = g->tx.width = g->ty.width = 0;
+    if (g->axes) {
+        sapm__ticks_linear(&g->tx, o->x0, o->x1, sapm__nice_step(o->x0, o->x1, SAPM__MAX(2, g->iw / 80)));
+        sapm__ticks_linear(&g->ty, o->y0, o->y1, sapm__nice_step(o->y0, o->y1, SAPM__MAX(2, g->ih / 60)));
+    }
+    g->ix = SAPM__M + (o->ylabel && g->axes ? SAPM__GLYPH_H + SAPM__GAP : 0)
+          + (g->axes ? g->ty.width + 4 + SAPM__TICK : 0);
+    top = SAPM__M + (o->title ? SAPM__GLYPH_H + 2 * SAPM__GAP : 0);
+    g->iy = top + (any_title ? SAPM__GLYPH_H + SAPM__GAP : 0);
+    g->panel_w = g->ix + g->iw + SAPM__BAR_GAP + SAPM__BAR_W + SAPM__TICK + 4 + cbw + 2 * SAPM__M;
+    g->fig_h = g->iy + g->ih + SAPM__M
+             + (g->axes ? SAPM__TICK + 4 + SAPM__GLYPH_H : 0)
+             + (g->axes && o->xlabel ? SAPM__GAP + SAPM__GLYPH_H : 0);
+    return SAPM_OK;
+}
+
+/* Field value seen at image pixel (u, v): the grid cell under it (nearest), or bilinear
+ * between cell centres (falling back to nearest next to a non-finite value). */
+static double sapm__hm_sample(const double *f, int nx, int ny, int iw, int ih, int u, int v,
+                              int bilinear)
+{
+    double fx = (u + 0.5) * nx / iw - 0.5, fy = (v + 0.5) * ny / ih - 0.5, wx, wy, r;
+    int i0, j0, i1, j1;
+    int in = SAPM__MIN((int)((u + 0.5) * nx / iw), nx - 1), jn = SAPM__MIN((int)((v + 0.5) * ny / ih), ny - 1);
+    if (!bilinear) return f[(size_t)jn * nx + in];
+    fx = fx < 0.0 ? 0.0 : fx > nx - 1 ? nx - 1 : fx;
+    fy = fy < 0.0 ? 0.0 : fy > ny - 1 ? ny - 1 : fy;
+    i0 = (int)fx; j0 = (int)fy;
+    i1 = SAPM__MIN(i0 + 1, nx - 1); j1 = SAPM__MIN(j0 + 1, ny - 1);
+    wx = fx - i0; wy = fy - j0;
+    r = (1 - wy) * ((1 - wx) * f[(size_t)j0 * nx + i0] + wx * f[(size_t)j0 * nx + i1])
+      + wy * ((1 - wx) * f[(size_t)j1 * nx + i0] + wx * f[(size_t)j1 * nx + i1]);
+    return isfinite(r) ? r : f[(size_t)jn * nx + in];
+}
+
+SAPMDEF sapm_result sapm_render_heatmaps(sapm_image *img, int count, int nx, int ny,
+                                         const double *const *fields,
+                                         const char *const *titles,
+                                         const sapm_heatmap_options *opt)
+{
+    sapm__hm_geom g;
+    sapm__ticks cb;
+    const sapm_heatmap_options *o = &g.o;
+    int k, u, v, t;
+    sapm_result r;
+    if (!img) return SAPM_ERR_NULL_ARGUMENT;
+    memset(img, 0, sizeof *img);
+    r = sapm__hm_plan(&g, count, nx, ny, fields, titles, opt);
+    if (r == SAPM_OK) r = sapm__image_new(img, count * g.panel_w, g.fig_h);
+    if (r != SAPM_OK) return r;
+    if (o->title) sapm__text(img, img->width / 2, SAPM__M, o->title, SAPM__INK, 1, 0);
+    for (k = 0; k < count; ++k) {
+        int x0 = k * g.panel_w + g.ix, y0 = g.iy, bx = x0 + g.iw + SAPM__BAR_GAP;
+        double lo = g.lo[k], span = g.hi[k] - g.lo[k];
+        unsigned char c[3];
+        /* the field through the colour map: t = (f - lo) / (hi - lo) */
+        for (v = 0; v < g.ih; ++v)
+            for (u = 0; u < g.iw; ++u) {
+                double f = sapm__hm_sample(fields[k], nx, ny, g.iw, g.ih, u, v, o->bilinear);
+                unsigned char *p = img->rgb + 3 * ((size_t)(y0 + v) * img->width + (size_t)(x0 + u));
+                sapm_viridis(isfinite(f) ? (f - lo) / span : f * 0.0, p);
+            }
+        sapm__frame(img, x0 - 1, y0 - 1, x0 + g.iw + 1, y0 + g.ih + 1, SAPM__INK);
+        if (titles && titles[k])
+            sapm__text(img, x0 + g.iw / 2, y0 - SAPM__GAP - SAPM__GLYPH_H, titles[k], SAPM__INK, 1, 0);
+        /* colour bar: t = 1 in the top row, 0 in the bottom row; ticks at nice values */
+        for (v = 0; v < g.ih; ++v) {
+            sapm_viridis(g.ih > 1 ? 1.0 - (double)v / (g.ih - 1) : 0.5, c);
+            sapm__fill(img, bx, y0 + v, bx + SAPM__BAR_W, y0 + v + 1,
+                       ((uint32_t)c[0] << 16) | ((uint32_t)c[1] << 8) | c[2]);
+        }
+        sapm__frame(img, bx - 1, y0 - 1, bx + SAPM__BAR_W + 1, y0 + g.ih + 1, SAPM__INK);
+        sapm__ticks_linear(&cb, lo, g.hi[k], sapm__nice_step(lo, g.hi[k], 5));
+        for (t = 0; t < cb.n; ++t) {
+            int py = y0 + (int)floor((1.0 - (cb.v[t] - lo) / span) * (g.ih - 1) + 0.5);
+            sapm__fill(img, bx + SAPM__BAR_W, py, bx + SAPM__BAR_W + SAPM__TICK, py + 1, SAPM__INK);
+            sapm__text(img, bx + SAPM__BAR_W + SAPM__TICK + 4, py - SAPM__GLYPH_H / 2, cb.label[t],
+                       SAPM__INK, 0, 0);
+        }
+        if (g.axes) {
+            /* the image spans the domain plus half a cell on each side (cell centres are
+             * the points of sapm_heatmap_grid) */
+            double hx = nx > 1 ? (o->x1 - o->x0) / (nx - 1) : 0.0, hy = ny > 1 ? (o->y1 - o->y0) / (ny - 1) : 0.0;
+            double ax = o->x0 - 0.5 * hx, aw = o->x1 - o->x0 + hx, ay = o->y0 - 0.5 * hy, ah = o->y1 - o->y0 + hy;
+            for (t = 0; t < g.tx.n; ++t) {
+                int px = SAPM__MIN(x0 + (int)floor((g.tx.v[t] - ax) / aw * g.iw), x0 + g.iw - 1);
+                sapm__fill(img, px, y0 + g.ih + 1, px + 1, y0 + g.ih + 1 + SAPM__TICK, SAPM__INK);
+                sapm__text(img, px, y0 + g.ih + 1 + SAPM__TICK + 4, g.tx.label[t], SAPM__INK, 1, 0);
+            }
+            for (t = 0; t < g.ty.n; ++t) {
+                int py = SAPM__MAX(y0 + g.ih - 1 - (int)floor((g.ty.v[t] - ay) / ah * g.ih), y0);
+                sapm__fill(img, x0 - 1 - SAPM__TICK, py, x0 - 1, py + 1, SAPM__INK);
+                sapm__text(img, x0 - 1 - SAPM__TICK - 4, py - SAPM__GLYPH_H / 2, g.ty.label[t], SAPM__INK, 2, 0);
+            }
+            if (o->xlabel)
+                sapm__text(img, x0 + g.iw / 2, y0 + g.ih + SAPM__TICK + 4 + SAPM__GLYPH_H + SAPM__GAP + 1,
+                           o->xlabel, SAPM__INK, 1, 0);
+            if (o->ylabel)
+                sapm__text(img, k * g.panel_w + SAPM__M, y0 + g.ih / 2, o->ylabel, SAPM__INK, 1, 1);
+        }
+    }
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_heatmap_grid(int nx, int ny, double x0, double x1, double y0,
+                                      double y1, double *X)
+{
+    int i, j;
+    if (!X) return SAPM_ERR_NULL_ARGUMENT;
+    if (nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000) return SAPM_ERR_INVALID_SIZE;
+    if (!isfinite(x0) || !isfinite(x1) || !isfinite(y0) || !isfinite(y1)) return SAPM_ERR_NONFINITE_INPUT;
+    if (!(x0 < x1) || !(y0 < y1)) return SAPM_ERR_INVALID_ARGUMENT;
+    for (j = 0; j < ny; ++j)
+        for (i = 0; i < nx; ++i) {
+            double *p = X + 2 * ((size_t)j * nx + i);
+            p[0] = nx > 1 ? x0 + i * (x1 - x0) / (nx - 1) : x0;
+            p[1] = ny > 1 ? y1 - j * (y1 - y0) / (ny - 1) : y0;
+        }
+    return SAPM_OK;
+}
+
+/* ---- line plots ---- */
+
+/* Data -> plot-area pixel coordinates (continuous: pixel i covers [i, i + 1)). */
+typedef struct sapm__plot_map {
+    double xlo, xhi, ylo, yhi;     /* y in log10 units on a log axis */
+    int log_y, pw, ph;
+} sapm__plot_map;
+
+/* Point i of s in axis units (y as log10 y on a log axis); 0 when it is not plottable. */
+static int sapm__plot_xy(const sapm_plot_series *s, int i, int log_y, double *x, double *y)
+{
+    *x = s->x ? s->x[i] : (double)i;
+    *y = s->y[i];
+    if (!isfinite(*x) || !isfinite(*y) || (log_y && !(*y > 0.0))) return 0;
+    if (log_y) *y = log10(*y);
+    return 1;
+}
+
+static int sapm__plot_point(const sapm__plot_map *m, const sapm_plot_series *s, int i,
+                            double *px, double *py)
+{
+    double x, y;
+    if (!sapm__plot_xy(s, i, m->log_y, &x, &y)) return 0;
+    *px = 0.5 + (x - m->xlo) / (m->xhi - m->xlo) * (m->pw - 1);
+    *py = 0.5 + (m->yhi - y) / (m->yhi - m->ylo) * (m->ph - 1);
+    return 1;
+}
+
+/* Anti-aliased segment of width lw into the coverage buffer (max of coverages, so joints
+ * are not drawn twice): coverage = clamp(lw/2 + 1/2 - distance to the segment, 0, 1). */
+static void sapm__cover_segment(float *cov, int pw, int ph, double ax, double ay, double bx,
+                                double by, double lw)
+{
+    double rad = 0.5 * lw + 1.0, dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
+    int x0 = SAPM__MAX(0, (int)floor(SAPM__MIN(ax, bx) - rad)), x1 = SAPM__MIN(pw - 1, (int)ceil(SAPM__MAX(ax, bx) + rad));
+    int y0 = SAPM__MAX(0, (int)floor(SAPM__MIN(ay, by) - rad)), y1 = SAPM__MIN(ph - 1, (int)ceil(SAPM__MAX(ay, by) + rad));
+    int x, y;
+    for (y = y0; y <= y1; ++y)
+        for (x = x0; x <= x1; ++x) {
+            double px = x + 0.5 - ax, py = y + 0.5 - ay;
+            double t = len2 > 0.0 ? (px * dx + py * dy) / len2 : 0.0, ex, ey, a;
+            t = t < 0.0 ? 0.0 : t > 1.0 ? 1.0 : t;
+            ex = px - t * dx; ey = py - t * dy;
+            a = 0.5 * lw + 0.5 - sqrt(ex * ex + ey * ey);
+            if (a > cov[(size_t)y * pw + x]) cov[(size_t)y * pw + x] = (float)(a > 1.0 ? 1.0 : a);
+        }
+}
+
+/* Walks the segments of a series (a point with no plottable neighbour is a dot): with cov
+ * rasterises them; otherwise returns 1 when one passes within box (x0, y0, x1, y1). */
+static int sapm__plot_walk(const sapm__plot_map *m, const sapm_plot_series *s, float *cov,
+                           double lw, const double *box)
+{
+    int i, have_prev = 0;
+    double ax = 0, ay = 0;
+    for (i = 0; i < s->count; ++i) {
+        double bx, by;
+        int ok = sapm__plot_point(m, s, i, &bx, &by), next_ok = 0;
+        double nx_, ny_;
+        if (!ok) { have_prev = 0; continue; }
+        if (i + 1 < s->count) next_ok = sapm__plot_point(m, s, i + 1, &nx_, &ny_);
+        if (have_prev || !next_ok) {               /* a segment, or an isolated dot */
+            double sx = have_prev ? ax : bx, sy = have_prev ? ay : by;
+            if (cov) {
+                sapm__cover_segment(cov, m->pw, m->ph, sx, sy, bx, by, have_prev ? lw : 2.0 * lw);
+            } else {
+                double len = sqrt((bx - sx) * (bx - sx) + (by - sy) * (by - sy));
+                int n = (int)(len / 2.0) + 1, j;
+                for (j = 0; j <= n; ++j) {
+                    double px = sx + (bx - sx) * j / n, py = sy + (by - sy) * j / n;
+                    if (px >= box[0] && px <= box[2] && py >= box[1] && py <= box[3]) return 1;
+                }
+            }
+        }
+        ax = bx; ay = by; have_prev = 1;
+    }
+    return 0;
+}
+
+/* Axis range [lo, hi] widened to multiples of a nice step (about `target` intervals). */
+static double sapm__nice_range(double *lo, double *hi, int target)
+{
+    double step;
+    if (*lo == *hi) {
+        double w = *lo != 0.0 ? 0.1 * fabs(*lo) : 1.0;
+        *lo -= w; *hi += w;
+    }
+    step = sapm__nice_step(*lo, *hi, target);
+    *lo = floor(*lo / step + 1e-9) * step;
+    *hi = ceil(*hi / step - 1e-9) * step;
+    return step;
+}
+
+enum { SAPM__ROW = 20, SAPM__SAMPLE = 28 };   /* legend row height, line sample length */
+#define SAPM__LINE_W 2.0                      /* series line width in pixels */
+
+/* Layout of a line plot: the plot area [px0, px0 + m.pw) x [py0, py0 + m.ph). */
+typedef struct sapm__plot_geom {
+    sapm_plot_options o;       /* the options used (zero when NULL was given) */
+    sapm__plot_map m;
+    sapm__ticks tx, ty;
+    int W, H, px0, py0;
+    int every;                 /* log axis: every every-th decade labelled */
+    int n_leg, lx, ly, leg_w, leg_h;   /* legend entries and box */
+} sapm__plot_geom;
+
+/* Checks the arguments, finds the axis ranges and lays the plot out. */
+static sapm_result sapm__plot_plan(sapm__plot_geom *g, int n_series,
+                                   const sapm_plot_series *series, const sapm_plot_options *opt)
+{
+    sapm__plot_map *m = &g->m;
+    double xmin = HUGE_VAL, xmax = -HUGE_VAL, ymin = HUGE_VAL, ymax = -HUGE_VAL;
+    int k, i, px1, py1, outside = 0, target;
+    if (!series) return SAPM_ERR_NULL_ARGUMENT;
+    if (n_series <= 0 || n_series > 64) return SAPM_ERR_INVALID_SIZE;
+    if (opt) g->o = *opt; else memset(&g->o, 0, sizeof g->o);
+    g->W = g->o.width ? g->o.width : 800;
+    g->H = g->o.height ? g->o.height : 520;
+    if (g->W < 200 || g->H < 150 || g->W > 8192 || g->H > 8192) return SAPM_ERR_INVALID_SIZE;
+    m->log_y = g->o.log_y != 0;
+    g->n_leg = g->leg_w = 0;
+    for (k = 0; k < n_series; ++k) {
+        const sapm_plot_series *s = &series[k];
+        if (!s->y) return SAPM_ERR_NULL_ARGUMENT;
+        if (s->count <= 0) return SAPM_ERR_INVALID_SIZE;
+        for (i = 0; i < s->count; ++i) {
+            double x, y;
+            if (!sapm__plot_xy(s, i, m->log_y, &x, &y)) continue;
+            xmin = SAPM__MIN(xmin, x); xmax = SAPM__MAX(xmax, x);
+            ymin = SAPM__MIN(ymin, y); ymax = SAPM__MAX(ymax, y);
+        }
+        if (s->label) {
+            ++g->n_leg;
+            g->leg_w = SAPM__MAX(g->leg_w, sapm__text_width(s->label));
+        }
+    }
+    if (xmin > xmax || !isfinite(xmax - xmin) || !isfinite(ymax - ymin)) return SAPM_ERR_NONFINITE_INPUT;
+    g->leg_w += 3 * SAPM__GAP + SAPM__SAMPLE;
+    g->leg_h = g->n_leg * SAPM__ROW + SAPM__GAP;
+
+    /* y axis: whole decades (log) or nice multiples (linear) */
+    g->py0 = SAPM__M + (g->o.title ? SAPM__GLYPH_H + 12 : SAPM__GLYPH_H / 2);
+    py1 = g->H - SAPM__M - SAPM__TICK - 4 - SAPM__GLYPH_H - (g->o.xlabel ? 10 + SAPM__GLYPH_H : 0);
+    m->ph = SAPM__MAX(py1 - g->py0, 2);
+    if (m->log_y) {
+        m->ylo = floor(ymin + 1e-9);
+        m->yhi = ceil(ymax - 1e-9);
+        if (m->yhi <= m->ylo) m->yhi = m->ylo + 1.0;
+        sapm__ticks_log(&g->ty, (int)m->ylo, (int)m->yhi);
+        g->every = (int)(m->yhi - m->ylo + 7) / 8;
+    } else {
+        m->ylo = ymin; m->yhi = ymax;
+        sapm__ticks_linear(&g->ty, m->ylo, m->yhi, sapm__nice_range(&m->ylo, &m->yhi, SAPM__MAX(2, m->ph / 70)));
+        g->every = 0;
+    }
+    g->px0 = SAPM__M + (g->o.ylabel ? SAPM__GLYPH_H + 10 : 0) + g->ty.width + 4 + SAPM__TICK;
+
+    /* x axis (fewer ticks while labels would touch) and legend: the first corner free of
+     * data (top right, bottom left, top left, bottom right), else right of the axes */
+    for (;;) {
+        px1 = g->W - SAPM__M - 24 - (outside ? g->leg_w + SAPM__M : 0);
+        m->pw = SAPM__MAX(px1 - g->px0, 2);
+        for (target = SAPM__MAX(2, m->pw / 90); ; --target) {
+            m->xlo = xmin; m->xhi = xmax;
+            sapm__ticks_linear(&g->tx, m->xlo, m->xhi, sapm__nice_range(&m->xlo, &m->xhi, target));
+            if (target <= 2 || (g->tx.width + 2 * SAPM__GAP) * g->tx.n < m->pw) break;
+        }
+        if (g->n_leg == 0) return SAPM_OK;
+        if (outside) {
+            g->lx = px1 + SAPM__M;
+            g->ly = g->py0;
+            return SAPM_OK;
+        }
+        for (k = 0; k < 4; ++k) {
+            double box[4], pad = SAPM__LINE_W + 3;
+            int hit = 0, inset = 10;
+            g->lx = (k == 0 || k == 3) ? m->pw - inset - g->leg_w : inset;
+            g->ly = (k == 0 || k == 2) ? inset : m->ph - inset - g->leg_h;
+            if (g->lx < 0 || g->ly < 0) break;      /* legend larger than the plot area */
+            box[0] = g->lx - pad; box[1] = g->ly - pad;
+            box[2] = g->lx + g->leg_w + pad; box[3] = g->ly + g->leg_h + pad;
+            for (i = 0; i < n_series && !hit; ++i) hit = sapm__plot_walk(m, &series[i], NULL, 0.0, box);
+            if (!hit) {
+                g->lx += g->px0;
+                g->ly += g->py0;
+                return SAPM_OK;
+            }
+        }
+        if (g->W - g->px0 - g->leg_w - 2 * SAPM__M - 24 < 150) {   /* no room: top right */
+            g->lx = g->px0 + SAPM__MAX(m->pw - 10 - g->leg_w, 0);
+            g->ly = g->py0 + 10;
+            return SAPM_OK;
+        }
+        outside = 1;
+    }
+}
+
+SAPMDEF sapm_result sapm_render_plot(sapm_image *img, int n_series,
+                                     const sapm_plot_series *series,
+                                     const sapm_plot_options *opt)
+{
+    sapm__plot_geom g;
+    const sapm__plot_map *m = &g.m;
+    int k, t, px1, py1;
+    float *cov;
+    sapm_result r;
+    if (!img) return SAPM_ERR_NULL_ARGUMENT;
+    memset(img, 0, sizeof *img);
+    r = sapm__plot_plan(&g, n_series, series, opt);
+    if (r == SAPM_OK) r = sapm__image_new(img, g.W, g.H);
+    if (r != SAPM_OK) return r;
+    cov = (float *)sapm__alloc((size_t)m->pw * (size_t)m->ph, sizeof(float));
+    if (!cov) { sapm_image_free(img); return SAPM_ERR_OUT_OF_MEMORY; }
+    px1 = g.px0 + m->pw;
+    py1 = g.py0 + m->ph;
+
+    /* grid lines and ticks: minor decades (2..9 x 10^e) when every decade is labelled */
+    if (m->log_y) {
+        double e, f;
+        for (e = m->ylo; e <= m->yhi; e += 1.0)
+            for (f = 1.0; f < 9.5; f += 1.0) {
+                int py = g.py0 + (int)(0.5 + (m->yhi - e - log10(f)) / (m->yhi - m->ylo) * (m->ph - 1));
+                if (py < g.py0 || (f > 1.0 && g.every > 1)) continue;
+                if (f > 1.0) sapm__fill(img, g.px0, py, px1, py + 1, SAPM__GRID2);
+                sapm__fill(img, g.px0 - 3, py, g.px0, py + 1, SAPM__INK);
+            }
+    }
+    for (t = 0; t < g.ty.n; ++t) {
+        int py = g.py0 + (int)(0.5 + (m->yhi - g.ty.v[t]) / (m->yhi - m->ylo) * (m->ph - 1));
+        sapm__fill(img, g.px0, py, px1, py + 1, SAPM__GRID);
+        sapm__fill(img, g.px0 - SAPM__TICK, py, g.px0, py + 1, SAPM__INK);
+        sapm__text(img, g.px0 - SAPM__TICK - 4, py - SAPM__GLYPH_H / 2, g.ty.label[t], SAPM__INK, 2, 0);
+    }
+    for (t = 0; t < g.tx.n; ++t) {
+        int px = g.px0 + (int)(0.5 + (g.tx.v[t] - m->xlo) / (m->xhi - m->xlo) * (m->pw - 1));
+        sapm__fill(img, px, g.py0, px + 1, py1, SAPM__GRID);
+        sapm__fill(img, px, py1, px + 1, py1 + SAPM__TICK, SAPM__INK);
+        sapm__text(img, px, py1 + SAPM__TICK + 4, g.tx.label[t], SAPM__INK, 1, 0);
+    }
+
+    /* the series, each composited once from its coverage */
+    for (k = 0; k < n_series; ++k) {
+        uint32_t c = sapm__series_rgb[k % 10];
+        int x, y;
+        memset(cov, 0, (size_t)m->pw * (size_t)m->ph * sizeof(float));
+        sapm__plot_walk(m, &series[k], cov, SAPM__LINE_W, NULL);
+        for (y = 0; y < m->ph; ++y)
+            for (x = 0; x < m->pw; ++x)
+                sapm__blend(img, g.px0 + x, g.py0 + y, c, cov[(size_t)y * m->pw + x]);
+    }
+    SAPM_FREE(cov);
+    sapm__frame(img, g.px0 - 1, g.py0 - 1, px1 + 1, py1 + 1, SAPM__INK);
+
+    if (g.n_leg) {
+        int row = 0;
+        sapm__fill(img, g.lx, g.ly, g.lx + g.leg_w, g.ly + g.leg_h, SAPM__WHITE);
+        sapm__frame(img, g.lx, g.ly, g.lx + g.leg_w, g.ly + g.leg_h, 0xBBBBBBu);
+        for (k = 0; k < n_series; ++k) {
+            int yc = g.ly + SAPM__GAP / 2 + row * SAPM__ROW + SAPM__ROW / 2;
+            if (!series[k].label) continue;
+            sapm__fill(img, g.lx + SAPM__GAP, yc - 1, g.lx + SAPM__GAP + SAPM__SAMPLE, yc + 2, sapm__series_rgb[k % 10]);
+            sapm__text(img, g.lx + 2 * SAPM__GAP + SAPM__SAMPLE, yc - SAPM__GLYPH_H / 2, series[k].label, SAPM__INK, 0, 0);
+            ++row;
+        }
+    }
+    if (g.o.title) sapm__text(img, (g.px0 + px1) / 2, SAPM__M, g.o.title, SAPM__INK, 1, 0);
+    if (g.o.xlabel) sapm__text(img, (g.px0 + px1) / 2, g.H - SAPM__M - SAPM__GLYPH_H, g.o.xlabel, SAPM__INK, 1, 0);
+    if (g.o.ylabel) sapm__text(img, SAPM__M, (g.py0 + py1) / 2, g.o.ylabel, SAPM__INK, 1, 1);
+    return SAPM_OK;
+}
+
+/* ---- files ---- */
+
+#if SAPM__PNG
+typedef struct sapm__file_sink { FILE *f; int failed; } sapm__file_sink;
+
+static void sapm__png_sink(void *ctx, void *data, int size)
+{
+    sapm__file_sink *s = (sapm__file_sink *)ctx;
+    if (!s->failed && fwrite(data, 1, (size_t)size, s->f) != (size_t)size) s->failed = 1;
+}
+#endif
+
+SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img)
+{
+#if SAPM__PNG
+    sapm__file_sink sink;
+    int ok;
+    if (!path || !img || !img->rgb) return SAPM_ERR_NULL_ARGUMENT;
+    if (img->width <= 0 || img->height <= 0 || img->width > 65535 || img->height > 65535)
+        return SAPM_ERR_INVALID_SIZE;
+    sink.f = fopen(path, "wb");
+    if (!sink.f) return SAPM_ERR_IO;
+    sink.failed = 0;
+    ok = stbi_write_png_to_func(sapm__png_sink, &sink, img->width, img->height, 3, img->rgb, 3 * img->width);
+    if (fclose(sink.f) != 0) sink.failed = 1;
+    if (!ok || sink.failed) remove(path);
+    return !ok ? SAPM_ERR_OUT_OF_MEMORY : sink.failed ? SAPM_ERR_IO : SAPM_OK;
+#else
+    (void)path; (void)img;
+    return SAPM_ERR_NOT_COMPILED_IN;
+#endif
+}
+
+/* Writes a rendered picture (when r is SAPM_OK) and frees it. */
+static sapm_result sapm__png_save(const char *path, sapm_image *im, sapm_result r)
+{
+    if (r == SAPM_OK) r = sapm_png_write(path, im);
+    sapm_image_free(im);
+    return r;
+}
+
+SAPMDEF sapm_result sapm_png_heatmaps_ex(const char *path, int count, int nx, int ny,
+                                         const double *const *fields,
+                                         const char *const *titles,
+                                         const sapm_heatmap_options *opt)
+{
+    sapm_image im;
+    if (!SAPM__PNG) return SAPM_ERR_NOT_COMPILED_IN;
+    if (!path) return SAPM_ERR_NULL_ARGUMENT;
+    return sapm__png_save(path, &im, sapm_render_heatmaps(&im, count, nx, ny, fields, titles, opt));
+}
+
+SAPMDEF sapm_result sapm_png_heatmaps(const char *path, int count, int nx, int ny,
+                                      const double *const *fields, const char *const *titles)
+{
+    return sapm_png_heatmaps_ex(path, count, nx, ny, fields, titles, NULL);
+}
+
+SAPMDEF sapm_result sapm_png_heatmap(const char *path, int nx, int ny, const double *values,
+                                     double vmin, double vmax, const char *title)
+{
+    sapm_heatmap_options o;
+    const double *fields[1];
+    const char *titles[1];
+    if (!SAPM__PNG) return SAPM_ERR_NOT_COMPILED_IN;
+    if (!isfinite(vmin) || !isfinite(vmax)) return SAPM_ERR_NONFINITE_INPUT;
+    memset(&o, 0, sizeof o);
+    o.vmin = &vmin;
+    o.vmax = &vmax;
+    fields[0] = values;
+    titles[0] = title;
+    return sapm_png_heatmaps_ex(path, 1, nx, ny, fields, titles, &o);
+}
+
+SAPMDEF sapm_result sapm_png_plot(const char *path, int n_series, const sapm_plot_series *series,
+                                  const char *title, const char *xlabel, const char *ylabel,
+                                  int log_y)
+{
+    sapm_plot_options o;
+    sapm_image im;
+    if (!SAPM__PNG) return SAPM_ERR_NOT_COMPILED_IN;
+    if (!path) return SAPM_ERR_NULL_ARGUMENT;
+    memset(&o, 0, sizeof o);
+    o.title = title; o.xlabel = xlabel; o.ylabel = ylabel; o.log_y = log_y;
+    return sapm__png_save(path, &im, sapm_render_plot(&im, n_series, series, &o));
+}
+
+static double sapm__history_value(const sapm_history_entry *h, sapm_history_field f)
+{
+    switch (f) {
+    case SAPM_FIELD_ITER: return (double)h->iter;
+    case SAPM_FIELD_SECONDS: return h->seconds;
+    case SAPM_FIELD_MSE: return h->mse;
+    case SAPM_FIELD_LOSS: return h->loss;
+    default: return h->error;
+    }
+}
+
+static const char *sapm__history_label(const sapm_report *rep, const char *const *labels, int k)
+{
+    const char *m;
+    if (labels && labels[k]) return labels[k];
+    m = rep->history_count > 0 ? sapm_method_name(rep->history[0].method) : "unknown";
+    return strcmp(m, "unknown") ? m : NULL;
+}
+
+SAPMDEF sapm_result sapm_png_plot_history(const char *path, int n_reports,
+                                          const sapm_report *const *reports,
+                                          const char *const *labels, sapm_history_field x,
+                                          sapm_history_field y, const char *title)
+{
+    static const char *const names[5] = {"iteration", "seconds", "true loss", "method loss", "error"};
+    sapm_plot_series *s;
+    sapm_plot_options o;
+    sapm_image im;
+    double *buf;
+    size_t total = 0, off = 0;
+    int k, i, n = 0;
+    sapm_result r;
+    if (!SAPM__PNG) return SAPM_ERR_NOT_COMPILED_IN;
+    if (!path || !reports) return SAPM_ERR_NULL_ARGUMENT;
+    if (n_reports <= 0 || n_reports > 64) return SAPM_ERR_INVALID_SIZE;
+    if ((int)x < 0 || (int)x > 4 || (int)y < 0 || (int)y > 4) return SAPM_ERR_INVALID_ARGUMENT;
+    for (k = 0; k < n_reports; ++k) {
+        if (!reports[k]) return SAPM_ERR_NULL_ARGUMENT;
+        if (reports[k]->history_count < 0) return SAPM_ERR_INVALID_SIZE;
+        if (reports[k]->history_count > 0 && !reports[k]->history) return SAPM_ERR_NULL_ARGUMENT;
+        total += (size_t)reports[k]->history_count;
+    }
+    if (total == 0) return SAPM_ERR_INVALID_SIZE;
+    s = (sapm_plot_series *)sapm__alloc((size_t)n_reports, sizeof *s);
+    buf = (double *)sapm__alloc(2 * total, sizeof(double));
+    if (!s || !buf) {
+        if (s) SAPM_FREE(s);
+        if (buf) SAPM_FREE(buf);
+        return SAPM_ERR_OUT_OF_MEMORY;
+    }
+    for (k = 0; k < n_reports; ++k) {
+        const sapm_report *rep = reports[k];
+        if (rep->history_count == 0) continue;
+        s[n].label = sapm__history_label(rep, labels, k);
+        s[n].count = rep->history_count;
+        s[n].x = buf + off;
+        s[n].y = buf + total + off;
+        for (i = 0; i < rep->history_count; ++i) {
+            buf[off + i] = sapm__history_value(&rep->history[i], x);
+            buf[total + off + i] = sapm__history_value(&rep->history[i], y);
+        }
+        off += (size_t)rep->history_count;
+        ++n;
+    }
+    memset(&o, 0, sizeof o);
+    o.title = title;
+    o.xlabel = names[x];
+    o.ylabel = names[y];
+    o.log_y = y >= SAPM_FIELD_MSE;
+    r = sapm__png_save(path, &im, sapm_render_plot(&im, n, s, &o));
+    SAPM_FREE(s);
+    SAPM_FREE(buf);
+    return r;
+}
+
+#ifndef SAPM_NO_STDIO
+#include <stdlib.h>
+
+/* Shortest of %.15g / %.17g that reads back to v; "nan" for NaN. */
+static void sapm__csv_num(FILE *f, double v)
+{
+    char b[40];
+    if (v != v) { fputs("nan", f); return; }
+    snprintf(b, sizeof b, "%.15g", v);
+    if (strtod(b, NULL) != v) snprintf(b, sizeof b, "%.17g", v);
+    fputs(b, f);
+}
+
+static void sapm__csv_text(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) { fputs(s, f); return; }
+    fputc('"', f);
+    for (; *s; ++s) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* Closes f: SAPM_OK when every write reached the file. */
+static sapm_result sapm__csv_close(FILE *f)
+{
+    int bad = ferror(f);
+    if (fclose(f) != 0) bad = 1;
+    return bad ? SAPM_ERR_IO : SAPM_OK;
+}
+#endif
+
+SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
+                                           const sapm_report *const *reports,
+                                           const char *const *labels)
+{
+#ifdef SAPM_NO_STDIO
+    (void)path; (void)n_reports; (void)reports; (void)labels;
+    return SAPM_ERR_NOT_COMPILED_IN;
+#else
+    FILE *f;
+    int k, i;
+    if (!path || !reports) return SAPM_ERR_NULL_ARGUMENT;
+    if (n_reports <= 0) return SAPM_ERR_INVALID_SIZE;
+    for (k = 0; k < n_reports; ++k) {
+        if (!reports[k]) return SAPM_ERR_NULL_ARGUMENT;
+        if (reports[k]->history_count < 0) return SAPM_ERR_INVALID_SIZE;
+        if (reports[k]->history_count > 0 && !reports[k]->history) return SAPM_ERR_NULL_ARGUMENT;
+    }
+    f = fopen(path, "w");
+    if (!f) return SAPM_ERR_IO;
+    fputs("label,iter,seconds,mse,loss,error\n", f);
+    for (k = 0; k < n_reports; ++k) {
+        const char *label = sapm__history_label(reports[k], labels, k);
+        char run[24] = "run";
+        if (!label) { run[3 + sapm__itoa(run + 3, k)] = 0; label = run; }
+        for (i = 0; i < reports[k]->history_count; ++i) {
+            const sapm_history_entry *h = &reports[k]->history[i];
+            sapm__csv_text(f, label);
+            fprintf(f, ",%d,", h->iter);
+            sapm__csv_num(f, h->seconds); fputc(',', f);
+            sapm__csv_num(f, h->mse); fputc(',', f);
+            sapm__csv_num(f, h->loss); fputc(',', f);
+            sapm__csv_num(f, h->error); fputc('\n', f);
+        }
+    }
+    return sapm__csv_close(f);
+#endif
+}
+
+SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double x0, double x1,
+                                        double y0, double y1, const double *prediction,
+                                        const double *exact)
+{
+#ifdef SAPM_NO_STDIO
+    (void)path; (void)nx; (void)ny; (void)x0; (void)x1; (void)y0; (void)y1;
+    (void)prediction; (void)exact;
+    return SAPM_ERR_NOT_COMPILED_IN;
+#else
+    FILE *f;
+    int i, j;
+    if (!path || !prediction) return SAPM_ERR_NULL_ARGUMENT;
+    if (nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000) return SAPM_ERR_INVALID_SIZE;
+    if (!isfinite(x0) || !isfinite(x1) || !isfinite(y0) || !isfinite(y1)) return SAPM_ERR_NONFINITE_INPUT;
+    if (!(x0 < x1) || !(y0 < y1)) return SAPM_ERR_INVALID_ARGUMENT;
+    f = fopen(path, "w");
+    if (!f) return SAPM_ERR_IO;
+    fputs(exact ? "x,y,prediction,exact,error\n" : "x,y,prediction\n", f);
+    for (j = 0; j < ny; ++j)
+        for (i = 0; i < nx; ++i) {
+            size_t k = (size_t)j * nx + i;
+            sapm__csv_num(f, nx > 1 ? x0 + i * (x1 - x0) / (nx - 1) : x0); fputc(',', f);
+            sapm__csv_num(f, ny > 1 ? y1 - j * (y1 - y0) / (ny - 1) : y0); fputc(',', f);
+            sapm__csv_num(f, prediction[k]);
+            if (exact) {
+                fputc(',', f); sapm__csv_num(f, exact[k]);
+                fputc(',', f); sapm__csv_num(f, prediction[k] - exact[k]);
+            }
+            fputc('\n', f);
+        }
+    return sapm__csv_close(f);
+#endif
 }
 
 #endif /* SAPM_IMPLEMENTATION_DONE */

@@ -1,0 +1,635 @@
+/* Output section: colour map, tick labels, heatmap and plot pixels against their layout,
+ * PNG files (signature, IHDR, and decoded pixels when stb_image.h is present), CSV round
+ * trips, and a bad-argument table for every public output function. */
+#define SAPM_IMPLEMENTATION
+#include "sapm.h"
+#include "sapm_test.h"
+#include <time.h>
+
+#if defined(__has_include)
+#if __has_include(<stb/stb_image.h>)
+#define TEST_HAVE_STB_IMAGE 1
+#define STB_IMAGE_IMPLEMENTATION
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#endif
+#include <stb/stb_image.h>
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+#endif
+
+/* A temporary file name unique to this process (time and a stack address). */
+static const char *tmp_path(char *buf, size_t n, const char *name)
+{
+    const char *dir = getenv("TMPDIR");
+    int local = 0;
+    snprintf(buf, n, "%s/sapm_test_output_%lx_%lx_%s", dir ? dir : "/tmp",
+             (unsigned long)time(NULL), (unsigned long)((size_t)&local >> 4) & 0xFFFFFFul, name);
+    return buf;
+}
+
+static unsigned char *read_file(const char *path, long *size)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *b;
+    *size = 0;
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    b = (unsigned char *)malloc((size_t)*size + 1);
+    if (b && fread(b, 1, (size_t)*size, f) != (size_t)*size) { free(b); b = NULL; }
+    fclose(f);
+    return b;
+}
+
+static uint32_t pixel(const sapm_image *im, int x, int y)
+{
+    const unsigned char *p = im->rgb + 3 * ((size_t)y * im->width + x);
+    return ((uint32_t)p[0] << 16) | ((uint32_t)p[1] << 8) | p[2];
+}
+
+static uint32_t viridis_hex(double t)
+{
+    unsigned char c[3];
+    sapm_viridis(t, c);
+    return ((uint32_t)c[0] << 16) | ((uint32_t)c[1] << 8) | c[2];
+}
+
+static void test_viridis_reference(void)
+{
+    /* matplotlib's 256-entry viridis table (_viridis_data) at a few indices */
+    static const double ref[9][4] = {
+        {0, 0.267004, 0.004874, 0.329415}, {32, 0.278826, 0.175490, 0.483397},
+        {64, 0.229739, 0.322361, 0.545706}, {96, 0.172719, 0.448791, 0.557885},
+        {128, 0.127568, 0.566949, 0.550556}, {160, 0.157851, 0.683765, 0.501686},
+        {192, 0.369214, 0.788888, 0.382914}, {224, 0.678489, 0.863742, 0.189503},
+        {255, 0.993248, 0.906157, 0.143936}};
+    unsigned char c[3];
+    int k, ch;
+    CHECK_EQ_INT(viridis_hex(0.0), 0x440154);   /* published endpoints */
+    CHECK_EQ_INT(viridis_hex(1.0), 0xFDE725);
+    CHECK_EQ_INT(viridis_hex(-3.0), 0x440154);  /* clamped */
+    CHECK_EQ_INT(viridis_hex(7.0), 0xFDE725);
+    CHECK_EQ_INT(viridis_hex(NAN), SAPM__NAN_RGB);
+    for (k = 0; k < 9; ++k) {
+        sapm_viridis(ref[k][0] / 255.0, c);
+        /* the 65-node table interpolates the 256 entries within 0.53 of a level, plus the
+         * final rounding to 8 bits: at most 1.03 levels */
+        for (ch = 0; ch < 3; ++ch) CHECK_NEAR((double)c[ch], 255.0 * ref[k][ch + 1], 1.05);
+    }
+    sapm_viridis(0.5, NULL);                     /* no crash */
+}
+
+static void test_tick_labels(void)
+{
+    char b[32];
+    sapm__ticks t;
+    sapm__fmt_tick(b, 0.25, 0.05, 0); CHECK(strcmp(b, "0.25") == 0);
+    sapm__fmt_tick(b, 1.0, 0.2, 0); CHECK(strcmp(b, "1.0") == 0);
+    sapm__fmt_tick(b, -0.5, 0.5, 0); CHECK(strcmp(b, "-0.5") == 0);
+    sapm__fmt_tick(b, 1000.0, 200.0, 0); CHECK(strcmp(b, "1000") == 0);
+    sapm__fmt_tick(b, 0.001, 0.001, 0); CHECK(strcmp(b, "0.001") == 0);
+    sapm__fmt_tick(b, 1e-17, 0.1, 0); CHECK(strcmp(b, "0") == 0);
+    sapm__fmt_tick(b, 2.5e-4, 5e-5, 1); CHECK(strcmp(b, "2.5e-4") == 0);
+    sapm__fmt_tick(b, 1e-4, 5e-5, 1); CHECK(strcmp(b, "1e-4") == 0);
+    sapm__fmt_tick(b, -3e-6, 1e-6, 1); CHECK(strcmp(b, "-3e-6") == 0);
+    sapm__fmt_tick(b, 2e5, 1e5, 1); CHECK(strcmp(b, "2e5") == 0);
+    sapm__fmt_tick(b, 0.99999999e-3, 1e-4, 1); CHECK(strcmp(b, "1e-3") == 0);
+    sapm__ticks_log(&t, -3, 0);
+    CHECK_EQ_INT(t.n, 4);
+    CHECK(strcmp(t.label[0], "1e-3") == 0 && strcmp(t.label[3], "1e0") == 0);
+    sapm__ticks_log(&t, -20, 1);                 /* 21 decades: multiples of 3 labelled */
+    CHECK_EQ_INT(t.n, 7);
+    CHECK(strcmp(t.label[0], "1e-18") == 0 && strcmp(t.label[6], "1e0") == 0);
+    sapm__ticks_linear(&t, 0.0, 1.0, sapm__nice_step(0.0, 1.0, 5));
+    CHECK_EQ_INT(t.n, 6);
+    CHECK(strcmp(t.label[0], "0") == 0 && strcmp(t.label[1], "0.2") == 0 && strcmp(t.label[5], "1.0") == 0);
+}
+
+/* 4 x 3 field f(i, j) = i + 10 j with a NaN cell, nearest sampling, range [0, 23]. */
+static void test_heatmap_pixels(void)
+{
+    double f[12], vmin = 0.0, vmax = 23.0;
+    const double *fields[2];
+    const char *titles[2] = {"field", NULL};
+    sapm_heatmap_options o;
+    sapm__hm_geom g;
+    sapm_image im;
+    int i, j, k;
+    for (j = 0; j < 3; ++j)
+        for (i = 0; i < 4; ++i) f[j * 4 + i] = i + 10 * j;
+    f[1 * 4 + 2] = NAN;
+    f[2 * 4 + 3] = 23.0;
+    fields[0] = fields[1] = f;
+    memset(&o, 0, sizeof o);
+    o.vmin = &vmin; o.vmax = &vmax;              /* only field 0 has a fixed range... */
+    {
+        double vmins[2] = {0.0, 1.0}, vmaxs[2] = {23.0, 1.0};   /* ...field 1: automatic */
+        o.vmin = vmins; o.vmax = vmaxs;
+        CHECK_EQ_INT(sapm__hm_plan(&g, 2, 4, 3, fields, titles, &o), SAPM_OK);
+        CHECK_EQ_INT(sapm_render_heatmaps(&im, 2, 4, 3, fields, titles, &o), SAPM_OK);
+    }
+    CHECK_EQ_INT(im.width, 2 * g.panel_w);
+    CHECK_EQ_INT(im.height, g.fig_h);
+    CHECK_EQ_INT(g.iw, 320);                     /* 4:3 grid, default longer side 320 */
+    CHECK_EQ_INT(g.ih, 240);
+    CHECK(g.lo[1] == 0.0 && g.hi[1] == 23.0);    /* automatic range: finite min..max */
+    for (k = 0; k < 2; ++k)
+        for (j = 0; j < 3; ++j)
+            for (i = 0; i < 4; ++i) {
+                int u = k * g.panel_w + g.ix + (2 * i + 1) * g.iw / 8, v = g.iy + (2 * j + 1) * g.ih / 6;
+                double val = f[j * 4 + i];
+                uint32_t want = isfinite(val) ? viridis_hex(val / 23.0) : SAPM__NAN_RGB;
+                CHECK_EQ_INT(pixel(&im, u, v), want);
+            }
+    /* cell (0, 0) holds the minimum, cell (3, 2) the maximum: the published endpoints */
+    CHECK_EQ_INT(pixel(&im, g.ix + 2, g.iy + g.ih - 3), viridis_hex(20.0 / 23.0));
+    CHECK_EQ_INT(pixel(&im, g.ix + 2, g.iy + 2), 0x440154);
+    CHECK_EQ_INT(pixel(&im, g.ix + g.iw - 3, g.iy + g.ih - 3), 0xFDE725);
+    /* colour bar: top row is the maximum's colour, bottom row the minimum's */
+    {
+        int bx = g.ix + g.iw + SAPM__BAR_GAP + SAPM__BAR_W / 2;
+        CHECK_EQ_INT(pixel(&im, bx, g.iy), 0xFDE725);
+        CHECK_EQ_INT(pixel(&im, bx, g.iy + g.ih - 1), 0x440154);
+    }
+    CHECK_EQ_INT(pixel(&im, 1, 1), 0xFFFFFF);     /* background */
+    sapm_image_free(&im);
+    CHECK(im.rgb == NULL && im.width == 0);
+    sapm_image_free(&im);                         /* twice is fine */
+    sapm_image_free(NULL);
+
+    /* bilinear: the pixel nearest a cell centre shows (almost) the cell's value */
+    o.bilinear = 1;
+    o.vmin = &vmin; o.vmax = &vmax;
+    f[1 * 4 + 2] = 12.0;
+    CHECK_EQ_INT(sapm__hm_plan(&g, 1, 4, 3, fields, NULL, &o), SAPM_OK);
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 4, 3, fields, NULL, &o), SAPM_OK);
+    {
+        unsigned char want[3];
+        const unsigned char *p = im.rgb + 3 * ((size_t)(g.iy + g.ih / 2) * im.width + g.ix + 5 * g.iw / 8);
+        sapm_viridis(12.0 / 23.0, want);          /* cell (2, 1); off-centre by half a pixel */
+        for (k = 0; k < 3; ++k) CHECK_NEAR(p[k], want[k], 2.0);
+    }
+    sapm_image_free(&im);
+}
+
+static void test_heatmap_ranges_and_axes(void)
+{
+    double f[6] = {2.0, NAN, 5.0, 3.0, INFINITY, 4.0}, c[4] = {0, 0, 0, 0}, z[4] = {7, 7, 7, 7};
+    double n[2] = {NAN, NAN}, lo, hi;
+    const double *fields[1];
+    sapm_heatmap_options o;
+    sapm__hm_geom g;
+    sapm_image im;
+    memset(&o, 0, sizeof o);
+    CHECK_EQ_INT(sapm__hm_range(&o, 0, 6, f, &lo, &hi), SAPM_OK);
+    CHECK(lo == 2.0 && hi == 5.0);                /* finite values only */
+    CHECK_EQ_INT(sapm__hm_range(&o, 0, 4, c, &lo, &hi), SAPM_OK);
+    CHECK(lo == 0.0 && hi == 1.0);                /* constant zero */
+    CHECK_EQ_INT(sapm__hm_range(&o, 0, 4, z, &lo, &hi), SAPM_OK);
+    CHECK(lo < 7.0 && hi > 7.0);                  /* constant field widened */
+    CHECK_EQ_INT(sapm__hm_range(&o, 0, 2, n, &lo, &hi), SAPM_ERR_NONFINITE_INPUT);
+    /* a 2 x 1 domain: image twice as wide as high, ticks at 0, 0.5, ..., 2.0 */
+    o.x0 = 0.0; o.x1 = 2.0; o.y0 = 0.0; o.y1 = 1.0;
+    o.xlabel = "x"; o.ylabel = "t"; o.title = "title";
+    fields[0] = f;
+    CHECK_EQ_INT(sapm__hm_plan(&g, 1, 3, 2, fields, NULL, &o), SAPM_OK);
+    CHECK(g.axes);
+    CHECK_EQ_INT(g.iw, 320);
+    CHECK_EQ_INT(g.ih, 160);
+    CHECK(g.tx.n >= 3 && g.tx.v[0] == 0.0 && fabs(g.tx.v[g.tx.n - 1] - 2.0) < 1e-12);
+    CHECK(g.ty.n >= 2 && g.ty.v[0] == 0.0 && fabs(g.ty.v[g.ty.n - 1] - 1.0) < 1e-12);
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 3, 2, fields, NULL, &o), SAPM_OK);
+    CHECK(im.width == g.panel_w && im.height == g.fig_h);
+    sapm_image_free(&im);
+}
+
+static void test_heatmap_grid_points(void)
+{
+    double X[2 * 12];
+    CHECK_EQ_INT(sapm_heatmap_grid(4, 3, 0.0, 3.0, -1.0, 1.0, X), SAPM_OK);
+    /* row 0 is the top (y = y1), column 0 the left (x = x0) */
+    CHECK(X[0] == 0.0 && X[1] == 1.0);
+    CHECK(X[2 * 3] == 3.0 && X[2 * 3 + 1] == 1.0);
+    CHECK(X[2 * 4] == 0.0 && X[2 * 4 + 1] == 0.0);
+    CHECK(X[2 * 11] == 3.0 && X[2 * 11 + 1] == -1.0);
+    CHECK_EQ_INT(sapm_heatmap_grid(1, 1, 0.0, 3.0, -1.0, 1.0, X), SAPM_OK);
+    CHECK(X[0] == 0.0 && X[1] == -1.0);
+}
+
+static unsigned be32(const unsigned char *p)
+{
+    return ((unsigned)p[0] << 24) | ((unsigned)p[1] << 16) | ((unsigned)p[2] << 8) | p[3];
+}
+
+/* The file is a PNG of the rendered size; decoded, it equals the rendered pixels. */
+static void check_png_file(const char *path, const sapm_image *im)
+{
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+    long size;
+    unsigned char *b = read_file(path, &size);
+    CHECK(b != NULL && size > 33);
+    if (!b || size <= 33) { free(b); return; }
+    CHECK(memcmp(b, sig, 8) == 0);
+    CHECK_EQ_INT(be32(b + 8), 13);                /* IHDR length */
+    CHECK(memcmp(b + 12, "IHDR", 4) == 0);
+    CHECK_EQ_INT(be32(b + 16), im->width);
+    CHECK_EQ_INT(be32(b + 20), im->height);
+    CHECK_EQ_INT(b[24], 8);                       /* bit depth */
+    CHECK_EQ_INT(b[25], 2);                       /* colour type RGB */
+    CHECK(memcmp(b + size - 8, "IEND", 4) == 0);
+#ifdef TEST_HAVE_STB_IMAGE
+    {
+        int w, h, n;
+        unsigned char *px = stbi_load_from_memory(b, (int)size, &w, &h, &n, 3);
+        CHECK(px != NULL);
+        if (px) {
+            CHECK(w == im->width && h == im->height);
+            CHECK(memcmp(px, im->rgb, (size_t)w * h * 3) == 0);
+            stbi_image_free(px);
+        }
+    }
+#endif
+    free(b);
+}
+
+static void test_png_files(void)
+{
+    double f[6 * 5];
+    const double *fields[3];
+    const char *titles[3] = {"prediction", "exact", "|error|"};
+    sapm_image im;
+    char path[512];
+    int i;
+    for (i = 0; i < 30; ++i) f[i] = sin(0.3 * i);
+    fields[0] = fields[1] = fields[2] = f;
+    tmp_path(path, sizeof path, "heat.png");
+    CHECK_EQ_INT(sapm_png_heatmaps(path, 3, 6, 5, fields, titles), SAPM_OK);
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 3, 6, 5, fields, titles, NULL), SAPM_OK);
+    check_png_file(path, &im);
+    sapm_image_free(&im);
+    remove(path);
+
+    CHECK_EQ_INT(sapm_png_heatmap(path, 6, 5, f, 0.0, 0.0, "auto range"), SAPM_OK);
+    {
+        const char *t1[1] = {"auto range"};
+        CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 6, 5, fields, t1, NULL), SAPM_OK);
+        check_png_file(path, &im);                /* vmin == vmax: automatic, as NULL options */
+        sapm_image_free(&im);
+    }
+    remove(path);
+}
+
+/* Plot geometry helpers: pixel of a data point (x, y) given the plan. */
+static void plot_pixel(const sapm__plot_geom *g, double x, double y, int *px, int *py)
+{
+    const sapm__plot_map *m = &g->m;
+    double yy = m->log_y ? log10(y) : y;
+    *px = g->px0 + (int)floor(0.5 + (x - m->xlo) / (m->xhi - m->xlo) * (m->pw - 1));
+    *py = g->py0 + (int)floor(0.5 + (m->yhi - yy) / (m->yhi - m->ylo) * (m->ph - 1));
+}
+
+static void test_plot_pixels(void)
+{
+    double x[50], a[50], b[50];
+    sapm_plot_series s[2];
+    sapm_plot_options o;
+    sapm__plot_geom g;
+    sapm_image im;
+    int i, px, py, found;
+    for (i = 0; i < 50; ++i) {
+        x[i] = 10.0 * i;
+        a[i] = 1e-2;                              /* a horizontal line at 1e-2 */
+        b[i] = i >= 20 && i < 30 ? (i == 25 ? NAN : -1.0) : 1e-4;   /* skipped points */
+    }
+    s[0].label = "flat"; s[0].count = 50; s[0].x = x; s[0].y = a;
+    s[1].label = "gap"; s[1].count = 50; s[1].x = x; s[1].y = b;
+    memset(&o, 0, sizeof o);
+    o.log_y = 1; o.title = "t"; o.xlabel = "iteration"; o.ylabel = "loss";
+    CHECK_EQ_INT(sapm__plot_plan(&g, 2, s, &o), SAPM_OK);
+    CHECK_EQ_INT(sapm_render_plot(&im, 2, s, &o), SAPM_OK);
+    CHECK(im.width == 800 && im.height == 520);
+    CHECK(g.m.ylo <= -4.0 && g.m.yhi >= -2.0);    /* decades around the data */
+    CHECK(g.m.xlo <= 0.0 && g.m.xhi >= 490.0);
+    /* on the lines: exactly the series colours (full coverage at the centre line) */
+    plot_pixel(&g, 245.0, 1e-2, &px, &py);
+    CHECK_EQ_INT(pixel(&im, px, py), sapm__series_rgb[0]);
+    plot_pixel(&g, 105.0, 1e-4, &px, &py);
+    CHECK_EQ_INT(pixel(&im, px, py), sapm__series_rgb[1]);
+    /* in the gap (points 20..29 are <= 0 or NaN): no line between x = 190 and 300 */
+    plot_pixel(&g, 245.0, 1e-4, &px, &py);
+    CHECK(pixel(&im, px, py) != sapm__series_rgb[1]);
+    /* the legend box holds no data pixel outside its line samples */
+    found = 0;
+    for (py = g.ly + 1; py < g.ly + g.leg_h - 1; ++py)
+        for (px = g.lx + 1; px < g.lx + g.leg_w - 1; ++px)
+            if (px >= g.lx + SAPM__GAP + SAPM__SAMPLE && pixel(&im, px, py) == sapm__series_rgb[0]) found = 1;
+    CHECK(!found);
+    sapm_image_free(&im);
+
+    /* x NULL: indices; linear axis holds the data */
+    s[0].x = NULL;
+    for (i = 0; i < 50; ++i) a[i] = 3.0 + 0.1 * i;
+    o.log_y = 0;
+    CHECK_EQ_INT(sapm__plot_plan(&g, 1, s, &o), SAPM_OK);
+    CHECK(g.m.xlo <= 0.0 && g.m.xhi >= 49.0 && g.m.ylo <= 3.0 && g.m.yhi >= 7.9);
+    CHECK(g.ty.n >= 3);
+    /* everything non-positive on a log axis: nothing to plot */
+    o.log_y = 1;
+    for (i = 0; i < 50; ++i) a[i] = -1.0;
+    CHECK_EQ_INT(sapm_render_plot(&im, 1, s, &o), SAPM_ERR_NONFINITE_INPUT);
+    CHECK(im.rgb == NULL);
+}
+
+static void test_plot_legend_placement(void)
+{
+    double x[200], y[200];
+    sapm_plot_series s;
+    sapm_plot_options o;
+    sapm__plot_geom g;
+    int i;
+    /* falling line from top left to bottom right: top right corner is free */
+    for (i = 0; i < 200; ++i) { x[i] = i; y[i] = pow(10.0, -i / 40.0); }
+    s.label = "falling"; s.count = 200; s.x = x; s.y = y;
+    memset(&o, 0, sizeof o);
+    o.log_y = 1;
+    CHECK_EQ_INT(sapm__plot_plan(&g, 1, &s, &o), SAPM_OK);
+    CHECK_EQ_INT(g.lx, g.px0 + g.m.pw - 10 - g.leg_w);
+    CHECK_EQ_INT(g.ly, g.py0 + 10);
+    /* a zigzag over the whole area: the legend goes right of the axes */
+    for (i = 0; i < 200; ++i) y[i] = i % 2 ? 1e-5 : 1.0;
+    CHECK_EQ_INT(sapm__plot_plan(&g, 1, &s, &o), SAPM_OK);
+    CHECK(g.lx >= g.px0 + g.m.pw);
+    CHECK(g.lx + g.leg_w <= g.W);
+}
+
+static void test_plot_history_png(void)
+{
+    sapm_history_entry h[5];
+    sapm_report rep, empty;
+    const sapm_report *reps[2];
+    const char *labels[2] = {"a", NULL};
+    char path[512];
+    int i;
+    memset(&rep, 0, sizeof rep);
+    memset(&empty, 0, sizeof empty);
+    memset(h, 0, sizeof h);
+    for (i = 0; i < 5; ++i) {
+        h[i].method = SAPM_METHOD_SAPM; h[i].iter = i; h[i].seconds = 0.1 * i;
+        h[i].mse = pow(10.0, -i); h[i].loss = 2 * h[i].mse; h[i].error = NAN;
+    }
+    rep.history = h; rep.history_count = 5;
+    reps[0] = &empty; reps[1] = &rep;
+    tmp_path(path, sizeof path, "hist.png");
+    CHECK_EQ_INT(sapm_png_plot_history(path, 2, reps, labels, SAPM_FIELD_SECONDS, SAPM_FIELD_MSE, "runs"), SAPM_OK);
+    {
+        long size;
+        unsigned char *b = read_file(path, &size);
+        CHECK(b && size > 24 && be32(b + 16) == 800 && be32(b + 20) == 520);
+        free(b);
+    }
+    remove(path);
+    /* error is NaN everywhere: nothing to plot */
+    CHECK_EQ_INT(sapm_png_plot_history(path, 2, reps, labels, SAPM_FIELD_ITER, SAPM_FIELD_ERROR, NULL), SAPM_ERR_NONFINITE_INPUT);
+    reps[1] = &empty;
+    CHECK_EQ_INT(sapm_png_plot_history(path, 2, reps, labels, SAPM_FIELD_ITER, SAPM_FIELD_MSE, NULL), SAPM_ERR_INVALID_SIZE);
+}
+
+/* Splits a CSV line (fields may be quoted, "" inside quotes) into at most 8 fields. */
+static int csv_split(char *line, char **f)
+{
+    int n = 0;
+    char *p = line, *w;
+    while (n < 8) {
+        f[n++] = w = p;
+        if (*p == '"') {
+            ++p;
+            for (;;) {
+                if (*p == '"' && p[1] == '"') { *w++ = '"'; p += 2; }
+                else if (*p == '"') { ++p; break; }
+                else if (!*p) break;
+                else *w++ = *p++;
+            }
+        } else {
+            while (*p && *p != ',' && *p != '\n') *w++ = *p++;
+        }
+        if (*p != ',') { *w = 0; break; }
+        *w = 0;
+        ++p;
+    }
+    return n;
+}
+
+static void test_csv_history_roundtrip(void)
+{
+    sapm_history_entry h1[3], h2[2];
+    sapm_report r1, r2;
+    const sapm_report *reps[2];
+    const char *labels[2] = {"PINN, \"Adam\"", NULL};
+    char path[512], line[512], *f[8];
+    FILE *fp;
+    int i, row = 0;
+    memset(&r1, 0, sizeof r1); memset(&r2, 0, sizeof r2);
+    memset(h1, 0, sizeof h1); memset(h2, 0, sizeof h2);
+    for (i = 0; i < 3; ++i) {
+        h1[i].method = SAPM_METHOD_LS_ADAM; h1[i].iter = 10 * i; h1[i].seconds = 0.1 * i + 1.0 / 3.0;
+        h1[i].mse = exp(-i) / 7.0; h1[i].loss = 1e-300 * (i + 1); h1[i].error = i == 1 ? NAN : 0.1;
+    }
+    for (i = 0; i < 2; ++i) {
+        h2[i].method = SAPM_METHOD_SAPM; h2[i].iter = i; h2[i].seconds = i;
+        h2[i].mse = 0.1 + i; h2[i].loss = -2.5; h2[i].error = 1.0 / 3.0;
+    }
+    r1.history = h1; r1.history_count = 3;
+    r2.history = h2; r2.history_count = 2;
+    reps[0] = &r1; reps[1] = &r2;
+    tmp_path(path, sizeof path, "hist.csv");
+    CHECK_EQ_INT(sapm_csv_write_history(path, 2, reps, labels), SAPM_OK);
+    fp = fopen(path, "r");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    CHECK(fgets(line, sizeof line, fp) && strcmp(line, "label,iter,seconds,mse,loss,error\n") == 0);
+    while (fgets(line, sizeof line, fp)) {
+        const sapm_history_entry *h = row < 3 ? &h1[row] : &h2[row - 3];
+        CHECK_EQ_INT(csv_split(line, f), 6);
+        CHECK(strcmp(f[0], row < 3 ? labels[0] : "SAPM") == 0);   /* NULL label: method */
+        CHECK_EQ_INT(atoi(f[1]), h->iter);
+        CHECK(strtod(f[2], NULL) == h->seconds);                  /* exact round trip */
+        CHECK(strtod(f[3], NULL) == h->mse);
+        CHECK(strtod(f[4], NULL) == h->loss);
+        if (isnan(h->error)) CHECK(strcmp(f[5], "nan") == 0);
+        else CHECK(strtod(f[5], NULL) == h->error);
+        ++row;
+    }
+    CHECK_EQ_INT(row, 5);
+    fclose(fp);
+    remove(path);
+}
+
+static void test_csv_grid_roundtrip(void)
+{
+    double p[6] = {1, 2, 3, 4, 5, 6}, e[6] = {1, 2.5, 3, 4, 5, 7}, X[12];
+    char path[512], line[256], *f[8];
+    FILE *fp;
+    int k = 0;
+    sapm_heatmap_grid(3, 2, 0.0, 1.0, 0.0, 2.0, X);
+    tmp_path(path, sizeof path, "grid.csv");
+    CHECK_EQ_INT(sapm_csv_write_grid(path, 3, 2, 0.0, 1.0, 0.0, 2.0, p, e), SAPM_OK);
+    fp = fopen(path, "r");
+    CHECK(fp != NULL);
+    if (!fp) return;
+    CHECK(fgets(line, sizeof line, fp) && strcmp(line, "x,y,prediction,exact,error\n") == 0);
+    while (fgets(line, sizeof line, fp) && k < 6) {
+        CHECK_EQ_INT(csv_split(line, f), 5);
+        CHECK(strtod(f[0], NULL) == X[2 * k] && strtod(f[1], NULL) == X[2 * k + 1]);
+        CHECK(strtod(f[2], NULL) == p[k] && strtod(f[3], NULL) == e[k]);
+        CHECK(strtod(f[4], NULL) == p[k] - e[k]);
+        ++k;
+    }
+    CHECK_EQ_INT(k, 6);
+    fclose(fp);
+    CHECK_EQ_INT(sapm_csv_write_grid(path, 3, 2, 0.0, 1.0, 0.0, 2.0, p, NULL), SAPM_OK);
+    fp = fopen(path, "r");
+    CHECK(fp && fgets(line, sizeof line, fp) && strcmp(line, "x,y,prediction\n") == 0);
+    if (fp) fclose(fp);
+    remove(path);
+}
+
+static void test_bad_arguments(void)
+{
+    double f[4] = {0, 1, 2, 3}, nan4[4] = {NAN, NAN, NAN, NAN}, X[8], y1[2] = {1, 2};
+    double vmin[1] = {0.0}, vmax_inf[1] = {INFINITY};
+    const double *fields[2], *nullf[1] = {NULL}, *nanf[1];
+    sapm_plot_series s, s_null, s_zero;
+    sapm_heatmap_options o;
+    sapm_plot_options po;
+    sapm_history_entry h[1];
+    sapm_report rep, bad;
+    const sapm_report *reps[1], *nullrep[1] = {NULL}, *badrep[1];
+    sapm_image im, empty;
+    char path[512];
+    const char *bad_dir = "/nonexistent-sapm-dir/x";
+    fields[0] = fields[1] = f;
+    nanf[0] = nan4;
+    memset(&o, 0, sizeof o);
+    memset(&po, 0, sizeof po);
+    memset(&empty, 0, sizeof empty);
+    memset(h, 0, sizeof h);
+    memset(&rep, 0, sizeof rep); rep.history = h; rep.history_count = 1;
+    memset(&bad, 0, sizeof bad); bad.history = NULL; bad.history_count = 3;
+    reps[0] = &rep; badrep[0] = &bad;
+    s.label = "s"; s.count = 2; s.x = NULL; s.y = y1;
+    s_null = s; s_null.y = NULL;
+    s_zero = s; s_zero.count = 0;
+    tmp_path(path, sizeof path, "bad");
+
+    /* render_heatmaps */
+    CHECK_EQ_INT(sapm_render_heatmaps(NULL, 1, 2, 2, fields, NULL, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 2, 2, NULL, NULL, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 2, 2, nullf, NULL, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 0, 2, 2, fields, NULL, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 17, 2, 2, fields, NULL, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 0, 2, fields, NULL, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 2, -1, fields, NULL, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 2, 2, nanf, NULL, NULL), SAPM_ERR_NONFINITE_INPUT);
+    o.panel_size = -1;
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 2, 2, fields, NULL, &o), SAPM_ERR_INVALID_SIZE);
+    o.panel_size = 0; o.x1 = NAN;
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 2, 2, fields, NULL, &o), SAPM_ERR_NONFINITE_INPUT);
+    o.x1 = 0.0; o.vmin = vmin; o.vmax = vmax_inf;
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 2, 2, fields, NULL, &o), SAPM_ERR_NONFINITE_INPUT);
+    CHECK(im.rgb == NULL);                        /* nothing allocated on failure */
+    memset(&o, 0, sizeof o);
+
+    /* png_heatmap(s) */
+    CHECK_EQ_INT(sapm_png_heatmap(NULL, 2, 2, f, 0, 1, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_png_heatmap(path, 2, 2, NULL, 0, 1, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_png_heatmap(path, 0, 2, f, 0, 1, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_png_heatmap(path, 2, 2, f, NAN, 1, NULL), SAPM_ERR_NONFINITE_INPUT);
+    CHECK_EQ_INT(sapm_png_heatmap(path, 2, 2, nan4, 0, 0, NULL), SAPM_ERR_NONFINITE_INPUT);
+    CHECK_EQ_INT(sapm_png_heatmap(bad_dir, 2, 2, f, 0, 1, NULL), SAPM_ERR_IO);
+    CHECK_EQ_INT(sapm_png_heatmaps(NULL, 2, 2, 2, fields, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_png_heatmaps(path, 2, 2, 2, NULL, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_png_heatmaps(path, 0, 2, 2, fields, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_png_heatmaps(bad_dir, 2, 2, 2, fields, NULL), SAPM_ERR_IO);
+    CHECK_EQ_INT(sapm_png_heatmaps_ex(path, 1, 2, 2, nullf, NULL, &o), SAPM_ERR_NULL_ARGUMENT);
+
+    /* heatmap_grid */
+    CHECK_EQ_INT(sapm_heatmap_grid(2, 2, 0, 1, 0, 1, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_heatmap_grid(0, 2, 0, 1, 0, 1, X), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_heatmap_grid(2, 2, 1, 0, 0, 1, X), SAPM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ_INT(sapm_heatmap_grid(2, 2, 0, 1, 0, INFINITY, X), SAPM_ERR_NONFINITE_INPUT);
+
+    /* render_plot / png_plot */
+    CHECK_EQ_INT(sapm_render_plot(NULL, 1, &s, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_render_plot(&im, 1, NULL, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_render_plot(&im, 1, &s_null, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_render_plot(&im, 1, &s_zero, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_render_plot(&im, 0, &s, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_render_plot(&im, 65, &s, NULL), SAPM_ERR_INVALID_SIZE);
+    po.width = 100;
+    CHECK_EQ_INT(sapm_render_plot(&im, 1, &s, &po), SAPM_ERR_INVALID_SIZE);
+    po.width = 0; po.height = -5;
+    CHECK_EQ_INT(sapm_render_plot(&im, 1, &s, &po), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_png_plot(NULL, 1, &s, NULL, NULL, NULL, 0), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_png_plot(path, 1, NULL, NULL, NULL, NULL, 0), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_png_plot(path, 0, &s, NULL, NULL, NULL, 0), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_png_plot(bad_dir, 1, &s, NULL, NULL, NULL, 1), SAPM_ERR_IO);
+
+    /* png_plot_history */
+    CHECK_EQ_INT(sapm_png_plot_history(NULL, 1, reps, NULL, SAPM_FIELD_ITER, SAPM_FIELD_MSE, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_png_plot_history(path, 1, NULL, NULL, SAPM_FIELD_ITER, SAPM_FIELD_MSE, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_png_plot_history(path, 1, nullrep, NULL, SAPM_FIELD_ITER, SAPM_FIELD_MSE, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_png_plot_history(path, 1, badrep, NULL, SAPM_FIELD_ITER, SAPM_FIELD_MSE, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_png_plot_history(path, 0, reps, NULL, SAPM_FIELD_ITER, SAPM_FIELD_MSE, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_png_plot_history(path, 1, reps, NULL, (sapm_history_field)9, SAPM_FIELD_MSE, NULL), SAPM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ_INT(sapm_png_plot_history(path, 1, reps, NULL, SAPM_FIELD_ITER, (sapm_history_field)-1, NULL), SAPM_ERR_INVALID_ARGUMENT);
+
+    /* png_write */
+    CHECK_EQ_INT(sapm_png_write(NULL, &empty), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_png_write(path, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_png_write(path, &empty), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_render_plot(&im, 1, &s, NULL), SAPM_OK);
+    im.width = -im.width;
+    CHECK_EQ_INT(sapm_png_write(path, &im), SAPM_ERR_INVALID_SIZE);
+    im.width = -im.width;
+    CHECK_EQ_INT(sapm_png_write(bad_dir, &im), SAPM_ERR_IO);
+    sapm_image_free(&im);
+
+    /* CSV */
+    CHECK_EQ_INT(sapm_csv_write_history(NULL, 1, reps, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_csv_write_history(path, 1, NULL, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_csv_write_history(path, 1, nullrep, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_csv_write_history(path, 1, badrep, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_csv_write_history(path, 0, reps, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_csv_write_history(bad_dir, 1, reps, NULL), SAPM_ERR_IO);
+    CHECK_EQ_INT(sapm_csv_write_grid(NULL, 2, 2, 0, 1, 0, 1, f, f), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_csv_write_grid(path, 2, 2, 0, 1, 0, 1, NULL, f), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_csv_write_grid(path, 2, 0, 0, 1, 0, 1, f, f), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_csv_write_grid(path, 2, 2, 0, 1, 1, 1, f, f), SAPM_ERR_INVALID_ARGUMENT);
+    CHECK_EQ_INT(sapm_csv_write_grid(path, 2, 2, NAN, 1, 0, 1, f, f), SAPM_ERR_NONFINITE_INPUT);
+    CHECK_EQ_INT(sapm_csv_write_grid(bad_dir, 2, 2, 0, 1, 0, 1, f, f), SAPM_ERR_IO);
+    remove(path);
+}
+
+int main(void)
+{
+    RUN(test_viridis_reference);
+    RUN(test_tick_labels);
+    RUN(test_heatmap_pixels);
+    RUN(test_heatmap_ranges_and_axes);
+    RUN(test_heatmap_grid_points);
+    RUN(test_png_files);
+    RUN(test_plot_pixels);
+    RUN(test_plot_legend_placement);
+    RUN(test_plot_history_png);
+    RUN(test_csv_history_roundtrip);
+    RUN(test_csv_grid_roundtrip);
+    RUN(test_bad_arguments);
+    return sapm_test_summary();
+}
