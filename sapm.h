@@ -374,6 +374,17 @@ typedef struct sapm_aux_options {
                                    on failure) */
     double prox;                /* ours: proximal weight term rho ||[W b] - [W b]_old||^2 with
                                    rho = prox * tr(H H^T) / (n_{l-1} + 1); 0 = seeds' form */
+    double phase_ridge;         /* ours: the ridge (relative, as `ridge`) of the weight solves
+                                   during the PM/SAPM phase of a polished run: it shrinks the
+                                   weights of a chaotic initial network (see switch_chi) */
+    double switch_chi;          /* ours: with polish, the phase is skipped (L-BFGS at once) when
+                                   the initial network is not chaotic: max_l chi_l <= switch_chi
+                                   with the mean-field gain chi_l = (||W_l||_F^2 / n_l)
+                                   mean(sigma'(z_{l-1})^2), l = 2..L-1 (Poole et al. 2016;
+                                   chi > 1: chaotic). Measured at width 20: U(-1,1) starts at
+                                   chi 3.0-3.8, Xavier at 0.85-1.1; default 1.5; 0 = off.
+                                   (Checked after every iteration it ended U(-1,1) phases too
+                                   early: worse test MSE, so it is checked at the start only) */
     int omega_norm;             /* 0 = seeds' form, w_l from ||W_j||_F^2; 1 = ours, from the
                                    spectral norm ||W_j||_2^2 (power iteration, +1%): smaller
                                    weights, and the consistency bound still holds */
@@ -3575,7 +3586,8 @@ static sapm_result sapm__aux_solve_weights(sapm__aux *st, int l)
     scale /= (double)k;
     if (!isfinite(scale) || !sapm__all_finite(R, (size_t)k * mo)) return SAPM_ERR_DIVERGED;
     if (!(scale > 0.0)) scale = 1.0;
-    lam = st->opt->aux.ridge * scale;
+    lam = (st->opt->aux.polish && st->opt->aux.phase_ridge > 0.0 ? st->opt->aux.phase_ridge
+                                                                  : st->opt->aux.ridge) * scale;
     rho = st->opt->aux.prox * scale;
     for (tries = 0; tries < 60; ++tries) {
         int info = 0;
@@ -3954,6 +3966,8 @@ SAPMDEF void sapm_aux_default_options(sapm_aux_options *a)
     a->aux_steps = 1;
     a->lm_damping = 1e-2;
     a->prox = 0.0;
+    a->phase_ridge = 1e-2;
+    a->switch_chi = 1.5;
     a->omega_norm = 1;
     a->omega_scale = 1.0;
     a->omega_fixed = 0;
@@ -3971,11 +3985,37 @@ SAPMDEF void sapm_aux_seeds_options(sapm_aux_options *a)
     a->sweep = SAPM_SWEEP_JACOBI;
     a->aux_steps = 1;
     a->prox = 0.0;
+    a->phase_ridge = 0.0;
+    a->switch_chi = 0.0;
     a->omega_norm = 0;
     a->omega_scale = 1.0;
     a->omega_fixed = 0;
     a->resync_every = 0;
     a->polish = 0;
+}
+
+/* max over hidden layers l = 2..L-1 of the mean-field gain chi_l = (||W_l||_F^2 / n_l)
+ * mean_n,i sigma'(a_{l-1,n,i})^2 (order-to-chaos criterion; chi > 1: chaotic). Local sums
+ * over samples pass through the all-reduce. */
+static sapm_result sapm__aux_max_chi(sapm__aux *st, double *chi_max)
+{
+    int l;
+    double best = 0.0;
+    for (l = 2; l < st->L; ++l) {
+        int n = st->net->widths[l - 1], mo = st->net->widths[l];
+        size_t q, nq = (size_t)st->N * (size_t)n;
+        const double *W = st->net->W[l - 1];
+        double fw = 0.0, buf[2];
+        sapm_result r;
+        for (q = 0; q < (size_t)mo * (size_t)n; ++q) fw += W[q] * W[q];
+        sapm_activation_eval(st->net->act, nq, st->A[l - 1], NULL, st->T0, NULL, NULL);
+        buf[0] = 0.0; buf[1] = (double)nq;
+        for (q = 0; q < nq; ++q) buf[0] += st->T0[q] * st->T0[q];
+        if ((r = sapm__aux_reduce(st->opt, buf, 2)) != SAPM_OK) return r;
+        if (buf[1] > 0.0) best = SAPM__MAX(best, fw / (double)mo * buf[0] / buf[1]);
+    }
+    *chi_max = best;
+    return SAPM_OK;
 }
 
 /* Validation of the PM/SAPM fields of sapm_aux_options. */
@@ -3992,6 +4032,8 @@ static sapm_result sapm__aux_check_options(const sapm_options *opt)
     if (!(a->ridge >= 0.0) || !isfinite(a->ridge) || !(a->prox >= 0.0) || !isfinite(a->prox))
         return SAPM_ERR_INVALID_ARGUMENT;
     if (!(a->lm_damping >= 0.0) || !isfinite(a->lm_damping)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->phase_ridge >= 0.0) || !isfinite(a->phase_ridge)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->switch_chi >= 0.0) || !isfinite(a->switch_chi)) return SAPM_ERR_INVALID_ARGUMENT;
     if (a->aux_steps < 1 || a->aux_steps > 1000) return SAPM_ERR_INVALID_ARGUMENT;
     if ((a->omega_norm != 0 && a->omega_norm != 1) || (a->omega_fixed != 0 && a->omega_fixed != 1))
         return SAPM_ERR_INVALID_ARGUMENT;
@@ -4057,7 +4099,11 @@ static sapm_result sapm__train_aux(sapm_net *net, int N, const double *X, int ld
     }
     stop = sapm__trainer_step(&tr, 0, mse, J, NAN, 0);
     mse_prev = mse;
-    while (stop == SAPM_STOP_NONE) {
+    if (stop == SAPM_STOP_NONE && opt->aux.polish && opt->aux.switch_chi > 0.0) {
+        double chi = 0.0;
+        if (sapm__aux_max_chi(&st, &chi) == SAPM_OK && chi <= opt->aux.switch_chi) polish = 1; /* ordered start */
+    }
+    while (stop == SAPM_STOP_NONE && !polish) {
         ++it;
         r = sapm__aux_outer(&st, it);
         if (r == SAPM_OK) r = sapm__aux_loss(&st, &J);
@@ -4084,6 +4130,7 @@ static sapm_result sapm__train_aux(sapm_net *net, int N, const double *X, int ld
             polish = 1;
             break;
         }
+
         mse_prev = mse;
     }
     if (stop == SAPM_STOP_DIVERGED) {

@@ -36,6 +36,7 @@ static int tcase_make(tcase *c, int L, int w, int d, int m, int N, sapm_activati
     c->opt = sapm_default_options(method);
     c->opt.aux.update = upd;
     c->opt.aux.omega_norm = 0; /* the seeds' w_l, which sapm_loss_ref computes */
+    c->opt.aux.polish = 0;     /* block tests: the weight solves use aux.ridge */
     if (sapm__aux_alloc(&c->st, &c->net, N, c->X, d, c->Y, m, &c->opt) != SAPM_OK) return 0;
     sapm__aux_sync(&c->st);
     sapm__aux_omega(&c->st);
