@@ -377,6 +377,10 @@ typedef struct sapm_aux_options {
     double phase_ridge;         /* ours: the ridge (relative, as `ridge`) of the weight solves
                                    during the PM/SAPM phase of a polished run: it shrinks the
                                    weights of a chaotic initial network (see switch_chi) */
+    int chaos_rescale;          /* ours: with polish and a chaotic start (see switch_chi):
+                                   1 = first rescale W_l <- W_l / sqrt(chi_l) layer by layer to
+                                   the edge of chaos, then the phase; 2 = rescale, then L-BFGS
+                                   at once; 0 = no rescaling */
     double switch_chi;          /* ours: with polish, the phase is skipped (L-BFGS at once) when
                                    the initial network is not chaotic: max_l chi_l <= switch_chi
                                    with the mean-field gain chi_l = (||W_l||_F^2 / n_l)
@@ -501,6 +505,15 @@ SAPMDEF void sapm_aux_default_options(sapm_aux_options *a);
  * w_l from Frobenius norms recomputed every iteration, no proximal term, no re-sync, no
  * polish; pm_lambda, tau and ridge are kept as given. */
 SAPMDEF void sapm_aux_seeds_options(sapm_aux_options *a);
+
+/* Edge-of-chaos rescaling of a network for the inputs X (N x n_0, ldx >= n_0), ours: for
+ * the hidden layers l = 2..L-1 in order, W_l <- W_l / sqrt(chi_l) where the mean-field
+ * gain chi_l = (||W_l||_F^2 / n_l) mean_n,i sigma'(z_{l-1,i}(x_n))^2 exceeds 1 (Poole et
+ * al. 2016: chi > 1 is the chaotic phase, where a deep net interpolates its training points
+ * wildly). *chi_max (may be NULL) receives max_l chi_l before the rescaling. The default
+ * SAPM does this when its start is chaotic (aux.chaos_rescale); any optimizer can use it. */
+SAPMDEF sapm_result sapm_net_rescale_chaos(sapm_net *net, int N, const double *X, int ldx,
+                                           double *chi_max);
 
 /* ======================================================================================
  * Declarations: output (PNG heatmaps and loss plots, CSV)
@@ -3961,12 +3974,13 @@ SAPMDEF void sapm_aux_default_options(sapm_aux_options *a)
     a->pm_lambda = 1.0;
     a->tau = 1e-2;
     a->ridge = 1e-10;
-    a->update = SAPM_AUX_GN_CHAIN;
+    a->update = SAPM_AUX_GN;
     a->sweep = SAPM_SWEEP_BACKWARD;
     a->aux_steps = 1;
     a->lm_damping = 1e-2;
     a->prox = 0.0;
-    a->phase_ridge = 1e-2;
+    a->phase_ridge = 0.0;
+    a->chaos_rescale = 1;
     a->switch_chi = 1.5;
     a->omega_norm = 1;
     a->omega_scale = 1.0;
@@ -3974,7 +3988,7 @@ SAPMDEF void sapm_aux_default_options(sapm_aux_options *a)
     a->resync_every = 1;
     a->polish = 1;
     a->switch_rel = 0.0;
-    a->switch_iters = 20;
+    a->switch_iters = 5;
     a->switch_time = 0.5;
 }
 
@@ -3986,6 +4000,7 @@ SAPMDEF void sapm_aux_seeds_options(sapm_aux_options *a)
     a->aux_steps = 1;
     a->prox = 0.0;
     a->phase_ridge = 0.0;
+    a->chaos_rescale = 0;
     a->switch_chi = 0.0;
     a->omega_norm = 0;
     a->omega_scale = 1.0;
@@ -4018,6 +4033,55 @@ static sapm_result sapm__aux_max_chi(sapm__aux *st, double *chi_max)
     return SAPM_OK;
 }
 
+/* Edge-of-chaos rescaling (ours, aux.chaos_rescale): for l = 2..L-1 in order, with the
+ * auxiliaries at the forward pass, W_l <- W_l / sqrt(chi_l) when chi_l > 1, so that every
+ * hidden layer ends with chi_l <= 1 (up to the change of sigma' it causes downstream,
+ * which the sequential order accounts for). The auxiliaries are re-synced after each layer. */
+static void sapm__aux_rescale_chaos(sapm__aux *st)
+{
+    int l;
+    for (l = 2; l < st->L; ++l) {
+        int n = st->net->widths[l - 1], mo = st->net->widths[l];
+        size_t q, nq = (size_t)st->N * (size_t)n;
+        double *W = st->net->W[l - 1], fw = 0.0, buf[2], chi;
+        for (q = 0; q < (size_t)mo * (size_t)n; ++q) fw += W[q] * W[q];
+        sapm_activation_eval(st->net->act, nq, st->A[l - 1], NULL, st->T0, NULL, NULL);
+        buf[0] = 0.0; buf[1] = (double)nq;
+        for (q = 0; q < nq; ++q) buf[0] += st->T0[q] * st->T0[q];
+        if (sapm__aux_reduce(st->opt, buf, 2) != SAPM_OK || !(buf[1] > 0.0)) return;
+        chi = fw / (double)mo * buf[0] / buf[1];
+        if (chi > 1.0) {
+            double f = 1.0 / sqrt(chi);
+            for (q = 0; q < (size_t)mo * (size_t)n; ++q) W[q] *= f;
+        }
+        sapm__aux_sync(st);
+    }
+}
+
+SAPMDEF sapm_result sapm_net_rescale_chaos(sapm_net *net, int N, const double *X, int ldx,
+                                           double *chi_max)
+{
+    sapm__aux st;
+    sapm_options o;
+    double c = 0.0;
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (!X) return SAPM_ERR_NULL_ARGUMENT;
+    if (N <= 0) return SAPM_ERR_INVALID_SIZE;
+    if (ldx < net->widths[0]) return SAPM_ERR_SIZE_MISMATCH;
+    if (!sapm__matrix_finite(X, N, net->widths[0], ldx)) return SAPM_ERR_NONFINITE_INPUT;
+    o = sapm_default_options(SAPM_METHOD_SAPM);
+    /* Y is never read by the forward sync and the gain; X stands in for it */
+    r = sapm__aux_alloc(&st, net, N, X, ldx, X, ldx, &o);
+    if (r != SAPM_OK) return r;
+    sapm__aux_sync(&st);
+    r = sapm__aux_max_chi(&st, &c);
+    if (r == SAPM_OK) sapm__aux_rescale_chaos(&st);
+    sapm__aux_free(&st);
+    if (chi_max) *chi_max = c;
+    return r;
+}
+
 /* Validation of the PM/SAPM fields of sapm_aux_options. */
 static sapm_result sapm__aux_check_options(const sapm_options *opt)
 {
@@ -4034,6 +4098,7 @@ static sapm_result sapm__aux_check_options(const sapm_options *opt)
     if (!(a->lm_damping >= 0.0) || !isfinite(a->lm_damping)) return SAPM_ERR_INVALID_ARGUMENT;
     if (!(a->phase_ridge >= 0.0) || !isfinite(a->phase_ridge)) return SAPM_ERR_INVALID_ARGUMENT;
     if (!(a->switch_chi >= 0.0) || !isfinite(a->switch_chi)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (a->chaos_rescale < 0 || a->chaos_rescale > 2) return SAPM_ERR_INVALID_ARGUMENT;
     if (a->aux_steps < 1 || a->aux_steps > 1000) return SAPM_ERR_INVALID_ARGUMENT;
     if ((a->omega_norm != 0 && a->omega_norm != 1) || (a->omega_fixed != 0 && a->omega_fixed != 1))
         return SAPM_ERR_INVALID_ARGUMENT;
@@ -4102,6 +4167,13 @@ static sapm_result sapm__train_aux(sapm_net *net, int N, const double *X, int ld
     if (stop == SAPM_STOP_NONE && opt->aux.polish && opt->aux.switch_chi > 0.0) {
         double chi = 0.0;
         if (sapm__aux_max_chi(&st, &chi) == SAPM_OK && chi <= opt->aux.switch_chi) polish = 1; /* ordered start */
+        else if (opt->aux.chaos_rescale) {
+            sapm__aux_rescale_chaos(&st);
+            sapm__aux_omega(&st);
+            if (sapm__aux_loss(&st, &J) != SAPM_OK || sapm__aux_mse(&st, &mse) != SAPM_OK) J = mse = NAN;
+            mse_prev = mse;
+            if (opt->aux.chaos_rescale == 2) polish = 1;
+        }
     }
     while (stop == SAPM_STOP_NONE && !polish) {
         ++it;

@@ -393,15 +393,15 @@ static void test_train_sapm_and_pm_reach_stated_mse(void)
     memset(&bc, 0, sizeof bc); bc.L = 4;
     m = train_small(SAPM_METHOD_SAPM, 0, 0, 60, &bc, 0.0, SAPM_OK); /* ours, no polish */
     if (getenv("SAPM_TEST_VERBOSE")) fprintf(stderr, "  SAPM (no polish) %.3e\n", m);
-    CHECK(m < 1e-3);                                      /* measured 2.9e-4 */
+    CHECK(m < 2e-3);                                      /* measured 4.8e-4 */
     CHECK(bc.count >= 61 && bc.violations == 0);          /* J_LS <= L J_SAPM along the run */
     CHECK(bc.worst > 1e-3);
     m = train_small(SAPM_METHOD_SAPM, 0, 1, 200, NULL, 0.0, SAPM_OK); /* default: + L-BFGS */
     if (getenv("SAPM_TEST_VERBOSE")) fprintf(stderr, "  SAPM (default) %.3e\n", m);
-    CHECK(m < 3e-4);                                      /* measured 7.8e-5 */
+    CHECK(m < 5e-5);                                      /* measured 5.2e-6 */
     m = train_small(SAPM_METHOD_PM, 0, 0, 60, NULL, 0.0, SAPM_OK);   /* PM, our aux updates */
     if (getenv("SAPM_TEST_VERBOSE")) fprintf(stderr, "  PM %.3e\n", m);
-    CHECK(m < 2e-3);                                      /* measured 5.7e-4 */
+    CHECK(m < 2e-3);                                      /* measured 5.5e-4 */
     memset(&bc, 0, sizeof bc); bc.L = 4;
     /* seeds' form with a step below 1/(2 w_1): bounded and slowly decreasing */
     m = train_small(SAPM_METHOD_SAPM, 1, 0, 60, &bc, 1e-5, SAPM_OK);
@@ -495,6 +495,9 @@ static void test_train_bad_arguments(void)
         BAD(switch_rel, NAN);
         BAD(switch_iters, -1);
         BAD(switch_time, 1.5);
+        BAD(switch_chi, -1.0);
+        BAD(chaos_rescale, 3);
+        BAD(phase_ridge, -1.0);
         { sapm_options b_ = o; sapm_aux_seeds_options(&b_.aux); b_.aux.tau = 0.0;
           CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &b_, &rep), SAPM_ERR_INVALID_ARGUMENT); }
         if (m == SAPM_METHOD_PM) { BAD(pm_lambda, 0.0); BAD(pm_lambda, -1.0); }
@@ -536,6 +539,42 @@ static void test_ridge_rescues_rank_deficient_gram(void)
     sapm_net_destroy(&net);
 }
 
+static void test_rescale_chaos(void)
+{
+    /* U(-1,1) at width 20 is chaotic (chi ~ 3.4); after the rescaling every hidden layer
+     * has chi_l <= 1 (each layer's own sigma' inputs are fixed when it is scaled), and an
+     * ordered (Xavier) net is left alone */
+    enum { N = 50 };
+    double X[N], chi0 = 0.0, chi1 = 0.0, *p0;
+    int widths[7] = {1, 20, 20, 20, 20, 20, 1}, i;
+    sapm_net net;
+    for (i = 0; i < N; ++i) X[i] = -2.0 + 4.0 * i / (N - 1);
+    sapm_net_create(&net, 6, widths, SAPM_ACT_TANH);
+    sapm_net_init(&net, SAPM_INIT_UNIFORM, 1.0, 4);
+    CHECK_EQ_INT(sapm_net_rescale_chaos(&net, N, X, 1, &chi0), SAPM_OK);
+    CHECK(chi0 > 1.5);
+    CHECK_EQ_INT(sapm_net_rescale_chaos(&net, N, X, 1, &chi1), SAPM_OK);
+    CHECK(chi1 <= 1.0 + 1e-12 && chi1 > 0.3);
+    sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 4);
+    p0 = (double *)malloc(sizeof(double) * net.n_params);
+    memcpy(p0, net.params, sizeof(double) * net.n_params);
+    CHECK_EQ_INT(sapm_net_rescale_chaos(&net, N, X, 1, NULL), SAPM_OK);
+    {   /* Xavier: only layers with chi > 1 (if any) move, and by little */
+        double d = 0.0, nrm = 0.0; size_t k;
+        for (k = 0; k < net.n_params; ++k) { d += (net.params[k] - p0[k]) * (net.params[k] - p0[k]); nrm += p0[k] * p0[k]; }
+        CHECK(d <= 0.05 * nrm);
+    }
+    /* bad arguments */
+    CHECK_EQ_INT(sapm_net_rescale_chaos(NULL, N, X, 1, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_rescale_chaos(&net, N, NULL, 1, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_net_rescale_chaos(&net, 0, X, 1, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_net_rescale_chaos(&net, N, X, 0, NULL), SAPM_ERR_SIZE_MISMATCH);
+    X[3] = NAN;
+    CHECK_EQ_INT(sapm_net_rescale_chaos(&net, N, X, 1, NULL), SAPM_ERR_NONFINITE_INPUT);
+    free(p0);
+    sapm_net_destroy(&net);
+}
+
 int main(void)
 {
     RUN(test_sync_gives_equal_losses);
@@ -547,6 +586,7 @@ int main(void)
     RUN(test_train_sapm_and_pm_reach_stated_mse);
     RUN(test_train_bad_arguments);
     RUN(test_pm_failure_signature);
+    RUN(test_rescale_chaos);
     RUN(test_ridge_rescues_rank_deficient_gram);
     return sapm_test_summary();
 }
