@@ -494,6 +494,30 @@ SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path);
 
 /* ======================================================================================
  * Declarations: PM and SAPM (owner: sapm)
+ *
+ * sapm_train with opt->method = SAPM_METHOD_PM or SAPM_METHOD_SAPM trains a regression
+ * network by Algorithm 1 of the SAPM paper (SPEC 2-3) on pre-activation auxiliaries
+ * a_l ~ z_l(x_n): closed-form least-squares weight blocks (SYRK + GEMM + Cholesky, with
+ * the adaptive ridge), auxiliary updates, w_l recomputed every outer iteration. Every
+ * logged iteration reports loss = J_SAPM (or J_PM) and mse = J_LS of the forward network;
+ * for SAPM J_LS <= L J_SAPM holds at every state (tests/test_sapm.c checks it).
+ *
+ *   seeds' form (sapm_aux_seeds_options): gradient steps of rate tau on every a_l from the
+ *     same state, w_l = prod ||W_j||_F^2 K^2, fixed lambda for PM, no polish. Measured:
+ *     a fixed tau diverges once 2 tau w_1 > 1 (w_1 ~ 1e11 at L = 10, Xavier), and with a
+ *     stable step it is orders of magnitude slower than L-BFGS (bench/bench_sapm.c).
+ *   ours (sapm_aux_default_options): per-sample Gauss-Newton/Levenberg-Marquardt steps on
+ *     a_l (backward sweep; or the joint block-tridiagonal chain step), w_l from spectral
+ *     norms (the bound still holds), re-sync of the auxiliaries to the forward pass before
+ *     each auxiliary step, then an L-BFGS polish on J_LS after switch_iters = 5 outer
+ *     iterations. A chaotic start (mean-field gain chi > switch_chi = 1.5, e.g. U(-1,1) at
+ *     width 20) is first rescaled to the edge of chaos (sapm_net_rescale_chaos); an ordered
+ *     start (Xavier) goes to L-BFGS at once. What we measured and why (bench/bench_sapm.c,
+ *     examples/depth_study.c): the auxiliary phase on its own stalls (each outer iteration
+ *     moves a layer by ~ |du/dz_l|^2 / w_l, tiny for deep layers, and from Xavier with zero
+ *     biases the odd symmetry traps it at the mean, test MSE ~0.19 on sin(x^2)), while the
+ *     failures of every method from U(-1,1) at L >= 14 are a generalisation failure of
+ *     chaotic networks (train MSE 1e-6, test 1e-2); the rescaling removes them.
  * ====================================================================================== */
 
 /* The library's default PM/SAPM options (ours, chosen by bench/bench_sapm.c; each field's
@@ -3313,8 +3337,17 @@ SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, c
  *   2. auxiliary blocks in the chosen sweep order: per sample, the block loss
  *      f(a_l) = w_l |a_l - c|^2 + w_{l+1} |W_{l+1} sigma(a_l) + b_{l+1} - t|^2,
  *      c = W_l h_{l-1} + b_l, t = a_{l+1} (or y for l = L-1, w_L = 1), lowered by a
- *      gradient step (seeds) or a damped Gauss-Newton step (ours, batched SPD solves).
+ *      gradient step (seeds) or a damped Gauss-Newton step (ours, one small SPD solve per
+ *      sample), or all layers of a sample at once by a block-tridiagonal GN step (ours).
+ *      With pre-activation auxiliaries a_{L-1} is NOT quadratic (it enters the output
+ *      residual through sigma), so it has no exact closed form; its GN step is the exact
+ *      minimiser of the linearised block loss.
  *   3. w recomputed from the new weights (SAPM).
+ * Ours around it (sapm__train_aux): re-sync a = forward pass before the auxiliary step
+ * (resync_every; the weight solves then see the GN targets - this also breaks the odd
+ * symmetry of a Xavier/zero-bias start), the chaos test and rescaling at the start, and the
+ * switch to L-BFGS on J_LS (polish; during it the auxiliaries are the forward pass, so the
+ * logged loss is J_SAPM = J_LS). A non-finite state restores the last finite weights.
  * ====================================================================================== */
 
 enum { SAPM__AUX_CHUNK = 64 };  /* samples per batched SPD solve in the GN step */
