@@ -86,6 +86,15 @@
  *   sapm_net_destroy(&net)                             free it
  *   sapm_net_init(&net, init, scale, seed)             U(-s,s) or Xavier, reproducible
  *   sapm_net_forward(&net, N, X, ldx, U, ldu)          u(x) for N samples
+ *   sapm_net_forward_derivs(&net, N, X, ldx, U, ldu, dU, lapU)  u, du/dx_i, Laplacian
+ *   sapm_net_loss(&net, N, X, ldx, Y, ldy, &j)         J_LS = mean |u - y|^2
+ *   sapm_net_gradient(&net, N, X, ldx, Y, ldy, &j, g)  J_LS and dJ_LS/dparams
+ *   sapm_net_save(&net, path), sapm_net_load(&net, path)   model files (+ _mem variants)
+ *
+ *   -- training
+ *   sapm_default_options(method)                       options with measured defaults
+ *   sapm_train(&net, N, X, ldx, Y, ldy, &opt, &rep)    LS-GD / LS-Adam / LS-L-BFGS / PM / SAPM
+ *   sapm_report_free(&rep)                             free a report's history
  *
  * LICENSE
  *
@@ -105,7 +114,11 @@
 
 #ifndef SAPMDEF
 #ifdef SAPM_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define SAPMDEF static __attribute__((unused)) /* no -Wunused-function for what a TU skips */
+#else
 #define SAPMDEF static
+#endif
 #else
 #ifdef __cplusplus
 #define SAPMDEF extern "C"
@@ -186,7 +199,9 @@ SAPMDEF sapm_result sapm_chol_solve(int n, int nrhs, const double *L, int ldl, d
  * contiguous n x n matrices (lower triangles read, overwritten by their factors), B holds
  * count contiguous n x nrhs blocks (overwritten by the solutions). info (NULL or count
  * ints) receives each system's factorisation info. Systems that fail are left
- * unsolved and the call returns SAPM_ERR_NOT_POSITIVE_DEFINITE; the others are solved. */
+ * unsolved (their B untouched, their A possibly partly overwritten) and the call returns
+ * SAPM_ERR_NOT_POSITIVE_DEFINITE; the others are solved. On the SIMD paths systems with
+ * n <= 64 are solved SIMD-width at a time (one system per vector lane). */
 SAPMDEF sapm_result sapm_chol_solve_batched(int count, int n, int nrhs, double *A, double *B,
                                             int *info);
 
@@ -331,10 +346,16 @@ typedef struct sapm_report {
 
 SAPMDEF void sapm_report_free(sapm_report *rep);
 
-/* Options of the LS optimizers (GD, Adam, L-BFGS). */
+/* Options of the LS optimizers (GD, Adam, L-BFGS on J_LS; standard methods, not the
+ * seeds'). Adam is Kingma & Ba's with bias correction in PyTorch's form; L-BFGS is the
+ * two-loop recursion with a strong-Wolfe line search (c1 = 1e-4, c2 = 0.9, cubic
+ * interpolation, at most 25 evaluations per iteration). Details and every stop rule:
+ * "Implementation: LS optimizers". */
 typedef struct sapm_ls_options {
-    double adam_beta1, adam_beta2, adam_eps;
-    int lbfgs_memory;           /* number of stored (s, y) pairs */
+    double adam_beta1;          /* Adam first-moment decay, in [0, 1) (default 0.9) */
+    double adam_beta2;          /* Adam second-moment decay, in [0, 1) (default 0.999) */
+    double adam_eps;            /* Adam denominator guard, > 0 (default 1e-8) */
+    int lbfgs_memory;           /* number of stored (s, y) pairs, 1..1000 (default 10) */
 } sapm_ls_options;
 
 /* How PM/SAPM update the auxiliaries a_l (see "PM and SAPM" in the implementation). */
@@ -409,6 +430,19 @@ typedef struct sapm_aux_options {
     double switch_time;         /* ours: ... or after this fraction of time_budget (if set) */
 } sapm_aux_options;
 
+/* Options of every training call. Stop rules (LS methods; the first that holds ends the
+ * run and is reported in sapm_report.stop):
+ *   SAPM_STOP_DIVERGED     the loss or gradient became NaN/Inf: the last parameters with a
+ *                          finite loss are restored, status SAPM_ERR_DIVERGED;
+ *   SAPM_STOP_USER         the progress callback returned nonzero;
+ *   SAPM_STOP_TARGET_LOSS  target_loss > 0 and the true loss (J_LS) <= target_loss;
+ *   SAPM_STOP_MAX_ITERS    max_iters iterations done;
+ *   SAPM_STOP_TIME_BUDGET  time_budget > 0 and that many seconds of wall time spent;
+ *   SAPM_STOP_GRAD_TOL     grad_tol > 0 and ||grad J||_2 <= grad_tol (also when grad = 0);
+ *   SAPM_STOP_REL_TOL      rel_tol > 0 and |J_k - J_{k-1}| <= rel_tol max(|J_{k-1}|, DBL_MIN);
+ *   SAPM_STOP_LINE_SEARCH  L-BFGS found no decrease along its direction nor along -grad
+ *                          (the usual end at the limit of precision; status SAPM_OK).
+ * All of these are ours (the seeds fix no stopping rule). */
 typedef struct sapm_options {
     sapm_method method;
     int max_iters;              /* outer iterations (>= 1) */
@@ -888,10 +922,101 @@ SAPMDEF const char *sapm_simd_path(void)
 #define SAPM__KC 256   /* depth of one packed block: KC x NR sliver of B stays in L1 */
 #define SAPM__MC 96    /* rows of a packed A block (multiple of every MR): MC x KC in L2 */
 #define SAPM__NC 4096  /* columns of a packed B block (multiple of every NR) */
-#define SAPM__SMALL_GEMM 4096.0  /* m n k at or below which the plain loop is used */
+#define SAPM__SMALL_GEMM 512.0   /* m n k at or below which the plain loop is used */
+#define SAPM__GEMM_STACK 3072    /* packing buffers up to this many doubles live on the stack */
+#define SAPM__DIRECT_MN 4096.0   /* AVX-512: A^T B with m n up to this skips packing */
 #define SAPM__CHOL_NB 64         /* block size of the blocked Cholesky (unblocked at n <= 32) */
 #define SAPM__CHOL_UNBLOCKED 32
 #define SAPM__TRSM_NB 64         /* block size of the blocked triangular solves */
+#define SAPM__BATCH_INTERLEAVE_MAX 64 /* batched SPD: systems up to this n are interleaved */
+
+/* A thin layer over the two x86 vector widths, so the activation kernels and the
+ * interleaved batched Cholesky are written once (lane l of a vector = element or system l). */
+#if defined(SAPM__AVX512) || defined(SAPM__AVX2)
+#define SAPM__VEC 1
+#if defined(SAPM__AVX512)
+#define SAPM__VL 8
+typedef __m512d sapm__vd;
+typedef __mmask8 sapm__vm;
+#define sapm__vset(x) _mm512_set1_pd(x)
+#define sapm__vload(p) _mm512_loadu_pd(p)
+#define sapm__vstore(p, v) _mm512_storeu_pd(p, v)
+#define sapm__vadd(a, b) _mm512_add_pd(a, b)
+#define sapm__vsub(a, b) _mm512_sub_pd(a, b)
+#define sapm__vmul(a, b) _mm512_mul_pd(a, b)
+#define sapm__vdiv(a, b) _mm512_div_pd(a, b)
+#define sapm__vsqrt(a) _mm512_maskz_sqrt_pd(0xFF, a)
+#define sapm__vfma(a, b, c) _mm512_fmadd_pd(a, b, c)    /* a b + c */
+#define sapm__vfnma(a, b, c) _mm512_fnmadd_pd(a, b, c)  /* c - a b */
+#define sapm__vmin(a, b) _mm512_maskz_min_pd(0xFF, a, b) /* NaN in b propagates */
+#define sapm__vmax(a, b) _mm512_maskz_max_pd(0xFF, a, b)
+/* the masked forms: the unmasked ones trip g++ 12's -Wuninitialized (_mm512_undefined_pd) */
+#define sapm__vround(a) _mm512_maskz_roundscale_pd(0xFF, a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define sapm__vfloor(a) _mm512_maskz_roundscale_pd(0xFF, a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
+#define sapm__vlt(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ)
+#define sapm__vle(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ)
+#define sapm__vge(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ)
+#define sapm__veq(a, b) _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ)
+#define sapm__vor_m(a, b) ((sapm__vm)((a) | (b)))
+#define sapm__vsel(m, a, b) _mm512_mask_blend_pd(m, b, a) /* m ? a : b */
+#define sapm__vany(m) ((m) != 0)
+#define sapm__vall(m) ((m) == 0xFF)
+static sapm__vd sapm__vxor_sign(sapm__vd a, sapm__vd s) /* a with its sign flipped where s < 0 */
+{
+    __m512i sign = _mm512_set1_epi64((long long)0x8000000000000000ull);
+    return _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(a),
+                                                _mm512_and_si512(_mm512_castpd_si512(s), sign)));
+}
+static sapm__vd sapm__vabs(sapm__vd a)
+{
+    return _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(a),
+                                                _mm512_set1_epi64(0x7FFFFFFFFFFFFFFFll)));
+}
+/* p 2^n for integral n in [-1080, 1030] (overflow to Inf, gradual underflow) */
+static sapm__vd sapm__vscale(sapm__vd p, sapm__vd n) { return _mm512_maskz_scalef_pd(0xFF, p, n); }
+#else
+#define SAPM__VL 4
+typedef __m256d sapm__vd;
+typedef __m256d sapm__vm;
+#define sapm__vset(x) _mm256_set1_pd(x)
+#define sapm__vload(p) _mm256_loadu_pd(p)
+#define sapm__vstore(p, v) _mm256_storeu_pd(p, v)
+#define sapm__vadd(a, b) _mm256_add_pd(a, b)
+#define sapm__vsub(a, b) _mm256_sub_pd(a, b)
+#define sapm__vmul(a, b) _mm256_mul_pd(a, b)
+#define sapm__vdiv(a, b) _mm256_div_pd(a, b)
+#define sapm__vsqrt(a) _mm256_sqrt_pd(a)
+#define sapm__vfma(a, b, c) _mm256_fmadd_pd(a, b, c)
+#define sapm__vfnma(a, b, c) _mm256_fnmadd_pd(a, b, c)
+#define sapm__vmin(a, b) _mm256_min_pd(a, b)
+#define sapm__vmax(a, b) _mm256_max_pd(a, b)
+#define sapm__vround(a) _mm256_round_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define sapm__vfloor(a) _mm256_round_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
+#define sapm__vlt(a, b) _mm256_cmp_pd(a, b, _CMP_LT_OQ)
+#define sapm__vle(a, b) _mm256_cmp_pd(a, b, _CMP_LE_OQ)
+#define sapm__vge(a, b) _mm256_cmp_pd(a, b, _CMP_GE_OQ)
+#define sapm__veq(a, b) _mm256_cmp_pd(a, b, _CMP_EQ_OQ)
+#define sapm__vor_m(a, b) _mm256_or_pd(a, b)
+#define sapm__vsel(m, a, b) _mm256_blendv_pd(b, a, m)
+#define sapm__vany(m) (_mm256_movemask_pd(m) != 0)
+#define sapm__vall(m) (_mm256_movemask_pd(m) == 0xF)
+static sapm__vd sapm__vxor_sign(sapm__vd a, sapm__vd s)
+{
+    return _mm256_xor_pd(a, _mm256_and_pd(s, _mm256_set1_pd(-0.0)));
+}
+static sapm__vd sapm__vabs(sapm__vd a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+/* p 2^n for integral n in [-1080, 1030]: two exactly representable factors 2^n1 2^n2
+ * (n1 = floor(n/2)), so results reach the subnormal range and overflow to Inf */
+static sapm__vd sapm__vscale(sapm__vd p, sapm__vd n)
+{
+    __m128i ni = _mm256_cvtpd_epi32(n), n1 = _mm_srai_epi32(ni, 1), n2 = _mm_sub_epi32(ni, n1);
+    __m128i bias = _mm_set1_epi32(1023);
+    __m256i e1 = _mm256_slli_epi64(_mm256_cvtepi32_epi64(_mm_add_epi32(n1, bias)), 52);
+    __m256i e2 = _mm256_slli_epi64(_mm256_cvtepi32_epi64(_mm_add_epi32(n2, bias)), 52);
+    return _mm256_mul_pd(_mm256_mul_pd(p, _mm256_castsi256_pd(e1)), _mm256_castsi256_pd(e2));
+}
+#endif
+#endif /* SAPM__AVX512 || SAPM__AVX2 */
 
 static sapm_result sapm__check_matrix(const double *A, int rows, int cols, int ld)
 {
@@ -1011,6 +1136,72 @@ static void sapm__gemm_small(int ta, int tb, int m, int n, int k, double alpha,
     }
 }
 
+/* Copy one full sliver row (MR or NR doubles) with vector moves: the compilers would
+ * otherwise call memcpy for these 4..16-element copies. */
+static SAPM__UNUSED void sapm__copy_mr(double *SAPM__RESTRICT d, const double *SAPM__RESTRICT s)
+{
+#if defined(SAPM__AVX2)
+    _mm256_storeu_pd(d, _mm256_loadu_pd(s));
+    _mm_storeu_pd(d + 4, _mm_loadu_pd(s + 4));
+#elif defined(SAPM__NEON)
+    vst1q_f64(d, vld1q_f64(s));
+    vst1q_f64(d + 2, vld1q_f64(s + 2));
+#else
+    int r;
+    for (r = 0; r < SAPM__MR; ++r) d[r] = s[r];
+#endif
+}
+
+static SAPM__UNUSED void sapm__copy_nr(double *SAPM__RESTRICT d, const double *SAPM__RESTRICT s)
+{
+#if defined(SAPM__AVX2)
+    _mm256_storeu_pd(d, _mm256_loadu_pd(s));
+    _mm256_storeu_pd(d + 4, _mm256_loadu_pd(s + 4));
+#elif defined(SAPM__NEON)
+    vst1q_f64(d, vld1q_f64(s));
+    vst1q_f64(d + 2, vld1q_f64(s + 2));
+#else
+    int c;
+    for (c = 0; c < SAPM__NR; ++c) d[c] = s[c];
+#endif
+}
+
+#if defined(SAPM__AVX512)
+/* Transpose an 8 x 8 block (rows r < rows of src with stride lds, columns q < cols
+ * valid; the rest read as zero) and store its first cols rows at dst + q dstride: the
+ * packing of the transposed operands (op(A) = A, op(B) = B^T) without scalar gathers.
+ * (The masked intrinsic forms avoid g++ 12's _mm512_undefined_pd warning.) */
+static void sapm__transpose8(const double *src, size_t lds, int rows, int cols, double *dst,
+                             size_t dstride)
+{
+    __m512d v[8], t[8], u[8];
+    __mmask8 cm = (__mmask8)((1u << cols) - 1u);
+    int r;
+    for (r = 0; r < 8; ++r) v[r] = r < rows ? _mm512_maskz_loadu_pd(cm, src + r * lds) : _mm512_setzero_pd();
+    for (r = 0; r < 8; r += 2) {
+        t[r] = _mm512_maskz_unpacklo_pd(0xFF, v[r], v[r + 1]);     /* v_r[0] v_r+1[0] v_r[2] .. */
+        t[r + 1] = _mm512_maskz_unpackhi_pd(0xFF, v[r], v[r + 1]); /* v_r[1] v_r+1[1] v_r[3] .. */
+    }
+    u[0] = _mm512_maskz_shuffle_f64x2(0xFF, t[0], t[2], 0x88); /* columns 0, 4 of rows 0-3 */
+    u[1] = _mm512_maskz_shuffle_f64x2(0xFF, t[0], t[2], 0xDD); /* columns 2, 6 */
+    u[2] = _mm512_maskz_shuffle_f64x2(0xFF, t[1], t[3], 0x88); /* columns 1, 5 */
+    u[3] = _mm512_maskz_shuffle_f64x2(0xFF, t[1], t[3], 0xDD); /* columns 3, 7 */
+    u[4] = _mm512_maskz_shuffle_f64x2(0xFF, t[4], t[6], 0x88); /* the same for rows 4-7 */
+    u[5] = _mm512_maskz_shuffle_f64x2(0xFF, t[4], t[6], 0xDD);
+    u[6] = _mm512_maskz_shuffle_f64x2(0xFF, t[5], t[7], 0x88);
+    u[7] = _mm512_maskz_shuffle_f64x2(0xFF, t[5], t[7], 0xDD);
+    v[0] = _mm512_maskz_shuffle_f64x2(0xFF, u[0], u[4], 0x88);
+    v[4] = _mm512_maskz_shuffle_f64x2(0xFF, u[0], u[4], 0xDD);
+    v[2] = _mm512_maskz_shuffle_f64x2(0xFF, u[1], u[5], 0x88);
+    v[6] = _mm512_maskz_shuffle_f64x2(0xFF, u[1], u[5], 0xDD);
+    v[1] = _mm512_maskz_shuffle_f64x2(0xFF, u[2], u[6], 0x88);
+    v[5] = _mm512_maskz_shuffle_f64x2(0xFF, u[2], u[6], 0xDD);
+    v[3] = _mm512_maskz_shuffle_f64x2(0xFF, u[3], u[7], 0x88);
+    v[7] = _mm512_maskz_shuffle_f64x2(0xFF, u[3], u[7], 0xDD);
+    for (r = 0; r < cols; ++r) _mm512_storeu_pd(dst + r * dstride, v[r]);
+}
+#endif
+
 /* Pack rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into MR-tall slivers:
  * Ap[s][p][r] = op(A)[i0 + s MR + r][p0 + p], rows past mc zero. */
 static void sapm__pack_a(int ta, const double *A, int lda, int i0, int mc, int p0, int kc,
@@ -1021,15 +1212,33 @@ static void sapm__pack_a(int ta, const double *A, int lda, int i0, int mc, int p
         int mr = SAPM__MIN(SAPM__MR, mc - s);
         if (ta) {
             const double *src = A + (size_t)p0 * lda + i0 + s;
-            for (p = 0; p < kc; ++p, src += lda, Ap += SAPM__MR) {
-                for (r = 0; r < mr; ++r) Ap[r] = src[r];
-                for (; r < SAPM__MR; ++r) Ap[r] = 0.0;
+#if defined(SAPM__AVX512)
+            __mmask8 msk = (__mmask8)((1u << mr) - 1u);  /* copy mr, zero the rest */
+            for (p = 0; p < kc; ++p, src += lda, Ap += 8)
+                _mm512_storeu_pd(Ap, _mm512_maskz_loadu_pd(msk, src));
+#else
+            if (mr == SAPM__MR) {
+                for (p = 0; p < kc; ++p, src += lda, Ap += SAPM__MR)
+                    sapm__copy_mr(Ap, src);
+            } else {
+                for (p = 0; p < kc; ++p, src += lda, Ap += SAPM__MR) {
+                    for (r = 0; r < mr; ++r) Ap[r] = src[r];
+                    for (; r < SAPM__MR; ++r) Ap[r] = 0.0;
+                }
             }
+#endif
         } else {
+#if defined(SAPM__AVX512)
+            const double *src = A + (size_t)(i0 + s) * lda + p0;
+            for (p = 0; p < kc; p += 8)
+                sapm__transpose8(src + p, (size_t)lda, mr, SAPM__MIN(8, kc - p), Ap + (size_t)p * 8, 8);
+            r = SAPM__MR;
+#else
             for (r = 0; r < mr; ++r) {
                 const double *src = A + (size_t)(i0 + s + r) * lda + p0;
                 for (p = 0; p < kc; ++p) Ap[(size_t)p * SAPM__MR + r] = src[p];
             }
+#endif
             for (; r < SAPM__MR; ++r)
                 for (p = 0; p < kc; ++p) Ap[(size_t)p * SAPM__MR + r] = 0.0;
             Ap += (size_t)kc * SAPM__MR;
@@ -1047,15 +1256,40 @@ static void sapm__pack_b(int tb, const double *B, int ldb, int p0, int kc, int j
         int nr = SAPM__MIN(SAPM__NR, nc - s);
         if (!tb) {
             const double *src = B + (size_t)p0 * ldb + j0 + s;
-            for (p = 0; p < kc; ++p, src += ldb, Bp += SAPM__NR) {
-                for (c = 0; c < nr; ++c) Bp[c] = src[c];
-                for (; c < SAPM__NR; ++c) Bp[c] = 0.0;
+#if defined(SAPM__AVX512)
+            __mmask8 m0 = (__mmask8)(nr >= 8 ? 0xFFu : (1u << nr) - 1u);
+            __mmask8 m1 = (__mmask8)(nr <= 8 ? 0u : (1u << (nr - 8)) - 1u);
+            for (p = 0; p < kc; ++p, src += ldb, Bp += 16) {
+                _mm512_storeu_pd(Bp, _mm512_maskz_loadu_pd(m0, src));
+                _mm512_storeu_pd(Bp + 8, _mm512_maskz_loadu_pd(m1, src + 8));
             }
+#else
+            if (nr == SAPM__NR) {
+                for (p = 0; p < kc; ++p, src += ldb, Bp += SAPM__NR)
+                    sapm__copy_nr(Bp, src);
+            } else {
+                for (p = 0; p < kc; ++p, src += ldb, Bp += SAPM__NR) {
+                    for (c = 0; c < nr; ++c) Bp[c] = src[c];
+                    for (; c < SAPM__NR; ++c) Bp[c] = 0.0;
+                }
+            }
+#endif
         } else {
+#if defined(SAPM__AVX512)
+            const double *src = B + (size_t)(j0 + s) * ldb + p0;
+            for (p = 0; p < kc; p += 8) {
+                int w = SAPM__MIN(8, kc - p);
+                sapm__transpose8(src + p, (size_t)ldb, SAPM__MIN(nr, 8), w, Bp + (size_t)p * 16, 16);
+                sapm__transpose8(nr > 8 ? src + (size_t)8 * ldb + p : src, (size_t)ldb, nr - 8, w,
+                                 Bp + (size_t)p * 16 + 8, 16);
+            }
+            c = SAPM__NR;
+#else
             for (c = 0; c < nr; ++c) {
                 const double *src = B + (size_t)(j0 + s + c) * ldb + p0;
                 for (p = 0; p < kc; ++p) Bp[(size_t)p * SAPM__NR + c] = src[p];
             }
+#endif
             for (; c < SAPM__NR; ++c)
                 for (p = 0; p < kc; ++p) Bp[(size_t)p * SAPM__NR + c] = 0.0;
             Bp += (size_t)kc * SAPM__NR;
@@ -1065,11 +1299,14 @@ static void sapm__pack_b(int tb, const double *B, int ldb, int p0, int kc, int j
 
 /* Micro-kernel: the MR x NR tile T = sum_p Ap[p][:]^T Bp[p][:] (kc rank-1 updates in
  * registers), then C[0:mr, 0:nr] = alpha T + beta C (beta == 0 overwrites). With
- * diag >= 0... (tri != 0) only the entries with c <= r + diag are written (the tile's
- * part of the lower triangle). Full tiles are stored straight from the registers. */
-static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
-                               const double *SAPM__RESTRICT Bp, double alpha, double beta,
-                               double *C, int ldc, int mr, int nr, int tri, int diag)
+ * tri != 0 only the entries with c <= r + diag are written (the tile's part of the
+ * lower triangle). Full tiles are stored straight from the registers. Row p of the A
+ * sliver is Ap + p a_ps (MR values), of the B sliver Bp + p b_ps: packed slivers have
+ * a_ps = MR, b_ps = NR; the AVX-512 direct path also points them into unpacked
+ * operands (B columns past nr are then masked off, never read). */
+static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a_ps,
+                               const double *SAPM__RESTRICT Bp, size_t b_ps, double alpha,
+                               double beta, double *C, int ldc, int mr, int nr, int tri, int diag)
 {
     double T[SAPM__MR * SAPM__NR];
     int r, c, p;
@@ -1077,15 +1314,40 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
     __m512d c00 = _mm512_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
             c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00,
             c61 = c00, c70 = c00, c71 = c00, b0, b1, a;
-    for (p = 0; p < kc; ++p, Ap += 8, Bp += 16) {
-        b0 = _mm512_loadu_pd(Bp);
-        b1 = _mm512_loadu_pd(Bp + 8);
+    __mmask8 m0 = (__mmask8)(nr >= 8 ? 0xFFu : (1u << nr) - 1u);
+    __mmask8 m1 = (__mmask8)(nr <= 8 ? 0u : nr >= 16 ? 0xFFu : (1u << (nr - 8)) - 1u);
 #define SAPM__ROW(R) a = _mm512_set1_pd(Ap[R]); \
         c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm512_fmadd_pd(a, b1, c##R##1);
-        SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
-        SAPM__ROW(4) SAPM__ROW(5) SAPM__ROW(6) SAPM__ROW(7)
-#undef SAPM__ROW
+#define SAPM__ROW1(R) a = _mm512_set1_pd(Ap[R]); c##R##0 = _mm512_fmadd_pd(a, b0, c##R##0);
+    /* edge tiles run on the narrower 4 x 16, 8 x 8 or 4 x 8 loops (the unused
+     * accumulators stay zero), so narrow widths (n = 20 = 16 + 4) waste fewer FMAs */
+    if (mr <= 4 && nr <= 8) {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3)
+        }
+    } else if (nr <= 8) {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3)
+            SAPM__ROW1(4) SAPM__ROW1(5) SAPM__ROW1(6) SAPM__ROW1(7)
+        }
+    } else if (mr <= 4) {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            b1 = _mm512_maskz_loadu_pd(m1, Bp + 8);
+            SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
+        }
+    } else {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm512_maskz_loadu_pd(m0, Bp);
+            b1 = _mm512_maskz_loadu_pd(m1, Bp + 8);
+            SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3)
+            SAPM__ROW(4) SAPM__ROW(5) SAPM__ROW(6) SAPM__ROW(7)
+        }
     }
+#undef SAPM__ROW
+#undef SAPM__ROW1
     if (mr == 8 && nr == 16 && !tri) {
         __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
 #define SAPM__ST(R) \
@@ -1112,14 +1374,23 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
 #elif defined(SAPM__AVX2)
     __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
             c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, b0, b1, a;
-    for (p = 0; p < kc; ++p, Ap += 6, Bp += 8) {
-        b0 = _mm256_loadu_pd(Bp);
-        b1 = _mm256_loadu_pd(Bp + 4);
 #define SAPM__ROW(R) a = _mm256_broadcast_sd(Ap + R); \
         c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm256_fmadd_pd(a, b1, c##R##1);
-        SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3) SAPM__ROW(4) SAPM__ROW(5)
-#undef SAPM__ROW
+#define SAPM__ROW1(R) a = _mm256_broadcast_sd(Ap + R); c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0);
+    if (nr <= 4) { /* narrow edge tile: 6 x 4 */
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm256_loadu_pd(Bp);
+            SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3) SAPM__ROW1(4) SAPM__ROW1(5)
+        }
+    } else {
+        for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+            b0 = _mm256_loadu_pd(Bp);
+            b1 = _mm256_loadu_pd(Bp + 4);
+            SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3) SAPM__ROW(4) SAPM__ROW(5)
+        }
     }
+#undef SAPM__ROW
+#undef SAPM__ROW1
     if (mr == 6 && nr == 8 && !tri) {
         __m256d va = _mm256_set1_pd(alpha), vb = _mm256_set1_pd(beta);
 #define SAPM__ST(R) \
@@ -1143,7 +1414,7 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
 #elif defined(SAPM__NEON)
     float64x2_t c00 = vdupq_n_f64(0.0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
                 c30 = c00, c31 = c00, b0, b1, a;
-    for (p = 0; p < kc; ++p, Ap += 4, Bp += 4) {
+    for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
         b0 = vld1q_f64(Bp);
         b1 = vld1q_f64(Bp + 2);
 #define SAPM__ROW(R) a = vdupq_n_f64(Ap[R]); \
@@ -1158,7 +1429,7 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap,
 #else
     /* scalar twin: the same tile as 16 scalar accumulators */
     for (r = 0; r < SAPM__MR * SAPM__NR; ++r) T[r] = 0.0;
-    for (p = 0; p < kc; ++p, Ap += SAPM__MR, Bp += SAPM__NR)
+    for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps)
         for (r = 0; r < SAPM__MR; ++r)
             for (c = 0; c < SAPM__NR; ++c) T[r * SAPM__NR + c] += Ap[r] * Bp[c];
 #endif
@@ -1179,20 +1450,69 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
                             double *C, int ldc, int lower)
 {
     int kcmax, mcmax, ncmax, pc, jc, ic, jr, ir;
-    double *buf, *Ap, *Bp;
+    double *buf = NULL, *Ap, *Bp, stackbuf[SAPM__GEMM_STACK + 8];
+    size_t need;
     if ((double)m * n * k <= SAPM__SMALL_GEMM || (m < SAPM__MR && n < SAPM__NR)) {
         sapm__gemm_small(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
         return;
     }
+#if defined(SAPM__AVX512)
+    /* Small A^T B (the Gram-like products of tall data): both operands are already laid
+     * out as the micro-kernel reads them (op(A) columns and op(B) rows contiguous), so
+     * nothing is packed but the last partial sliver of A (tinyBLAS/BLASFEO's choice). */
+    if (ta && !tb && !lower && (double)m * n <= SAPM__DIRECT_MN) {
+        for (pc = 0; pc < k; pc += SAPM__KC) {
+            int kc = SAPM__MIN(SAPM__KC, k - pc);
+            double beta_pc = pc == 0 ? beta : 1.0;
+            for (ir = 0; ir < m; ir += SAPM__MR) {
+                int mr = SAPM__MIN(SAPM__MR, m - ir);
+                const double *a = A + (size_t)pc * lda + ir;
+                size_t a_ps = (size_t)lda;
+                if (mr < SAPM__MR) {  /* reading past column m of A could leave the array */
+                    sapm__pack_a(1, A, lda, ir, mr, pc, kc, stackbuf);
+                    a = stackbuf;
+                    a_ps = SAPM__MR;
+                }
+                for (jr = 0; jr < n; jr += SAPM__NR)
+                    sapm__micro_kernel(kc, a, a_ps, B + (size_t)pc * ldb + jr, (size_t)ldb, alpha,
+                                       beta_pc, C + (size_t)ir * ldc + jr, ldc, mr,
+                                       SAPM__MIN(SAPM__NR, n - jr), 0, 0);
+            }
+        }
+        return;
+    }
+    /* Few rows (op(A) fits the stack packed) and op(B) rows contiguous: pack only A,
+     * read B in place; the W H products of feature-major data (m = width, n = samples). */
+    if (!tb && !lower && (size_t)((m + SAPM__MR - 1) / SAPM__MR * SAPM__MR) * SAPM__MIN(k, SAPM__KC) <= SAPM__GEMM_STACK) {
+        int mpad = (m + SAPM__MR - 1) / SAPM__MR * SAPM__MR;
+        for (pc = 0; pc < k; pc += SAPM__KC) {
+            int kc = SAPM__MIN(SAPM__KC, k - pc);
+            double beta_pc = pc == 0 ? beta : 1.0;
+            sapm__pack_a(ta, A, lda, 0, m, pc, kc, stackbuf);
+            for (jr = 0; jr < n; jr += SAPM__NR)
+                for (ir = 0; ir < mpad; ir += SAPM__MR)
+                    sapm__micro_kernel(kc, stackbuf + (size_t)ir * kc, SAPM__MR, B + (size_t)pc * ldb + jr,
+                                       (size_t)ldb, alpha, beta_pc, C + (size_t)ir * ldc + jr, ldc,
+                                       SAPM__MIN(SAPM__MR, m - ir), SAPM__MIN(SAPM__NR, n - jr), 0, 0);
+        }
+        return;
+    }
+#endif
     kcmax = SAPM__MIN(k, SAPM__KC);
     mcmax = (SAPM__MIN(m, SAPM__MC) + SAPM__MR - 1) / SAPM__MR * SAPM__MR;
     ncmax = (SAPM__MIN(n, SAPM__NC) + SAPM__NR - 1) / SAPM__NR * SAPM__NR;
-    buf = (double *)sapm__alloc((size_t)kcmax * (mcmax + ncmax) + 8, sizeof(double));
-    if (!buf) { /* no workspace: the plain loop still gives the right answer */
-        sapm__gemm_small(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
-        return;
+    need = (size_t)kcmax * (size_t)(mcmax + ncmax);
+    if (need <= SAPM__GEMM_STACK) {  /* small products: no allocation */
+        Ap = stackbuf;
+    } else {
+        buf = (double *)sapm__alloc(need + 8, sizeof(double));
+        if (!buf) { /* no workspace: the plain loop still gives the right answer */
+            sapm__gemm_small(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
+            return;
+        }
+        Ap = buf;
     }
-    Ap = (double *)(((uintptr_t)buf + 63) & ~(uintptr_t)63);   /* 64-byte aligned */
+    Ap = (double *)(((uintptr_t)Ap + 63) & ~(uintptr_t)63);   /* 64-byte aligned */
     Bp = Ap + (size_t)kcmax * mcmax;
     for (pc = 0; pc < k; pc += SAPM__KC) {
         int kc = SAPM__MIN(SAPM__KC, k - pc);
@@ -1211,15 +1531,15 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
                         int mr = SAPM__MIN(SAPM__MR, mc - ir), gi = ic + ir, gj = jc + jr;
                         int tri = lower && gj + nr - 1 > gi;  /* tile crosses the diagonal */
                         if (lower && gj > gi + mr - 1) continue;  /* tile above it */
-                        sapm__micro_kernel(kc, Ap + (size_t)ir * kc, Bp + (size_t)jr * kc,
-                                           alpha, beta_pc, C + (size_t)gi * ldc + gj, ldc,
+                        sapm__micro_kernel(kc, Ap + (size_t)ir * kc, SAPM__MR, Bp + (size_t)jr * kc,
+                                           SAPM__NR, alpha, beta_pc, C + (size_t)gi * ldc + gj, ldc,
                                            mr, nr, tri, gi - gj);
                     }
                 }
             }
         }
     }
-    SAPM_FREE(buf);
+    if (buf) SAPM_FREE(buf);
 }
 
 SAPMDEF sapm_result sapm_gemm(sapm_transpose transa, sapm_transpose transb, int m, int n,
@@ -1455,16 +1775,135 @@ SAPMDEF sapm_result sapm_chol_solve(int n, int nrhs, const double *L, int ldl, d
     return SAPM_OK;
 }
 
+#if defined(SAPM__VEC)
+/* SAPM__VL systems at once, lane l of every vector = system l, in the interleaved
+ * layout M[(i cols + j) VL + l]: no horizontal operations and no per-system overhead,
+ * which is what small systems (n ~ 10..50) need. The same right-looking Cholesky as
+ * sapm__chol_unblocked, then Y = L^{-1} B and X = L^{-T} Y by substitution. A lane whose
+ * pivot fails records its column in info[l] (the first one) and continues on a unit
+ * pivot; its results are discarded by the caller. */
+static void sapm__chol_solve_interleaved(int n, int nrhs, double *AI, double *BI, int *info)
+{
+    double c[SAPM__BATCH_INTERLEAVE_MAX * SAPM__VL];
+    int i, j, k, r, l;
+    SAPM_ASSERT(n <= SAPM__BATCH_INTERLEAVE_MAX);
+    size_t VL = SAPM__VL;
+#define SAPM__AI(I, J) (AI + ((size_t)(I) * n + (J)) * VL)
+#define SAPM__BI(I, R) (BI + ((size_t)(I) * nrhs + (R)) * VL)
+    for (l = 0; l < SAPM__VL; ++l) info[l] = 0;
+    for (j = 0; j < n; ++j) {
+        sapm__vd d = sapm__vload(SAPM__AI(j, j)), inv;
+        if (!sapm__vall(sapm__vlt(sapm__vset(0.0), sapm__vmin(sapm__vset(DBL_MAX), d)))) {
+            double dl[SAPM__VL];
+            sapm__vstore(dl, d);
+            for (l = 0; l < SAPM__VL; ++l)
+                if (!(dl[l] > 0.0) || !(dl[l] <= DBL_MAX)) {
+                    if (!info[l]) info[l] = j + 1;
+                    dl[l] = 1.0;
+                }
+            d = sapm__vload(dl);
+        }
+        d = sapm__vsqrt(d);
+        sapm__vstore(SAPM__AI(j, j), d);
+        inv = sapm__vdiv(sapm__vset(1.0), d);
+        /* L_ij = A_ij / L_jj, also copied to the contiguous column c */
+        for (i = j + 1; i < n; ++i) {
+            sapm__vd v = sapm__vmul(sapm__vload(SAPM__AI(i, j)), inv);
+            sapm__vstore(SAPM__AI(i, j), v);
+            sapm__vstore(c + (size_t)i * VL, v);
+        }
+        /* Schur complement A_ik -= L_ij L_kj, j < k <= i */
+        for (i = j + 1; i < n; ++i) {
+            sapm__vd lij = sapm__vload(c + (size_t)i * VL);
+            double *ai = SAPM__AI(i, 0);
+            for (k = j + 1; k <= i; ++k)
+                sapm__vstore(ai + (size_t)k * VL, sapm__vfnma(lij, sapm__vload(c + (size_t)k * VL), sapm__vload(ai + (size_t)k * VL)));
+        }
+    }
+    /* forward: Y_i = (B_i - sum_{p<i} L_ip Y_p) / L_ii, row by row as axpys */
+    for (i = 0; i < n; ++i) {
+        sapm__vd dinv = sapm__vdiv(sapm__vset(1.0), sapm__vload(SAPM__AI(i, i)));
+        for (k = 0; k < i; ++k) {
+            sapm__vd lik = sapm__vload(SAPM__AI(i, k));
+            for (r = 0; r < nrhs; ++r)
+                sapm__vstore(SAPM__BI(i, r), sapm__vfnma(lik, sapm__vload(SAPM__BI(k, r)), sapm__vload(SAPM__BI(i, r))));
+        }
+        for (r = 0; r < nrhs; ++r) sapm__vstore(SAPM__BI(i, r), sapm__vmul(sapm__vload(SAPM__BI(i, r)), dinv));
+    }
+    /* backward: X_i = Y_i / L_ii, then Y_p -= L_ip X_i for p < i */
+    for (i = n - 1; i >= 0; --i) {
+        sapm__vd dinv = sapm__vdiv(sapm__vset(1.0), sapm__vload(SAPM__AI(i, i)));
+        for (r = 0; r < nrhs; ++r) sapm__vstore(SAPM__BI(i, r), sapm__vmul(sapm__vload(SAPM__BI(i, r)), dinv));
+        for (k = 0; k < i; ++k) {
+            sapm__vd lik = sapm__vload(SAPM__AI(i, k));
+            for (r = 0; r < nrhs; ++r)
+                sapm__vstore(SAPM__BI(k, r), sapm__vfnma(lik, sapm__vload(SAPM__BI(i, r)), sapm__vload(SAPM__BI(k, r))));
+        }
+    }
+#undef SAPM__AI
+#undef SAPM__BI
+}
+#endif
+
 SAPMDEF sapm_result sapm_chol_solve_batched(int count, int n, int nrhs, double *A, double *B,
                                             int *info)
 {
-    int s;
+    int s = 0;
     sapm_result status = SAPM_OK;
     if (!A || !B) return SAPM_ERR_NULL_ARGUMENT;
     if (count <= 0 || n <= 0 || nrhs <= 0) return SAPM_ERR_INVALID_SIZE;
     if ((size_t)n > ((size_t)-1) / sizeof(double) / (size_t)n / (size_t)count ||
         (size_t)nrhs > ((size_t)-1) / sizeof(double) / (size_t)n / (size_t)count)
         return SAPM_ERR_INVALID_SIZE;
+#if defined(SAPM__VEC)
+    /* small systems: SAPM__VL at a time, interleaved (a missing lane of the last group is
+     * an identity system); the workspace is one allocation per call */
+    if (n <= SAPM__BATCH_INTERLEAVE_MAX && count >= 2) {
+        size_t na = (size_t)n * n, nb = (size_t)n * nrhs;
+        double *AI = (double *)sapm__alloc(SAPM__VL * (na + nb), sizeof(double)), *BI;
+        if (AI) {
+            BI = AI + SAPM__VL * na;
+            for (s = 0; s < count; s += SAPM__VL) {
+                int lanes = SAPM__MIN(SAPM__VL, count - s), l, i, j, inf[SAPM__VL];
+                const double *As = A + (size_t)s * na, *Bs = B + (size_t)s * nb;
+                /* interleave: element by element, the lanes' values side by side (the
+                 * VL source rows are read sequentially) */
+                for (i = 0; i < n; ++i)
+                    for (j = 0; j <= i; ++j) {
+                        size_t e = (size_t)i * n + j;
+                        double *d = AI + e * SAPM__VL;
+                        for (l = 0; l < lanes; ++l) d[l] = As[l * na + e];
+                        for (; l < SAPM__VL; ++l) d[l] = (double)(i == j);
+                    }
+                for (i = 0; i < (int)nb; ++i) {
+                    double *d = BI + (size_t)i * SAPM__VL;
+                    for (l = 0; l < lanes; ++l) d[l] = Bs[l * nb + i];
+                    for (; l < SAPM__VL; ++l) d[l] = 0.0;
+                }
+                sapm__chol_solve_interleaved(n, nrhs, AI, BI, inf);
+                for (l = 0; l < lanes; ++l) {
+                    if (info) info[s + l] = inf[l];
+                    if (inf[l]) status = SAPM_ERR_NOT_POSITIVE_DEFINITE;
+                }
+                for (i = 0; i < n; ++i)
+                    for (j = 0; j <= i; ++j) {
+                        size_t e = (size_t)i * n + j;
+                        const double *d = AI + e * SAPM__VL;
+                        for (l = 0; l < lanes; ++l)
+                            if (!inf[l]) A[(size_t)(s + l) * na + e] = d[l];
+                    }
+                for (i = 0; i < (int)nb; ++i) {
+                    const double *d = BI + (size_t)i * SAPM__VL;
+                    for (l = 0; l < lanes; ++l)
+                        if (!inf[l]) B[(size_t)(s + l) * nb + i] = d[l];
+                }
+            }
+            SAPM_FREE(AI);
+            return status;
+        }
+        /* no workspace: the per-system path below */
+    }
+#endif
     for (s = 0; s < count; ++s) {
         double *As = A + (size_t)s * n * n, *Bs = B + (size_t)s * n * nrhs;
         int inf = sapm__chol_blocked(n, As, n);
@@ -1537,89 +1976,7 @@ SAPMDEF double sapm_activation_lipschitz(sapm_activation act)
 #define SAPM__TANH_Q1  2.23548839060100448583e3
 #define SAPM__TANH_Q2  4.84406305325125486048e3
 
-#if defined(SAPM__AVX512) || defined(SAPM__AVX2)
-#define SAPM__VACT 1
-/* A thin layer over the two x86 vector widths, so each activation kernel is written once. */
-#if defined(SAPM__AVX512)
-#define SAPM__VL 8
-typedef __m512d sapm__vd;
-typedef __mmask8 sapm__vm;
-#define sapm__vset(x) _mm512_set1_pd(x)
-#define sapm__vload(p) _mm512_loadu_pd(p)
-#define sapm__vstore(p, v) _mm512_storeu_pd(p, v)
-#define sapm__vadd(a, b) _mm512_add_pd(a, b)
-#define sapm__vsub(a, b) _mm512_sub_pd(a, b)
-#define sapm__vmul(a, b) _mm512_mul_pd(a, b)
-#define sapm__vdiv(a, b) _mm512_div_pd(a, b)
-#define sapm__vfma(a, b, c) _mm512_fmadd_pd(a, b, c)    /* a b + c */
-#define sapm__vfnma(a, b, c) _mm512_fnmadd_pd(a, b, c)  /* c - a b */
-#define sapm__vmin(a, b) _mm512_maskz_min_pd(0xFF, a, b) /* NaN in b propagates */
-#define sapm__vmax(a, b) _mm512_maskz_max_pd(0xFF, a, b)
-/* the masked forms: the unmasked ones trip g++ 12's -Wuninitialized (_mm512_undefined_pd) */
-#define sapm__vround(a) _mm512_maskz_roundscale_pd(0xFF, a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-#define sapm__vfloor(a) _mm512_maskz_roundscale_pd(0xFF, a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
-#define sapm__vlt(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ)
-#define sapm__vle(a, b) _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ)
-#define sapm__vge(a, b) _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ)
-#define sapm__veq(a, b) _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ)
-#define sapm__vor_m(a, b) ((sapm__vm)((a) | (b)))
-#define sapm__vsel(m, a, b) _mm512_mask_blend_pd(m, b, a) /* m ? a : b */
-#define sapm__vany(m) ((m) != 0)
-#define sapm__vall(m) ((m) == 0xFF)
-static sapm__vd sapm__vxor_sign(sapm__vd a, sapm__vd s) /* a with its sign flipped where s < 0 */
-{
-    __m512i sign = _mm512_set1_epi64((long long)0x8000000000000000ull);
-    return _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(a),
-                                                _mm512_and_si512(_mm512_castpd_si512(s), sign)));
-}
-static sapm__vd sapm__vabs(sapm__vd a)
-{
-    return _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(a),
-                                                _mm512_set1_epi64(0x7FFFFFFFFFFFFFFFll)));
-}
-/* p 2^n for integral n in [-1080, 1030] (overflow to Inf, gradual underflow) */
-static sapm__vd sapm__vscale(sapm__vd p, sapm__vd n) { return _mm512_maskz_scalef_pd(0xFF, p, n); }
-#else
-#define SAPM__VL 4
-typedef __m256d sapm__vd;
-typedef __m256d sapm__vm;
-#define sapm__vset(x) _mm256_set1_pd(x)
-#define sapm__vload(p) _mm256_loadu_pd(p)
-#define sapm__vstore(p, v) _mm256_storeu_pd(p, v)
-#define sapm__vadd(a, b) _mm256_add_pd(a, b)
-#define sapm__vsub(a, b) _mm256_sub_pd(a, b)
-#define sapm__vmul(a, b) _mm256_mul_pd(a, b)
-#define sapm__vdiv(a, b) _mm256_div_pd(a, b)
-#define sapm__vfma(a, b, c) _mm256_fmadd_pd(a, b, c)
-#define sapm__vfnma(a, b, c) _mm256_fnmadd_pd(a, b, c)
-#define sapm__vmin(a, b) _mm256_min_pd(a, b)
-#define sapm__vmax(a, b) _mm256_max_pd(a, b)
-#define sapm__vround(a) _mm256_round_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-#define sapm__vfloor(a) _mm256_round_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
-#define sapm__vlt(a, b) _mm256_cmp_pd(a, b, _CMP_LT_OQ)
-#define sapm__vle(a, b) _mm256_cmp_pd(a, b, _CMP_LE_OQ)
-#define sapm__vge(a, b) _mm256_cmp_pd(a, b, _CMP_GE_OQ)
-#define sapm__veq(a, b) _mm256_cmp_pd(a, b, _CMP_EQ_OQ)
-#define sapm__vor_m(a, b) _mm256_or_pd(a, b)
-#define sapm__vsel(m, a, b) _mm256_blendv_pd(b, a, m)
-#define sapm__vany(m) (_mm256_movemask_pd(m) != 0)
-#define sapm__vall(m) (_mm256_movemask_pd(m) == 0xF)
-static sapm__vd sapm__vxor_sign(sapm__vd a, sapm__vd s)
-{
-    return _mm256_xor_pd(a, _mm256_and_pd(s, _mm256_set1_pd(-0.0)));
-}
-static sapm__vd sapm__vabs(sapm__vd a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
-/* p 2^n for integral n in [-1080, 1030]: two exactly representable factors 2^n1 2^n2
- * (n1 = floor(n/2)), so results reach the subnormal range and overflow to Inf */
-static sapm__vd sapm__vscale(sapm__vd p, sapm__vd n)
-{
-    __m128i ni = _mm256_cvtpd_epi32(n), n1 = _mm_srai_epi32(ni, 1), n2 = _mm_sub_epi32(ni, n1);
-    __m128i bias = _mm_set1_epi32(1023);
-    __m256i e1 = _mm256_slli_epi64(_mm256_cvtepi32_epi64(_mm_add_epi32(n1, bias)), 52);
-    __m256i e2 = _mm256_slli_epi64(_mm256_cvtepi32_epi64(_mm_add_epi32(n2, bias)), 52);
-    return _mm256_mul_pd(_mm256_mul_pd(p, _mm256_castsi256_pd(e1)), _mm256_castsi256_pd(e2));
-}
-#endif
+#if defined(SAPM__VEC)
 
 /* exp(x): n = round(x / ln2), r = x - n ln2 (|r| <= ln2/2, two-part ln2), exp(r) by its
  * Taylor series to r^13 (remainder < 5e-18 relative), times 2^n. x is clamped to
@@ -1766,7 +2123,7 @@ static void sapm__vsoftplus(sapm__vd x, sapm__vd *v)
 /* Run a vector kernel over n values: full vectors straight from z, the tail through a
  * zero-padded buffer (so a value gives the same bits wherever it sits in the array).
  * The input vector is loaded before any output is stored, so z may alias an output. */
-#define SAPM__VACT_LOOP(KERNEL)                                                          \
+#define SAPM__VEC_LOOP(KERNEL)                                                          \
     do {                                                                                 \
         sapm__vd v_[5];                                                                  \
         double buf_[5][SAPM__VL];                                                        \
@@ -1790,7 +2147,7 @@ static void sapm__vsoftplus(sapm__vd x, sapm__vd *v)
             }                                                                            \
         }                                                                                \
     } while (0)
-#endif /* SAPM__AVX512 || SAPM__AVX2 */
+#endif /* SAPM__VEC */
 
 /* Scalar twin of sapm__vsigmoid (libm exp); v[4] = exp(-|z|). */
 static SAPM__UNUSED void sapm__sigmoid_all(double x, double *v)
@@ -1813,8 +2170,8 @@ SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const do
     if (!z) return SAPM_ERR_NULL_ARGUMENT;
     switch (act) {
     case SAPM_ACT_TANH:
-#if defined(SAPM__VACT)
-        SAPM__VACT_LOOP(sapm__vtanh);
+#if defined(SAPM__VEC)
+        SAPM__VEC_LOOP(sapm__vtanh);
 #else
         for (i = 0; i < n; ++i) {
             double t = tanh(z[i]), d1 = 1.0 - t * t, d2 = -2.0 * t * d1;
@@ -1826,8 +2183,8 @@ SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const do
 #endif
         break;
     case SAPM_ACT_SIN:
-#if defined(SAPM__VACT)
-        SAPM__VACT_LOOP(sapm__vsin);
+#if defined(SAPM__VEC)
+        SAPM__VEC_LOOP(sapm__vsin);
 #else
         for (i = 0; i < n; ++i) {
             double x = z[i], s = sin(x), c = cos(x);
@@ -1839,8 +2196,8 @@ SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const do
 #endif
         break;
     case SAPM_ACT_SIGMOID:
-#if defined(SAPM__VACT)
-        SAPM__VACT_LOOP(sapm__vsigmoid);
+#if defined(SAPM__VEC)
+        SAPM__VEC_LOOP(sapm__vsigmoid);
 #else
         for (i = 0; i < n; ++i) {
             double v[5];
@@ -1854,8 +2211,8 @@ SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const do
         break;
     case SAPM_ACT_SOFTPLUS:
         /* derivatives are the sigmoid's, shifted by one order; the value needs log1p */
-#if defined(SAPM__VACT)
-        SAPM__VACT_LOOP(sapm__vsoftplus);
+#if defined(SAPM__VEC)
+        SAPM__VEC_LOOP(sapm__vsoftplus);
 #else
         for (i = 0; i < n; ++i) {
             double x = z[i], v[5];
@@ -2825,16 +3182,27 @@ typedef sapm_result (*sapm__objective_fn)(void *ctx, const double *x, double *f,
 typedef sapm_result (*sapm__monitor_fn)(void *ctx, const double *x, double f, double *mse,
                                         double *error);
 
+/* a . b and y += alpha x over n (size_t) entries, on the SIMD kernels' sapm__dot/axpy. */
 static double sapm__vec_dot(const double *a, const double *b, size_t n)
 {
+    double s = 0.0;
+    while (n > (size_t)INT_MAX) { s += sapm__dot(INT_MAX, a, b); a += INT_MAX; b += INT_MAX; n -= (size_t)INT_MAX; }
+    return s + sapm__dot((int)n, a, b);
+}
+
+static void sapm__vec_axpy(size_t n, double alpha, const double *x, double *y)
+{
+    while (n > (size_t)INT_MAX) { sapm__axpy(INT_MAX, alpha, x, y); x += INT_MAX; y += INT_MAX; n -= (size_t)INT_MAX; }
+    sapm__axpy((int)n, alpha, x, y);
+}
+
+/* xt = x + t d: the one expression for trial points and accepted steps, so the accepted
+ * iterate is bit for bit the point whose gradient the line search returned. */
+static void sapm__step_point(const double *SAPM__RESTRICT x, const double *SAPM__RESTRICT d,
+                             double t, double *SAPM__RESTRICT xt, size_t n)
+{
     size_t i;
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    for (i = 0; i + 4 <= n; i += 4) {
-        s0 += a[i] * b[i]; s1 += a[i + 1] * b[i + 1];
-        s2 += a[i + 2] * b[i + 2]; s3 += a[i + 3] * b[i + 3];
-    }
-    for (; i < n; ++i) s0 += a[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
+    for (i = 0; i < n; ++i) xt[i] = x[i] + t * d[i];
 }
 
 /* The true loss and held-out error at x (monitor when given and wanted, else mse = f). */
@@ -2852,9 +3220,8 @@ static sapm_result sapm__ls_eval_point(sapm__objective_fn fn, void *ctx, const d
                                        const double *d, double t, double *xt, size_t n,
                                        double *f, double *g, double *gtd)
 {
-    size_t i;
     sapm_result r;
-    for (i = 0; i < n; ++i) xt[i] = x[i] + t * d[i];
+    sapm__step_point(x, d, t, xt, n);
     r = fn(ctx, xt, f, g);
     if (r != SAPM_OK) return r;
     *gtd = sapm__vec_dot(g, d, n);
@@ -3053,14 +3420,16 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
                     status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; break;
                 }
             } else {
-                /* L-BFGS direction d = -H g by the two-loop recursion (d kept in xg) */
+                /* L-BFGS direction d = -H g by the two-loop recursion (d kept in xg):
+                 * q = g; newest to oldest: a_j = rho_j s_j'q, q -= a_j y_j; r = gamma q;
+                 * oldest to newest: b_j = rho_j y_j'r, r += (a_j - b_j) s_j; d = -r */
                 double *dv = xg, gtd, t, sy, yy, ss;
                 int j, idx;
                 for (i = 0; i < n; ++i) dv[i] = -g[i];
-                for (j = 0; j < mcount; ++j) {          /* newest to oldest */
+                for (j = 0; j < mcount; ++j) {
                     idx = (mhead - 1 - j + mcap) % mcap;
                     alp[idx] = rho[idx] * sapm__vec_dot(S + (size_t)idx * n, dv, n);
-                    for (i = 0; i < n; ++i) dv[i] -= alp[idx] * Yv[(size_t)idx * n + i];
+                    sapm__vec_axpy(n, -alp[idx], Yv + (size_t)idx * n, dv);
                 }
                 if (mcount > 0) {
                     idx = (mhead - 1 + mcap) % mcap;
@@ -3070,11 +3439,11 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
                         for (i = 0; i < n; ++i) dv[i] *= gamma;
                     }
                 }
-                for (j = mcount - 1; j >= 0; --j) {     /* oldest to newest */
+                for (j = mcount - 1; j >= 0; --j) {
                     double beta;
                     idx = (mhead - 1 - j + mcap) % mcap;
                     beta = rho[idx] * sapm__vec_dot(Yv + (size_t)idx * n, dv, n);
-                    for (i = 0; i < n; ++i) dv[i] += (alp[idx] - beta) * S[(size_t)idx * n + i];
+                    sapm__vec_axpy(n, alp[idx] - beta, S + (size_t)idx * n, dv);
                 }
                 gtd = sapm__vec_dot(g, dv, n);
                 if (!(gtd < 0.0) || !isfinite(gtd)) {   /* not a descent direction: restart */
@@ -3105,12 +3474,13 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
                 idx = mhead;
                 {
                     double *SAPM__RESTRICT s = S + (size_t)idx * n, *SAPM__RESTRICT y = Yv + (size_t)idx * n;
+                    sapm__step_point(x, dv, t, xt, n);      /* the point the search evaluated */
                     for (i = 0; i < n; ++i) {
-                        s[i] = t * dv[i];
+                        s[i] = xt[i] - x[i];
                         y[i] = gt[i] - g[i];
-                        x[i] += s[i];
-                        sy += s[i] * y[i]; yy += y[i] * y[i]; ss += s[i] * s[i];
                     }
+                    memcpy(x, xt, n * sizeof(double));
+                    sy = sapm__vec_dot(s, y, n); yy = sapm__vec_dot(y, y, n); ss = sapm__vec_dot(s, s, n);
                 }
                 memcpy(g, gt, n * sizeof(double));
                 last_s = S + (size_t)idx * n;

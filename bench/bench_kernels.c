@@ -9,7 +9,8 @@
  * Every number is the median over repeats (at least 3, more for short calls, about
  * 0.1 s per configuration); the two libraries alternate within each repeat so machine
  * noise hits both. ratio = sapm GFLOP/s / OpenBLAS GFLOP/s (>= 1: sapm faster) for
- * GEMM/SYRK, and sapm time / LAPACK time (<= 1: sapm faster) for the solvers. */
+ * GEMM/SYRK, and sapm time / LAPACK time (<= 1: sapm faster) for the solvers and the
+ * activations (against the same derivative formulas evaluated with libm). */
 #define SAPM_IMPLEMENTATION
 #include "../sapm.h"
 #include <stdio.h>
@@ -246,6 +247,40 @@ static void bench_batched(int count, int n, int nrhs)
     free(S); free(A); free(B0); free(B);
 }
 
+/* activations: sapm_activation_eval (value + 3 derivatives, and value only) against the
+ * same formulas on libm, ns per element */
+static void bench_activation(sapm_activation act, int n)
+{
+    double *z = rand_matrix((size_t)n, 9), *s0 = (double *)malloc((size_t)n * 4 * sizeof(double));
+    double *s1 = s0 + n, *s2 = s1 + n, *s3 = s2 + n, t0, ta[MAXREP], tv[MAXREP], tl[MAXREP];
+    int r, i, reps = 15;
+    for (i = 0; i < n; ++i) z[i] *= 4.0;
+    for (r = 0; r < reps; ++r) {
+        t0 = SAPM_NOW();
+        sapm_activation_eval(act, (size_t)n, z, s0, s1, s2, s3);
+        ta[r] = SAPM_NOW() - t0;
+        t0 = SAPM_NOW();
+        sapm_activation_eval(act, (size_t)n, z, s0, NULL, NULL, NULL);
+        tv[r] = SAPM_NOW() - t0;
+        t0 = SAPM_NOW();
+        if (act == SAPM_ACT_TANH)
+            for (i = 0; i < n; ++i) { double t = tanh(z[i]), d1 = 1.0 - t * t, d2 = -2.0 * t * d1;
+                s0[i] = t; s1[i] = d1; s2[i] = d2; s3[i] = -2.0 * (d1 * d1 + t * d2); }
+        else if (act == SAPM_ACT_SIN)
+            for (i = 0; i < n; ++i) { double a = sin(z[i]), b = cos(z[i]); s0[i] = a; s1[i] = b; s2[i] = -a; s3[i] = -b; }
+        else
+            for (i = 0; i < n; ++i) { double e = exp(-fabs(z[i])), p = 1.0 / (1.0 + e), d1 = e * p * p;
+                double u = (z[i] >= 0 ? -1.0 : 1.0) * (1.0 - e) * p;
+                s0[i] = z[i] >= 0 ? p : e * p; s1[i] = d1; s2[i] = d1 * u; s3[i] = d1 * u * u - 2.0 * d1 * d1; }
+        tl[r] = SAPM_NOW() - t0;
+    }
+    {
+        double a = median(ta, reps) / n * 1e9, v = median(tv, reps) / n * 1e9, l = median(tl, reps) / n * 1e9;
+        printf("%-9s %8d %12.2f %12.2f %12.2f %7.2f\n", sapm_activation_name(act), n, v, a, l, a / l);
+    }
+    free(z); free(s0);
+}
+
 int main(int argc, char **argv)
 {
     static const int Ns[] = {1000, 4000, 16000, 64000};
@@ -306,5 +341,11 @@ solver_section:
     bench_batched(1000, 50, 50);
     bench_batched(1000, 100, 1);
     bench_batched(300, 100, 100);
+
+    printf("\n-- activations (ns per element; libm = the same formulas on libm tanh/sin/cos/exp)\n");
+    printf("%-9s %8s %12s %12s %12s %7s\n", "act", "n", "sapm value", "sapm v+3d", "libm v+3d", "ratio");
+    bench_activation(SAPM_ACT_TANH, 100000);
+    bench_activation(SAPM_ACT_SIN, 100000);
+    bench_activation(SAPM_ACT_SIGMOID, 100000);
     return 0;
 }

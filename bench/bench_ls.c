@@ -9,7 +9,12 @@
  * note, when torch cannot be imported).
  *
  *   make bench                           (builds this, runs it, then bench/ls_torch.py)
- *   build/bench/bench_ls [--quick]       (C side alone)
+ *   build/bench/bench_ls [--quick]       (C side alone: every depth and method)
+ *   build/bench/bench_ls --case L [--seed S]  (one depth, initial weights from seed S
+ *                                         (default 2026), Adam and L-BFGS, one run each, lines
+ *                                         "RESULT L method s/iter s-to-target iters reached
+ *                                         final-MSE"; bench/ls_torch.py calls this between
+ *                                         its PyTorch runs so both see the same machine load)
  */
 #define SAPM_IMPLEMENTATION
 #include "../sapm.h"
@@ -51,14 +56,14 @@ static int write_case(const char *path, const sapm_net *net, const double *X, co
     return fclose(f) == 0;
 }
 
-static void make_net(sapm_net *net, int L)
+static void make_net(sapm_net *net, int L, uint64_t seed)
 {
     int widths[32], l;
     widths[0] = 1;
     for (l = 1; l < L; ++l) widths[l] = WIDTH;
     widths[L] = 1;
     sapm_net_create(net, L, widths, SAPM_ACT_TANH);
-    sapm_net_init(net, SAPM_INIT_XAVIER, 1.0, 2026);
+    sapm_net_init(net, SAPM_INIT_XAVIER, 1.0, seed);
 }
 
 static sapm_options bench_options(sapm_method m)
@@ -70,69 +75,109 @@ static sapm_options bench_options(sapm_method m)
     return o;
 }
 
+/* s/iter (median of `runs` runs of `iters` iterations) and time to TARGET (median of
+ * `tt_runs` runs, capped at `cap` seconds) for one method from net0. */
+typedef struct result { double per, tt, it, fin; int reached; } result;
+
+static result measure(const sapm_net *net0, const double *X, const double *Y, sapm_method m,
+                      int runs, int tt_runs, double cap)
+{
+    sapm_options o = bench_options(m);
+    sapm_report rep;
+    sapm_net net;
+    double per[15], tt[15];
+    int r, n_tt = 0;
+    result res;
+    memset(&res, 0, sizeof res);
+    /* seconds per iteration (an L-BFGS iteration includes its line-search evaluations) */
+    for (r = 0; r < runs; ++r) {
+        sapm_net_copy(&net, net0);
+        o.max_iters = m == SAPM_METHOD_LS_LBFGS ? 50 : 200;
+        sapm_train(&net, N_TRAIN, X, 1, Y, 1, &o, &rep);
+        per[r] = rep.seconds / (rep.iters > 0 ? rep.iters : 1);
+        sapm_report_free(&rep);
+        sapm_net_destroy(&net);
+    }
+    res.per = median(per, runs);
+    /* wall time to train MSE <= TARGET */
+    o.target_loss = TARGET;
+    o.max_iters = 1000000;
+    o.time_budget = cap;
+    res.reached = 1;
+    for (r = 0; r < tt_runs && res.reached; ++r) {
+        sapm_net_copy(&net, net0);
+        sapm_train(&net, N_TRAIN, X, 1, Y, 1, &o, &rep);
+        tt[n_tt++] = rep.seconds;
+        res.it = rep.iters;
+        res.fin = rep.mse;
+        res.reached = rep.stop == SAPM_STOP_TARGET_LOSS;
+        sapm_report_free(&rep);
+        sapm_net_destroy(&net);
+    }
+    res.tt = median(tt, n_tt);
+    return res;
+}
+
+static void make_data(double *X, double *Y)
+{
+    sapm_rng rng;
+    int n;
+    sapm_rng_seed(&rng, 7);
+    for (n = 0; n < N_TRAIN; ++n) {
+        X[n] = -2.0 + 4.0 * sapm_rng_uniform(&rng);
+        Y[n] = sin(X[n] * X[n]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const int depths[3] = {6, 10, 14};
     static const sapm_method methods[3] = {SAPM_METHOD_LS_GD, SAPM_METHOD_LS_ADAM, SAPM_METHOD_LS_LBFGS};
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     double X[N_TRAIN], Y[N_TRAIN];
-    sapm_rng rng;
-    int di, mi, n;
+    int di, mi;
     FILE *res;
-    sapm_rng_seed(&rng, 7);
-    for (n = 0; n < N_TRAIN; ++n) {
-        X[n] = -2.0 + 4.0 * sapm_rng_uniform(&rng);
-        Y[n] = sin(X[n] * X[n]);
+    make_data(X, Y);
+    if (argc > 2 && strcmp(argv[1], "--case") == 0) {
+        int L = atoi(argv[2]);
+        uint64_t seed = argc > 4 && strcmp(argv[3], "--seed") == 0 ? (uint64_t)strtoull(argv[4], NULL, 10) : 2026;
+        char path[64];
+        sapm_net net0;
+        if (L < 2 || L > 30) { fprintf(stderr, "bench_ls: --case L needs 2 <= L <= 30\n"); return 2; }
+        make_net(&net0, L, seed);
+        snprintf(path, sizeof path, "build/bench_ls_L%d.bin", L);
+        if (!write_case(path, &net0, X, Y)) { fprintf(stderr, "cannot write %s\n", path); return 1; }
+        for (mi = 1; mi < 3; ++mi) {
+            result r = measure(&net0, X, Y, methods[mi], 5, 1, 60.0);
+            printf("RESULT %d %s %.6e %.6e %.0f %d %.6e\n", L, sapm_method_name(methods[mi]), r.per, r.tt,
+                   r.it, r.reached, r.fin);
+        }
+        sapm_net_destroy(&net0);
+        return 0;
     }
     res = fopen("build/bench_ls_results.txt", "w");
     if (!res) { fprintf(stderr, "bench_ls: cannot write build/bench_ls_results.txt (run from the repository root)\n"); return 1; }
     fprintf(res, "# L method sec_per_iter time_to_target iters_to_target reached final_mse\n");
     printf("LS baseline, sin(x^2), width %d, N = %d, single thread, SIMD path %s\n", WIDTH, N_TRAIN, sapm_simd_path());
+    printf("s/iter: median of %d runs; s to 1e-4: median of %d runs (GD: 1 run, capped at %g s)\n",
+           quick ? 3 : 7, quick ? 1 : 3, quick ? 5.0 : 10.0);
     printf("%3s %-9s %14s %14s %10s %12s\n", "L", "method", "s/iter", "s to 1e-4", "iters", "final MSE");
     for (di = 0; di < 3; ++di) {
         int L = depths[di];
         char path[64];
         sapm_net net0;
-        make_net(&net0, L);
+        make_net(&net0, L, 2026);
         snprintf(path, sizeof path, "build/bench_ls_L%d.bin", L);
         if (!write_case(path, &net0, X, Y)) { fprintf(stderr, "cannot write %s\n", path); return 1; }
         for (mi = 0; mi < 3; ++mi) {
             sapm_method m = methods[mi];
-            sapm_options o = bench_options(m);
-            sapm_report rep;
-            sapm_net net;
-            double per[7], tt[3], it = 0, fin = 0;
-            int r, reached = 0, iters = m == SAPM_METHOD_LS_LBFGS ? 50 : 200, runs = quick ? 3 : 7;
-            /* seconds per iteration: L-BFGS counts its line-search evaluations in the iteration */
-            for (r = 0; r < runs; ++r) {
-                sapm_net_copy(&net, &net0);
-                o.max_iters = iters;
-                sapm_train(&net, N_TRAIN, X, 1, Y, 1, &o, &rep);
-                per[r] = rep.seconds / (rep.iters > 0 ? rep.iters : 1);
-                sapm_report_free(&rep);
-                sapm_net_destroy(&net);
-            }
-            /* time to MSE 1e-4 */
-            o.target_loss = TARGET;
-            o.max_iters = 200000;
-            o.time_budget = quick ? 5.0 : (m == SAPM_METHOD_LS_GD ? 10.0 : 30.0);
-            for (r = 0; r < (quick || m == SAPM_METHOD_LS_GD ? 1 : 3); ++r) {
-                sapm_net_copy(&net, &net0);
-                sapm_train(&net, N_TRAIN, X, 1, Y, 1, &o, &rep);
-                tt[r] = rep.seconds;
-                it = rep.iters;
-                fin = rep.mse;
-                reached = rep.stop == SAPM_STOP_TARGET_LOSS;
-                sapm_report_free(&rep);
-                sapm_net_destroy(&net);
-                if (!reached) break;
-            }
-            {
-                double p = median(per, runs), t = median(tt, reached ? (quick || m == SAPM_METHOD_LS_GD ? 1 : 3) : 1);
-                printf("%3d %-9s %14.3e %13.3f%s %10.0f %12.3e\n", L, sapm_method_name(m), p, t,
-                       reached ? " " : "*", it, fin);
-                fprintf(res, "%d %s %.6e %.6e %.0f %d %.6e\n", L, sapm_method_name(m), p, t, it, reached, fin);
-            }
+            int gd = m == SAPM_METHOD_LS_GD;
+            result r = measure(&net0, X, Y, m, quick ? 3 : 7, quick || gd ? 1 : 3,
+                               quick ? 5.0 : (gd ? 10.0 : 60.0));
+            printf("%3d %-9s %14.3e %13.3f%s %10.0f %12.3e\n", L, sapm_method_name(m), r.per, r.tt,
+                   r.reached ? " " : "*", r.it, r.fin);
+            fprintf(res, "%d %s %.6e %.6e %.0f %d %.6e\n", L, sapm_method_name(m), r.per, r.tt, r.it,
+                    r.reached, r.fin);
         }
         sapm_net_destroy(&net0);
     }

@@ -101,16 +101,18 @@ static void test_gemm_large_blocks(void)
 {
     /* crosses the KC (256), MC (96) blocking and uses every tile edge */
     sapm_rng rng;
-    int cases[4][3] = {{300, 70, 530}, {97, 301, 260}, {1, 200, 300}, {200, 1, 300}}, c, ta, tb;
+    /* the last two: small A^T B over several KC blocks (the AVX-512 direct path) */
+    int cases[6][3] = {{300, 70, 530}, {97, 301, 260}, {1, 200, 300}, {200, 1, 300},
+                       {21, 20, 600}, {64, 64, 513}}, c, ta, tb;
     sapm_rng_seed(&rng, 2);
-    for (c = 0; c < 4; ++c)
+    for (c = 0; c < 6; ++c)
         for (ta = 0; ta < 2; ++ta)
             for (tb = 0; tb < 2; ++tb) {
                 int m = cases[c][0], n = cases[c][1], k = cases[c][2];
                 int lda = (ta ? m : k) + 1, ldb = (tb ? k : n), ldc = n + 5;
                 double *Ab, *Bb, *Cb, *A, *B, *C, *C0, err;
                 size_t nc = (size_t)m * ldc;
-                if ((ta + tb + c) % 2) continue; /* half the combinations (time) */
+                if (c < 4 && (ta + tb + c) % 2) continue; /* half the combinations (time) */
                 A = rand_buf(&rng, (size_t)(ta ? k : m) * lda, &Ab);
                 B = rand_buf(&rng, (size_t)(tb ? n : k) * ldb, &Bb);
                 C = rand_buf(&rng, nc, &Cb);
