@@ -109,13 +109,15 @@ static int cmp_d(const void *a, const void *b)
 static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp_d); return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]); }
 static void fmt_t(char *buf, double t) { if (isinf(t)) strcpy(buf, "-"); else sprintf(buf, "%.3f", t); }
 
-/* bytes a method keeps besides the network: LS state vectors / the auxiliaries + workspace */
+/* bytes a method keeps besides the network: the optimizer's state vectors (GD 1, Adam 3,
+ * L-BFGS 2m + 4 vectors of P doubles; the back-propagation tape is not counted) / for PM and
+ * SAPM the auxiliaries and their workspace (one allocation, sapm__aux.bytes) */
 static double method_bytes(int k, const problem *pb, sapm_net *net)
 {
     double P = (double)net->n_params;
     if (k == 0) return 8 * P;
     if (k == 1) return 8 * 3 * P;
-    if (k == 2) return 8 * (2 * 10 + 4) * P;
+    if (k == 2 || k == 7) return 8 * (2 * 10 + 4) * P;
     {
         sapm_options o = meth_options(k);
         sapm__aux st;
@@ -224,6 +226,7 @@ int main(int argc, char **argv)
     int full = getenv("SAPM_BENCH_FULL") != NULL, nseeds, i, inits = 1, nfail = 0;
     double budget;
     const char *problems = NULL;
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress visible when redirected */
     for (i = 1; i < argc; ++i) if (!strcmp(argv[i], "--full")) full = 1;
     nseeds = full ? 10 : 3; budget = full ? 5.0 : 1.5; inits = full ? 3 : 1;
     for (i = 1; i < argc; ++i) {
