@@ -3863,14 +3863,13 @@ static void sapm__aux_affine(const sapm__aux *st, int l, const double *Hin, int 
 /* H_l = [sigma(A_l) 1] for layer l (1..L-1). */
 static void sapm__aux_set_h(sapm__aux *st, int l)
 {
-    int n = st->net->widths[l], i, j;
+    int n = st->net->widths[l], i;
     const double *a = st->A[l];
     double *h = st->H[l];
     for (i = 0; i < st->N; ++i) {
         sapm_activation_eval(st->net->act, (size_t)n, a + (size_t)i * n, h + (size_t)i * (n + 1), NULL, NULL, NULL);
         h[(size_t)i * (n + 1) + n] = 1.0;
     }
-    (void)j;
 }
 
 /* Re-sync: a_l = z_l(x_n), the forward pass of the current weights (then J_SAPM = J_LS). */
@@ -4625,7 +4624,7 @@ static sapm_result sapm__train_aux(sapm_net *net, int N, const double *X, int ld
         sapm__ls_eval e;
         double t_sw = sapm__trainer_elapsed(&tr);
         int k;
-        sapm__trainer_step(&tr, it, mse, J, NAN, 1); /* the switch point is always logged */
+        if (it > 0) sapm__trainer_step(&tr, it, mse, J, NAN, 1); /* the switch point is always logged */
         po.method = SAPM_METHOD_LS_LBFGS;
         po.max_iters = opt->max_iters - it;
         po.time_budget = opt->time_budget > 0.0 ? opt->time_budget - t_sw : 0.0;
