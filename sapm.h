@@ -360,74 +360,90 @@ typedef struct sapm_ls_options {
 
 /* How PM/SAPM update the auxiliaries a_l (see "PM and SAPM" in the implementation). */
 typedef enum sapm_aux_update {
-    SAPM_AUX_GD = 0,    /* seeds' form: a_l -= tau * grad_{a_l} (N J), a plain gradient step */
-    SAPM_AUX_GD_SCALED, /* ours: gradient step with tau / (w_l + w_{l+1} ||W_{l+1}||_2^2),
-                           i.e. tau relative to the block's curvature bound */
-    SAPM_AUX_GN,        /* ours: per-sample Gauss-Newton / Levenberg-Marquardt step through the
-                           batched SPD solver, accepted per sample only if it lowers the block loss */
-    SAPM_AUX_GN_CHAIN,  /* ours: per-sample Gauss-Newton / LM step on all layers' auxiliaries
-                           at once (block-tridiagonal Cholesky along the chain) */
+    SAPM_AUX_GD = 0,    /* seeds' form: a_l -= tau * grad_{a_l} (N J), a plain gradient step;
+                           diverges once 2 tau w_1 > 1 (w_1 grows like prod ||W_j||^2) */
+    SAPM_AUX_GD_SCALED, /* ours: gradient step tau / (2 (w_l + w_{l+1} K^2 ||W_{l+1}||_F^2)),
+                           i.e. tau relative to the block's curvature bound (tau = 1 is safe) */
+    SAPM_AUX_GN,        /* ours (default): per-sample Gauss-Newton / Levenberg-Marquardt step,
+                           (w_l (1 + mu) I + w_{l+1} D W^T W D) delta = -grad/2, one small SPD
+                           solve per sample, accepted per sample only if it lowers the block loss */
+    SAPM_AUX_GN_CHAIN,  /* ours: per-sample GN / LM step on all layers' auxiliaries at once
+                           (block-tridiagonal Cholesky along the chain); ~3x the cost of GN per
+                           sweep and no better in our measurements */
     SAPM_AUX_UPDATE_COUNT
 } sapm_aux_update;
 
 /* Order in which the auxiliary layers are updated inside one outer iteration. */
 typedef enum sapm_aux_sweep {
     SAPM_SWEEP_JACOBI = 0,  /* seeds' form: every layer from the same state (simultaneous) */
-    SAPM_SWEEP_BACKWARD,    /* ours: Gauss-Seidel l = L-1 .. 1 (targets flow down from y) */
+    SAPM_SWEEP_BACKWARD,    /* ours (default): Gauss-Seidel l = L-1 .. 1 (targets flow down) */
     SAPM_SWEEP_FORWARD,     /* ours: Gauss-Seidel l = 1 .. L-1 (data flows up from x) */
     SAPM_SWEEP_SYMMETRIC,   /* ours: backward then forward */
     SAPM_SWEEP_COUNT
 } sapm_aux_sweep;
 
 /* Options of the auxiliary-variable methods (PM, SAPM). Each field says whether it is the
- * seeds' (papers') form or ours, and how its default was chosen. */
+ * seeds' (papers') form or ours, and its default (sapm_aux_default_options; measured with
+ * bench/bench_sapm.c and examples/depth_study.c on sin(x^2), width 20, L = 6..20, U(-1,1) and
+ * Xavier starts). sapm_aux_seeds_options() switches every "ours" field to the seeds' form. */
 typedef struct sapm_aux_options {
-    double pm_lambda;           /* seeds: PM's fixed penalty lambda (w_l = lambda for l < L) */
-    double tau;                 /* seeds: gradient step on the auxiliaries (SAPM_AUX_GD) */
+    double pm_lambda;           /* seeds: PM's fixed penalty lambda (w_l = lambda, l < L); 1 */
+    double tau;                 /* seeds: gradient step on the auxiliaries (SAPM_AUX_GD); 1e-2 */
     double ridge;               /* seeds' adaptive sqrt(lambda_n) I term of every weight solve,
-                                   relative: lambda_n = ridge * tr(H H^T) / (n_{l-1} + 1);
-                                   multiplied by 10 and retried while Cholesky fails */
-    sapm_aux_update update;     /* see sapm_aux_update */
-    sapm_aux_sweep sweep;       /* see sapm_aux_sweep */
-    int aux_steps;              /* ours: auxiliary sweeps per outer iteration (seeds: 1) */
-    double lm_damping;          /* ours: initial Levenberg-Marquardt damping of SAPM_AUX_GN,
-                                   relative to w_l; adapted per sample (x1/3 on success, x4
-                                   on failure) */
+                                   relative: lambda_n = ridge * tr(H H^T) / (n_{l-1} + 1),
+                                   multiplied by 10 and retried while Cholesky fails (never
+                                   stops training); 1e-10 */
+    sapm_aux_update update;     /* see sapm_aux_update; default SAPM_AUX_GN */
+    sapm_aux_sweep sweep;       /* see sapm_aux_sweep; default SAPM_SWEEP_BACKWARD */
+    int aux_steps;              /* ours: auxiliary sweeps per outer iteration (seeds: 1); 1 */
+    double lm_damping;          /* ours: initial Levenberg-Marquardt damping mu of the GN steps,
+                                   relative to w_l, adapted per sample (x1/3 on success, x4 on
+                                   failure); 1e-2 */
     double prox;                /* ours: proximal weight term rho ||[W b] - [W b]_old||^2 with
-                                   rho = prox * tr(H H^T) / (n_{l-1} + 1); 0 = seeds' form */
-    double phase_ridge;         /* ours: the ridge (relative, as `ridge`) of the weight solves
-                                   during the PM/SAPM phase of a polished run: it shrinks the
-                                   weights of a chaotic initial network (see switch_chi) */
+                                   rho = prox * tr(H H^T) / (n_{l-1} + 1); 0 = seeds' form and
+                                   default (no gain measured) */
+    double phase_ridge;         /* ours: when > 0, the ridge (relative, as `ridge`) of the weight
+                                   solves during the phase of a polished run; 1e-2 shrinks a
+                                   chaotic start's weights (the "SAPM ridge phase" bench row:
+                                   works at L = 10-14, over-shrinks at L = 20); default 0 */
     int chaos_rescale;          /* ours: with polish and a chaotic start (see switch_chi):
-                                   1 = first rescale W_l <- W_l / sqrt(chi_l) layer by layer to
-                                   the edge of chaos, then the phase; 2 = rescale, then L-BFGS
-                                   at once; 0 = no rescaling */
+                                   1 (default) = rescale W_l <- W_l / sqrt(chi_l) layer by layer
+                                   to the edge of chaos (sapm_net_rescale_chaos), then the
+                                   phase; 2 = rescale, then L-BFGS at once (no auxiliary
+                                   iterations; lower final MSE, same time to 1e-4);
+                                   0 = no rescaling */
     double switch_chi;          /* ours: with polish, the phase is skipped (L-BFGS at once) when
                                    the initial network is not chaotic: max_l chi_l <= switch_chi
                                    with the mean-field gain chi_l = (||W_l||_F^2 / n_l)
                                    mean(sigma'(z_{l-1})^2), l = 2..L-1 (Poole et al. 2016;
                                    chi > 1: chaotic). Measured at width 20: U(-1,1) starts at
                                    chi 3.0-3.8, Xavier at 0.85-1.1; default 1.5; 0 = off.
-                                   (Checked after every iteration it ended U(-1,1) phases too
-                                   early: worse test MSE, so it is checked at the start only) */
-    int omega_norm;             /* 0 = seeds' form, w_l from ||W_j||_F^2; 1 = ours, from the
-                                   spectral norm ||W_j||_2^2 (power iteration, +1%): smaller
-                                   weights, and the consistency bound still holds */
-    double omega_scale;         /* ours: w_l (l < L) multiplied by this factor (1 = seeds' form;
-                                   < 1 loosens the coupling, and the bound J_LS <= L J_SAPM then
+                                   Checked at the start only (checked every iteration it ended
+                                   U(-1,1) phases too early: worse test MSE) */
+    int omega_norm;             /* 0 = seeds' form, w_l from ||W_j||_F^2; 1 = ours (default),
+                                   from the spectral norm ||W_j||_2^2 (power iteration, +1%):
+                                   smaller weights, and J_LS <= L J_SAPM still holds */
+    double omega_scale;         /* ours: w_l (l < L) multiplied by this factor (1 = seeds' form
+                                   and default; < 1 loosens the coupling, and the bound then
                                    holds only up to the factor 1/omega_scale) */
-    int omega_fixed;            /* ours: 1 = keep w_l from the initial weights (not recomputed);
-                                   0 = seeds' form (recomputed every outer iteration) */
+    int omega_fixed;            /* ours: 1 = keep w_l from the initial weights; 0 = seeds' form
+                                   and default (recomputed every outer iteration) */
     int resync_every;           /* ours, SAPM only: every k outer iterations reset a_l to the
                                    forward pass, take the auxiliary step, then solve the
-                                   weights (0 = never, the seeds' form). Ignored by PM, where
-                                   it measured worse (it undoes PM's freer auxiliaries) */
-    int polish;                 /* ours: 1 = after the PM/SAPM phase, minimise J_LS by L-BFGS
-                                   from the trained weights; 0 = seeds' form (no polish) */
-    double switch_rel;          /* ours: the PM/SAPM phase ends when an outer iteration lowers
-                                   the method loss by less than switch_rel (relative) ... */
-    int switch_iters;           /* ours: ... or after switch_iters outer iterations ... */
-    double switch_time;         /* ours: ... or after this fraction of time_budget (if set) */
+                                   weights (0 = never, the seeds' form); default 1 (it breaks
+                                   the odd-symmetry trap of a zero-bias start, where the phase
+                                   otherwise stalls at the target's variance). Ignored by PM,
+                                   where it measured worse */
+    int polish;                 /* ours: 1 (default) = after the PM/SAPM phase, minimise J_LS by
+                                   L-BFGS (opt->ls) from the trained weights on what is left of
+                                   max_iters and time_budget; 0 = seeds' form (no polish) */
+    double switch_rel;          /* ours: the phase ends when an outer iteration lowers the MSE
+                                   of the forward network by less than switch_rel (relative;
+                                   0 = off, the default: measured, it ends the phase too early) */
+    int switch_iters;           /* ours: ... or after switch_iters outer iterations (default 5;
+                                   20 measured slower to 1e-4 and no more robust) ... */
+    double switch_time;         /* ours: ... or after this fraction of time_budget (if set);
+                                   default 0.5 */
 } sapm_aux_options;
 
 /* Options of every training call. Stop rules (LS methods; the first that holds ends the
