@@ -360,11 +360,92 @@ typedef struct sapm_ls_options {
     int lbfgs_memory;           /* number of stored (s, y) pairs, 1..1000 (default 10) */
 } sapm_ls_options;
 
-/* Options of the auxiliary-variable methods (PM, SAPM). */
+/* How PM/SAPM update the auxiliaries a_l (see "PM and SAPM" in the implementation). */
+typedef enum sapm_aux_update {
+    SAPM_AUX_GD = 0,    /* seeds' form: a_l -= tau * grad_{a_l} (N J), a plain gradient step;
+                           diverges once 2 tau w_1 > 1 (w_1 grows like prod ||W_j||^2) */
+    SAPM_AUX_GD_SCALED, /* ours: gradient step tau / (2 (w_l + w_{l+1} K^2 ||W_{l+1}||_F^2)),
+                           i.e. tau relative to the block's curvature bound (tau = 1 is safe) */
+    SAPM_AUX_GN,        /* ours (default): per-sample Gauss-Newton / Levenberg-Marquardt step,
+                           (w_l (1 + mu) I + w_{l+1} D W^T W D) delta = -grad/2, one small SPD
+                           solve per sample, accepted per sample only if it lowers the block loss */
+    SAPM_AUX_GN_CHAIN,  /* ours: per-sample GN / LM step on all layers' auxiliaries at once
+                           (block-tridiagonal Cholesky along the chain); ~3x the cost of GN per
+                           sweep and no better in our measurements */
+    SAPM_AUX_UPDATE_COUNT
+} sapm_aux_update;
+
+/* Order in which the auxiliary layers are updated inside one outer iteration. */
+typedef enum sapm_aux_sweep {
+    SAPM_SWEEP_JACOBI = 0,  /* seeds' form: every layer from the same state (simultaneous) */
+    SAPM_SWEEP_BACKWARD,    /* ours (default): Gauss-Seidel l = L-1 .. 1 (targets flow down) */
+    SAPM_SWEEP_FORWARD,     /* ours: Gauss-Seidel l = 1 .. L-1 (data flows up from x) */
+    SAPM_SWEEP_SYMMETRIC,   /* ours: backward then forward */
+    SAPM_SWEEP_COUNT
+} sapm_aux_sweep;
+
+/* Options of the auxiliary-variable methods (PM, SAPM). Each field says whether it is the
+ * seeds' (papers') form or ours, and its default (sapm_aux_default_options; measured with
+ * bench/bench_sapm.c and examples/depth_study.c on sin(x^2), width 20, L = 6..20, U(-1,1) and
+ * Xavier starts). sapm_aux_seeds_options() switches every "ours" field to the seeds' form. */
 typedef struct sapm_aux_options {
-    double pm_lambda;           /* PM's fixed penalty lambda */
-    double tau;                 /* seeds' gradient step on the auxiliaries */
-    double ridge;               /* the seeds' adaptive sqrt(lambda_n) I term, relative */
+    double pm_lambda;           /* seeds: PM's fixed penalty lambda (w_l = lambda, l < L); 1 */
+    double tau;                 /* seeds: gradient step on the auxiliaries (SAPM_AUX_GD); 1e-2 */
+    double ridge;               /* seeds' adaptive sqrt(lambda_n) I term of every weight solve,
+                                   relative: lambda_n = ridge * tr(H H^T) / (n_{l-1} + 1),
+                                   multiplied by 10 and retried while Cholesky fails (never
+                                   stops training); 1e-10 */
+    sapm_aux_update update;     /* see sapm_aux_update; default SAPM_AUX_GN */
+    sapm_aux_sweep sweep;       /* see sapm_aux_sweep; default SAPM_SWEEP_BACKWARD */
+    int aux_steps;              /* ours: auxiliary sweeps per outer iteration (seeds: 1); 1 */
+    double lm_damping;          /* ours: initial Levenberg-Marquardt damping mu of the GN steps,
+                                   relative to w_l, adapted per sample (x1/3 on success, x4 on
+                                   failure); 1e-2 */
+    double prox;                /* ours: proximal weight term rho ||[W b] - [W b]_old||^2 with
+                                   rho = prox * tr(H H^T) / (n_{l-1} + 1); 0 = seeds' form and
+                                   default (no gain measured) */
+    double phase_ridge;         /* ours: when > 0, the ridge (relative, as `ridge`) of the weight
+                                   solves during the phase of a polished run; 1e-2 shrinks a
+                                   chaotic start's weights (the "SAPM ridge phase" bench row:
+                                   works at L = 10-14, over-shrinks at L = 20); default 0 */
+    int chaos_rescale;          /* ours: with polish and a chaotic start (see switch_chi):
+                                   1 (default) = rescale W_l <- W_l / sqrt(chi_l) layer by layer
+                                   to the edge of chaos (sapm_net_rescale_chaos), then the
+                                   phase; 2 = rescale, then L-BFGS at once (no auxiliary
+                                   iterations; lower final MSE, same time to 1e-4);
+                                   0 = no rescaling */
+    double switch_chi;          /* ours: with polish, the phase is skipped (L-BFGS at once) when
+                                   the initial network is not chaotic: max_l chi_l <= switch_chi
+                                   with the mean-field gain chi_l = (||W_l||_F^2 / n_l)
+                                   mean(sigma'(z_{l-1})^2), l = 2..L-1 (Poole et al. 2016;
+                                   chi > 1: chaotic). Measured at width 20: U(-1,1) starts at
+                                   chi 3.0-3.8, Xavier at 0.85-1.1; default 1.5; 0 = off.
+                                   Checked at the start only (checked every iteration it ended
+                                   U(-1,1) phases too early: worse test MSE) */
+    int omega_norm;             /* 0 = seeds' form, w_l from ||W_j||_F^2; 1 = ours (default),
+                                   from the spectral norm ||W_j||_2^2 (power iteration, +1%):
+                                   smaller weights, and J_LS <= L J_SAPM still holds */
+    double omega_scale;         /* ours: w_l (l < L) multiplied by this factor (1 = seeds' form
+                                   and default; < 1 loosens the coupling, and the bound then
+                                   holds only up to the factor 1/omega_scale) */
+    int omega_fixed;            /* ours: 1 = keep w_l from the initial weights; 0 = seeds' form
+                                   and default (recomputed every outer iteration) */
+    int resync_every;           /* ours, SAPM only: every k outer iterations reset a_l to the
+                                   forward pass, take the auxiliary step, then solve the
+                                   weights (0 = never, the seeds' form); default 1 (it breaks
+                                   the odd-symmetry trap of a zero-bias start, where the phase
+                                   otherwise stalls at the target's variance). Ignored by PM,
+                                   where it measured worse */
+    int polish;                 /* ours: 1 (default) = after the PM/SAPM phase, minimise J_LS by
+                                   L-BFGS (opt->ls) from the trained weights on what is left of
+                                   max_iters and time_budget; 0 = seeds' form (no polish) */
+    double switch_rel;          /* ours: the phase ends when an outer iteration lowers the MSE
+                                   of the forward network by less than switch_rel (relative;
+                                   0 = off, the default: measured, it ends the phase too early) */
+    int switch_iters;           /* ours: ... or after switch_iters outer iterations (default 5;
+                                   20 measured slower to 1e-4 and no more robust) ... */
+    double switch_time;         /* ours: ... or after this fraction of time_budget (if set);
+                                   default 0.5 */
 } sapm_aux_options;
 
 /* Options of every training call. Stop rules (LS methods; the first that holds ends the
@@ -462,6 +543,53 @@ SAPMDEF sapm_result sapm_net_load_mem(sapm_net *net, const void *buf, size_t siz
 SAPMDEF sapm_result sapm_net_save(const sapm_net *net, const char *path);
 SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path);
 #endif
+
+/* ======================================================================================
+ * Declarations: PM and SAPM (owner: sapm)
+ *
+ * sapm_train with opt->method = SAPM_METHOD_PM or SAPM_METHOD_SAPM trains a regression
+ * network by Algorithm 1 of the SAPM paper (SPEC 2-3) on pre-activation auxiliaries
+ * a_l ~ z_l(x_n): closed-form least-squares weight blocks (SYRK + GEMM + Cholesky, with
+ * the adaptive ridge), auxiliary updates, w_l recomputed every outer iteration. Every
+ * logged iteration reports loss = J_SAPM (or J_PM) and mse = J_LS of the forward network;
+ * for SAPM J_LS <= L J_SAPM holds at every state (tests/test_sapm.c checks it).
+ *
+ *   seeds' form (sapm_aux_seeds_options): gradient steps of rate tau on every a_l from the
+ *     same state, w_l = prod ||W_j||_F^2 K^2, fixed lambda for PM, no polish. Measured:
+ *     a fixed tau diverges once 2 tau w_1 > 1 (w_1 ~ 1e11 at L = 10, Xavier), and with a
+ *     stable step it is orders of magnitude slower than L-BFGS (bench/bench_sapm.c).
+ *   ours (sapm_aux_default_options): per-sample Gauss-Newton/Levenberg-Marquardt steps on
+ *     a_l (backward sweep; or the joint block-tridiagonal chain step), w_l from spectral
+ *     norms (the bound still holds), re-sync of the auxiliaries to the forward pass before
+ *     each auxiliary step, then an L-BFGS polish on J_LS after switch_iters = 5 outer
+ *     iterations. A chaotic start (mean-field gain chi > switch_chi = 1.5, e.g. U(-1,1) at
+ *     width 20) is first rescaled to the edge of chaos (sapm_net_rescale_chaos); an ordered
+ *     start (Xavier) goes to L-BFGS at once. What we measured and why (bench/bench_sapm.c,
+ *     examples/depth_study.c): the auxiliary phase on its own stalls (each outer iteration
+ *     moves a layer by ~ |du/dz_l|^2 / w_l, tiny for deep layers, and from Xavier with zero
+ *     biases the odd symmetry traps it at the mean, test MSE ~0.19 on sin(x^2)), while the
+ *     failures of every method from U(-1,1) at L >= 14 are a generalisation failure of
+ *     chaotic networks (train MSE 1e-6, test 1e-2); the rescaling removes them.
+ * ====================================================================================== */
+
+/* The library's default PM/SAPM options (ours, chosen by bench/bench_sapm.c; each field's
+ * doc in sapm_aux_options says what it does and whether it is the seeds' form). */
+SAPMDEF void sapm_aux_default_options(sapm_aux_options *a);
+
+/* The seeds' form of Algorithm 1 (arXiv 2504.21501 as summarised in shared/seeds): plain
+ * gradient steps of rate tau on the auxiliaries, all layers from the same state (Jacobi),
+ * w_l from Frobenius norms recomputed every iteration, no proximal term, no re-sync, no
+ * polish; pm_lambda, tau and ridge are kept as given. */
+SAPMDEF void sapm_aux_seeds_options(sapm_aux_options *a);
+
+/* Edge-of-chaos rescaling of a network for the inputs X (N x n_0, ldx >= n_0), ours: for
+ * the hidden layers l = 2..L-1 in order, W_l <- W_l / sqrt(chi_l) where the mean-field
+ * gain chi_l = (||W_l||_F^2 / n_l) mean_n,i sigma'(z_{l-1,i}(x_n))^2 exceeds 1 (Poole et
+ * al. 2016: chi > 1 is the chaotic phase, where a deep net interpolates its training points
+ * wildly). *chi_max (may be NULL) receives max_l chi_l before the rescaling. The default
+ * SAPM does this when its start is chaotic (aux.chaos_rescale); any optimizer can use it. */
+SAPMDEF sapm_result sapm_net_rescale_chaos(sapm_net *net, int N, const double *X, int ldx,
+                                           double *chi_max);
 
 /* ======================================================================================
  * Declarations: PDE problems, samplers and PINN training (owner: pinn)
@@ -3152,9 +3280,7 @@ SAPMDEF sapm_options sapm_default_options(sapm_method method)
     o.ls.adam_beta2 = 0.999;
     o.ls.adam_eps = 1e-8;
     o.ls.lbfgs_memory = 10;
-    o.aux.pm_lambda = 1.0;
-    o.aux.tau = 1e-2;
-    o.aux.ridge = 1e-8;
+    sapm_aux_default_options(&o.aux); /* measured defaults: see "PM and SAPM" */
     if (method == SAPM_METHOD_LS_GD) o.learning_rate = 1e-2;
     if (method == SAPM_METHOD_LS_ADAM) o.learning_rate = 1e-3;
     return o;
@@ -3929,6 +4055,9 @@ static sapm_result sapm__train_ls(sapm_net *net, int N, const double *X, int ldx
     return r;
 }
 
+static sapm_result sapm__train_aux(sapm_net *net, int N, const double *X, int ldx,
+                                   const double *Y, int ldy, const sapm_options *opt,
+                                   sapm_report *rep); /* defined in "PM and SAPM" */
 SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, const double *Y,
                                int ldy, const sapm_options *opt, sapm_report *rep)
 {
@@ -3944,15 +4073,987 @@ SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, c
         break;
     case SAPM_METHOD_PM:
     case SAPM_METHOD_SAPM:
-        /* PM / SAPM dispatch: the `sapm` branch replaces the next line with
-         * r = sapm__train_aux(net, N, X, ldx, Y, ldy, opt, rep); */
-        r = sapm__report_error(rep, SAPM_ERR_UNSUPPORTED);
+        r = sapm__train_aux(net, N, X, ldx, Y, ldy, opt, rep); /* "PM and SAPM" section */
         break;
     default:
         r = sapm__report_error(rep, SAPM_ERR_INVALID_ARGUMENT);
         break;
     }
     return r;
+}
+
+/* ======================================================================================
+ * Implementation: PM and SAPM (regression, Algorithm 1)
+ *
+ * State (SPEC 2-3): pre-activation auxiliaries a_{l,n} ~ z_l(x_n) for the hidden layers
+ * l = 1..L-1, kept sample-major as A_l (N x n_l), and H_l = [sigma(A_l) 1] (N x (n_l+1),
+ * the column of ones carries the bias), H_0 = [X 1]. Residuals
+ *     e_l = a_l - W_l h_{l-1} - b_l (l < L),   r = W_L h_{L-1} + b_L - y,
+ *     J = (1/N) sum_n [ |r|^2 + sum_l w_l |e_l|^2 ],
+ * with w_l = lambda (PM) or w_l = prod_{j>l} ||W_j||_F^2 K^{2(L-l)} (SAPM), w_L = 1.
+ *
+ * One outer iteration (Algorithm 1):
+ *   1. weight blocks l = L..1 (independent once a and w are frozen): the normal equations
+ *      (H_{l-1}^T H_{l-1} + (lambda_n + rho) I) Theta = H_{l-1}^T T + rho Theta_old,
+ *      Theta = [W_l b_l]^T, T = A_l (l < L) or Y: one SYRK, one GEMM, one Cholesky.
+ *   2. auxiliary blocks in the chosen sweep order: per sample, the block loss
+ *      f(a_l) = w_l |a_l - c|^2 + w_{l+1} |W_{l+1} sigma(a_l) + b_{l+1} - t|^2,
+ *      c = W_l h_{l-1} + b_l, t = a_{l+1} (or y for l = L-1, w_L = 1), lowered by a
+ *      gradient step (seeds) or a damped Gauss-Newton step (ours, one small SPD solve per
+ *      sample), or all layers of a sample at once by a block-tridiagonal GN step (ours).
+ *      With pre-activation auxiliaries a_{L-1} is NOT quadratic (it enters the output
+ *      residual through sigma), so it has no exact closed form; its GN step is the exact
+ *      minimiser of the linearised block loss.
+ *   3. w recomputed from the new weights (SAPM).
+ * Ours around it (sapm__train_aux): re-sync a = forward pass before the auxiliary step
+ * (resync_every; the weight solves then see the GN targets - this also breaks the odd
+ * symmetry of a Xavier/zero-bias start), the chaos test and rescaling at the start, and the
+ * switch to L-BFGS on J_LS (polish; during it the auxiliaries are the forward pass, so the
+ * logged loss is J_SAPM = J_LS). A non-finite state restores the last finite weights.
+ * ====================================================================================== */
+
+enum { SAPM__AUX_CHUNK = 64 };  /* samples per batched SPD solve in the GN step */
+
+typedef struct sapm__aux {
+    sapm_net *net;
+    const sapm_options *opt;
+    int N, L, nmax, pm;
+    double n_total;             /* samples summed over all workers */
+    const double *X, *Y;
+    int ldx, ldy;
+    double K2;                  /* K^2 of the activation (SAPM weights) */
+    double **A;                 /* A[l], l = 1..L-1: N x n_l */
+    double **H;                 /* H[l], l = 0..L-1: N x (n_l + 1) */
+    double *omega;              /* omega[l], l = 1..L */
+    double *mu;                 /* LM damping, (L x N): row l for layer l */
+    double *red;                /* reduction buffer: Gram + rhs, or per-layer loss sums */
+    double *gw, *rw;            /* factor / solution work of the weight solve */
+    double *T0, *T1, *T2, *T3;  /* N x (nmax + 1) scratch */
+    double *S0, *S1;            /* Jacobi sweep: saved H of the previous layer */
+    double *GW, *Mb, *Bb;       /* nmax^2; CHUNK x nmax^2; CHUNK x nmax */
+    double *fo;                 /* per-sample block loss before a step */
+    double *pv;                 /* power-iteration vectors, L x nmax */
+    double **E, **Sd;           /* chain GN: E[l] (l = 1..L) residuals, Sd[l] sigma'(A_l) */
+    double *GWl, *Fb, *Xb, *yb, *hb; /* chain GN: (L-1) x nmax^2 (x3), (L-1) x nmax, 2 nmax */
+    int *info;                  /* CHUNK */
+    void *block;                /* the one allocation */
+    size_t bytes;               /* its size (memory report) */
+} sapm__aux;
+
+static sapm_result sapm__aux_reduce(const sapm_options *opt, double *buf, size_t n)
+{
+    return sapm__allreduce(opt, buf, n);
+}
+
+static void sapm__aux_free(sapm__aux *st)
+{
+    if (st->block) SAPM_FREE(st->block);
+    if (st->A) SAPM_FREE(st->A);
+    if (st->H) SAPM_FREE(st->H);
+    if (st->info) SAPM_FREE(st->info);
+    if (st->E) SAPM_FREE(st->E);
+    if (st->Sd) SAPM_FREE(st->Sd);
+    memset(st, 0, sizeof *st);
+}
+
+/* Allocate every buffer once for the whole training call. */
+static sapm_result sapm__aux_alloc(sapm__aux *st, sapm_net *net, int N, const double *X, int ldx,
+                                   const double *Y, int ldy, const sapm_options *opt)
+{
+    int l, L = net->depth, nm = sapm__net_max_width(net);
+    size_t n1 = (size_t)nm + 1, total = 0, off = 0;
+    double *p;
+    memset(st, 0, sizeof *st);
+    st->net = net; st->opt = opt; st->N = N; st->L = L; st->nmax = nm;
+    st->X = X; st->Y = Y; st->ldx = ldx; st->ldy = ldy;
+    st->pm = opt->method == SAPM_METHOD_PM;
+    st->K2 = sapm_activation_lipschitz(net->act);
+    st->K2 *= st->K2;
+    for (l = 1; l < L; ++l) total += (size_t)N * (size_t)net->widths[l];       /* A */
+    for (l = 0; l < L; ++l) total += (size_t)N * ((size_t)net->widths[l] + 1); /* H */
+    total += (size_t)L + 1 + (size_t)(L + 1) * (size_t)N;                      /* omega, mu */
+    total += n1 * n1 + n1 * (size_t)nm + (size_t)L + 1;                        /* red */
+    total += n1 * n1 + n1 * (size_t)nm;                                       /* gw, rw */
+    total += 6 * (size_t)N * n1;                                               /* T0-3, S0-1 */
+    total += (size_t)nm * nm + (size_t)SAPM__AUX_CHUNK * ((size_t)nm * nm + nm) + (size_t)N;
+    total += (size_t)L * nm;                                                  /* pv */
+    if (opt->aux.update == SAPM_AUX_GN_CHAIN) {
+        for (l = 1; l <= L; ++l) total += (size_t)N * (size_t)net->widths[l];    /* E */
+        for (l = 1; l < L; ++l) total += (size_t)N * (size_t)net->widths[l];     /* Sd */
+        total += 3 * (size_t)L * nm * nm + (size_t)L * nm + 2 * (size_t)nm;
+    }
+    st->block = sapm__alloc(total, sizeof(double));
+    st->A = (double **)sapm__calloc((size_t)L + 1, sizeof(double *));
+    st->H = (double **)sapm__calloc((size_t)L + 1, sizeof(double *));
+    st->info = (int *)sapm__alloc(SAPM__AUX_CHUNK, sizeof(int));
+    st->E = (double **)sapm__calloc((size_t)L + 1, sizeof(double *));
+    st->Sd = (double **)sapm__calloc((size_t)L + 1, sizeof(double *));
+    if (!st->block || !st->A || !st->H || !st->info || !st->E || !st->Sd) { sapm__aux_free(st); return SAPM_ERR_OUT_OF_MEMORY; }
+    st->bytes = total * sizeof(double);
+    p = (double *)st->block;
+    memset(p, 0, total * sizeof(double));
+    for (l = 1; l < L; ++l) { st->A[l] = p + off; off += (size_t)N * (size_t)net->widths[l]; }
+    for (l = 0; l < L; ++l) { st->H[l] = p + off; off += (size_t)N * ((size_t)net->widths[l] + 1); }
+    st->omega = p + off; off += (size_t)L + 1;
+    st->mu = p + off; off += (size_t)(L + 1) * (size_t)N;
+    st->red = p + off; off += n1 * n1 + n1 * (size_t)nm + (size_t)L + 1;
+    st->gw = p + off; off += n1 * n1;
+    st->rw = p + off; off += n1 * (size_t)nm;
+    st->T0 = p + off; off += (size_t)N * n1;
+    st->T1 = p + off; off += (size_t)N * n1;
+    st->T2 = p + off; off += (size_t)N * n1;
+    st->T3 = p + off; off += (size_t)N * n1;
+    st->S0 = p + off; off += (size_t)N * n1;
+    st->S1 = p + off; off += (size_t)N * n1;
+    st->GW = p + off; off += (size_t)nm * nm;
+    st->Mb = p + off; off += (size_t)SAPM__AUX_CHUNK * nm * nm;
+    st->Bb = p + off; off += (size_t)SAPM__AUX_CHUNK * nm;
+    st->fo = p + off; off += (size_t)N;
+    st->pv = p + off; off += (size_t)L * nm;
+    if (opt->aux.update == SAPM_AUX_GN_CHAIN) {
+        for (l = 1; l <= L; ++l) { st->E[l] = p + off; off += (size_t)N * (size_t)net->widths[l]; }
+        for (l = 1; l < L; ++l) { st->Sd[l] = p + off; off += (size_t)N * (size_t)net->widths[l]; }
+        st->GWl = p + off; off += (size_t)L * nm * nm;
+        st->Fb = p + off; off += (size_t)L * nm * nm;
+        st->Xb = p + off; off += (size_t)L * nm * nm;
+        st->yb = p + off; off += (size_t)L * nm;
+        st->hb = p + off; off += 2 * (size_t)nm;
+    }
+    SAPM_ASSERT(off == total);
+    /* H_0 = [X 1] */
+    {
+        int d = net->widths[0], i, j;
+        for (i = 0; i < N; ++i) {
+            double *h = st->H[0] + (size_t)i * (d + 1);
+            for (j = 0; j < d; ++j) h[j] = X[(size_t)i * ldx + j];
+            h[d] = 1.0;
+        }
+    }
+    {
+        double nt = (double)N;
+        sapm_result r = sapm__aux_reduce(opt, &nt, 1);
+        if (r != SAPM_OK) { sapm__aux_free(st); return r; }
+        st->n_total = nt;
+    }
+    for (l = 0; l < (L + 1) * N; ++l) st->mu[l] = opt->aux.lm_damping;
+    return SAPM_OK;
+}
+
+/* out (N x n_l, ld ldo) = Hin W_l^T + 1 b_l^T: the affine map of layer l (1-based) applied
+ * to the rows of Hin (N x n_{l-1}, ld ldh). */
+static void sapm__aux_affine(const sapm__aux *st, int l, const double *Hin, int ldh, double *out, int ldo)
+{
+    const sapm_net *net = st->net;
+    int n_in = net->widths[l - 1], n_out = net->widths[l], i, j;
+    const double *b = net->b[l - 1];
+    for (i = 0; i < st->N; ++i)
+        for (j = 0; j < n_out; ++j) out[(size_t)i * ldo + j] = b[j];
+    sapm_gemm(SAPM_NO_TRANS, SAPM_TRANS, st->N, n_out, n_in, 1.0, Hin, ldh, net->W[l - 1], n_in,
+              1.0, out, ldo);
+}
+
+/* H_l = [sigma(A_l) 1] for layer l (1..L-1): one vectorised sigma over the contiguous A_l
+ * (into T2, free at every call site), then a strided copy (per-row calls measured ~10x
+ * slower at width 20). */
+static void sapm__aux_set_h(sapm__aux *st, int l)
+{
+    int n = st->net->widths[l], i, j;
+    const double *s = st->T2;
+    double *h = st->H[l];
+    sapm_activation_eval(st->net->act, (size_t)st->N * n, st->A[l], st->T2, NULL, NULL, NULL);
+    for (i = 0; i < st->N; ++i) {
+        double *hi = h + (size_t)i * (n + 1);
+        for (j = 0; j < n; ++j) hi[j] = s[(size_t)i * n + j];
+        hi[n] = 1.0;
+    }
+}
+
+/* Re-sync: a_l = z_l(x_n), the forward pass of the current weights (then J_SAPM = J_LS). */
+static void sapm__aux_sync(sapm__aux *st)
+{
+    int l;
+    for (l = 1; l < st->L; ++l) {
+        int n_in = st->net->widths[l - 1];
+        sapm__aux_affine(st, l, st->H[l - 1], n_in + 1, st->A[l], st->net->widths[l]);
+        sapm__aux_set_h(st, l);
+    }
+}
+
+/* ||W_l||_2^2 by power iteration on W_l^T W_l (warm-started from the last vector, kept in
+ * st->pv), with 1% safety: the largest eigenvalue estimate is a lower bound, so it is
+ * scaled up by the residual of the last iteration. */
+static double sapm__spectral_norm2(sapm__aux *st, int l)
+{
+    const double *W = st->net->W[l - 1];
+    int no = st->net->widths[l], n = st->net->widths[l - 1], it, i, j;
+    double *v = st->pv + (size_t)(l - 1) * st->nmax, *u = st->T3, lam = 0.0, nv;
+    for (it = 0; it < 30; ++it) {
+        double prev = lam;
+        nv = 0.0;
+        for (i = 0; i < n; ++i) nv += v[i] * v[i];
+        if (!(nv > 0.0)) { for (i = 0; i < n; ++i) v[i] = 1.0; nv = (double)n; }
+        nv = sqrt(nv);
+        for (i = 0; i < n; ++i) v[i] /= nv;
+        for (j = 0; j < no; ++j) { double s = 0.0; for (i = 0; i < n; ++i) s += W[(size_t)j * n + i] * v[i]; u[j] = s; }
+        lam = 0.0;
+        for (j = 0; j < no; ++j) lam += u[j] * u[j];           /* |W v|^2 <= ||W||_2^2 */
+        for (i = 0; i < n; ++i) { double s = 0.0; for (j = 0; j < no; ++j) s += W[(size_t)j * n + i] * u[j]; v[i] = s; }
+        if (it > 3 && fabs(lam - prev) <= 1e-6 * lam) break;
+    }
+    return lam * 1.01;
+}
+
+/* w_l (SPEC 2): SAPM w_l = prod_{j=l+1..L} ||W_j||_F^2 K^2, w_L = 1; PM w_l = lambda. */
+static void sapm__aux_omega(sapm__aux *st)
+{
+    int l;
+    st->omega[st->L] = 1.0;
+    for (l = st->L - 1; l >= 1; --l) {
+        if (st->pm) { st->omega[l] = st->opt->aux.pm_lambda; continue; }
+        {
+            size_t i, nw = (size_t)st->net->widths[l + 1] * (size_t)st->net->widths[l];
+            const double *W = st->net->W[l];
+            double f = 0.0, w;
+            if (st->opt->aux.omega_norm == 1) f = sapm__spectral_norm2(st, l + 1);
+            else for (i = 0; i < nw; ++i) f += W[i] * W[i];
+            w = st->omega[l + 1] * f * st->K2;
+            st->omega[l] = w < 1e250 ? w : 1e250; /* cap: keeps w finite at any depth */
+        }
+    }
+    if (!st->pm && st->opt->aux.omega_scale > 0.0 && st->opt->aux.omega_scale != 1.0)
+        for (l = 1; l < st->L; ++l) st->omega[l] *= st->opt->aux.omega_scale;
+}
+
+/* J_SAPM (or J_PM) = (1/N) [sum |r|^2 + sum_l w_l |e_l|^2] at the current state. */
+static sapm_result sapm__aux_loss(sapm__aux *st, double *J)
+{
+    int l, i, j, L = st->L;
+    double *s = st->red, tot = 0.0;
+    sapm_result r;
+    for (l = 1; l <= L; ++l) {
+        int n_in = st->net->widths[l - 1], n = st->net->widths[l];
+        const double *t = l < L ? st->A[l] : st->Y;
+        int ldt = l < L ? n : st->ldy;
+        double acc = 0.0;
+        sapm__aux_affine(st, l, st->H[l - 1], n_in + 1, st->T0, n);
+        for (i = 0; i < st->N; ++i)
+            for (j = 0; j < n; ++j) {
+                double e = t[(size_t)i * ldt + j] - st->T0[(size_t)i * n + j]; /* e_l or -r */
+                acc += e * e;
+            }
+        s[l - 1] = acc;
+    }
+    if ((r = sapm__aux_reduce(st->opt, s, (size_t)L)) != SAPM_OK) return r;
+    for (l = 1; l <= L; ++l) tot += st->omega[l] * s[l - 1];
+    *J = tot / st->n_total;
+    return SAPM_OK;
+}
+
+/* J_LS of the forward network (SPEC 2), through T0/T1. */
+static sapm_result sapm__aux_mse(sapm__aux *st, double *mse)
+{
+    int l, i, j, L = st->L, m = st->net->widths[L];
+    const double *in = st->H[0];
+    int ldin = st->net->widths[0] + 1;
+    double *bufs[2], acc = 0.0;
+    sapm_result r;
+    bufs[0] = st->T0; bufs[1] = st->T1;
+    for (l = 1; l <= L; ++l) {
+        int n = st->net->widths[l];
+        double *out = bufs[l & 1];
+        sapm__aux_affine(st, l, in, ldin, out, n);
+        if (l < L) sapm_activation_eval(st->net->act, (size_t)st->N * n, out, out, NULL, NULL, NULL);
+        in = out; ldin = n;
+    }
+    for (i = 0; i < st->N; ++i)
+        for (j = 0; j < m; ++j) {
+            double e = in[(size_t)i * m + j] - st->Y[(size_t)i * st->ldy + j];
+            acc += e * e;
+        }
+    if ((r = sapm__aux_reduce(st->opt, &acc, 1)) != SAPM_OK) return r;
+    *mse = acc / st->n_total;
+    return SAPM_OK;
+}
+
+/* Weight block l: closed-form least squares from the normal equations
+ *   (H^T H + (lambda_n + rho) I) Theta = H^T T + rho Theta_old,  Theta = [W_l b_l]^T,
+ * H = H_{l-1}, T = A_l or Y. lambda_n = ridge * tr(H^T H)/(n+1) is the seeds' adaptive
+ * ridge; while Cholesky fails it grows tenfold (never stops training). */
+static sapm_result sapm__aux_solve_weights(sapm__aux *st, int l)
+{
+    sapm_net *net = st->net;
+    int n = net->widths[l - 1], k = n + 1, mo = net->widths[l], i, j, tries;
+    const double *T = l < st->L ? st->A[l] : st->Y;
+    int ldt = l < st->L ? mo : st->ldy;
+    double *G = st->red, *R = st->red + (size_t)k * k, scale, lam, rho;
+    double *W = net->W[l - 1], *b = net->b[l - 1];
+    sapm_result r;
+    /* Gram H^T H and right-hand side H^T T: sums over samples, then across workers */
+    sapm_syrk(SAPM_TRANS, k, st->N, 1.0, st->H[l - 1], k, 0.0, G, k);
+    sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, k, mo, st->N, 1.0, st->H[l - 1], k, T, ldt, 0.0, R, mo);
+    if ((r = sapm__aux_reduce(st->opt, G, (size_t)k * k + (size_t)k * mo)) != SAPM_OK) return r;
+    scale = 0.0;
+    for (i = 0; i < k; ++i) scale += G[(size_t)i * k + i];
+    scale /= (double)k;
+    if (!isfinite(scale) || !sapm__all_finite(R, (size_t)k * mo)) return SAPM_ERR_DIVERGED;
+    if (!(scale > 0.0)) scale = 1.0;
+    lam = (st->opt->aux.polish && st->opt->aux.phase_ridge > 0.0 ? st->opt->aux.phase_ridge
+                                                                  : st->opt->aux.ridge) * scale;
+    rho = st->opt->aux.prox * scale;
+    for (tries = 0; tries < 60; ++tries) {
+        int info = 0;
+        memcpy(st->gw, G, (size_t)k * k * sizeof(double));
+        for (i = 0; i < k; ++i) st->gw[(size_t)i * k + i] += lam + rho;
+        if (sapm_chol_factor(k, st->gw, k, &info) == SAPM_OK) break;
+        lam = lam > 0.0 ? 10.0 * lam : 1e-14 * scale;
+    }
+    if (tries == 60) return SAPM_ERR_NOT_POSITIVE_DEFINITE;
+    /* rhs + rho Theta_old */
+    for (j = 0; j < k; ++j)
+        for (i = 0; i < mo; ++i)
+            st->rw[(size_t)j * mo + i] = R[(size_t)j * mo + i] +
+                rho * (j < n ? W[(size_t)i * n + j] : b[i]);
+    sapm_chol_solve(k, mo, st->gw, k, st->rw, mo);
+    if (!sapm__all_finite(st->rw, (size_t)k * mo)) return SAPM_ERR_DIVERGED;
+    for (i = 0; i < mo; ++i) {
+        for (j = 0; j < n; ++j) W[(size_t)i * n + j] = st->rw[(size_t)j * mo + i];
+        b[i] = st->rw[(size_t)n * mo + i];
+    }
+    return SAPM_OK;
+}
+
+/* Small dense SPD helpers for the per-sample block-tridiagonal chain step (its blocks are
+ * factored one after another, so they cannot be batched across layers). The per-layer GN
+ * step uses sapm_chol_solve_batched (measured at n = 20, 64 systems: 0.65 us per system,
+ * these fused loops 0.87 us). Row-major lower triangle, unit stride inner loops. */
+static int sapm__small_chol(int n, double *SAPM__RESTRICT A)
+{
+    int i, j, k;
+    for (j = 0; j < n; ++j) {
+        double *rj = A + (size_t)j * n, d = rj[j];
+        for (k = 0; k < j; ++k) d -= rj[k] * rj[k];
+        if (!(d > 0.0) || !isfinite(d)) return j + 1;
+        d = sqrt(d);
+        rj[j] = d;
+        for (i = j + 1; i < n; ++i) {
+            double *ri = A + (size_t)i * n, t = ri[j];
+            for (k = 0; k < j; ++k) t -= ri[k] * rj[k];
+            ri[j] = t / d;
+        }
+    }
+    return 0;
+}
+
+/* b = L^{-1} b (forward substitution) */
+static void sapm__small_fwd(int n, const double *SAPM__RESTRICT Lf, double *SAPM__RESTRICT b)
+{
+    int i, k;
+    for (i = 0; i < n; ++i) {
+        const double *ri = Lf + (size_t)i * n;
+        double t = b[i];
+        for (k = 0; k < i; ++k) t -= ri[k] * b[k];
+        b[i] = t / ri[i];
+    }
+}
+
+/* b = L^{-T} b (back substitution, column-oriented so the inner loop is unit stride) */
+static void sapm__small_bwd(int n, const double *SAPM__RESTRICT Lf, double *SAPM__RESTRICT b)
+{
+    int i, k;
+    for (i = n - 1; i >= 0; --i) {
+        const double *ri = Lf + (size_t)i * n;
+        double t = b[i] / ri[i];
+        b[i] = t;
+        for (k = 0; k < i; ++k) b[k] -= ri[k] * t;
+    }
+}
+
+/* B (n x m) = L^{-1} B, row-major */
+static void sapm__small_fwd_mat(int n, int m, const double *SAPM__RESTRICT Lf, double *SAPM__RESTRICT B)
+{
+    int i, k, j;
+    for (i = 0; i < n; ++i) {
+        const double *ri = Lf + (size_t)i * n;
+        double *bi = B + (size_t)i * m, inv = 1.0 / ri[i];
+        for (k = 0; k < i; ++k) {
+            const double *bk = B + (size_t)k * m;
+            double c = ri[k];
+            for (j = 0; j < m; ++j) bi[j] -= c * bk[j];
+        }
+        for (j = 0; j < m; ++j) bi[j] *= inv;
+    }
+}
+
+/* Auxiliary block l (1..L-1), all samples. Hprev = H_{l-1} to use (the saved old one in a
+ * Jacobi sweep). Per sample, with c = W_l h_{l-1} + b_l, t = a_{l+1} (or y),
+ *   f(a) = w_l |a - c|^2 + w_{l+1} |W_{l+1} sigma(a) + b_{l+1} - t|^2,
+ *   grad f = 2 w_l (a - c) + 2 w_{l+1} D W_{l+1}^T r,   D = diag sigma'(a), r = W_{l+1} sigma(a) + b_{l+1} - t;
+ * GD (seeds): a -= tau grad f;  GD_SCALED: tau / (2 (w_l + w_{l+1} K^2 ||W_{l+1}||_F^2));
+ * GN (ours): (w_l (1 + mu) I + w_{l+1} D W^T W D) delta = -grad f / 2, accepted per sample
+ * when f decreases (mu /= 3), else rejected (mu *= 4). */
+static sapm_result sapm__aux_step_layer(sapm__aux *st, int l, const double *Hprev)
+{
+    sapm_net *net = st->net;
+    const sapm_aux_options *ao = &st->opt->aux;
+    int n = net->widths[l], no = net->widths[l + 1], N = st->N, i, j, s0;
+    const double *t = l + 1 < st->L ? st->A[l + 1] : st->Y;
+    int ldt = l + 1 < st->L ? no : st->ldy;
+    const double *W = net->W[l];
+    double wl = st->omega[l], wn = st->omega[l + 1];
+    double *a = st->A[l], *C = st->T0, *Rr = st->T1, *Q = st->T2, *S = st->T3;
+    double *mu = st->mu + (size_t)l * N;
+    /* c = W_l h_{l-1} + b_l;  r = W_{l+1} h_l + b_{l+1} - t;  q = W_{l+1}^T r;  S = sigma'(a) */
+    sapm__aux_affine(st, l, Hprev, net->widths[l - 1] + 1, C, n);
+    sapm__aux_affine(st, l + 1, st->H[l], n + 1, Rr, no);
+    for (i = 0; i < N; ++i)
+        for (j = 0; j < no; ++j) Rr[(size_t)i * no + j] -= t[(size_t)i * ldt + j];
+    sapm_gemm(SAPM_NO_TRANS, SAPM_NO_TRANS, N, n, no, 1.0, Rr, no, W, n, 0.0, Q, n);
+    sapm_activation_eval(net->act, (size_t)N * n, a, NULL, S, NULL, NULL);
+    if (ao->update == SAPM_AUX_GD || ao->update == SAPM_AUX_GD_SCALED) {
+        double tau = ao->tau;
+        if (ao->update == SAPM_AUX_GD_SCALED) {
+            double f = 0.0;
+            for (i = 0; i < n * no; ++i) f += W[i] * W[i];
+            tau /= 2.0 * (wl + wn * st->K2 * f);
+        }
+        for (i = 0; i < N; ++i)
+            for (j = 0; j < n; ++j) {
+                size_t q = (size_t)i * n + j;
+                a[q] -= tau * (2.0 * wl * (a[q] - C[q]) + 2.0 * wn * S[q] * Q[q]);
+            }
+        if (!sapm__all_finite(a, (size_t)N * n)) return SAPM_ERR_DIVERGED;
+        sapm__aux_set_h(st, l);
+        return SAPM_OK;
+    }
+    /* GN / LM. f before the step, per sample */
+    for (i = 0; i < N; ++i) {
+        double fa = 0.0, fr = 0.0;
+        for (j = 0; j < n; ++j) { double e = a[(size_t)i * n + j] - C[(size_t)i * n + j]; fa += e * e; }
+        for (j = 0; j < no; ++j) { double e = Rr[(size_t)i * no + j]; fr += e * e; }
+        st->fo[i] = wl * fa + wn * fr;
+    }
+    /* GW = W_{l+1}^T W_{l+1} (n x n) */
+    sapm_syrk(SAPM_TRANS, n, no, 1.0, W, n, 0.0, st->GW, n);
+    for (s0 = 0; s0 < N; s0 += SAPM__AUX_CHUNK) {
+        int cnt = SAPM__MIN(SAPM__AUX_CHUNK, N - s0), s;
+        for (s = 0; s < cnt; ++s) {
+            size_t row = (size_t)(s0 + s) * n;
+            double *M = st->Mb + (size_t)s * n * n, *B = st->Bb + (size_t)s * n;
+            const double *dd = S + row;
+            double diag = wl * (1.0 + mu[s0 + s]);
+            for (i = 0; i < n; ++i) {
+                for (j = 0; j <= i; ++j) M[(size_t)i * n + j] = wn * dd[i] * st->GW[(size_t)i * n + j] * dd[j];
+                M[(size_t)i * n + i] += diag;
+                B[i] = -(wl * (a[row + i] - C[row + i]) + wn * dd[i] * Q[row + i]);
+            }
+        }
+        sapm_chol_solve_batched(cnt, n, 1, st->Mb, st->Bb, st->info); /* failures: info != 0 */
+        /* candidate a + delta into Q's rows (already consumed) */
+        for (s = 0; s < cnt; ++s) {
+            size_t row = (size_t)(s0 + s) * n;
+            for (i = 0; i < n; ++i)
+                Q[row + i] = st->info[s] == 0 ? a[row + i] + st->Bb[(size_t)s * n + i] : a[row + i];
+        }
+    }
+    /* f at the candidates: S = sigma(a_new), Rr = W_{l+1} S + b_{l+1} - t */
+    sapm_activation_eval(net->act, (size_t)N * n, Q, S, NULL, NULL, NULL);
+    sapm__aux_affine(st, l + 1, S, n, Rr, no);
+    for (i = 0; i < N; ++i) {
+        double fa = 0.0, fr = 0.0, fn;
+        for (j = 0; j < n; ++j) { double e = Q[(size_t)i * n + j] - C[(size_t)i * n + j]; fa += e * e; }
+        for (j = 0; j < no; ++j) { double e = Rr[(size_t)i * no + j] - t[(size_t)i * ldt + j]; fr += e * e; }
+        fn = wl * fa + wn * fr;
+        if (fn <= st->fo[i] && isfinite(fn)) {
+            memcpy(a + (size_t)i * n, Q + (size_t)i * n, (size_t)n * sizeof(double));
+            mu[i] = SAPM__MAX(mu[i] / 3.0, 1e-12);
+        } else {
+            mu[i] = SAPM__MIN(mu[i] * 4.0, 1e12);
+        }
+    }
+    sapm__aux_set_h(st, l);
+    return SAPM_OK;
+}
+
+/* Joint per-sample Gauss-Newton step on all auxiliaries (ours, SAPM_AUX_GN_CHAIN). With the
+ * weights and w frozen, the auxiliaries of one sample form a chain: the loss
+ *   f(a_1..a_{L-1}) = sum_{l=1..L} w_l |e_l|^2,  e_l = a_l - W_l sigma(a_{l-1}) - b_l (l < L),
+ *   e_L = y - W_L sigma(a_{L-1}) - b_L  (w_L = 1)
+ * couples only neighbours, so its Gauss-Newton matrix is block tridiagonal:
+ *   M_ll = w_l (1 + mu) I + w_{l+1} D_l W_{l+1}^T W_{l+1} D_l,  M_{l,l+1} = -w_{l+1} D_l W_{l+1}^T,
+ * right-hand side -g_l = -(w_l e_l - w_{l+1} D_l W_{l+1}^T e_{l+1}), D_l = diag sigma'(a_l).
+ * Block Cholesky (block Thomas): F_l F_l^T = M_ll - X_{l-1}^T X_{l-1}, X_l = F_l^{-1} M_{l,l+1};
+ * forward F_l y_l = -g_l - X_{l-1}^T y_{l-1}; back F_l^T d_l = y_l - X_l d_{l+1}.
+ * O(L n^3) per sample. The step is taken when it lowers f (per sample); else mu grows. */
+static sapm_result sapm__aux_chain_gn(sapm__aux *st)
+{
+    sapm_net *net = st->net;
+    int L = st->L, N = st->N, nm = st->nmax, l, i, j, s;
+    const int *w = net->widths;
+    size_t nm2 = (size_t)nm * nm;
+    if (L < 2) return SAPM_OK;
+    /* batched: E_l = A_l - (H_{l-1} W_l^T + b_l), E_L = Y - (...), S_l = sigma'(A_l), GW_l */
+    for (l = 1; l <= L; ++l) {
+        int n = w[l];
+        double *E = st->E[l];
+        sapm__aux_affine(st, l, st->H[l - 1], w[l - 1] + 1, E, n);
+        for (i = 0; i < N; ++i)
+            for (j = 0; j < n; ++j) {
+                double t = l < L ? st->A[l][(size_t)i * n + j] : st->Y[(size_t)i * st->ldy + j];
+                E[(size_t)i * n + j] = t - E[(size_t)i * n + j];
+            }
+        if (l < L) {
+            sapm_activation_eval(net->act, (size_t)N * n, st->A[l], NULL, st->Sd[l], NULL, NULL);
+            sapm_syrk(SAPM_TRANS, n, w[l + 1], 1.0, net->W[l], n, 0.0, st->GWl + (size_t)(l - 1) * nm2, n);
+        }
+    }
+    for (s = 0; s < N; ++s) {
+        double fold = 0.0, *mu = st->mu + s;
+        int attempt;
+        for (l = 1; l <= L; ++l) {
+            const double *e = st->E[l] + (size_t)s * w[l];
+            double acc = 0.0;
+            for (j = 0; j < w[l]; ++j) acc += e[j] * e[j];
+            fold += st->omega[l] * acc;
+        }
+        for (attempt = 0; attempt < 3; ++attempt) {
+            int ok = 1;
+            double fnew = 0.0;
+            /* factor and forward substitution */
+            for (l = 1; l < L && ok; ++l) {
+                int n = w[l], no = w[l + 1], info;
+                double wl = st->omega[l], wn = st->omega[l + 1];
+                double *F = st->Fb + (size_t)(l - 1) * nm2, *Xb = st->Xb + (size_t)(l - 1) * nm2;
+                double *y = st->yb + (size_t)(l - 1) * nm;
+                const double *dd = st->Sd[l] + (size_t)s * n, *GW = st->GWl + (size_t)(l - 1) * nm2;
+                const double *el = st->E[l] + (size_t)s * n, *en = st->E[l + 1] + (size_t)s * no;
+                const double *Wn = net->W[l];
+                for (i = 0; i < n; ++i) {
+                    double q = 0.0;
+                    for (j = 0; j <= i; ++j) F[(size_t)i * n + j] = wn * dd[i] * GW[(size_t)i * n + j] * dd[j];
+                    F[(size_t)i * n + i] += wl * (1.0 + *mu);
+                    for (j = 0; j < no; ++j) q += Wn[(size_t)j * n + i] * en[j];
+                    y[i] = -(wl * el[i] - wn * dd[i] * q);
+                }
+                if (l > 1) {
+                    int np = w[l - 1];
+                    const double *Xp = st->Xb + (size_t)(l - 2) * nm2, *yp = st->yb + (size_t)(l - 2) * nm;
+                    int k;
+                    /* F -= X_{l-1}^T X_{l-1} (lower), y -= X_{l-1}^T y_{l-1}: rank-1 updates
+                     * by the rows of X_{l-1} (unit stride) */
+                    for (k = 0; k < np; ++k) {
+                        const double *xk = Xp + (size_t)k * n;
+                        double yk = yp[k];
+                        for (i = 0; i < n; ++i) {
+                            double *Fi = F + (size_t)i * n, xi = xk[i];
+                            for (j = 0; j <= i; ++j) Fi[j] -= xi * xk[j];
+                            y[i] -= xi * yk;
+                        }
+                    }
+                }
+                if ((info = sapm__small_chol(n, F)) != 0) { ok = 0; break; }
+                sapm__small_fwd(n, F, y);
+                if (l < L - 1) {
+                    /* X_l = F_l^{-1} (-w_{l+1} D_l W_{l+1}^T), n x no */
+                    for (i = 0; i < n; ++i)
+                        for (j = 0; j < no; ++j) Xb[(size_t)i * no + j] = -wn * dd[i] * Wn[(size_t)j * n + i];
+                    sapm__small_fwd_mat(n, no, F, Xb);
+                }
+            }
+            if (ok) {
+                /* back substitution: d_l in yb */
+                for (l = L - 1; l >= 1; --l) {
+                    int n = w[l];
+                    double *F = st->Fb + (size_t)(l - 1) * nm2, *y = st->yb + (size_t)(l - 1) * nm;
+                    if (l < L - 1) {
+                        int no = w[l + 1];
+                        const double *Xb = st->Xb + (size_t)(l - 1) * nm2, *dn = st->yb + (size_t)l * nm;
+                        for (i = 0; i < n; ++i) {
+                            double q = 0.0;
+                            for (j = 0; j < no; ++j) q += Xb[(size_t)i * no + j] * dn[j];
+                            y[i] -= q;
+                        }
+                    }
+                    sapm__small_bwd(n, F, y);
+                }
+                /* candidate loss, one forward pass of this sample through the chain */
+                {
+                    const double *hp = st->H[0] + (size_t)s * (w[0] + 1);
+                    double *hc = st->hb, *hn = st->hb + nm, *tmp;
+                    for (j = 0; j < w[0]; ++j) hc[j] = hp[j];
+                    for (l = 1; l <= L; ++l) {
+                        int n = w[l], np = w[l - 1];
+                        const double *Wl = net->W[l - 1], *bl = net->b[l - 1];
+                        double acc = 0.0;
+                        for (i = 0; i < n; ++i) {
+                            double z = bl[i], t, e;
+                            for (j = 0; j < np; ++j) z += Wl[(size_t)i * np + j] * hc[j];
+                            t = l < L ? st->A[l][(size_t)s * n + i] + st->yb[(size_t)(l - 1) * nm + i]
+                                      : st->Y[(size_t)s * st->ldy + i];
+                            e = t - z;
+                            acc += e * e;
+                            hn[i] = t;
+                        }
+                        fnew += st->omega[l] * acc;
+                        if (l < L) sapm_activation_eval(net->act, (size_t)n, hn, hn, NULL, NULL, NULL);
+                        tmp = hc; hc = hn; hn = tmp;
+                    }
+                }
+            }
+            if (ok && fnew <= fold && isfinite(fnew)) {
+                for (l = 1; l < L; ++l)
+                    for (i = 0; i < w[l]; ++i) st->A[l][(size_t)s * w[l] + i] += st->yb[(size_t)(l - 1) * nm + i];
+                *mu = SAPM__MAX(*mu / 3.0, 1e-12);
+                break;
+            }
+            *mu = SAPM__MIN(*mu * 4.0, 1e12);
+        }
+    }
+    for (l = 1; l < L; ++l) sapm__aux_set_h(st, l);
+    return SAPM_OK;
+}
+
+/* One sweep over the auxiliary layers in the chosen order. */
+static sapm_result sapm__aux_sweep(sapm__aux *st, sapm_aux_sweep sweep)
+{
+    int l, L = st->L;
+    sapm_result r = SAPM_OK;
+    if (L < 2) return SAPM_OK;
+    if (st->opt->aux.update == SAPM_AUX_GN_CHAIN) return sapm__aux_chain_gn(st);
+    if (sweep == SAPM_SWEEP_JACOBI) {
+        /* every layer from the same state: keep the old H_{l-1} before it is overwritten */
+        double *prev = st->S0, *cur = st->S1, *tmp;
+        for (l = 1; l < L; ++l) {
+            size_t sz = (size_t)st->N * ((size_t)st->net->widths[l] + 1);
+            memcpy(cur, st->H[l], sz * sizeof(double));
+            r = sapm__aux_step_layer(st, l, l == 1 ? st->H[0] : prev);
+            if (r != SAPM_OK) return r;
+            tmp = prev; prev = cur; cur = tmp;
+        }
+        return SAPM_OK;
+    }
+    if (sweep == SAPM_SWEEP_BACKWARD || sweep == SAPM_SWEEP_SYMMETRIC)
+        for (l = L - 1; l >= 1 && r == SAPM_OK; --l) r = sapm__aux_step_layer(st, l, st->H[l - 1]);
+    if (sweep == SAPM_SWEEP_FORWARD || sweep == SAPM_SWEEP_SYMMETRIC)
+        for (l = 1; l < L && r == SAPM_OK; ++l) r = sapm__aux_step_layer(st, l, st->H[l - 1]);
+    return r;
+}
+
+/* One outer iteration of Algorithm 1: weights L..1, auxiliaries, w. */
+static sapm_result sapm__aux_outer(sapm__aux *st, int iter)
+{
+    int l, s;
+    sapm_result r;
+    if (!st->pm && st->opt->aux.resync_every > 0 && iter % st->opt->aux.resync_every == 0) {
+        /* re-sync, then auxiliaries first so that the weight solves see the new targets */
+        sapm__aux_sync(st);
+        for (s = 0; s < SAPM__MAX(st->opt->aux.aux_steps, 1); ++s)
+            if ((r = sapm__aux_sweep(st, st->opt->aux.sweep)) != SAPM_OK) return r;
+        for (l = st->L; l >= 1; --l)
+            if ((r = sapm__aux_solve_weights(st, l)) != SAPM_OK) return r;
+        if (!st->opt->aux.omega_fixed) sapm__aux_omega(st);
+        return SAPM_OK;
+    }
+    for (l = st->L; l >= 1; --l)
+        if ((r = sapm__aux_solve_weights(st, l)) != SAPM_OK) return r;
+    for (s = 0; s < SAPM__MAX(st->opt->aux.aux_steps, 1); ++s)
+        if ((r = sapm__aux_sweep(st, st->opt->aux.sweep)) != SAPM_OK) return r;
+    if (!st->opt->aux.omega_fixed) sapm__aux_omega(st);
+    return SAPM_OK;
+}
+
+SAPMDEF void sapm_aux_default_options(sapm_aux_options *a)
+{
+    if (!a) return;
+    memset(a, 0, sizeof *a);
+    a->pm_lambda = 1.0;
+    a->tau = 1e-2;
+    a->ridge = 1e-10;
+    a->update = SAPM_AUX_GN;
+    a->sweep = SAPM_SWEEP_BACKWARD;
+    a->aux_steps = 1;
+    a->lm_damping = 1e-2;
+    a->prox = 0.0;
+    a->phase_ridge = 0.0;
+    a->chaos_rescale = 1;
+    a->switch_chi = 1.5;
+    a->omega_norm = 1;
+    a->omega_scale = 1.0;
+    a->omega_fixed = 0;
+    a->resync_every = 1;
+    a->polish = 1;
+    a->switch_rel = 0.0;
+    a->switch_iters = 5;
+    a->switch_time = 0.5;
+}
+
+SAPMDEF void sapm_aux_seeds_options(sapm_aux_options *a)
+{
+    if (!a) return;
+    a->update = SAPM_AUX_GD;
+    a->sweep = SAPM_SWEEP_JACOBI;
+    a->aux_steps = 1;
+    a->prox = 0.0;
+    a->phase_ridge = 0.0;
+    a->chaos_rescale = 0;
+    a->switch_chi = 0.0;
+    a->omega_norm = 0;
+    a->omega_scale = 1.0;
+    a->omega_fixed = 0;
+    a->resync_every = 0;
+    a->polish = 0;
+}
+
+/* max over hidden layers l = 2..L-1 of the mean-field gain chi_l = (||W_l||_F^2 / n_l)
+ * mean_n,i sigma'(a_{l-1,n,i})^2 (order-to-chaos criterion; chi > 1: chaotic). Local sums
+ * over samples pass through the all-reduce. */
+static sapm_result sapm__aux_max_chi(sapm__aux *st, double *chi_max)
+{
+    int l;
+    double best = 0.0;
+    for (l = 2; l < st->L; ++l) {
+        int n = st->net->widths[l - 1], mo = st->net->widths[l];
+        size_t q, nq = (size_t)st->N * (size_t)n;
+        const double *W = st->net->W[l - 1];
+        double fw = 0.0, buf[2];
+        sapm_result r;
+        for (q = 0; q < (size_t)mo * (size_t)n; ++q) fw += W[q] * W[q];
+        sapm_activation_eval(st->net->act, nq, st->A[l - 1], NULL, st->T0, NULL, NULL);
+        buf[0] = 0.0; buf[1] = (double)nq;
+        for (q = 0; q < nq; ++q) buf[0] += st->T0[q] * st->T0[q];
+        if ((r = sapm__aux_reduce(st->opt, buf, 2)) != SAPM_OK) return r;
+        if (buf[1] > 0.0) best = SAPM__MAX(best, fw / (double)mo * buf[0] / buf[1]);
+    }
+    *chi_max = best;
+    return SAPM_OK;
+}
+
+/* Edge-of-chaos rescaling (ours, aux.chaos_rescale): for l = 2..L-1 in order, with the
+ * auxiliaries at the forward pass, W_l <- W_l / sqrt(chi_l) when chi_l > 1, so that every
+ * hidden layer ends with chi_l <= 1 (up to the change of sigma' it causes downstream,
+ * which the sequential order accounts for). The auxiliaries are re-synced after each layer. */
+static void sapm__aux_rescale_chaos(sapm__aux *st)
+{
+    int l;
+    for (l = 2; l < st->L; ++l) {
+        int n = st->net->widths[l - 1], mo = st->net->widths[l];
+        size_t q, nq = (size_t)st->N * (size_t)n;
+        double *W = st->net->W[l - 1], fw = 0.0, buf[2], chi;
+        for (q = 0; q < (size_t)mo * (size_t)n; ++q) fw += W[q] * W[q];
+        sapm_activation_eval(st->net->act, nq, st->A[l - 1], NULL, st->T0, NULL, NULL);
+        buf[0] = 0.0; buf[1] = (double)nq;
+        for (q = 0; q < nq; ++q) buf[0] += st->T0[q] * st->T0[q];
+        if (sapm__aux_reduce(st->opt, buf, 2) != SAPM_OK || !(buf[1] > 0.0)) return;
+        chi = fw / (double)mo * buf[0] / buf[1];
+        if (chi > 1.0) {
+            double f = 1.0 / sqrt(chi);
+            for (q = 0; q < (size_t)mo * (size_t)n; ++q) W[q] *= f;
+        }
+        sapm__aux_sync(st);
+    }
+}
+
+SAPMDEF sapm_result sapm_net_rescale_chaos(sapm_net *net, int N, const double *X, int ldx,
+                                           double *chi_max)
+{
+    sapm__aux st;
+    sapm_options o;
+    double c = 0.0;
+    sapm_result r = sapm__net_check(net);
+    if (r != SAPM_OK) return r;
+    if (!X) return SAPM_ERR_NULL_ARGUMENT;
+    if (N <= 0) return SAPM_ERR_INVALID_SIZE;
+    if (ldx < net->widths[0]) return SAPM_ERR_SIZE_MISMATCH;
+    if (!sapm__matrix_finite(X, N, net->widths[0], ldx)) return SAPM_ERR_NONFINITE_INPUT;
+    o = sapm_default_options(SAPM_METHOD_SAPM);
+    /* Y is never read by the forward sync and the gain; X stands in for it */
+    r = sapm__aux_alloc(&st, net, N, X, ldx, X, ldx, &o);
+    if (r != SAPM_OK) return r;
+    sapm__aux_sync(&st);
+    r = sapm__aux_max_chi(&st, &c);
+    if (r == SAPM_OK) sapm__aux_rescale_chaos(&st);
+    sapm__aux_free(&st);
+    if (chi_max) *chi_max = c;
+    return r;
+}
+
+/* Validation of the PM/SAPM fields of sapm_aux_options. */
+static sapm_result sapm__aux_check_options(const sapm_options *opt)
+{
+    const sapm_aux_options *a = &opt->aux;
+    if (opt->method == SAPM_METHOD_PM && (!(a->pm_lambda > 0.0) || !isfinite(a->pm_lambda)))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    if ((int)a->update < 0 || a->update >= SAPM_AUX_UPDATE_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
+    if ((int)a->sweep < 0 || a->sweep >= SAPM_SWEEP_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
+    if ((a->update == SAPM_AUX_GD || a->update == SAPM_AUX_GD_SCALED) &&
+        (!(a->tau > 0.0) || !isfinite(a->tau)))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->ridge >= 0.0) || !isfinite(a->ridge) || !(a->prox >= 0.0) || !isfinite(a->prox))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->lm_damping >= 0.0) || !isfinite(a->lm_damping)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->phase_ridge >= 0.0) || !isfinite(a->phase_ridge)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->switch_chi >= 0.0) || !isfinite(a->switch_chi)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (a->chaos_rescale < 0 || a->chaos_rescale > 2) return SAPM_ERR_INVALID_ARGUMENT;
+    if (a->aux_steps < 1 || a->aux_steps > 1000) return SAPM_ERR_INVALID_ARGUMENT;
+    if ((a->omega_norm != 0 && a->omega_norm != 1) || (a->omega_fixed != 0 && a->omega_fixed != 1))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->omega_scale > 0.0) || !isfinite(a->omega_scale)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (a->resync_every < 0 || (a->polish != 0 && a->polish != 1) || a->switch_iters < 0)
+        return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->switch_rel >= 0.0) || !isfinite(a->switch_rel)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (!(a->switch_time >= 0.0 && a->switch_time <= 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (opt->aux.polish && (opt->ls.lbfgs_memory < 1 || opt->ls.lbfgs_memory > 1000))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    return SAPM_OK;
+}
+
+/* The polish phase reports through the user's callback with the outer loop's iteration
+ * count and clock, and as the PM/SAPM method. */
+typedef struct sapm__polish_ctx {
+    const sapm_options *user;
+    sapm_method method;
+    int iter0;
+    double sec0;
+} sapm__polish_ctx;
+
+static int sapm__polish_progress(const sapm_progress *p, void *ud)
+{
+    const sapm__polish_ctx *c = (const sapm__polish_ctx *)ud;
+    sapm_progress q = *p;
+    q.method = c->method;
+    q.iter += c->iter0;
+    q.seconds += c->sec0;
+    return c->user->progress ? c->user->progress(&q, c->user->user_data) : 0;
+}
+
+/* PM / SAPM training (sapm_train dispatches here): Algorithm 1 with the options of
+ * sapm_aux_options, then (aux.polish) L-BFGS on J_LS from the trained weights. Logged
+ * progress: loss = J_SAPM / J_PM (during the polish the auxiliaries are the forward pass,
+ * so loss = J_SAPM = J_LS), mse = J_LS of the forward network. */
+static sapm_result sapm__train_aux(sapm_net *net, int N, const double *X, int ldx,
+                                   const double *Y, int ldy, const sapm_options *opt,
+                                   sapm_report *rep)
+{
+    sapm__aux st;
+    sapm__trainer tr;
+    sapm_stop_reason stop;
+    sapm_result r, status = SAPM_OK;
+    double J = 0.0, mse = 0.0, mse_prev, *good;
+    int it = 0, polish = 0;
+    if ((r = sapm__aux_check_options(opt)) != SAPM_OK) return sapm__report_error(rep, r);
+    good = (double *)sapm__alloc(net->n_params, sizeof(double));
+    if (!good) return sapm__report_error(rep, SAPM_ERR_OUT_OF_MEMORY);
+    r = sapm__aux_alloc(&st, net, N, X, ldx, Y, ldy, opt);
+    if (r != SAPM_OK) { SAPM_FREE(good); return sapm__report_error(rep, r); }
+    memcpy(good, net->params, net->n_params * sizeof(double));
+    sapm__trainer_begin(&tr, opt, opt->method, rep);
+    /* initial state: auxiliaries = forward pass, so J = J_LS */
+    sapm__aux_sync(&st);
+    sapm__aux_omega(&st);
+    r = sapm__aux_loss(&st, &J);
+    if (r == SAPM_OK) r = sapm__aux_mse(&st, &mse);
+    if (r != SAPM_OK) {
+        sapm__trainer_end(&tr, 0, NAN, NAN, NAN, SAPM_STOP_ERROR, r);
+        sapm__aux_free(&st); SAPM_FREE(good);
+        return r;
+    }
+    stop = sapm__trainer_step(&tr, 0, mse, J, NAN, 0);
+    mse_prev = mse;
+    if (stop == SAPM_STOP_NONE && opt->aux.polish && opt->aux.switch_chi > 0.0) {
+        double chi = 0.0;
+        if (sapm__aux_max_chi(&st, &chi) == SAPM_OK && chi <= opt->aux.switch_chi) polish = 1; /* ordered start */
+        else if (opt->aux.chaos_rescale) {
+            sapm__aux_rescale_chaos(&st);
+            sapm__aux_omega(&st);
+            if (sapm__aux_loss(&st, &J) != SAPM_OK || sapm__aux_mse(&st, &mse) != SAPM_OK) J = mse = NAN;
+            mse_prev = mse;
+            if (opt->aux.chaos_rescale == 2) polish = 1;
+        }
+    }
+    while (stop == SAPM_STOP_NONE && !polish) {
+        ++it;
+        r = sapm__aux_outer(&st, it);
+        if (r == SAPM_OK) r = sapm__aux_loss(&st, &J);
+        if (r == SAPM_OK) r = sapm__aux_mse(&st, &mse);
+        if (r == SAPM_ERR_DIVERGED || (r == SAPM_OK && (!isfinite(J) || !isfinite(mse)))) {
+            stop = SAPM_STOP_DIVERGED;
+            break;
+        }
+        if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
+        stop = sapm__trainer_step(&tr, it, mse, J, NAN, 0);
+        if (stop == SAPM_STOP_DIVERGED) break;
+        memcpy(good, net->params, net->n_params * sizeof(double));
+        if (stop != SAPM_STOP_NONE) break;
+        if (opt->rel_tol > 0.0 && fabs(mse - mse_prev) <= opt->rel_tol * SAPM__MAX(fabs(mse_prev), DBL_MIN)) {
+            stop = SAPM_STOP_REL_TOL;
+            break;
+        }
+        /* switch rule of the polish (see sapm_aux_options) */
+        if (opt->aux.polish &&
+            ((opt->aux.switch_iters > 0 && it >= opt->aux.switch_iters) ||
+             (opt->aux.switch_rel > 0.0 && mse > (1.0 - opt->aux.switch_rel) * mse_prev) ||
+             (opt->aux.switch_time > 0.0 && opt->time_budget > 0.0 &&
+              sapm__trainer_elapsed(&tr) >= opt->aux.switch_time * opt->time_budget))) {
+            polish = 1;
+            break;
+        }
+
+        mse_prev = mse;
+    }
+    if (stop == SAPM_STOP_DIVERGED) {
+        /* restore the last weights whose losses were finite */
+        memcpy(net->params, good, net->n_params * sizeof(double));
+        sapm__aux_sync(&st);
+        sapm__aux_omega(&st);
+        if (sapm__aux_loss(&st, &J) != SAPM_OK || sapm__aux_mse(&st, &mse) != SAPM_OK) J = mse = NAN;
+        status = SAPM_ERR_DIVERGED;
+    }
+    if (polish) {
+        /* L-BFGS on J_LS from the trained weights, on what is left of the iteration and
+         * time budgets; its history is appended with the outer loop's counters */
+        sapm_options po = *opt;
+        sapm__polish_ctx pc;
+        sapm_report prep;
+        sapm__ls_eval e;
+        double t_sw = sapm__trainer_elapsed(&tr);
+        int k;
+        if (it > 0) sapm__trainer_step(&tr, it, mse, J, NAN, 1); /* the switch point is always logged */
+        po.method = SAPM_METHOD_LS_LBFGS;
+        po.max_iters = opt->max_iters - it;
+        po.time_budget = opt->time_budget > 0.0 ? opt->time_budget - t_sw : 0.0;
+        pc.user = opt; pc.method = opt->method; pc.iter0 = it; pc.sec0 = t_sw;
+        po.progress = opt->progress ? sapm__polish_progress : NULL;
+        po.user_data = &pc;
+        memset(&prep, 0, sizeof prep);
+        if (po.max_iters >= 1 && (opt->time_budget == 0.0 || po.time_budget > 0.0)) {
+            r = sapm__ls_eval_init(&e, net, N, X, ldx, Y, ldy, opt);
+            if (r == SAPM_OK) {
+                r = sapm__minimize(SAPM_METHOD_LS_LBFGS, sapm__ls_objective, NULL, &e, net->params,
+                                   net->n_params, &po, &prep);
+                sapm__ls_eval_free(&e);
+            }
+            if (rep) {
+                for (k = 0; k < prep.history_count; ++k) {
+                    sapm_progress q = prep.history[k];
+                    if (q.iter == 0) continue; /* the switch point, already logged */
+                    q.method = opt->method; q.iter += it; q.seconds += t_sw;
+                    q.loss = q.mse;
+                    if (sapm__report_push(rep, &q) != SAPM_OK) r = SAPM_ERR_OUT_OF_MEMORY;
+                    tr.last_logged = q.iter;
+                }
+            }
+            it += prep.iters;
+            stop = prep.stop;
+            status = r != SAPM_OK ? r : prep.status;
+            mse = J = prep.mse;
+            sapm_report_free(&prep);
+        } else {
+            stop = po.max_iters < 1 ? SAPM_STOP_MAX_ITERS : SAPM_STOP_TIME_BUDGET;
+        }
+    }
+    sapm__trainer_end(&tr, it, mse, J, NAN, stop, status);
+    sapm__aux_free(&st);
+    SAPM_FREE(good);
+    return status;
 }
 
 /* ======================================================================================
