@@ -95,6 +95,24 @@
  *   sapm_default_options(method)                       options with measured defaults
  *   sapm_train(&net, N, X, ldx, Y, ldy, &opt, &rep)    LS-GD / LS-Adam / LS-L-BFGS / PM / SAPM
  *   sapm_report_free(&rep)                             free a report's history
+ *   sapm_aux_default_options(&a), sapm_aux_seeds_options(&a)  PM/SAPM: ours / the papers'
+ *   sapm_net_rescale_chaos(&net, N, X, ldx, &chi)      edge-of-chaos rescale of a start
+ *
+ *   -- PDEs (sum_i c_i d_i u + kappa Lap u + c_0 u = f in Omega, u = g on Gamma)
+ *   sapm_sample_uniform / _halton / _grid / _boundary  points in or on a box [lo, hi]^d
+ *   sapm_pde_default_options(method)                   PINN-Adam/-LBFGS/-Adam+LBFGS, SAPM-PINN, LySep
+ *   sapm_pde_train(&net, &pde, N, X, M, Xb, &opt, &rep) train on interior + boundary points
+ *   sapm_pde_loss(&net, &pde, ...), sapm_pde_errors(&net, n, X, ...)  J_PINN; rel. L2, max
+ *   sapm_pde_exact_values(&pde, n, X, u)               the exact solution callback at points
+ *   sapm_lysep_default_options(), sapm_lysep_bound_constant(L, order)  J_PINN <= C J_aux
+ *
+ *   -- output (PNG needs stb_image_write; else SAPM_ERR_NOT_COMPILED_IN)
+ *   sapm_png_heatmap(path, nx, ny, v, vmin, vmax, title) one field with a viridis colour bar
+ *   sapm_png_heatmaps(path, count, nx, ny, fields, titles) panels side by side (_ex: axes)
+ *   sapm_heatmap_grid(nx, ny, x0, x1, y0, y1, X)       the points a heatmap's cells show
+ *   sapm_png_plot(path, n, series, title, xl, yl, log_y) line plot; _plot_history: reports
+ *   sapm_csv_write_history(path, n, reports, labels), sapm_csv_write_grid(...)   CSV
+ *   sapm_render_heatmaps / _plot, sapm_png_write, sapm_image_free  in-memory images
  *
  * LICENSE
  *
