@@ -41,11 +41,16 @@
  *                          allocator; define all three or none (#error otherwise).
  *     SAPM_ASSERT(x)       internal invariant check (default: assert from <assert.h>).
  *                          Never used for argument validation: bad arguments return codes.
- *     SAPM_NO_STDIO        remove every function that touches FILE* (model files, PNG,
- *                          CSV); the in-memory variants remain.
+ *     SAPM_NO_STDIO        no FILE* anywhere: sapm_net_save/sapm_net_load are not
+ *                          declared, the PNG and CSV writers return SAPM_ERR_NOT_COMPILED_IN;
+ *                          the in-memory variants (_mem, sapm_render_*) remain.
  *     SAPM_NO_PNG          do not compile PNG output; the PNG functions then return
  *                          SAPM_ERR_NOT_COMPILED_IN. PNG output is also compiled out when
  *                          <stb/stb_image_write.h> (Debian libstb-dev) is not found.
+ *     SAPM_HAVE_STB        force PNG support where __has_include cannot find stb
+ *                          (compilers without __has_include);
+ *     SAPM_STB_IMAGE_WRITE_INCLUDE  the header to include instead of
+ *                          <stb/stb_image_write.h>, e.g. "stb_image_write.h".
  *     SAPM_NO_SIMD         force the scalar kernels (otherwise chosen at compile time:
  *                          AVX-512F, then AVX2+FMA, then NEON, then scalar).
  *     SAPM_NOW()           wall clock in seconds as double (default: clock_gettime
