@@ -4163,11 +4163,6 @@ typedef struct sapm__aux {
     size_t bytes;               /* its size (memory report) */
 } sapm__aux;
 
-static sapm_result sapm__aux_reduce(const sapm_options *opt, double *buf, size_t n)
-{
-    return sapm__allreduce(opt, buf, n);
-}
-
 static void sapm__aux_free(sapm__aux *st)
 {
     if (st->block) SAPM_FREE(st->block);
@@ -4254,7 +4249,7 @@ static sapm_result sapm__aux_alloc(sapm__aux *st, sapm_net *net, int N, const do
     }
     {
         double nt = (double)N;
-        sapm_result r = sapm__aux_reduce(opt, &nt, 1);
+        sapm_result r = sapm__allreduce(opt, &nt, 1);
         if (r != SAPM_OK) { sapm__aux_free(st); return r; }
         st->n_total = nt;
     }
@@ -4366,7 +4361,7 @@ static sapm_result sapm__aux_loss(sapm__aux *st, double *J)
             }
         s[l - 1] = acc;
     }
-    if ((r = sapm__aux_reduce(st->opt, s, (size_t)L)) != SAPM_OK) return r;
+    if ((r = sapm__allreduce(st->opt, s, (size_t)L)) != SAPM_OK) return r;
     for (l = 1; l <= L; ++l) tot += st->omega[l] * s[l - 1];
     *J = tot / st->n_total;
     return SAPM_OK;
@@ -4393,7 +4388,7 @@ static sapm_result sapm__aux_mse(sapm__aux *st, double *mse)
             double e = in[(size_t)i * m + j] - st->Y[(size_t)i * st->ldy + j];
             acc += e * e;
         }
-    if ((r = sapm__aux_reduce(st->opt, &acc, 1)) != SAPM_OK) return r;
+    if ((r = sapm__allreduce(st->opt, &acc, 1)) != SAPM_OK) return r;
     *mse = acc / st->n_total;
     return SAPM_OK;
 }
@@ -4414,7 +4409,7 @@ static sapm_result sapm__aux_solve_weights(sapm__aux *st, int l)
     /* Gram H^T H and right-hand side H^T T: sums over samples, then across workers */
     sapm_syrk(SAPM_TRANS, k, st->N, 1.0, st->H[l - 1], k, 0.0, G, k);
     sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, k, mo, st->N, 1.0, st->H[l - 1], k, T, ldt, 0.0, R, mo);
-    if ((r = sapm__aux_reduce(st->opt, G, (size_t)k * k + (size_t)k * mo)) != SAPM_OK) return r;
+    if ((r = sapm__allreduce(st->opt, G, (size_t)k * k + (size_t)k * mo)) != SAPM_OK) return r;
     scale = 0.0;
     for (i = 0; i < k; ++i) scale += G[(size_t)i * k + i];
     scale /= (double)k;
@@ -4843,7 +4838,7 @@ static sapm_result sapm__aux_max_chi(sapm__aux *st, double *chi_max)
         sapm_activation_eval(st->net->act, nq, st->A[l - 1], NULL, st->T0, NULL, NULL);
         buf[0] = 0.0; buf[1] = (double)nq;
         for (q = 0; q < nq; ++q) buf[0] += st->T0[q] * st->T0[q];
-        if ((r = sapm__aux_reduce(st->opt, buf, 2)) != SAPM_OK) return r;
+        if ((r = sapm__allreduce(st->opt, buf, 2)) != SAPM_OK) return r;
         if (buf[1] > 0.0) best = SAPM__MAX(best, fw / (double)mo * buf[0] / buf[1]);
     }
     *chi_max = best;
@@ -4865,7 +4860,7 @@ static void sapm__aux_rescale_chaos(sapm__aux *st)
         sapm_activation_eval(st->net->act, nq, st->A[l - 1], NULL, st->T0, NULL, NULL);
         buf[0] = 0.0; buf[1] = (double)nq;
         for (q = 0; q < nq; ++q) buf[0] += st->T0[q] * st->T0[q];
-        if (sapm__aux_reduce(st->opt, buf, 2) != SAPM_OK || !(buf[1] > 0.0)) return;
+        if (sapm__allreduce(st->opt, buf, 2) != SAPM_OK || !(buf[1] > 0.0)) return;
         chi = fw / (double)mo * buf[0] / buf[1];
         if (chi > 1.0) {
             double f = 1.0 / sqrt(chi);
