@@ -745,10 +745,10 @@ typedef struct sapm_lysep_options {
                               alternating phase (default 5000; 0 = off); ours, not the
                               papers'. DEFAULT = OUR FORM: aux_iters = 3 alternating
                               iterations (prox 1) as a warm start, then the L-BFGS polish:
-                              18-40x better than the papers' form at equal wall time, the
-                              best method measured on transport (2.1e-4 vs PINN 4.9e-4)
-                              and Poisson 10-D, 2.1x behind PINN L-BFGS on Poisson 2-D
-                              (section notes, bench/bench_lysep.c). THE PAPERS'
+                              18-40x better than the papers' form at equal wall time and
+                              on par with the PINN's L-BFGS (ahead on transport in
+                              bench_lysep, 2.1e-4 vs 4.9e-4; behind on its Poisson 2-D
+                              and in bench_pde's transport; see the section notes). THE PAPERS'
                               FORM (pure alternating auxiliary updates until base.max_iters
                               or the time budget): polish_iters = 0, prox = 1e-10 */
     double polish_after;   /* start the polish when the relative decrease of J_PINN over the
@@ -5918,6 +5918,10 @@ static sapm_result sapm__pde_train_pinn(sapm_net *net, const sapm__pde_data *p,
  * (An earlier run on the loaded machine, load ~8, had the default ahead on poisson2d too:
  * 2.2e-2 vs 4.8e-2; on the quiet machine the PINN's L-BFGS gets more iterations and wins
  * there.) The default is 18-40x better than the papers' form on every problem.
+ * bench/bench_pde.c on the same machine (SAPM_BENCH_QUICK=1 build/bench/bench_pde: one
+ * seed, 6 s, Halton points, beta 10 / 100 / 10), default vs PINN L-BFGS: transport 1.3e-3
+ * vs 4.2e-4 (behind), Poisson 2-D 2.9e-4 vs 2.9e-4 (t(1e-3) 2.6 vs 2.8 s), d = 10 5.7e-3
+ * vs 5.5e-3. Overall: on par with the PINN's L-BFGS, not reliably ahead of it.
  * Not reached: the issue's 5x target against the PyTorch reference on Poisson.
  *
  * DATA PARALLEL: the Gram matrices and right-hand sides of the weight blocks go through
