@@ -65,7 +65,7 @@ int main(void)
     if (repeats < 1) repeats = 1;
     printf("bench_lysep: budget %.0f s per run (poisson10: %.0f s), %d run(s) per cell (medians), SIMD %s\n",
            budget, 2 * budget, repeats, sapm_simd_path());
-    printf("%-10s %-28s %12s %12s %12s %8s\n", "problem", "method", "t(rel<1e-3)", "rel L2 end", "J_PINN end", "iters");
+    printf("%-10s %-26s %12s %12s %12s %8s\n", "problem", "method", "t(rel<1e-3)", "rel L2 end", "J_PINN end", "iters");
     for (prob = 0; prob < 3; ++prob) {
         int d = prob == 2 ? 10 : 2, N = 1000, M = prob == 2 ? 500 : 400, nt = 2000, k, rr;
         int widths[5], faces[4] = {1, 0, 1, 0};
@@ -77,10 +77,13 @@ int main(void)
         if (only && !strstr(names[prob], only)) continue;
         meths[nm].name = "PINN L-BFGS"; meths[nm].m = SAPM_PDE_PINN_LBFGS; meths[nm].alt_iters = 0; meths[nm].polish = 0; ++nm;
         meths[nm].name = "PINN Adam->L-BFGS"; meths[nm].m = SAPM_PDE_PINN_ADAM_LBFGS; meths[nm].alt_iters = 0; meths[nm].polish = 0; ++nm;
-        meths[nm].name = prob == 0 ? "SAPM-PINN" : "LySep"; meths[nm].m = prob == 0 ? SAPM_PDE_SAPM_PINN : SAPM_PDE_LYSEP;
-        meths[nm].alt_iters = 1000000; meths[nm].polish = 0; ++nm;
-        meths[nm].name = prob == 0 ? "SAPM-PINN(3,prox 1)+L-BFGS" : "LySep(3,prox 1)+L-BFGS"; meths[nm].m = meths[2].m;
-        meths[nm].alt_iters = 3; meths[nm].polish = 1000000; ++nm;
+        /* the papers' form: pure alternating auxiliary updates (polish off, prox 1e-10) */
+        meths[nm].name = prob == 0 ? "SAPM-PINN papers' (pure)" : "LySep papers' (pure)";
+        meths[nm].m = prob == 0 ? SAPM_PDE_SAPM_PINN : SAPM_PDE_LYSEP; meths[nm].alt_iters = 1000000;
+        meths[nm].polish = 0; ++nm;
+        /* the default options (ours): lysep.aux_iters alternating iterations, prox 1, L-BFGS polish */
+        meths[nm].name = prob == 0 ? "SAPM-PINN default" : "LySep default"; meths[nm].m = meths[2].m;
+        meths[nm].alt_iters = 1000000; meths[nm].polish = -1; ++nm;
         for (k = 0; k < d; ++k) { lo[k] = 0.0; hi[k] = 1.0; }
         memset(&pde, 0, sizeof pde);
         pde.d = d;
@@ -113,8 +116,11 @@ int main(void)
                 opt.n_test = nt;
                 opt.X_test = Xt;
                 opt.u_test = ue;
-                opt.lysep.polish_iters = meths[k].polish;
-                if (meths[k].polish) opt.lysep.prox = 1.0; /* measured: a tiny prox lets W_L blow up and L-BFGS stalls */
+                if (meths[k].polish == 0) { /* the papers' pure alternating form */
+                    opt.lysep.polish_iters = 0;
+                    opt.lysep.prox = 1e-10;
+                } /* polish < 0: sapm_lysep_default_options() unchanged (base.max_iters only
+                     caps the alternating phase, which lysep.aux_iters ends first) */
                 sapm_pde_train(&net, &pde, N, X, M, Xb, &opt, &rep);
                 tto[rr] = 1e300;
                 for (h = 0; h < rep.history_count; ++h)
@@ -130,7 +136,7 @@ int main(void)
                 char ts[32];
                 if (t >= 1e300) snprintf(ts, sizeof ts, "-");
                 else snprintf(ts, sizeof ts, "%.1f s", t);
-                printf("%-10s %-28s %12s %12.3e %12.3e %8d\n", names[prob], meths[k].name, ts, e, j, iters);
+                printf("%-10s %-26s %12s %12.3e %12.3e %8d\n", names[prob], meths[k].name, ts, e, j, iters);
                 fflush(stdout);
             }
         }

@@ -1,5 +1,8 @@
 /* poisson2d - -Laplace u = f on (0,1)^2 with u = sin(pi x) sin(pi y) (f = 2 pi^2 u, u = 0 on
- * the boundary): the ordinary PINN vs LySep over several seeds (LySep's figure: the
+ * the boundary): the ordinary PINN vs LySep over several seeds; LySep with its default
+ * options (ours: 3 alternating auxiliary iterations as a warm start, then an L-BFGS polish
+ * on J_PINN, at most --iters iterations) and in the papers' form ("LySep-papers": pure
+ * alternating auxiliary updates, no polish) (LySep's figure: the
  * relative error J_e against iterations, 10 tests).
  *
  *   cc -O2 -march=native examples/poisson2d.c -o poisson2d -lm
@@ -12,7 +15,7 @@
  * the wall time. Writes poisson2d_history.csv (all runs), poisson2d_error.png (median and
  * worst J_e over seeds against iterations, per method), poisson2d_runs.png (J_e of every
  * run against time), poisson2d_<method>.png (prediction | exact | |error| of seed 1).
- * Defaults (3 seeds, 800 iterations, 15 s per run) take about a minute; --full runs 10
+ * Defaults (3 seeds, 800 iterations, 12 s per run, 3 methods) take under two minutes; --full runs 10
  * seeds with 5000 iterations / 120 s per run. */
 #define SAPM_IMPLEMENTATION
 #include "../sapm.h"
@@ -27,13 +30,15 @@ static double rhs_f(const double *x, int d, void *ud) { return 2.0 * PI * PI * e
 int main(int argc, char **argv)
 {
     int seeds = 3, iters = 800, N = 1000, M = 400, width = 50, n_test = 2000, i, s, k, log_every = 10;
-    double budget = 15.0, beta = 100.0, lo[2] = {0, 0}, hi[2] = {1, 1};
+    double budget = 12.0, beta = 100.0, lo[2] = {0, 0}, hi[2] = {1, 1};
     int widths[5];
     double *X, *Xb, *Xt, *ut;
     sapm_pde pde;
-    static const sapm_pde_method methods[2] = {SAPM_PDE_PINN_LBFGS, SAPM_PDE_LYSEP};
-    static pde_result res[2][MAX_SEEDS];
-    int available[2] = {1, 1};
+    static const sapm_pde_method methods[3] = {SAPM_PDE_PINN_LBFGS, SAPM_PDE_LYSEP, SAPM_PDE_LYSEP};
+    static const int papers_form[3] = {0, 0, 1};
+    static const char *mnames[3] = {"PINN-LBFGS", "LySep", "LySep-papers"};
+    static pde_result res[3][MAX_SEEDS];
+    int available[3] = {1, 1, 1};
     for (i = 1; i < argc; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--full")) { seeds = 10; iters = 5000; budget = 120.0; continue; }
@@ -81,30 +86,35 @@ int main(int argc, char **argv)
         pc.X = X; pc.Xb = Xb; pc.X_test = Xt; pc.u_test = ut;
         sapm_net_create(&net0, 4, widths, SAPM_ACT_TANH);
         sapm_net_init(&net0, SAPM_INIT_XAVIER, 1.0, seed);
-        for (k = 0; k < 2; ++k) {
+        for (k = 0; k < 3; ++k) {
             sapm_pde_options o = sapm_pde_default_options(methods[k]);
             sapm_net trained;
             o.base.max_iters = iters;
             o.base.time_budget = budget;
             o.base.log_every = log_every;
             o.beta = beta;
+            if (methods[k] == SAPM_PDE_LYSEP) {
+                /* default: 3 alternating iterations + polish, within the same iteration cap */
+                o.lysep.polish_iters = iters - o.lysep.aux_iters > 1 ? iters - o.lysep.aux_iters : 1;
+            }
+            if (papers_form[k]) { o.lysep.polish_iters = 0; o.lysep.prox = 1e-10; } /* papers' form */
             res[k][s] = pde_run(&pc, &net0, o, &trained);
             if (res[k][s].status == SAPM_ERR_UNSUPPORTED) {
-                if (s == 0) printf("%-12s not available in this build\n", sapm_pde_method_name(methods[k]));
+                if (s == 0) printf("%-12s not available in this build\n", mnames[k]);
                 available[k] = 0;
                 sapm_net_destroy(&trained);
                 continue;
             }
-            printf("%-12s %5d %8d %8.2f %12.3e %12.3e %12.3e%s%s\n", sapm_pde_method_name(methods[k]),
+            printf("%-12s %5d %8d %8.2f %12.3e %12.3e %12.3e%s%s\n", mnames[k],
                    s + 1, res[k][s].iters, res[k][s].seconds, res[k][s].j_pinn, res[k][s].rel_l2,
                    res[k][s].max_err, res[k][s].status ? "  " : "",
                    res[k][s].status ? sapm_result_string(res[k][s].status) : "");
             if (s == 0) {
                 char png[128], title[160];
                 double base[2] = {0.5, 0.5};
-                snprintf(png, sizeof png, "poisson2d_%s.png", sapm_pde_method_name(methods[k]));
+                snprintf(png, sizeof png, "poisson2d_%s.png", mnames[k]);
                 snprintf(title, sizeof title, "Poisson 2-D, %s (seed 1): rel. L2 %.2e",
-                         sapm_pde_method_name(methods[k]), res[k][s].rel_l2);
+                         mnames[k], res[k][s].rel_l2);
                 pde_heatmaps(png, NULL, &trained, &pde, base, 0, 1, "x", "y", title);
             }
             sapm_net_destroy(&trained);
@@ -114,26 +124,26 @@ int main(int argc, char **argv)
 
     /* summary: median and worst final J_e, median time */
     printf("\n%-12s %14s %14s %14s\n", "method", "median J_e", "worst J_e", "median time/s");
-    for (k = 0; k < 2; ++k) {
+    for (k = 0; k < 3; ++k) {
         double e[MAX_SEEDS], t[MAX_SEEDS], worst = 0.0;
         if (!available[k]) continue;
         for (s = 0; s < seeds; ++s) {
             e[s] = res[k][s].rel_l2; t[s] = res[k][s].seconds;
             if (!(e[s] <= worst)) worst = e[s];
         }
-        printf("%-12s %14.3e %14.3e %14.2f\n", sapm_pde_method_name(methods[k]), pde_median(e, seeds),
+        printf("%-12s %14.3e %14.3e %14.2f\n", mnames[k], pde_median(e, seeds),
                worst, pde_median(t, seeds));
     }
 
     /* J_e against iterations: median and worst over seeds at every logged iteration */
     {
         int n_pts = iters / log_every + 1, n_series = 0, j;
-        double *buf = (double *)malloc(sizeof(double) * (size_t)n_pts * 5);
-        sapm_plot_series series[4];
-        char lab[4][64];
+        double *buf = (double *)malloc(sizeof(double) * (size_t)n_pts * 7);
+        sapm_plot_series series[6];
+        char lab[6][64];
         double *xs = buf;
         for (j = 0; j < n_pts; ++j) xs[j] = (double)j * log_every;
-        for (k = 0; k < 2; ++k) {
+        for (k = 0; k < 3; ++k) {
             double *med = buf + (size_t)n_pts * (1 + 2 * k), *wst = med + n_pts;
             if (!available[k]) continue;
             for (j = 0; j < n_pts; ++j) {
@@ -153,10 +163,10 @@ int main(int argc, char **argv)
                     med[j] = wst[j] = NAN;
                 }
             }
-            snprintf(lab[n_series], sizeof lab[0], "%s median", sapm_pde_method_name(methods[k]));
+            snprintf(lab[n_series], sizeof lab[0], "%s median", mnames[k]);
             series[n_series].label = lab[n_series]; series[n_series].count = n_pts;
             series[n_series].x = xs; series[n_series].y = med; ++n_series;
-            snprintf(lab[n_series], sizeof lab[0], "%s worst", sapm_pde_method_name(methods[k]));
+            snprintf(lab[n_series], sizeof lab[0], "%s worst", mnames[k]);
             series[n_series].label = lab[n_series]; series[n_series].count = n_pts;
             series[n_series].x = xs; series[n_series].y = wst; ++n_series;
         }
@@ -171,13 +181,13 @@ int main(int argc, char **argv)
     }
     /* every run: CSV and J_e against time */
     {
-        const sapm_report *reps[2 * MAX_SEEDS];
-        const char *labels[2 * MAX_SEEDS];
-        static char names[2 * MAX_SEEDS][48];
+        const sapm_report *reps[3 * MAX_SEEDS];
+        const char *labels[3 * MAX_SEEDS];
+        static char names[3 * MAX_SEEDS][48];
         int n = 0;
-        for (k = 0; k < 2; ++k)
+        for (k = 0; k < 3; ++k)
             for (s = 0; s < seeds && available[k]; ++s) {
-                snprintf(names[n], sizeof names[0], "%s seed %d", sapm_pde_method_name(methods[k]), s + 1);
+                snprintf(names[n], sizeof names[0], "%s seed %d", mnames[k], s + 1);
                 reps[n] = &res[k][s].rep; labels[n] = names[n]; ++n;
             }
         if (n > 0) {
@@ -187,7 +197,7 @@ int main(int argc, char **argv)
             printf("wrote poisson2d_history.csv, poisson2d_runs.png, poisson2d_<method>.png\n");
         }
     }
-    for (k = 0; k < 2; ++k)
+    for (k = 0; k < 3; ++k)
         for (s = 0; s < seeds; ++s) sapm_report_free(&res[k][s].rep);
     free(X); free(Xb); free(Xt); free(ut);
     return 0;
