@@ -17,6 +17,7 @@
  * in ~45 s, 5e-4 on transport in ~16 s, 3.7e-3 on poisson10 in ~164 s on this machine. */
 #define SAPM_IMPLEMENTATION
 #include "../sapm.h"
+#include "../examples/pde_util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,18 +40,6 @@ static double pd_f(const double *x, int d, void *u)
     int i; double s = 0; (void)u;
     for (i = 0; i < d; ++i) s += PI * PI / 4 * sin(PI * x[i] / 2);
     return s;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 typedef struct method { const char *name; sapm_pde_method m; int alt_iters; int polish; } method;
@@ -132,7 +121,7 @@ int main(void)
                 sapm_net_destroy(&net);
             }
             {
-                double t = median(tto, rr), e = median(rel, rr), j = median(jp, rr);
+                double t = pde_median(tto, rr), e = pde_median(rel, rr), j = pde_median(jp, rr);
                 char ts[32];
                 if (t >= 1e300) snprintf(ts, sizeof ts, "-");
                 else snprintf(ts, sizeof ts, "%.1f s", t);
