@@ -316,6 +316,8 @@ typedef enum sapm_method {
     SAPM_METHOD_LS_LBFGS,   /* J_LS, L-BFGS with line search */
     SAPM_METHOD_PM,         /* J_PM, fixed penalty lambda */
     SAPM_METHOD_SAPM,       /* J_SAPM, self-adaptive weights */
+    SAPM_METHOD_LS_LM,      /* Levenberg-Marquardt on the least-squares loss: PINN training
+                               (SAPM_PDE_PINN_LM); sapm_train: SAPM_ERR_UNSUPPORTED */
     SAPM_METHOD_COUNT
 } sapm_method;
 
@@ -692,6 +694,10 @@ typedef enum sapm_pde_method {
     SAPM_PDE_PINN_ADAM_LBFGS,   /* Adam for adam_fraction of the run, then L-BFGS (usual practice) */
     SAPM_PDE_SAPM_PINN,         /* SAPM-PINN, first-order operators (kappa = 0) */
     SAPM_PDE_LYSEP,             /* LySep, second-order operators */
+    SAPM_PDE_PINN_LM,           /* ordinary PINN: J_PINN by Levenberg-Marquardt (damped
+                                   Gauss-Newton through our SYRK + Cholesky; ours, not the
+                                   seeds'). Memory 8 (n P + 2 k^2) bytes, n = N + M,
+                                   P = parameters, k = min(n, P). One worker (no allreduce) */
     SAPM_PDE_METHOD_COUNT
 } sapm_pde_method;
 
@@ -774,6 +780,8 @@ typedef struct sapm_pde_options {
     const double *X_test;       /* n_test x d */
     const double *u_test;       /* exact values there, or NULL: then pde->exact is used */
     sapm_lysep_options lysep;   /* SAPM-PINN / LySep settings (owned by lysep) */
+    double lm_damping;          /* PINN_LM: initial damping mu_0 relative to the largest
+                                   diagonal entry of the Gram matrix (default 1e-3) */
 } sapm_pde_options;
 
 /* Recommended options: base = sapm_default_options(LS_ADAM) (Adam lr 1e-3) with
@@ -2779,6 +2787,7 @@ SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X
  * (R = nb N rows, row-major, row stride = the layer width n_l):
  *     block 0        values             z_l(x_n)
  *     block 1 + i    first derivatives  d_{l,i} = dz_l/dx_i,  i = 0..d-1  (nd = d, TAPE_GRAD)
+ *                    or one directional derivative d_l = v_n . grad z_l    (nd = 1, TAPE_DIR)
  *     block 1 + nd   Laplacian          q_l = Laplacian of z_l            (nq = 1, TAPE_LAP)
  * so row (b N + n) of a layer matrix belongs to block b and point n. Arrays:
  *     A[l], l = 1..L    pre-activation rows (z_l, d_{l,i}, q_l); A[L] = (u, du/dx_i, Lap u)
@@ -2786,6 +2795,7 @@ SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X
  *                         h_l = sigma(z_l),  g_{l,i} = sigma'(z_l) . d_{l,i},
  *                         p_l = sigma''(z_l) . sum_i d_{l,i}^2 + sigma'(z_l) . q_l
  *                       P[0] = (x_n; unit vectors e_i; 0), so layer 1 needs no special case
+ *                       (TAPE_DIR: P[0] = (x_n; v_n), the input tangent of the direction)
  *     S1[l], S2[l], S3[l], l = 1..L-1   sigma', sigma'', sigma''' at z_l (N x n_l; S2 only
  *                       with derivatives, S3 only with the Laplacian)
  * Because d_{l,i} = W_l g_{l-1,i} and q_l = W_l p_{l-1} (SPEC 4, "Exact recursions"), one
@@ -2813,13 +2823,15 @@ SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X
  * shape and activation, which it copies.
  * ====================================================================================== */
 
-enum { SAPM__TAPE_VALUE = 0, SAPM__TAPE_GRAD = 1, SAPM__TAPE_LAP = 2 };
+enum { SAPM__TAPE_VALUE = 0, SAPM__TAPE_GRAD = 1, SAPM__TAPE_LAP = 2, SAPM__TAPE_DIR = 3 };
 
 typedef struct sapm__tape {
     int depth;              /* L */
     int d, m;               /* n_0 and n_L */
     int cap;                /* most points per block */
-    int nd, nq, nb;         /* derivative blocks (0 or d), Laplacian blocks (0 or 1), 1+nd+nq */
+    int nd, nq, nb;         /* derivative blocks (0, 1 or d), Laplacian blocks (0 or 1), 1+nd+nq */
+    int dir;                /* SAPM__TAPE_DIR: one directional-derivative block, v_n . grad */
+    const double *dirs;     /* ... with v_n = row n of dirs (N x d), set before every forward */
     int N, R;               /* points and rows of the current block (R = nb N) */
     int p0_N;               /* N for which the constant rows of P[0] were written */
     int wmax;               /* max width */
@@ -2841,8 +2853,10 @@ static void sapm__tape_free(sapm__tape *t)
     memset(t, 0, sizeof *t);
 }
 
-/* mode: SAPM__TAPE_VALUE, SAPM__TAPE_GRAD (all d first derivatives) or SAPM__TAPE_LAP
- * (first derivatives and the Laplacian). */
+/* mode: SAPM__TAPE_VALUE, SAPM__TAPE_GRAD (all d first derivatives), SAPM__TAPE_LAP
+ * (first derivatives and the Laplacian) or SAPM__TAPE_DIR (one directional derivative
+ * v_n . grad z per point, v_n = row n of t->dirs, which the caller sets before every
+ * forward: a first-order operator sum_i c_i d_i u costs one stream instead of d). */
 static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, int mode)
 {
     int L = net->depth, l;
@@ -2854,8 +2868,9 @@ static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, 
     t->d = net->widths[0];
     t->m = net->widths[L];
     t->cap = cap;
-    t->nd = mode >= SAPM__TAPE_GRAD ? t->d : 0;
-    t->nq = mode >= SAPM__TAPE_LAP ? 1 : 0;
+    t->dir = mode == SAPM__TAPE_DIR;
+    t->nd = t->dir ? 1 : mode >= SAPM__TAPE_GRAD ? t->d : 0;
+    t->nq = mode == SAPM__TAPE_LAP ? 1 : 0;
     t->nb = 1 + t->nd + t->nq;
     t->act = net->act;
     t->p0_N = -1;
@@ -2927,7 +2942,10 @@ static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N
      * Laplacian rows are 0 (they only depend on N, so they are written once per N). */
     for (n = 0; n < N; ++n)
         memcpy(t->P[0] + (size_t)n * d, X + (size_t)n * ldx, (size_t)d * sizeof(double));
-    if (t->nb > 1 && t->p0_N != N) {
+    if (t->dir) {                    /* P[0] = (x_n; v_n): the direction is the input tangent */
+        for (n = 0; n < N; ++n)
+            memcpy(t->P[0] + (size_t)(N + n) * d, t->dirs + (size_t)n * d, (size_t)d * sizeof(double));
+    } else if (t->nb > 1 && t->p0_N != N) {
         memset(t->P[0] + (size_t)N * d, 0, (size_t)(t->R - N) * (size_t)d * sizeof(double));
         for (i = 0; i < t->nd; ++i)
             for (n = 0; n < N; ++n) t->P[0][((size_t)(1 + i) * N + n) * d + i] = 1.0;
@@ -2973,6 +2991,45 @@ static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N
     return SAPM_OK;
 }
 
+/* Abar_l from Pbar_l in place (hidden layer l, derivative streams present): the adjoint
+ * recursions of h, g_i and p (see the block comment) with s1, s2, s3 = sigma', sigma'',
+ * sigma''' at z_l, d_i = d_{l,i}, q = q_l:
+ *     zbar   = s1 hbar + sum_i s2 d_i gbar_i + (s3 sum_i d_i^2 + s2 q) pbar
+ *     dbar_i = s1 gbar_i + 2 s2 d_i pbar,   qbar = s1 pbar. */
+static void sapm__tape_adjoint_hidden(const sapm__tape *t, int l, double *oth)
+{
+    size_t Nn = (size_t)t->N * (size_t)t->widths[l], k;
+    const double *SAPM__RESTRICT s1 = t->S1[l], *SAPM__RESTRICT s2 = t->S2[l];
+    const double *s3 = t->S3[l];
+    const double *Ad = t->A[l] + Nn;             /* d_{l,i} blocks */
+    int nd = t->nd, i;
+    if (t->nq) {
+        const double *q = t->A[l] + (size_t)(1 + nd) * Nn;
+        double *pbar = oth + (size_t)(1 + nd) * Nn;
+        for (k = 0; k < Nn; ++k) {
+            double zb = s1[k] * oth[k], sd2 = 0.0, pb = pbar[k];
+            for (i = 0; i < nd; ++i) {
+                double di = Ad[(size_t)i * Nn + k], gbi = oth[(size_t)(1 + i) * Nn + k];
+                zb += s2[k] * di * gbi;
+                sd2 += di * di;
+                oth[(size_t)(1 + i) * Nn + k] = s1[k] * gbi + 2.0 * s2[k] * di * pb;
+            }
+            oth[k] = zb + (s3[k] * sd2 + s2[k] * q[k]) * pb;
+            pbar[k] = s1[k] * pb;
+        }
+    } else {
+        for (k = 0; k < Nn; ++k) {
+            double zb = s1[k] * oth[k];
+            for (i = 0; i < nd; ++i) {
+                double di = Ad[(size_t)i * Nn + k], gbi = oth[(size_t)(1 + i) * Nn + k];
+                zb += s2[k] * di * gbi;
+                oth[(size_t)(1 + i) * Nn + k] = s1[k] * gbi;
+            }
+            oth[k] = zb;
+        }
+    }
+}
+
 /* Reverse pass: grad += dJ/dparams for the adjoint the caller wrote into
  * sapm__tape_adjoint(t) (clobbers it). Needs the last sapm__tape_forward's tape. */
 static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, double *grad)
@@ -3000,12 +3057,10 @@ static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, doub
         sapm_gemm(SAPM_NO_TRANS, SAPM_NO_TRANS, R, n_in, n_out, 1.0, cur, n_out, W, n_in, 0.0,
                   oth, n_in);
         {
-            size_t Nn = (size_t)N * (size_t)n_in, k;
             const double *SAPM__RESTRICT s1 = t->S1[l - 1];
             if (t->nb == 1) {
                 /* zbar = sigma'(z) hbar (plain back-propagation), and its column sums */
                 double *SAPM__RESTRICT cs = t->colsum;
-                (void)k;
                 for (j = 0; j < n_in; ++j) cs[j] = 0.0;
                 for (n = 0; n < N; ++n) {
                     double *SAPM__RESTRICT o = oth + (size_t)n * n_in;
@@ -3014,42 +3069,51 @@ static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, doub
                 }
                 have_colsum = 1;
             } else {
-                const double *SAPM__RESTRICT s2 = t->S2[l - 1];
-                const double *s3 = t->S3[l - 1];
-                const double *Ad = t->A[l - 1] + Nn;             /* d_{l-1,i} blocks */
-                int nd = t->nd, i;
-                if (t->nq) {
-                    const double *q = t->A[l - 1] + (size_t)(1 + nd) * Nn;
-                    double *pbar = oth + (size_t)(1 + nd) * Nn;
-                    for (k = 0; k < Nn; ++k) {
-                        double zb = s1[k] * oth[k], sd2 = 0.0, pb = pbar[k];
-                        for (i = 0; i < nd; ++i) {
-                            double di = Ad[(size_t)i * Nn + k], gbi = oth[(size_t)(1 + i) * Nn + k];
-                            zb += s2[k] * di * gbi;
-                            sd2 += di * di;
-                            /* dbar_i = s1 gbar_i + 2 s2 d_i pbar */
-                            oth[(size_t)(1 + i) * Nn + k] = s1[k] * gbi + 2.0 * s2[k] * di * pb;
-                        }
-                        /* zbar = s1 hbar + sum_i s2 d_i gbar_i + (s3 sum_i d_i^2 + s2 q) pbar */
-                        oth[k] = zb + (s3[k] * sd2 + s2[k] * q[k]) * pb;
-                        pbar[k] = s1[k] * pb;                    /* qbar = s1 pbar */
-                    }
-                } else {
-                    for (k = 0; k < Nn; ++k) {
-                        double zb = s1[k] * oth[k];
-                        for (i = 0; i < nd; ++i) {
-                            double di = Ad[(size_t)i * Nn + k], gbi = oth[(size_t)(1 + i) * Nn + k];
-                            zb += s2[k] * di * gbi;
-                            oth[(size_t)(1 + i) * Nn + k] = s1[k] * gbi;
-                        }
-                        oth[k] = zb;
-                    }
-                }
+                sapm__tape_adjoint_hidden(t, l - 1, oth);
             }
         }
         tmp = cur; cur = oth; oth = tmp;
     }
     return SAPM_OK;
+}
+
+/* Per-point Jacobian rows (the Gauss-Newton / Levenberg-Marquardt Jacobian): the caller
+ * writes into sapm__tape_adjoint(t) one seed per point and output row, exactly as for
+ * sapm__tape_backward, so that point n's residual is rho_n = sum_s adj[sN+n] . A[L][sN+n]
+ * (s over the stream blocks); row n of J (row stride ldj >= n_params) receives
+ * d rho_n / dparams:
+ *     J_n[W_l] = sum_s Abar_l[sN+n]^T P[l-1][sN+n]   (one n_l x S x n_{l-1} GEMM per point)
+ *     J_n[b_l] = Abar_l[n]                           (the value row)
+ * Points never mix in the reverse recursion, so one pass gives every row. Clobbers the
+ * adjoint; needs the last sapm__tape_forward's tape. */
+static void sapm__tape_jacobian(sapm__tape *t, const double *params, double *J, size_t ldj)
+{
+    int L = t->depth, N = t->N, R = t->R, S = t->nb, l, n, j;
+    double *cur = t->adj, *oth = t->adj2, *tmp;
+    for (l = L; l >= 1; --l) {
+        int n_in = t->widths[l - 1], n_out = t->widths[l];
+        const double *W = params + t->woff[l - 1];
+        for (n = 0; n < N; ++n) {
+            double *SAPM__RESTRICT jb = J + (size_t)n * ldj + t->boff[l - 1];
+            const double *SAPM__RESTRICT c = cur + (size_t)n * n_out;
+            sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, n_out, n_in, S, 1.0, c, N * n_out,
+                      t->P[l - 1] + (size_t)n * n_in, N * n_in, 0.0,
+                      J + (size_t)n * ldj + t->woff[l - 1], n_in);
+            for (j = 0; j < n_out; ++j) jb[j] = c[j];
+        }
+        if (l == 1) break;
+        /* Pbar_{l-1} = Abar_l W_l, then Abar_{l-1} */
+        sapm_gemm(SAPM_NO_TRANS, SAPM_NO_TRANS, R, n_in, n_out, 1.0, cur, n_out, W, n_in, 0.0,
+                  oth, n_in);
+        if (S == 1) {
+            const double *SAPM__RESTRICT s1 = t->S1[l - 1];
+            size_t k, Nn = (size_t)N * (size_t)n_in;
+            for (k = 0; k < Nn; ++k) oth[k] *= s1[k];
+        } else {
+            sapm__tape_adjoint_hidden(t, l - 1, oth);
+        }
+        tmp = cur; cur = oth; oth = tmp;
+    }
 }
 
 SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const double *X,
@@ -3283,6 +3347,7 @@ SAPMDEF const char *sapm_method_name(sapm_method m)
     case SAPM_METHOD_LS_LBFGS: return "LS-LBFGS";
     case SAPM_METHOD_PM: return "PM";
     case SAPM_METHOD_SAPM: return "SAPM";
+    case SAPM_METHOD_LS_LM: return "LS-LM";
     default: return "unknown";
     }
 }
@@ -4110,6 +4175,9 @@ SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, c
     case SAPM_METHOD_PM:
     case SAPM_METHOD_SAPM:
         r = sapm__train_aux(net, N, X, ldx, Y, ldy, opt, rep); /* "PM and SAPM" section */
+        break;
+    case SAPM_METHOD_LS_LM:
+        r = sapm__report_error(rep, SAPM_ERR_UNSUPPORTED);     /* PINN training only */
         break;
     default:
         r = sapm__report_error(rep, SAPM_ERR_INVALID_ARGUMENT);
@@ -5099,6 +5167,7 @@ SAPMDEF const char *sapm_pde_method_name(sapm_pde_method m)
     case SAPM_PDE_PINN_ADAM_LBFGS: return "PINN-Adam+LBFGS";
     case SAPM_PDE_SAPM_PINN: return "SAPM-PINN";
     case SAPM_PDE_LYSEP: return "LySep";
+    case SAPM_PDE_PINN_LM: return "PINN-LM";
     default: return "unknown";
     }
 }
@@ -5383,10 +5452,11 @@ SAPMDEF sapm_result sapm_pde_exact_values(const sapm_pde *pde, int n, const doub
  *   dJ/d(Laplace u) = (2 alpha / N) r_n kappa,     boundary: dJ/du = (2 beta / M)(u - g).
  *
  * Only the streams the operator needs are carried: the Laplacian only when kappa != 0
- * (it needs all d first derivatives), the first derivatives only when kappa != 0 or some
- * c_i != 0, and the boundary points carry the value stream only. Cost per point and
+ * (it needs all d first derivatives); a first-order operator (kappa = 0, some c_i != 0)
+ * carries the one directional derivative c(x_n) . grad u (the tape's TAPE_DIR mode, seeded
+ * with v_n = c(x_n)); the boundary points carry the value stream only. Cost per point and
  * layer: ~6 S n_{l-1} n_l flops (forward GEMM + two reverse GEMMs) with S = 1 + d + 1
- * streams for a second-order operator. Sums over points are local per block and then go
+ * streams for a second-order operator and S = 2 for a first-order one. Sums over points are local per block and then go
  * through sapm__allreduce once per evaluation (data-parallel ready).
  * ====================================================================================== */
 
@@ -5414,8 +5484,10 @@ static void sapm__pinn_eval_free(sapm__pinn_eval *e)
 static sapm_result sapm__pinn_eval_init(sapm__pinn_eval *e, const sapm_net *net,
                                         const sapm__pde_data *p, const sapm_options *opt)
 {
-    int mode = p->kappa ? SAPM__TAPE_LAP : p->c ? SAPM__TAPE_GRAD : SAPM__TAPE_VALUE;
-    int streams = 1 + (mode >= SAPM__TAPE_GRAD ? p->d : 0) + (mode >= SAPM__TAPE_LAP ? 1 : 0);
+    /* second order: all d first derivatives (for the Laplacian) and the Laplacian; first
+     * order: the one directional derivative c(x_n) . grad u */
+    int mode = p->kappa ? SAPM__TAPE_LAP : p->c ? SAPM__TAPE_DIR : SAPM__TAPE_VALUE;
+    int streams = mode == SAPM__TAPE_LAP ? 2 + p->d : mode == SAPM__TAPE_DIR ? 2 : 1;
     /* blocks of ~4096 stream rows: big enough for efficient GEMMs, small enough for cache */
     int cap_i = SAPM__MAX(1, SAPM__MIN(p->N, 4096 / streams));
     int cap_b = SAPM__MIN(4096, SAPM__MAX(p->M, 1));
@@ -5439,6 +5511,40 @@ static sapm_result sapm__pinn_eval_init(sapm__pinn_eval *e, const sapm_net *net,
     return SAPM_OK;
 }
 
+/* The residual r_n = sum_i c_i d_i u + kappa Laplace u + c_0 u - f of interior point gidx
+ * from the output rows of the tape's current block (row n of each stream block). */
+static double sapm__pinn_residual(const sapm__pde_data *p, const sapm__tape *t, int gidx,
+                                  int n)
+{
+    const double *U = t->A[t->depth];
+    double res = -p->f[gidx];
+    int i, nb = t->N, nd = t->nd;
+    if (p->c0) res += p->c0[gidx] * U[n];
+    if (t->dir) {
+        res += U[(size_t)nb + n];       /* the directional stream is already c(x_n) . grad u */
+    } else if (p->c) {
+        const double *c = p->c + (size_t)gidx * p->d;
+        for (i = 0; i < nd; ++i) res += c[i] * U[(size_t)(1 + i) * nb + n];
+    }
+    if (t->nq) res += p->kappa[gidx] * U[(size_t)(1 + nd) * nb + n];
+    return res;
+}
+
+/* Output-row seeds of interior point gidx (row n of the block) for the reverse pass:
+ * a * dr_n/d(u, d_i u, Laplace u) = a (c_0, c_i, kappa), or a (c_0, 1) in the directional
+ * mode (a = dJ/dr_n for a gradient, the residual's scale for a Jacobian row). */
+static void sapm__pinn_seed(const sapm__pde_data *p, sapm__tape *t, int gidx, int n, double a)
+{
+    double *adj = sapm__tape_adjoint(t);
+    int i, nb = t->N, nd = t->nd;
+    adj[n] = p->c0 ? a * p->c0[gidx] : 0.0;
+    if (t->dir) adj[(size_t)nb + n] = a;
+    else
+        for (i = 0; i < nd; ++i)
+            adj[(size_t)(1 + i) * nb + n] = p->c ? a * p->c[(size_t)gidx * p->d + i] : 0.0;
+    if (t->nq) adj[(size_t)(1 + nd) * nb + n] = a * p->kappa[gidx];
+}
+
 /* sapm__objective_fn: *f = J_PINN at parameters x (layout of net->params), grad (may be
  * NULL) = dJ_PINN/dparams. */
 static sapm_result sapm__pinn_objective(void *ctx, const double *x, double *f, double *grad)
@@ -5446,7 +5552,7 @@ static sapm_result sapm__pinn_objective(void *ctx, const double *x, double *f, d
     sapm__pinn_eval *e = (sapm__pinn_eval *)ctx;
     const sapm__pde_data *p = e->p;
     sapm__tape *t = &e->ti;
-    int s0, n, i, d = p->d, L = t->depth, nd = t->nd, nq = t->nq;
+    int s0, n, d = p->d, L = t->depth;
     size_t np = e->n_params;
     double sum_r = 0.0, sum_b = 0.0;
     double wr = 2.0 * p->alpha / e->n_total, wb = 2.0 * p->beta / e->m_total;
@@ -5455,25 +5561,12 @@ static sapm_result sapm__pinn_objective(void *ctx, const double *x, double *f, d
     /* interior points: the residual r_n of the operator (SPEC 4) */
     for (s0 = 0; s0 < p->N; s0 += t->cap) {
         int nb = SAPM__MIN(t->cap, p->N - s0);
-        const double *U;
-        double *adj = sapm__tape_adjoint(t);
+        t->dirs = p->c ? p->c + (size_t)s0 * d : NULL;
         sapm__tape_forward(t, x, nb, p->X + (size_t)s0 * d, d);
-        U = t->A[L];                   /* (u; d_i u; Laplace u) row blocks of nb rows */
-        for (n = 0; n < nb; ++n) {
-            int gidx = s0 + n;
-            double res = -p->f[gidx];
-            const double *c = p->c ? p->c + (size_t)gidx * d : NULL;
-            if (p->c0) res += p->c0[gidx] * U[n];
-            if (c)
-                for (i = 0; i < nd; ++i) res += c[i] * U[(size_t)(1 + i) * nb + n];
-            if (nq) res += p->kappa[gidx] * U[(size_t)(1 + nd) * nb + n];
+        for (n = 0; n < nb; ++n) {     /* output rows (u; d_i u or c . grad u; Laplace u) */
+            double res = sapm__pinn_residual(p, t, s0 + n, n);
             sum_r += res * res;
-            if (grad) {                /* adjoints of u, d_i u, Laplace u */
-                double a = wr * res;
-                adj[n] = p->c0 ? a * p->c0[gidx] : 0.0;
-                for (i = 0; i < nd; ++i) adj[(size_t)(1 + i) * nb + n] = c ? a * c[i] : 0.0;
-                if (nq) adj[(size_t)(1 + nd) * nb + n] = a * p->kappa[gidx];
-            }
+            if (grad) sapm__pinn_seed(p, t, s0 + n, n, wr * res);
         }
         if (grad) sapm__tape_backward(t, x, e->buf);
     }
@@ -5630,6 +5723,7 @@ SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_pde_method method)
     o.alpha = 1.0;
     o.beta = 1.0;
     o.adam_fraction = 0.5;
+    o.lm_damping = 1e-3;
     o.lysep = sapm_lysep_default_options();
     return o;
 }
@@ -5638,6 +5732,11 @@ SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_pde_method method)
 static sapm_result sapm__pde_train_pinn(sapm_net *net, const sapm__pde_data *p,
                                         const sapm_pde_options *opt, const double *u_test,
                                         sapm_report *rep);
+
+/* The ordinary PINN by Levenberg-Marquardt; defined below. */
+static sapm_result sapm__pde_train_lm(sapm_net *net, const sapm__pde_data *p,
+                                      const sapm_pde_options *opt, const double *u_test,
+                                      sapm_report *rep);
 
 /* SAPM-PINN and LySep training (lysep's section, below). */
 static sapm_result sapm__pde_train_sapm(sapm_net *net, const sapm__pde_data *p, const sapm_pde_options *opt,
@@ -5655,6 +5754,10 @@ static sapm_result sapm__pde_train_check(const sapm_net *net, const sapm_pde *pd
     if (opt->base.max_iters < 1) return SAPM_ERR_INVALID_SIZE;
     if (opt->method == SAPM_PDE_PINN_ADAM_LBFGS &&
         !(opt->adam_fraction > 0.0 && opt->adam_fraction < 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (opt->method == SAPM_PDE_PINN_LM) {
+        if (!(opt->lm_damping > 0.0 && opt->lm_damping < HUGE_VAL)) return SAPM_ERR_INVALID_ARGUMENT;
+        if (opt->base.allreduce) return SAPM_ERR_UNSUPPORTED;
+    }
     if ((r = sapm__pde_check(pde)) != SAPM_OK) return r;
     if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK) return r;
     if (opt->n_test < 0) return SAPM_ERR_INVALID_SIZE;
@@ -5690,6 +5793,7 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
         break;
     case SAPM_PDE_SAPM_PINN: r = sapm__pde_train_sapm(net, &p, opt, u_test ? u_test : opt->u_test, rep); break;
     case SAPM_PDE_LYSEP:     r = sapm__pde_train_lysep(net, &p, opt, u_test ? u_test : opt->u_test, rep); break;
+    case SAPM_PDE_PINN_LM:   r = sapm__pde_train_lm(net, &p, opt, u_test ? u_test : opt->u_test, rep); break;
     default: r = SAPM_ERR_INVALID_ARGUMENT; break;
     }
 done:
@@ -5801,6 +5905,167 @@ static sapm_result sapm__pde_train_pinn(sapm_net *net, const sapm__pde_data *p,
     }
     sapm__pinn_eval_free(&e);
     return r;
+}
+
+/* --- The ordinary PINN by Levenberg-Marquardt --------------------------------------------
+ * J_PINN = ||rho||^2 for the residual vector rho in R^n, n = N + M,
+ *     rho_n = sqrt(alpha/N) r_n (interior),   rho_{N+m} = sqrt(beta/M) (u(x_m) - g_m),
+ * and G = d rho / dparams (n x P) is one forward and one reverse pass on the tape
+ * (sapm__pinn_seed gives the per-point seeds, sapm__tape_jacobian the rows). An iteration
+ * solves the damped Gauss-Newton problem
+ *     min_delta ||rho + G delta||^2 + mu ||delta||^2
+ * in sample space when n <= P (the usual PINN case: the push-through identity),
+ *     (G G^T + mu I) y = rho,   delta = -G^T y,   rho + G delta = mu y,
+ *     predicted decrease  pred = ||rho||^2 - mu^2 ||y||^2,
+ * or in parameter space when P < n,
+ *     (G^T G + mu I) delta = -G^T rho,   pred = -delta^T G^T rho + mu ||delta||^2,
+ * with one SYRK (the Gram matrix) and one Cholesky per trial damping. A step that lowers
+ * J_PINN is taken and mu follows the gain ratio q = (J - J_new) / pred by Nielsen's rule
+ * (mu *= max(1/3, 1 - (2q - 1)^3)); a step that does not is retried with mu *= nu,
+ * nu *= 2 (nu = 2 after every accepted step). mu_0 = lm_damping * max diag(Gram), and mu
+ * never falls below 4 eps max diag(Gram) (the Cholesky stays well posed). No decrease
+ * after nu reaches 2^40 ends the run with SAPM_STOP_LINE_SEARCH (status SAPM_OK: the
+ * limit of precision). Cost per iteration: the Jacobian (about two gradient evaluations),
+ * the SYRK k^2 P with k = min(n, P), and k^3/3 per Cholesky. Ours: the seeds train the
+ * PINN by Adam / L-BFGS; this is the classical method applied to the same J_PINN. */
+
+/* rho and G (n x P, row stride P) at parameters x; returns ||rho||^2 = J_PINN. */
+static double sapm__pinn_lm_jacobian(sapm__pinn_eval *e, const double *x, double *rho, double *G)
+{
+    const sapm__pde_data *p = e->p;
+    size_t P = e->n_params;
+    double sr = sqrt(p->alpha / e->n_total), sb = sqrt(p->beta / e->m_total), sum = 0.0;
+    sapm__tape *t = &e->ti;
+    int s0, n, d = p->d, L = t->depth;
+    for (s0 = 0; s0 < p->N; s0 += t->cap) {
+        int nb = SAPM__MIN(t->cap, p->N - s0);
+        t->dirs = p->c ? p->c + (size_t)s0 * d : NULL;
+        sapm__tape_forward(t, x, nb, p->X + (size_t)s0 * d, d);
+        for (n = 0; n < nb; ++n) {
+            double res = sr * sapm__pinn_residual(p, t, s0 + n, n);
+            rho[s0 + n] = res;
+            sum += res * res;
+            sapm__pinn_seed(p, t, s0 + n, n, sr);
+        }
+        sapm__tape_jacobian(t, x, G + (size_t)s0 * P, P);
+    }
+    t = &e->tb;
+    for (s0 = 0; s0 < p->M; s0 += t->cap) {
+        int nb = SAPM__MIN(t->cap, p->M - s0);
+        double *adj = sapm__tape_adjoint(t);
+        sapm__tape_forward(t, x, nb, p->Xb + (size_t)s0 * d, d);
+        for (n = 0; n < nb; ++n) {
+            double res = sb * (t->A[L][n] - p->g[s0 + n]);
+            rho[p->N + s0 + n] = res;
+            sum += res * res;
+            adj[n] = sb;
+        }
+        sapm__tape_jacobian(t, x, G + (size_t)(p->N + s0) * P, P);
+    }
+    return sum;
+}
+
+static sapm_result sapm__pde_train_lm(sapm_net *net, const sapm__pde_data *p,
+                                      const sapm_pde_options *opt, const double *u_test,
+                                      sapm_report *rep)
+{
+    const sapm_options *o = &opt->base;
+    sapm__pinn_eval e;
+    sapm__trainer tr;
+    size_t P = net->n_params, n = (size_t)p->N + (size_t)p->M, k, i, need;
+    int sample_space = n <= P, it = 0, info;
+    double *mem, *G, *K, *F, *rho, *y, *delta, *xt, *x = net->params;
+    double J, J_new = NAN, mu = -1.0, nu = 2.0, err = NAN, dmax;
+    sapm_stop_reason stop;
+    sapm_result r, status = SAPM_OK;
+    if (!sapm__all_finite(x, P)) return SAPM_ERR_NONFINITE_INPUT;
+    if ((r = sapm__check_options(o)) != SAPM_OK) return r;
+    k = sample_space ? n : P;
+    /* G: n P, K and F: k^2 each, rho: n, y: k, delta and xt: P */
+    if (P > (size_t)-1 / 8 / n || k > (size_t)-1 / 8 / k) return SAPM_ERR_OUT_OF_MEMORY;
+    need = n * P + 2 * k * k + n + k + 2 * P;
+    mem = (double *)sapm__alloc(need, sizeof(double));
+    if (!mem) return SAPM_ERR_OUT_OF_MEMORY;
+    G = mem; K = G + n * P; F = K + k * k; rho = F + k * k; y = rho + n; delta = y + k;
+    xt = delta + P;
+    if ((r = sapm__pinn_eval_init(&e, net, p, o)) != SAPM_OK) { SAPM_FREE(mem); return r; }
+    e.n_test = u_test ? opt->n_test : 0;
+    e.X_test = opt->X_test;
+    e.u_test = u_test;
+    sapm__trainer_begin(&tr, o, SAPM_METHOD_LS_LM, rep);
+    J = sapm__pinn_lm_jacobian(&e, x, rho, G);
+    if (e.n_test > 0 && (r = sapm__pinn_test_error(&e, x, &err)) != SAPM_OK) {
+        status = r; stop = SAPM_STOP_ERROR; goto done;
+    }
+    stop = sapm__trainer_step(&tr, 0, J, J, err, 0);
+    if (stop == SAPM_STOP_DIVERGED) status = SAPM_ERR_DIVERGED;
+    while (stop == SAPM_STOP_NONE) {
+        double J_old = J, pred, gain;
+        /* the Gram matrix: G G^T (sample space) or G^T G and y = G^T rho (parameter space) */
+        if (sample_space) {
+            sapm_syrk(SAPM_NO_TRANS, (int)n, (int)P, 1.0, G, (int)P, 0.0, K, (int)k);
+        } else {
+            sapm_syrk(SAPM_TRANS, (int)P, (int)n, 1.0, G, (int)P, 0.0, K, (int)k);
+            sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, (int)P, 1, (int)n, 1.0, G, (int)P, rho, 1, 0.0, y, 1);
+        }
+        dmax = 0.0;
+        for (i = 0; i < k; ++i) dmax = SAPM__MAX(dmax, K[i * k + i]);
+        if (!isfinite(dmax)) { status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; break; }
+        if (dmax == 0.0) { stop = SAPM_STOP_GRAD_TOL; break; }     /* G = 0: a stationary point */
+        if (mu < 0.0) mu = opt->lm_damping * dmax;
+        mu = SAPM__MAX(mu, 4.0 * DBL_EPSILON * dmax);
+        for (;;) {                               /* trial dampings until J_PINN decreases */
+            memcpy(F, K, k * k * sizeof(double));
+            for (i = 0; i < k; ++i) F[i * k + i] += mu;
+            if (sapm_chol_factor((int)k, F, (int)k, &info) == SAPM_OK) {
+                if (sample_space) {
+                    memcpy(y, rho, n * sizeof(double));
+                    sapm_chol_solve((int)k, 1, F, (int)k, y, 1);
+                    sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, (int)P, 1, (int)n, -1.0, G, (int)P, y, 1,
+                              0.0, delta, 1);
+                    pred = J - mu * mu * sapm__vec_dot(y, y, n);
+                } else {
+                    for (i = 0; i < P; ++i) delta[i] = -y[i];
+                    sapm_chol_solve((int)k, 1, F, (int)k, delta, 1);
+                    pred = -sapm__vec_dot(y, delta, P) + mu * sapm__vec_dot(delta, delta, P);
+                }
+                for (i = 0; i < P; ++i) xt[i] = x[i] + delta[i];
+                if ((r = sapm__pinn_objective(&e, xt, &J_new, NULL)) != SAPM_OK) {
+                    status = r; stop = SAPM_STOP_ERROR; break;
+                }
+                if (isfinite(J_new) && J_new < J) {
+                    gain = pred > 0.0 ? (J - J_new) / pred : 1.0;
+                    mu *= SAPM__MAX(1.0 / 3.0, 1.0 - (2.0 * gain - 1.0) * (2.0 * gain - 1.0) *
+                                                         (2.0 * gain - 1.0));
+                    nu = 2.0;
+                    break;
+                }
+            }
+            mu *= nu;
+            nu *= 2.0;
+            if (nu > 1099511627776.0) { stop = SAPM_STOP_LINE_SEARCH; break; }   /* 2^40 */
+        }
+        if (stop != SAPM_STOP_NONE) break;
+        memcpy(x, xt, P * sizeof(double));
+        ++it;
+        J = sapm__pinn_lm_jacobian(&e, x, rho, G);
+        err = NAN;
+        if (e.n_test > 0 && sapm__trainer_logs(&tr, it) &&
+            (r = sapm__pinn_test_error(&e, x, &err)) != SAPM_OK) {
+            status = r; stop = SAPM_STOP_ERROR; break;
+        }
+        stop = sapm__trainer_step(&tr, it, J, J, err, 0);
+        if (stop == SAPM_STOP_DIVERGED) status = SAPM_ERR_DIVERGED;
+        if (stop == SAPM_STOP_NONE && o->rel_tol > 0.0 &&
+            fabs(J - J_old) <= o->rel_tol * SAPM__MAX(fabs(J_old), DBL_MIN))
+            stop = SAPM_STOP_REL_TOL;
+    }
+done:
+    if (stop != SAPM_STOP_ERROR && e.n_test > 0) sapm__pinn_test_error(&e, x, &err);
+    sapm__trainer_end(&tr, it, J, J, err, stop, status);
+    sapm__pinn_eval_free(&e);
+    SAPM_FREE(mem);
+    return status;
 }
 
 /* ======================================================================================
