@@ -21,7 +21,9 @@
  *            w_l = prod_{j>l} ||W_j||_F^2 keep the auxiliary loss consistent with the MSE,
  *            closed-form least-squares weight updates (own SYRK/GEMM + Cholesky);
  *     PINNs  SAPM-PINN for first-order linear PDEs and LySep (arXiv 2507.12766) for
- *            second-order elliptic/Poisson PDEs in d = 1..100 dimensions.
+ *            second-order elliptic/Poisson PDEs in d = 1..100 dimensions, next to the
+ *            ordinary PINN by Adam, L-BFGS or Levenberg-Marquardt (the fastest to a given
+ *            accuracy on Poisson problems, bench/bench_pde.c).
  *   It contains its own blocked matrix kernels with AVX-512 / AVX2+FMA / NEON paths
  *   (each with a scalar twin), a blocked Cholesky solver and a batched small-SPD solver.
  *   Double precision throughout. C99; also compiles as C++. The library prints nothing
@@ -105,7 +107,7 @@
  *
  *   -- PDEs (sum_i c_i d_i u + kappa Lap u + c_0 u = f in Omega, u = g on Gamma)
  *   sapm_sample_uniform / _halton / _grid / _boundary  points in or on a box [lo, hi]^d
- *   sapm_pde_default_options(method)                   PINN-Adam/-LBFGS/-Adam+LBFGS, SAPM-PINN, LySep
+ *   sapm_pde_default_options(method)                   PINN-Adam/-LBFGS/-Adam+LBFGS/-LM, SAPM-PINN, LySep
  *   sapm_pde_train(&net, &pde, N, X, M, Xb, &opt, &rep) train on interior + boundary points
  *   sapm_pde_loss(&net, &pde, ...), sapm_pde_errors(&net, n, X, ...)  J_PINN; rel. L2, max
  *   sapm_pde_exact_values(&pde, n, X, u)               the exact solution callback at points
@@ -689,15 +691,20 @@ SAPMDEF sapm_result sapm_sample_boundary(int d, const double *lo, const double *
 
 typedef enum sapm_pde_method {
     SAPM_PDE_PINN_ADAM = 0,     /* ordinary PINN: J_PINN by Adam (the baseline) */
-    SAPM_PDE_PINN_LBFGS,        /* ordinary PINN: J_PINN by L-BFGS (measured: the fastest PINN
-                                   variant on bench/bench_pde.c's three problems) */
+    SAPM_PDE_PINN_LBFGS,        /* ordinary PINN: J_PINN by L-BFGS (measured: the fastest of
+                                   the first-order optimizers on bench/bench_pde.c's problems
+                                   and the fastest method on its transport problem) */
     SAPM_PDE_PINN_ADAM_LBFGS,   /* Adam for adam_fraction of the run, then L-BFGS (usual practice) */
     SAPM_PDE_SAPM_PINN,         /* SAPM-PINN, first-order operators (kappa = 0) */
     SAPM_PDE_LYSEP,             /* LySep, second-order operators */
     SAPM_PDE_PINN_LM,           /* ordinary PINN: J_PINN by Levenberg-Marquardt (damped
                                    Gauss-Newton through our SYRK + Cholesky; ours, not the
                                    seeds'). Memory 8 (n P + 2 k^2) bytes, n = N + M,
-                                   P = parameters, k = min(n, P). One worker (no allreduce) */
+                                   P = parameters, k = min(n, P). One worker (no allreduce).
+                                   Measured the fastest to the reference errors on Poisson
+                                   2-D and d = 10 (bench/bench_pde.c). With n << P it fits
+                                   every residual (J_PINN -> 0) within a few dozen
+                                   iterations, and then only more points lower the error */
     SAPM_PDE_METHOD_COUNT
 } sapm_pde_method;
 
@@ -8570,7 +8577,8 @@ SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double
 ------------------------------------------------------------------------------
 VERSION HISTORY
 
-  0.1.0  (2026-11-22)  first release: kernels, Cholesky, networks, LS/PM/SAPM, PINNs.
+  0.1.0  (2026-11-22)  first release: kernels, Cholesky, networks, LS/PM/SAPM, PINNs
+                       (Adam, L-BFGS, Levenberg-Marquardt, SAPM-PINN, LySep).
 
 ------------------------------------------------------------------------------
 MIT License

@@ -1,5 +1,6 @@
 /* poisson2d - -Laplace u = f on (0,1)^2 with u = sin(pi x) sin(pi y) (f = 2 pi^2 u, u = 0 on
- * the boundary): the ordinary PINN vs LySep over several seeds; LySep with its default
+ * the boundary): the ordinary PINN (L-BFGS and Levenberg-Marquardt) vs LySep over several
+ * seeds; LySep with its default
  * options (ours: 3 alternating auxiliary iterations as a warm start, then an L-BFGS polish
  * on J_PINN, at most --iters iterations) and in the papers' form ("LySep-papers": pure
  * alternating auxiliary updates, no polish) (LySep's figure: the
@@ -15,7 +16,7 @@
  * the wall time. Writes poisson2d_history.csv (all runs), poisson2d_error.png (median and
  * worst J_e over seeds against iterations, per method), poisson2d_runs.png (J_e of every
  * run against time), poisson2d_<method>.png (prediction | exact | |error| of seed 1).
- * Defaults (3 seeds, 800 iterations, 12 s per run, 3 methods) take under two minutes; --full runs 10
+ * Defaults (3 seeds, 800 iterations, 9 s per run, 4 methods) take under two minutes; --full runs 10
  * seeds with 5000 iterations / 120 s per run. */
 #define SAPM_IMPLEMENTATION
 #include "../sapm.h"
@@ -23,6 +24,7 @@
 
 #define PI 3.14159265358979323846
 #define MAX_SEEDS 64
+#define N_METHODS 4
 
 static double exact_u(const double *x, int d, void *ud) { (void)d; (void)ud; return sin(PI * x[0]) * sin(PI * x[1]); }
 static double rhs_f(const double *x, int d, void *ud) { return 2.0 * PI * PI * exact_u(x, d, ud); }
@@ -30,15 +32,16 @@ static double rhs_f(const double *x, int d, void *ud) { return 2.0 * PI * PI * e
 int main(int argc, char **argv)
 {
     int seeds = 3, iters = 800, N = 1000, M = 400, width = 50, n_test = 2000, i, s, k, log_every = 10;
-    double budget = 12.0, beta = 100.0, lo[2] = {0, 0}, hi[2] = {1, 1};
+    double budget = 9.0, beta = 100.0, lo[2] = {0, 0}, hi[2] = {1, 1};
     int widths[5];
     double *X, *Xb, *Xt, *ut;
     sapm_pde pde;
-    static const sapm_pde_method methods[3] = {SAPM_PDE_PINN_LBFGS, SAPM_PDE_LYSEP, SAPM_PDE_LYSEP};
-    static const int papers_form[3] = {0, 0, 1};
-    static const char *mnames[3] = {"PINN-LBFGS", "LySep", "LySep-papers"};
-    static pde_result res[3][MAX_SEEDS];
-    int available[3] = {1, 1, 1};
+    static const sapm_pde_method methods[N_METHODS] = {SAPM_PDE_PINN_LBFGS, SAPM_PDE_PINN_LM,
+                                                       SAPM_PDE_LYSEP, SAPM_PDE_LYSEP};
+    static const int papers_form[N_METHODS] = {0, 0, 0, 1};
+    static const char *mnames[N_METHODS] = {"PINN-LBFGS", "PINN-LM", "LySep", "LySep-papers"};
+    static pde_result res[N_METHODS][MAX_SEEDS];
+    int available[N_METHODS] = {1, 1, 1, 1};
     for (i = 1; i < argc; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--full")) { seeds = 10; iters = 5000; budget = 120.0; continue; }
@@ -86,12 +89,12 @@ int main(int argc, char **argv)
         pc.X = X; pc.Xb = Xb; pc.X_test = Xt; pc.u_test = ut;
         sapm_net_create(&net0, 4, widths, SAPM_ACT_TANH);
         sapm_net_init(&net0, SAPM_INIT_XAVIER, 1.0, seed);
-        for (k = 0; k < 3; ++k) {
+        for (k = 0; k < N_METHODS; ++k) {
             sapm_pde_options o = sapm_pde_default_options(methods[k]);
             sapm_net trained;
             o.base.max_iters = iters;
             o.base.time_budget = budget;
-            o.base.log_every = log_every;
+            o.base.log_every = methods[k] == SAPM_PDE_PINN_LM ? 1 : log_every; /* LM: ~0.25 s per iteration */
             o.beta = beta;
             if (methods[k] == SAPM_PDE_LYSEP) {
                 /* default: 3 alternating iterations + polish, within the same iteration cap */
@@ -124,7 +127,7 @@ int main(int argc, char **argv)
 
     /* summary: median and worst final J_e, median time */
     printf("\n%-12s %14s %14s %14s\n", "method", "median J_e", "worst J_e", "median time/s");
-    for (k = 0; k < 3; ++k) {
+    for (k = 0; k < N_METHODS; ++k) {
         double e[MAX_SEEDS], t[MAX_SEEDS], worst = 0.0;
         if (!available[k]) continue;
         for (s = 0; s < seeds; ++s) {
@@ -138,12 +141,12 @@ int main(int argc, char **argv)
     /* J_e against iterations: median and worst over seeds at every logged iteration */
     {
         int n_pts = iters / log_every + 1, n_series = 0, j;
-        double *buf = (double *)malloc(sizeof(double) * (size_t)n_pts * 7);
-        sapm_plot_series series[6];
-        char lab[6][64];
+        double *buf = (double *)malloc(sizeof(double) * (size_t)n_pts * (1 + 2 * N_METHODS));
+        sapm_plot_series series[2 * N_METHODS];
+        char lab[2 * N_METHODS][64];
         double *xs = buf;
         for (j = 0; j < n_pts; ++j) xs[j] = (double)j * log_every;
-        for (k = 0; k < 3; ++k) {
+        for (k = 0; k < N_METHODS; ++k) {
             double *med = buf + (size_t)n_pts * (1 + 2 * k), *wst = med + n_pts;
             if (!available[k]) continue;
             for (j = 0; j < n_pts; ++j) {
@@ -181,11 +184,11 @@ int main(int argc, char **argv)
     }
     /* every run: CSV and J_e against time */
     {
-        const sapm_report *reps[3 * MAX_SEEDS];
-        const char *labels[3 * MAX_SEEDS];
-        static char names[3 * MAX_SEEDS][48];
+        const sapm_report *reps[N_METHODS * MAX_SEEDS];
+        const char *labels[N_METHODS * MAX_SEEDS];
+        static char names[N_METHODS * MAX_SEEDS][48];
         int n = 0;
-        for (k = 0; k < 3; ++k)
+        for (k = 0; k < N_METHODS; ++k)
             for (s = 0; s < seeds && available[k]; ++s) {
                 snprintf(names[n], sizeof names[0], "%s seed %d", mnames[k], s + 1);
                 reps[n] = &res[k][s].rep; labels[n] = names[n]; ++n;
@@ -197,7 +200,7 @@ int main(int argc, char **argv)
             printf("wrote poisson2d_history.csv, poisson2d_runs.png, poisson2d_<method>.png\n");
         }
     }
-    for (k = 0; k < 3; ++k)
+    for (k = 0; k < N_METHODS; ++k)
         for (s = 0; s < seeds; ++s) sapm_report_free(&res[k][s].rep);
     free(X); free(Xb); free(Xt); free(ut);
     return 0;

@@ -1,5 +1,6 @@
 /* poisson_highdim - -Laplace u = f on (0,1)^d with u = sum_i sin(pi x_i / 2) (so
- * f = (pi^2 / 4) u, Dirichlet data u on every face): the ordinary PINN vs LySep for
+ * f = (pi^2 / 4) u, Dirichlet data u on every face): the ordinary PINN (L-BFGS and
+ * Levenberg-Marquardt) vs LySep for
  * d = 5, 10, 20, 50, 100 (LySep's high-dimensional experiment). LySep runs with its default
  * options (ours: 3 alternating auxiliary iterations as a warm start, then an L-BFGS polish
  * on J_PINN within the same iteration cap) and in the papers' form ("LySep-papers": pure
@@ -10,20 +11,21 @@
  *                     [--width W] [--beta B] [--seed S] [--full]
  *
  * N interior points (scrambled Halton, default 500), M boundary points uniform over all 2d
- * faces (default 500), network d-W-W-W-1 tanh (W = 50, Xavier), the same start for both
+ * faces (default 500), network d-W-W-W-1 tanh (W = 50, Xavier), the same start for all
  * methods. The Laplacian needs all d first derivatives per layer: a J_PINN gradient costs
  * about 6 (d + 2) N W^2 flops per hidden layer. Every run reports J_PINN of the forward
  * network, relative L2 and max error on 1000 held-out random points, and the time.
  * Writes poisson_highdim_history.csv, poisson_highdim_d<d>_loss.png (J_PINN against
  * time) and poisson_highdim_d<d>_<method>.png (prediction | exact | |error| on the slice
- * x_2 = ... = x_{d-1} = 1/2). Defaults (1000 iterations / 6 s per run, 3 methods) take
- * about 1.5 minutes; --full gives each run 20000 iterations / 120 s with N = M = 1000. */
+ * x_2 = ... = x_{d-1} = 1/2). Defaults (1000 iterations / 5 s per run, 4 methods) take
+ * about 1.7 minutes; --full gives each run 20000 iterations / 120 s with N = M = 1000. */
 #define SAPM_IMPLEMENTATION
 #include "../sapm.h"
 #include "pde_util.h"
 
 #define PI 3.14159265358979323846
 #define MAX_DIMS 16
+#define N_METHODS 4
 
 static double exact_u(const double *x, int d, void *ud)
 {
@@ -39,15 +41,16 @@ int main(int argc, char **argv)
 {
     int dims[MAX_DIMS] = {5, 10, 20, 50, 100}, n_dims = 5, iters = 1000, N = 500, M = 500;
     int width = 50, n_test = 1000, i, k, di;
-    double budget = 6.0, beta = 10.0;
+    double budget = 5.0, beta = 10.0;
     uint64_t seed = 1;
-    static const sapm_pde_method methods[3] = {SAPM_PDE_PINN_LBFGS, SAPM_PDE_LYSEP, SAPM_PDE_LYSEP};
-    static const int papers_form[3] = {0, 0, 1};
-    static const char *mnames[3] = {"PINN-LBFGS", "LySep", "LySep-papers"};
-    static pde_result res[MAX_DIMS][3];
-    static char labels_buf[3 * MAX_DIMS][40];
-    const sapm_report *all_reps[3 * MAX_DIMS];
-    const char *all_labels[3 * MAX_DIMS];
+    static const sapm_pde_method methods[N_METHODS] = {SAPM_PDE_PINN_LBFGS, SAPM_PDE_PINN_LM,
+                                                       SAPM_PDE_LYSEP, SAPM_PDE_LYSEP};
+    static const int papers_form[N_METHODS] = {0, 0, 0, 1};
+    static const char *mnames[N_METHODS] = {"PINN-LBFGS", "PINN-LM", "LySep", "LySep-papers"};
+    static pde_result res[MAX_DIMS][N_METHODS];
+    static char labels_buf[N_METHODS * MAX_DIMS][40];
+    const sapm_report *all_reps[N_METHODS * MAX_DIMS];
+    const char *all_labels[N_METHODS * MAX_DIMS];
     int n_all = 0;
     for (i = 1; i < argc; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -91,8 +94,8 @@ int main(int argc, char **argv)
         sapm_pde pde;
         sapm_net net0;
         pde_case pc;
-        const sapm_report *reps[3];
-        const char *labels[3];
+        const sapm_report *reps[N_METHODS];
+        const char *labels[N_METHODS];
         int n_runs = 0;
         X = (double *)malloc(sizeof(double) * (size_t)N * d);
         Xb = (double *)malloc(sizeof(double) * (size_t)M * d);
@@ -114,13 +117,13 @@ int main(int argc, char **argv)
         widths[0] = d; widths[1] = widths[2] = widths[3] = width; widths[4] = 1;
         sapm_net_create(&net0, 4, widths, SAPM_ACT_TANH);
         sapm_net_init(&net0, SAPM_INIT_XAVIER, 1.0, seed);
-        for (k = 0; k < 3; ++k) {
+        for (k = 0; k < N_METHODS; ++k) {
             sapm_pde_options o = sapm_pde_default_options(methods[k]);
             sapm_net trained;
             pde_result *r = &res[di][k];
             o.base.max_iters = iters;
             o.base.time_budget = budget;
-            o.base.log_every = 5;
+            o.base.log_every = methods[k] == SAPM_PDE_PINN_LM ? 1 : 5;
             o.beta = beta;
             if (methods[k] == SAPM_PDE_LYSEP) {
                 /* default: 3 alternating iterations + polish, within the same iteration cap */
@@ -169,6 +172,6 @@ int main(int argc, char **argv)
                "poisson_highdim_d<d>_<method>.png\n");
     }
     for (di = 0; di < n_dims; ++di)
-        for (k = 0; k < 3; ++k) sapm_report_free(&res[di][k].rep);
+        for (k = 0; k < N_METHODS; ++k) sapm_report_free(&res[di][k].rep);
     return 0;
 }
