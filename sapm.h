@@ -2950,6 +2950,7 @@ static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N
     for (n = 0; n < N; ++n)
         memcpy(t->P[0] + (size_t)n * d, X + (size_t)n * ldx, (size_t)d * sizeof(double));
     if (t->dir) {                    /* P[0] = (x_n; v_n): the direction is the input tangent */
+        SAPM_ASSERT(t->dirs != NULL);
         for (n = 0; n < N; ++n)
             memcpy(t->P[0] + (size_t)(N + n) * d, t->dirs + (size_t)n * d, (size_t)d * sizeof(double));
     } else if (t->nb > 1 && t->p0_N != N) {
@@ -5463,8 +5464,9 @@ SAPMDEF sapm_result sapm_pde_exact_values(const sapm_pde *pde, int n, const doub
  * carries the one directional derivative c(x_n) . grad u (the tape's TAPE_DIR mode, seeded
  * with v_n = c(x_n)); the boundary points carry the value stream only. Cost per point and
  * layer: ~6 S n_{l-1} n_l flops (forward GEMM + two reverse GEMMs) with S = 1 + d + 1
- * streams for a second-order operator and S = 2 for a first-order one. Sums over points are local per block and then go
- * through sapm__allreduce once per evaluation (data-parallel ready).
+ * streams for a second-order operator and S = 2 for a first-order one. Sums over points
+ * are local per block and then go through sapm__allreduce once per evaluation
+ * (data-parallel ready).
  * ====================================================================================== */
 
 typedef struct sapm__pinn_eval {
@@ -5987,6 +5989,7 @@ static sapm_result sapm__pde_train_lm(sapm_net *net, const sapm__pde_data *p,
     sapm_result r, status = SAPM_OK;
     if (!sapm__all_finite(x, P)) return SAPM_ERR_NONFINITE_INPUT;
     if ((r = sapm__check_options(o)) != SAPM_OK) return r;
+    if (n > (size_t)INT_MAX || P > (size_t)INT_MAX) return SAPM_ERR_INVALID_SIZE; /* kernel ints */
     k = sample_space ? n : P;
     /* G: n P, K and F: k^2 each, rho: n, y: k, delta and xt: P */
     if (P > (size_t)-1 / 8 / n || k > (size_t)-1 / 8 / k) return SAPM_ERR_OUT_OF_MEMORY;
