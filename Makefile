@@ -32,7 +32,7 @@ HAVE_AVX2   := $(shell grep -q -w avx2 /proc/cpuinfo 2>/dev/null && grep -q -w f
 HAVE_AVX512 := $(shell grep -q -w avx512f /proc/cpuinfo 2>/dev/null && echo 1)
 
 # Test configurations: name:compiler:flags. Each builds every tests/test_*.c.
-CONFIGS  = native scalar c99-clang cxx-gcc cxx-clang asan
+CONFIGS  = native openmp scalar c99-clang cxx-gcc cxx-clang asan
 ifeq ($(HAVE_AVX2),1)
 CONFIGS += avx2
 endif
@@ -41,6 +41,9 @@ CONFIGS += avx512
 endif
 
 CFG_native    = $(GCC) $(C99) $(OPT)
+# openmp: threaded, with the work threshold at 1 so that even the tests' tiny problems are
+# spread over threads (run with OMP_NUM_THREADS=3: uneven shares on a 2-core machine)
+CFG_openmp    = $(GCC) $(C99) $(OPT) -fopenmp -DSAPM__PAR_MIN_WORK=1.0
 CFG_scalar    = $(GCC) $(C99) -O2 -DSAPM_NO_SIMD
 CFG_avx2      = $(GCC) $(C99) -O2 -mavx2 -mfma
 CFG_avx512    = $(GCC) $(C99) -O2 -mavx2 -mfma -mavx512f
@@ -85,7 +88,7 @@ endef
 $(foreach c,$(CONFIGS),$(eval $(call TEST_RULE,$(c))))
 
 test: $(TESTBINS)
-	@bash tests/run.sh $(TESTBINS) $(VGRUNS)
+	@OMP_NUM_THREADS=3 bash tests/run.sh $(TESTBINS) $(VGRUNS)
 
 build/bench/%: bench/%.c sapm.h
 	@mkdir -p $(dir $@)

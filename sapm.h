@@ -33,6 +33,7 @@
  * BUILDING
  *
  *   cc -O2 -march=native my_program.c -lm
+ *   cc -O2 -march=native -fopenmp my_program.c -lm     (multi-threaded, see THREADS)
  *
  *   Configuration macros (define before the implementation include):
  *     SAPM_IMPLEMENTATION  compile the implementation into this translation unit.
@@ -55,9 +56,24 @@
  *                          <stb/stb_image_write.h>, e.g. "stb_image_write.h".
  *     SAPM_NO_SIMD         force the scalar kernels (otherwise chosen at compile time:
  *                          AVX-512F, then AVX2+FMA, then NEON, then scalar).
+ *     SAPM_NO_OPENMP       stay single-threaded even when compiled with OpenMP.
  *     SAPM_NOW()           wall clock in seconds as double (default: clock_gettime
  *                          CLOCK_MONOTONIC where declared, else gettimeofday on
  *                          POSIX, else C11 timespec_get, else clock()).
+ *
+ * THREADS
+ *
+ *   Compiled with OpenMP (-fopenmp) the library uses OpenMP's thread count
+ *   (OMP_NUM_THREADS, omp_set_num_threads) in two places: GEMM and SYRK above ~2.6e5
+ *   multiply-adds cut C into one panel per thread (so do the Cholesky and TRSM updates
+ *   built on them), and every PINN evaluation (J_PINN, its gradient, the Levenberg-
+ *   Marquardt Jacobian, the held-out error) spreads its blocks of points over threads
+ *   with their own tapes. Inside an enclosing parallel region it stays on the calling
+ *   thread. Partitions are static: the same thread count gives bit-identical results;
+ *   another count changes the order of the final sums (last-bit differences). The rest
+ *   (the LS objective, the auxiliary updates of PM/SAPM/LySep) runs serially apart from
+ *   its GEMMs. A custom SAPM_MALLOC/SAPM_FREE must then be thread-safe.
+ *   SAPM_NO_OPENMP keeps a -fopenmp build single-threaded.
  *
  * CONVENTIONS
  *
@@ -1041,6 +1057,12 @@ SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double
 #include <arm_neon.h>
 #endif
 
+/* Threads: OpenMP when the translation unit is compiled with it (-fopenmp). */
+#if defined(_OPENMP) && !defined(SAPM_NO_OPENMP)
+#define SAPM__OPENMP 1
+#include <omp.h>
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define SAPM__RESTRICT __restrict__
 #elif defined(_MSC_VER)
@@ -1117,6 +1139,58 @@ static SAPM__UNUSED int sapm__matrix_finite(const double *A, int rows, int cols,
     for (i = 0; i < rows; ++i)
         if (!sapm__all_finite(A + (size_t)i * (size_t)ld, (size_t)cols)) return 0;
     return 1;
+}
+
+/* Threads. Every parallel region is one call of a task fn(ctx, tid, nthreads) in which
+ * thread tid (0 <= tid < nthreads) does a fixed share of the work (a static partition:
+ * the same thread count gives the same floating-point result on every run). Without
+ * OpenMP the task runs once with tid = 0, nthreads = 1, which is the serial code. */
+#ifndef SAPM__PAR_MIN_WORK  /* (the tests set 1 to thread even tiny problems) */
+#define SAPM__PAR_MIN_WORK 131072.0 /* multiply-adds per thread below which one is not
+                                       worth its start-up (a few microseconds) */
+#endif
+
+typedef void (*sapm__task_fn)(void *ctx, int tid, int nthreads);
+
+/* Threads worth using for a task of `work` multiply-adds: OpenMP's limit
+ * (OMP_NUM_THREADS, omp_set_num_threads), at most one per SAPM__PAR_MIN_WORK, and 1
+ * inside an enclosing parallel region (the caller has already spread the work). */
+static int sapm__threads_for(double work)
+{
+#ifdef SAPM__OPENMP
+    int nt;
+    if (omp_in_parallel()) return 1;
+    nt = omp_get_max_threads();
+    if (work < nt * SAPM__PAR_MIN_WORK) nt = (int)(work / SAPM__PAR_MIN_WORK);
+    return nt < 1 ? 1 : nt;
+#else
+    (void)work;
+    return 1;
+#endif
+}
+
+/* Run fn on up to nthreads threads. The team may be smaller than asked (OpenMP may
+ * adjust it), so fn partitions by the nthreads it is given, never by the request. */
+static void sapm__run_parallel(int nthreads, sapm__task_fn fn, void *ctx)
+{
+#ifdef SAPM__OPENMP
+    if (nthreads > 1) {
+#pragma omp parallel num_threads(nthreads)
+        fn(ctx, omp_get_thread_num(), omp_get_num_threads());
+        return;
+    }
+#endif
+    (void)nthreads;
+    fn(ctx, 0, 1);
+}
+
+/* Share tid of [0, n) cut into nthreads nearly equal parts whose inner boundaries are
+ * multiples of `align`. */
+static void sapm__share(int n, int align, int tid, int nthreads, int *lo, int *hi)
+{
+    double step = (double)n / nthreads;
+    *lo = tid == 0 ? 0 : SAPM__MIN(n, (int)(step * tid / align + 0.5) * align);
+    *hi = tid == nthreads - 1 ? n : SAPM__MIN(n, (int)(step * (tid + 1) / align + 0.5) * align);
 }
 
 /* ======================================================================================
@@ -1771,12 +1845,10 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a
     }
 }
 
-/* C = alpha op(A) op(B) + beta C, arguments already checked, m, n, k >= 1, alpha != 0.
- * lower != 0 (requires m == n, C on the diagonal): only the lower triangle (j <= i) is
- * computed and written; the strict upper triangle of C is not touched. */
-static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
-                            const double *A, int lda, const double *B, int ldb, double beta,
-                            double *C, int ldc, int lower)
+/* sapm__gemm_core on one thread. */
+static void sapm__gemm_serial(int ta, int tb, int m, int n, int k, double alpha,
+                              const double *A, int lda, const double *B, int ldb, double beta,
+                              double *C, int ldc, int lower)
 {
     int kcmax, mcmax, ncmax, pc, jc, ic, jr, ir;
     double *buf = NULL, *Ap, *Bp, stackbuf[SAPM__GEMM_STACK + 8];
@@ -1897,6 +1969,83 @@ static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
         }
     }
     if (buf) SAPM_FREE(buf);
+}
+
+/* A multi-threaded GEMM cuts C into one block per thread and runs the serial GEMM on
+ * each (every thread packs its own operands; k is never split, so no reduction):
+ * a general C into column (or, when taller than wide, row) panels in whole micro-tiles;
+ * a lower triangle into row panels [r_t, r_t+1) with r_t = m sqrt(t / T), each the
+ * rectangle left of the diagonal block plus that block's triangle (equal areas). */
+typedef struct sapm__gemm_args {
+    int ta, tb, m, n, k, lda, ldb, ldc, lower;
+    double alpha, beta;
+    const double *A, *B;
+    double *C;
+} sapm__gemm_args;
+
+/* op(A) from row i (A: m x k, or k x m when transposed) and op(B) from column j. */
+static const double *sapm__op_rows(int t, const double *A, int ld, int i)
+{
+    return t ? A + i : A + (size_t)i * ld;
+}
+static const double *sapm__op_cols(int t, const double *B, int ld, int j)
+{
+    return t ? B + (size_t)j * ld : B + j;
+}
+
+static void sapm__gemm_task(void *ctx, int tid, int nthreads)
+{
+    const sapm__gemm_args *g = (const sapm__gemm_args *)ctx;
+    int lo, hi;
+    if (g->lower) {
+        double f0 = sqrt((double)tid / nthreads), f1 = sqrt((double)(tid + 1) / nthreads);
+        lo = tid == 0 ? 0 : SAPM__MIN(g->m, (int)(f0 * g->m / SAPM__MR + 0.5) * SAPM__MR);
+        hi = tid == nthreads - 1 ? g->m : SAPM__MIN(g->m, (int)(f1 * g->m / SAPM__MR + 0.5) * SAPM__MR);
+        if (hi <= lo) return;
+        if (lo > 0)   /* rows lo..hi-1, columns 0..lo-1 */
+            sapm__gemm_serial(g->ta, g->tb, hi - lo, lo, g->k, g->alpha,
+                              sapm__op_rows(g->ta, g->A, g->lda, lo), g->lda, g->B, g->ldb,
+                              g->beta, g->C + (size_t)lo * g->ldc, g->ldc, 0);
+        sapm__gemm_serial(g->ta, g->tb, hi - lo, hi - lo, g->k, g->alpha,
+                          sapm__op_rows(g->ta, g->A, g->lda, lo), g->lda,
+                          sapm__op_cols(g->tb, g->B, g->ldb, lo), g->ldb, g->beta,
+                          g->C + (size_t)lo * g->ldc + lo, g->ldc, 1);
+    } else if (g->n >= g->m) {
+        sapm__share(g->n, SAPM__NR, tid, nthreads, &lo, &hi);
+        if (hi > lo)
+            sapm__gemm_serial(g->ta, g->tb, g->m, hi - lo, g->k, g->alpha, g->A, g->lda,
+                              sapm__op_cols(g->tb, g->B, g->ldb, lo), g->ldb, g->beta,
+                              g->C + lo, g->ldc, 0);
+    } else {
+        sapm__share(g->m, SAPM__MR, tid, nthreads, &lo, &hi);
+        if (hi > lo)
+            sapm__gemm_serial(g->ta, g->tb, hi - lo, g->n, g->k, g->alpha,
+                              sapm__op_rows(g->ta, g->A, g->lda, lo), g->lda, g->B, g->ldb,
+                              g->beta, g->C + (size_t)lo * g->ldc, g->ldc, 0);
+    }
+}
+
+/* C = alpha op(A) op(B) + beta C, arguments already checked, m, n, k >= 1, alpha != 0.
+ * lower != 0 (requires m == n, C on the diagonal): only the lower triangle (j <= i) is
+ * computed and written; the strict upper triangle of C is not touched. Threaded when
+ * the product is big enough (sapm__threads_for). */
+static void sapm__gemm_core(int ta, int tb, int m, int n, int k, double alpha,
+                            const double *A, int lda, const double *B, int ldb, double beta,
+                            double *C, int ldc, int lower)
+{
+    double work = (double)m * n * k * (lower ? 0.5 : 1.0);
+    int nt = sapm__threads_for(work);
+    /* every thread needs at least a few whole tiles along the dimension it cuts */
+    nt = SAPM__MIN(nt, SAPM__MAX(lower || n < m ? m / (2 * SAPM__MR) : n / (2 * SAPM__NR), 1));
+    if (nt > 1) {
+        sapm__gemm_args g;
+        g.ta = ta; g.tb = tb; g.m = m; g.n = n; g.k = k; g.lda = lda; g.ldb = ldb;
+        g.ldc = ldc; g.lower = lower; g.alpha = alpha; g.beta = beta; g.A = A; g.B = B;
+        g.C = C;
+        sapm__run_parallel(nt, sapm__gemm_task, &g);
+    } else {
+        sapm__gemm_serial(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
+    }
 }
 
 SAPMDEF sapm_result sapm_gemm(sapm_transpose transa, sapm_transpose transb, int m, int n,
@@ -5469,14 +5618,20 @@ SAPMDEF sapm_result sapm_pde_exact_values(const sapm_pde *pde, int n, const doub
  * (data-parallel ready).
  * ====================================================================================== */
 
+/* The points are cut into blocks of at most cap points (cap_i interior, cap_b boundary
+ * and test); with T threads thread t evaluates blocks t, t + T, ... on its own tapes into
+ * its own accumulator, and the T accumulators are summed in thread order. */
 typedef struct sapm__pinn_eval {
-    sapm__tape ti;              /* interior points: value (+ derivative, Laplacian) streams */
-    sapm__tape tb;              /* boundary points and test points: value stream */
+    int nthreads;               /* tapes and accumulators allocated (>= the team size) */
+    sapm__tape *ti;             /* per thread: interior points, value (+ derivative,
+                                   Laplacian) streams */
+    sapm__tape *tb;             /* per thread: boundary and test points, value stream */
     const sapm__pde_data *p;
     const sapm_options *opt;    /* allreduce hook (may be NULL) */
     double n_total, m_total;    /* interior / boundary points over all workers */
     size_t n_params;
     double *buf;                /* n_params + 2: gradient sum, sum r^2, sum (u - g)^2 */
+    double *tbuf;               /* nthreads x (n_params + 2): each thread's share of buf */
     double j_res, j_bc;         /* mean squares of the last evaluation */
     int n_test;                 /* held-out points for the monitor (0: none) */
     const double *X_test, *u_test;
@@ -5484,9 +5639,15 @@ typedef struct sapm__pinn_eval {
 
 static void sapm__pinn_eval_free(sapm__pinn_eval *e)
 {
-    sapm__tape_free(&e->ti);
-    sapm__tape_free(&e->tb);
+    int i;
+    for (i = 0; i < e->nthreads; ++i) {
+        if (e->ti) sapm__tape_free(&e->ti[i]);
+        if (e->tb) sapm__tape_free(&e->tb[i]);
+    }
+    if (e->ti) SAPM_FREE(e->ti);
+    if (e->tb) SAPM_FREE(e->tb);
     if (e->buf) SAPM_FREE(e->buf);
+    if (e->tbuf) SAPM_FREE(e->tbuf);
     memset(e, 0, sizeof *e);
 }
 
@@ -5496,23 +5657,29 @@ static sapm_result sapm__pinn_eval_init(sapm__pinn_eval *e, const sapm_net *net,
     /* second order: all d first derivatives (for the Laplacian) and the Laplacian; first
      * order: the one directional derivative c(x_n) . grad u */
     int mode = p->kappa ? SAPM__TAPE_LAP : p->c ? SAPM__TAPE_DIR : SAPM__TAPE_VALUE;
-    int streams = mode == SAPM__TAPE_LAP ? 2 + p->d : mode == SAPM__TAPE_DIR ? 2 : 1;
-    /* blocks of ~4096 stream rows: big enough for efficient GEMMs, small enough for cache */
-    int cap_i = SAPM__MAX(1, SAPM__MIN(p->N, 4096 / streams));
-    int cap_b = SAPM__MIN(4096, SAPM__MAX(p->M, 1));
+    int streams = mode == SAPM__TAPE_LAP ? 2 + p->d : mode == SAPM__TAPE_DIR ? 2 : 1, i;
+    /* threads by the multiply-adds of one evaluation (~ 3 per weight, stream and point) */
+    int nt = sapm__threads_for(3.0 * (double)net->n_params * ((double)streams * p->N + p->M));
+    /* blocks of ~4096 stream rows (big enough for efficient GEMMs, small enough for
+     * cache), at least one per thread */
+    int cap_i = SAPM__MAX(1, SAPM__MIN((p->N + nt - 1) / nt, 4096 / streams));
+    int cap_b = SAPM__MAX(1, SAPM__MIN((p->M + nt - 1) / nt, 4096));
     double cnt[2];
-    sapm_result r;
+    sapm_result r = SAPM_OK;
     memset(e, 0, sizeof *e);
     e->p = p;
     e->opt = opt;
     e->n_params = net->n_params;
-    if ((r = sapm__tape_init(&e->ti, net, cap_i, mode)) != SAPM_OK) return r;
-    if ((r = sapm__tape_init(&e->tb, net, cap_b, SAPM__TAPE_VALUE)) != SAPM_OK) {
-        sapm__pinn_eval_free(e);
-        return r;
-    }
+    e->ti = (sapm__tape *)sapm__calloc((size_t)nt, sizeof(sapm__tape));
+    e->tb = (sapm__tape *)sapm__calloc((size_t)nt, sizeof(sapm__tape));
     e->buf = (double *)sapm__alloc(net->n_params + 2, sizeof(double));
-    if (!e->buf) { sapm__pinn_eval_free(e); return SAPM_ERR_OUT_OF_MEMORY; }
+    e->tbuf = (double *)sapm__alloc((size_t)nt, (net->n_params + 2) * sizeof(double));
+    e->nthreads = nt;
+    if (!e->ti || !e->tb || !e->buf || !e->tbuf) r = SAPM_ERR_OUT_OF_MEMORY;
+    for (i = 0; i < nt && r == SAPM_OK; ++i)
+        if ((r = sapm__tape_init(&e->ti[i], net, cap_i, mode)) == SAPM_OK)
+            r = sapm__tape_init(&e->tb[i], net, cap_b, SAPM__TAPE_VALUE);
+    if (r != SAPM_OK) { sapm__pinn_eval_free(e); return r; }
     cnt[0] = p->N; cnt[1] = p->M;
     if ((r = sapm__allreduce(opt, cnt, 2)) != SAPM_OK) { sapm__pinn_eval_free(e); return r; }
     e->n_total = cnt[0];
@@ -5554,48 +5721,101 @@ static void sapm__pinn_seed(const sapm__pde_data *p, sapm__tape *t, int gidx, in
     if (t->nq) adj[(size_t)(1 + nd) * nb + n] = a * p->kappa[gidx];
 }
 
+/* One thread's share of an evaluation at parameters x: rho and G (the Levenberg-Marquardt
+ * residuals and Jacobian, when G is set), else sums of squares and, when grad is set,
+ * the gradient, into the thread's accumulator. */
+typedef struct sapm__pinn_job {
+    sapm__pinn_eval *e;
+    const double *x;
+    int grad;                   /* accumulate dJ_PINN/dparams */
+    double *rho, *G;            /* Jacobian mode: rho (n) and G (n x P) */
+} sapm__pinn_job;
+
+static void sapm__pinn_task(void *ctx, int tid, int nthreads)
+{
+    const sapm__pinn_job *job = (const sapm__pinn_job *)ctx;
+    sapm__pinn_eval *e = job->e;
+    const sapm__pde_data *p = e->p;
+    const double *x = job->x;
+    sapm__tape *t = &e->ti[tid];
+    int s0, n, d = p->d, L = t->depth;
+    size_t np = e->n_params;
+    double *acc = e->tbuf + (size_t)tid * (np + 2), sum_r = 0.0, sum_b = 0.0;
+    /* gradient: dJ/dr_n = 2 alpha r_n / N; Jacobian: rho_n = sqrt(alpha / N) r_n */
+    double wr = job->G ? sqrt(p->alpha / e->n_total) : 2.0 * p->alpha / e->n_total;
+    double wb = job->G ? sqrt(p->beta / e->m_total) : 2.0 * p->beta / e->m_total;
+    if (job->grad) memset(acc, 0, np * sizeof(double));
+    /* interior points: the residual r_n of the operator (SPEC 4) */
+    for (s0 = tid * t->cap; s0 < p->N; s0 += nthreads * t->cap) {
+        int nb = SAPM__MIN(t->cap, p->N - s0);
+        t->dirs = p->c ? p->c + (size_t)s0 * d : NULL;
+        sapm__tape_forward(t, x, nb, p->X + (size_t)s0 * d, d);
+        for (n = 0; n < nb; ++n) {     /* output rows (u; d_i u or c . grad u; Laplace u) */
+            double res = sapm__pinn_residual(p, t, s0 + n, n);
+            if (job->G) {
+                job->rho[s0 + n] = wr * res;
+                sapm__pinn_seed(p, t, s0 + n, n, wr);
+            } else if (job->grad) {
+                sapm__pinn_seed(p, t, s0 + n, n, wr * res);
+            }
+            sum_r += res * res;
+        }
+        if (job->G) sapm__tape_jacobian(t, x, job->G + (size_t)s0 * np, np);
+        else if (job->grad) sapm__tape_backward(t, x, acc);
+    }
+    /* boundary points: u - g */
+    t = &e->tb[tid];
+    for (s0 = tid * t->cap; s0 < p->M; s0 += nthreads * t->cap) {
+        int nb = SAPM__MIN(t->cap, p->M - s0);
+        double *adj = sapm__tape_adjoint(t);
+        sapm__tape_forward(t, x, nb, p->Xb + (size_t)s0 * d, d);
+        for (n = 0; n < nb; ++n) {
+            double res = t->A[L][n] - p->g[s0 + n];
+            if (job->G) {
+                job->rho[p->N + s0 + n] = wb * res;
+                adj[n] = wb;
+            } else if (job->grad) {
+                adj[n] = wb * res;
+            }
+            sum_b += res * res;
+        }
+        if (job->G) sapm__tape_jacobian(t, x, job->G + (size_t)(p->N + s0) * np, np);
+        else if (job->grad) sapm__tape_backward(t, x, acc);
+    }
+    acc[np] = sum_r;
+    acc[np + 1] = sum_b;
+}
+
+/* Run the job on the eval's threads and sum their accumulators into e->buf (in thread
+ * order: deterministic for a given thread count). */
+static void sapm__pinn_run(sapm__pinn_job *job)
+{
+    sapm__pinn_eval *e = job->e;
+    size_t np = e->n_params, len = job->grad ? np + 2 : 2, off = np + 2 - len, i;
+    int tid;
+    /* threads the team leaves out contribute zeros */
+    for (tid = 0; tid < e->nthreads; ++tid)
+        memset(e->tbuf + (size_t)tid * (np + 2) + off, 0, len * sizeof(double));
+    sapm__run_parallel(e->nthreads, sapm__pinn_task, job);
+    memcpy(e->buf + off, e->tbuf + off, len * sizeof(double));
+    for (tid = 1; tid < e->nthreads; ++tid) {
+        const double *SAPM__RESTRICT a = e->tbuf + (size_t)tid * (np + 2) + off;
+        double *SAPM__RESTRICT b = e->buf + off;
+        for (i = 0; i < len; ++i) b[i] += a[i];
+    }
+}
+
 /* sapm__objective_fn: *f = J_PINN at parameters x (layout of net->params), grad (may be
  * NULL) = dJ_PINN/dparams. */
 static sapm_result sapm__pinn_objective(void *ctx, const double *x, double *f, double *grad)
 {
     sapm__pinn_eval *e = (sapm__pinn_eval *)ctx;
     const sapm__pde_data *p = e->p;
-    sapm__tape *t = &e->ti;
-    int s0, n, d = p->d, L = t->depth;
     size_t np = e->n_params;
-    double sum_r = 0.0, sum_b = 0.0;
-    double wr = 2.0 * p->alpha / e->n_total, wb = 2.0 * p->beta / e->m_total;
+    sapm__pinn_job job;
     sapm_result r;
-    if (grad) memset(e->buf, 0, np * sizeof(double));
-    /* interior points: the residual r_n of the operator (SPEC 4) */
-    for (s0 = 0; s0 < p->N; s0 += t->cap) {
-        int nb = SAPM__MIN(t->cap, p->N - s0);
-        t->dirs = p->c ? p->c + (size_t)s0 * d : NULL;
-        sapm__tape_forward(t, x, nb, p->X + (size_t)s0 * d, d);
-        for (n = 0; n < nb; ++n) {     /* output rows (u; d_i u or c . grad u; Laplace u) */
-            double res = sapm__pinn_residual(p, t, s0 + n, n);
-            sum_r += res * res;
-            if (grad) sapm__pinn_seed(p, t, s0 + n, n, wr * res);
-        }
-        if (grad) sapm__tape_backward(t, x, e->buf);
-    }
-    /* boundary points: u - g */
-    t = &e->tb;
-    for (s0 = 0; s0 < p->M; s0 += t->cap) {
-        int nb = SAPM__MIN(t->cap, p->M - s0);
-        const double *U;
-        double *adj = sapm__tape_adjoint(t);
-        sapm__tape_forward(t, x, nb, p->Xb + (size_t)s0 * d, d);
-        U = t->A[L];
-        for (n = 0; n < nb; ++n) {
-            double res = U[n] - p->g[s0 + n];
-            sum_b += res * res;
-            if (grad) adj[n] = wb * res;
-        }
-        if (grad) sapm__tape_backward(t, x, e->buf);
-    }
-    e->buf[np] = sum_r;
-    e->buf[np + 1] = sum_b;
+    job.e = e; job.x = x; job.grad = grad != NULL; job.rho = job.G = NULL;
+    sapm__pinn_run(&job);
     r = grad ? sapm__allreduce(e->opt, e->buf, np + 2) : sapm__allreduce(e->opt, e->buf + np, 2);
     if (r != SAPM_OK) return r;
     e->j_res = e->buf[np] / e->n_total;
@@ -5605,21 +5825,41 @@ static sapm_result sapm__pinn_objective(void *ctx, const double *x, double *f, d
     return SAPM_OK;
 }
 
+/* One thread's sums of (u - u_exact)^2 and u_exact^2 over its blocks of test points. */
+static void sapm__pinn_test_task(void *ctx, int tid, int nthreads)
+{
+    const sapm__pinn_job *job = (const sapm__pinn_job *)ctx;
+    sapm__pinn_eval *e = job->e;
+    sapm__tape *t = &e->tb[tid];
+    int s0, n, L = t->depth, d = e->p->d;
+    double *acc = e->tbuf + (size_t)tid * (e->n_params + 2) + e->n_params;
+    acc[0] = acc[1] = 0.0;
+    for (s0 = tid * t->cap; s0 < e->n_test; s0 += nthreads * t->cap) {
+        int nb = SAPM__MIN(t->cap, e->n_test - s0);
+        sapm__tape_forward(t, job->x, nb, e->X_test + (size_t)s0 * d, d);
+        for (n = 0; n < nb; ++n) {
+            double ue = e->u_test[s0 + n], err = t->A[L][n] - ue;
+            acc[0] += err * err;
+            acc[1] += ue * ue;
+        }
+    }
+}
+
 /* Relative L2 error of the network with parameters x on the test points (value tape). */
 static sapm_result sapm__pinn_test_error(sapm__pinn_eval *e, const double *x, double *rel)
 {
-    sapm__tape *t = &e->tb;
-    int s0, n, L = t->depth, d = e->p->d;
     double s[2] = {0.0, 0.0};
+    sapm__pinn_job job;
     sapm_result r;
-    for (s0 = 0; s0 < e->n_test; s0 += t->cap) {
-        int nb = SAPM__MIN(t->cap, e->n_test - s0);
-        sapm__tape_forward(t, x, nb, e->X_test + (size_t)s0 * d, d);
-        for (n = 0; n < nb; ++n) {
-            double ue = e->u_test[s0 + n], err = t->A[L][n] - ue;
-            s[0] += err * err;
-            s[1] += ue * ue;
-        }
+    int tid;
+    job.e = e; job.x = x; job.grad = 0; job.rho = job.G = NULL;
+    for (tid = 0; tid < e->nthreads; ++tid)
+        e->tbuf[(size_t)tid * (e->n_params + 2) + e->n_params] =
+            e->tbuf[(size_t)tid * (e->n_params + 2) + e->n_params + 1] = 0.0;
+    sapm__run_parallel(e->nthreads, sapm__pinn_test_task, &job);
+    for (tid = 0; tid < e->nthreads; ++tid) {
+        s[0] += e->tbuf[(size_t)tid * (e->n_params + 2) + e->n_params];
+        s[1] += e->tbuf[(size_t)tid * (e->n_params + 2) + e->n_params + 1];
     }
     if ((r = sapm__allreduce(e->opt, s, 2)) != SAPM_OK) return r;
     *rel = s[1] > 0.0 ? sqrt(s[0] / s[1]) : sqrt(s[0] / e->n_test);
@@ -5942,36 +6182,11 @@ static sapm_result sapm__pde_train_pinn(sapm_net *net, const sapm__pde_data *p,
 static double sapm__pinn_lm_jacobian(sapm__pinn_eval *e, const double *x, double *rho, double *G)
 {
     const sapm__pde_data *p = e->p;
-    size_t P = e->n_params;
-    double sr = sqrt(p->alpha / e->n_total), sb = sqrt(p->beta / e->m_total), sum = 0.0;
-    sapm__tape *t = &e->ti;
-    int s0, n, d = p->d, L = t->depth;
-    for (s0 = 0; s0 < p->N; s0 += t->cap) {
-        int nb = SAPM__MIN(t->cap, p->N - s0);
-        t->dirs = p->c ? p->c + (size_t)s0 * d : NULL;
-        sapm__tape_forward(t, x, nb, p->X + (size_t)s0 * d, d);
-        for (n = 0; n < nb; ++n) {
-            double res = sr * sapm__pinn_residual(p, t, s0 + n, n);
-            rho[s0 + n] = res;
-            sum += res * res;
-            sapm__pinn_seed(p, t, s0 + n, n, sr);
-        }
-        sapm__tape_jacobian(t, x, G + (size_t)s0 * P, P);
-    }
-    t = &e->tb;
-    for (s0 = 0; s0 < p->M; s0 += t->cap) {
-        int nb = SAPM__MIN(t->cap, p->M - s0);
-        double *adj = sapm__tape_adjoint(t);
-        sapm__tape_forward(t, x, nb, p->Xb + (size_t)s0 * d, d);
-        for (n = 0; n < nb; ++n) {
-            double res = sb * (t->A[L][n] - p->g[s0 + n]);
-            rho[p->N + s0 + n] = res;
-            sum += res * res;
-            adj[n] = sb;
-        }
-        sapm__tape_jacobian(t, x, G + (size_t)(p->N + s0) * P, P);
-    }
-    return sum;
+    size_t np = e->n_params;
+    sapm__pinn_job job;
+    job.e = e; job.x = x; job.grad = 0; job.rho = rho; job.G = G;
+    sapm__pinn_run(&job);
+    return p->alpha * e->buf[np] / e->n_total + p->beta * e->buf[np + 1] / e->m_total;
 }
 
 static sapm_result sapm__pde_train_lm(sapm_net *net, const sapm__pde_data *p,

@@ -11,27 +11,34 @@ typedef struct count_alloc {
 } count_alloc;
 static count_alloc g_alloc;
 
+/* With OpenMP the library allocates from several threads: the counters are updated in
+ * one critical section (SAPM_MALLOC/FREE must be thread-safe in a threaded build). */
+#ifdef _OPENMP
+#include <omp.h>
+#define COUNT_LOCKED(stmt) do { _Pragma("omp critical(count_alloc)") { stmt; } } while (0)
+#else
+#define COUNT_LOCKED(stmt) do { stmt; } while (0)
+#endif
+
 static void *count_malloc(size_t n)
 {
-    if (g_alloc.fail_at && g_alloc.total + 1 == g_alloc.fail_at) { ++g_alloc.total; return NULL; }
-    ++g_alloc.total;
-    ++g_alloc.live;
-    return malloc(n);
+    int fail = 0;
+    COUNT_LOCKED(fail = g_alloc.fail_at && g_alloc.total + 1 == g_alloc.fail_at;
+                 ++g_alloc.total; if (!fail) ++g_alloc.live);
+    return fail ? NULL : malloc(n);
 }
 
 static void *count_realloc(void *p, size_t n)
 {
-    void *q;
+    int fail = 0;
     if (!p) return count_malloc(n);
-    if (g_alloc.fail_at && g_alloc.total + 1 == g_alloc.fail_at) { ++g_alloc.total; return NULL; }
-    ++g_alloc.total;
-    q = realloc(p, n);
-    return q;
+    COUNT_LOCKED(fail = g_alloc.fail_at && g_alloc.total + 1 == g_alloc.fail_at; ++g_alloc.total);
+    return fail ? NULL : realloc(p, n);
 }
 
 static void count_free(void *p)
 {
-    if (p) --g_alloc.live;
+    if (p) COUNT_LOCKED(--g_alloc.live);
     free(p);
 }
 
@@ -120,8 +127,20 @@ static void test_alloc_failures(void)
     for (i = 0; i < n * k; ++i) A[i] = (double)(i % 11) - 5.0;
     memset(&g_alloc, 0, sizeof g_alloc);
     CHECK_EQ_INT(sapm_syrk(SAPM_NO_TRANS, n, k, 1.0, A, k, 0.0, R, n), SAPM_OK);
+#ifdef _OPENMP
+    {   /* threaded: the thread whose allocation fails falls back, the others do not */
+        memset(&g_alloc, 0, sizeof g_alloc);
+        g_alloc.fail_at = 1;
+        memset(C, 0, (size_t)n * n * sizeof(double));
+        CHECK_EQ_INT(sapm_syrk(SAPM_NO_TRANS, n, k, 1.0, A, k, 0.0, C, n), SAPM_OK);
+        CHECK_EQ_INT(g_alloc.live, 0);
+        for (i = 0; i < n * n; ++i) CHECK(C[i] == R[i]);
+    }
+    omp_set_num_threads(1);   /* one thread: exactly one allocation is attempted */
+#endif
     memset(&g_alloc, 0, sizeof g_alloc);
     g_alloc.fail_at = 1;
+    memset(C, 0, (size_t)n * n * sizeof(double));
     CHECK_EQ_INT(sapm_syrk(SAPM_NO_TRANS, n, k, 1.0, A, k, 0.0, C, n), SAPM_OK);
     CHECK_EQ_INT(g_alloc.total, 1);
     CHECK_EQ_INT(g_alloc.live, 0);

@@ -4,6 +4,9 @@
 #define SAPM_IMPLEMENTATION
 #include "sapm.h"
 #include "sapm_test.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* ---- test problems ---------------------------------------------------------------- */
 
@@ -32,6 +35,16 @@ static void cnan(const double *x, int d, double *c, void *ud)
 {
     (void)ud; (void)d;
     c[0] = 1.0; c[1] = x[0] > 0.5 ? INFINITY : 0.0;
+}
+
+/* Shrink the blocks of every thread's tapes (a tape never holds more than its cap). */
+static void set_caps(sapm__pinn_eval *e, int cap_interior, int cap_boundary)
+{
+    int i;
+    for (i = 0; i < e->nthreads; ++i) {
+        e->ti[i].cap = SAPM__MIN(e->ti[i].cap, cap_interior);
+        e->tb[i].cap = SAPM__MIN(e->tb[i].cap, cap_boundary);
+    }
 }
 
 static void make_points(int d, int N, int M, double *X, double *Xb, uint64_t seed)
@@ -71,10 +84,10 @@ static void grad_fd_case(sapm_activation act, int second_order, int d, int block
     CHECK_EQ_INT(sapm__pde_build(&p, &storage, &pde, N, X, M, Xb, 0.7, 1.3), SAPM_OK);
     CHECK((p.kappa != NULL) == (second_order != 0));
     CHECK_EQ_INT(sapm__pinn_eval_init(&e, &net, &p, NULL), SAPM_OK);
-    CHECK_EQ_INT(e.ti.nq, second_order ? 1 : 0);
+    CHECK_EQ_INT(e.ti[0].nq, second_order ? 1 : 0);
     /* streams: (u, d_i u, Laplace u) or (u, c . grad u): the directional mode */
-    CHECK_EQ_INT(e.ti.nb, second_order ? d + 2 : 2);
-    if (block_small) { e.ti.cap = 2; e.tb.cap = 3; }            /* several blocks per set */
+    CHECK_EQ_INT(e.ti[0].nb, second_order ? d + 2 : 2);
+    if (block_small) set_caps(&e, 2, 3);                        /* several blocks per set */
     g = (double *)malloc(net.n_params * sizeof(double));
     CHECK_EQ_INT(sapm__pinn_objective(&e, net.params, &j0, g), SAPM_OK);
     for (k = 0; k < net.n_params; ++k) {
@@ -134,7 +147,7 @@ static void lm_jacobian_case(sapm_activation act, int second_order, int d)
     make_points(d, N, M, X, Xb, 29);
     CHECK_EQ_INT(sapm__pde_build(&p, &storage, &pde, N, X, M, Xb, 0.7, 1.3), SAPM_OK);
     CHECK_EQ_INT(sapm__pinn_eval_init(&e, &net, &p, NULL), SAPM_OK);
-    e.ti.cap = 3; e.tb.cap = 2;                                 /* several blocks per set */
+    set_caps(&e, 3, 2);                                         /* several blocks per set */
     P = net.n_params;
     G = (double *)malloc(sizeof(double) * P * nr);
     G2 = (double *)malloc(sizeof(double) * P * nr);
@@ -177,6 +190,62 @@ static void test_lm_jacobian_fd(void)
     lm_jacobian_case(SAPM_ACT_SIN, 1, 3);
     lm_jacobian_case(SAPM_ACT_SOFTPLUS, 0, 3);
 }
+
+#ifdef _OPENMP
+/* Threaded evaluations (blocks spread over 3 threads, each with its own tapes and
+ * accumulator) equal the one-thread ones up to the order of the sums. */
+static void test_threads_match_serial(void)
+{
+    sapm_net net;
+    sapm_pde pde;
+    sapm__pde_data p;
+    sapm__pinn_eval e1, e3;
+    double *storage = NULL, X[23 * 2], Xb[11 * 2], j1, j3, g1[128], g3[128], r1[34], r3[34];
+    double *G1, *G3;
+    int widths[4] = {2, 7, 6, 1}, N = 23, M = 11, saved = omp_get_max_threads();
+    size_t k, P;
+    memset(&pde, 0, sizeof pde);
+    pde.d = 2; pde.f = fsmooth; pde.g = gsmooth; pde.c0_fn = c0var; pde.kappa_fn = kvar;
+    CHECK_EQ_INT(sapm_net_create(&net, 3, widths, SAPM_ACT_TANH), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 9), SAPM_OK);
+    P = net.n_params;
+    CHECK(P <= 128);
+    make_points(2, N, M, X, Xb, 41);
+    CHECK_EQ_INT(sapm__pde_build(&p, &storage, &pde, N, X, M, Xb, 0.7, 1.3), SAPM_OK);
+    omp_set_num_threads(1);
+    CHECK_EQ_INT(sapm__pinn_eval_init(&e1, &net, &p, NULL), SAPM_OK);
+    omp_set_num_threads(3);
+    CHECK_EQ_INT(sapm__pinn_eval_init(&e3, &net, &p, NULL), SAPM_OK);
+    omp_set_num_threads(saved);
+    CHECK_EQ_INT(e1.nthreads, 1);
+    /* (the test build sets SAPM__PAR_MIN_WORK = 1: tiny problems are threaded too) */
+    CHECK_EQ_INT(e3.nthreads, SAPM__PAR_MIN_WORK <= 1.0 ? 3 : 1);
+    set_caps(&e1, 4, 3);
+    set_caps(&e3, 4, 3);                    /* 6 interior, 4 boundary blocks, uneven shares */
+    G1 = (double *)malloc(sizeof(double) * P * (size_t)(N + M));
+    G3 = (double *)malloc(sizeof(double) * P * (size_t)(N + M));
+    omp_set_num_threads(1);                 /* the reference: nothing threaded at all */
+    CHECK_EQ_INT(sapm__pinn_objective(&e1, net.params, &j1, g1), SAPM_OK);
+    j1 = sapm__pinn_lm_jacobian(&e1, net.params, r1, G1) - j1;
+    omp_set_num_threads(3);
+    CHECK_EQ_INT(sapm__pinn_objective(&e3, net.params, &j3, g3), SAPM_OK);
+    j3 = sapm__pinn_lm_jacobian(&e3, net.params, r3, G3) - j3;
+    omp_set_num_threads(saved);
+    CHECK(fabs(j1) < 1e-15 && fabs(j3) < 1e-15);   /* each: Jacobian's ||rho||^2 = J_PINN */
+    CHECK_REL(e3.j_res, e1.j_res, 1e-14, 0.0);      /* sums in another order: ~1 ulp each */
+    CHECK_REL(e3.j_bc, e1.j_bc, 1e-14, 0.0);
+    for (k = 0; k < P; ++k) CHECK_NEAR(g3[k], g1[k], 1e-13 * (1.0 + fabs(g1[k])));
+    /* per-point quantities come from the same code on the same blocks: bit for bit */
+    for (k = 0; k < (size_t)(N + M); ++k) CHECK(r3[k] == r1[k]);
+    for (k = 0; k < P * (size_t)(N + M); ++k) CHECK(G3[k] == G1[k]);
+    free(G1);
+    free(G3);
+    sapm__pinn_eval_free(&e1);
+    sapm__pinn_eval_free(&e3);
+    SAPM_FREE(storage);
+    sapm_net_destroy(&net);
+}
+#endif
 
 /* J_PINN from the public entry equals the residuals computed from finite differences. */
 static void test_loss_matches_definition(void)
@@ -646,6 +715,9 @@ int main(void)
     RUN(test_grad_fd);
     RUN(test_lm_jacobian_fd);
     RUN(test_loss_matches_definition);
+#ifdef _OPENMP
+    RUN(test_threads_match_serial);
+#endif
     RUN(test_halton_known_values);
     RUN(test_halton_scrambled);
     RUN(test_uniform_and_grid);
