@@ -94,6 +94,11 @@ build/bench/%: bench/%.c sapm.h
 	@mkdir -p $(dir $@)
 	$(CC) -O3 -march=native $(WARN) $< -o $@ $(BLAS_FLAGS) -lm
 
+# the PDE benchmark is built threaded (OpenMP); OMP_NUM_THREADS=1 make bench measures one core
+build/bench/bench_pde: bench/bench_pde.c bench/../examples/pde_util.h sapm.h
+	@mkdir -p $(dir $@)
+	$(CC) -O3 -march=native -fopenmp $(WARN) $< -o $@ -lm
+
 bench: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; OPENBLAS_NUM_THREADS=1 $$b || exit 1; done
 	@for s in bench/*.py; do [ -f "$$s" ] || continue; echo "== $$s"; $(PYTHON) $$s || exit 1; done

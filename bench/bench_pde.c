@@ -4,12 +4,14 @@
  * reference's time, and the error each reaches at equal wall time (the budget T),
  * medians over seeds.
  *
- *   make bench                     (or: cc -O3 -march=native bench/bench_pde.c -o b -lm)
+ *   make bench                     (or: cc -O3 -march=native -fopenmp bench/bench_pde.c -o b -lm)
+ *   OMP_NUM_THREADS=1 make bench   one thread (the PyTorch reference ran on one: PyTorch's
+ *                                  default on this 2-core machine, at::get_num_threads() = 1)
  *   SAPM_BENCH_QUICK=1 make bench  quick mode: 1 seed, T = 6 s per run
  *   default:                       3 seeds, T = 20 s per run (about 12 minutes)
  *
- * Setup (the PyTorch reference's): tanh, 3 hidden layers of 50, Xavier, float64, one
- * thread, N = 1000 interior points (scrambled Halton), boundary points uniform on the
+ * Setup (the PyTorch reference's): tanh, 3 hidden layers of 50, Xavier, float64,
+ * N = 1000 interior points (scrambled Halton), boundary points uniform on the
  * Dirichlet faces (transport: inflow faces t = 0 and x = 0, M = 200; Poisson 2-D:
  * M = 400; Poisson d = 10: M = 1000), 2000 held-out uniform random test points, error
  * logged every 5 iterations (every iteration for PINN-LM, whose iterations are ~50x
@@ -22,6 +24,9 @@
 #define SAPM_IMPLEMENTATION
 #include "../sapm.h"
 #include "../examples/pde_util.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define PI 3.14159265358979323846
 #define MAX_SEEDS 8
@@ -49,8 +54,19 @@ int main(void)
     static const char *names[3] = {"transport", "Poisson 2-D", "Poisson d=10"};
     /* PyTorch reference from issue 5 (NOT measured in this run): error, seconds */
     static const double ref_err[3] = {5e-4, 1.4e-4, 3.7e-3}, ref_sec[3] = {16.0, 45.0, 164.0};
+    int threads = 1;
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
     printf("bench_pde: %s mode, %d seed(s), budget T = %.0f s per run, target rel. L2 %.0e, "
-           "SIMD %s\n", quick ? "quick" : "default", seeds, T, target, sapm_simd_path());
+           "SIMD %s, %d thread%s%s\n", quick ? "quick" : "default", seeds, T, target,
+           sapm_simd_path(), threads, threads > 1 ? "s" : "",
+#ifdef _OPENMP
+           " (OpenMP: OMP_NUM_THREADS)"
+#else
+           " (built without OpenMP)"
+#endif
+           );
     printf("(wall times on a shared machine: compare ratios within this run)\n\n");
     printf("%-13s %-16s %4s %10s %6s %10s %8s %11s %7s %11s\n", "problem", "method", "runs",
            "t(1e-3)/s", "ratio", "t(ref)/s", "vs ref", "err at T", "iters", "J_PINN at T");

@@ -1,11 +1,14 @@
 """pde_torch.py - the PyTorch peer of bench/bench_pde.c: an ordinary PINN (float64, CPU,
-one thread, tanh, 3 hidden layers of 50, Xavier, N = 1000 interior points, Adam lr 1e-3
+tanh, 3 hidden layers of 50, Xavier, N = 1000 interior points, Adam lr 1e-3
 for half the budget then L-BFGS with strong-Wolfe line search, nested autograd for the
 derivatives) on the same three problems, reporting the same columns: time to relative L2
 error 1e-3 on 2000 held-out points (checked every 5 iterations) and the error at the
 budget T. SAPM_BENCH_QUICK=1: T = 6 s, else T = 20 s (one seed: torch's own RNG).
 Skips cleanly when torch cannot be imported. Points are drawn by torch (uniform), not
-the C bench's scrambled Halton: same sizes and problems, not the same points."""
+the C bench's scrambled Halton: same sizes and problems, not the same points.
+Threads: OMP_NUM_THREADS when set, else every core - the same rule as the OpenMP build of
+bench_pde (PyTorch's own default here is 1 thread: at::get_num_threads() = 1 on this
+2-core machine)."""
 import math, os, sys, time
 
 try:
@@ -14,7 +17,8 @@ except Exception as e:  # pragma: no cover
     print("pde_torch.py: torch not importable (%s): skipped" % e)
     sys.exit(0)
 
-torch.set_num_threads(1)
+THREADS = int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or (os.cpu_count() or 1)
+torch.set_num_threads(THREADS)
 torch.set_default_dtype(torch.float64)
 QUICK = os.environ.get("SAPM_BENCH_QUICK", "0") not in ("", "0")
 T = 6.0 if QUICK else 20.0
@@ -100,7 +104,8 @@ def run(k):
 
 
 names = ["transport", "Poisson 2-D", "Poisson d=10"]
-print("pde_torch.py: PyTorch %s PINN (Adam 1e-3 then L-BFGS), T = %.0f s, 1 thread" % (torch.__version__, T))
+print("pde_torch.py: PyTorch %s PINN (Adam 1e-3 then L-BFGS), T = %.0f s, %d thread%s"
+      % (torch.__version__, T, torch.get_num_threads(), "s" if torch.get_num_threads() > 1 else ""))
 print("%-13s %-16s %14s %14s %10s %12s" % ("problem", "method", "t(1e-3)/s", "err at T", "iters", "J_PINN at T"))
 for k in range(3):
     hit, e, it, J = run(k)
