@@ -95,7 +95,7 @@ build/bench/%: bench/%.c sapm.h
 	$(CC) -O3 -march=native $(WARN) $< -o $@ $(BLAS_FLAGS) -lm
 
 # the PDE benchmark is built threaded (OpenMP); OMP_NUM_THREADS=1 make bench measures one core
-build/bench/bench_pde: bench/bench_pde.c bench/../examples/pde_util.h sapm.h
+build/bench/bench_pde: bench/bench_pde.c examples/pde_util.h sapm.h
 	@mkdir -p $(dir $@)
 	$(CC) -O3 -march=native -fopenmp $(WARN) $< -o $@ -lm
 
