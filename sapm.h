@@ -5658,7 +5658,8 @@ typedef struct sapm__pinn_eval {
     const sapm_options *opt;    /* allreduce hook (may be NULL) */
     double n_total, m_total;    /* interior / boundary points over all workers */
     size_t n_params;
-    double *buf;                /* n_params + 2: gradient sum, sum r^2, sum (u - g)^2 */
+    double *buf;                /* n_params + 2: gradient sum, sum r^2, sum (u - g)^2 (the
+                                   held-out error reuses the last two for its sums) */
     double *tbuf;               /* nthreads x (n_params + 2): each thread's share of buf */
     double j_res, j_bc;         /* mean squares of the last evaluation */
     int n_test;                 /* held-out points for the monitor (0: none) */
@@ -5814,9 +5815,10 @@ static void sapm__pinn_task(void *ctx, int tid, int nthreads)
     acc[np + 1] = sum_b;
 }
 
-/* Run the job on the eval's threads and sum their accumulators into e->buf (in thread
- * order: deterministic for a given thread count). */
-static void sapm__pinn_run(sapm__pinn_job *job)
+/* Run task (sapm__pinn_task or sapm__pinn_test_task) on the eval's threads and sum their
+ * accumulators into e->buf (in thread order: deterministic for a given thread count):
+ * the gradient and both sums when job->grad is set, else the two sums only. */
+static void sapm__pinn_run(sapm__task_fn task, sapm__pinn_job *job)
 {
     sapm__pinn_eval *e = job->e;
     size_t np = e->n_params, len = job->grad ? np + 2 : 2, off = np + 2 - len, i;
@@ -5824,7 +5826,7 @@ static void sapm__pinn_run(sapm__pinn_job *job)
     /* threads the team leaves out contribute zeros */
     for (tid = 0; tid < e->nthreads; ++tid)
         memset(e->tbuf + (size_t)tid * (np + 2) + off, 0, len * sizeof(double));
-    sapm__run_parallel(e->nthreads, sapm__pinn_task, job);
+    sapm__run_parallel(e->nthreads, task, job);
     memcpy(e->buf + off, e->tbuf + off, len * sizeof(double));
     for (tid = 1; tid < e->nthreads; ++tid) {
         const double *SAPM__RESTRICT a = e->tbuf + (size_t)tid * (np + 2) + off;
@@ -5843,7 +5845,7 @@ static sapm_result sapm__pinn_objective(void *ctx, const double *x, double *f, d
     sapm__pinn_job job;
     sapm_result r;
     job.e = e; job.x = x; job.grad = grad != NULL; job.rho = job.G = NULL;
-    sapm__pinn_run(&job);
+    sapm__pinn_run(sapm__pinn_task, &job);
     r = grad ? sapm__allreduce(e->opt, e->buf, np + 2) : sapm__allreduce(e->opt, e->buf + np, 2);
     if (r != SAPM_OK) return r;
     e->j_res = e->buf[np] / e->n_total;
@@ -5861,7 +5863,6 @@ static void sapm__pinn_test_task(void *ctx, int tid, int nthreads)
     sapm__tape *t = &e->tb[tid];
     int s0, n, L = t->depth, d = e->p->d;
     double *acc = e->tbuf + (size_t)tid * (e->n_params + 2) + e->n_params;
-    acc[0] = acc[1] = 0.0;
     for (s0 = tid * t->cap; s0 < e->n_test; s0 += nthreads * t->cap) {
         int nb = SAPM__MIN(t->cap, e->n_test - s0);
         sapm__tape_forward(t, job->x, nb, e->X_test + (size_t)s0 * d, d);
@@ -5876,19 +5877,13 @@ static void sapm__pinn_test_task(void *ctx, int tid, int nthreads)
 /* Relative L2 error of the network with parameters x on the test points (value tape). */
 static sapm_result sapm__pinn_test_error(sapm__pinn_eval *e, const double *x, double *rel)
 {
-    double s[2] = {0.0, 0.0};
+    double s[2];
     sapm__pinn_job job;
     sapm_result r;
-    int tid;
     job.e = e; job.x = x; job.grad = 0; job.rho = job.G = NULL;
-    for (tid = 0; tid < e->nthreads; ++tid)
-        e->tbuf[(size_t)tid * (e->n_params + 2) + e->n_params] =
-            e->tbuf[(size_t)tid * (e->n_params + 2) + e->n_params + 1] = 0.0;
-    sapm__run_parallel(e->nthreads, sapm__pinn_test_task, &job);
-    for (tid = 0; tid < e->nthreads; ++tid) {
-        s[0] += e->tbuf[(size_t)tid * (e->n_params + 2) + e->n_params];
-        s[1] += e->tbuf[(size_t)tid * (e->n_params + 2) + e->n_params + 1];
-    }
+    sapm__pinn_run(sapm__pinn_test_task, &job);
+    s[0] = e->buf[e->n_params];
+    s[1] = e->buf[e->n_params + 1];
     if ((r = sapm__allreduce(e->opt, s, 2)) != SAPM_OK) return r;
     *rel = s[1] > 0.0 ? sqrt(s[0] / s[1]) : sqrt(s[0] / e->n_test);
     return SAPM_OK;
@@ -6213,7 +6208,7 @@ static double sapm__pinn_lm_jacobian(sapm__pinn_eval *e, const double *x, double
     size_t np = e->n_params;
     sapm__pinn_job job;
     job.e = e; job.x = x; job.grad = 0; job.rho = rho; job.G = G;
-    sapm__pinn_run(&job);
+    sapm__pinn_run(sapm__pinn_task, &job);
     return p->alpha * e->buf[np] / e->n_total + p->beta * e->buf[np + 1] / e->m_total;
 }
 
