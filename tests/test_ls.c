@@ -82,6 +82,68 @@ static sapm_result rosenbrock(void *ctx, const double *x, double *f, double *g)
     return SAPM_OK;
 }
 
+/* The L-BFGS two-loop recursion against the inverse-Hessian update it factors, formed
+ * densely: H = gamma I, then for each pair oldest to newest
+ *     H <- (I - rho s y') H (I - rho y s') + rho s s',
+ * d = -H g. The pairs sit in a ring (mhead != 0, so the ring wraps) and the vectors have
+ * an odd length; with OpenMP the recursion also runs on 1 and 3 threads (its slices
+ * are uneven and every product is summed across them). */
+static void test_lbfgs_two_loop_vs_dense(void)
+{
+    enum { n = 37, mcap = 6, mcount = 5, mhead = 3 };
+    static double S[mcap * n], Y[mcap * n], H[n * n], T[n * n], g[n], d[n], dref[n];
+    double rho[mcap], alp[3 * mcap], part[2 * 3], gamma = 0.0;
+    int j, a, b, c, nt;
+    sapm_rng rng;
+    sapm_rng_seed(&rng, 77);
+    for (a = 0; a < mcap * n; ++a) S[a] = sapm_rng_normal(&rng);
+    for (j = 0; j < mcap; ++j) {            /* y = A s + small noise, A SPD: s'y > 0 */
+        double sy = 0.0, yy = 0.0;
+        for (a = 0; a < n; ++a) {
+            Y[j * n + a] = (1.0 + 0.1 * a) * S[j * n + a] + 0.05 * sapm_rng_normal(&rng);
+            sy += S[j * n + a] * Y[j * n + a];
+            yy += Y[j * n + a] * Y[j * n + a];
+        }
+        CHECK(sy > 0.0);
+        rho[j] = 1.0 / sy;
+        if (j == (mhead - 1 + mcap) % mcap) gamma = sy / yy;
+    }
+    for (a = 0; a < n; ++a) g[a] = sapm_rng_normal(&rng);
+    /* dense reference, oldest pair (mhead - mcount) to newest (mhead - 1) */
+    for (a = 0; a < n * n; ++a) H[a] = 0.0;
+    for (a = 0; a < n; ++a) H[a * n + a] = gamma;
+    for (j = mcount; j >= 1; --j) {
+        const double *s = S + ((mhead - j + mcap) % mcap) * n, *y = Y + ((mhead - j + mcap) % mcap) * n;
+        double r = rho[(mhead - j + mcap) % mcap];
+        /* T = H (I - rho y s'), then H = (I - rho s y') T + rho s s' */
+        for (a = 0; a < n; ++a)
+            for (b = 0; b < n; ++b) {
+                double hy = 0.0;
+                for (c = 0; c < n; ++c) hy += H[a * n + c] * y[c];
+                T[a * n + b] = H[a * n + b] - r * hy * s[b];
+            }
+        for (a = 0; a < n; ++a)
+            for (b = 0; b < n; ++b) {
+                double yt = 0.0;
+                for (c = 0; c < n; ++c) yt += y[c] * T[c * n + b];
+                H[a * n + b] = T[a * n + b] - r * s[a] * yt + r * s[a] * s[b];
+            }
+    }
+    for (a = 0; a < n; ++a) {
+        dref[a] = 0.0;
+        for (b = 0; b < n; ++b) dref[a] -= H[a * n + b] * g[b];
+    }
+    for (nt = 1; nt <= 3; nt += 2) {
+        sapm__twoloop w;
+        for (a = 0; a < n; ++a) d[a] = -g[a];
+        w.n = n; w.S = S; w.Y = Y; w.rho = rho; w.alp = alp; w.dv = d; w.gamma = gamma;
+        w.mcap = mcap; w.mcount = mcount; w.mhead = mhead; w.part = part;
+        sapm__run_parallel(nt, sapm__twoloop_task, &w);
+        /* two mathematically equal forms, rounding only: ~n mcount ulps of |H| |g| */
+        for (a = 0; a < n; ++a) CHECK_NEAR(d[a], dref[a], 1e-12 * (1.0 + fabs(dref[a])));
+    }
+}
+
 static void test_lbfgs_rosenbrock(void)
 {
     int n = 10, i;
@@ -503,6 +565,7 @@ static void test_bad_arguments(void)
 int main(void)
 {
     RUN(test_jls_gradient_fd);
+    RUN(test_lbfgs_two_loop_vs_dense);
     RUN(test_lbfgs_rosenbrock);
     RUN(test_lbfgs_illconditioned);
     RUN(test_gd_adam_quadratic);
