@@ -22,26 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PI 3.14159265358979323846
-
-static double tr_g(const double *x, int d, void *u) { (void)d; (void)u; return x[0] == 0.0 ? sin(2 * PI * x[1]) : sin(-2 * PI * x[0]); }
-static double tr_ex(const double *x, int d, void *u) { (void)d; (void)u; return sin(2 * PI * (x[1] - x[0])); }
-static double zero_fn(const double *x, int d, void *u) { (void)x; (void)d; (void)u; return 0.0; }
-static double p2_ex(const double *x, int d, void *u) { (void)d; (void)u; return sin(PI * x[0]) * sin(PI * x[1]); }
-static double p2_f(const double *x, int d, void *u) { (void)d; (void)u; return 2 * PI * PI * sin(PI * x[0]) * sin(PI * x[1]); }
-static double pd_ex(const double *x, int d, void *u)
-{
-    int i; double s = 0; (void)u;
-    for (i = 0; i < d; ++i) s += sin(PI * x[i] / 2);
-    return s;
-}
-static double pd_f(const double *x, int d, void *u)
-{
-    int i; double s = 0; (void)u;
-    for (i = 0; i < d; ++i) s += PI * PI / 4 * sin(PI * x[i] / 2);
-    return s;
-}
-
 typedef struct method { const char *name; sapm_pde_method m; int alt_iters; int polish; } method;
 
 int main(void)
@@ -58,7 +38,7 @@ int main(void)
     for (prob = 0; prob < 3; ++prob) {
         int d = prob == 2 ? 10 : 2, N = 1000, M = prob == 2 ? 500 : 400, nt = 2000, k, rr;
         int widths[5], faces[4] = {1, 0, 1, 0};
-        double lo[10], hi[10], cvec[2] = {1.0, 1.0}, *X, *Xb, *Xt, *ue, tb = prob == 2 ? 2 * budget : budget;
+        double lo[10], hi[10], *X, *Xb, *Xt, *ue, tb = prob == 2 ? 2 * budget : budget;
         sapm_pde pde;
         sapm_rng rng;
         method meths[5];
@@ -74,11 +54,7 @@ int main(void)
         meths[nm].name = prob == 0 ? "SAPM-PINN default" : "LySep default"; meths[nm].m = meths[2].m;
         meths[nm].alt_iters = 1000000; meths[nm].polish = -1; ++nm;
         for (k = 0; k < d; ++k) { lo[k] = 0.0; hi[k] = 1.0; }
-        memset(&pde, 0, sizeof pde);
-        pde.d = d;
-        if (prob == 0) { pde.c_const = cvec; pde.f = zero_fn; pde.g = tr_g; pde.exact = tr_ex; }
-        else if (prob == 1) { pde.kappa_const = -1.0; pde.f = p2_f; pde.g = p2_ex; pde.exact = p2_ex; }
-        else { pde.kappa_const = -1.0; pde.f = pd_f; pde.g = pd_ex; pde.exact = pd_ex; }
+        pde_bench_problem(prob, d, &pde);
         X = (double *)malloc(sizeof(double) * (size_t)N * d);
         Xb = (double *)malloc(sizeof(double) * (size_t)M * d);
         Xt = (double *)malloc(sizeof(double) * (size_t)nt * d);

@@ -28,22 +28,7 @@
 #include <omp.h>
 #endif
 
-#define PI 3.14159265358979323846
 #define MAX_SEEDS 8
-
-static double tr_exact(const double *x, int d, void *ud) { (void)d; (void)ud; return sin(2.0 * PI * (x[1] - x[0])); }
-static double zero_f(const double *x, int d, void *ud) { (void)x; (void)d; (void)ud; return 0.0; }
-static double p2_exact(const double *x, int d, void *ud) { (void)d; (void)ud; return sin(PI * x[0]) * sin(PI * x[1]); }
-static double p2_f(const double *x, int d, void *ud) { return 2.0 * PI * PI * p2_exact(x, d, ud); }
-static double hd_exact(const double *x, int d, void *ud)
-{
-    int i;
-    double s = 0.0;
-    (void)ud;
-    for (i = 0; i < d; ++i) s += sin(0.5 * PI * x[i]);
-    return s;
-}
-static double hd_f(const double *x, int d, void *ud) { return 0.25 * PI * PI * hd_exact(x, d, ud); }
 
 int main(void)
 {
@@ -73,7 +58,7 @@ int main(void)
     for (prob = 0; prob < 3; ++prob) {
         int d = prob == 2 ? 10 : 2, N = 1000, M = prob == 0 ? 200 : prob == 1 ? 400 : 1000;
         int n_test = 2000, i, faces[4] = {1, 0, 1, 0}, widths[5];
-        double cvec[2] = {1.0, 1.0}, lo[10], hi[10], beta = prob == 1 ? 100.0 : 10.0;
+        double lo[10], hi[10], beta = prob == 1 ? 100.0 : 10.0;
         double *X, *Xb, *Xt, *ut, base_t = NAN;
         sapm_pde pde;
         sapm_pde_method methods[4];
@@ -82,11 +67,7 @@ int main(void)
         methods[2] = SAPM_PDE_PINN_LM;
         methods[3] = prob == 0 ? SAPM_PDE_SAPM_PINN : SAPM_PDE_LYSEP;
         for (i = 0; i < d; ++i) { lo[i] = 0.0; hi[i] = 1.0; }
-        memset(&pde, 0, sizeof pde);
-        pde.d = d;
-        if (prob == 0) { pde.c_const = cvec; pde.f = zero_f; pde.g = tr_exact; pde.exact = tr_exact; }
-        else if (prob == 1) { pde.kappa_const = -1.0; pde.f = p2_f; pde.g = p2_exact; pde.exact = p2_exact; }
-        else { pde.kappa_const = -1.0; pde.f = hd_f; pde.g = hd_exact; pde.exact = hd_exact; }
+        pde_bench_problem(prob, d, &pde);
         X = (double *)malloc(sizeof(double) * (size_t)N * d);
         Xb = (double *)malloc(sizeof(double) * (size_t)M * d);
         Xt = (double *)malloc(sizeof(double) * (size_t)n_test * d);

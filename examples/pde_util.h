@@ -1,10 +1,12 @@
-/* pde_util.h - small helpers shared by the PDE examples and bench/bench_pde.c (not part
+/* pde_util.h - small helpers shared by the PDE examples and benches (not part
  * of the library; include after "../sapm.h" with SAPM_IMPLEMENTATION defined).
  *
  *   pde_run   train one network copy with one method, measure J_PINN of the forward
  *             network, relative L2 and max error on held-out points, wall time;
  *   pde_time_to_error   first time in a history at which the held-out error <= target;
- *   pde_heatmaps        prediction | exact | |error| on a 2-D slice, PNG + CSV. */
+ *   pde_heatmaps        prediction | exact | |error| on a 2-D slice, PNG + CSV;
+ *   pde_median          median of a small array;
+ *   pde_bench_problem   the three benchmark problems (transport, Poisson 2-D, Poisson d-D). */
 #ifndef PDE_UTIL_H
 #define PDE_UTIL_H
 #include <stdio.h>
@@ -125,6 +127,59 @@ static PDE_UTIL_UNUSED double pde_median(double *v, int n)
         }
     if (n <= 0) return NAN;
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* The three benchmark problems of issue 5 (bench/bench_pde.c, bench/bench_lysep.c), on
+ * the unit box (0,1)^d with Dirichlet data g = the exact solution:
+ *   0  transport      u_t + u_x = 0 (x[0] = t, x[1] = x), u = sin(2 pi (x - t)), d = 2
+ *                     (boundary data on the inflow faces t = 0 and x = 0 only)
+ *   1  Poisson 2-D    -Laplace u = 2 pi^2 sin(pi x) sin(pi y), u = sin(pi x) sin(pi y)
+ *   2  Poisson d-D    -Laplace u = (pi^2/4) sum_i sin(pi x_i / 2), u = sum_i sin(pi x_i / 2) */
+#define PDE_UTIL_PI 3.14159265358979323846
+static PDE_UTIL_UNUSED double pde_zero(const double *x, int d, void *ud) { (void)x; (void)d; (void)ud; return 0.0; }
+static PDE_UTIL_UNUSED double pde_transport_exact(const double *x, int d, void *ud)
+{
+    (void)d; (void)ud;
+    return sin(2.0 * PDE_UTIL_PI * (x[1] - x[0]));
+}
+static PDE_UTIL_UNUSED double pde_poisson2d_exact(const double *x, int d, void *ud)
+{
+    (void)d; (void)ud;
+    return sin(PDE_UTIL_PI * x[0]) * sin(PDE_UTIL_PI * x[1]);
+}
+static PDE_UTIL_UNUSED double pde_poisson2d_f(const double *x, int d, void *ud)
+{
+    return 2.0 * PDE_UTIL_PI * PDE_UTIL_PI * pde_poisson2d_exact(x, d, ud);
+}
+static PDE_UTIL_UNUSED double pde_sines_exact(const double *x, int d, void *ud)
+{
+    int i;
+    double s = 0.0;
+    (void)ud;
+    for (i = 0; i < d; ++i) s += sin(0.5 * PDE_UTIL_PI * x[i]);
+    return s;
+}
+static PDE_UTIL_UNUSED double pde_sines_f(const double *x, int d, void *ud)
+{
+    return 0.25 * PDE_UTIL_PI * PDE_UTIL_PI * pde_sines_exact(x, d, ud);
+}
+
+/* Fill *pde with benchmark problem prob (0, 1, 2 above) in dimension d (2 for 0 and 1). */
+static PDE_UTIL_UNUSED void pde_bench_problem(int prob, int d, sapm_pde *pde)
+{
+    static double transport_speed[2] = {1.0, 1.0};     /* (d/dt + d/dx) u */
+    memset(pde, 0, sizeof *pde);
+    pde->d = d;
+    if (prob == 0) {
+        pde->c_const = transport_speed; pde->f = pde_zero;
+        pde->g = pde_transport_exact; pde->exact = pde_transport_exact;
+    } else if (prob == 1) {
+        pde->kappa_const = -1.0; pde->f = pde_poisson2d_f;
+        pde->g = pde_poisson2d_exact; pde->exact = pde_poisson2d_exact;
+    } else {
+        pde->kappa_const = -1.0; pde->f = pde_sines_f;
+        pde->g = pde_sines_exact; pde->exact = pde_sines_exact;
+    }
 }
 
 #endif
