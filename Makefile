@@ -94,6 +94,8 @@ build/bench/%: bench/%.c sapm.h
 	@mkdir -p $(dir $@)
 	$(CC) -O3 -march=native $(WARN) $< -o $@ $(BLAS_FLAGS) -lm
 
+build/bench/bench_lysep: examples/pde_util.h
+
 # the PDE benchmark is built threaded (OpenMP); OMP_NUM_THREADS=1 make bench measures one core
 build/bench/bench_pde: bench/bench_pde.c examples/pde_util.h sapm.h
 	@mkdir -p $(dir $@)

@@ -322,7 +322,9 @@ SAPMDEF sapm_result sapm_net_init(sapm_net *net, sapm_init init, double scale, u
 /* Deep copy into dst (created by this call; destroy it yourself). */
 SAPMDEF sapm_result sapm_net_copy(sapm_net *dst, const sapm_net *src);
 
-/* u(x) for N samples: X is N x n_0 (ldx >= n_0), U is N x n_L (ldu >= n_L). */
+/* u(x) for N samples: X is N x n_0 (ldx >= n_0), U is N x n_L (ldu >= n_L). NaN/Inf in X:
+ * SAPM_ERR_NONFINITE_INPUT. Allocates nothing when 2 min(N, 256) x (widest layer) <= 2048
+ * (single points or small batches of a net up to 1024 wide). */
 SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X, int ldx,
                                      double *U, int ldu);
 
@@ -2947,21 +2949,29 @@ static int sapm__net_max_width(const sapm_net *net)
 SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X, int ldx,
                                      double *U, int ldu)
 {
-    /* Sample-major blocks of rows: Z_l = H_{l-1} W_l^T + 1 b_l^T (SPEC 1). */
-    enum { BLOCK = 256 };
-    int l, s0, wmax;
-    double *h, *z;
+    /* Sample-major blocks of rows: Z_l = H_{l-1} W_l^T + 1 b_l^T (SPEC 1). Work space:
+     * two block x max-width buffers, on the stack when they fit (a few samples, e.g.
+     * point-by-point inference in a loop, never touch the allocator). */
+    enum { BLOCK = 256, STACK = 2048 };
+    double stackbuf[STACK], *h, *z;
+    int l, s0, wmax, blk;
     sapm_result r = sapm__net_check(net);
     if (r != SAPM_OK) return r;
     if (!X || !U) return SAPM_ERR_NULL_ARGUMENT;
     if (N <= 0) return SAPM_ERR_INVALID_SIZE;
     if (ldx < net->widths[0] || ldu < net->widths[net->depth]) return SAPM_ERR_SIZE_MISMATCH;
+    if (!sapm__matrix_finite(X, N, net->widths[0], ldx)) return SAPM_ERR_NONFINITE_INPUT;
     wmax = sapm__net_max_width(net);
-    h = (double *)sapm__alloc((size_t)2 * BLOCK * wmax, sizeof(double));
-    if (!h) return SAPM_ERR_OUT_OF_MEMORY;
-    z = h + (size_t)BLOCK * wmax;
-    for (s0 = 0; s0 < N; s0 += BLOCK) {
-        int nb = SAPM__MIN(BLOCK, N - s0), i, j;
+    blk = SAPM__MIN(N, (int)BLOCK);
+    if ((size_t)2 * blk * wmax <= STACK) {
+        h = stackbuf;
+    } else {
+        h = (double *)sapm__alloc((size_t)2 * blk * wmax, sizeof(double));
+        if (!h) return SAPM_ERR_OUT_OF_MEMORY;
+    }
+    z = h + (size_t)blk * wmax;
+    for (s0 = 0; s0 < N; s0 += blk) {
+        int nb = SAPM__MIN(blk, N - s0), i, j;
         const double *in = X + (size_t)s0 * ldx;
         int ld_in = ldx;
         for (l = 0; l < net->depth; ++l) {
@@ -2980,7 +2990,7 @@ SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X
             }
         }
     }
-    SAPM_FREE(h);
+    if (h != stackbuf) SAPM_FREE(h);
     return SAPM_OK;
 }
 

@@ -321,6 +321,16 @@ int main(int argc, char **argv)
     for (i = 0; i < 6; ++i) bench_shape(OP_GEMM_NN, sq[i], sq[i], sq[i]);
     for (i = 0; i < 6; ++i) bench_shape(OP_SYRK_T, sq[i], sq[i], sq[i]);
 
+    printf("\n-- PINN shapes: one derivative-tape block (1024 stream rows, width 50: forward\n"
+           "   A B^T, weight gradient A^T B, back-propagation A B) and the Levenberg-Marquardt\n"
+           "   Gram matrix J J^T (N + M residuals x P = 5301 / 5751 parameters)\n");
+    header_products();
+    bench_shape(OP_GEMM_NT, 1024, 50, 50);
+    bench_shape(OP_GEMM_TN, 1024, 50, 50);
+    bench_shape(OP_GEMM_NN, 1024, 50, 50);
+    bench_shape(OP_SYRK_N, 5301, 1400, 1400);
+    if (!quick) bench_shape(OP_SYRK_N, 5751, 2000, 2000);
+
 solver_section:
     printf("\n-- Cholesky factor, factor + solve (microseconds)\n");
     printf("%5s %5s %11s %11s", "n", "nrhs", "sapm fact", "sapm f+s");

@@ -81,7 +81,9 @@ static void test_alloc_balanced(void)
     CHECK_EQ_INT(sapm_net_create(&net, 3, widths, SAPM_ACT_TANH), SAPM_OK);
     CHECK(g_alloc.live > 0);
     CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 3), SAPM_OK);
+    g_alloc.total = 0;
     CHECK_EQ_INT(sapm_net_forward(&net, 1, x, 3, u, 2), SAPM_OK);
+    CHECK_EQ_INT((int)g_alloc.total, 0);        /* one point: work space on the stack */
     sapm_net_destroy(&net);
     CHECK_EQ_INT(g_alloc.live, 0);
     /* a failing call leaves nothing allocated */

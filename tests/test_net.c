@@ -386,6 +386,9 @@ static void test_bad_arguments(void)
     CHECK_EQ_INT(sapm_net_forward_derivs(&net, 2, X, 2, U, 0, dU, lap), SAPM_ERR_SIZE_MISMATCH);
     X[1] = NAN;
     CHECK_EQ_INT(sapm_net_forward_derivs(&net, 2, X, 2, U, 1, dU, lap), SAPM_ERR_NONFINITE_INPUT);
+    CHECK_EQ_INT(sapm_net_forward(&net, 2, X, 2, U, 1), SAPM_ERR_NONFINITE_INPUT);
+    X[1] = INFINITY;
+    CHECK_EQ_INT(sapm_net_forward(&net, 2, X, 2, U, 1), SAPM_ERR_NONFINITE_INPUT);
     X[1] = 0.2;
     CHECK_EQ_INT(sapm_net_forward_derivs(&net, 2, X, 2, U, 1, NULL, NULL), SAPM_OK);
     { sapm__tape t; CHECK_EQ_INT(sapm__tape_init(&t, &net, 0, SAPM__TAPE_LAP), SAPM_ERR_INVALID_SIZE); }
