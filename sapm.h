@@ -6535,8 +6535,10 @@ done:
  * seed, 6 s, Halton points, beta 10 / 100 / 10), default vs PINN L-BFGS: transport 1.3e-3
  * vs 4.2e-4 (behind), Poisson 2-D 2.9e-4 vs 2.9e-4 (t(1e-3) 2.6 vs 2.8 s), d = 10 5.7e-3
  * vs 5.5e-3. Overall: on par with the PINN's L-BFGS, not reliably ahead of it.
- * (The issue's 5x target against the PyTorch reference is met on the Poisson problems by
- * PINN-LM, see README; SAPM-PINN/LySep do not reach it first.)
+ * (The issue's 5x target against the PyTorch reference, bench_pde on 2 threads: met on
+ * all three problems by the ordinary PINN - transport by L-BFGS 6.4x, Poisson 2-D and
+ * d = 10 by LM 9.8x / 59x; LySep also passes it on the Poisson problems, 8.5x / 23x, and
+ * SAPM-PINN does not on transport, 3.4x. On 1 thread transport's best is 3.0x; see README.)
  *
  * DATA PARALLEL: the Gram matrices and right-hand sides of the weight blocks go through
  * sapm__allreduce (opt->base.allreduce); every auxiliary update is per point (local).
