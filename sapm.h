@@ -1198,6 +1198,14 @@ static void sapm__run_parallel(int nthreads, sapm__task_fn fn, void *ctx)
     fn(ctx, 0, 1);
 }
 
+/* Inside a task: wait until every thread of the team has arrived (an OpenMP barrier;
+ * nothing without OpenMP, where the team is one thread). */
+#ifdef SAPM__OPENMP
+#define SAPM__BARRIER() _Pragma("omp barrier")
+#else
+#define SAPM__BARRIER() ((void)0)
+#endif
+
 /* Share tid of [0, n) cut into nthreads nearly equal parts whose inner boundaries are
  * multiples of `align`. */
 static void sapm__share(int n, int align, int tid, int nthreads, int *lo, int *hi)
@@ -1329,7 +1337,6 @@ typedef __mmask8 sapm__vm;
 #define sapm__veq(a, b) _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ)
 #define sapm__vor_m(a, b) ((sapm__vm)((a) | (b)))
 #define sapm__vsel(m, a, b) _mm512_mask_blend_pd(m, b, a) /* m ? a : b */
-#define sapm__vany(m) ((m) != 0)
 #define sapm__vall(m) ((m) == 0xFF)
 static sapm__vd sapm__vxor_sign(sapm__vd a, sapm__vd s) /* a with its sign flipped where s < 0 */
 {
@@ -1368,7 +1375,6 @@ typedef __m256d sapm__vm;
 #define sapm__veq(a, b) _mm256_cmp_pd(a, b, _CMP_EQ_OQ)
 #define sapm__vor_m(a, b) _mm256_or_pd(a, b)
 #define sapm__vsel(m, a, b) _mm256_blendv_pd(b, a, m)
-#define sapm__vany(m) (_mm256_movemask_pd(m) != 0)
 #define sapm__vall(m) (_mm256_movemask_pd(m) == 0xF)
 static sapm__vd sapm__vxor_sign(sapm__vd a, sapm__vd s)
 {
@@ -4070,12 +4076,6 @@ typedef struct sapm__twoloop {
     int mcap, mcount, mhead;
     double *part;               /* 2 x nthreads partial products (double-buffered) */
 } sapm__twoloop;
-
-#ifdef SAPM__OPENMP
-#define SAPM__BARRIER() _Pragma("omp barrier")
-#else
-#define SAPM__BARRIER() ((void)0)
-#endif
 
 /* The sum over the threads of their partial products v (product number k), the same on
  * every thread. Two buffers alternate: a thread can only overwrite buffer k % 2 after
