@@ -1206,13 +1206,22 @@ static void sapm__run_parallel(int nthreads, sapm__task_fn fn, void *ctx)
 #define SAPM__BARRIER() ((void)0)
 #endif
 
-/* Share tid of [0, n) cut into nthreads nearly equal parts whose inner boundaries are
- * multiples of `align`. */
-static void sapm__share(int n, int align, int tid, int nthreads, int *lo, int *hi)
+/* Share [lo, hi) of thread tid when [0, n) is cut into nthreads parts at the fractions
+ * f(t) of n, each cut rounded to a multiple of `align`: f(t) = t / nthreads (nearly equal
+ * parts), or with triangle != 0 f(t) = sqrt(t / nthreads) (row panels of a lower
+ * triangle of nearly equal areas). */
+static size_t sapm__share_cut(size_t n, size_t align, int t, int nthreads, int triangle)
 {
-    double step = (double)n / nthreads;
-    *lo = tid == 0 ? 0 : SAPM__MIN(n, (int)(step * tid / align + 0.5) * align);
-    *hi = tid == nthreads - 1 ? n : SAPM__MIN(n, (int)(step * (tid + 1) / align + 0.5) * align);
+    double f = (double)t / nthreads, c;
+    if (triangle) f = sqrt(f);
+    c = (double)(size_t)(f * (double)n / (double)align + 0.5) * (double)align;
+    return c < (double)n ? (size_t)c : n;
+}
+static void sapm__share(size_t n, size_t align, int tid, int nthreads, int triangle,
+                        size_t *lo, size_t *hi)
+{
+    *lo = tid == 0 ? 0 : sapm__share_cut(n, align, tid, nthreads, triangle);
+    *hi = tid == nthreads - 1 ? n : sapm__share_cut(n, align, tid + 1, nthreads, triangle);
 }
 
 /* ======================================================================================
@@ -2047,12 +2056,16 @@ static const double *sapm__op_cols(int t, const double *B, int ld, int j)
 static void sapm__gemm_task(void *ctx, int tid, int nthreads)
 {
     const sapm__gemm_args *g = (const sapm__gemm_args *)ctx;
+    size_t slo, shi;
     int lo, hi;
+    /* a lower triangle: row panels of equal areas; else panels of C's longer side */
+    if (g->lower) sapm__share((size_t)g->m, SAPM__MR, tid, nthreads, 1, &slo, &shi);
+    else if (g->n >= g->m) sapm__share((size_t)g->n, SAPM__NR, tid, nthreads, 0, &slo, &shi);
+    else sapm__share((size_t)g->m, SAPM__MR, tid, nthreads, 0, &slo, &shi);
+    lo = (int)slo;
+    hi = (int)shi;
+    if (hi <= lo) return;
     if (g->lower) {
-        double f0 = sqrt((double)tid / nthreads), f1 = sqrt((double)(tid + 1) / nthreads);
-        lo = tid == 0 ? 0 : SAPM__MIN(g->m, (int)(f0 * g->m / SAPM__MR + 0.5) * SAPM__MR);
-        hi = tid == nthreads - 1 ? g->m : SAPM__MIN(g->m, (int)(f1 * g->m / SAPM__MR + 0.5) * SAPM__MR);
-        if (hi <= lo) return;
         if (lo > 0)   /* rows lo..hi-1, columns 0..lo-1 */
             sapm__gemm_serial(g->ta, g->tb, hi - lo, lo, g->k, g->alpha,
                               sapm__op_rows(g->ta, g->A, g->lda, lo), g->lda, g->B, g->ldb,
@@ -2062,17 +2075,13 @@ static void sapm__gemm_task(void *ctx, int tid, int nthreads)
                           sapm__op_cols(g->tb, g->B, g->ldb, lo), g->ldb, g->beta,
                           g->C + (size_t)lo * g->ldc + lo, g->ldc, 1);
     } else if (g->n >= g->m) {
-        sapm__share(g->n, SAPM__NR, tid, nthreads, &lo, &hi);
-        if (hi > lo)
-            sapm__gemm_serial(g->ta, g->tb, g->m, hi - lo, g->k, g->alpha, g->A, g->lda,
-                              sapm__op_cols(g->tb, g->B, g->ldb, lo), g->ldb, g->beta,
-                              g->C + lo, g->ldc, 0);
+        sapm__gemm_serial(g->ta, g->tb, g->m, hi - lo, g->k, g->alpha, g->A, g->lda,
+                          sapm__op_cols(g->tb, g->B, g->ldb, lo), g->ldb, g->beta,
+                          g->C + lo, g->ldc, 0);
     } else {
-        sapm__share(g->m, SAPM__MR, tid, nthreads, &lo, &hi);
-        if (hi > lo)
-            sapm__gemm_serial(g->ta, g->tb, hi - lo, g->n, g->k, g->alpha,
-                              sapm__op_rows(g->ta, g->A, g->lda, lo), g->lda, g->B, g->ldb,
-                              g->beta, g->C + (size_t)lo * g->ldc, g->ldc, 0);
+        sapm__gemm_serial(g->ta, g->tb, hi - lo, g->n, g->k, g->alpha,
+                          sapm__op_rows(g->ta, g->A, g->lda, lo), g->lda, g->B, g->ldb,
+                          g->beta, g->C + (size_t)lo * g->ldc, g->ldc, 0);
     }
 }
 
@@ -2574,7 +2583,7 @@ static sapm__vd sapm__vexp(sapm__vd x)
 /* tanh and its three derivatives, branch-free with one division. With a = |z|:
  *   a <= 0.625:  tanh a = a + (a s P(s)) / Q(s), s = z^2      (Cephes's rational)
  *   a >  0.625:  tanh a = E / (E + 2),  E = expm1(2a) = 2^n expm1(r) + (2^n - 1)
- * (a clamped to 20, where tanh is 1 in double); both lanes kinds share the division by
+ * (a clamped to 20, where tanh is 1 in double); both kinds of lanes share the division by
  * selecting its numerator and denominator, then the sign of z is restored. Measured:
  * within 2 ulp of libm on a sweep of [-25, 25], 1.5x faster than evaluating both
  * branches with a division each. */
@@ -4100,8 +4109,7 @@ static void sapm__twoloop_task(void *ctx, int tid, int nthreads)
     double *alp = w->alp + (size_t)tid * (size_t)w->mcap, *dv, beta;
     int j, idx, nxt, k = 0;
     /* slice of [0, n) with inner boundaries on multiples of 8 (whole cache lines) */
-    lo = tid == 0 ? 0 : SAPM__MIN(n, (n * (size_t)tid / (size_t)nthreads) & ~(size_t)7);
-    hi = tid == nthreads - 1 ? n : SAPM__MIN(n, (n * (size_t)(tid + 1) / (size_t)nthreads) & ~(size_t)7);
+    sapm__share(n, 8, tid, nthreads, 0, &lo, &hi);
     len = hi - lo;
     S = w->S + lo; Y = w->Y + lo; dv = w->dv + lo;
     idx = (mhead - 1 + mcap) % mcap;                                  /* newest pair */
@@ -5935,12 +5943,20 @@ static void sapm__pinn_run(sapm__task_fn task, sapm__pinn_job *job)
     }
 }
 
+/* J_PINN = alpha J_res + beta J_bc from the summed squares in e->buf (which also sets the
+ * two mean squares e->j_res, e->j_bc). */
+static double sapm__pinn_loss_from_sums(sapm__pinn_eval *e)
+{
+    e->j_res = e->buf[e->n_params] / e->n_total;
+    e->j_bc = e->buf[e->n_params + 1] / e->m_total;
+    return e->p->alpha * e->j_res + e->p->beta * e->j_bc;
+}
+
 /* sapm__objective_fn: *f = J_PINN at parameters x (layout of net->params), grad (may be
  * NULL) = dJ_PINN/dparams. */
 static sapm_result sapm__pinn_objective(void *ctx, const double *x, double *f, double *grad)
 {
     sapm__pinn_eval *e = (sapm__pinn_eval *)ctx;
-    const sapm__pde_data *p = e->p;
     size_t np = e->n_params;
     sapm__pinn_job job;
     sapm_result r;
@@ -5948,9 +5964,7 @@ static sapm_result sapm__pinn_objective(void *ctx, const double *x, double *f, d
     sapm__pinn_run(sapm__pinn_task, &job);
     r = grad ? sapm__allreduce(e->opt, e->buf, np + 2) : sapm__allreduce(e->opt, e->buf + np, 2);
     if (r != SAPM_OK) return r;
-    e->j_res = e->buf[np] / e->n_total;
-    e->j_bc = e->buf[np + 1] / e->m_total;
-    *f = p->alpha * e->j_res + p->beta * e->j_bc;
+    *f = sapm__pinn_loss_from_sums(e);
     if (grad) memcpy(grad, e->buf, np * sizeof(double));
     return SAPM_OK;
 }
@@ -6304,12 +6318,10 @@ static sapm_result sapm__pde_train_pinn(sapm_net *net, const sapm__pde_data *p,
 /* rho and G (n x P, row stride P) at parameters x; returns ||rho||^2 = J_PINN. */
 static double sapm__pinn_lm_jacobian(sapm__pinn_eval *e, const double *x, double *rho, double *G)
 {
-    const sapm__pde_data *p = e->p;
-    size_t np = e->n_params;
     sapm__pinn_job job;
     job.e = e; job.x = x; job.grad = 0; job.rho = rho; job.G = G;
     sapm__pinn_run(sapm__pinn_task, &job);
-    return p->alpha * e->buf[np] / e->n_total + p->beta * e->buf[np + 1] / e->m_total;
+    return sapm__pinn_loss_from_sums(e);      /* one worker: no allreduce (LM's check) */
 }
 
 static sapm_result sapm__pde_train_lm(sapm_net *net, const sapm__pde_data *p,
@@ -8923,7 +8935,8 @@ VERSION HISTORY
 
   0.1.0  (2026-11-22)  first release: kernels, Cholesky, networks, LS/PM/SAPM, PINNs
                        (Adam, L-BFGS, Levenberg-Marquardt, SAPM-PINN, LySep);
-                       optional OpenMP threads (GEMM/SYRK, PINN evaluations).
+                       optional OpenMP threads (GEMM/SYRK, PINN evaluations, the
+                       L-BFGS two-loop recursion).
 
 ------------------------------------------------------------------------------
 MIT License
