@@ -1,4 +1,4 @@
-/* sapm.h - v0.1.0 - MIT licence - deep least-squares training with
+/* sapm.h - v0.2.0 - MIT licence - deep least-squares training with
  * layer-separating auxiliary variables (SAPM, PM, LySep) and a backprop baseline.
  *
  * Do this:
@@ -15,7 +15,8 @@
  *
  *   sapm.h trains fully connected least-squares models - regression networks and
  *   physics-informed neural networks (PINNs) - with
- *     LS     ordinary least squares by back-propagation: GD, Adam, L-BFGS (the baseline);
+ *     LS     ordinary least squares by back-propagation (GD, Adam, L-BFGS) and by
+ *            Levenberg-Marquardt on the residuals (the baselines);
  *     PM     auxiliary variables per layer with a fixed penalty;
  *     SAPM   the self-adaptive penalty model (arXiv 2504.21501): penalty weights
  *            w_l = prod_{j>l} ||W_j||_F^2 keep the auxiliary loss consistent with the MSE,
@@ -116,16 +117,19 @@
  *   sapm_net_gradient(&net, N, X, ldx, Y, ldy, &j, g)  J_LS and dJ_LS/dparams
  *   sapm_net_save(&net, path), sapm_net_load(&net, path)   model files (+ _mem variants)
  *
- *   -- training
+ *   -- training (one method enum for data and PDEs: GD, ADAM, LBFGS, LM, PM, SAPM;
+ *      opt.polish adds a second phase on the same run)
  *   sapm_default_options(method)                       options with measured defaults
- *   sapm_train(&net, N, X, ldx, Y, ldy, &opt, &rep)    LS-GD / LS-Adam / LS-L-BFGS / PM / SAPM
+ *   sapm_train(&net, N, X, ldx, Y, ldy, &opt, &rep)    train on data; rep: history, stop, message
  *   sapm_report_free(&rep)                             free a report's history
- *   sapm_aux_default_options(&a), sapm_aux_seeds_options(&a)  PM/SAPM: ours / the papers'
+ *   sapm_method_name(m), sapm_stop_reason_string(s)    names for printing
+ *   sapm_aux_default_options(&a), sapm_aux_paper_options(&a)  PM/SAPM: ours / the paper's
+ *   sapm_aux_create / _step / _losses / _bytes / _destroy  PM/SAPM one outer iteration at a time
  *   sapm_net_rescale_chaos(&net, N, X, ldx, &chi)      edge-of-chaos rescale of a start
  *
  *   -- PDEs (sum_i c_i d_i u + kappa Lap u + c_0 u = f in Omega, u = g on Gamma)
  *   sapm_sample_uniform / _halton / _grid / _boundary  points in or on a box [lo, hi]^d
- *   sapm_pde_default_options(method)                   PINN-Adam/-LBFGS/-Adam+LBFGS/-LM, SAPM-PINN, LySep
+ *   sapm_pde_default_options(method)                   PINN by any method; SAPM = SAPM-PINN / LySep
  *   sapm_pde_train(&net, &pde, N, X, M, Xb, &opt, &rep) train on interior + boundary points
  *   sapm_pde_loss(&net, &pde, ...), sapm_pde_errors(&net, n, X, ...)  J_PINN; rel. L2, max
  *   sapm_pde_exact_values(&pde, n, X, u)               the exact solution callback at points
@@ -148,9 +152,9 @@
 #define SAPM_H_INCLUDED
 
 #define SAPM_VERSION_MAJOR 0
-#define SAPM_VERSION_MINOR 1
+#define SAPM_VERSION_MINOR 2
 #define SAPM_VERSION_PATCH 0
-#define SAPM_VERSION_STRING "0.1.0"
+#define SAPM_VERSION_STRING "0.2.0"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -273,7 +277,7 @@ SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const do
 /* Name ("tanh", ...) or "unknown". */
 SAPMDEF const char *sapm_activation_name(sapm_activation act);
 
-/* Lipschitz constant K of sigma (sup |sigma'|), used by the SAPM weights (SPEC 2):
+/* Lipschitz constant K of sigma (sup |sigma'|), used by the SAPM weights:
  * tanh, sin, softplus, relu 1; sigmoid 1/4; gelu 1.1289... Negative for a bad enum. */
 SAPMDEF double sapm_activation_lipschitz(sapm_activation act);
 
@@ -294,7 +298,7 @@ SAPMDEF double   sapm_rng_normal(sapm_rng *rng);             /* N(0, 1), Box-Mul
  * Declarations: networks
  * ====================================================================================== */
 
-/* A fully connected network (SPEC 1): depth L weight layers, widths n_0 = d .. n_L = m,
+/* A fully connected network depth L weight layers, widths n_0 = d .. n_L = m,
  *   z_1 = W_1 x + b_1,  z_l = W_l sigma(z_{l-1}) + b_l (l = 2..L),  u(x) = z_L.
  * All parameters live in one contiguous array `params`, layer by layer: W_1 (n_1 x n_0,
  * row-major), b_1 (n_1), W_2, b_2, ...; W[l-1] and b[l-1] point into it (so optimizers
@@ -310,7 +314,7 @@ typedef struct sapm_net {
 } sapm_net;
 
 typedef enum sapm_init {
-    SAPM_INIT_UNIFORM = 0,  /* seeds' form: every weight and bias U(-scale, scale) */
+    SAPM_INIT_UNIFORM = 0,  /* the paper's start: every weight and bias U(-scale, scale) */
     SAPM_INIT_XAVIER        /* weights U(-r, r), r = scale * sqrt(6 / (n_in + n_out)),
                                biases 0 (scale 1 is Glorot's) */
 } sapm_init;
@@ -328,213 +332,10 @@ SAPMDEF sapm_result sapm_net_copy(sapm_net *dst, const sapm_net *src);
 SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X, int ldx,
                                      double *U, int ldu);
 
-/* ======================================================================================
- * Declarations: training options and reports (shared by every method)
- * ====================================================================================== */
+/* -- evaluation of a network on data */
 
-typedef enum sapm_method {
-    SAPM_METHOD_LS_GD = 0,  /* J_LS, full-batch gradient descent */
-    SAPM_METHOD_LS_ADAM,    /* J_LS, Adam */
-    SAPM_METHOD_LS_LBFGS,   /* J_LS, L-BFGS with line search */
-    SAPM_METHOD_PM,         /* J_PM, fixed penalty lambda */
-    SAPM_METHOD_SAPM,       /* J_SAPM, self-adaptive weights */
-    SAPM_METHOD_LS_LM,      /* Levenberg-Marquardt on the least-squares loss: PINN training
-                               (SAPM_PDE_PINN_LM); sapm_train: SAPM_ERR_UNSUPPORTED */
-    SAPM_METHOD_COUNT
-} sapm_method;
 
-typedef enum sapm_stop_reason {
-    SAPM_STOP_NONE = 0,         /* not stopped (or not run) */
-    SAPM_STOP_MAX_ITERS,        /* reached max_iters */
-    SAPM_STOP_TIME_BUDGET,      /* wall-clock budget spent */
-    SAPM_STOP_TARGET_LOSS,      /* true loss (J_LS / J_PINN) <= target_loss */
-    SAPM_STOP_GRAD_TOL,         /* gradient norm <= grad_tol */
-    SAPM_STOP_REL_TOL,          /* relative loss change <= rel_tol */
-    SAPM_STOP_USER,             /* the progress callback asked to stop */
-    SAPM_STOP_DIVERGED,         /* NaN/Inf loss: last good parameters restored */
-    SAPM_STOP_LINE_SEARCH,      /* L-BFGS line search found no decrease */
-    SAPM_STOP_ERROR             /* an error code ended the run (see report.status) */
-} sapm_stop_reason;
-
-SAPMDEF const char *sapm_stop_reason_string(sapm_stop_reason s);
-SAPMDEF const char *sapm_method_name(sapm_method m);
-
-/* What a progress callback sees at each logged iteration. */
-typedef struct sapm_progress {
-    sapm_method method;
-    int iter;           /* outer iteration (0 = initial state) */
-    double seconds;     /* wall time since the start of training */
-    double mse;         /* the true loss of the forward network: J_LS (regression) or J_PINN */
-    double loss;        /* the method's own loss: J_LS, J_PM, J_SAPM, auxiliary PINN loss */
-    double error;       /* held-out error when the run computes one (PDE rel. L2), else NaN */
-} sapm_progress;
-
-/* Return nonzero to stop training (report.stop = SAPM_STOP_USER). */
-typedef int (*sapm_progress_fn)(const sapm_progress *p, void *user_data);
-
-/* Reduction hook for data-parallel training: sum buf[0..n) across all workers in place.
- * Every per-sample sum the optimizers form (losses, gradients, Gram matrices and their
- * right-hand sides) passes through it before it is used. NULL = one worker. */
-typedef sapm_result (*sapm_allreduce_fn)(double *buf, size_t n, void *user_data);
-
-typedef sapm_progress sapm_history_entry;
-
-/* Filled by a training call. history is allocated by the library (one entry per logged
- * iteration, the initial state and the final state included); free with sapm_report_free. */
-typedef struct sapm_report {
-    sapm_result status;         /* SAPM_OK, or the error that ended the run */
-    sapm_stop_reason stop;
-    int iters;                  /* outer iterations performed */
-    double seconds;
-    double mse;                 /* final true loss of the forward network */
-    double loss;                /* final method loss */
-    sapm_history_entry *history;
-    int history_count;
-    int history_capacity;
-} sapm_report;
-
-SAPMDEF void sapm_report_free(sapm_report *rep);
-
-/* Options of the LS optimizers (GD, Adam, L-BFGS on J_LS; standard methods, not the
- * seeds'). Adam is Kingma & Ba's with bias correction in PyTorch's form; L-BFGS is the
- * two-loop recursion with a strong-Wolfe line search (c1 = 1e-4, c2 = 0.9, cubic
- * interpolation, at most 25 evaluations per iteration). Details and every stop rule:
- * "Implementation: LS optimizers". */
-typedef struct sapm_ls_options {
-    double adam_beta1;          /* Adam first-moment decay, in [0, 1) (default 0.9) */
-    double adam_beta2;          /* Adam second-moment decay, in [0, 1) (default 0.999) */
-    double adam_eps;            /* Adam denominator guard, > 0 (default 1e-8) */
-    int lbfgs_memory;           /* number of stored (s, y) pairs, 1..1000 (default 10) */
-} sapm_ls_options;
-
-/* How PM/SAPM update the auxiliaries a_l (see "PM and SAPM" in the implementation). */
-typedef enum sapm_aux_update {
-    SAPM_AUX_GD = 0,    /* seeds' form: a_l -= tau * grad_{a_l} (N J), a plain gradient step;
-                           diverges once 2 tau w_1 > 1 (w_1 grows like prod ||W_j||^2) */
-    SAPM_AUX_GD_SCALED, /* ours: gradient step tau / (2 (w_l + w_{l+1} K^2 ||W_{l+1}||_F^2)),
-                           i.e. tau relative to the block's curvature bound (tau = 1 is safe) */
-    SAPM_AUX_GN,        /* ours (default): per-sample Gauss-Newton / Levenberg-Marquardt step,
-                           (w_l (1 + mu) I + w_{l+1} D W^T W D) delta = -grad/2, one small SPD
-                           solve per sample, accepted per sample only if it lowers the block loss */
-    SAPM_AUX_GN_CHAIN,  /* ours: per-sample GN / LM step on all layers' auxiliaries at once
-                           (block-tridiagonal Cholesky along the chain); ~3x the cost of GN per
-                           sweep and no better in our measurements */
-    SAPM_AUX_UPDATE_COUNT
-} sapm_aux_update;
-
-/* Order in which the auxiliary layers are updated inside one outer iteration. */
-typedef enum sapm_aux_sweep {
-    SAPM_SWEEP_JACOBI = 0,  /* seeds' form: every layer from the same state (simultaneous) */
-    SAPM_SWEEP_BACKWARD,    /* ours (default): Gauss-Seidel l = L-1 .. 1 (targets flow down) */
-    SAPM_SWEEP_FORWARD,     /* ours: Gauss-Seidel l = 1 .. L-1 (data flows up from x) */
-    SAPM_SWEEP_SYMMETRIC,   /* ours: backward then forward */
-    SAPM_SWEEP_COUNT
-} sapm_aux_sweep;
-
-/* Options of the auxiliary-variable methods (PM, SAPM). Each field says whether it is the
- * seeds' (papers') form or ours, and its default (sapm_aux_default_options; measured with
- * bench/bench_sapm.c and examples/depth_study.c on sin(x^2), width 20, L = 6..20, U(-1,1) and
- * Xavier starts). sapm_aux_seeds_options() switches every "ours" field to the seeds' form. */
-typedef struct sapm_aux_options {
-    double pm_lambda;           /* seeds: PM's fixed penalty lambda (w_l = lambda, l < L); 1 */
-    double tau;                 /* seeds: gradient step on the auxiliaries (SAPM_AUX_GD); 1e-2 */
-    double ridge;               /* seeds' adaptive sqrt(lambda_n) I term of every weight solve,
-                                   relative: lambda_n = ridge * tr(H H^T) / (n_{l-1} + 1),
-                                   multiplied by 10 and retried while Cholesky fails (never
-                                   stops training); 1e-10 */
-    sapm_aux_update update;     /* see sapm_aux_update; default SAPM_AUX_GN */
-    sapm_aux_sweep sweep;       /* see sapm_aux_sweep; default SAPM_SWEEP_BACKWARD */
-    int aux_steps;              /* ours: auxiliary sweeps per outer iteration (seeds: 1); 1 */
-    double lm_damping;          /* ours: initial Levenberg-Marquardt damping mu of the GN steps,
-                                   relative to w_l, adapted per sample (x1/3 on success, x4 on
-                                   failure); 1e-2 */
-    double prox;                /* ours: proximal weight term rho ||[W b] - [W b]_old||^2 with
-                                   rho = prox * tr(H H^T) / (n_{l-1} + 1); 0 = seeds' form and
-                                   default (no gain measured) */
-    double phase_ridge;         /* ours: when > 0, the ridge (relative, as `ridge`) of the weight
-                                   solves during the phase of a polished run; 1e-2 shrinks a
-                                   chaotic start's weights (the "SAPM ridge phase" bench row:
-                                   works at L = 10-14, over-shrinks at L = 20); default 0 */
-    int chaos_rescale;          /* ours: with polish and a chaotic start (see switch_chi):
-                                   1 (default) = rescale W_l <- W_l / sqrt(chi_l) layer by layer
-                                   to the edge of chaos (sapm_net_rescale_chaos), then the
-                                   phase; 2 = rescale, then L-BFGS at once (no auxiliary
-                                   iterations; lower final MSE, same time to 1e-4);
-                                   0 = no rescaling */
-    double switch_chi;          /* ours: with polish, the phase is skipped (L-BFGS at once) when
-                                   the initial network is not chaotic: max_l chi_l <= switch_chi
-                                   with the mean-field gain chi_l = (||W_l||_F^2 / n_l)
-                                   mean(sigma'(z_{l-1})^2), l = 2..L-1 (Poole et al. 2016;
-                                   chi > 1: chaotic). Measured at width 20: U(-1,1) starts at
-                                   chi 3.0-3.8, Xavier at 0.85-1.1; default 1.5; 0 = off.
-                                   Checked at the start only (checked every iteration it ended
-                                   U(-1,1) phases too early: worse test MSE) */
-    int omega_norm;             /* 0 = seeds' form, w_l from ||W_j||_F^2; 1 = ours (default),
-                                   from the spectral norm ||W_j||_2^2 (power iteration, +1%):
-                                   smaller weights, and J_LS <= L J_SAPM still holds */
-    double omega_scale;         /* ours: w_l (l < L) multiplied by this factor (1 = seeds' form
-                                   and default; < 1 loosens the coupling, and the bound then
-                                   holds only up to the factor 1/omega_scale) */
-    int omega_fixed;            /* ours: 1 = keep w_l from the initial weights; 0 = seeds' form
-                                   and default (recomputed every outer iteration) */
-    int resync_every;           /* ours, SAPM only: every k outer iterations reset a_l to the
-                                   forward pass, take the auxiliary step, then solve the
-                                   weights (0 = never, the seeds' form); default 1 (it breaks
-                                   the odd-symmetry trap of a zero-bias start, where the phase
-                                   otherwise stalls at the target's variance). Ignored by PM,
-                                   where it measured worse */
-    int polish;                 /* ours: 1 (default) = after the PM/SAPM phase, minimise J_LS by
-                                   L-BFGS (opt->ls) from the trained weights on what is left of
-                                   max_iters and time_budget; 0 = seeds' form (no polish) */
-    double switch_rel;          /* ours: the phase ends when an outer iteration lowers the MSE
-                                   of the forward network by less than switch_rel (relative;
-                                   0 = off, the default: measured, it ends the phase too early) */
-    int switch_iters;           /* ours: ... or after switch_iters outer iterations (default 5;
-                                   20 measured slower to 1e-4 and no more robust) ... */
-    double switch_time;         /* ours: ... or after this fraction of time_budget (if set);
-                                   default 0.5 */
-} sapm_aux_options;
-
-/* Options of every training call. Stop rules (LS methods; the first that holds ends the
- * run and is reported in sapm_report.stop):
- *   SAPM_STOP_DIVERGED     the loss or gradient became NaN/Inf: the last parameters with a
- *                          finite loss are restored, status SAPM_ERR_DIVERGED;
- *   SAPM_STOP_USER         the progress callback returned nonzero;
- *   SAPM_STOP_TARGET_LOSS  target_loss > 0 and the true loss (J_LS) <= target_loss;
- *   SAPM_STOP_MAX_ITERS    max_iters iterations done;
- *   SAPM_STOP_TIME_BUDGET  time_budget > 0 and that many seconds of wall time spent;
- *   SAPM_STOP_GRAD_TOL     grad_tol > 0 and ||grad J||_2 <= grad_tol (also when grad = 0);
- *   SAPM_STOP_REL_TOL      rel_tol > 0 and |J_k - J_{k-1}| <= rel_tol max(|J_{k-1}|, DBL_MIN);
- *   SAPM_STOP_LINE_SEARCH  L-BFGS found no decrease along its direction nor along -grad
- *                          (the usual end at the limit of precision; status SAPM_OK).
- * All of these are ours (the seeds fix no stopping rule). */
-typedef struct sapm_options {
-    sapm_method method;
-    int max_iters;              /* outer iterations (>= 1) */
-    double time_budget;         /* seconds of wall time, 0 = unlimited */
-    double target_loss;         /* stop when the true loss <= target, 0 = off */
-    double grad_tol;            /* stop when ||grad||_2 <= grad_tol (LS methods), 0 = off */
-    double rel_tol;             /* stop when |dJ| <= rel_tol * max(|J|, tiny), 0 = off */
-    uint64_t seed;              /* for any randomness a method uses */
-    double learning_rate;       /* GD / Adam step; 0 = method default */
-    int log_every;              /* history + callback every log_every iterations, 0 = off
-                                   (initial and final states are always recorded) */
-    sapm_progress_fn progress;  /* may be NULL */
-    void *user_data;
-    sapm_allreduce_fn allreduce;/* may be NULL (one worker) */
-    void *allreduce_user_data;
-    sapm_ls_options ls;
-    sapm_aux_options aux;
-} sapm_options;
-
-/* Recommended options for a method (measured defaults; see each method's notes). */
-SAPMDEF sapm_options sapm_default_options(sapm_method method);
-
-/* ======================================================================================
- * Declarations: LS training, input derivatives and model files (owner: ls)
- * ====================================================================================== */
-
-/* J_LS = (1/N) sum_n |u(x_n) - y_n|^2 (SPEC 2) of the network as it is. X is N x n_0
+/* J_LS = (1/N) sum_n |u(x_n) - y_n|^2 of the network as it is. X is N x n_0
  * (ldx >= n_0), Y is N x n_L (ldy >= n_L). NaN/Inf in X or Y: SAPM_ERR_NONFINITE_INPUT. */
 SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, int ldx,
                                   const double *Y, int ldy, double *j_ls);
@@ -544,7 +345,7 @@ SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, i
 SAPMDEF sapm_result sapm_net_gradient(const sapm_net *net, int N, const double *X, int ldx,
                                       const double *Y, int ldy, double *j_ls, double *grad);
 
-/* u, all first input derivatives and the Laplacian by the exact recursions of SPEC 4:
+/* u, all first input derivatives and the Laplacian by the exact forward recursions of the derivative tape:
  *   U    N x m, row stride ldu >= m                  U[n*ldu + k]          = u_k(x_n)
  *   dU   N x (m*d), contiguous (may be NULL)          dU[n*(m*d) + k*d + i] = du_k/dx_i (x_n)
  *   lapU N x m, contiguous (may be NULL)              lapU[n*m + k]         = Laplacian of u_k
@@ -554,14 +355,9 @@ SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const do
                                             int ldx, double *U, int ldu, double *dU,
                                             double *lapU);
 
-/* Train net on the data set (X, Y) (sample-major; NaN/Inf rejected) with the method in
- * opt->method, starting from the parameters net holds. The LS methods minimise J_LS with
- * exact back-propagated gradients (see "LS optimizers" in the implementation for every
- * stop rule). rep (may be NULL) is overwritten - free an old report with sapm_report_free
- * first - and receives the history, the final J_LS and why the run stopped. On
- * SAPM_ERR_DIVERGED the net holds the last parameters whose loss was finite. */
-SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, const double *Y,
-                               int ldy, const sapm_options *opt, sapm_report *rep);
+/* ======================================================================================
+ * Declarations: model files
+ * ====================================================================================== */
 
 /* Model files (format "SAPMNET", version 1), all integers and doubles little-endian,
  * written byte by byte (portable across machines; doubles as IEEE-754 binary64 bit
@@ -592,26 +388,261 @@ SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path);
 #endif
 
 /* ======================================================================================
- * Declarations: PM and SAPM (owner: sapm)
+ * Declarations: training - one method enum, options, runs and reports
  *
- * sapm_train with opt->method = SAPM_METHOD_PM or SAPM_METHOD_SAPM trains a regression
- * network by Algorithm 1 of the SAPM paper (SPEC 2-3) on pre-activation auxiliaries
- * a_l ~ z_l(x_n): closed-form least-squares weight blocks (SYRK + GEMM + Cholesky, with
- * the adaptive ridge), auxiliary updates, w_l recomputed every outer iteration. Every
- * logged iteration reports loss = J_SAPM (or J_PM) and mse = J_LS of the forward network;
- * for SAPM J_LS <= L J_SAPM holds at every state (tests/test_sapm.c checks it).
+ * Every training call (sapm_train for data, sapm_pde_train for PDEs) is one *run*: it owns
+ * the clock, the iteration and time budgets (totals over every phase), the history, the
+ * live progress callback and the stop rules. A run has one or two *phases*: the method in
+ * opt.method and, when opt.polish names another method, a second phase that continues
+ * from the first one's parameters on the same run (same budgets, same callback; each
+ * history entry names the phase that produced it). Each method exists once and works on
+ * any problem:
  *
- *   seeds' form (sapm_aux_seeds_options): gradient steps of rate tau on every a_l from the
- *     same state, w_l = prod ||W_j||_F^2 K^2, fixed lambda for PM, no polish. Measured:
- *     a fixed tau diverges once 2 tau w_1 > 1 (w_1 ~ 1e11 at L = 10, Xavier), and with a
- *     stable step it is orders of magnitude slower than L-BFGS (bench/bench_sapm.c).
- *   ours (sapm_aux_default_options): per-sample Gauss-Newton/Levenberg-Marquardt steps on
- *     a_l (backward sweep; or the joint block-tridiagonal chain step), w_l from spectral
- *     norms (the bound still holds), re-sync of the auxiliaries to the forward pass before
- *     each auxiliary step, then an L-BFGS polish on J_LS after switch_iters = 5 outer
- *     iterations. A chaotic start (mean-field gain chi > switch_chi = 1.5, e.g. U(-1,1) at
- *     width 20) is first rescaled to the edge of chaos (sapm_net_rescale_chaos); an ordered
- *     start (Xavier) goes to L-BFGS at once. What we measured and why (bench/bench_sapm.c,
+ *   method         data (sapm_train)                   PDE (sapm_pde_train)
+ *   GD, ADAM,      the least-squares loss J_LS by      J_PINN by back-propagated
+ *   LBFGS          back-propagated gradients           gradients (the ordinary PINN)
+ *   LM             Levenberg-Marquardt on the residuals u(x_n) - y_n  /  the PINN residuals
+ *   PM             auxiliaries per layer, fixed        derivative auxiliaries, fixed
+ *                  penalty (arXiv 2504.21501)          constraint weights
+ *   SAPM           self-adaptive penalty model         SAPM-PINN for first-order operators,
+ *                  (arXiv 2504.21501)                  LySep for second-order operators
+ *                                                      (arXiv 2507.12766)
+ *
+ * The polish phase may be GD, ADAM, LBFGS or LM.
+ * ====================================================================================== */
+
+typedef enum sapm_method {
+    SAPM_METHOD_NONE = 0,   /* no method (as opt.polish: no second phase) */
+    SAPM_METHOD_GD,         /* full-batch gradient descent */
+    SAPM_METHOD_ADAM,       /* Adam (Kingma & Ba, PyTorch's form) */
+    SAPM_METHOD_LBFGS,      /* L-BFGS with a strong-Wolfe line search */
+    SAPM_METHOD_LM,         /* Levenberg-Marquardt (damped Gauss-Newton, SYRK + Cholesky) */
+    SAPM_METHOD_PM,         /* auxiliary variables with a fixed penalty */
+    SAPM_METHOD_SAPM,       /* auxiliary variables with self-adaptive penalty weights */
+    SAPM_METHOD_COUNT
+} sapm_method;
+
+typedef enum sapm_stop_reason {
+    SAPM_STOP_NONE = 0,         /* not stopped (or not run) */
+    SAPM_STOP_MAX_ITERS,        /* reached max_iters (total over the phases) */
+    SAPM_STOP_TIME_BUDGET,      /* wall-clock budget spent (total over the phases) */
+    SAPM_STOP_TARGET_LOSS,      /* true loss (J_LS / J_PINN) <= target_loss */
+    SAPM_STOP_GRAD_TOL,         /* gradient norm <= grad_tol */
+    SAPM_STOP_REL_TOL,          /* relative loss change <= rel_tol */
+    SAPM_STOP_USER,             /* the progress callback asked to stop */
+    SAPM_STOP_DIVERGED,         /* NaN/Inf loss: last good parameters restored */
+    SAPM_STOP_LINE_SEARCH,      /* no decrease along the search direction (limit of precision) */
+    SAPM_STOP_ERROR             /* an error code ended the run (see report.status) */
+} sapm_stop_reason;
+
+SAPMDEF const char *sapm_stop_reason_string(sapm_stop_reason s);
+SAPMDEF const char *sapm_method_name(sapm_method m);   /* "L-BFGS", "SAPM", ... */
+
+/* What a progress callback sees at each logged iteration. */
+typedef struct sapm_progress {
+    sapm_method method; /* the method of the phase that produced this entry */
+    const char *phase;  /* its label: "Adam", "L-BFGS", "LM", "PM", "SAPM", "SAPM-PINN",
+                           "LySep"; a polish phase reads e.g. "L-BFGS (polish)" */
+    int iter;           /* iteration of the run, counted over every phase (0 = initial state) */
+    double seconds;     /* wall time since the start of the run */
+    double mse;         /* the true loss of the forward network: J_LS (data) or J_PINN */
+    double loss;        /* the phase's own loss: J_LS, J_PM, J_SAPM, the auxiliary PINN loss */
+    double error;       /* held-out error (data: test MSE; PDE: relative L2), NaN without
+                           test points */
+} sapm_progress;
+
+/* Return nonzero to stop the run (report.stop = SAPM_STOP_USER); the parameters are those
+ * of the iteration the callback saw. */
+typedef int (*sapm_progress_fn)(const sapm_progress *p, void *user_data);
+
+/* Reduction hook for data-parallel training: sum buf[0..n) across all workers in place.
+ * Every per-sample sum the optimizers form (losses, gradients, Gram matrices and their
+ * right-hand sides) passes through it before it is used. NULL = one worker. LM does not
+ * support it yet (SAPM_ERR_UNSUPPORTED). */
+typedef sapm_result (*sapm_allreduce_fn)(double *buf, size_t n, void *user_data);
+
+typedef sapm_progress sapm_history_entry;
+
+/* Filled by a training call. history is allocated by the library (one entry per logged
+ * iteration, the initial state and the final state included); free with sapm_report_free.
+ * message is a sentence naming the cause when status != SAPM_OK (the argument or option
+ * and the phase that rejected it), "" otherwise. */
+typedef struct sapm_report {
+    sapm_result status;         /* SAPM_OK, or the error that ended the run */
+    sapm_stop_reason stop;
+    int iters;                  /* iterations performed, over every phase */
+    double seconds;
+    double mse;                 /* final true loss of the forward network */
+    double loss;                /* final loss of the last phase */
+    double error;               /* final held-out error (NaN without test points) */
+    sapm_history_entry *history;
+    int history_count;
+    int history_capacity;
+    char message[192];
+} sapm_report;
+
+SAPMDEF void sapm_report_free(sapm_report *rep);
+
+/* Options of the gradient-based and Gauss-Newton methods. Adam is Kingma & Ba's with bias
+ * correction in PyTorch's form; L-BFGS is the two-loop recursion with a strong-Wolfe line
+ * search (c1 = 1e-4, c2 = 0.9, cubic interpolation, at most 25 evaluations per iteration);
+ * LM is damped Gauss-Newton with Nielsen's damping rule. Each field is validated whenever
+ * a phase of the run will read it. */
+typedef struct sapm_ls_options {
+    double adam_beta1;          /* Adam first-moment decay, in [0, 1) (default 0.9) */
+    double adam_beta2;          /* Adam second-moment decay, in [0, 1) (default 0.999) */
+    double adam_eps;            /* Adam denominator guard, > 0 (default 1e-8) */
+    int lbfgs_memory;           /* number of stored (s, y) pairs, 1..1000 (default 10) */
+    double lm_damping;          /* LM: initial damping mu_0 relative to the largest diagonal
+                                   entry of the Gram matrix, > 0 (default 1e-3) */
+} sapm_ls_options;
+
+/* How PM/SAPM update the auxiliaries a_l (see "PM and SAPM" in the implementation). */
+typedef enum sapm_aux_update {
+    SAPM_AUX_GD = 0,    /* the paper's form: a_l -= tau * grad_{a_l} (N J), a plain gradient
+                           step; diverges once 2 tau w_1 > 1 (w_1 grows like prod ||W_j||^2) */
+    SAPM_AUX_GD_SCALED, /* ours: gradient step tau / (2 (w_l + w_{l+1} K^2 ||W_{l+1}||_F^2)),
+                           i.e. tau relative to the block's curvature bound (tau = 1 is safe) */
+    SAPM_AUX_GN,        /* ours (default): per-sample Gauss-Newton / Levenberg-Marquardt step,
+                           (w_l (1 + mu) I + w_{l+1} D W^T W D) delta = -grad/2, one small SPD
+                           solve per sample, accepted per sample only if it lowers the block loss */
+    SAPM_AUX_UPDATE_COUNT
+} sapm_aux_update;
+
+/* Order in which the auxiliary layers are updated inside one outer iteration. */
+typedef enum sapm_aux_sweep {
+    SAPM_SWEEP_JACOBI = 0,  /* the paper's form: every layer from the same state (simultaneous) */
+    SAPM_SWEEP_BACKWARD,    /* ours (default): Gauss-Seidel l = L-1 .. 1 (targets flow down) */
+    SAPM_SWEEP_FORWARD,     /* ours: Gauss-Seidel l = 1 .. L-1 (data flows up from x) */
+    SAPM_SWEEP_SYMMETRIC,   /* ours: backward then forward */
+    SAPM_SWEEP_COUNT
+} sapm_aux_sweep;
+
+/* Options of PM and SAPM on data (sapm_train). Each field says whether it is the paper's
+ * form (arXiv 2504.21501) or ours, and its default (sapm_aux_default_options; measured with
+ * bench/bench_sapm.c and examples/depth_study.c). sapm_aux_paper_options() switches every
+ * "ours" field to the paper's form. */
+typedef struct sapm_aux_options {
+    double pm_lambda;           /* paper: PM's fixed penalty lambda (w_l = lambda, l < L); 1.
+                                   Also the fixed constraint weight of PM on a PDE */
+    double tau;                 /* paper: gradient step on the auxiliaries (SAPM_AUX_GD); 1e-2 */
+    double ridge;               /* paper: the adaptive sqrt(lambda_n) I term of every weight
+                                   solve, relative: lambda_n = ridge * tr(H H^T) / (n_{l-1} + 1),
+                                   multiplied by 10 and retried while Cholesky fails; 1e-10 */
+    sapm_aux_update update;     /* see sapm_aux_update; default SAPM_AUX_GN */
+    sapm_aux_sweep sweep;       /* see sapm_aux_sweep; default SAPM_SWEEP_BACKWARD */
+    double lm_damping;          /* ours: initial damping mu of the GN steps, relative to w_l,
+                                   adapted per sample (x1/3 on success, x4 on failure); 1e-2 */
+    int chaos_rescale;          /* ours, with a polish phase and a chaotic start (see
+                                   switch_chi): 1 (default) = rescale W_l <- W_l / sqrt(chi_l)
+                                   layer by layer to the edge of chaos (sapm_net_rescale_chaos),
+                                   then the phase; 2 = rescale, then go to the polish at once;
+                                   0 = no rescaling */
+    double switch_chi;          /* ours, with a polish phase: the auxiliary phase is skipped
+                                   (polish at once) when the initial network is not chaotic:
+                                   max_l chi_l <= switch_chi with the mean-field gain
+                                   chi_l = (||W_l||_F^2 / n_l) mean(sigma'(z_{l-1})^2),
+                                   l = 2..L-1 (Poole et al. 2016). Measured at width 20:
+                                   U(-1,1) starts at chi 3.0-3.8, Xavier at 0.85-1.1;
+                                   default 1.5; 0 = off */
+    int omega_norm;             /* 0 = the paper's form, w_l from ||W_j||_F^2; 1 = ours (default),
+                                   from the spectral norm ||W_j||_2^2 (power iteration, +1%):
+                                   smaller weights, and J_LS <= L J_SAPM still holds */
+    int resync_every;           /* ours, SAPM only: every k outer iterations reset a_l to the
+                                   forward pass, take the auxiliary step, then solve the
+                                   weights (0 = never, the paper's form); default 1 */
+} sapm_aux_options;
+
+/* Options of every training call. Budgets are totals over the run's phases:
+ *   max_iters     iterations of the run; 0 = no cap when time_budget > 0, else the default
+ *                 cap (1000 for sapm_train, 5000 for sapm_pde_train);
+ *   time_budget   seconds of wall time, 0 = unlimited.
+ * A polish phase (polish != NONE) starts when the first phase hands over: after
+ * phase_iters iterations (0 = no iteration limit of its own), after phase_time *
+ * time_budget seconds (0 = none), or when the first phase converges by its own rule
+ * (gradient / relative-change tolerance, line search); PM/SAPM on data may also hand
+ * over at once by the chaos test of sapm_aux_options.
+ * Stop rules (the first that holds ends the run and is reported in sapm_report.stop):
+ *   SAPM_STOP_DIVERGED     the loss became NaN/Inf: the last parameters with a finite loss
+ *                          are restored, status SAPM_ERR_DIVERGED;
+ *   SAPM_STOP_USER         the progress callback returned nonzero;
+ *   SAPM_STOP_TARGET_LOSS  target_loss > 0 and the true loss <= target_loss;
+ *   SAPM_STOP_MAX_ITERS    max_iters iterations done over every phase;
+ *   SAPM_STOP_TIME_BUDGET  time_budget > 0 and that many seconds spent;
+ *   SAPM_STOP_GRAD_TOL     grad_tol > 0 and ||grad J||_2 <= grad_tol (also when grad = 0);
+ *   SAPM_STOP_REL_TOL      rel_tol > 0 and |J_k - J_{k-1}| <= rel_tol max(|J_{k-1}|, DBL_MIN);
+ *   SAPM_STOP_LINE_SEARCH  L-BFGS / LM found no decrease (status SAPM_OK).
+ * The last three end the first phase and start the polish when there is one.
+ * Every option that a phase of the run reads is validated before the first iteration. */
+typedef struct sapm_options {
+    sapm_method method;         /* the (first) phase's method */
+    sapm_method polish;         /* second phase: NONE, GD, ADAM, LBFGS or LM */
+    int phase_iters;            /* with a polish: iterations of the first phase (0: no limit) */
+    double phase_time;          /* with a polish: the first phase's share of time_budget,
+                                   in [0, 1] (0: no limit) */
+    int max_iters;              /* see above (>= 0) */
+    double time_budget;         /* see above (>= 0) */
+    double target_loss;         /* stop when the true loss <= target, 0 = off */
+    double grad_tol;            /* stop when ||grad||_2 <= grad_tol (gradient methods), 0 = off */
+    double rel_tol;             /* stop when |dJ| <= rel_tol * max(|J|, tiny), 0 = off */
+    double learning_rate;       /* GD / Adam step; 0 = method default (GD 1e-2, Adam 1e-3) */
+    int log_every;              /* history + callback every log_every iterations, 0 = off */
+    double log_seconds;         /* ... and whenever log_seconds of wall time have passed
+                                   since the last entry, 0 = off (default 0.5); the initial
+                                   and final states are always recorded */
+    sapm_progress_fn progress;  /* may be NULL */
+    void *user_data;
+    sapm_allreduce_fn allreduce;/* may be NULL (one worker) */
+    void *allreduce_user_data;
+    int n_test;                 /* held-out points for progress.error, 0 = none */
+    const double *X_test;       /* n_test x n_0, contiguous */
+    const double *Y_test;       /* data: n_test x n_L targets, contiguous (error = test MSE);
+                                   PDE: n_test exact values, or NULL to use pde->exact
+                                   (error = relative L2) */
+    sapm_ls_options ls;
+    sapm_aux_options aux;
+} sapm_options;
+
+/* Recommended options for a method on data (measured defaults; see each method's notes):
+ * max_iters 0 (1000 without a time budget), log_every 10, log_seconds 0.5; SAPM and PM
+ * come with an L-BFGS polish (phase_iters 5, phase_time 0.5) and the chaos test of
+ * sapm_aux_options: from an ordered (e.g. Xavier) start that test hands over to L-BFGS
+ * at once. For the paper's pure form set polish = SAPM_METHOD_NONE and
+ * sapm_aux_paper_options(&opt.aux). */
+SAPMDEF sapm_options sapm_default_options(sapm_method method);
+
+/* Train net on the data set (X, Y) (sample-major; NaN/Inf rejected) with the phases of opt,
+ * starting from the parameters net holds. rep (may be NULL) is overwritten - free an old
+ * report with sapm_report_free first - and receives the history, the final J_LS and why the
+ * run stopped. On SAPM_ERR_DIVERGED the net holds the last parameters whose loss was
+ * finite. Every method of sapm_method runs here, LM on the residuals u(x_n) - y_n
+ * (memory 8 (N m P + 2 k^2) bytes, k = min(N m, P), P parameters). */
+SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, const double *Y,
+                               int ldy, const sapm_options *opt, sapm_report *rep);
+
+/* ======================================================================================
+ * Declarations: PM and SAPM on data
+ *
+ * sapm_train with opt.method = SAPM_METHOD_PM or SAPM_METHOD_SAPM trains a regression
+ * network by Algorithm 1 of arXiv 2504.21501 on pre-activation auxiliaries a_l ~ z_l(x_n):
+ * closed-form least-squares weight blocks (SYRK + GEMM + Cholesky, with the adaptive
+ * ridge), auxiliary updates, w_l recomputed every outer iteration. Every logged iteration
+ * of this phase reports loss = J_SAPM (or J_PM) and mse = J_LS of the forward network; for
+ * SAPM J_LS <= L J_SAPM holds at every state (tests/test_sapm.c checks it).
+ *
+ *   the paper's form (polish = SAPM_METHOD_NONE, sapm_aux_paper_options): gradient steps
+ *     of rate tau on every a_l from the same state, w_l = prod ||W_j||_F^2 K^2, fixed
+ *     lambda for PM. Measured: a fixed tau diverges once 2 tau w_1 > 1 (w_1 ~ 1e11 at
+ *     L = 10, Xavier), and with a stable step it is orders of magnitude slower than L-BFGS
+ *     (bench/bench_sapm.c).
+ *   ours (sapm_default_options): per-sample Gauss-Newton/Levenberg-Marquardt steps on a_l
+ *     (backward sweep), w_l from spectral norms (the bound still holds), re-sync of the
+ *     auxiliaries to the forward pass before each auxiliary step, then an L-BFGS polish
+ *     phase on J_LS after 5 outer iterations. A chaotic start (mean-field gain chi >
+ *     switch_chi = 1.5, e.g. U(-1,1) at width 20) is first rescaled to the edge of chaos
+ *     (sapm_net_rescale_chaos); an ordered start (Xavier) goes to the polish at once - so
+ *     from such a start the default "SAPM" run is an L-BFGS run, and its history says so
+ *     (every entry names its phase). What we measured and why (bench/bench_sapm.c,
  *     examples/depth_study.c): the auxiliary phase on its own stalls (each outer iteration
  *     moves a layer by ~ |du/dz_l|^2 / w_l, tiny for deep layers, and from Xavier with zero
  *     biases the odd symmetry traps it at the mean, test MSE ~0.19 on sin(x^2)), while the
@@ -620,14 +651,14 @@ SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path);
  * ====================================================================================== */
 
 /* The library's default PM/SAPM options (ours, chosen by bench/bench_sapm.c; each field's
- * doc in sapm_aux_options says what it does and whether it is the seeds' form). */
+ * doc in sapm_aux_options says what it does and whether it is the paper's form). */
 SAPMDEF void sapm_aux_default_options(sapm_aux_options *a);
 
-/* The seeds' form of Algorithm 1 (arXiv 2504.21501 as summarised in shared/seeds): plain
- * gradient steps of rate tau on the auxiliaries, all layers from the same state (Jacobi),
- * w_l from Frobenius norms recomputed every iteration, no proximal term, no re-sync, no
- * polish; pm_lambda, tau and ridge are kept as given. */
-SAPMDEF void sapm_aux_seeds_options(sapm_aux_options *a);
+/* The paper's form of Algorithm 1 (arXiv 2504.21501): plain gradient steps of rate tau on
+ * the auxiliaries, all layers from the same state (Jacobi), w_l from Frobenius norms
+ * recomputed every iteration, no re-sync, no chaos test; pm_lambda, tau and ridge are
+ * kept as given. Pair it with opt.polish = SAPM_METHOD_NONE. */
+SAPMDEF void sapm_aux_paper_options(sapm_aux_options *a);
 
 /* Edge-of-chaos rescaling of a network for the inputs X (N x n_0, ldx >= n_0), ours: for
  * the hidden layers l = 2..L-1 in order, W_l <- W_l / sqrt(chi_l) where the mean-field
@@ -638,11 +669,30 @@ SAPMDEF void sapm_aux_seeds_options(sapm_aux_options *a);
 SAPMDEF sapm_result sapm_net_rescale_chaos(sapm_net *net, int N, const double *X, int ldx,
                                            double *chi_max);
 
+/* -- step API: one outer iteration of PM/SAPM at a time (for studies and benchmarks)
+ *
+ *   sapm_aux_state *st;
+ *   sapm_aux_create(&st, &net, N, X, ldx, Y, ldy, &opt);   auxiliaries = forward pass
+ *   sapm_aux_step(st);                                     one outer iteration of Algorithm 1
+ *   sapm_aux_losses(st, &j_aux, &j_ls);                    J_SAPM / J_PM and J_LS
+ *   sapm_aux_destroy(st);
+ *
+ * The state keeps pointers to net, X and Y (they must outlive it) and updates net->params
+ * in place. opt.method must be PM or SAPM; opt.aux and opt.allreduce are read (validated
+ * by create); budgets, callback and polish are not (they belong to sapm_train's run). */
+typedef struct sapm_aux_state sapm_aux_state;
+SAPMDEF sapm_result sapm_aux_create(sapm_aux_state **st, sapm_net *net, int N, const double *X,
+                                    int ldx, const double *Y, int ldy, const sapm_options *opt);
+SAPMDEF sapm_result sapm_aux_step(sapm_aux_state *st);
+SAPMDEF sapm_result sapm_aux_losses(sapm_aux_state *st, double *j_aux, double *j_ls);
+SAPMDEF size_t      sapm_aux_bytes(const sapm_aux_state *st);  /* workspace held, bytes */
+SAPMDEF void        sapm_aux_destroy(sapm_aux_state *st);      /* safe on NULL */
+
 /* ======================================================================================
- * Declarations: PDE problems, samplers and PINN training (owner: pinn)
+ * Declarations: PDE problems, samplers and PINN training
  *
  * A linear PDE of order <= 2 on a domain Omega in R^d (d = 1..100), Dirichlet data on
- * Gamma (SPEC 4):
+ * Gamma:
  *
  *     L u = sum_i c_i(x) d_i u + kappa(x) Laplace(u) + c_0(x) u = f(x)   in Omega,
  *                                                         u = g(x)   on Gamma,
@@ -707,45 +757,23 @@ SAPMDEF sapm_result sapm_sample_grid(int d, const double *lo, const double *hi,
 SAPMDEF sapm_result sapm_sample_boundary(int d, const double *lo, const double *hi,
                                          const int *faces, int n, sapm_rng *rng, double *X);
 
-/* -- training */
+/* -- training
+ *
+ * sapm_pde_train runs the methods of sapm_method on J_PINN (see "Declarations: training"):
+ * GD / ADAM / LBFGS / LM train the ordinary PINN (measured: L-BFGS the fastest first-order
+ * method on bench/bench_pde.c's problems, LM the fastest to the reference errors on its
+ * Poisson problems); SAPM is SAPM-PINN on a first-order operator (kappa = 0, c != 0) and
+ * LySep on a second-order one (kappa != 0), both of arXiv 2507.12766, with derivative (and
+ * Laplacian) auxiliaries and self-adaptive constraint weights; PM is the same alternating
+ * method with every constraint weight fixed at opt.base.aux.pm_lambda (a penalty method,
+ * ours; no consistency bound). Both need tanh-like activations (sigma'' exists) and
+ * depth >= 2. LM keeps the n x P Jacobian: memory 8 (n P + 2 k^2) bytes with n = N + M,
+ * P parameters, k = min(n, P); with n << P it fits every residual within a few dozen
+ * iterations, and then only more points lower the error. */
 
-typedef enum sapm_pde_method {
-    SAPM_PDE_PINN_ADAM = 0,     /* ordinary PINN: J_PINN by Adam (the baseline) */
-    SAPM_PDE_PINN_LBFGS,        /* ordinary PINN: J_PINN by L-BFGS (measured: the fastest of
-                                   the first-order optimizers on bench/bench_pde.c's problems
-                                   and the fastest method on its transport problem) */
-    SAPM_PDE_PINN_ADAM_LBFGS,   /* Adam for adam_fraction of the run, then L-BFGS (usual practice) */
-    SAPM_PDE_SAPM_PINN,         /* SAPM-PINN, first-order operators (kappa = 0) */
-    SAPM_PDE_LYSEP,             /* LySep, second-order operators */
-    SAPM_PDE_PINN_LM,           /* ordinary PINN: J_PINN by Levenberg-Marquardt (damped
-                                   Gauss-Newton through our SYRK + Cholesky; ours, not the
-                                   seeds'). Memory 8 (n P + 2 k^2) bytes, n = N + M,
-                                   P = parameters, k = min(n, P). One worker (no allreduce).
-                                   Measured the fastest to the reference errors on Poisson
-                                   2-D and d = 10 (bench/bench_pde.c). With n << P it fits
-                                   every residual (J_PINN -> 0) within a few dozen
-                                   iterations, and then only more points lower the error */
-    SAPM_PDE_METHOD_COUNT
-} sapm_pde_method;
-
-SAPMDEF const char *sapm_pde_method_name(sapm_pde_method m);
-
-/* ---- begin: owned by lysep (SAPM-PINN / LySep options; lysep extends this struct) ---- */
-/* How the constraint residuals of SAPM-PINN / LySep are weighted (see "SAPM-PINN and LySep"
- * in the implementation notes for the derivation). */
-typedef enum sapm_lysep_weighting {
-    SAPM_LYSEP_WEIGHTS_ADAPTIVE = 0, /* derived self-adaptive weights (default): per sample
-                                        and layer, from the weights' Frobenius norms and the
-                                        derivative auxiliaries, so that
-                                        J_PINN <= C * J_aux for every state (the seeds' idea,
-                                        our derivation) */
-    SAPM_LYSEP_WEIGHTS_FIXED         /* every constraint weight = fixed_weight (a PM-style
-                                        penalty, ours; no consistency bound) */
-} sapm_lysep_weighting;
-
-/* Optional per-iteration diagnostics of a SAPM-PINN / LySep run, arrays owned by the caller
- * (capacity entries each; any array may be NULL). Entry t is written at the t-th recorded
- * iteration (the initial state and every outer iteration while count < capacity). */
+/* Optional per-iteration diagnostics of a SAPM-PINN / LySep phase, arrays owned by the
+ * caller (capacity entries each; any array may be NULL). Entry t is written at the t-th
+ * recorded iteration (the initial state and every outer iteration while count < capacity). */
 typedef struct sapm_lysep_trace {
     int capacity;        /* entries allocated by the caller */
     int count;           /* entries written by the run */
@@ -760,73 +788,50 @@ typedef struct sapm_lysep_trace {
 
 /* Options of SAPM-PINN and LySep (nested in sapm_pde_options as `lysep`). */
 typedef struct sapm_lysep_options {
-    sapm_lysep_weighting weighting; /* default SAPM_LYSEP_WEIGHTS_ADAPTIVE */
-    double fixed_weight;   /* weight of every constraint under SAPM_LYSEP_WEIGHTS_FIXED (1) */
     int inner_sweeps;      /* auxiliary sweeps (layers 1..L-1) per weight update (1); ours */
     int halvings;          /* step halvings tried by the per-sample Gauss-Newton steps on the
                               value auxiliaries (and on the derivative auxiliaries of LySep)
-                              before a sample keeps its old value (6); ours - the seeds
-                              take plain gradient steps with rate base.aux.tau */
+                              before a sample keeps its old value, 0..60 (6); ours - the
+                              paper takes plain gradient steps */
     double ridge;          /* ridge * (trace(G)/dim) * ||theta||^2 in every weight solve: the
-                              seeds' adaptive sqrt(lambda_n) I term (0 = off, the default:
+                              paper's adaptive sqrt(lambda_n) I term (0 = off, the default:
                               a ridge towards 0 can raise J_aux, measured) */
     double prox;           /* prox * (trace(G)/dim) * ||theta - theta_old||^2 in every weight
                               solve (ours): keeps the Gram matrices positive definite
                               without ever raising J_aux. Default 1 (right before a polish:
                               with 1e-10 W_L blows up and the polish stalls, measured);
-                              for the papers' pure alternating form use 1e-10 (the best
+                              for the paper's pure alternating form use 1e-10 (the best
                               value measured for the alternating phase alone) */
-    int aux_iters;         /* when polish_iters > 0: outer iterations of the alternating
-                              phase before the polish (3; 0 = until base.max_iters / time /
-                              polish_after). Ignored when polish_iters == 0 */
-    int polish_iters;      /* L-BFGS iterations on J_PINN of the forward network after the
-                              alternating phase (default 5000; 0 = off); ours, not the
-                              papers'. DEFAULT = OUR FORM: aux_iters = 3 alternating
-                              iterations (prox 1) as a warm start, then the L-BFGS polish:
-                              18-40x better than the papers' form at equal wall time and
-                              on par with the PINN's L-BFGS (ahead on transport in
-                              bench_lysep, 2.1e-4 vs 4.9e-4; behind on its Poisson 2-D
-                              and in bench_pde's transport; see the section notes). THE PAPERS'
-                              FORM (pure alternating auxiliary updates until base.max_iters
-                              or the time budget): polish_iters = 0, prox = 1e-10 */
-    double polish_after;   /* start the polish when the relative decrease of J_PINN over the
-                              last 10 outer iterations falls below this (0 = only after
-                              max_iters / time); ours */
     sapm_lysep_trace *trace; /* optional diagnostics (NULL = none) */
 } sapm_lysep_options;
-/* ---- end: owned by lysep ---- */
 
 typedef struct sapm_pde_options {
-    sapm_options base;          /* iterations, time budget, target (on J_PINN), callback,
-                                   log_every, allreduce, Adam/L-BFGS settings */
-    sapm_pde_method method;
-    double alpha, beta;         /* residual and boundary weights of J_PINN (seeds' form) */
-    double adam_fraction;       /* PINN_ADAM_LBFGS: share of max_iters (and of time_budget,
-                                   when set) given to Adam, in (0, 1); ours */
-    int n_test;                 /* held-out points for progress.error (relative L2), 0 = none */
-    const double *X_test;       /* n_test x d */
-    const double *u_test;       /* exact values there, or NULL: then pde->exact is used */
-    sapm_lysep_options lysep;   /* SAPM-PINN / LySep settings (owned by lysep) */
-    double lm_damping;          /* PINN_LM: initial damping mu_0 relative to the largest
-                                   diagonal entry of the Gram matrix (default 1e-3) */
+    sapm_options base;          /* method, polish, budgets, target (on J_PINN), callback,
+                                   log_every, allreduce, test points (Y_test: exact values
+                                   or NULL for pde->exact), Adam/L-BFGS/LM settings */
+    double alpha, beta;         /* residual and boundary weights of J_PINN */
+    sapm_lysep_options lysep;   /* SAPM-PINN / LySep settings */
 } sapm_pde_options;
 
-/* Recommended options: base = sapm_default_options(LS_ADAM) (Adam lr 1e-3) with
- * max_iters 5000, log_every 50 and L-BFGS memory 50 (ours; measured better than 10 for
- * PINNs); alpha = beta = 1 (the seeds' unweighted J_PINN; raise beta when |f| is large,
- * e.g. 10-100 for Poisson with f ~ 2 pi^2); adam_fraction 0.5. */
-SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_pde_method method);
+/* Recommended options: base = sapm_default_options(method) with log_every 50, L-BFGS
+ * memory 50 (ours; measured better than 10 for PINNs) and max_iters 0 (5000 without a
+ * time budget); alpha = beta = 1 (the unweighted J_PINN; raise beta when |f| is large,
+ * e.g. 10-100 for Poisson with f ~ 2 pi^2). SAPM / PM: polish = LBFGS after phase_iters = 3
+ * alternating iterations (ours: 18-40x better than the paper's form at equal wall time, and
+ * on par with the PINN's L-BFGS, bench/bench_lysep.c); the paper's pure alternating form is
+ * polish = SAPM_METHOD_NONE with lysep.prox = 1e-10. */
+SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_method method);
 
 /* Train net (n_0 = d, n_L = 1) on the PDE with N interior points X and M >= 1 boundary
  * points Xb. rep (may be NULL) gets the history: mse = J_PINN of the forward network,
- * loss = the method's own loss, error = relative L2 on the test points (NaN if none).
+ * loss = the phase's own loss, error = relative L2 on the test points (NaN if none).
  * On SAPM_ERR_DIVERGED the last good parameters are kept. */
 SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, const double *X,
                                    int M, const double *Xb, const sapm_pde_options *opt,
                                    sapm_report *rep);
 
-/* J_PINN of the forward network at the given points (exact derivatives by the SPEC 4
- * recursions). j_res / j_bc (may be NULL) receive the two terms without alpha, beta. */
+/* J_PINN of the forward network at the given points (exact derivatives on the tape).
+ * j_res / j_bc (may be NULL) receive the two terms without alpha, beta. */
 SAPMDEF sapm_result sapm_pde_loss(const sapm_net *net, const sapm_pde *pde, int N,
                                   const double *X, int M, const double *Xb, double alpha,
                                   double beta, double *j_pinn, double *j_res, double *j_bc);
@@ -841,12 +846,7 @@ SAPMDEF sapm_result sapm_pde_errors(const sapm_net *net, int n, const double *X,
 SAPMDEF sapm_result sapm_pde_exact_values(const sapm_pde *pde, int n, const double *X,
                                           double *u_exact);
 
-/* ======================================================================================
- * Declarations: SAPM-PINN and LySep (owner: lysep; the option structs are declared
- * above, in the slot of sapm_pde_options)
- * ====================================================================================== */
-
-/* Defaults of the options above. */
+/* Defaults of sapm_lysep_options. */
 SAPMDEF sapm_lysep_options sapm_lysep_default_options(void);
 
 /* The constant C of the consistency bound J_PINN <= C * J_aux of SAPM-PINN (second_order = 0)
@@ -1283,8 +1283,8 @@ SAPMDEF const char *sapm_simd_path(void)
  * and SYRK never fail for lack of memory.
  *
  * On top of GEMM: blocked TRSM (diagonal blocks by substitution, the rest GEMM),
- * right-looking blocked Cholesky (dpotrf's algorithm), and the batched small-SPD
- * solver, which on the SIMD paths puts one system in each vector lane.
+ * right-looking blocked Cholesky (LAPACK's reference dpotrf is left-looking), and the
+ * batched small-SPD solver, which on the SIMD paths puts one system in each vector lane.
  *
  *   path      MR x NR   accumulators
  *   AVX-512   8 x 16    16 zmm (2 per row)
@@ -2154,7 +2154,8 @@ SAPMDEF sapm_result sapm_syrk(sapm_transpose trans, int n, int k, double alpha,
     return SAPM_OK;
 }
 
-/* Unblocked Cholesky, right-looking (LAPACK's dpotf2 order) with contiguous updates:
+/* Unblocked Cholesky, right-looking (LAPACK's dpotf2 is left-looking: dot products with
+ * the columns to the left) with contiguous updates:
  * for each column j,
  *   L_jj = sqrt(A_jj),  c = L_{j+1:n, j} = A_{j+1:n, j} / L_jj  (copied to a contiguous
  *   vector), then the Schur complement update A_{i, j+1:i+1} -= c_i c_{0:i-j}
@@ -2210,7 +2211,9 @@ static void sapm__trsm_right_lt(int m, int nb, const double *L, int ldl, double 
     }
 }
 
-/* Right-looking blocked Cholesky (as LAPACK's dpotrf, lower): for each block column
+/* Right-looking blocked Cholesky, lower (LAPACK's reference dpotrf is left-looking: it
+ * updates each block column from the ones to its left; here each factored block column
+ * updates the whole trailing matrix at once): for each block column
  *   A11 = L11 L11^T (unblocked),  L21 = A21 L11^{-T} (TRSM),  A22 -= L21 L21^T (SYRK,
  * lower triangle only, through the GEMM micro-kernel). Returns the info of dpotrf. */
 static int sapm__chol_blocked(int n, double *A, int lda)
@@ -2964,7 +2967,7 @@ static int sapm__net_max_width(const sapm_net *net)
 SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X, int ldx,
                                      double *U, int ldu)
 {
-    /* Sample-major blocks of rows: Z_l = H_{l-1} W_l^T + 1 b_l^T (SPEC 1). Work space:
+    /* Sample-major blocks of rows: Z_l = H_{l-1} W_l^T + 1 b_l^T. Work space:
      * two block x max-width buffers, on the stack when they fit (a few samples, e.g.
      * point-by-point inference in a loop, never touch the allocator). */
     enum { BLOCK = 256, STACK = 2048 };
@@ -3032,7 +3035,7 @@ SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X
  *                       (TAPE_DIR: P[0] = (x_n; v_n), the input tangent of the direction)
  *     S1[l], S2[l], S3[l], l = 1..L-1   sigma', sigma'', sigma''' at z_l (N x n_l; S2 only
  *                       with derivatives, S3 only with the Laplacian)
- * Because d_{l,i} = W_l g_{l-1,i} and q_l = W_l p_{l-1} (SPEC 4, "Exact recursions"), one
+ * Because d_{l,i} = W_l g_{l-1,i} and q_l = W_l p_{l-1} (the exact derivative recursions), one
  * GEMM per layer, A[l] = P[l-1] W_l^T (+ b_l on the value rows), computes all of them.
  *
  * Reverse pass. The caller writes the adjoint of its loss J with respect to the output
@@ -3190,7 +3193,7 @@ static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N
         int n_in = t->widths[l - 1], n_out = t->widths[l];
         const double *W = params + t->woff[l - 1], *b = params + t->boff[l - 1];
         double *Al = t->A[l];
-        /* z_l = W_l h_{l-1} + b_l, d_{l,i} = W_l g_{l-1,i}, q_l = W_l p_{l-1} (SPEC 1, 4) */
+        /* z_l = W_l h_{l-1} + b_l, d_{l,i} = W_l g_{l-1,i}, q_l = W_l p_{l-1} */
         sapm_gemm(SAPM_NO_TRANS, SAPM_TRANS, t->R, n_out, n_in, 1.0, t->P[l - 1], n_in, W, n_in,
                   0.0, Al, n_out);
         for (n = 0; n < N; ++n) {
@@ -3572,18 +3575,46 @@ SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path)
 #endif
 
 /* ======================================================================================
- * Implementation: training options, reports and shared optimizer plumbing
+ * Implementation: training engine - runs, option checks, problems
+ *
+ * A training call is one run (sapm__run): it owns the clock, the budgets (totals over the
+ * phases), the history, the live progress callback, the stop rules and the label of the
+ * phase that is running; nothing else writes the report. A phase is an optimizer working
+ * on a problem (sapm__problem: objective + gradient, residuals + Jacobian rows, monitor)
+ * for as long as the run lets it:
+ *
+ *   sapm__run_begin        zero the report, start the clock, resolve the iteration cap;
+ *   sapm__run_phase        enter a phase: its method, label and hand-over limits;
+ *   sapm__run_logs_next    whether the next iteration will be logged (so the phase knows
+ *                          when the monitor - true loss and held-out error - is needed);
+ *   sapm__run_step         after every iteration (and once for the initial state): log a
+ *                          history entry and call the callback when wanted, then return
+ *                          the first stop reason that holds:
+ *                            SAPM_STOP_DIVERGED     mse or loss is NaN/Inf (nothing logged)
+ *                            SAPM_STOP_USER         the callback returned nonzero
+ *                            SAPM_STOP_ERROR        the history could not grow
+ *                            SAPM_STOP_TARGET_LOSS  target_loss > 0 and mse <= target_loss
+ *                            SAPM_STOP_MAX_ITERS    iterations of the run >= max_iters
+ *                            SAPM_STOP_TIME_BUDGET  time_budget > 0 and elapsed >= budget;
+ *   sapm__run_handover     whether the phase's own limits (phase_iters / phase_time) are
+ *                          reached: the phase then returns with SAPM_STOP_NONE;
+ *   sapm__run_end          record the final state (always in the history; the callback
+ *                          is called for it unless it just saw the same iteration) and
+ *                          fill the report.
+ * Method-specific rules (gradient norm, relative change, line search) are decided by the
+ * phase and returned as its stop reason.
  * ====================================================================================== */
 
 SAPMDEF const char *sapm_method_name(sapm_method m)
 {
     switch (m) {
-    case SAPM_METHOD_LS_GD: return "LS-GD";
-    case SAPM_METHOD_LS_ADAM: return "LS-Adam";
-    case SAPM_METHOD_LS_LBFGS: return "LS-LBFGS";
+    case SAPM_METHOD_NONE: return "none";
+    case SAPM_METHOD_GD: return "GD";
+    case SAPM_METHOD_ADAM: return "Adam";
+    case SAPM_METHOD_LBFGS: return "L-BFGS";
+    case SAPM_METHOD_LM: return "LM";
     case SAPM_METHOD_PM: return "PM";
     case SAPM_METHOD_SAPM: return "SAPM";
-    case SAPM_METHOD_LS_LM: return "LS-LM";
     default: return "unknown";
     }
 }
@@ -3610,16 +3641,24 @@ SAPMDEF sapm_options sapm_default_options(sapm_method method)
     sapm_options o;
     memset(&o, 0, sizeof o);
     o.method = method;
-    o.max_iters = 1000;
-    o.seed = 1;
+    o.polish = SAPM_METHOD_NONE;
+    o.max_iters = 0;                /* 1000 without a time budget */
     o.log_every = 10;
+    o.log_seconds = 0.5;
     o.ls.adam_beta1 = 0.9;
     o.ls.adam_beta2 = 0.999;
     o.ls.adam_eps = 1e-8;
     o.ls.lbfgs_memory = 10;
+    o.ls.lm_damping = 1e-3;
     sapm_aux_default_options(&o.aux); /* measured defaults: see "PM and SAPM" */
-    if (method == SAPM_METHOD_LS_GD) o.learning_rate = 1e-2;
-    if (method == SAPM_METHOD_LS_ADAM) o.learning_rate = 1e-3;
+    if (method == SAPM_METHOD_GD) o.learning_rate = 1e-2;
+    if (method == SAPM_METHOD_ADAM) o.learning_rate = 1e-3;
+    if (method == SAPM_METHOD_PM || method == SAPM_METHOD_SAPM) {
+        /* ours: 5 auxiliary iterations (or half the time budget), then L-BFGS on J_LS */
+        o.polish = SAPM_METHOD_LBFGS;
+        o.phase_iters = 5;
+        o.phase_time = 0.5;
+    }
     return o;
 }
 
@@ -3632,7 +3671,7 @@ SAPMDEF void sapm_report_free(sapm_report *rep)
 }
 
 /* Append one history entry (grows geometrically). */
-static SAPM__UNUSED sapm_result sapm__report_push(sapm_report *rep, const sapm_progress *p)
+static sapm_result sapm__report_push(sapm_report *rep, const sapm_progress *p)
 {
     if (!rep) return SAPM_OK;
     if (rep->history_count == rep->history_capacity) {
@@ -3646,162 +3685,342 @@ static SAPM__UNUSED sapm_result sapm__report_push(sapm_report *rep, const sapm_p
     return SAPM_OK;
 }
 
+/* A report for a call rejected before any iteration: status, stop = ERROR, the sentence. */
+static sapm_result sapm__reject(sapm_report *rep, sapm_result r, const char *why)
+{
+    if (rep) {
+        memset(rep, 0, sizeof *rep);
+        rep->status = r;
+        rep->stop = SAPM_STOP_ERROR;
+        rep->mse = rep->loss = rep->error = NAN;
+        if (why) {
+            size_t n = strlen(why);
+            if (n >= sizeof rep->message) n = sizeof rep->message - 1;
+            memcpy(rep->message, why, n);
+            rep->message[n] = '\0';
+        }
+    }
+    return r;
+}
 
 /* --- all-reduce ------------------------------------------------------------------------
  * Every sum over samples that an optimizer uses (losses, gradients, Gram matrices, right-
  * hand sides) is formed locally over this worker's samples and then passed through here:
  * a no-op with one worker (opt == NULL or opt->allreduce == NULL), otherwise the user's
  * hook sums buf[0..n) across workers in place. */
-static SAPM__UNUSED sapm_result sapm__allreduce(const sapm_options *opt, double *buf, size_t n)
+static sapm_result sapm__allreduce(const sapm_options *opt, double *buf, size_t n)
 {
     if (!opt || !opt->allreduce || n == 0) return SAPM_OK;
     if (!buf) return SAPM_ERR_NULL_ARGUMENT;
     return opt->allreduce(buf, n, opt->allreduce_user_data);
 }
 
-/* Validation of the fields every method reads (and of the LS fields); the auxiliary-variable
- * methods check their own fields. */
-static sapm_result sapm__check_options(const sapm_options *opt)
+/* --- option checks ----------------------------------------------------------------------
+ * Every option that a phase of the run will read is checked before the first iteration;
+ * a failure names the option and the phase. */
+#define SAPM__BAD(cond, why) do { if (cond) { *msg = (why); return SAPM_ERR_INVALID_ARGUMENT; } } while (0)
+
+static int sapm__is_gradient_method(sapm_method m)
 {
-    if (!opt) return SAPM_ERR_NULL_ARGUMENT;
-    if ((int)opt->method < 0 || opt->method >= SAPM_METHOD_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
-    if (opt->max_iters < 1 || opt->log_every < 0) return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(opt->time_budget >= 0.0) || !isfinite(opt->time_budget)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(opt->target_loss >= 0.0) || !isfinite(opt->target_loss)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(opt->grad_tol >= 0.0) || !isfinite(opt->grad_tol)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(opt->rel_tol >= 0.0) || !isfinite(opt->rel_tol)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(opt->learning_rate >= 0.0) || !isfinite(opt->learning_rate)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (opt->method == SAPM_METHOD_LS_ADAM) {
-        if (!(opt->ls.adam_beta1 >= 0.0 && opt->ls.adam_beta1 < 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
-        if (!(opt->ls.adam_beta2 >= 0.0 && opt->ls.adam_beta2 < 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
-        if (!(opt->ls.adam_eps > 0.0) || !isfinite(opt->ls.adam_eps)) return SAPM_ERR_INVALID_ARGUMENT;
+    return m == SAPM_METHOD_GD || m == SAPM_METHOD_ADAM || m == SAPM_METHOD_LBFGS;
+}
+
+/* The fields a GD / Adam / L-BFGS / LM phase reads (method m). */
+static sapm_result sapm__check_ls_options(const sapm_options *opt, sapm_method m, const char **msg)
+{
+    const sapm_ls_options *ls = &opt->ls;
+    if (m == SAPM_METHOD_GD || m == SAPM_METHOD_ADAM)
+        SAPM__BAD(!(opt->learning_rate >= 0.0) || !isfinite(opt->learning_rate),
+                  "learning_rate must be finite and >= 0 (GD / Adam phase)");
+    if (m == SAPM_METHOD_ADAM) {
+        SAPM__BAD(!(ls->adam_beta1 >= 0.0 && ls->adam_beta1 < 1.0), "ls.adam_beta1 must lie in [0, 1) (Adam phase)");
+        SAPM__BAD(!(ls->adam_beta2 >= 0.0 && ls->adam_beta2 < 1.0), "ls.adam_beta2 must lie in [0, 1) (Adam phase)");
+        SAPM__BAD(!(ls->adam_eps > 0.0) || !isfinite(ls->adam_eps), "ls.adam_eps must be finite and > 0 (Adam phase)");
     }
-    if (opt->method == SAPM_METHOD_LS_LBFGS &&
-        (opt->ls.lbfgs_memory < 1 || opt->ls.lbfgs_memory > 1000))
-        return SAPM_ERR_INVALID_ARGUMENT;
+    if (m == SAPM_METHOD_LBFGS)
+        SAPM__BAD(ls->lbfgs_memory < 1 || ls->lbfgs_memory > 1000,
+                  "ls.lbfgs_memory must lie in 1..1000 (L-BFGS phase)");
+    if (m == SAPM_METHOD_LM) {
+        SAPM__BAD(!(ls->lm_damping > 0.0) || !isfinite(ls->lm_damping),
+                  "ls.lm_damping must be finite and > 0 (LM phase)");
+        if (opt->allreduce) {
+            *msg = "the LM phase does not support allreduce (one worker only)";
+            return SAPM_ERR_UNSUPPORTED;
+        }
+    }
     return SAPM_OK;
 }
 
-/* --- trainer ---------------------------------------------------------------------------
- * The outer-loop driver every method shares:
- *   sapm__trainer_begin   zeroes rep (if any), starts the clock;
- *   sapm__trainer_step    called once per iteration (iter 0 = initial state): logs a
- *                         history entry and calls opt->progress when iter == 0,
- *                         iter % log_every == 0 (log_every > 0) or force; then returns the
- *                         first stop reason that holds, in this order:
- *                           SAPM_STOP_DIVERGED     mse or loss is NaN/Inf (nothing logged)
- *                           SAPM_STOP_USER         the callback returned nonzero
- *                           SAPM_STOP_ERROR        the history could not grow (out of memory)
- *                           SAPM_STOP_TARGET_LOSS  target_loss > 0 and mse <= target_loss
- *                                                  (mse is the TRUE loss: J_LS / J_PINN)
- *                           SAPM_STOP_MAX_ITERS    iter >= max_iters
- *                           SAPM_STOP_TIME_BUDGET  time_budget > 0 and elapsed >= budget
- *                         else SAPM_STOP_NONE;
- *   sapm__trainer_end     records the final state (always in the history; the callback is
- *                         called for it unless it was just called for the same iteration)
- *                         and fills rep's status, stop, iters, seconds, mse and loss.
- * Method-specific rules (gradient norm, relative change, line search) are decided by the
- * method and passed to sapm__trainer_end as the stop reason. */
-typedef struct sapm__trainer {
+/* The fields of the run itself and of both phases' gradient / LM settings. */
+static sapm_result sapm__check_run_options(const sapm_options *opt, const char **msg)
+{
+    sapm_result r;
+    *msg = NULL;
+    SAPM__BAD((int)opt->method <= (int)SAPM_METHOD_NONE || (int)opt->method >= (int)SAPM_METHOD_COUNT,
+              "method must be one of SAPM_METHOD_GD .. SAPM_METHOD_SAPM");
+    SAPM__BAD(opt->polish != SAPM_METHOD_NONE && !sapm__is_gradient_method(opt->polish) &&
+                  opt->polish != SAPM_METHOD_LM,
+              "polish must be SAPM_METHOD_NONE, GD, ADAM, LBFGS or LM");
+    SAPM__BAD(opt->polish != SAPM_METHOD_NONE && opt->polish == opt->method,
+              "polish must differ from method (one phase of a method is enough)");
+    SAPM__BAD(opt->max_iters < 0, "max_iters must be >= 0");
+    SAPM__BAD(opt->log_every < 0, "log_every must be >= 0");
+    SAPM__BAD(!(opt->log_seconds >= 0.0) || !isfinite(opt->log_seconds), "log_seconds must be finite and >= 0");
+    SAPM__BAD(!(opt->time_budget >= 0.0) || !isfinite(opt->time_budget), "time_budget must be finite and >= 0");
+    SAPM__BAD(!(opt->target_loss >= 0.0) || !isfinite(opt->target_loss), "target_loss must be finite and >= 0");
+    SAPM__BAD(!(opt->grad_tol >= 0.0) || !isfinite(opt->grad_tol), "grad_tol must be finite and >= 0");
+    SAPM__BAD(!(opt->rel_tol >= 0.0) || !isfinite(opt->rel_tol), "rel_tol must be finite and >= 0");
+    SAPM__BAD(opt->phase_iters < 0, "phase_iters must be >= 0");
+    SAPM__BAD(!(opt->phase_time >= 0.0 && opt->phase_time <= 1.0), "phase_time must lie in [0, 1]");
+    SAPM__BAD(opt->n_test < 0, "n_test must be >= 0");
+    if ((r = sapm__check_ls_options(opt, opt->method, msg)) != SAPM_OK) return r;
+    if (opt->polish != SAPM_METHOD_NONE && (r = sapm__check_ls_options(opt, opt->polish, msg)) != SAPM_OK)
+        return r;
+    return SAPM_OK;
+}
+
+/* --- the run ----------------------------------------------------------------------------- */
+typedef struct sapm__run {
     const sapm_options *opt;
-    sapm_method method;
     sapm_report *rep;
-    double t0;              /* SAPM_NOW() at begin */
-    int last_logged;        /* iteration of the newest history entry / callback, -1 none */
-    sapm_result status;     /* an error of the plumbing itself (history out of memory) */
-} sapm__trainer;
+    double t0;                  /* SAPM_NOW() at begin */
+    int max_iters;              /* resolved cap (INT_MAX: none) */
+    int iter;                   /* iterations done, over every phase */
+    int last_logged;            /* iteration of the newest history entry / callback, -1 none */
+    double last_log_time;       /* elapsed seconds at that entry */
+    sapm_method method;         /* the phase running */
+    const char *label;
+    int handover_iter;          /* the phase hands over at this iteration (INT_MAX: never) */
+    double handover_time;       /* ... or at this elapsed time (HUGE_VAL: never) */
+    double mse, loss, error;    /* the newest recorded state */
+    sapm_result status;         /* an error of the plumbing itself (history out of memory) */
+} sapm__run;
 
-static SAPM__UNUSED void sapm__trainer_begin(sapm__trainer *t, const sapm_options *opt,
-                                             sapm_method method, sapm_report *rep)
+static void sapm__run_begin(sapm__run *run, const sapm_options *opt, sapm_report *rep,
+                            int default_iters)
 {
-    t->opt = opt;
-    t->method = method;
-    t->rep = rep;
-    t->last_logged = -1;
-    t->status = SAPM_OK;
+    memset(run, 0, sizeof *run);
+    run->opt = opt;
+    run->rep = rep;
+    run->max_iters = opt->max_iters > 0 ? opt->max_iters
+                     : opt->time_budget > 0.0 ? INT_MAX : default_iters;
+    run->last_logged = -1;
+    run->handover_iter = INT_MAX;
+    run->handover_time = HUGE_VAL;
+    run->mse = run->loss = run->error = NAN;
     if (rep) memset(rep, 0, sizeof *rep);
-    t->t0 = SAPM_NOW();
+    run->t0 = SAPM_NOW();
 }
 
-static SAPM__UNUSED double sapm__trainer_elapsed(const sapm__trainer *t)
+static double sapm__run_elapsed(const sapm__run *run) { return SAPM_NOW() - run->t0; }
+
+/* Enter a phase. first != 0: the first of two phases (the run's phase_iters / phase_time
+ * limit it when a polish follows); otherwise the phase runs until the run stops. */
+static void sapm__run_phase(sapm__run *run, sapm_method method, const char *label, int first)
 {
-    return SAPM_NOW() - t->t0;
+    const sapm_options *opt = run->opt;
+    run->method = method;
+    run->label = label;
+    run->handover_iter = INT_MAX;
+    run->handover_time = HUGE_VAL;
+    if (first && opt->polish != SAPM_METHOD_NONE) {
+        if (opt->phase_iters > 0) run->handover_iter = run->iter + opt->phase_iters;
+        if (opt->phase_time > 0.0 && opt->time_budget > 0.0)
+            run->handover_time = sapm__run_elapsed(run) + opt->phase_time * opt->time_budget;
+    }
 }
 
-/* Whether iteration iter is a logged one (history + callback). */
-static SAPM__UNUSED int sapm__trainer_logs(const sapm__trainer *t, int iter)
+static int sapm__run_handover(const sapm__run *run)
 {
-    int every = t->opt ? t->opt->log_every : 0;
-    return iter == 0 || (every > 0 && iter % every == 0);
+    return run->iter >= run->handover_iter ||
+           (run->handover_time < HUGE_VAL && sapm__run_elapsed(run) >= run->handover_time);
+}
+
+/* Whether the next iteration (run->iter + 1) will be logged, or ends the phase or the
+ * run: the phase computes its monitor (true loss, held-out error) for those only. */
+static int sapm__run_logs_next(const sapm__run *run)
+{
+    const sapm_options *opt = run->opt;
+    int next = run->iter + 1;
+    if (opt->log_every > 0 && next % opt->log_every == 0) return 1;
+    if (opt->target_loss > 0.0 || next >= run->max_iters || next >= run->handover_iter) return 1;
+    if (opt->log_seconds > 0.0 && sapm__run_elapsed(run) - run->last_log_time >= opt->log_seconds)
+        return 1;
+    return 0;
 }
 
 /* History entry (replacing the newest one when it has the same iteration) and, when
  * call_back, the progress callback; returns the callback's stop request. */
-static int sapm__trainer_log(sapm__trainer *t, int iter, double mse, double loss,
-                             double error, int call_back)
+static int sapm__run_log(sapm__run *run, int call_back)
 {
     sapm_progress p;
-    p.method = t->method;
-    p.iter = iter;
-    p.seconds = sapm__trainer_elapsed(t);
-    p.mse = mse;
-    p.loss = loss;
-    p.error = error;
-    if (t->rep) {
-        if (t->last_logged == iter && t->rep->history_count > 0)
-            t->rep->history[t->rep->history_count - 1] = p;
-        else if (sapm__report_push(t->rep, &p) != SAPM_OK)
-            t->status = SAPM_ERR_OUT_OF_MEMORY;
+    p.method = run->method;
+    p.phase = run->label ? run->label : sapm_method_name(run->method);
+    p.iter = run->iter;
+    p.seconds = sapm__run_elapsed(run);
+    p.mse = run->mse;
+    p.loss = run->loss;
+    p.error = run->error;
+    if (run->rep) {
+        if (run->last_logged == run->iter && run->rep->history_count > 0)
+            run->rep->history[run->rep->history_count - 1] = p;
+        else if (sapm__report_push(run->rep, &p) != SAPM_OK)
+            run->status = SAPM_ERR_OUT_OF_MEMORY;
     }
-    t->last_logged = iter;
-    if (call_back && t->opt && t->opt->progress)
-        return t->opt->progress(&p, t->opt->user_data) != 0;
+    run->last_logged = run->iter;
+    run->last_log_time = p.seconds;
+    if (call_back && run->opt->progress)
+        return run->opt->progress(&p, run->opt->user_data) != 0;
     return 0;
 }
 
-static SAPM__UNUSED sapm_stop_reason sapm__trainer_step(sapm__trainer *t, int iter, double mse,
-                                                        double loss, double error, int force)
+/* After an iteration (advanced = 1) or for the initial state (advanced = 0): record the
+ * state, log it when wanted (log = 1) and return the run's stop reason. */
+static sapm_stop_reason sapm__run_step(sapm__run *run, int advanced, double mse, double loss,
+                                       double error, int log)
 {
-    const sapm_options *opt = t->opt;
+    const sapm_options *opt = run->opt;
     if (!isfinite(mse) || !isfinite(loss)) return SAPM_STOP_DIVERGED;
-    if (force || sapm__trainer_logs(t, iter)) {
-        if (sapm__trainer_log(t, iter, mse, loss, error, 1)) return SAPM_STOP_USER;
-        if (t->status != SAPM_OK) return SAPM_STOP_ERROR;
+    if (advanced) ++run->iter;
+    run->mse = mse;
+    run->loss = loss;
+    run->error = error;
+    if (log || run->iter == 0) {
+        if (sapm__run_log(run, 1)) return SAPM_STOP_USER;
+        if (run->status != SAPM_OK) return SAPM_STOP_ERROR;
     }
-    if (opt) {
-        if (opt->target_loss > 0.0 && mse <= opt->target_loss) return SAPM_STOP_TARGET_LOSS;
-        if (iter >= opt->max_iters) return SAPM_STOP_MAX_ITERS;
-        if (opt->time_budget > 0.0 && sapm__trainer_elapsed(t) >= opt->time_budget)
-            return SAPM_STOP_TIME_BUDGET;
-    }
+    if (opt->target_loss > 0.0 && mse <= opt->target_loss) return SAPM_STOP_TARGET_LOSS;
+    if (run->iter >= run->max_iters) return SAPM_STOP_MAX_ITERS;
+    if (opt->time_budget > 0.0 && sapm__run_elapsed(run) >= opt->time_budget)
+        return SAPM_STOP_TIME_BUDGET;
     return SAPM_STOP_NONE;
 }
 
-static SAPM__UNUSED void sapm__trainer_end(sapm__trainer *t, int iters, double mse, double loss,
-                                           double error, sapm_stop_reason stop,
-                                           sapm_result status)
+/* The state at a hand-over between phases is always in the history (with the callback,
+ * which may stop the run there). */
+static sapm_stop_reason sapm__run_mark(sapm__run *run)
 {
-    int again = t->last_logged != iters;
-    sapm__trainer_log(t, iters, mse, loss, error, again);
-    if (status == SAPM_OK && t->status != SAPM_OK) {
-        status = t->status;
+    if (run->last_logged == run->iter) return SAPM_STOP_NONE;
+    if (sapm__run_log(run, 1)) return SAPM_STOP_USER;
+    return run->status != SAPM_OK ? SAPM_STOP_ERROR : SAPM_STOP_NONE;
+}
+
+/* The final state (mse, loss, error of the parameters the run leaves) and the report. */
+static sapm_result sapm__run_end(sapm__run *run, double mse, double loss, double error,
+                                 sapm_stop_reason stop, sapm_result status, const char *why)
+{
+    int again = run->last_logged != run->iter;
+    run->mse = mse;
+    run->loss = loss;
+    run->error = error;
+    sapm__run_log(run, again);
+    if (status == SAPM_OK && run->status != SAPM_OK) {
+        status = run->status;
         stop = SAPM_STOP_ERROR;
+        why = "out of memory while growing the history";
     }
-    if (t->rep) {
-        t->rep->status = status;
-        t->rep->stop = stop;
-        t->rep->iters = iters;
-        t->rep->seconds = sapm__trainer_elapsed(t);
-        t->rep->mse = mse;
-        t->rep->loss = loss;
+    if (stop == SAPM_STOP_DIVERGED && status == SAPM_OK) status = SAPM_ERR_DIVERGED;
+    if (run->rep) {
+        sapm_report *rep = run->rep;
+        rep->status = status;
+        rep->stop = stop;
+        rep->iters = run->iter;
+        rep->seconds = sapm__run_elapsed(run);
+        rep->mse = mse;
+        rep->loss = loss;
+        rep->error = error;
+        rep->message[0] = '\0';
+        if (status != SAPM_OK) {
+            const char *w = why ? why : sapm_result_string(status);
+            const char *ph = run->label ? run->label : sapm_method_name(run->method);
+            size_t cap = sizeof rep->message, k = 0, i;
+            for (i = 0; w[i] && k + 1 < cap; ++i) rep->message[k++] = w[i];
+            if (k + 1 < cap) { const char *s = " (phase "; for (i = 0; s[i] && k + 1 < cap; ++i) rep->message[k++] = s[i]; }
+            for (i = 0; ph[i] && k + 1 < cap; ++i) rep->message[k++] = ph[i];
+            if (k + 1 < cap) rep->message[k++] = ')';
+            rep->message[k] = '\0';
+        }
     }
+    return status;
+}
+
+/* --- problems ----------------------------------------------------------------------------
+ * What an optimizer needs of the thing it trains, at a parameter vector x[0..n_params):
+ *   objective  f(x) = the least-squares loss (J_LS or J_PINN) and, if grad != NULL, its
+ *              gradient;
+ *   residuals  the residual vector rho (n_res entries, f = ||rho||^2) and, row by row,
+ *              its Jacobian G = d rho / dx (n_res x n_params); NULL: no LM on it;
+ *   monitor    the true loss (mse) and the held-out error at x, given f(x).
+ * Implementations: data (regression, "data problem" below) and PDE ("PINN"). */
+typedef struct sapm__problem {
+    void *ctx;
+    size_t n_params;
+    size_t n_res;
+    sapm_result (*objective)(void *ctx, const double *x, double *f, double *grad);
+    sapm_result (*residuals)(void *ctx, const double *x, double *rho, double *G, double *f);
+    sapm_result (*monitor)(void *ctx, const double *x, double f, double *mse, double *error);
+} sapm__problem;
+
+/* The true loss and held-out error at x (mse = f, error = NaN without a monitor). */
+static sapm_result sapm__problem_monitor(const sapm__problem *pb, const double *x, double f,
+                                         double *mse, double *error)
+{
+    *mse = f;
+    *error = NAN;
+    return pb->monitor ? pb->monitor(pb->ctx, x, f, mse, error) : SAPM_OK;
+}
+
+/* --- shared numerical pieces of the auxiliary-variable phases -------------------------- */
+
+/* F = G + shift I factored as L L^T (k x k, row-major), for a symmetric positive
+ * semi-definite G: while Cholesky fails, shift grows tenfold (from jitter_scale * 1e-14
+ * when it starts at 0), at most 60 times. Returns SAPM_ERR_NOT_POSITIVE_DEFINITE when
+ * even that fails (G not finite or far from SPD). */
+static sapm_result sapm__spd_factor_jitter(int k, const double *G, double *F, double shift,
+                                           double jitter_scale)
+{
+    int tries, i;
+    for (tries = 0; tries < 60; ++tries) {
+        int info = 0;
+        memcpy(F, G, (size_t)k * k * sizeof(double));
+        for (i = 0; i < k; ++i) F[(size_t)i * k + i] += shift;
+        if (sapm_chol_factor(k, F, k, &info) == SAPM_OK) return SAPM_OK;
+        shift = shift > 0.0 ? 10.0 * shift : 1e-14 * jitter_scale;
+    }
+    return SAPM_ERR_NOT_POSITIVE_DEFINITE;
+}
+
+/* The regularised weight-block solve of PM/SAPM and SAPM-PINN/LySep: with the Gram matrix
+ * G = H^T H and right-hand side R = H^T T of rows h = [h_{l-1} 1] (k = n_in + 1),
+ *     (G + (lam + rho) I) Theta = R + rho Theta_old,   Theta = [W_l b_l]^T (k x n_out),
+ * lam a ridge towards 0 and rho a proximal weight towards the current block (W, b). lam
+ * grows by sapm__spd_factor_jitter while the matrix is not numerically SPD. R is
+ * overwritten; W (n_out x n_in) and b receive the solution. F: k x k work. */
+static sapm_result sapm__weight_block_solve(int n_in, int n_out, const double *G, double *R,
+                                            double *F, double lam, double rho, double scale,
+                                            double *W, double *b)
+{
+    int k = n_in + 1, i, j;
+    sapm_result r;
+    if ((r = sapm__spd_factor_jitter(k, G, F, lam + rho, scale)) != SAPM_OK) return r;
+    if (rho > 0.0)
+        for (i = 0; i < k; ++i)
+            for (j = 0; j < n_out; ++j)
+                R[(size_t)i * n_out + j] += rho * (i < n_in ? W[(size_t)j * n_in + i] : b[j]);
+    sapm_chol_solve(k, n_out, F, k, R, n_out);
+    if (!sapm__all_finite(R, (size_t)k * n_out)) return SAPM_ERR_DIVERGED;
+    for (j = 0; j < n_out; ++j) {
+        for (i = 0; i < n_in; ++i) W[(size_t)j * n_in + i] = R[(size_t)i * n_out + j];
+        b[j] = R[(size_t)n_in * n_out + j];
+    }
+    return SAPM_OK;
 }
 
 /* ======================================================================================
- * Implementation: LS optimizers (GD, Adam, L-BFGS) and sapm_train
+ * Implementation: gradient phases (GD, Adam, L-BFGS) and the data problem
  *
- * sapm__minimize(method, fn, monitor, ctx, x, n, opt, rep) minimises f(x) over a flat
- * vector x[0..n) (for J_LS: x = net->params) with full-batch gradients from fn.
+ * sapm__phase_gradient(run, problem, method, x) minimises the problem's objective f(x)
+ * over the flat vector x[0..n) (x = net->params) with full-batch gradients:
  *   GD      x <- x - lr g                                    (lr: opt->learning_rate, 1e-2)
  *   Adam    Kingma & Ba with bias correction, PyTorch's form (lr default 1e-3):
  *           m <- b1 m + (1-b1) g,  v <- b2 v + (1-b2) g^2,
@@ -3813,32 +4032,25 @@ static SAPM__UNUSED void sapm__trainer_end(sapm__trainer *t, int iters, double m
  *           cubic-interpolation extrapolation, then zoom with safeguarded cubic
  *           interpolation; at most 25 evaluations; NaN/Inf trial values count as +Inf so
  *           the search backs off instead of diverging). First trial step 1, except
- *           min(1, 1/||g||_1) on the first iteration. A pair is stored only when
+ *           min(1, 1/||g||_1) on the first step of the phase. A pair is stored only when
  *           s'y > 1e-10 ||s|| ||y|| (curvature condition; otherwise skipped).
- * Stop rules (checked after every iteration; the first that holds ends the run):
+ * The run's stop rules apply after every iteration (see "training engine"); the phase's
+ * own rules end the phase:
  *   SAPM_STOP_DIVERGED     f or a gradient entry is NaN/Inf after a GD/Adam step: x is
  *                          restored to the last iterate with a finite loss and gradient,
  *                          status SAPM_ERR_DIVERGED (also if the initial point is
  *                          non-finite: x is left as given);
- *   SAPM_STOP_USER         the progress callback asked to stop;
- *   SAPM_STOP_TARGET_LOSS  target_loss > 0 and the true loss (monitor's mse, else f) <=
- *                          target_loss;
- *   SAPM_STOP_MAX_ITERS    max_iters iterations done;
- *   SAPM_STOP_TIME_BUDGET  time_budget > 0 seconds of wall time spent;
  *   SAPM_STOP_GRAD_TOL     grad_tol > 0 and ||g||_2 <= grad_tol at the current iterate
  *                          (also when g is exactly 0);
  *   SAPM_STOP_REL_TOL      rel_tol > 0 and |f_k - f_{k-1}| <= rel_tol max(|f_{k-1}|, DBL_MIN);
  *   SAPM_STOP_LINE_SEARCH  (L-BFGS) the line search found no point with f < f_k, also
  *                          after a restart along -g; x stays at the last iterate; status
  *                          SAPM_OK (this is how L-BFGS ends at the limit of precision);
- *   SAPM_STOP_ERROR        fn or monitor returned an error (x restored; status = it).
- * Iteration k's history entry holds f(x_k) (mse from monitor when given). No allocation
- * after the start: every buffer is allocated once per call.
+ *   SAPM_STOP_ERROR        the objective or monitor returned an error (status = it).
+ * No allocation after the start: every buffer is allocated once per phase.
  * ====================================================================================== */
 
 typedef sapm_result (*sapm__objective_fn)(void *ctx, const double *x, double *f, double *grad);
-typedef sapm_result (*sapm__monitor_fn)(void *ctx, const double *x, double f, double *mse,
-                                        double *error);
 
 /* a . b and y += alpha x over n (size_t) entries, on the SIMD kernels' sapm__dot/axpy. */
 static double sapm__vec_dot(const double *a, const double *b, size_t n)
@@ -3895,16 +4107,6 @@ static void sapm__step_point(const double *SAPM__RESTRICT x, const double *SAPM_
 {
     size_t i;
     for (i = 0; i < n; ++i) xt[i] = x[i] + t * d[i];
-}
-
-/* The true loss and held-out error at x (monitor when given and wanted, else mse = f). */
-static sapm_result sapm__min_monitor(sapm__monitor_fn monitor, void *ctx, const double *x,
-                                     double f, int wanted, double *mse, double *error)
-{
-    *mse = f;
-    *error = NAN;
-    if (!monitor || !wanted) return SAPM_OK;
-    return monitor(ctx, x, f, mse, error);
 }
 
 /* Objective with NaN/Inf folded to +Inf, for the line search. */
@@ -4140,12 +4342,15 @@ static void sapm__twoloop_task(void *ctx, int tid, int nthreads)
     }
 }
 
-static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objective_fn fn,
-                                               sapm__monitor_fn monitor, void *ctx, double *x,
-                                               size_t n, const sapm_options *opt,
-                                               sapm_report *rep)
+/* The gradient phase: GD, Adam or L-BFGS (method) on the problem from x (updated in place)
+ * until the run stops or hands over (*stop = SAPM_STOP_NONE). Returns the status. On
+ * divergence x is restored to the last iterate with a finite loss and gradient. */
+static sapm_result sapm__phase_gradient(sapm__run *run, const sapm__problem *pb,
+                                        sapm_method method, double *x, sapm_stop_reason *stop_out)
 {
-    sapm__trainer tr;
+    const sapm_options *opt = run->opt;
+    const size_t n = pb->n_params;
+    void *ctx = pb->ctx;
     sapm_stop_reason stop = SAPM_STOP_NONE;
     sapm_result status = SAPM_OK, r;
     double f = 0.0, f_new = 0.0, mse = 0.0, err = NAN, lr;
@@ -4154,60 +4359,56 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
     const double *last_s = NULL;        /* L-BFGS: the newest step, to undo it */
     size_t i, nbuf;
     int k = 0, mcap = 0, mcount = 0, mhead = 0, lbfgs_threads = 1;
-    if (!fn || !x) return SAPM_ERR_NULL_ARGUMENT;
-    if (n == 0) return SAPM_ERR_INVALID_SIZE;
-    if ((r = sapm__check_options(opt)) != SAPM_OK) return r;
-    if (method != SAPM_METHOD_LS_GD && method != SAPM_METHOD_LS_ADAM &&
-        method != SAPM_METHOD_LS_LBFGS)
-        return SAPM_ERR_INVALID_ARGUMENT;
     lr = opt->learning_rate > 0.0 ? opt->learning_rate
-                                  : (method == SAPM_METHOD_LS_ADAM ? 1e-3 : 1e-2);
+                                  : (method == SAPM_METHOD_ADAM ? 1e-3 : 1e-2);
     /* buffers: g, x_good (GD/Adam) or d (L-BFGS), Adam m and v, L-BFGS trial x, trial g,
      * line-search work (3n), memory S, Y (mcap n each), rho (mcap), the two-loop's a_j
      * (mcap per thread) and partial products (2 per thread) */
-    if (method == SAPM_METHOD_LS_LBFGS) {
+    if (method == SAPM_METHOD_LBFGS) {
         mcap = opt->ls.lbfgs_memory;
         lbfgs_threads = sapm__threads_for(4.0 * mcap * (double)n);
     }
-    nbuf = 4 * n + (method == SAPM_METHOD_LS_LBFGS
+    nbuf = 4 * n + (method == SAPM_METHOD_LBFGS
                         ? 3 * n + 2 * (size_t)mcap * n + (size_t)mcap * (size_t)(1 + lbfgs_threads) +
                               2 * (size_t)lbfgs_threads
                         : 0);
     mem = (double *)sapm__alloc(nbuf, sizeof(double));
-    if (!mem) return SAPM_ERR_OUT_OF_MEMORY;
+    if (!mem) { *stop_out = SAPM_STOP_ERROR; return SAPM_ERR_OUT_OF_MEMORY; }
     g = mem; xg = mem + n; w1 = mem + 2 * n; w2 = mem + 3 * n;
     xt = w1; gt = w2; lsw = mem + 4 * n;
     if (mcap) {
         S = lsw + 3 * n; Yv = S + (size_t)mcap * n; rho = Yv + (size_t)mcap * n; alp = rho + mcap;
         part = alp + (size_t)mcap * (size_t)lbfgs_threads;
     }
-    sapm__trainer_begin(&tr, opt, method, rep);
-    r = fn(ctx, x, &f, g);
+    r = pb->objective(ctx, x, &f, g);
     if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; goto done; }
     if (!isfinite(f) || !sapm__all_finite(g, n)) {
         status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; goto done;
     }
-    r = sapm__min_monitor(monitor, ctx, x, f, 1, &mse, &err);
-    if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; goto done; }
-    stop = sapm__trainer_step(&tr, 0, mse, f, err, 0);
-    if (method == SAPM_METHOD_LS_ADAM) memset(w1, 0, 2 * n * sizeof(double));
+    if (run->last_logged < 0) {                 /* the run's initial state */
+        r = sapm__problem_monitor(pb, x, f, &mse, &err);
+        if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; goto done; }
+        stop = sapm__run_step(run, 0, mse, f, err, 1);
+        if (stop == SAPM_STOP_DIVERGED) status = SAPM_ERR_DIVERGED;
+    }
+    if (method == SAPM_METHOD_ADAM) memset(w1, 0, 2 * n * sizeof(double));
     {
         double b1t = 1.0, b2t = 1.0;
-        while (stop == SAPM_STOP_NONE) {
+        while (stop == SAPM_STOP_NONE && !sapm__run_handover(run)) {
             double gn = sqrt(sapm__vec_dot(g, g, n));
             int wanted;
             if ((opt->grad_tol > 0.0 && gn <= opt->grad_tol) || gn == 0.0) { stop = SAPM_STOP_GRAD_TOL; break; }
-            if (method != SAPM_METHOD_LS_LBFGS) {
+            if (method != SAPM_METHOD_LBFGS) {
                 memcpy(xg, x, n * sizeof(double));
-                if (method == SAPM_METHOD_LS_GD) {
-                    for (i = 0; i < n; ++i) x[i] -= lr * g[i];
+                if (method == SAPM_METHOD_GD) {
+                    for (i = 0; i < n; ++i) x[i] -= lr * g[i];     /* x <- x - lr g */
                 } else {
                     const double b1 = opt->ls.adam_beta1, b2 = opt->ls.adam_beta2;
                     b1t *= b1; b2t *= b2;
                     sapm__adam_update(n, x, g, w1, w2, b1, b2, lr / (1.0 - b1t),
                                       1.0 / sqrt(1.0 - b2t), opt->ls.adam_eps);
                 }
-                r = fn(ctx, x, &f_new, g);
+                r = pb->objective(ctx, x, &f_new, g);
                 if (r != SAPM_OK) {
                     memcpy(x, xg, n * sizeof(double));
                     status = r; stop = SAPM_STOP_ERROR; break;
@@ -4243,14 +4444,14 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
                 } else {
                     t = 1.0;
                 }
-                r = sapm__wolfe(fn, ctx, n, x, f, g, dv, gtd, &t, xt, &f_new, gt, lsw);
+                r = sapm__wolfe(pb->objective, ctx, n, x, f, g, dv, gtd, &t, xt, &f_new, gt, lsw);
                 if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
                 if (!(f_new < f) && mcount > 0) {       /* retry once along -g */
                     mcount = 0; mhead = 0;
                     for (i = 0; i < n; ++i) dv[i] = -g[i];
                     gtd = -gn * gn;
                     t = SAPM__MIN(1.0, 1.0 / gn);
-                    r = sapm__wolfe(fn, ctx, n, x, f, g, dv, gtd, &t, xt, &f_new, gt, lsw);
+                    r = sapm__wolfe(pb->objective, ctx, n, x, f, g, dv, gtd, &t, xt, &f_new, gt, lsw);
                     if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
                 }
                 if (!(f_new < f)) { stop = SAPM_STOP_LINE_SEARCH; break; }
@@ -4280,16 +4481,17 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
             {
                 double f_old = f;
                 f = f_new;
-                wanted = sapm__trainer_logs(&tr, k) || opt->target_loss > 0.0;
-                r = sapm__min_monitor(monitor, ctx, x, f, wanted, &mse, &err);
-                if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
-                stop = sapm__trainer_step(&tr, k, mse, f, err, 0);
+                wanted = sapm__run_logs_next(run);
+                mse = f; err = NAN;
+                if (wanted && (r = sapm__problem_monitor(pb, x, f, &mse, &err)) != SAPM_OK) {
+                    status = r; stop = SAPM_STOP_ERROR; break;
+                }
+                stop = sapm__run_step(run, 1, mse, f, err, wanted);
                 if (stop == SAPM_STOP_DIVERGED) {   /* the monitor's true loss is NaN/Inf */
-                    if (method != SAPM_METHOD_LS_LBFGS) memcpy(x, xg, n * sizeof(double));
+                    if (method != SAPM_METHOD_LBFGS) memcpy(x, xg, n * sizeof(double));
                     else if (last_s) for (i = 0; i < n; ++i) x[i] -= last_s[i];
                     f = f_old;
                     status = SAPM_ERR_DIVERGED;
-                    --k;
                 }
                 if (stop == SAPM_STOP_NONE && opt->rel_tol > 0.0 &&
                     fabs(f - f_old) <= opt->rel_tol * SAPM__MAX(fabs(f_old), DBL_MIN))
@@ -4298,24 +4500,19 @@ static SAPM__UNUSED sapm_result sapm__minimize(sapm_method method, sapm__objecti
         }
     }
 done:
-    if (stop != SAPM_STOP_DIVERGED && stop != SAPM_STOP_ERROR && isfinite(f)) {
-        r = sapm__min_monitor(monitor, ctx, x, f, 1, &mse, &err);
-        if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; }
-    } else if (stop == SAPM_STOP_DIVERGED && isfinite(f)) {
-        mse = f;                                        /* last good state */
-        if (monitor) sapm__min_monitor(monitor, ctx, x, f, 1, &mse, &err);
-    } else if (!isfinite(f)) {
-        mse = f;
-    }
-    sapm__trainer_end(&tr, k, mse, f, err, stop, status);
     SAPM_FREE(mem);
+    *stop_out = stop;
     return status;
 }
 
-/* J_LS on the tape, block by block (SPEC 2): every block adds its sum of squared residuals
- * and, when a gradient is wanted, its share of dJ_LS/dparams to one buffer; the buffer is
- * then summed across workers by sapm__allreduce (one call per evaluation) and scaled. */
-typedef struct sapm__ls_eval {
+/* --- the data problem (regression) -----------------------------------------------------
+ * J_LS = (1/N) sum_n |u(x_n) - y_n|^2 on the tape, block by block: every block adds its
+ * sum of squared residuals and, when a gradient is wanted, its share of dJ_LS/dparams to
+ * one buffer; the buffer is then summed across workers by sapm__allreduce (one call per
+ * evaluation) and scaled. The residual form for LM: rho_{n,k} = (u_k(x_n) - y_{n,k}) /
+ * sqrt(N), so ||rho||^2 = J_LS, with Jacobian rows du_k(x_n)/dparams / sqrt(N) (one
+ * reverse pass per output k). The monitor: mse = J_LS, error = the test MSE. */
+typedef struct sapm__data_problem {
     sapm__tape tape;
     const sapm_options *opt;    /* its allreduce hook (may be NULL: one worker) */
     int N, ldx, ldy;
@@ -4323,41 +4520,48 @@ typedef struct sapm__ls_eval {
     double n_total;             /* points over all workers */
     size_t n_params;
     double *buf;                /* n_params + 1: gradient sum, then the squared-error sum */
-} sapm__ls_eval;
+    int n_test;                 /* held-out points (0: none) */
+    const double *X_test, *Y_test;
+} sapm__data_problem;
 
-static void sapm__ls_eval_free(sapm__ls_eval *e)
+static void sapm__data_problem_free(sapm__data_problem *e)
 {
     sapm__tape_free(&e->tape);
     if (e->buf) SAPM_FREE(e->buf);
     e->buf = NULL;
 }
 
-static sapm_result sapm__ls_eval_init(sapm__ls_eval *e, const sapm_net *net, int N,
-                                      const double *X, int ldx, const double *Y, int ldy,
-                                      const sapm_options *opt)
+static sapm_result sapm__data_problem_init(sapm__data_problem *e, const sapm_net *net, int N,
+                                           const double *X, int ldx, const double *Y, int ldy,
+                                           const sapm_options *opt)
 {
     enum { BLOCK = 1024 };      /* points per tape block: one block for small data sets */
     sapm_result r;
     double cnt = (double)N;
+    int cap = SAPM__MIN(N, (int)BLOCK);
     memset(e, 0, sizeof *e);
     e->opt = opt; e->N = N; e->X = X; e->ldx = ldx; e->Y = Y; e->ldy = ldy;
     e->n_params = net->n_params;
-    r = sapm__tape_init(&e->tape, net, SAPM__MIN(N, (int)BLOCK), SAPM__TAPE_VALUE);
+    if (opt && opt->n_test > 0) {
+        e->n_test = opt->n_test; e->X_test = opt->X_test; e->Y_test = opt->Y_test;
+        cap = SAPM__MAX(cap, SAPM__MIN(opt->n_test, (int)BLOCK));
+    }
+    r = sapm__tape_init(&e->tape, net, cap, SAPM__TAPE_VALUE);
     if (r != SAPM_OK) return r;
     e->buf = (double *)sapm__alloc(net->n_params + 1, sizeof(double));
-    if (!e->buf) { sapm__ls_eval_free(e); return SAPM_ERR_OUT_OF_MEMORY; }
+    if (!e->buf) { sapm__data_problem_free(e); return SAPM_ERR_OUT_OF_MEMORY; }
     /* the global number of points, for the 1/N of J_LS */
     r = sapm__allreduce(opt, &cnt, 1);
-    if (r != SAPM_OK) { sapm__ls_eval_free(e); return r; }
-    if (!(cnt >= 1.0)) { sapm__ls_eval_free(e); return SAPM_ERR_INVALID_SIZE; }
+    if (r != SAPM_OK) { sapm__data_problem_free(e); return r; }
+    if (!(cnt >= 1.0)) { sapm__data_problem_free(e); return SAPM_ERR_INVALID_SIZE; }
     e->n_total = cnt;
     return SAPM_OK;
 }
 
-/* sapm__objective_fn for J_LS: *f = J_LS(x), grad (may be NULL) = dJ_LS/dx. */
-static sapm_result sapm__ls_objective(void *ctx, const double *x, double *f, double *grad)
+/* objective: *f = J_LS(x), grad (may be NULL) = dJ_LS/dx. */
+static sapm_result sapm__data_objective(void *ctx, const double *x, double *f, double *grad)
 {
-    sapm__ls_eval *e = (sapm__ls_eval *)ctx;
+    sapm__data_problem *e = (sapm__data_problem *)ctx;
     sapm__tape *t = &e->tape;
     size_t np = e->n_params;
     int s0, m = t->m, L = t->depth;
@@ -4387,6 +4591,75 @@ static sapm_result sapm__ls_objective(void *ctx, const double *x, double *f, dou
     return SAPM_OK;
 }
 
+/* residuals: rho (N m, index n m + k) and G (N m x P) at x; *f = ||rho||^2 = J_LS. One
+ * worker (LM rejects allreduce). */
+static sapm_result sapm__data_residuals(void *ctx, const double *x, double *rho, double *G,
+                                        double *f)
+{
+    sapm__data_problem *e = (sapm__data_problem *)ctx;
+    sapm__tape *t = &e->tape;
+    size_t np = e->n_params;
+    int s0, m = t->m, L = t->depth;
+    double w = 1.0 / sqrt(e->n_total), sse = 0.0;
+    for (s0 = 0; s0 < e->N; s0 += t->cap) {
+        int nb = SAPM__MIN(t->cap, e->N - s0), n, k, j;
+        sapm__tape_forward(t, x, nb, e->X + (size_t)s0 * e->ldx, e->ldx);
+        for (n = 0; n < nb; ++n)
+            for (k = 0; k < m; ++k) {
+                double res = t->A[L][(size_t)n * m + k] - e->Y[(size_t)(s0 + n) * e->ldy + k];
+                rho[(size_t)(s0 + n) * m + k] = w * res;
+                sse += res * res;
+            }
+        /* row (n, k) of G = w du_k(x_n)/dparams: the reverse pass seeded with w e_k */
+        for (k = 0; k < m; ++k) {
+            for (n = 0; n < nb; ++n)
+                for (j = 0; j < m; ++j) t->adj[(size_t)n * m + j] = j == k ? w : 0.0;
+            sapm__tape_jacobian(t, x, G + ((size_t)s0 * m + k) * np, (size_t)m * np);
+        }
+    }
+    *f = sse / e->n_total;
+    return SAPM_OK;
+}
+
+/* monitor: mse = J_LS (= f), error = mean over the test points of |u - y|^2. */
+static sapm_result sapm__data_monitor(void *ctx, const double *x, double f, double *mse,
+                                      double *error)
+{
+    sapm__data_problem *e = (sapm__data_problem *)ctx;
+    sapm__tape *t = &e->tape;
+    int s0, m = t->m, L = t->depth;
+    double s[2] = {0.0, 0.0};
+    sapm_result r;
+    *mse = f;
+    *error = NAN;
+    if (e->n_test <= 0) return SAPM_OK;
+    for (s0 = 0; s0 < e->n_test; s0 += t->cap) {
+        int nb = SAPM__MIN(t->cap, e->n_test - s0), n, k;
+        sapm__tape_forward(t, x, nb, e->X_test + (size_t)s0 * t->d, t->d);
+        for (n = 0; n < nb; ++n)
+            for (k = 0; k < m; ++k) {
+                double res = t->A[L][(size_t)n * m + k] - e->Y_test[(size_t)(s0 + n) * m + k];
+                s[0] += res * res;
+            }
+    }
+    s[1] = (double)e->n_test;
+    if ((r = sapm__allreduce(e->opt, s, 2)) != SAPM_OK) return r;
+    *error = s[0] / s[1];
+    return SAPM_OK;
+}
+
+static sapm__problem sapm__data_problem_table(sapm__data_problem *e)
+{
+    sapm__problem pb;
+    pb.ctx = e;
+    pb.n_params = e->n_params;
+    pb.n_res = (size_t)e->N * (size_t)e->tape.m;
+    pb.objective = sapm__data_objective;
+    pb.residuals = sapm__data_residuals;
+    pb.monitor = sapm__data_monitor;
+    return pb;
+}
+
 /* Arguments shared by the public data-set functions. */
 static sapm_result sapm__check_data(const sapm_net *net, int N, const double *X, int ldx,
                                     const double *Y, int ldy)
@@ -4405,15 +4678,15 @@ static sapm_result sapm__check_data(const sapm_net *net, int N, const double *X,
 SAPMDEF sapm_result sapm_net_gradient(const sapm_net *net, int N, const double *X, int ldx,
                                       const double *Y, int ldy, double *j_ls, double *grad)
 {
-    sapm__ls_eval e;
+    sapm__data_problem e;
     double f = 0.0;
     sapm_result r = sapm__check_data(net, N, X, ldx, Y, ldy);
     if (r != SAPM_OK) return r;
     if (!grad && !j_ls) return SAPM_ERR_NULL_ARGUMENT;
-    r = sapm__ls_eval_init(&e, net, N, X, ldx, Y, ldy, NULL);
+    r = sapm__data_problem_init(&e, net, N, X, ldx, Y, ldy, NULL);
     if (r != SAPM_OK) return r;
-    r = sapm__ls_objective(&e, net->params, &f, grad);
-    sapm__ls_eval_free(&e);
+    r = sapm__data_objective(&e, net->params, &f, grad);
+    sapm__data_problem_free(&e);
     if (r == SAPM_OK && j_ls) *j_ls = f;
     return r;
 }
@@ -4425,64 +4698,220 @@ SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, i
     return sapm_net_gradient(net, N, X, ldx, Y, ldy, j_ls, NULL);
 }
 
-static sapm_result sapm__report_error(sapm_report *rep, sapm_result r)
+/* ======================================================================================
+ * Implementation: Levenberg-Marquardt phase
+ *
+ * J = ||rho||^2 for the problem's residual vector rho in R^n with Jacobian G = d rho /
+ * dparams (n x P). An iteration solves the damped Gauss-Newton problem
+ *     min_delta ||rho + G delta||^2 + mu ||delta||^2
+ * in sample space when n <= P (the push-through identity),
+ *     (G G^T + mu I) y = rho,   delta = -G^T y,   rho + G delta = mu y,
+ *     predicted decrease  pred = ||rho||^2 - mu^2 ||y||^2,
+ * or in parameter space when P < n,
+ *     (G^T G + mu I) delta = -G^T rho,   pred = -delta^T G^T rho + mu ||delta||^2,
+ * with one SYRK (the Gram matrix) and one Cholesky per trial damping. A step that lowers J
+ * is taken and mu follows the gain ratio q = (J - J_new) / pred by Nielsen's rule
+ * (mu *= max(1/3, 1 - (2q - 1)^3)); a step that does not is retried with mu *= nu,
+ * nu *= 2 (nu = 2 after every accepted step). mu_0 = ls.lm_damping * max diag(Gram), and mu
+ * never falls below 4 eps max diag(Gram) (the Cholesky stays well posed). No decrease
+ * after nu reaches 2^40 ends the phase with SAPM_STOP_LINE_SEARCH (the limit of
+ * precision). Cost per iteration: the Jacobian (about two gradient evaluations), the SYRK
+ * k^2 P with k = min(n, P), and k^3/3 per Cholesky; memory 8 (n P + 2 k^2) bytes.
+ * ====================================================================================== */
+
+static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, double *x,
+                                  sapm_stop_reason *stop_out)
 {
-    if (rep) {
-        memset(rep, 0, sizeof *rep);
-        rep->status = r;
-        rep->stop = SAPM_STOP_ERROR;
-        rep->mse = rep->loss = NAN;
+    const sapm_options *o = run->opt;
+    size_t P = pb->n_params, n = pb->n_res, k, i, need;
+    int sample_space = n <= P, info;
+    double *mem, *G, *K, *F, *rho, *y, *delta, *xt;
+    double J, J_new = NAN, mu = -1.0, nu = 2.0, err = NAN, mse, dmax;
+    sapm_stop_reason stop = SAPM_STOP_NONE;
+    sapm_result r, status = SAPM_OK;
+    *stop_out = SAPM_STOP_ERROR;
+    if (!pb->residuals) return SAPM_ERR_UNSUPPORTED;
+    if (n > (size_t)INT_MAX || P > (size_t)INT_MAX) return SAPM_ERR_INVALID_SIZE; /* kernel ints */
+    k = sample_space ? n : P;
+    /* G: n P, K and F: k^2 each, rho: n, y: k, delta and xt: P */
+    if (P > (size_t)-1 / 8 / n || k > (size_t)-1 / 8 / k) return SAPM_ERR_OUT_OF_MEMORY;
+    need = n * P + 2 * k * k + n + k + 2 * P;
+    mem = (double *)sapm__alloc(need, sizeof(double));
+    if (!mem) return SAPM_ERR_OUT_OF_MEMORY;
+    G = mem; K = G + n * P; F = K + k * k; rho = F + k * k; y = rho + n; delta = y + k;
+    xt = delta + P;
+    if ((r = pb->residuals(pb->ctx, x, rho, G, &J)) != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; goto done; }
+    if (!isfinite(J)) { status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; goto done; }
+    if (run->last_logged < 0) {                 /* the run's initial state */
+        if ((r = sapm__problem_monitor(pb, x, J, &mse, &err)) != SAPM_OK) {
+            status = r; stop = SAPM_STOP_ERROR; goto done;
+        }
+        stop = sapm__run_step(run, 0, mse, J, err, 1);
+        if (stop == SAPM_STOP_DIVERGED) status = SAPM_ERR_DIVERGED;
     }
-    return r;
+    while (stop == SAPM_STOP_NONE && !sapm__run_handover(run)) {
+        double J_old = J, pred, gain;
+        int wanted;
+        /* the Gram matrix: G G^T (sample space) or G^T G and y = G^T rho (parameter space) */
+        if (sample_space) {
+            sapm_syrk(SAPM_NO_TRANS, (int)n, (int)P, 1.0, G, (int)P, 0.0, K, (int)k);
+        } else {
+            sapm_syrk(SAPM_TRANS, (int)P, (int)n, 1.0, G, (int)P, 0.0, K, (int)k);
+            sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, (int)P, 1, (int)n, 1.0, G, (int)P, rho, 1, 0.0, y, 1);
+        }
+        dmax = 0.0;
+        for (i = 0; i < k; ++i) dmax = SAPM__MAX(dmax, K[i * k + i]);
+        if (!isfinite(dmax)) { status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; break; }
+        if (dmax == 0.0) { stop = SAPM_STOP_GRAD_TOL; break; }     /* G = 0: a stationary point */
+        if (mu < 0.0) mu = o->ls.lm_damping * dmax;
+        mu = SAPM__MAX(mu, 4.0 * DBL_EPSILON * dmax);
+        for (;;) {                               /* trial dampings until J decreases */
+            memcpy(F, K, k * k * sizeof(double));
+            for (i = 0; i < k; ++i) F[i * k + i] += mu;
+            if (sapm_chol_factor((int)k, F, (int)k, &info) == SAPM_OK) {
+                if (sample_space) {
+                    memcpy(y, rho, n * sizeof(double));
+                    sapm_chol_solve((int)k, 1, F, (int)k, y, 1);
+                    sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, (int)P, 1, (int)n, -1.0, G, (int)P, y, 1,
+                              0.0, delta, 1);
+                    pred = J - mu * mu * sapm__vec_dot(y, y, n);
+                } else {
+                    for (i = 0; i < P; ++i) delta[i] = -y[i];
+                    sapm_chol_solve((int)k, 1, F, (int)k, delta, 1);
+                    pred = -sapm__vec_dot(y, delta, P) + mu * sapm__vec_dot(delta, delta, P);
+                }
+                for (i = 0; i < P; ++i) xt[i] = x[i] + delta[i];
+                if ((r = pb->objective(pb->ctx, xt, &J_new, NULL)) != SAPM_OK) {
+                    status = r; stop = SAPM_STOP_ERROR; break;
+                }
+                if (isfinite(J_new) && J_new < J) {
+                    gain = pred > 0.0 ? (J - J_new) / pred : 1.0;
+                    mu *= SAPM__MAX(1.0 / 3.0, 1.0 - (2.0 * gain - 1.0) * (2.0 * gain - 1.0) *
+                                                         (2.0 * gain - 1.0));
+                    nu = 2.0;
+                    break;
+                }
+            }
+            mu *= nu;
+            nu *= 2.0;
+            if (nu > 1099511627776.0) { stop = SAPM_STOP_LINE_SEARCH; break; }   /* 2^40 */
+        }
+        if (stop != SAPM_STOP_NONE) break;
+        memcpy(x, xt, P * sizeof(double));
+        if ((r = pb->residuals(pb->ctx, x, rho, G, &J)) != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
+        wanted = sapm__run_logs_next(run);
+        mse = J; err = NAN;
+        if (wanted && (r = sapm__problem_monitor(pb, x, J, &mse, &err)) != SAPM_OK) {
+            status = r; stop = SAPM_STOP_ERROR; break;
+        }
+        stop = sapm__run_step(run, 1, mse, J, err, wanted);
+        if (stop == SAPM_STOP_DIVERGED) status = SAPM_ERR_DIVERGED;
+        if (stop == SAPM_STOP_NONE && o->rel_tol > 0.0 &&
+            fabs(J - J_old) <= o->rel_tol * SAPM__MAX(fabs(J_old), DBL_MIN))
+            stop = SAPM_STOP_REL_TOL;
+    }
+done:
+    SAPM_FREE(mem);
+    *stop_out = stop;
+    return status;
 }
 
-static sapm_result sapm__train_ls(sapm_net *net, int N, const double *X, int ldx,
-                                  const double *Y, int ldy, const sapm_options *opt,
-                                  sapm_report *rep)
+/* --- schedules ---------------------------------------------------------------------------
+ * The polish phase of a run (opt.polish) on the problem, after a first phase that ended
+ * with stop: it runs when the first phase handed over (SAPM_STOP_NONE) or converged by its
+ * own rule (gradient / relative-change tolerance, line search). */
+static int sapm__polish_wanted(const sapm__run *run, sapm_stop_reason stop, sapm_result status)
 {
-    sapm__ls_eval e;
-    sapm_result r = sapm__ls_eval_init(&e, net, N, X, ldx, Y, ldy, opt);
-    if (r != SAPM_OK) return sapm__report_error(rep, r);
-    r = sapm__minimize(opt->method, sapm__ls_objective, NULL, &e, net->params, net->n_params,
-                       opt, rep);
-    sapm__ls_eval_free(&e);
-    return r;
+    return run->opt->polish != SAPM_METHOD_NONE && status == SAPM_OK &&
+           (stop == SAPM_STOP_NONE || stop == SAPM_STOP_GRAD_TOL || stop == SAPM_STOP_REL_TOL ||
+            stop == SAPM_STOP_LINE_SEARCH);
 }
 
-static sapm_result sapm__train_aux(sapm_net *net, int N, const double *X, int ldx,
-                                   const double *Y, int ldy, const sapm_options *opt,
-                                   sapm_report *rep); /* defined in "PM and SAPM" */
-SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, const double *Y,
-                               int ldy, const sapm_options *opt, sapm_report *rep)
+static const char *sapm__polish_label(sapm_method m)
 {
-    sapm_result r = sapm__check_data(net, N, X, ldx, Y, ldy);
-    if (r == SAPM_OK) r = sapm__check_options(opt);
-    if (r == SAPM_OK && !sapm__all_finite(net->params, net->n_params)) r = SAPM_ERR_NONFINITE_INPUT;
-    if (r != SAPM_OK) return sapm__report_error(rep, r);
-    switch (opt->method) {
-    case SAPM_METHOD_LS_GD:
-    case SAPM_METHOD_LS_ADAM:
-    case SAPM_METHOD_LS_LBFGS:
-        r = sapm__train_ls(net, N, X, ldx, Y, ldy, opt, rep);
-        break;
-    case SAPM_METHOD_PM:
-    case SAPM_METHOD_SAPM:
-        r = sapm__train_aux(net, N, X, ldx, Y, ldy, opt, rep); /* "PM and SAPM" section */
-        break;
-    case SAPM_METHOD_LS_LM:
-        r = sapm__report_error(rep, SAPM_ERR_UNSUPPORTED);     /* PINN training only */
-        break;
-    default:
-        r = sapm__report_error(rep, SAPM_ERR_INVALID_ARGUMENT);
-        break;
+    switch (m) {
+    case SAPM_METHOD_GD: return "GD (polish)";
+    case SAPM_METHOD_ADAM: return "Adam (polish)";
+    case SAPM_METHOD_LBFGS: return "L-BFGS (polish)";
+    case SAPM_METHOD_LM: return "LM (polish)";
+    default: return "polish";
     }
-    return r;
+}
+
+/* One gradient or LM phase of the run on the problem. */
+static sapm_result sapm__phase_on_problem(sapm__run *run, const sapm__problem *pb, sapm_method m,
+                                          double *x, sapm_stop_reason *stop)
+{
+    return m == SAPM_METHOD_LM ? sapm__phase_lm(run, pb, x, stop)
+                               : sapm__phase_gradient(run, pb, m, x, stop);
+}
+
+/* Hand over to the polish (the hand-over state is logged; the callback may stop there),
+ * then run it. */
+static sapm_result sapm__run_polish(sapm__run *run, const sapm__problem *pb, double *x,
+                                    sapm_stop_reason *stop)
+{
+    sapm_stop_reason s;
+    if (*stop == SAPM_STOP_NONE || *stop == SAPM_STOP_GRAD_TOL || *stop == SAPM_STOP_REL_TOL ||
+        *stop == SAPM_STOP_LINE_SEARCH) {
+        s = sapm__run_mark(run);
+        if (s != SAPM_STOP_NONE) { *stop = s; return run->status; }
+    }
+    sapm__run_phase(run, run->opt->polish, sapm__polish_label(run->opt->polish), 0);
+    return sapm__phase_on_problem(run, pb, run->opt->polish, x, stop);
+}
+
+/* The end of a run on a problem: the final true loss and held-out error of x. loss is
+ * the last phase's own loss when it recorded one for this iteration (auxiliary methods),
+ * else the objective. */
+static sapm_result sapm__run_finish(sapm__run *run, const sapm__problem *pb, const double *x,
+                                    sapm_stop_reason stop, sapm_result status, const char *why)
+{
+    double f = NAN, mse = NAN, err = NAN, loss;
+    sapm_result r = pb->objective(pb->ctx, x, &f, NULL);
+    if (r == SAPM_OK && isfinite(f)) r = sapm__problem_monitor(pb, x, f, &mse, &err);
+    else mse = f;
+    if (r != SAPM_OK && status == SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; }
+    loss = isfinite(run->loss) && (run->method == SAPM_METHOD_PM || run->method == SAPM_METHOD_SAPM)
+               ? run->loss : f;
+    return sapm__run_end(run, mse, loss, err, stop, status, why);
+}
+
+/* A run of one gradient phase (and opt->polish, if any) on a caller's objective fn(ctx, x,
+ * f, grad) over x[0..n), with an optional monitor: the engine without a network (the
+ * tests use it on functions with known minima). */
+static SAPM__UNUSED sapm_result sapm__minimize(
+    sapm_method method, sapm__objective_fn fn,
+    sapm_result (*monitor)(void *ctx, const double *x, double f, double *mse, double *error),
+    void *ctx, double *x, size_t n, const sapm_options *opt, sapm_report *rep)
+{
+    sapm__problem pb;
+    sapm__run run;
+    sapm_stop_reason stop = SAPM_STOP_NONE;
+    sapm_result r, status;
+    const char *msg = NULL;
+    if (!fn || !x || !opt) return sapm__reject(rep, SAPM_ERR_NULL_ARGUMENT, "fn, x or opt is NULL");
+    if (n == 0) return sapm__reject(rep, SAPM_ERR_INVALID_SIZE, "n must be >= 1");
+    if (!sapm__is_gradient_method(method))
+        return sapm__reject(rep, SAPM_ERR_INVALID_ARGUMENT, "method must be GD, ADAM or LBFGS");
+    if ((r = sapm__check_run_options(opt, &msg)) != SAPM_OK ||
+        (r = sapm__check_ls_options(opt, method, &msg)) != SAPM_OK)
+        return sapm__reject(rep, r, msg);
+    if (opt->polish == SAPM_METHOD_LM)
+        return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, "an objective without residuals cannot be polished by LM");
+    pb.ctx = ctx; pb.n_params = n; pb.n_res = 0;
+    pb.objective = fn; pb.residuals = NULL; pb.monitor = monitor;
+    sapm__run_begin(&run, opt, rep, 1000);
+    sapm__run_phase(&run, method, method == SAPM_METHOD_LBFGS ? "L-BFGS" : sapm_method_name(method), 1);
+    status = sapm__phase_gradient(&run, &pb, method, x, &stop);
+    if (sapm__polish_wanted(&run, stop, status)) status = sapm__run_polish(&run, &pb, x, &stop);
+    return sapm__run_finish(&run, &pb, x, stop, status, NULL);
 }
 
 /* ======================================================================================
  * Implementation: PM and SAPM (regression, Algorithm 1)
  *
- * State (SPEC 2-3): pre-activation auxiliaries a_{l,n} ~ z_l(x_n) for the hidden layers
+ * State (arXiv 2504.21501): pre-activation auxiliaries a_{l,n} ~ z_l(x_n) for the hidden layers
  * l = 1..L-1, kept sample-major as A_l (N x n_l), and H_l = [sigma(A_l) 1] (N x (n_l+1),
  * the column of ones carries the bias), H_0 = [X 1]. Residuals
  *     e_l = a_l - W_l h_{l-1} - b_l (l < L),   r = W_L h_{L-1} + b_L - y,
@@ -4496,7 +4925,7 @@ SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, c
  *   2. auxiliary blocks in the chosen sweep order: per sample, the block loss
  *      f(a_l) = w_l |a_l - c|^2 + w_{l+1} |W_{l+1} sigma(a_l) + b_{l+1} - t|^2,
  *      c = W_l h_{l-1} + b_l, t = a_{l+1} (or y for l = L-1, w_L = 1), lowered by a
- *      gradient step (seeds) or a damped Gauss-Newton step (ours, one small SPD solve per
+ *      gradient step (the paper's form) or a damped Gauss-Newton step (ours, one small SPD solve per
  *      sample), or all layers of a sample at once by a block-tridiagonal GN step (ours).
  *      With pre-activation auxiliaries a_{L-1} is NOT quadratic (it enters the output
  *      residual through sigma), so it has no exact closed form; its GN step is the exact
@@ -4524,14 +4953,12 @@ typedef struct sapm__aux {
     double *omega;              /* omega[l], l = 1..L */
     double *mu;                 /* LM damping, (L x N): row l for layer l */
     double *red;                /* reduction buffer: Gram + rhs, or per-layer loss sums */
-    double *gw, *rw;            /* factor / solution work of the weight solve */
+    double *gw;                 /* factor work of the weight solve */
     double *T0, *T1, *T2, *T3;  /* N x (nmax + 1) scratch */
     double *S0, *S1;            /* Jacobi sweep: saved H of the previous layer */
     double *GW, *Mb, *Bb;       /* nmax^2; CHUNK x nmax^2; CHUNK x nmax */
     double *fo;                 /* per-sample block loss before a step */
     double *pv;                 /* power-iteration vectors, L x nmax */
-    double **E, **Sd;           /* chain GN: E[l] (l = 1..L) residuals, Sd[l] sigma'(A_l) */
-    double *GWl, *Fb, *Xb, *yb, *hb; /* chain GN: (L-1) x nmax^2 (x3), (L-1) x nmax, 2 nmax */
     int *info;                  /* CHUNK */
     void *block;                /* the one allocation */
     size_t bytes;               /* its size (memory report) */
@@ -4543,8 +4970,6 @@ static void sapm__aux_free(sapm__aux *st)
     if (st->A) SAPM_FREE(st->A);
     if (st->H) SAPM_FREE(st->H);
     if (st->info) SAPM_FREE(st->info);
-    if (st->E) SAPM_FREE(st->E);
-    if (st->Sd) SAPM_FREE(st->Sd);
     memset(st, 0, sizeof *st);
 }
 
@@ -4565,22 +4990,15 @@ static sapm_result sapm__aux_alloc(sapm__aux *st, sapm_net *net, int N, const do
     for (l = 0; l < L; ++l) total += (size_t)N * ((size_t)net->widths[l] + 1); /* H */
     total += (size_t)L + 1 + (size_t)(L + 1) * (size_t)N;                      /* omega, mu */
     total += n1 * n1 + n1 * (size_t)nm + (size_t)L + 1;                        /* red */
-    total += n1 * n1 + n1 * (size_t)nm;                                       /* gw, rw */
+    total += n1 * n1;                                                          /* gw */
     total += 6 * (size_t)N * n1;                                               /* T0-3, S0-1 */
     total += (size_t)nm * nm + (size_t)SAPM__AUX_CHUNK * ((size_t)nm * nm + nm) + (size_t)N;
     total += (size_t)L * nm;                                                  /* pv */
-    if (opt->aux.update == SAPM_AUX_GN_CHAIN) {
-        for (l = 1; l <= L; ++l) total += (size_t)N * (size_t)net->widths[l];    /* E */
-        for (l = 1; l < L; ++l) total += (size_t)N * (size_t)net->widths[l];     /* Sd */
-        total += 3 * (size_t)L * nm * nm + (size_t)L * nm + 2 * (size_t)nm;
-    }
     st->block = sapm__alloc(total, sizeof(double));
     st->A = (double **)sapm__calloc((size_t)L + 1, sizeof(double *));
     st->H = (double **)sapm__calloc((size_t)L + 1, sizeof(double *));
     st->info = (int *)sapm__alloc(SAPM__AUX_CHUNK, sizeof(int));
-    st->E = (double **)sapm__calloc((size_t)L + 1, sizeof(double *));
-    st->Sd = (double **)sapm__calloc((size_t)L + 1, sizeof(double *));
-    if (!st->block || !st->A || !st->H || !st->info || !st->E || !st->Sd) { sapm__aux_free(st); return SAPM_ERR_OUT_OF_MEMORY; }
+    if (!st->block || !st->A || !st->H || !st->info) { sapm__aux_free(st); return SAPM_ERR_OUT_OF_MEMORY; }
     st->bytes = total * sizeof(double);
     p = (double *)st->block;
     memset(p, 0, total * sizeof(double));
@@ -4590,7 +5008,6 @@ static sapm_result sapm__aux_alloc(sapm__aux *st, sapm_net *net, int N, const do
     st->mu = p + off; off += (size_t)(L + 1) * (size_t)N;
     st->red = p + off; off += n1 * n1 + n1 * (size_t)nm + (size_t)L + 1;
     st->gw = p + off; off += n1 * n1;
-    st->rw = p + off; off += n1 * (size_t)nm;
     st->T0 = p + off; off += (size_t)N * n1;
     st->T1 = p + off; off += (size_t)N * n1;
     st->T2 = p + off; off += (size_t)N * n1;
@@ -4602,15 +5019,6 @@ static sapm_result sapm__aux_alloc(sapm__aux *st, sapm_net *net, int N, const do
     st->Bb = p + off; off += (size_t)SAPM__AUX_CHUNK * nm;
     st->fo = p + off; off += (size_t)N;
     st->pv = p + off; off += (size_t)L * nm;
-    if (opt->aux.update == SAPM_AUX_GN_CHAIN) {
-        for (l = 1; l <= L; ++l) { st->E[l] = p + off; off += (size_t)N * (size_t)net->widths[l]; }
-        for (l = 1; l < L; ++l) { st->Sd[l] = p + off; off += (size_t)N * (size_t)net->widths[l]; }
-        st->GWl = p + off; off += (size_t)L * nm * nm;
-        st->Fb = p + off; off += (size_t)L * nm * nm;
-        st->Xb = p + off; off += (size_t)L * nm * nm;
-        st->yb = p + off; off += (size_t)L * nm;
-        st->hb = p + off; off += 2 * (size_t)nm;
-    }
     SAPM_ASSERT(off == total);
     /* H_0 = [X 1] */
     {
@@ -4695,7 +5103,7 @@ static double sapm__spectral_norm2(sapm__aux *st, int l)
     return lam * 1.01;
 }
 
-/* w_l (SPEC 2): SAPM w_l = prod_{j=l+1..L} ||W_j||_F^2 K^2, w_L = 1; PM w_l = lambda. */
+/* w_l: SAPM w_l = prod_{j=l+1..L} ||W_j||_F^2 K^2, w_L = 1; PM w_l = lambda. */
 static void sapm__aux_omega(sapm__aux *st)
 {
     int l;
@@ -4712,8 +5120,6 @@ static void sapm__aux_omega(sapm__aux *st)
             st->omega[l] = w < 1e250 ? w : 1e250; /* cap: keeps w finite at any depth */
         }
     }
-    if (!st->pm && st->opt->aux.omega_scale > 0.0 && st->opt->aux.omega_scale != 1.0)
-        for (l = 1; l < st->L; ++l) st->omega[l] *= st->opt->aux.omega_scale;
 }
 
 /* J_SAPM (or J_PM) = (1/N) [sum |r|^2 + sum_l w_l |e_l|^2] at the current state. */
@@ -4741,7 +5147,7 @@ static sapm_result sapm__aux_loss(sapm__aux *st, double *J)
     return SAPM_OK;
 }
 
-/* J_LS of the forward network (SPEC 2), through T0/T1. */
+/* J_LS of the forward network, through T0/T1. */
 static sapm_result sapm__aux_mse(sapm__aux *st, double *mse)
 {
     int l, i, j, L = st->L, m = st->net->widths[L];
@@ -4769,15 +5175,15 @@ static sapm_result sapm__aux_mse(sapm__aux *st, double *mse)
 
 /* Weight block l: closed-form least squares from the normal equations
  *   (H^T H + (lambda_n + rho) I) Theta = H^T T + rho Theta_old,  Theta = [W_l b_l]^T,
- * H = H_{l-1}, T = A_l or Y. lambda_n = ridge * tr(H^T H)/(n+1) is the seeds' adaptive
+ * H = H_{l-1}, T = A_l or Y. lambda_n = ridge * tr(H^T H)/(n+1) is the paper's adaptive
  * ridge; while Cholesky fails it grows tenfold (never stops training). */
 static sapm_result sapm__aux_solve_weights(sapm__aux *st, int l)
 {
     sapm_net *net = st->net;
-    int n = net->widths[l - 1], k = n + 1, mo = net->widths[l], i, j, tries;
+    int n = net->widths[l - 1], k = n + 1, mo = net->widths[l], i;
     const double *T = l < st->L ? st->A[l] : st->Y;
     int ldt = l < st->L ? mo : st->ldy;
-    double *G = st->red, *R = st->red + (size_t)k * k, scale, lam, rho;
+    double *G = st->red, *R = st->red + (size_t)k * k, scale, lam;
     double *W = net->W[l - 1], *b = net->b[l - 1];
     sapm_result r;
     /* Gram H^T H and right-hand side H^T T: sums over samples, then across workers */
@@ -4789,98 +5195,15 @@ static sapm_result sapm__aux_solve_weights(sapm__aux *st, int l)
     scale /= (double)k;
     if (!isfinite(scale) || !sapm__all_finite(R, (size_t)k * mo)) return SAPM_ERR_DIVERGED;
     if (!(scale > 0.0)) scale = 1.0;
-    lam = (st->opt->aux.polish && st->opt->aux.phase_ridge > 0.0 ? st->opt->aux.phase_ridge
-                                                                  : st->opt->aux.ridge) * scale;
-    rho = st->opt->aux.prox * scale;
-    for (tries = 0; tries < 60; ++tries) {
-        int info = 0;
-        memcpy(st->gw, G, (size_t)k * k * sizeof(double));
-        for (i = 0; i < k; ++i) st->gw[(size_t)i * k + i] += lam + rho;
-        if (sapm_chol_factor(k, st->gw, k, &info) == SAPM_OK) break;
-        lam = lam > 0.0 ? 10.0 * lam : 1e-14 * scale;
-    }
-    if (tries == 60) return SAPM_ERR_NOT_POSITIVE_DEFINITE;
-    /* rhs + rho Theta_old */
-    for (j = 0; j < k; ++j)
-        for (i = 0; i < mo; ++i)
-            st->rw[(size_t)j * mo + i] = R[(size_t)j * mo + i] +
-                rho * (j < n ? W[(size_t)i * n + j] : b[i]);
-    sapm_chol_solve(k, mo, st->gw, k, st->rw, mo);
-    if (!sapm__all_finite(st->rw, (size_t)k * mo)) return SAPM_ERR_DIVERGED;
-    for (i = 0; i < mo; ++i) {
-        for (j = 0; j < n; ++j) W[(size_t)i * n + j] = st->rw[(size_t)j * mo + i];
-        b[i] = st->rw[(size_t)n * mo + i];
-    }
-    return SAPM_OK;
-}
-
-/* Small dense SPD helpers for the per-sample block-tridiagonal chain step (its blocks are
- * factored one after another, so they cannot be batched across layers). The per-layer GN
- * step uses sapm_chol_solve_batched (measured at n = 20, 64 systems: 0.65 us per system,
- * these fused loops 0.87 us). Row-major lower triangle, unit stride inner loops. */
-static int sapm__small_chol(int n, double *SAPM__RESTRICT A)
-{
-    int i, j, k;
-    for (j = 0; j < n; ++j) {
-        double *rj = A + (size_t)j * n, d = rj[j];
-        for (k = 0; k < j; ++k) d -= rj[k] * rj[k];
-        if (!(d > 0.0) || !isfinite(d)) return j + 1;
-        d = sqrt(d);
-        rj[j] = d;
-        for (i = j + 1; i < n; ++i) {
-            double *ri = A + (size_t)i * n, t = ri[j];
-            for (k = 0; k < j; ++k) t -= ri[k] * rj[k];
-            ri[j] = t / d;
-        }
-    }
-    return 0;
-}
-
-/* b = L^{-1} b (forward substitution) */
-static void sapm__small_fwd(int n, const double *SAPM__RESTRICT Lf, double *SAPM__RESTRICT b)
-{
-    int i, k;
-    for (i = 0; i < n; ++i) {
-        const double *ri = Lf + (size_t)i * n;
-        double t = b[i];
-        for (k = 0; k < i; ++k) t -= ri[k] * b[k];
-        b[i] = t / ri[i];
-    }
-}
-
-/* b = L^{-T} b (back substitution, column-oriented so the inner loop is unit stride) */
-static void sapm__small_bwd(int n, const double *SAPM__RESTRICT Lf, double *SAPM__RESTRICT b)
-{
-    int i, k;
-    for (i = n - 1; i >= 0; --i) {
-        const double *ri = Lf + (size_t)i * n;
-        double t = b[i] / ri[i];
-        b[i] = t;
-        for (k = 0; k < i; ++k) b[k] -= ri[k] * t;
-    }
-}
-
-/* B (n x m) = L^{-1} B, row-major */
-static void sapm__small_fwd_mat(int n, int m, const double *SAPM__RESTRICT Lf, double *SAPM__RESTRICT B)
-{
-    int i, k, j;
-    for (i = 0; i < n; ++i) {
-        const double *ri = Lf + (size_t)i * n;
-        double *bi = B + (size_t)i * m, inv = 1.0 / ri[i];
-        for (k = 0; k < i; ++k) {
-            const double *bk = B + (size_t)k * m;
-            double c = ri[k];
-            for (j = 0; j < m; ++j) bi[j] -= c * bk[j];
-        }
-        for (j = 0; j < m; ++j) bi[j] *= inv;
-    }
+    lam = st->opt->aux.ridge * scale;
+    return sapm__weight_block_solve(n, mo, G, R, st->gw, lam, 0.0, scale, W, b);
 }
 
 /* Auxiliary block l (1..L-1), all samples. Hprev = H_{l-1} to use (the saved old one in a
  * Jacobi sweep). Per sample, with c = W_l h_{l-1} + b_l, t = a_{l+1} (or y),
  *   f(a) = w_l |a - c|^2 + w_{l+1} |W_{l+1} sigma(a) + b_{l+1} - t|^2,
  *   grad f = 2 w_l (a - c) + 2 w_{l+1} D W_{l+1}^T r,   D = diag sigma'(a), r = W_{l+1} sigma(a) + b_{l+1} - t;
- * GD (seeds): a -= tau grad f;  GD_SCALED: tau / (2 (w_l + w_{l+1} K^2 ||W_{l+1}||_F^2));
+ * GD (the paper's form): a -= tau grad f;  GD_SCALED: tau / (2 (w_l + w_{l+1} K^2 ||W_{l+1}||_F^2));
  * GN (ours): (w_l (1 + mu) I + w_{l+1} D W^T W D) delta = -grad f / 2, accepted per sample
  * when f decreases (mu /= 3), else rejected (mu *= 4). */
 static sapm_result sapm__aux_step_layer(sapm__aux *st, int l, const double *Hprev)
@@ -4966,151 +5289,12 @@ static sapm_result sapm__aux_step_layer(sapm__aux *st, int l, const double *Hpre
     return SAPM_OK;
 }
 
-/* Joint per-sample Gauss-Newton step on all auxiliaries (ours, SAPM_AUX_GN_CHAIN). With the
- * weights and w frozen, the auxiliaries of one sample form a chain: the loss
- *   f(a_1..a_{L-1}) = sum_{l=1..L} w_l |e_l|^2,  e_l = a_l - W_l sigma(a_{l-1}) - b_l (l < L),
- *   e_L = y - W_L sigma(a_{L-1}) - b_L  (w_L = 1)
- * couples only neighbours, so its Gauss-Newton matrix is block tridiagonal:
- *   M_ll = w_l (1 + mu) I + w_{l+1} D_l W_{l+1}^T W_{l+1} D_l,  M_{l,l+1} = -w_{l+1} D_l W_{l+1}^T,
- * right-hand side -g_l = -(w_l e_l - w_{l+1} D_l W_{l+1}^T e_{l+1}), D_l = diag sigma'(a_l).
- * Block Cholesky (block Thomas): F_l F_l^T = M_ll - X_{l-1}^T X_{l-1}, X_l = F_l^{-1} M_{l,l+1};
- * forward F_l y_l = -g_l - X_{l-1}^T y_{l-1}; back F_l^T d_l = y_l - X_l d_{l+1}.
- * O(L n^3) per sample. The step is taken when it lowers f (per sample); else mu grows. */
-static sapm_result sapm__aux_chain_gn(sapm__aux *st)
-{
-    sapm_net *net = st->net;
-    int L = st->L, N = st->N, nm = st->nmax, l, i, j, s;
-    const int *w = net->widths;
-    size_t nm2 = (size_t)nm * nm;
-    if (L < 2) return SAPM_OK;
-    /* batched: E_l = A_l - (H_{l-1} W_l^T + b_l), E_L = Y - (...), S_l = sigma'(A_l), GW_l */
-    for (l = 1; l <= L; ++l) {
-        int n = w[l];
-        double *E = st->E[l];
-        sapm__aux_affine(st, l, st->H[l - 1], w[l - 1] + 1, E, n);
-        for (i = 0; i < N; ++i)
-            for (j = 0; j < n; ++j) {
-                double t = l < L ? st->A[l][(size_t)i * n + j] : st->Y[(size_t)i * st->ldy + j];
-                E[(size_t)i * n + j] = t - E[(size_t)i * n + j];
-            }
-        if (l < L) {
-            sapm_activation_eval(net->act, (size_t)N * n, st->A[l], NULL, st->Sd[l], NULL, NULL);
-            sapm_syrk(SAPM_TRANS, n, w[l + 1], 1.0, net->W[l], n, 0.0, st->GWl + (size_t)(l - 1) * nm2, n);
-        }
-    }
-    for (s = 0; s < N; ++s) {
-        double fold = 0.0, *mu = st->mu + s;
-        int attempt;
-        for (l = 1; l <= L; ++l) {
-            const double *e = st->E[l] + (size_t)s * w[l];
-            double acc = 0.0;
-            for (j = 0; j < w[l]; ++j) acc += e[j] * e[j];
-            fold += st->omega[l] * acc;
-        }
-        for (attempt = 0; attempt < 3; ++attempt) {
-            int ok = 1;
-            double fnew = 0.0;
-            /* factor and forward substitution */
-            for (l = 1; l < L && ok; ++l) {
-                int n = w[l], no = w[l + 1], info;
-                double wl = st->omega[l], wn = st->omega[l + 1];
-                double *F = st->Fb + (size_t)(l - 1) * nm2, *Xb = st->Xb + (size_t)(l - 1) * nm2;
-                double *y = st->yb + (size_t)(l - 1) * nm;
-                const double *dd = st->Sd[l] + (size_t)s * n, *GW = st->GWl + (size_t)(l - 1) * nm2;
-                const double *el = st->E[l] + (size_t)s * n, *en = st->E[l + 1] + (size_t)s * no;
-                const double *Wn = net->W[l];
-                for (i = 0; i < n; ++i) {
-                    double q = 0.0;
-                    for (j = 0; j <= i; ++j) F[(size_t)i * n + j] = wn * dd[i] * GW[(size_t)i * n + j] * dd[j];
-                    F[(size_t)i * n + i] += wl * (1.0 + *mu);
-                    for (j = 0; j < no; ++j) q += Wn[(size_t)j * n + i] * en[j];
-                    y[i] = -(wl * el[i] - wn * dd[i] * q);
-                }
-                if (l > 1) {
-                    int np = w[l - 1];
-                    const double *Xp = st->Xb + (size_t)(l - 2) * nm2, *yp = st->yb + (size_t)(l - 2) * nm;
-                    int k;
-                    /* F -= X_{l-1}^T X_{l-1} (lower), y -= X_{l-1}^T y_{l-1}: rank-1 updates
-                     * by the rows of X_{l-1} (unit stride) */
-                    for (k = 0; k < np; ++k) {
-                        const double *xk = Xp + (size_t)k * n;
-                        double yk = yp[k];
-                        for (i = 0; i < n; ++i) {
-                            double *Fi = F + (size_t)i * n, xi = xk[i];
-                            for (j = 0; j <= i; ++j) Fi[j] -= xi * xk[j];
-                            y[i] -= xi * yk;
-                        }
-                    }
-                }
-                if ((info = sapm__small_chol(n, F)) != 0) { ok = 0; break; }
-                sapm__small_fwd(n, F, y);
-                if (l < L - 1) {
-                    /* X_l = F_l^{-1} (-w_{l+1} D_l W_{l+1}^T), n x no */
-                    for (i = 0; i < n; ++i)
-                        for (j = 0; j < no; ++j) Xb[(size_t)i * no + j] = -wn * dd[i] * Wn[(size_t)j * n + i];
-                    sapm__small_fwd_mat(n, no, F, Xb);
-                }
-            }
-            if (ok) {
-                /* back substitution: d_l in yb */
-                for (l = L - 1; l >= 1; --l) {
-                    int n = w[l];
-                    double *F = st->Fb + (size_t)(l - 1) * nm2, *y = st->yb + (size_t)(l - 1) * nm;
-                    if (l < L - 1) {
-                        int no = w[l + 1];
-                        const double *Xb = st->Xb + (size_t)(l - 1) * nm2, *dn = st->yb + (size_t)l * nm;
-                        for (i = 0; i < n; ++i) {
-                            double q = 0.0;
-                            for (j = 0; j < no; ++j) q += Xb[(size_t)i * no + j] * dn[j];
-                            y[i] -= q;
-                        }
-                    }
-                    sapm__small_bwd(n, F, y);
-                }
-                /* candidate loss, one forward pass of this sample through the chain */
-                {
-                    const double *hp = st->H[0] + (size_t)s * (w[0] + 1);
-                    double *hc = st->hb, *hn = st->hb + nm, *tmp;
-                    for (j = 0; j < w[0]; ++j) hc[j] = hp[j];
-                    for (l = 1; l <= L; ++l) {
-                        int n = w[l], np = w[l - 1];
-                        const double *Wl = net->W[l - 1], *bl = net->b[l - 1];
-                        double acc = 0.0;
-                        for (i = 0; i < n; ++i) {
-                            double z = bl[i], t, e;
-                            for (j = 0; j < np; ++j) z += Wl[(size_t)i * np + j] * hc[j];
-                            t = l < L ? st->A[l][(size_t)s * n + i] + st->yb[(size_t)(l - 1) * nm + i]
-                                      : st->Y[(size_t)s * st->ldy + i];
-                            e = t - z;
-                            acc += e * e;
-                            hn[i] = t;
-                        }
-                        fnew += st->omega[l] * acc;
-                        if (l < L) sapm_activation_eval(net->act, (size_t)n, hn, hn, NULL, NULL, NULL);
-                        tmp = hc; hc = hn; hn = tmp;
-                    }
-                }
-            }
-            if (ok && fnew <= fold && isfinite(fnew)) {
-                for (l = 1; l < L; ++l)
-                    for (i = 0; i < w[l]; ++i) st->A[l][(size_t)s * w[l] + i] += st->yb[(size_t)(l - 1) * nm + i];
-                *mu = SAPM__MAX(*mu / 3.0, 1e-12);
-                break;
-            }
-            *mu = SAPM__MIN(*mu * 4.0, 1e12);
-        }
-    }
-    for (l = 1; l < L; ++l) sapm__aux_set_h(st, l);
-    return SAPM_OK;
-}
-
 /* One sweep over the auxiliary layers in the chosen order. */
 static sapm_result sapm__aux_sweep(sapm__aux *st, sapm_aux_sweep sweep)
 {
     int l, L = st->L;
     sapm_result r = SAPM_OK;
     if (L < 2) return SAPM_OK;
-    if (st->opt->aux.update == SAPM_AUX_GN_CHAIN) return sapm__aux_chain_gn(st);
     if (sweep == SAPM_SWEEP_JACOBI) {
         /* every layer from the same state: keep the old H_{l-1} before it is overwritten */
         double *prev = st->S0, *cur = st->S1, *tmp;
@@ -5133,23 +5317,21 @@ static sapm_result sapm__aux_sweep(sapm__aux *st, sapm_aux_sweep sweep)
 /* One outer iteration of Algorithm 1: weights L..1, auxiliaries, w. */
 static sapm_result sapm__aux_outer(sapm__aux *st, int iter)
 {
-    int l, s;
+    int l;
     sapm_result r;
     if (!st->pm && st->opt->aux.resync_every > 0 && iter % st->opt->aux.resync_every == 0) {
         /* re-sync, then auxiliaries first so that the weight solves see the new targets */
         sapm__aux_sync(st);
-        for (s = 0; s < SAPM__MAX(st->opt->aux.aux_steps, 1); ++s)
-            if ((r = sapm__aux_sweep(st, st->opt->aux.sweep)) != SAPM_OK) return r;
+        if ((r = sapm__aux_sweep(st, st->opt->aux.sweep)) != SAPM_OK) return r;
         for (l = st->L; l >= 1; --l)
             if ((r = sapm__aux_solve_weights(st, l)) != SAPM_OK) return r;
-        if (!st->opt->aux.omega_fixed) sapm__aux_omega(st);
+        sapm__aux_omega(st);
         return SAPM_OK;
     }
     for (l = st->L; l >= 1; --l)
         if ((r = sapm__aux_solve_weights(st, l)) != SAPM_OK) return r;
-    for (s = 0; s < SAPM__MAX(st->opt->aux.aux_steps, 1); ++s)
-        if ((r = sapm__aux_sweep(st, st->opt->aux.sweep)) != SAPM_OK) return r;
-    if (!st->opt->aux.omega_fixed) sapm__aux_omega(st);
+    if ((r = sapm__aux_sweep(st, st->opt->aux.sweep)) != SAPM_OK) return r;
+    sapm__aux_omega(st);
     return SAPM_OK;
 }
 
@@ -5162,37 +5344,22 @@ SAPMDEF void sapm_aux_default_options(sapm_aux_options *a)
     a->ridge = 1e-10;
     a->update = SAPM_AUX_GN;
     a->sweep = SAPM_SWEEP_BACKWARD;
-    a->aux_steps = 1;
     a->lm_damping = 1e-2;
-    a->prox = 0.0;
-    a->phase_ridge = 0.0;
     a->chaos_rescale = 1;
     a->switch_chi = 1.5;
     a->omega_norm = 1;
-    a->omega_scale = 1.0;
-    a->omega_fixed = 0;
     a->resync_every = 1;
-    a->polish = 1;
-    a->switch_rel = 0.0;
-    a->switch_iters = 5;
-    a->switch_time = 0.5;
 }
 
-SAPMDEF void sapm_aux_seeds_options(sapm_aux_options *a)
+SAPMDEF void sapm_aux_paper_options(sapm_aux_options *a)
 {
     if (!a) return;
     a->update = SAPM_AUX_GD;
     a->sweep = SAPM_SWEEP_JACOBI;
-    a->aux_steps = 1;
-    a->prox = 0.0;
-    a->phase_ridge = 0.0;
     a->chaos_rescale = 0;
     a->switch_chi = 0.0;
     a->omega_norm = 0;
-    a->omega_scale = 1.0;
-    a->omega_fixed = 0;
     a->resync_every = 0;
-    a->polish = 0;
 }
 
 /* max over hidden layers l = 2..L-1 of the mean-field gain chi_l = (||W_l||_F^2 / n_l)
@@ -5268,110 +5435,81 @@ SAPMDEF sapm_result sapm_net_rescale_chaos(sapm_net *net, int N, const double *X
     return r;
 }
 
-/* Validation of the PM/SAPM fields of sapm_aux_options. */
-static sapm_result sapm__aux_check_options(const sapm_options *opt)
+/* Validation of the PM/SAPM fields of sapm_aux_options (the PM/SAPM phase on data). */
+static sapm_result sapm__aux_check_options(const sapm_options *opt, const char **msg)
 {
     const sapm_aux_options *a = &opt->aux;
-    if (opt->method == SAPM_METHOD_PM && (!(a->pm_lambda > 0.0) || !isfinite(a->pm_lambda)))
-        return SAPM_ERR_INVALID_ARGUMENT;
-    if ((int)a->update < 0 || a->update >= SAPM_AUX_UPDATE_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
-    if ((int)a->sweep < 0 || a->sweep >= SAPM_SWEEP_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
-    if ((a->update == SAPM_AUX_GD || a->update == SAPM_AUX_GD_SCALED) &&
-        (!(a->tau > 0.0) || !isfinite(a->tau)))
-        return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(a->ridge >= 0.0) || !isfinite(a->ridge) || !(a->prox >= 0.0) || !isfinite(a->prox))
-        return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(a->lm_damping >= 0.0) || !isfinite(a->lm_damping)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(a->phase_ridge >= 0.0) || !isfinite(a->phase_ridge)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(a->switch_chi >= 0.0) || !isfinite(a->switch_chi)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (a->chaos_rescale < 0 || a->chaos_rescale > 2) return SAPM_ERR_INVALID_ARGUMENT;
-    if (a->aux_steps < 1 || a->aux_steps > 1000) return SAPM_ERR_INVALID_ARGUMENT;
-    if ((a->omega_norm != 0 && a->omega_norm != 1) || (a->omega_fixed != 0 && a->omega_fixed != 1))
-        return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(a->omega_scale > 0.0) || !isfinite(a->omega_scale)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (a->resync_every < 0 || (a->polish != 0 && a->polish != 1) || a->switch_iters < 0)
-        return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(a->switch_rel >= 0.0) || !isfinite(a->switch_rel)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(a->switch_time >= 0.0 && a->switch_time <= 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (opt->aux.polish && (opt->ls.lbfgs_memory < 1 || opt->ls.lbfgs_memory > 1000))
-        return SAPM_ERR_INVALID_ARGUMENT;
+    SAPM__BAD(opt->method == SAPM_METHOD_PM && (!(a->pm_lambda > 0.0) || !isfinite(a->pm_lambda)),
+              "aux.pm_lambda must be finite and > 0 (PM phase)");
+    SAPM__BAD((int)a->update < 0 || a->update >= SAPM_AUX_UPDATE_COUNT, "aux.update is not a sapm_aux_update (PM/SAPM phase)");
+    SAPM__BAD((int)a->sweep < 0 || a->sweep >= SAPM_SWEEP_COUNT, "aux.sweep is not a sapm_aux_sweep (PM/SAPM phase)");
+    SAPM__BAD((a->update == SAPM_AUX_GD || a->update == SAPM_AUX_GD_SCALED) &&
+                  (!(a->tau > 0.0) || !isfinite(a->tau)),
+              "aux.tau must be finite and > 0 with gradient steps (PM/SAPM phase)");
+    SAPM__BAD(!(a->ridge >= 0.0) || !isfinite(a->ridge), "aux.ridge must be finite and >= 0 (PM/SAPM phase)");
+    SAPM__BAD(!(a->lm_damping >= 0.0) || !isfinite(a->lm_damping), "aux.lm_damping must be finite and >= 0 (PM/SAPM phase)");
+    SAPM__BAD(!(a->switch_chi >= 0.0) || !isfinite(a->switch_chi), "aux.switch_chi must be finite and >= 0 (PM/SAPM phase)");
+    SAPM__BAD(a->chaos_rescale < 0 || a->chaos_rescale > 2, "aux.chaos_rescale must be 0, 1 or 2 (PM/SAPM phase)");
+    SAPM__BAD(a->omega_norm != 0 && a->omega_norm != 1, "aux.omega_norm must be 0 or 1 (SAPM phase)");
+    SAPM__BAD(a->resync_every < 0, "aux.resync_every must be >= 0 (SAPM phase)");
     return SAPM_OK;
 }
 
-/* The polish phase reports through the user's callback with the outer loop's iteration
- * count and clock, and as the PM/SAPM method. */
-typedef struct sapm__polish_ctx {
-    const sapm_options *user;
-    sapm_method method;
-    int iter0;
-    double sec0;
-} sapm__polish_ctx;
-
-static int sapm__polish_progress(const sapm_progress *p, void *ud)
+/* The PM/SAPM phase on data: outer iterations of Algorithm 1 (sapm__aux_outer) until the
+ * run stops or hands over. With a polish, a non-chaotic start hands over at once and a
+ * chaotic one is first rescaled (sapm_aux_options: switch_chi, chaos_rescale). Logged:
+ * loss = J_SAPM / J_PM, mse = J_LS of the forward network, error = the problem's held-out
+ * error. A non-finite state restores the last finite weights (status SAPM_ERR_DIVERGED). */
+static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__problem *pb,
+                                   sapm_stop_reason *stop_out)
 {
-    const sapm__polish_ctx *c = (const sapm__polish_ctx *)ud;
-    sapm_progress q = *p;
-    q.method = c->method;
-    q.iter += c->iter0;
-    q.seconds += c->sec0;
-    return c->user->progress ? c->user->progress(&q, c->user->user_data) : 0;
-}
-
-/* PM / SAPM training (sapm_train dispatches here): Algorithm 1 with the options of
- * sapm_aux_options, then (aux.polish) L-BFGS on J_LS from the trained weights. Logged
- * progress: loss = J_SAPM / J_PM (during the polish the auxiliaries are the forward pass,
- * so loss = J_SAPM = J_LS), mse = J_LS of the forward network. */
-static sapm_result sapm__train_aux(sapm_net *net, int N, const double *X, int ldx,
-                                   const double *Y, int ldy, const sapm_options *opt,
-                                   sapm_report *rep)
-{
-    sapm__aux st;
-    sapm__trainer tr;
+    const sapm_options *opt = run->opt;
+    sapm_net *net = st->net;
     sapm_stop_reason stop;
     sapm_result r, status = SAPM_OK;
-    double J = 0.0, mse = 0.0, mse_prev, *good;
-    int it = 0, polish = 0;
-    if ((r = sapm__aux_check_options(opt)) != SAPM_OK) return sapm__report_error(rep, r);
+    double J = 0.0, mse = 0.0, mse_prev, err = NAN, *good;
+    int handover = 0;
+    *stop_out = SAPM_STOP_ERROR;
     good = (double *)sapm__alloc(net->n_params, sizeof(double));
-    if (!good) return sapm__report_error(rep, SAPM_ERR_OUT_OF_MEMORY);
-    r = sapm__aux_alloc(&st, net, N, X, ldx, Y, ldy, opt);
-    if (r != SAPM_OK) { SAPM_FREE(good); return sapm__report_error(rep, r); }
+    if (!good) return SAPM_ERR_OUT_OF_MEMORY;
     memcpy(good, net->params, net->n_params * sizeof(double));
-    sapm__trainer_begin(&tr, opt, opt->method, rep);
     /* initial state: auxiliaries = forward pass, so J = J_LS */
-    sapm__aux_sync(&st);
-    sapm__aux_omega(&st);
-    r = sapm__aux_loss(&st, &J);
-    if (r == SAPM_OK) r = sapm__aux_mse(&st, &mse);
-    if (r != SAPM_OK) {
-        sapm__trainer_end(&tr, 0, NAN, NAN, NAN, SAPM_STOP_ERROR, r);
-        sapm__aux_free(&st); SAPM_FREE(good);
-        return r;
-    }
-    stop = sapm__trainer_step(&tr, 0, mse, J, NAN, 0);
+    sapm__aux_sync(st);
+    sapm__aux_omega(st);
+    r = sapm__aux_loss(st, &J);
+    if (r == SAPM_OK) r = sapm__aux_mse(st, &mse);
+    if (r == SAPM_OK && isfinite(mse)) r = sapm__problem_monitor(pb, net->params, mse, &mse, &err);
+    if (r != SAPM_OK) { SAPM_FREE(good); return r; }
+    stop = sapm__run_step(run, 0, mse, J, err, 1);
     mse_prev = mse;
-    if (stop == SAPM_STOP_NONE && opt->aux.polish && opt->aux.switch_chi > 0.0) {
+    if (stop == SAPM_STOP_NONE && opt->polish != SAPM_METHOD_NONE && opt->aux.switch_chi > 0.0) {
         double chi = 0.0;
-        if (sapm__aux_max_chi(&st, &chi) == SAPM_OK && chi <= opt->aux.switch_chi) polish = 1; /* ordered start */
+        if (sapm__aux_max_chi(st, &chi) == SAPM_OK && chi <= opt->aux.switch_chi) handover = 1; /* ordered start */
         else if (opt->aux.chaos_rescale) {
-            sapm__aux_rescale_chaos(&st);
-            sapm__aux_omega(&st);
-            if (sapm__aux_loss(&st, &J) != SAPM_OK || sapm__aux_mse(&st, &mse) != SAPM_OK) J = mse = NAN;
-            mse_prev = mse;
-            if (opt->aux.chaos_rescale == 2) polish = 1;
+            sapm__aux_rescale_chaos(st);
+            sapm__aux_omega(st);
+            if (sapm__aux_loss(st, &J) != SAPM_OK || sapm__aux_mse(st, &mse) != SAPM_OK) J = mse = NAN;
+            run->mse = mse_prev = mse;
+            run->loss = J;
+            if (opt->aux.chaos_rescale == 2) handover = 1;
         }
     }
-    while (stop == SAPM_STOP_NONE && !polish) {
-        ++it;
-        r = sapm__aux_outer(&st, it);
-        if (r == SAPM_OK) r = sapm__aux_loss(&st, &J);
-        if (r == SAPM_OK) r = sapm__aux_mse(&st, &mse);
+    while (stop == SAPM_STOP_NONE && !handover && !sapm__run_handover(run)) {
+        int wanted;
+        r = sapm__aux_outer(st, run->iter + 1);
+        if (r == SAPM_OK) r = sapm__aux_loss(st, &J);
+        if (r == SAPM_OK) r = sapm__aux_mse(st, &mse);
         if (r == SAPM_ERR_DIVERGED || (r == SAPM_OK && (!isfinite(J) || !isfinite(mse)))) {
             stop = SAPM_STOP_DIVERGED;
             break;
         }
         if (r != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
-        stop = sapm__trainer_step(&tr, it, mse, J, NAN, 0);
+        wanted = sapm__run_logs_next(run);
+        err = NAN;
+        if (wanted && (r = sapm__problem_monitor(pb, net->params, mse, &mse, &err)) != SAPM_OK) {
+            status = r; stop = SAPM_STOP_ERROR; break;
+        }
+        stop = sapm__run_step(run, 1, mse, J, err, wanted);
         if (stop == SAPM_STOP_DIVERGED) break;
         memcpy(good, net->params, net->n_params * sizeof(double));
         if (stop != SAPM_STOP_NONE) break;
@@ -5379,91 +5517,79 @@ static sapm_result sapm__train_aux(sapm_net *net, int N, const double *X, int ld
             stop = SAPM_STOP_REL_TOL;
             break;
         }
-        /* switch rule of the polish (see sapm_aux_options) */
-        if (opt->aux.polish &&
-            ((opt->aux.switch_iters > 0 && it >= opt->aux.switch_iters) ||
-             (opt->aux.switch_rel > 0.0 && mse > (1.0 - opt->aux.switch_rel) * mse_prev) ||
-             (opt->aux.switch_time > 0.0 && opt->time_budget > 0.0 &&
-              sapm__trainer_elapsed(&tr) >= opt->aux.switch_time * opt->time_budget))) {
-            polish = 1;
-            break;
-        }
-
         mse_prev = mse;
     }
     if (stop == SAPM_STOP_DIVERGED) {
         /* restore the last weights whose losses were finite */
         memcpy(net->params, good, net->n_params * sizeof(double));
-        sapm__aux_sync(&st);
-        sapm__aux_omega(&st);
-        if (sapm__aux_loss(&st, &J) != SAPM_OK || sapm__aux_mse(&st, &mse) != SAPM_OK) J = mse = NAN;
+        sapm__aux_sync(st);
+        sapm__aux_omega(st);
+        if (sapm__aux_loss(st, &J) != SAPM_OK || sapm__aux_mse(st, &mse) != SAPM_OK) J = mse = NAN;
+        run->loss = J;
         status = SAPM_ERR_DIVERGED;
     }
-    if (polish) {
-        /* L-BFGS on J_LS from the trained weights, on what is left of the iteration and
-         * time budgets; its history is appended with the outer loop's counters */
-        sapm_options po = *opt;
-        sapm__polish_ctx pc;
-        sapm_report prep;
-        sapm__ls_eval e;
-        double t_sw = sapm__trainer_elapsed(&tr);
-        int k;
-        if (it > 0) sapm__trainer_step(&tr, it, mse, J, NAN, 1); /* the switch point is always logged */
-        po.method = SAPM_METHOD_LS_LBFGS;
-        po.max_iters = opt->max_iters - it;
-        po.time_budget = opt->time_budget > 0.0 ? opt->time_budget - t_sw : 0.0;
-        pc.user = opt; pc.method = opt->method; pc.iter0 = it; pc.sec0 = t_sw;
-        po.progress = opt->progress ? sapm__polish_progress : NULL;
-        po.user_data = &pc;
-        memset(&prep, 0, sizeof prep);
-        if (po.max_iters >= 1 && (opt->time_budget == 0.0 || po.time_budget > 0.0)) {
-            r = sapm__ls_eval_init(&e, net, N, X, ldx, Y, ldy, opt);
-            if (r == SAPM_OK) {
-                r = sapm__minimize(SAPM_METHOD_LS_LBFGS, sapm__ls_objective, NULL, &e, net->params,
-                                   net->n_params, &po, &prep);
-                sapm__ls_eval_free(&e);
-            }
-            if (rep) {
-                for (k = 0; k < prep.history_count; ++k) {
-                    sapm_progress q = prep.history[k];
-                    if (q.iter == 0) continue; /* the switch point, already logged */
-                    q.method = opt->method; q.iter += it; q.seconds += t_sw;
-                    q.loss = q.mse;
-                    if (sapm__report_push(rep, &q) != SAPM_OK) r = SAPM_ERR_OUT_OF_MEMORY;
-                    tr.last_logged = q.iter;
-                }
-            }
-            it += prep.iters;
-            stop = prep.stop;
-            status = r != SAPM_OK ? r : prep.status;
-            mse = J = prep.mse;
-            sapm_report_free(&prep);
-        } else {
-            stop = po.max_iters < 1 ? SAPM_STOP_MAX_ITERS : SAPM_STOP_TIME_BUDGET;
-        }
-    }
-    sapm__trainer_end(&tr, it, mse, J, NAN, stop, status);
-    sapm__aux_free(&st);
     SAPM_FREE(good);
+    *stop_out = stop;
     return status;
 }
 
-/* ======================================================================================
- * Implementation: PDE problems - samplers and the evaluated problem data (owner: pinn)
- * ====================================================================================== */
+/* --- step API ------------------------------------------------------------------------- */
+struct sapm_aux_state {
+    sapm__aux st;
+    sapm_options opt;           /* a copy: the state outlives the caller's struct */
+    int iter;
+};
 
-SAPMDEF const char *sapm_pde_method_name(sapm_pde_method m)
+SAPMDEF sapm_result sapm_aux_create(sapm_aux_state **out, sapm_net *net, int N, const double *X,
+                                    int ldx, const double *Y, int ldy, const sapm_options *opt)
 {
-    switch (m) {
-    case SAPM_PDE_PINN_ADAM: return "PINN-Adam";
-    case SAPM_PDE_PINN_LBFGS: return "PINN-LBFGS";
-    case SAPM_PDE_PINN_ADAM_LBFGS: return "PINN-Adam+LBFGS";
-    case SAPM_PDE_SAPM_PINN: return "SAPM-PINN";
-    case SAPM_PDE_LYSEP: return "LySep";
-    case SAPM_PDE_PINN_LM: return "PINN-LM";
-    default: return "unknown";
-    }
+    sapm_aux_state *s;
+    const char *msg = NULL;
+    sapm_result r;
+    if (!out) return SAPM_ERR_NULL_ARGUMENT;
+    *out = NULL;
+    if (!opt) return SAPM_ERR_NULL_ARGUMENT;
+    if ((r = sapm__check_data(net, N, X, ldx, Y, ldy)) != SAPM_OK) return r;
+    if (opt->method != SAPM_METHOD_PM && opt->method != SAPM_METHOD_SAPM) return SAPM_ERR_INVALID_ARGUMENT;
+    if ((r = sapm__aux_check_options(opt, &msg)) != SAPM_OK) return r;
+    if (!sapm__all_finite(net->params, net->n_params)) return SAPM_ERR_NONFINITE_INPUT;
+    s = (sapm_aux_state *)sapm__calloc(1, sizeof *s);
+    if (!s) return SAPM_ERR_OUT_OF_MEMORY;
+    s->opt = *opt;
+    if ((r = sapm__aux_alloc(&s->st, net, N, X, ldx, Y, ldy, &s->opt)) != SAPM_OK) { SAPM_FREE(s); return r; }
+    sapm__aux_sync(&s->st);
+    sapm__aux_omega(&s->st);
+    *out = s;
+    return SAPM_OK;
 }
+
+SAPMDEF sapm_result sapm_aux_step(sapm_aux_state *s)
+{
+    if (!s) return SAPM_ERR_NULL_ARGUMENT;
+    return sapm__aux_outer(&s->st, ++s->iter);
+}
+
+SAPMDEF sapm_result sapm_aux_losses(sapm_aux_state *s, double *j_aux, double *j_ls)
+{
+    sapm_result r = SAPM_OK;
+    if (!s) return SAPM_ERR_NULL_ARGUMENT;
+    if (j_aux && (r = sapm__aux_loss(&s->st, j_aux)) != SAPM_OK) return r;
+    if (j_ls) r = sapm__aux_mse(&s->st, j_ls);
+    return r;
+}
+
+SAPMDEF size_t sapm_aux_bytes(const sapm_aux_state *s) { return s ? s->st.bytes + sizeof *s : 0; }
+
+SAPMDEF void sapm_aux_destroy(sapm_aux_state *s)
+{
+    if (!s) return;
+    sapm__aux_free(&s->st);
+    SAPM_FREE(s);
+}
+
+/* ======================================================================================
+ * Implementation: PDE problems - samplers and the evaluated problem data
+ * ====================================================================================== */
 
 /* A box [lo, hi] in R^d: finite, lo_i < hi_i. */
 static sapm_result sapm__box_check(int d, const double *lo, const double *hi)
@@ -5733,11 +5859,11 @@ SAPMDEF sapm_result sapm_pde_exact_values(const sapm_pde *pde, int n, const doub
 }
 
 /* ======================================================================================
- * Implementation: PINN - J_PINN, its exact gradient, and the PINN baseline (owner: pinn)
+ * Implementation: PINN - J_PINN, its exact gradient, residuals and Jacobian (the PDE problem)
  *
  * J_PINN and dJ_PINN/dparams run on ls's derivative tape (sapm__tape, "Implementation:
  * derivative tape"): one forward pass computes u, the first derivatives d_i u and the
- * Laplacian by the SPEC 4 recursions as one GEMM per layer over all streams, and one
+ * Laplacian by the exact derivative recursions as one GEMM per layer over all streams, and one
  * reverse pass back-propagates the adjoints of the output streams,
  *
  *   r_n = sum_i c_i(x_n) d_i u(x_n) + kappa(x_n) Laplace u(x_n) + c_0(x_n) u(x_n) - f(x_n),
@@ -5843,7 +5969,7 @@ static double sapm__pinn_residual(const sapm__pde_data *p, const sapm__tape *t, 
     return res;
 }
 
-/* Output-row seeds of interior point gidx (row n of the block) for the reverse pass:
+/* Output-row adjoints of interior point gidx (row n of the block) for the reverse pass:
  * a * dr_n/d(u, d_i u, Laplace u) = a (c_0, c_i, kappa), or a (c_0, 1) in the directional
  * mode (a = dJ/dr_n for a gradient, the residual's scale for a Jacobian row). */
 static void sapm__pinn_seed(const sapm__pde_data *p, sapm__tape *t, int gidx, int n, double a)
@@ -5882,7 +6008,7 @@ static void sapm__pinn_task(void *ctx, int tid, int nthreads)
     double wr = job->G ? sqrt(p->alpha / e->n_total) : 2.0 * p->alpha / e->n_total;
     double wb = job->G ? sqrt(p->beta / e->m_total) : 2.0 * p->beta / e->m_total;
     if (job->grad) memset(acc, 0, np * sizeof(double));
-    /* interior points: the residual r_n of the operator (SPEC 4) */
+    /* interior points: the residual r_n of the operator */
     for (s0 = tid * t->cap; s0 < p->N; s0 += nthreads * t->cap) {
         int nb = SAPM__MIN(t->cap, p->N - s0);
         t->dirs = p->c ? p->c + (size_t)s0 * d : NULL;
@@ -6097,223 +6223,31 @@ SAPMDEF sapm_result sapm_pde_loss(const sapm_net *net, const sapm_pde *pde, int 
     return r;
 }
 
-SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_pde_method method)
+SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_method method)
 {
     sapm_pde_options o;
     memset(&o, 0, sizeof o);
-    o.base = sapm_default_options(SAPM_METHOD_LS_ADAM);
-    o.base.max_iters = 5000;
+    o.base = sapm_default_options(method);
     o.base.log_every = 50;
     o.base.ls.lbfgs_memory = 50;    /* ours: 50 pairs beat 10 on Poisson 2-D (1.8e-4 vs 4.5e-4 rel. L2 at 1500 its) */
-    o.method = method;
+    o.base.phase_time = 0.0;
+    o.base.phase_iters = 0;
+    if (method == SAPM_METHOD_PM || method == SAPM_METHOD_SAPM) {
+        /* ours: 3 alternating iterations as a warm start, then L-BFGS on J_PINN */
+        o.base.polish = SAPM_METHOD_LBFGS;
+        o.base.phase_iters = 3;
+    }
     o.alpha = 1.0;
     o.beta = 1.0;
-    o.adam_fraction = 0.5;
-    o.lm_damping = 1e-3;
     o.lysep = sapm_lysep_default_options();
     return o;
 }
 
-/* Ordinary PINN training (Adam / L-BFGS / Adam then L-BFGS); defined below. */
-static sapm_result sapm__pde_train_pinn(sapm_net *net, const sapm__pde_data *p,
-                                        const sapm_pde_options *opt, const double *u_test,
-                                        sapm_report *rep);
-
-/* The ordinary PINN by Levenberg-Marquardt; defined below. */
-static sapm_result sapm__pde_train_lm(sapm_net *net, const sapm__pde_data *p,
-                                      const sapm_pde_options *opt, const double *u_test,
-                                      sapm_report *rep);
-
-/* SAPM-PINN and LySep training (lysep's section, below). */
-static sapm_result sapm__pde_train_sapm(sapm_net *net, const sapm__pde_data *p, const sapm_pde_options *opt,
-                                        const double *u_test, sapm_report *rep);
-static sapm_result sapm__pde_train_lysep(sapm_net *net, const sapm__pde_data *p, const sapm_pde_options *opt,
-                                         const double *u_test, sapm_report *rep);
-
-/* Argument checks of sapm_pde_train that do not need the points. */
-static sapm_result sapm__pde_train_check(const sapm_net *net, const sapm_pde *pde,
-                                         const sapm_pde_options *opt)
-{
-    sapm_result r;
-    if (!opt) return SAPM_ERR_NULL_ARGUMENT;
-    if ((int)opt->method < 0 || opt->method >= SAPM_PDE_METHOD_COUNT) return SAPM_ERR_INVALID_ARGUMENT;
-    if (opt->base.max_iters < 1) return SAPM_ERR_INVALID_SIZE;
-    if (opt->method == SAPM_PDE_PINN_ADAM_LBFGS &&
-        !(opt->adam_fraction > 0.0 && opt->adam_fraction < 1.0)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (opt->method == SAPM_PDE_PINN_LM) {
-        if (!(opt->lm_damping > 0.0 && opt->lm_damping < HUGE_VAL)) return SAPM_ERR_INVALID_ARGUMENT;
-        if (opt->base.allreduce) return SAPM_ERR_UNSUPPORTED;
-    }
-    if ((r = sapm__pde_check(pde)) != SAPM_OK) return r;
-    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK) return r;
-    if (opt->n_test < 0) return SAPM_ERR_INVALID_SIZE;
-    if (opt->n_test > 0) {
-        if (!opt->X_test) return SAPM_ERR_NULL_ARGUMENT;
-        if (!opt->u_test && !pde->exact) return SAPM_ERR_NULL_ARGUMENT;
-        if (!sapm__matrix_finite(opt->X_test, opt->n_test, pde->d, pde->d)) return SAPM_ERR_NONFINITE_INPUT;
-        if (opt->u_test && !sapm__all_finite(opt->u_test, (size_t)opt->n_test)) return SAPM_ERR_NONFINITE_INPUT;
-    }
-    return SAPM_OK;
-}
-
-SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, const double *X,
-                                   int M, const double *Xb, const sapm_pde_options *opt,
-                                   sapm_report *rep)
-{
-    sapm__pde_data p;
-    double *storage = NULL, *u_test = NULL;
-    sapm_result r;
-    if (rep) memset(rep, 0, sizeof *rep);
-    if ((r = sapm__pde_train_check(net, pde, opt)) != SAPM_OK) goto done;
-    if ((r = sapm__pde_build(&p, &storage, pde, N, X, M, Xb, opt->alpha, opt->beta)) != SAPM_OK)
-        goto done;
-    if (p.kappa && net->act == SAPM_ACT_RELU) { r = SAPM_ERR_UNSUPPORTED; goto done; } /* no sigma'' */
-    if (opt->n_test > 0 && !opt->u_test) {
-        u_test = (double *)sapm__alloc((size_t)opt->n_test, sizeof(double));
-        if (!u_test) { r = SAPM_ERR_OUT_OF_MEMORY; goto done; }
-        if ((r = sapm_pde_exact_values(pde, opt->n_test, opt->X_test, u_test)) != SAPM_OK) goto done;
-    }
-    switch (opt->method) {
-    case SAPM_PDE_PINN_ADAM: case SAPM_PDE_PINN_LBFGS: case SAPM_PDE_PINN_ADAM_LBFGS:
-        r = sapm__pde_train_pinn(net, &p, opt, u_test ? u_test : opt->u_test, rep);
-        break;
-    case SAPM_PDE_SAPM_PINN: r = sapm__pde_train_sapm(net, &p, opt, u_test ? u_test : opt->u_test, rep); break;
-    case SAPM_PDE_LYSEP:     r = sapm__pde_train_lysep(net, &p, opt, u_test ? u_test : opt->u_test, rep); break;
-    case SAPM_PDE_PINN_LM:   r = sapm__pde_train_lm(net, &p, opt, u_test ? u_test : opt->u_test, rep); break;
-    default: r = SAPM_ERR_INVALID_ARGUMENT; break;
-    }
-done:
-    if (rep && r != SAPM_OK && rep->status == SAPM_OK) rep->status = r;
-    if (u_test) SAPM_FREE(u_test);
-    SAPM_FREE(storage);
-    return r;
-}
-
-/* Progress callback of the L-BFGS stage of SAPM_PDE_PINN_ADAM_LBFGS: shifts iteration and
- * time by the Adam stage's so the user sees one run; the stage's iteration 0 (= the Adam
- * stage's final state, already reported) is not passed on. */
-typedef struct sapm__stage_cb {
-    sapm_progress_fn fn;
-    void *user_data;
-    int iter0;
-    double sec0;
-} sapm__stage_cb;
-
-static int sapm__stage_progress(const sapm_progress *p, void *user_data)
-{
-    const sapm__stage_cb *s = (const sapm__stage_cb *)user_data;
-    sapm_progress q = *p;
-    if (p->iter == 0 || !s->fn) return 0;
-    q.iter += s->iter0;
-    q.seconds += s->sec0;
-    return s->fn(&q, s->user_data);
-}
-
-/* rep = the Adam stage a followed by the L-BFGS stage b (b's iteration 0 dropped, its
- * iterations and times shifted); a's and b's histories are freed. */
-static sapm_result sapm__report_concat(sapm_report *rep, sapm_report *a, sapm_report *b)
-{
-    int k;
-    sapm_result r = SAPM_OK;
-    memset(rep, 0, sizeof *rep);
-    for (k = 0; k < a->history_count && r == SAPM_OK; ++k) r = sapm__report_push(rep, &a->history[k]);
-    for (k = 1; k < b->history_count && r == SAPM_OK; ++k) {
-        sapm_progress q = b->history[k];
-        q.iter += a->iters;
-        q.seconds += a->seconds;
-        r = sapm__report_push(rep, &q);
-    }
-    rep->status = b->status != SAPM_OK ? b->status : r;
-    rep->stop = r == SAPM_OK ? b->stop : SAPM_STOP_ERROR;
-    rep->iters = a->iters + b->iters;
-    rep->seconds = a->seconds + b->seconds;
-    rep->mse = b->mse;
-    rep->loss = b->loss;
-    sapm_report_free(a);
-    sapm_report_free(b);
-    return rep->status;
-}
-
-/* The ordinary PINN: J_PINN over the network weights by Adam, L-BFGS, or Adam for
- * adam_fraction of the iterations (and of the time budget) then L-BFGS for the rest. */
-static sapm_result sapm__pde_train_pinn(sapm_net *net, const sapm__pde_data *p,
-                                        const sapm_pde_options *opt, const double *u_test,
-                                        sapm_report *rep)
-{
-    sapm__pinn_eval e;
-    sapm_options o = opt->base;
-    sapm_report ra, rb;
-    sapm_result r;
-    if (!sapm__all_finite(net->params, net->n_params)) return SAPM_ERR_NONFINITE_INPUT;
-    o.method = opt->method == SAPM_PDE_PINN_LBFGS ? SAPM_METHOD_LS_LBFGS : SAPM_METHOD_LS_ADAM;
-    if ((r = sapm__check_options(&o)) != SAPM_OK) return r;
-    if ((r = sapm__pinn_eval_init(&e, net, p, &opt->base)) != SAPM_OK) return r;
-    e.n_test = u_test ? opt->n_test : 0;
-    e.X_test = opt->X_test;
-    e.u_test = u_test;
-    if (opt->method != SAPM_PDE_PINN_ADAM_LBFGS) {
-        r = sapm__minimize(o.method, sapm__pinn_objective, sapm__pinn_monitor, &e, net->params,
-                           net->n_params, &o, rep);
-        sapm__pinn_eval_free(&e);
-        return r;
-    }
-    /* stage 1: Adam */
-    o.max_iters = SAPM__MAX(1, (int)(opt->adam_fraction * opt->base.max_iters + 0.5));
-    if (opt->base.time_budget > 0.0) o.time_budget = opt->adam_fraction * opt->base.time_budget;
-    memset(&ra, 0, sizeof ra);
-    memset(&rb, 0, sizeof rb);
-    r = sapm__minimize(SAPM_METHOD_LS_ADAM, sapm__pinn_objective, sapm__pinn_monitor, &e,
-                       net->params, net->n_params, &o, &ra);
-    if (r == SAPM_OK && (ra.stop == SAPM_STOP_MAX_ITERS || ra.stop == SAPM_STOP_TIME_BUDGET ||
-                         ra.stop == SAPM_STOP_GRAD_TOL || ra.stop == SAPM_STOP_REL_TOL) &&
-        ra.iters < opt->base.max_iters) {
-        /* stage 2: L-BFGS for the remaining iterations and time */
-        sapm__stage_cb cb;
-        sapm_options o2 = opt->base;
-        o2.method = SAPM_METHOD_LS_LBFGS;
-        o2.max_iters = opt->base.max_iters - ra.iters;
-        if (opt->base.time_budget > 0.0)
-            o2.time_budget = SAPM__MAX(opt->base.time_budget - ra.seconds, 1e-9);
-        cb.fn = opt->base.progress;
-        cb.user_data = opt->base.user_data;
-        cb.iter0 = ra.iters;
-        cb.sec0 = ra.seconds;
-        o2.progress = sapm__stage_progress;
-        o2.user_data = &cb;
-        r = sapm__minimize(SAPM_METHOD_LS_LBFGS, sapm__pinn_objective, sapm__pinn_monitor, &e,
-                           net->params, net->n_params, &o2, &rb);
-        if (rep) r = sapm__report_concat(rep, &ra, &rb);
-        else { sapm_report_free(&ra); sapm_report_free(&rb); }
-    } else if (rep) {
-        *rep = ra;                      /* Adam ended the run (target, user, error...) */
-    } else {
-        sapm_report_free(&ra);
-    }
-    sapm__pinn_eval_free(&e);
-    return r;
-}
-
-/* --- The ordinary PINN by Levenberg-Marquardt --------------------------------------------
- * J_PINN = ||rho||^2 for the residual vector rho in R^n, n = N + M,
- *     rho_n = sqrt(alpha/N) r_n (interior),   rho_{N+m} = sqrt(beta/M) (u(x_m) - g_m),
- * and G = d rho / dparams (n x P) is one forward and one reverse pass on the tape
- * (sapm__pinn_seed gives the per-point seeds, sapm__tape_jacobian the rows). An iteration
- * solves the damped Gauss-Newton problem
- *     min_delta ||rho + G delta||^2 + mu ||delta||^2
- * in sample space when n <= P (the usual PINN case: the push-through identity),
- *     (G G^T + mu I) y = rho,   delta = -G^T y,   rho + G delta = mu y,
- *     predicted decrease  pred = ||rho||^2 - mu^2 ||y||^2,
- * or in parameter space when P < n,
- *     (G^T G + mu I) delta = -G^T rho,   pred = -delta^T G^T rho + mu ||delta||^2,
- * with one SYRK (the Gram matrix) and one Cholesky per trial damping. A step that lowers
- * J_PINN is taken and mu follows the gain ratio q = (J - J_new) / pred by Nielsen's rule
- * (mu *= max(1/3, 1 - (2q - 1)^3)); a step that does not is retried with mu *= nu,
- * nu *= 2 (nu = 2 after every accepted step). mu_0 = lm_damping * max diag(Gram), and mu
- * never falls below 4 eps max diag(Gram) (the Cholesky stays well posed). No decrease
- * after nu reaches 2^40 ends the run with SAPM_STOP_LINE_SEARCH (status SAPM_OK: the
- * limit of precision). Cost per iteration: the Jacobian (about two gradient evaluations),
- * the SYRK k^2 P with k = min(n, P), and k^3/3 per Cholesky. Ours: the seeds train the
- * PINN by Adam / L-BFGS; this is the classical method applied to the same J_PINN. */
+/* --- the PDE problem's table -------------------------------------------------------------
+ * The residual form for LM: rho_n = sqrt(alpha/N) r_n (interior), rho_{N+m} = sqrt(beta/M)
+ * (u(x_m) - g_m), so ||rho||^2 = J_PINN; G = d rho / dparams is one forward and one reverse
+ * pass on the tape (sapm__pinn_seed gives the per-point adjoints, sapm__tape_jacobian the
+ * rows). */
 
 /* rho and G (n x P, row stride P) at parameters x; returns ||rho||^2 = J_PINN. */
 static double sapm__pinn_lm_jacobian(sapm__pinn_eval *e, const double *x, double *rho, double *G)
@@ -6324,115 +6258,30 @@ static double sapm__pinn_lm_jacobian(sapm__pinn_eval *e, const double *x, double
     return sapm__pinn_loss_from_sums(e);      /* one worker: no allreduce (LM's check) */
 }
 
-static sapm_result sapm__pde_train_lm(sapm_net *net, const sapm__pde_data *p,
-                                      const sapm_pde_options *opt, const double *u_test,
-                                      sapm_report *rep)
+static sapm_result sapm__pinn_residuals(void *ctx, const double *x, double *rho, double *G,
+                                        double *f)
 {
-    const sapm_options *o = &opt->base;
-    sapm__pinn_eval e;
-    sapm__trainer tr;
-    size_t P = net->n_params, n = (size_t)p->N + (size_t)p->M, k, i, need;
-    int sample_space = n <= P, it = 0, info;
-    double *mem, *G, *K, *F, *rho, *y, *delta, *xt, *x = net->params;
-    double J, J_new = NAN, mu = -1.0, nu = 2.0, err = NAN, dmax;
-    sapm_stop_reason stop;
-    sapm_result r, status = SAPM_OK;
-    if (!sapm__all_finite(x, P)) return SAPM_ERR_NONFINITE_INPUT;
-    if ((r = sapm__check_options(o)) != SAPM_OK) return r;
-    if (n > (size_t)INT_MAX || P > (size_t)INT_MAX) return SAPM_ERR_INVALID_SIZE; /* kernel ints */
-    k = sample_space ? n : P;
-    /* G: n P, K and F: k^2 each, rho: n, y: k, delta and xt: P */
-    if (P > (size_t)-1 / 8 / n || k > (size_t)-1 / 8 / k) return SAPM_ERR_OUT_OF_MEMORY;
-    need = n * P + 2 * k * k + n + k + 2 * P;
-    mem = (double *)sapm__alloc(need, sizeof(double));
-    if (!mem) return SAPM_ERR_OUT_OF_MEMORY;
-    G = mem; K = G + n * P; F = K + k * k; rho = F + k * k; y = rho + n; delta = y + k;
-    xt = delta + P;
-    if ((r = sapm__pinn_eval_init(&e, net, p, o)) != SAPM_OK) { SAPM_FREE(mem); return r; }
-    e.n_test = u_test ? opt->n_test : 0;
-    e.X_test = opt->X_test;
-    e.u_test = u_test;
-    sapm__trainer_begin(&tr, o, SAPM_METHOD_LS_LM, rep);
-    J = sapm__pinn_lm_jacobian(&e, x, rho, G);
-    if (e.n_test > 0 && (r = sapm__pinn_test_error(&e, x, &err)) != SAPM_OK) {
-        status = r; stop = SAPM_STOP_ERROR; goto done;
-    }
-    stop = sapm__trainer_step(&tr, 0, J, J, err, 0);
-    if (stop == SAPM_STOP_DIVERGED) status = SAPM_ERR_DIVERGED;
-    while (stop == SAPM_STOP_NONE) {
-        double J_old = J, pred, gain;
-        /* the Gram matrix: G G^T (sample space) or G^T G and y = G^T rho (parameter space) */
-        if (sample_space) {
-            sapm_syrk(SAPM_NO_TRANS, (int)n, (int)P, 1.0, G, (int)P, 0.0, K, (int)k);
-        } else {
-            sapm_syrk(SAPM_TRANS, (int)P, (int)n, 1.0, G, (int)P, 0.0, K, (int)k);
-            sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, (int)P, 1, (int)n, 1.0, G, (int)P, rho, 1, 0.0, y, 1);
-        }
-        dmax = 0.0;
-        for (i = 0; i < k; ++i) dmax = SAPM__MAX(dmax, K[i * k + i]);
-        if (!isfinite(dmax)) { status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; break; }
-        if (dmax == 0.0) { stop = SAPM_STOP_GRAD_TOL; break; }     /* G = 0: a stationary point */
-        if (mu < 0.0) mu = opt->lm_damping * dmax;
-        mu = SAPM__MAX(mu, 4.0 * DBL_EPSILON * dmax);
-        for (;;) {                               /* trial dampings until J_PINN decreases */
-            memcpy(F, K, k * k * sizeof(double));
-            for (i = 0; i < k; ++i) F[i * k + i] += mu;
-            if (sapm_chol_factor((int)k, F, (int)k, &info) == SAPM_OK) {
-                if (sample_space) {
-                    memcpy(y, rho, n * sizeof(double));
-                    sapm_chol_solve((int)k, 1, F, (int)k, y, 1);
-                    sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, (int)P, 1, (int)n, -1.0, G, (int)P, y, 1,
-                              0.0, delta, 1);
-                    pred = J - mu * mu * sapm__vec_dot(y, y, n);
-                } else {
-                    for (i = 0; i < P; ++i) delta[i] = -y[i];
-                    sapm_chol_solve((int)k, 1, F, (int)k, delta, 1);
-                    pred = -sapm__vec_dot(y, delta, P) + mu * sapm__vec_dot(delta, delta, P);
-                }
-                for (i = 0; i < P; ++i) xt[i] = x[i] + delta[i];
-                if ((r = sapm__pinn_objective(&e, xt, &J_new, NULL)) != SAPM_OK) {
-                    status = r; stop = SAPM_STOP_ERROR; break;
-                }
-                if (isfinite(J_new) && J_new < J) {
-                    gain = pred > 0.0 ? (J - J_new) / pred : 1.0;
-                    mu *= SAPM__MAX(1.0 / 3.0, 1.0 - (2.0 * gain - 1.0) * (2.0 * gain - 1.0) *
-                                                         (2.0 * gain - 1.0));
-                    nu = 2.0;
-                    break;
-                }
-            }
-            mu *= nu;
-            nu *= 2.0;
-            if (nu > 1099511627776.0) { stop = SAPM_STOP_LINE_SEARCH; break; }   /* 2^40 */
-        }
-        if (stop != SAPM_STOP_NONE) break;
-        memcpy(x, xt, P * sizeof(double));
-        ++it;
-        J = sapm__pinn_lm_jacobian(&e, x, rho, G);
-        err = NAN;
-        if (e.n_test > 0 && sapm__trainer_logs(&tr, it) &&
-            (r = sapm__pinn_test_error(&e, x, &err)) != SAPM_OK) {
-            status = r; stop = SAPM_STOP_ERROR; break;
-        }
-        stop = sapm__trainer_step(&tr, it, J, J, err, 0);
-        if (stop == SAPM_STOP_DIVERGED) status = SAPM_ERR_DIVERGED;
-        if (stop == SAPM_STOP_NONE && o->rel_tol > 0.0 &&
-            fabs(J - J_old) <= o->rel_tol * SAPM__MAX(fabs(J_old), DBL_MIN))
-            stop = SAPM_STOP_REL_TOL;
-    }
-done:
-    if (stop != SAPM_STOP_ERROR && e.n_test > 0) sapm__pinn_test_error(&e, x, &err);
-    sapm__trainer_end(&tr, it, J, J, err, stop, status);
-    sapm__pinn_eval_free(&e);
-    SAPM_FREE(mem);
-    return status;
+    *f = sapm__pinn_lm_jacobian((sapm__pinn_eval *)ctx, x, rho, G);
+    return SAPM_OK;
+}
+
+static sapm__problem sapm__pinn_problem_table(sapm__pinn_eval *e)
+{
+    sapm__problem pb;
+    pb.ctx = e;
+    pb.n_params = e->n_params;
+    pb.n_res = (size_t)e->p->N + (size_t)e->p->M;
+    pb.objective = sapm__pinn_objective;
+    pb.residuals = sapm__pinn_residuals;
+    pb.monitor = sapm__pinn_monitor;
+    return pb;
 }
 
 /* ======================================================================================
  * Implementation: SAPM-PINN and LySep
  * ======================================================================================
  *
- * Auxiliary-variable training of PINNs (SPEC 4). Notation: L = net->depth weight layers,
+ * Auxiliary-variable training of PINNs (arXiv 2507.12766). Notation: L = net->depth weight layers,
  * widths n_0 = d .. n_L = 1, hidden layers l = 1..L-1, N interior and M boundary points.
  *
  * DIRECTIONS. The derivative auxiliaries are directional derivatives d_{l,k} ~ dz_l/dv_k
@@ -6441,7 +6290,7 @@ done:
  *     the first-order part is sum_k w_k d_k with w_k = c_k(x);
  *   SAPM-PINN (kappa == NULL): ONE direction v = c(x) (w = 1). Ours: the derivative
  *     recursion is linear in the direction, so dz_l/dv = sum_i c_i dz_l/dx_i exactly, and
- *     the first-order operator only needs this combination - K = 1 instead of the seeds'
+ *     the first-order operator only needs this combination - K = 1 instead of the paper's
  *     d per-coordinate auxiliaries, for any d.
  * Since d_{0,k} = v_k, layer 1's derivative constraint is d_{1,k} = W_1 v_k; q_1 = 0 exactly
  * (no Laplacian auxiliary at layer 1).
@@ -6462,7 +6311,7 @@ done:
  * SELF-ADAPTIVE WEIGHTS AND THE BOUND (derived here). K1 = sup|sigma'|, K2 = sup|sigma''|,
  * K3 = sup|sigma'''|, ||.|| = Frobenius norm (>= spectral). Let V_l, E_l,k, Q_l be the
  * errors |z_l - a_l|, |dz_l/dv_k - d_l,k|, |Laplacian z_l - q_l| of the auxiliaries
- * against the forward network. Subtracting the exact recursions (SPEC 4) from the
+ * against the forward network. Subtracting the exact derivative recursions from the
  * constraints and using |sigma^(j)(z) - sigma^(j)(a)| <= K_{j+1} |z - a| elementwise:
  *   V_l   <= K1 ||W_l|| V_{l-1} + |e_l|,                                V_1 = |e_1|
  *   E_l,k <= ||W_l|| (K1 E_{l-1,k} + K2 |d_{l-1,k}|_inf V_{l-1}) + |f_l,k|,  E_1,k = |f_1,k|
@@ -6489,15 +6338,15 @@ done:
  *   J_PINN(W) <= C * J_aux(W, a, d, q),   C = 2L - 1 (SAPM-PINN),  C = 3L - 3 (LySep),
  *
  * with J_aux = J_PINN when the auxiliaries are the forward pass. The value weight we_l
- * depends on the derivative auxiliaries (through |d|_inf, S, q), as the seeds state.
+ * depends on the derivative auxiliaries (through |d|_inf, S, q), as the paper states.
  * (tests/test_lysep.c checks the inequality on random states.)
  *
- * ALGORITHM (one outer iteration; the seeds' alternating skeleton, our details):
+ * ALGORITHM (one outer iteration; the paper's alternating skeleton, our details):
  *  1. weights we, wf, wg, wb from the current state (adaptive) or fixed;
  *  2. weight blocks l = L..1, each ONE linear least-squares problem: Gram =
  *     SYRK(value rows [h_{l-1} 1]) + SYRK(derivative rows [sigma'(a_{l-1}) . d_{l-1,k}  0])
  *     + SYRK(Laplacian rows [sigma'' . S + sigma' . q  0]), rows scaled by sqrt(weight),
- *     + the proximal term lysep.prox (ours; default) or the seeds' relative ridge
+ *     + the proximal term lysep.prox (ours; default) or the paper's relative ridge
  *     lysep.ridge; Cholesky, n_l right-hand sides. The output layer has ONE PDE row per
  *     interior point ([phi c_0], target f) and one boundary row ([h 1], target g);
  *  3. auxiliary sweep l = 1..L-1, per point, each sub-step decreases the point's own
@@ -6513,44 +6362,26 @@ done:
  *          directions; at l = L-1 the exact rank-one GN step; halved until decrease;
  *     q_l (LySep): exact minimiser (wg I + wg' D1 W^T W D1) q = ..., rank-one at l = L-1.
  *  4. forward pass: J_PINN (the logged "mse") and J_aux (the logged "loss").
- * Polish (ours, ON BY DEFAULT): after lysep.aux_iters (3) alternating iterations, L-BFGS on
- * J_PINN for up to lysep.polish_iters (5000) iterations within the remaining time budget,
- * through pinn's exact gradient; its iterations continue the history (loss = J_PINN).
- * base.max_iters caps the alternating phase only. The papers' form (pure alternating
- * auxiliary updates until base.max_iters / the time budget) is lysep.polish_iters = 0 with
+ * Schedule (ours, THE DEFAULT of sapm_pde_default_options): phase_iters = 3 alternating
+ * iterations as a warm start, then the L-BFGS polish phase on J_PINN through the PINN's
+ * exact gradient, within the run's totals (max_iters, time_budget); its entries are
+ * labelled "L-BFGS (polish)" and carry loss = J_PINN. The paper's form (pure alternating
+ * auxiliary updates until the run's budget) is polish = SAPM_METHOD_NONE with
  * lysep.prox = 1e-10.
  *
- * WHAT WAS MEASURED (bench/bench_lysep.c, d-50-50-50-1 tanh, N = 1000; see the bench for
- * the table). Every block step provably decreases J_aux (tests: the weight block and the
- * derivative block are exact minimisers, the value steps descend) and J_PINN <= C J_aux
- * holds along every run, but the alternating phase converges SLOWLY: on transport it
- * reaches relative L2 ~2e-1 in 10 s and then creeps; LySep on Poisson 2-D ~8e-2.
- * The first output-layer solve is an excellent least-squares fit of
- * the random features, but it gives W_L a large norm, the adaptive weights (products of
- * ||W_j||^2) then pin the lower auxiliaries, and progress is limited to what the top
- * layers can do. A tiny prox (1e-10) is best for the alternating phase alone;
- * before an L-BFGS polish use prox ~1 (measured: with 1e-10 the polish stalls at ~0.26 on
- * transport, with 1 it reaches ~9e-4 in 20 s). The ordinary PINN with L-BFGS (pinn's
- * baseline) beats the alternating phase alone on all three bench problems. The short
- * alternating phase as a warm start (3 iterations, prox 1) followed by L-BFGS - the
- * DEFAULT - measured (2026-11-22 08:18-08:26 UTC, 2 cores, quiet machine, medians of 3
- * initial networks, 10 s per run, poisson10 one run of 20 s;
- * SAPM_BENCH_SECONDS=10 SAPM_BENCH_REPEATS=3 SAPM_BENCH_ONLY=<problem> build/bench/bench_lysep):
- *   transport: rel L2 at 10 s 2.1e-4 (default) vs 5.5e-4 (PINN L-BFGS) / 4.9e-4 (PINN
- *              Adam->L-BFGS) / 2.1e-1 (papers' form); t(rel L2 < 1e-3) 2.8 s vs 4.1 / 7.6 s;
- *   poisson2d: 4.6e-3 (default) vs 2.2e-3 (PINN L-BFGS: better, 2.1x) / 3.6e-3 / 8.5e-2;
- *   poisson10: 2.5e-3 (default) vs 3.0e-3 (PINN L-BFGS) / 4.9e-3 / 5.6e-2 (one run: noise).
- * (An earlier run on the loaded machine, load ~8, had the default ahead on poisson2d too:
- * 2.2e-2 vs 4.8e-2; on the quiet machine the PINN's L-BFGS gets more iterations and wins
- * there.) The default is 18-40x better than the papers' form on every problem.
- * bench/bench_pde.c on the same machine (SAPM_BENCH_QUICK=1 build/bench/bench_pde: one
- * seed, 6 s, Halton points, beta 10 / 100 / 10), default vs PINN L-BFGS: transport 1.3e-3
- * vs 4.2e-4 (behind), Poisson 2-D 2.9e-4 vs 2.9e-4 (t(1e-3) 2.6 vs 2.8 s), d = 10 5.7e-3
- * vs 5.5e-3. Overall: on par with the PINN's L-BFGS, not reliably ahead of it.
- * (The issue's 5x target against the PyTorch reference, bench_pde on 2 threads: met on
- * all three problems by the ordinary PINN - transport by L-BFGS 6.4x, Poisson 2-D and
- * d = 10 by LM 9.8x / 59x; LySep also passes it on the Poisson problems, 8.5x / 23x, and
- * SAPM-PINN does not on transport, 3.4x. On 1 thread transport's best is 3.0x; see README.)
+ * WHAT THE MEASUREMENTS SAY (bench/bench_lysep.c and bench/bench_pde.c print the tables;
+ * README gives the commands). Every block step provably decreases J_aux (tests: the weight
+ * block and the derivative block are exact minimisers, the value steps descend) and
+ * J_PINN <= C J_aux holds along every run, but the alternating phase converges SLOWLY:
+ * on transport it reaches relative L2 ~2e-1 in 10 s and then creeps, on Poisson 2-D ~8e-2.
+ * The first output-layer solve is an excellent least-squares fit of the random features,
+ * but it gives W_L a large norm, the adaptive weights (products of ||W_j||^2) then pin the
+ * lower auxiliaries, and progress is limited to what the top layers can do. A tiny prox
+ * (1e-10) is best for the alternating phase alone; before an L-BFGS polish prox ~1 is
+ * (with 1e-10 the polish stalls at ~0.26 on transport, with 1 it reaches ~9e-4 in 20 s).
+ * The ordinary PINN with L-BFGS beats the alternating phase alone on every bench problem;
+ * the default schedule is 18-40x better than the paper's form and on par with the PINN's
+ * L-BFGS, not reliably ahead of it.
  *
  * DATA PARALLEL: the Gram matrices and right-hand sides of the weight blocks go through
  * sapm__allreduce (opt->base.allreduce); every auxiliary update is per point (local).
@@ -6585,15 +6416,10 @@ SAPMDEF sapm_lysep_options sapm_lysep_default_options(void)
 {
     sapm_lysep_options o;
     memset(&o, 0, sizeof o);
-    o.weighting = SAPM_LYSEP_WEIGHTS_ADAPTIVE;
-    o.fixed_weight = 1.0;
     o.inner_sweeps = 1;
     o.halvings = 6;
     o.ridge = 0.0;
-    o.prox = 1.0;           /* ours: warm start + polish (measured best); papers' form: 1e-10 */
-    o.aux_iters = 3;
-    o.polish_iters = 5000;  /* 0 = the papers' pure alternating form */
-    o.polish_after = 0.0;
+    o.prox = 1.0;           /* ours: warm start + polish (measured best); paper's form: 1e-10 */
     o.trace = NULL;
     return o;
 }
@@ -6607,6 +6433,10 @@ SAPMDEF double sapm_lysep_bound_constant(int depth, int second_order)
 /* The state of one SAPM-PINN / LySep run. Hidden layer l = 1..L-1 lives in slot l of the
  * per-layer arrays (slot 0 unused). Row layouts: values (N + M) x n_l (interior rows then
  * boundary rows), derivatives N x K x n_l (point, direction, unit), Laplacians N x n_l. */
+/* Constraint weights: self-adaptive (SAPM: the bound J_PINN <= C J_aux holds) or every
+ * constraint weight fixed (PM). */
+enum { SAPM__LYSEP_WEIGHTS_ADAPTIVE = 0, SAPM__LYSEP_WEIGHTS_FIXED = 1 };
+
 typedef struct sapm__lysep {
     const sapm__pde_data *p;
     sapm_net *net;
@@ -6757,7 +6587,7 @@ oom:
 }
 
 /* Push the quantities of layer l-1 (values Asrc pre-activation, derivatives Dsrc, Laplacians
- * Qsrc; ignored for l = 1, where the source is x, v_k and 0) through layer l (SPEC 4
+ * Qsrc; ignored for l = 1, where the source is x, v_k and 0) through layer l (the tape's recursions
  * recursions with the auxiliaries in place of the forward pass):
  *   OA = W_l h_{l-1} + b_l,  OD_k = W_l (sigma'(Asrc) . Dsrc_k),  OQ = W_l (sigma'' . S + sigma' . Qsrc).
  * Leaves the rows [h_{l-1}] in hbuf (row stride n_{l-1} + 1), sigma' . Dsrc_k in ubuf,
@@ -6843,7 +6673,7 @@ static double sapm__lysep_output(sapm__lysep *S, const double *A, const double *
     return (N > 0 ? p->alpha * si / N : 0.0) + (M > 0 ? p->beta * sb / M : 0.0);
 }
 
-/* Forward pass of the network into Z, DZ, QZ; returns J_PINN (SPEC 4). */
+/* Forward pass of the network into Z, DZ, QZ; returns J_PINN. */
 static double sapm__lysep_forward(sapm__lysep *S)
 {
     int l, L = S->L;
@@ -6904,7 +6734,7 @@ static void sapm__lysep_weights(sapm__lysep *S)
     int L = S->L, N = S->N, M = S->M, K = S->K, i, l, k;
     double *lamE = S->ws, *dinf = lamE + K + 1, *sk = dinf + K + 1;
     double K1 = S->K1, K2 = S->K2, K3 = S->K3;
-    if (S->weighting == SAPM_LYSEP_WEIGHTS_FIXED) {
+    if (S->weighting == SAPM__LYSEP_WEIGHTS_FIXED) {
         for (l = 1; l < L; ++l) {
             for (i = 0; i < S->R; ++i) S->we[l][i] = S->fixed_weight;
             for (i = 0; i < N; ++i) S->wf[l][i] = S->wg[l][i] = S->fixed_weight;
@@ -6992,7 +6822,7 @@ static sapm_result sapm__lysep_update_W(sapm__lysep *S, const sapm_options *base
     const sapm__pde_data *p = S->p;
     sapm_net *net = S->net;
     int L = S->L, N = S->N, M = S->M, R = S->R, K = S->K;
-    int nin = net->widths[l - 1], nout = net->widths[l], dim = nin + 1, ldh = nin + 1, i, j, k, tries;
+    int nin = net->widths[l - 1], nout = net->widths[l], dim = nin + 1, ldh = nin + 1, i, j, k;
     double wi = N > 0 ? p->alpha / N : 0.0, wb = M > 0 ? p->beta / M : 0.0;
     double *gram = S->gr, *rhs = S->gr + (size_t)dim * dim, tr, lam;
     double *W = net->W[l - 1], *b = net->b[l - 1];
@@ -7075,34 +6905,13 @@ static sapm_result sapm__lysep_update_W(sapm__lysep *S, const sapm_options *base
     }
     res = sapm__allreduce(base, S->gr, (size_t)dim * (dim + nout));
     if (res != SAPM_OK) return res;
-    /* ridge (seeds' adaptive sqrt(lambda_n) I, relative to the mean diagonal) and prox (ours) */
+    /* ridge (the paper's adaptive sqrt(lambda_n) I, relative to the mean diagonal) and prox (ours) */
     tr = 0.0;
     for (i = 0; i < dim; ++i) tr += gram[(size_t)i * dim + i];
     tr = tr / dim + DBL_MIN;
-    if (S->prox > 0.0) {
-        double lp = S->prox * tr;
-        for (i = 0; i < dim; ++i) {
-            gram[(size_t)i * dim + i] += lp;
-            for (j = 0; j < nout; ++j)
-                rhs[(size_t)i * nout + j] += lp * (i < nin ? W[(size_t)j * nin + i] : b[j]);
-        }
-    }
     lam = S->ridge * tr;
     if (!(lam > 0.0)) lam = 1e-15 * tr;
-    for (tries = 0; tries < 8; ++tries, lam *= 100.0) {
-        int info = 0;
-        memcpy(S->chol, gram, (size_t)dim * dim * sizeof(double));
-        for (i = 0; i < dim; ++i) S->chol[(size_t)i * dim + i] += lam;
-        if (sapm_chol_factor(dim, S->chol, dim, &info) == SAPM_OK) break;
-    }
-    if (tries == 8) return SAPM_ERR_NOT_POSITIVE_DEFINITE;
-    sapm_chol_solve(dim, nout, S->chol, dim, rhs, nout);
-    if (!sapm__all_finite(rhs, (size_t)dim * nout)) return SAPM_ERR_DIVERGED;
-    for (j = 0; j < nout; ++j) {
-        for (i = 0; i < nin; ++i) W[(size_t)j * nin + i] = rhs[(size_t)i * nout + j];
-        b[j] = rhs[(size_t)nin * nout + j];
-    }
-    return SAPM_OK;
+    return sapm__weight_block_solve(nin, nout, gram, rhs, S->chol, lam, S->prox * tr, tr, W, b);
 }
 
 /* Per-point scratch layout (n = n_l, m = n_{l+1} <= nmax). */
@@ -7569,80 +7378,67 @@ static void sapm__lysep_trace_push(sapm_lysep_trace *tr, int iter, const sapm__l
     if (tr->j_pinn) tr->j_pinn[t] = jpinn;
 }
 
-/* Argument checks shared by both methods. */
+/* Argument checks of the SAPM-PINN / LySep phase (second: the operator is second order). */
 static sapm_result sapm__lysep_check(const sapm_net *net, const sapm__pde_data *p,
-                                     const sapm_pde_options *opt, int second)
+                                     const sapm_pde_options *opt, int second, const char **msg)
 {
-    const sapm_lysep_options *lo;
+    const sapm_lysep_options *lo = &opt->lysep;
     double K2, K3;
-    sapm_result r = sapm__net_check(net);
-    if (r != SAPM_OK) return r;
-    if (!p || !opt) return SAPM_ERR_NULL_ARGUMENT;
-    if (net->depth < 2 || net->widths[net->depth] != 1) return SAPM_ERR_UNSUPPORTED;
-    if (net->widths[0] != p->d || p->d < 1 || p->N < 1 || p->M < 0) return SAPM_ERR_SIZE_MISMATCH;
+    if (net->depth < 2) { *msg = "SAPM-PINN / LySep need a network of depth >= 2"; return SAPM_ERR_UNSUPPORTED; }
     sapm__lysep_act_bounds(net->act, &K2, &K3);
-    if (K2 < 0.0) return SAPM_ERR_UNSUPPORTED;             /* ReLU: no sigma'' */
-    if (second && !p->kappa) return SAPM_ERR_UNSUPPORTED;  /* LySep needs a Laplacian term */
-    if (!second && (p->kappa || !p->c)) return SAPM_ERR_UNSUPPORTED; /* SAPM-PINN: first order */
-    if (!p->X || !p->f || (p->M > 0 && (!p->Xb || !p->g))) return SAPM_ERR_NULL_ARGUMENT;
-    lo = &opt->lysep;
-    if ((int)lo->weighting < 0 || lo->weighting > SAPM_LYSEP_WEIGHTS_FIXED) return SAPM_ERR_INVALID_ARGUMENT;
-    if (lo->weighting == SAPM_LYSEP_WEIGHTS_FIXED && !(lo->fixed_weight > 0.0 && isfinite(lo->fixed_weight)))
-        return SAPM_ERR_INVALID_ARGUMENT;
-    if (lo->inner_sweeps < 1 || lo->halvings < 0 || lo->halvings > 60 || lo->polish_iters < 0 ||
-        lo->aux_iters < 0)
-        return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(lo->prox >= 0.0) || !isfinite(lo->prox) || !(lo->polish_after >= 0.0)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (!(lo->ridge >= 0.0) || !isfinite(lo->ridge)) return SAPM_ERR_INVALID_ARGUMENT;
-    if (opt->base.max_iters < 1) return SAPM_ERR_INVALID_ARGUMENT;
-    if (lo->trace && (lo->trace->capacity < 0)) return SAPM_ERR_INVALID_ARGUMENT;
+    if (K2 < 0.0) { *msg = "SAPM-PINN / LySep need an activation with sigma'' (not ReLU)"; return SAPM_ERR_UNSUPPORTED; }
+    if (!second && !p->c) {
+        *msg = "SAPM on a PDE needs a first-order (c != 0) or second-order (kappa != 0) operator";
+        return SAPM_ERR_UNSUPPORTED;
+    }
+    SAPM__BAD(opt->base.method == SAPM_METHOD_PM &&
+                  (!(opt->base.aux.pm_lambda > 0.0) || !isfinite(opt->base.aux.pm_lambda)),
+              "base.aux.pm_lambda must be finite and > 0 (PM phase on a PDE)");
+    SAPM__BAD(lo->inner_sweeps < 1, "lysep.inner_sweeps must be >= 1 (SAPM-PINN / LySep phase)");
+    SAPM__BAD(lo->halvings < 0 || lo->halvings > 60, "lysep.halvings must lie in 0..60 (SAPM-PINN / LySep phase)");
+    SAPM__BAD(!(lo->prox >= 0.0) || !isfinite(lo->prox), "lysep.prox must be finite and >= 0 (SAPM-PINN / LySep phase)");
+    SAPM__BAD(!(lo->ridge >= 0.0) || !isfinite(lo->ridge), "lysep.ridge must be finite and >= 0 (SAPM-PINN / LySep phase)");
+    SAPM__BAD(lo->trace && lo->trace->capacity < 0, "lysep.trace->capacity must be >= 0");
     return SAPM_OK;
 }
 
-/* Relative L2 error on the held-out points, NaN when there are none. */
-static double sapm__lysep_test_error(const sapm_net *net, const sapm_pde_options *opt, const double *u_test)
-{
-    double e = NAN;
-    if (opt->n_test > 0 && u_test && opt->X_test)
-        if (sapm__pde_errors(net, opt->n_test, opt->X_test, u_test, &e, NULL) != SAPM_OK) e = NAN;
-    return e;
-}
-
-/* The alternating SAPM-PINN / LySep loop (see the section notes), then the optional polish. */
-static sapm_result sapm__lysep_run(sapm_net *net, const sapm__pde_data *p, const sapm_pde_options *opt,
-                                   const double *u_test, sapm_report *rep, int second)
+/* The SAPM-PINN / LySep phase (PM: fixed constraint weights): alternating outer iterations
+ * (see the section notes) until the run stops or hands over. Logged: mse = J_PINN of the
+ * forward network, loss = J_aux, error = the problem's held-out error. */
+static sapm_result sapm__phase_lysep(sapm__run *run, sapm_net *net, const sapm__pde_data *p,
+                                     const sapm_pde_options *opt, const sapm__problem *pb,
+                                     int second, sapm_stop_reason *stop_out)
 {
     sapm__lysep S;
-    sapm__trainer tr;
-    sapm_result res = sapm__lysep_check(net, p, opt, second), status = SAPM_OK;
+    sapm_result res, status = SAPM_OK;
     sapm_stop_reason stop = SAPM_STOP_NONE;
-    const sapm_lysep_options *lo;
-    double jp, ja, err, hist[10];
-    int it = 0, l, s;
-    if (rep) memset(rep, 0, sizeof *rep);
-    if (res != SAPM_OK) { if (rep) rep->status = res; return res; }
-    lo = &opt->lysep;
+    const sapm_lysep_options *lo = &opt->lysep;
+    double jp, ja, err = NAN;
+    int l, s;
+    *stop_out = SAPM_STOP_ERROR;
     res = sapm__lysep_alloc(&S, net, p, second);
-    if (res != SAPM_OK) { if (rep) rep->status = res; return res; }
-    S.weighting = lo->weighting;
-    S.fixed_weight = lo->fixed_weight;
+    if (res != SAPM_OK) return res;
+    S.weighting = opt->base.method == SAPM_METHOD_PM ? SAPM__LYSEP_WEIGHTS_FIXED : SAPM__LYSEP_WEIGHTS_ADAPTIVE;
+    S.fixed_weight = opt->base.aux.pm_lambda;
     S.ridge = lo->ridge;
     S.prox = lo->prox;
     S.halvings = lo->halvings;
     S.wscale = 1.0;
     if (lo->trace) lo->trace->count = 0;
-    sapm__trainer_begin(&tr, &opt->base, SAPM_METHOD_SAPM, rep);
     jp = sapm__lysep_forward(&S);
     sapm__lysep_aux_from_forward(&S);
     sapm__lysep_weights(&S);
     ja = sapm__lysep_jaux(&S);
     memcpy(S.old, net->params, net->n_params * sizeof(double));
     sapm__lysep_trace_push(lo->trace, 0, &S, ja, jp);
-    err = sapm__lysep_test_error(net, opt, u_test);
-    stop = sapm__trainer_step(&tr, 0, jp, ja, err, 1);
-    for (l = 0; l < 10; ++l) hist[l] = jp;
-    while (stop == SAPM_STOP_NONE) {
-        ++it;
+    if (isfinite(jp) && (res = sapm__problem_monitor(pb, net->params, jp, &jp, &err)) != SAPM_OK) {
+        sapm__lysep_free(&S);
+        return res;
+    }
+    stop = sapm__run_step(run, 0, jp, ja, err, 1);
+    if (stop == SAPM_STOP_DIVERGED) status = SAPM_ERR_DIVERGED;
+    while (stop == SAPM_STOP_NONE && !sapm__run_handover(run)) {
+        int wanted;
         /* 1-2. weights, then the weight blocks l = L..1 */
         sapm__lysep_weights(&S);
         for (l = S.L; l >= 1 && res == SAPM_OK; --l) res = sapm__lysep_update_W(&S, &opt->base, l);
@@ -7659,96 +7455,162 @@ static sapm_result sapm__lysep_run(sapm_net *net, const sapm__pde_data *p, const
             memcpy(net->params, S.old, net->n_params * sizeof(double));
             stop = SAPM_STOP_DIVERGED;
             status = SAPM_ERR_DIVERGED;
-            jp = sapm__lysep_forward(&S);
             break;
         }
         memcpy(S.old, net->params, net->n_params * sizeof(double));
-        sapm__lysep_trace_push(lo->trace, it, &S, ja, jp);
-        err = sapm__trainer_logs(&tr, it) ? sapm__lysep_test_error(net, opt, u_test) : NAN;
-        stop = sapm__trainer_step(&tr, it, jp, ja, err, 0);
-        /* hand over to the polish after aux_iters iterations or when J_PINN stagnates */
-        if (stop == SAPM_STOP_NONE && lo->polish_iters > 0 && lo->aux_iters > 0 && it >= lo->aux_iters)
-            break;
-        if (stop == SAPM_STOP_NONE && lo->polish_iters > 0 && lo->polish_after > 0.0 && it >= 10 &&
-            hist[it % 10] - jp <= lo->polish_after * hist[it % 10])
-            break;
-        hist[it % 10] = jp;
+        sapm__lysep_trace_push(lo->trace, run->iter + 1, &S, ja, jp);
+        wanted = sapm__run_logs_next(run);
+        err = NAN;
+        if (wanted && (res = sapm__problem_monitor(pb, net->params, jp, &jp, &err)) != SAPM_OK) break;
+        stop = sapm__run_step(run, 1, jp, ja, err, wanted);
     }
     if (res != SAPM_OK) {
         memcpy(net->params, S.old, net->n_params * sizeof(double));
-        jp = sapm__lysep_forward(&S);
         status = res;
         stop = SAPM_STOP_ERROR;
     }
     sapm__lysep_free(&S);
-    /* optional polish: L-BFGS on J_PINN (ours), unless the user stopped or the run failed */
-    if (status == SAPM_OK && lo->polish_iters > 0 &&
-        (stop == SAPM_STOP_NONE || stop == SAPM_STOP_MAX_ITERS)) {
-        sapm__pinn_eval ev;
-        sapm_options po = opt->base;
-        sapm_report prep;
-        double t_used = sapm__trainer_elapsed(&tr);
-        memset(&prep, 0, sizeof prep);
-        po.max_iters = lo->polish_iters;
-        if (po.time_budget > 0.0) po.time_budget = SAPM__MAX(po.time_budget - t_used, 1e-3);
-        po.progress = NULL;
-        po.log_every = 1;
-        res = sapm__pinn_eval_init(&ev, net, p, &opt->base);
-        if (res == SAPM_OK) {
-            if (opt->n_test > 0 && u_test) {
-                ev.n_test = opt->n_test;
-                ev.X_test = opt->X_test;
-                ev.u_test = u_test;
-            }
-            /* pinn's exact J_PINN gradient; the objective reads x only, never net->params */
-            res = sapm__minimize(SAPM_METHOD_LS_LBFGS, sapm__pinn_objective, sapm__pinn_monitor,
-                                 &ev, net->params, net->n_params, &po, &prep);
-            sapm__pinn_eval_free(&ev);
-            if (res == SAPM_OK || res == SAPM_ERR_DIVERGED) {
-                int h;
-                /* append the polish history after the alternating phase's */
-                for (h = 1; h < prep.history_count; ++h) {
-                    sapm_progress e = prep.history[h];
-                    int logit = h == prep.history_count - 1 || sapm__trainer_logs(&tr, it + e.iter);
-                    e.iter += it;
-                    if (!logit) continue;
-                    e.seconds += t_used;
-                    e.loss = e.mse;
-                    e.method = SAPM_METHOD_SAPM;
-                    if (rep && sapm__report_push(rep, &e) != SAPM_OK) res = SAPM_ERR_OUT_OF_MEMORY;
-                    if (opt->base.progress && opt->base.progress(&e, opt->base.user_data)) break;
-                }
-                it += prep.iters;
-                jp = prep.mse;
-                ja = prep.mse;
-                stop = prep.stop;
-                tr.last_logged = it;
-                if (res != SAPM_OK) status = res;
-            } else {
-                status = res;
-                stop = SAPM_STOP_ERROR;
-            }
-            sapm_report_free(&prep);
-        } else {
-            status = res;
-            stop = SAPM_STOP_ERROR;
-        }
-    }
-    err = sapm__lysep_test_error(net, opt, u_test);
-    sapm__trainer_end(&tr, it, jp, ja, err, stop, status);
+    *stop_out = stop;
     return status;
 }
 
-static sapm_result sapm__pde_train_sapm(sapm_net *net, const sapm__pde_data *p, const sapm_pde_options *opt,
-                                        const double *u_test, sapm_report *rep)
+/* ======================================================================================
+ * Implementation: entry points - sapm_train and sapm_pde_train
+ *
+ * Each call validates everything every phase of its run will read, builds its problem
+ * (data or PDE), and runs its schedule: the method's phase, then the polish phase when
+ * opt.polish asks for one and the first phase handed over or converged.
+ * ====================================================================================== */
+
+/* Held-out points: n_test rows of X_test (width d) and, when Y_test is required or given,
+ * n_test x m values; everything finite. */
+static sapm_result sapm__check_test_points(const sapm_options *opt, int d, int m, int need_y,
+                                           const char **msg)
 {
-    return sapm__lysep_run(net, p, opt, u_test, rep, 0);
+    if (opt->n_test <= 0) return SAPM_OK;
+    if (!opt->X_test || (need_y && !opt->Y_test)) {
+        *msg = need_y ? "n_test > 0 needs X_test and Y_test" : "n_test > 0 needs X_test";
+        return SAPM_ERR_NULL_ARGUMENT;
+    }
+    if (!sapm__matrix_finite(opt->X_test, opt->n_test, d, d) ||
+        (opt->Y_test && !sapm__all_finite(opt->Y_test, (size_t)opt->n_test * (size_t)m))) {
+        *msg = "X_test / Y_test contain NaN or Inf";
+        return SAPM_ERR_NONFINITE_INPUT;
+    }
+    return SAPM_OK;
 }
 
-static sapm_result sapm__pde_train_lysep(sapm_net *net, const sapm__pde_data *p, const sapm_pde_options *opt,
-                                         const double *u_test, sapm_report *rep)
+SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, const double *Y,
+                               int ldy, const sapm_options *opt, sapm_report *rep)
 {
-    return sapm__lysep_run(net, p, opt, u_test, rep, 1);
+    sapm__data_problem e;
+    sapm__problem pb;
+    sapm__run run;
+    sapm__aux st;
+    sapm_stop_reason stop = SAPM_STOP_NONE;
+    sapm_result r, status;
+    const char *msg = NULL;
+    int aux;
+    if ((r = sapm__check_data(net, N, X, ldx, Y, ldy)) != SAPM_OK)
+        return sapm__reject(rep, r, "the network or the data set (N, X, ldx, Y, ldy) was rejected");
+    if (!opt) return sapm__reject(rep, SAPM_ERR_NULL_ARGUMENT, "opt is NULL");
+    if ((r = sapm__check_run_options(opt, &msg)) != SAPM_OK) return sapm__reject(rep, r, msg);
+    aux = opt->method == SAPM_METHOD_PM || opt->method == SAPM_METHOD_SAPM;
+    if (aux && (r = sapm__aux_check_options(opt, &msg)) != SAPM_OK) return sapm__reject(rep, r, msg);
+    if ((r = sapm__check_test_points(opt, net->widths[0], net->widths[net->depth], 1, &msg)) != SAPM_OK)
+        return sapm__reject(rep, r, msg);
+    if (!sapm__all_finite(net->params, net->n_params))
+        return sapm__reject(rep, SAPM_ERR_NONFINITE_INPUT, "the network's parameters contain NaN or Inf");
+    if ((r = sapm__data_problem_init(&e, net, N, X, ldx, Y, ldy, opt)) != SAPM_OK)
+        return sapm__reject(rep, r, "could not set up the data problem");
+    pb = sapm__data_problem_table(&e);
+    if (aux && (r = sapm__aux_alloc(&st, net, N, X, ldx, Y, ldy, opt)) != SAPM_OK) {
+        sapm__data_problem_free(&e);
+        return sapm__reject(rep, r, "could not allocate the PM/SAPM auxiliaries");
+    }
+    sapm__run_begin(&run, opt, rep, 1000);
+    sapm__run_phase(&run, opt->method, sapm_method_name(opt->method), 1);
+    if (aux) {
+        status = sapm__phase_aux(&run, &st, &pb, &stop);
+        sapm__aux_free(&st);
+    } else {
+        status = sapm__phase_on_problem(&run, &pb, opt->method, net->params, &stop);
+    }
+    if (sapm__polish_wanted(&run, stop, status)) status = sapm__run_polish(&run, &pb, net->params, &stop);
+    status = sapm__run_finish(&run, &pb, net->params, stop, status, NULL);
+    sapm__data_problem_free(&e);
+    return status;
+}
+
+SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, const double *X,
+                                   int M, const double *Xb, const sapm_pde_options *opt,
+                                   sapm_report *rep)
+{
+    sapm__pde_data p;
+    sapm__pinn_eval e;
+    sapm__problem pb;
+    sapm__run run;
+    sapm_stop_reason stop = SAPM_STOP_NONE;
+    double *storage = NULL, *u_test = NULL;
+    const double *u_ref;
+    const char *msg = NULL, *label;
+    sapm_result r, status;
+    int aux, second;
+    if (!opt) return sapm__reject(rep, SAPM_ERR_NULL_ARGUMENT, "opt is NULL");
+    if ((r = sapm__check_run_options(&opt->base, &msg)) != SAPM_OK) return sapm__reject(rep, r, msg);
+    if ((r = sapm__pde_check(pde)) != SAPM_OK)
+        return sapm__reject(rep, r, "the PDE was rejected (NULL, d out of 1..SAPM_PDE_MAX_DIM, no f or g, or a NaN/Inf constant)");
+    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK)
+        return sapm__reject(rep, r, "the network must have n_0 = d inputs and one output");
+    if ((r = sapm__check_test_points(&opt->base, pde->d, 1, !pde->exact, &msg)) != SAPM_OK)
+        return sapm__reject(rep, r, msg);
+    if (!sapm__all_finite(net->params, net->n_params))
+        return sapm__reject(rep, SAPM_ERR_NONFINITE_INPUT, "the network's parameters contain NaN or Inf");
+    if ((r = sapm__pde_build(&p, &storage, pde, N, X, M, Xb, opt->alpha, opt->beta)) != SAPM_OK)
+        return sapm__reject(rep, r, "the points (N, X, M, Xb), alpha, beta or a coefficient callback were rejected");
+    if (p.kappa && net->act == SAPM_ACT_RELU) { /* no sigma'' */
+        SAPM_FREE(storage);
+        return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, "a second-order PDE needs an activation with sigma'' (not ReLU)");
+    }
+    aux = opt->base.method == SAPM_METHOD_PM || opt->base.method == SAPM_METHOD_SAPM;
+    second = p.kappa != NULL;
+    if (aux && (r = sapm__lysep_check(net, &p, opt, second, &msg)) != SAPM_OK) {
+        SAPM_FREE(storage);
+        return sapm__reject(rep, r, msg);
+    }
+    u_ref = opt->base.Y_test;
+    if (opt->base.n_test > 0 && !u_ref) {
+        u_test = (double *)sapm__alloc((size_t)opt->base.n_test, sizeof(double));
+        r = u_test ? sapm_pde_exact_values(pde, opt->base.n_test, opt->base.X_test, u_test)
+                   : SAPM_ERR_OUT_OF_MEMORY;
+        if (r != SAPM_OK) {
+            if (u_test) SAPM_FREE(u_test);
+            SAPM_FREE(storage);
+            return sapm__reject(rep, r, "could not evaluate pde->exact at the test points");
+        }
+        u_ref = u_test;
+    }
+    if ((r = sapm__pinn_eval_init(&e, net, &p, &opt->base)) != SAPM_OK) {
+        if (u_test) SAPM_FREE(u_test);
+        SAPM_FREE(storage);
+        return sapm__reject(rep, r, "could not set up the PDE problem");
+    }
+    e.n_test = opt->base.n_test;
+    e.X_test = opt->base.X_test;
+    e.u_test = u_ref;
+    pb = sapm__pinn_problem_table(&e);
+    label = !aux ? sapm_method_name(opt->base.method)
+            : opt->base.method == SAPM_METHOD_PM ? "PM" : second ? "LySep" : "SAPM-PINN";
+    sapm__run_begin(&run, &opt->base, rep, 5000);
+    sapm__run_phase(&run, opt->base.method, label, 1);
+    if (aux) status = sapm__phase_lysep(&run, net, &p, opt, &pb, second, &stop);
+    else status = sapm__phase_on_problem(&run, &pb, opt->base.method, net->params, &stop);
+    if (sapm__polish_wanted(&run, stop, status)) status = sapm__run_polish(&run, &pb, net->params, &stop);
+    status = sapm__run_finish(&run, &pb, net->params, stop, status, NULL);
+    sapm__pinn_eval_free(&e);
+    if (u_test) SAPM_FREE(u_test);
+    SAPM_FREE(storage);
+    return status;
 }
 
 /* ======================================================================================
@@ -8933,6 +8795,19 @@ SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double
 ------------------------------------------------------------------------------
 VERSION HISTORY
 
+  0.2.0  (2026-12-02)  one training engine: one sapm_method enum for data and PDEs, runs
+                       with two phases (opt.polish) on one budget and one live callback,
+                       LM for regression, held-out test error for regression, log_seconds,
+                       report.message, every option validated before the first iteration,
+                       the PM/SAPM step API (sapm_aux_create/step/losses/destroy).
+                       Removed options that measured no gain: aux.prox, aux.phase_ridge,
+                       aux.omega_scale, aux.omega_fixed, aux.aux_steps, aux.switch_rel and
+                       the joint chain update SAPM_AUX_GN_CHAIN (deleted); sapm_options.seed
+                       (read nowhere); lysep.polish_after (deleted). Renamed:
+                       sapm_aux_seeds_options -> sapm_aux_paper_options; lysep.weighting
+                       -> SAPM_METHOD_PM on a PDE; aux.polish / switch_iters / switch_time
+                       and lysep.aux_iters / polish_iters -> opt.polish / phase_iters /
+                       phase_time and the run's budgets.
   0.1.0  (2026-11-22)  first release: kernels, Cholesky, networks, LS/PM/SAPM, PINNs
                        (Adam, L-BFGS, Levenberg-Marquardt, SAPM-PINN, LySep);
                        optional OpenMP threads (GEMM/SYRK, PINN evaluations, the

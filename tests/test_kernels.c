@@ -1,9 +1,13 @@
 /* Kernel tests: GEMM, SYRK, TRSM, Cholesky (unblocked and blocked), chol_solve and the
  * batched SPD solver against plain loops, on odd sizes, every transpose combination,
  * leading dimensions larger than the column count and pointers offset by one double. */
-#define SAPM_IMPLEMENTATION
 #include "sapm.h"
 #include "sapm_test.h"
+#include <float.h>
+#include <limits.h>
+
+#define TEST_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define TEST_MIN(a, b) ((a) < (b) ? (a) : (b))
 
 static const int sizes[] = {1, 2, 3, 7, 17, 31, 64, 65, 129};
 #define NSIZES ((int)(sizeof sizes / sizeof sizes[0]))
@@ -189,8 +193,8 @@ static double chol_residual(int n, const double *A, const double *L, int ld)
         for (j = 0; j <= i; ++j) {
             double s = 0.0;
             for (p = 0; p <= j; ++p) s += L[(size_t)i * ld + p] * L[(size_t)j * ld + p];
-            worst = SAPM__MAX(worst, fabs(s - A[(size_t)i * ld + j]));
-            amax = SAPM__MAX(amax, fabs(A[(size_t)i * ld + j]));
+            worst = TEST_MAX(worst, fabs(s - A[(size_t)i * ld + j]));
+            amax = TEST_MAX(amax, fabs(A[(size_t)i * ld + j]));
         }
     return worst / amax;
 }
@@ -224,8 +228,8 @@ static void test_chol_factor_solve(void)
                     s += a * X[(size_t)p * ldb + j];
                     sc += fabs(a * X[(size_t)p * ldb + j]);
                 }
-                res = SAPM__MAX(res, fabs(s) / sc);
-                bmax = SAPM__MAX(bmax, fabs(X[(size_t)i * ldb + j]));
+                res = TEST_MAX(res, fabs(s) / sc);
+                bmax = TEST_MAX(bmax, fabs(X[(size_t)i * ldb + j]));
             }
         CHECK(res <= 1e-12);
         CHECK(bmax > 0.0);
@@ -261,7 +265,7 @@ static void test_trsm_both(void)
                             s += l * X[(size_t)p * ldb + j];
                             sc += fabs(l * X[(size_t)p * ldb + j]);
                         }
-                        worst = SAPM__MAX(worst, fabs(s - B[(size_t)i * ldb + j]) / (sc + 1e-300));
+                        worst = TEST_MAX(worst, fabs(s - B[(size_t)i * ldb + j]) / (sc + 1e-300));
                         if (isnan(s)) worst = NAN;
                     }
                 CHECK(worst <= 1e-14);
@@ -297,10 +301,10 @@ static void test_chol_near_singular(void)
         double xn = 0.0, an = 0.0;
         for (i = 0; i < n; ++i) {
             double s = -b[i];
-            for (p = 0; p < n; ++p) { s += A[i * n + p] * x[p]; an = SAPM__MAX(an, fabs(A[i * n + p])); }
-            res = SAPM__MAX(res, fabs(s));
-            xn = SAPM__MAX(xn, fabs(x[i]));
-            bn = SAPM__MAX(bn, fabs(b[i]));
+            for (p = 0; p < n; ++p) { s += A[i * n + p] * x[p]; an = TEST_MAX(an, fabs(A[i * n + p])); }
+            res = TEST_MAX(res, fabs(s));
+            xn = TEST_MAX(xn, fabs(x[i]));
+            bn = TEST_MAX(bn, fabs(b[i]));
         }
         CHECK(res <= 1e-12 * an * xn * n);
         CHECK(xn > 1.0); /* it did solve an ill-conditioned system (x is large) */

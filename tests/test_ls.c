@@ -1,7 +1,9 @@
 /* LS training: J_LS gradients against central finite differences, the optimizers on
  * problems with known minima, the trainer's stop rules, reproducibility, the all-reduce
  * hook and the argument checks of sapm_train / sapm_net_loss / sapm_net_gradient. */
+#ifndef SAPM_TEST_UNITY /* else tests/test_internal.c holds the implementation */
 #define SAPM_IMPLEMENTATION
+#endif
 #include "sapm.h"
 #include "sapm_test.h"
 
@@ -148,12 +150,12 @@ static void test_lbfgs_rosenbrock(void)
 {
     int n = 10, i;
     double x[10];
-    sapm_options o = sapm_default_options(SAPM_METHOD_LS_LBFGS);
+    sapm_options o = sapm_default_options(SAPM_METHOD_LBFGS);
     sapm_report rep;
     for (i = 0; i < n; ++i) x[i] = i % 2 ? 1.0 : -1.2;
     o.max_iters = 500;
     o.grad_tol = 1e-10;
-    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_LBFGS, rosenbrock, NULL, &n, x, (size_t)n, &o, &rep), SAPM_OK);
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LBFGS, rosenbrock, NULL, &n, x, (size_t)n, &o, &rep), SAPM_OK);
     CHECK(rep.stop == SAPM_STOP_GRAD_TOL || rep.stop == SAPM_STOP_LINE_SEARCH);
     CHECK(rep.iters < 200);
     for (i = 0; i < n; ++i) CHECK_NEAR(x[i], 1.0, 1e-7);
@@ -184,13 +186,13 @@ static void test_lbfgs_illconditioned(void)
     int n = 53, i, mem;
     for (mem = 5; mem <= 20; mem += 15) {
         double x[53];
-        sapm_options o = sapm_default_options(SAPM_METHOD_LS_LBFGS);
+        sapm_options o = sapm_default_options(SAPM_METHOD_LBFGS);
         sapm_report rep;
         for (i = 0; i < n; ++i) x[i] = 1.0;
         o.ls.lbfgs_memory = mem;
         o.max_iters = 2000;
         o.grad_tol = 1e-8;
-        CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_LBFGS, illcond, NULL, &n, x, (size_t)n, &o, &rep), SAPM_OK);
+        CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LBFGS, illcond, NULL, &n, x, (size_t)n, &o, &rep), SAPM_OK);
         CHECK_EQ_INT(rep.stop, SAPM_STOP_GRAD_TOL);
         CHECK(rep.iters < 500);
         for (i = 0; i < n; ++i) CHECK_NEAR(x[i], 0.0, 1e-8);
@@ -216,7 +218,7 @@ static void test_gd_adam_quadratic(void)
     int n = 5, i, meth;
     for (meth = 0; meth < 2; ++meth) {
         double x[5] = {0, 0, 0, 0, 0};
-        sapm_options o = sapm_default_options(meth ? SAPM_METHOD_LS_ADAM : SAPM_METHOD_LS_GD);
+        sapm_options o = sapm_default_options(meth ? SAPM_METHOD_ADAM : SAPM_METHOD_GD);
         sapm_report rep;
         o.max_iters = 5000;
         o.learning_rate = meth ? 0.05 : 0.3;  /* GD: stable for lr < 2 / 5 */
@@ -234,15 +236,15 @@ static void test_gd_exact_step(void)
      * (m/sqrt(v) = g/|g| after bias correction, up to eps); g = (1, 1, 0) at x = (1, 1, 1) */
     int n = 3, i;
     double x[3] = {1, 1, 1}, y[3] = {1, 1, 1};
-    sapm_options o = sapm_default_options(SAPM_METHOD_LS_GD);
+    sapm_options o = sapm_default_options(SAPM_METHOD_GD);
     o.max_iters = 1;
     o.learning_rate = 0.1;
-    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_GD, quadratic, NULL, &n, x, 3, &o, NULL), SAPM_OK);
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_GD, quadratic, NULL, &n, x, 3, &o, NULL), SAPM_OK);
     for (i = 0; i < 3; ++i) CHECK_NEAR(x[i], 1.0 - 0.1 * (i + 1) * (1.0 - 0.5 * i), 1e-15);
-    o = sapm_default_options(SAPM_METHOD_LS_ADAM);
+    o = sapm_default_options(SAPM_METHOD_ADAM);
     o.max_iters = 1;
     o.learning_rate = 0.1;
-    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_ADAM, quadratic, NULL, &n, y, 3, &o, NULL), SAPM_OK);
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_ADAM, quadratic, NULL, &n, y, 3, &o, NULL), SAPM_OK);
     CHECK_NEAR(y[0], 0.9, 1e-8);
     CHECK_NEAR(y[1], 0.9, 1e-8);
     CHECK_NEAR(y[2], 1.0, 1e-15);    /* g_2 = 0 exactly: no move */
@@ -255,11 +257,11 @@ static void test_adam_steps_vs_plain_loop(void)
      * loop; the SIMD body may round differently (a few ulp) */
     int n = 37, i, k;
     double x[37], xr[37], m[37], v[37], g[37];
-    sapm_options o = sapm_default_options(SAPM_METHOD_LS_ADAM);
+    sapm_options o = sapm_default_options(SAPM_METHOD_ADAM);
     for (i = 0; i < n; ++i) { x[i] = xr[i] = 0.1 * i - 1.0; m[i] = v[i] = 0.0; }
     o.max_iters = 3;
     o.learning_rate = 0.05;
-    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_ADAM, quadratic, NULL, &n, x, (size_t)n, &o, NULL), SAPM_OK);
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_ADAM, quadratic, NULL, &n, x, (size_t)n, &o, NULL), SAPM_OK);
     for (k = 1; k <= 3; ++k) {
         double f;
         quadratic(&n, xr, &f, g);
@@ -305,7 +307,7 @@ static void test_adam_lbfgs_reach_small_loss(void)
     sapm_report rep;
     /* L-BFGS: 1-10-10-1 tanh on sin(x^2) at 24 points reaches J_LS <= 1e-6 */
     tiny_problem(&net, X, Y);
-    o = sapm_default_options(SAPM_METHOD_LS_LBFGS);
+    o = sapm_default_options(SAPM_METHOD_LBFGS);
     o.max_iters = 3000;
     o.target_loss = 1e-6;
     CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &o, &rep), SAPM_OK);
@@ -319,7 +321,7 @@ static void test_adam_lbfgs_reach_small_loss(void)
     sapm_net_destroy(&net);
     /* Adam (lr 1e-2): J_LS <= 1e-3 within 3000 steps */
     tiny_problem(&net, X, Y);
-    o = sapm_default_options(SAPM_METHOD_LS_ADAM);
+    o = sapm_default_options(SAPM_METHOD_ADAM);
     o.max_iters = 3000;
     o.learning_rate = 1e-2;
     o.target_loss = 1e-3;
@@ -330,10 +332,10 @@ static void test_adam_lbfgs_reach_small_loss(void)
     sapm_net_destroy(&net);
 }
 
-static void test_same_seed_same_run(void)
+static void test_same_start_same_run(void)
 {
     int meth;
-    for (meth = 0; meth < 3; ++meth) {
+    for (meth = SAPM_METHOD_GD; meth <= SAPM_METHOD_LM; ++meth) {
         sapm_net a, b;
         double X[TN], Y[TN];
         sapm_options o = sapm_default_options((sapm_method)meth);
@@ -369,7 +371,7 @@ static void test_stop_reasons(void)
     size_t i;
     /* max_iters, with log_every = 5: entries 0, 5, 10, ..., 20 and the callback in order */
     tiny_problem(&net, X, Y);
-    o = sapm_default_options(SAPM_METHOD_LS_ADAM);
+    o = sapm_default_options(SAPM_METHOD_ADAM);
     o.max_iters = 20; o.log_every = 5;
     memset(&cs, 0, sizeof cs); cs.stop_at = -1; cs.monotone = 1;
     o.progress = progress_cb; o.user_data = &cs;
@@ -419,7 +421,7 @@ static void test_stop_reasons(void)
     sapm_report_free(&rep);
     /* divergence: GD with a huge learning rate overflows; the net keeps the last
      * parameters with a finite loss, and the report describes that state */
-    o = sapm_default_options(SAPM_METHOD_LS_GD);
+    o = sapm_default_options(SAPM_METHOD_GD);
     o.learning_rate = 1e30;
     o.max_iters = 10000;
     p0 = (double *)malloc(net.n_params * sizeof(double));
@@ -457,7 +459,7 @@ static void test_allreduce_hook(void)
     /* two identical workers see the same J_LS and gradient as one: same trajectory */
     sapm_net a, b;
     double X[TN], Y[TN];
-    sapm_options o = sapm_default_options(SAPM_METHOD_LS_LBFGS);
+    sapm_options o = sapm_default_options(SAPM_METHOD_LBFGS);
     sapm_report ra, rb;
     int calls = 0;
     size_t i;
@@ -483,7 +485,7 @@ static void test_bad_arguments(void)
 {
     sapm_net net, empty;
     double X[TN], Y[TN], Xbad[TN], j, g[200], X2[2 * TN];
-    sapm_options o = sapm_default_options(SAPM_METHOD_LS_ADAM), ob;
+    sapm_options o = sapm_default_options(SAPM_METHOD_ADAM), ob;
     sapm_report rep;
     int n;
     tiny_problem(&net, X, Y);
@@ -512,7 +514,9 @@ static void test_bad_arguments(void)
     CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
     ob = o; ob.method = (sapm_method)-1;
     CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
-    ob = o; ob.max_iters = 0;
+    ob = o; ob.max_iters = -1;
+    CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    ob = o; ob.method = SAPM_METHOD_NONE;
     CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
     ob = o; ob.time_budget = -1.0;
     CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
@@ -532,7 +536,7 @@ static void test_bad_arguments(void)
     CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
     ob = o; ob.ls.adam_eps = 0.0;
     CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
-    ob = sapm_default_options(SAPM_METHOD_LS_LBFGS); ob.ls.lbfgs_memory = 0;
+    ob = sapm_default_options(SAPM_METHOD_LBFGS); ob.ls.lbfgs_memory = 0;
     CHECK_EQ_INT(sapm_train(&net, TN, X, 1, Y, 1, &ob, &rep), SAPM_ERR_INVALID_ARGUMENT);
     /* NaN in the starting parameters */
     {
@@ -555,14 +559,14 @@ static void test_bad_arguments(void)
     CHECK_EQ_INT(sapm_net_gradient(&net, TN, X, 1, Xbad, 1, &j, g), SAPM_ERR_NONFINITE_INPUT);
     CHECK_EQ_INT(sapm_net_gradient(&net, TN, X, 1, Y, 1, NULL, g), SAPM_OK);
     /* the minimiser */
-    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_GD, NULL, NULL, NULL, g, 3, &o, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_GD, NULL, NULL, NULL, g, 3, &o, NULL), SAPM_ERR_NULL_ARGUMENT);
     CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_PM, quadratic, NULL, &n, g, 3, &o, NULL), SAPM_ERR_INVALID_ARGUMENT);
-    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_GD, quadratic, NULL, &n, g, 0, &o, NULL), SAPM_ERR_INVALID_SIZE);
-    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_LS_GD, quadratic, NULL, &n, g, 3, NULL, NULL), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_GD, quadratic, NULL, &n, g, 0, &o, NULL), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm__minimize(SAPM_METHOD_GD, quadratic, NULL, &n, g, 3, NULL, NULL), SAPM_ERR_NULL_ARGUMENT);
     sapm_net_destroy(&net);
 }
 
-int main(void)
+static void run_ls_tests(void)
 {
     RUN(test_jls_gradient_fd);
     RUN(test_lbfgs_two_loop_vs_dense);
@@ -572,9 +576,16 @@ int main(void)
     RUN(test_gd_exact_step);
     RUN(test_adam_steps_vs_plain_loop);
     RUN(test_adam_lbfgs_reach_small_loss);
-    RUN(test_same_seed_same_run);
+    RUN(test_same_start_same_run);
     RUN(test_stop_reasons);
     RUN(test_allreduce_hook);
     RUN(test_bad_arguments);
+}
+
+#ifndef SAPM_TEST_UNITY
+int main(void)
+{
+    run_ls_tests();
     return sapm_test_summary();
 }
+#endif

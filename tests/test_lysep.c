@@ -2,11 +2,13 @@
  * closed-form blocks against their definitions (gradients by central differences), the
  * forward-pass initialisation, small transport / Poisson problems solved to a stated
  * error, bad options. */
+#ifndef SAPM_TEST_UNITY /* else tests/test_internal.c holds the implementation */
 #define SAPM_IMPLEMENTATION
+#endif
 #include "sapm.h"
 #include "sapm_test.h"
 
-#define PI 3.14159265358979323846
+#define LYSEP_PI 3.14159265358979323846
 
 /* ---- a random evaluated problem (first or second order) ------------------------------ */
 
@@ -78,7 +80,7 @@ static void test_bound_random_states(void)
                     CHECK_EQ_INT(sapm_net_create(&net, depth, widths, acts[a]), SAPM_OK);
                     CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_UNIFORM, 0.5 + 0.5 * trial, 7u + (uint64_t)trial), SAPM_OK);
                     CHECK_EQ_INT(sapm__lysep_alloc(&S, &net, &P.p, second), SAPM_OK);
-                    S.weighting = SAPM_LYSEP_WEIGHTS_ADAPTIVE;
+                    S.weighting = SAPM__LYSEP_WEIGHTS_ADAPTIVE;
                     jp = sapm__lysep_forward(&S);
                     /* the forward pass agrees with pinn's J_PINN */
                     CHECK_EQ_INT(sapm__pde_loss(&net, &P.p, &jp_ref), SAPM_OK);
@@ -182,7 +184,7 @@ static void test_weight_block_minimiser(void)
         CHECK_EQ_INT(sapm_net_create(&net, 3, widths, SAPM_ACT_TANH), SAPM_OK);
         CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_UNIFORM, 0.8, 4), SAPM_OK);
         CHECK_EQ_INT(sapm__lysep_alloc(&S, &net, &P.p, second), SAPM_OK);
-        S.weighting = SAPM_LYSEP_WEIGHTS_ADAPTIVE;
+        S.weighting = SAPM__LYSEP_WEIGHTS_ADAPTIVE;
         S.prox = 0.0;
         S.ridge = 0.0;
         sapm__lysep_forward(&S);
@@ -236,7 +238,7 @@ static void test_derivative_aux_closed_form(void)
     CHECK_EQ_INT(sapm_net_create(&net, 4, widths, SAPM_ACT_TANH), SAPM_OK);
     CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_UNIFORM, 0.7, 9), SAPM_OK);
     CHECK_EQ_INT(sapm__lysep_alloc(&S, &net, &P.p, 0), SAPM_OK);
-    S.weighting = SAPM_LYSEP_WEIGHTS_ADAPTIVE;
+    S.weighting = SAPM__LYSEP_WEIGHTS_ADAPTIVE;
     S.halvings = 6;
     sapm__lysep_forward(&S);
     sapm_rng_seed(&rng, 5);
@@ -378,13 +380,13 @@ static void test_lysep_aux_steps_descend(void)
 
 /* ---- small problems solved through the public API ------------------------------------ */
 
-static double tr_g(const double *x, int d, void *u) { (void)d; (void)u; return x[0] == 0.0 ? sin(PI * x[1]) : sin(-PI * x[0]); }
-static double tr_ex(const double *x, int d, void *u) { (void)d; (void)u; return sin(PI * (x[1] - x[0])); }
-static double zero_fn(const double *x, int d, void *u) { (void)x; (void)d; (void)u; return 0.0; }
-static double p2_ex(const double *x, int d, void *u) { (void)d; (void)u; return sin(PI * x[0]) * sin(PI * x[1]); }
-static double p2_f(const double *x, int d, void *u) { (void)d; (void)u; return 2 * PI * PI * sin(PI * x[0]) * sin(PI * x[1]); }
+static double tr_g(const double *x, int d, void *u) { (void)d; (void)u; return x[0] == 0.0 ? sin(LYSEP_PI * x[1]) : sin(-LYSEP_PI * x[0]); }
+static double tr_ex(const double *x, int d, void *u) { (void)d; (void)u; return sin(LYSEP_PI * (x[1] - x[0])); }
+static double lysep_zero_fn(const double *x, int d, void *u) { (void)x; (void)d; (void)u; return 0.0; }
+static double p2_ex(const double *x, int d, void *u) { (void)d; (void)u; return sin(LYSEP_PI * x[0]) * sin(LYSEP_PI * x[1]); }
+static double lysep_p2_f(const double *x, int d, void *u) { (void)d; (void)u; return 2 * LYSEP_PI * LYSEP_PI * sin(LYSEP_PI * x[0]) * sin(LYSEP_PI * x[1]); }
 
-static void solve_small(int second, int iters, int polish, double *rel, sapm_lysep_trace *trace, sapm_result *res)
+static void lysep_solve_small(int second, int iters, int polish, double *rel, sapm_lysep_trace *trace, sapm_result *res)
 {
     double lo[2] = {0, 0}, hi[2] = {1, 1}, X[150 * 2], Xb[60 * 2], Xt[400 * 2], cvec[2] = {1.0, 1.0}, ue[400];
     int faces[4] = {1, 0, 1, 0}, widths[4] = {2, 12, 12, 1};
@@ -392,28 +394,29 @@ static void solve_small(int second, int iters, int polish, double *rel, sapm_lys
     sapm_rng rng;
     sapm_net net;
     sapm_report rep;
-    sapm_pde_options opt = sapm_pde_default_options(second ? SAPM_PDE_LYSEP : SAPM_PDE_SAPM_PINN);
+    sapm_pde_options opt = sapm_pde_default_options(second ? SAPM_METHOD_SAPM : SAPM_METHOD_SAPM);
     memset(&pde, 0, sizeof pde);
     pde.d = 2;
-    if (!second) { pde.c_const = cvec; pde.f = zero_fn; pde.g = tr_g; pde.exact = tr_ex; }
-    else { pde.kappa_const = -1.0; pde.f = p2_f; pde.g = p2_ex; pde.exact = p2_ex; }
+    if (!second) { pde.c_const = cvec; pde.f = lysep_zero_fn; pde.g = tr_g; pde.exact = tr_ex; }
+    else { pde.kappa_const = -1.0; pde.f = lysep_p2_f; pde.g = p2_ex; pde.exact = p2_ex; }
     sapm_rng_seed(&rng, 3);
     sapm_sample_uniform(2, lo, hi, 150, &rng, X);
     sapm_sample_boundary(2, lo, hi, second ? NULL : faces, 60, &rng, Xb);
     sapm_sample_uniform(2, lo, hi, 400, &rng, Xt);
     CHECK_EQ_INT(sapm_net_create(&net, 3, widths, SAPM_ACT_TANH), SAPM_OK);
     CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 1), SAPM_OK);
-    opt.base.max_iters = iters;
+    opt.base.max_iters = iters + polish;
     opt.base.log_every = 1;
-    opt.n_test = 400;
-    opt.X_test = Xt;
+    opt.base.n_test = 400;
+    opt.base.X_test = Xt;
     opt.lysep.trace = trace;
-    opt.lysep.polish_iters = polish;
     if (polish) {
         opt.lysep.prox = 1.0;
-        opt.lysep.aux_iters = iters;      /* the alternating phase runs all `iters` first */
+        opt.base.polish = SAPM_METHOD_LBFGS;
+        opt.base.phase_iters = iters;     /* the alternating phase runs all `iters` first */
     } else {
-        opt.lysep.prox = 1e-10;           /* the papers' pure alternating form */
+        opt.base.polish = SAPM_METHOD_NONE;
+        opt.lysep.prox = 1e-10;           /* the paper's pure alternating form */
     }
     *res = sapm_pde_train(&net, &pde, 150, X, 60, Xb, &opt, &rep);
     CHECK_EQ_INT(sapm_pde_exact_values(&pde, 400, Xt, ue), SAPM_OK);
@@ -445,7 +448,7 @@ static void test_transport_small(void)
     sapm_result r;
     tr.capacity = 64; tr.count = 0; tr.iter = it; tr.value_gap = vg; tr.deriv_gap = dg;
     tr.j_aux = ja; tr.j_pinn = jp;
-    solve_small(0, 40, 0, &rel, &tr, &r);
+    lysep_solve_small(0, 40, 0, &rel, &tr, &r);
     CHECK_EQ_INT(r, SAPM_OK);
     CHECK(rel < 0.12);                    /* measured 8.0e-2 (u = sin(pi (x - t)), 2-12-12-1, 40 its) */
     CHECK_EQ_INT(tr.count, 41);
@@ -457,17 +460,17 @@ static void test_poisson_small(void)
 {
     double rel;
     sapm_result r;
-    solve_small(1, 40, 0, &rel, NULL, &r);
+    lysep_solve_small(1, 40, 0, &rel, NULL, &r);
     CHECK_EQ_INT(r, SAPM_OK);
     CHECK(rel < 0.9);                     /* measured 0.81 after 40 its: slow (see the bench) */
-    solve_small(1, 5, 600, &rel, NULL, &r);  /* 5 LySep iterations + 600 L-BFGS (polish) */
+    lysep_solve_small(1, 5, 600, &rel, NULL, &r);  /* 5 LySep iterations + 600 L-BFGS (polish) */
     CHECK_EQ_INT(r, SAPM_OK);
     CHECK(rel < 0.03);                    /* measured 1.2e-2 (2-12-12-1, N = 150) */
 }
 
 /* The DEFAULT options (ours: 3 alternating iterations with prox 1, then the L-BFGS polish)
  * against the papers' pure alternating form (polish_iters = 0, prox = 1e-10) on the small
- * Poisson 2-D problem of solve_small, same points, same initial network. */
+ * Poisson 2-D problem of lysep_solve_small, same points, same initial network. */
 static void test_poisson_default_vs_pure(void)
 {
     double lo[2] = {0, 0}, hi[2] = {1, 1}, X[150 * 2], Xb[60 * 2], Xt[400 * 2], ue[400], rel[2];
@@ -475,7 +478,7 @@ static void test_poisson_default_vs_pure(void)
     sapm_pde pde;
     sapm_rng rng;
     memset(&pde, 0, sizeof pde);
-    pde.d = 2; pde.kappa_const = -1.0; pde.f = p2_f; pde.g = p2_ex; pde.exact = p2_ex;
+    pde.d = 2; pde.kappa_const = -1.0; pde.f = lysep_p2_f; pde.g = p2_ex; pde.exact = p2_ex;
     sapm_rng_seed(&rng, 3);
     sapm_sample_uniform(2, lo, hi, 150, &rng, X);
     sapm_sample_boundary(2, lo, hi, NULL, 60, &rng, Xb);
@@ -484,11 +487,15 @@ static void test_poisson_default_vs_pure(void)
     for (k = 0; k < 2; ++k) {
         sapm_net net;
         sapm_report rep;
-        sapm_pde_options opt = sapm_pde_default_options(SAPM_PDE_LYSEP);
+        sapm_pde_options opt = sapm_pde_default_options(SAPM_METHOD_SAPM);
         CHECK_EQ_INT(sapm_net_create(&net, 3, widths, SAPM_ACT_TANH), SAPM_OK);
         CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 1), SAPM_OK);
-        opt.base.max_iters = 40; /* caps the pure form's alternating phase (default: aux_iters) */
-        if (k == 1) { opt.lysep.polish_iters = 0; opt.lysep.prox = 1e-10; } /* papers' form */
+        opt.base.max_iters = 0;  /* the default cap, 5000: 3 alternating + L-BFGS iterations */
+        if (k == 1) {            /* the paper's form, 40 alternating iterations */
+            opt.base.max_iters = 40;
+            opt.base.polish = SAPM_METHOD_NONE;
+            opt.lysep.prox = 1e-10;
+        }
         CHECK_EQ_INT(sapm_pde_train(&net, &pde, 150, X, 60, Xb, &opt, &rep), SAPM_OK);
         CHECK_EQ_INT(sapm_pde_errors(&net, 400, Xt, ue, &rel[k], NULL), SAPM_OK);
         if (getenv("SAPM_TEST_VERBOSE")) printf("  %s: rel L2 %.3e, %d iterations\n",
@@ -507,15 +514,17 @@ static void test_bad_options(void)
 {
     double lo[2] = {0, 0}, hi[2] = {1, 1}, X[20 * 2], Xb[8 * 2], cvec[2] = {1.0, 1.0};
     int widths[4] = {2, 4, 4, 1}, w1[2] = {2, 1}, k;
-    sapm_pde first, second;
+    sapm_pde first, second, reaction;
     sapm_net net, net1, netr;
     sapm_rng rng;
     sapm_lysep_trace tr;
     sapm_report rep;
     memset(&first, 0, sizeof first);
-    first.d = 2; first.c_const = cvec; first.f = zero_fn; first.g = tr_g;
+    first.d = 2; first.c_const = cvec; first.f = lysep_zero_fn; first.g = tr_g;
     memset(&second, 0, sizeof second);
-    second.d = 2; second.kappa_const = -1.0; second.f = p2_f; second.g = p2_ex;
+    second.d = 2; second.kappa_const = -1.0; second.f = lysep_p2_f; second.g = p2_ex;
+    memset(&reaction, 0, sizeof reaction);  /* u = f: no derivative term for the auxiliaries */
+    reaction.d = 2; reaction.c0_const = 1.0; reaction.f = lysep_p2_f; reaction.g = p2_ex;
     sapm_rng_seed(&rng, 1);
     sapm_sample_uniform(2, lo, hi, 20, &rng, X);
     sapm_sample_boundary(2, lo, hi, NULL, 8, &rng, Xb);
@@ -526,30 +535,32 @@ static void test_bad_options(void)
     sapm_net_init(&net1, SAPM_INIT_XAVIER, 1.0, 1);
     sapm_net_init(&netr, SAPM_INIT_XAVIER, 1.0, 1);
     for (k = 0; k < 15; ++k) {
-        sapm_pde_options o = sapm_pde_default_options(SAPM_PDE_SAPM_PINN);
+        sapm_pde_options o = sapm_pde_default_options(SAPM_METHOD_SAPM);
         const sapm_pde *pde = &first;
         sapm_net *nt = &net;
         sapm_result want = SAPM_ERR_INVALID_ARGUMENT;
         o.base.max_iters = 2;
         switch (k) {
-        case 0: pde = &second; want = SAPM_ERR_UNSUPPORTED; break;           /* SAPM-PINN, 2nd order */
-        case 1: o.method = SAPM_PDE_LYSEP; want = SAPM_ERR_UNSUPPORTED; break; /* LySep, 1st order */
+        case 0: pde = &reaction; want = SAPM_ERR_UNSUPPORTED; break;         /* no derivative term */
+        case 1: o.base.method = SAPM_METHOD_PM; o.base.aux.pm_lambda = 0.0; break;
         case 2: nt = &net1; want = SAPM_ERR_UNSUPPORTED; break;              /* no hidden layer */
         case 3: nt = &netr; want = SAPM_ERR_UNSUPPORTED; break;              /* ReLU: no sigma'' */
         case 4: o.lysep.inner_sweeps = 0; break;
         case 5: o.lysep.halvings = -1; break;
         case 6: o.lysep.prox = -1.0; break;
         case 7: o.lysep.ridge = NAN; break;
-        case 8: o.lysep.weighting = SAPM_LYSEP_WEIGHTS_FIXED; o.lysep.fixed_weight = 0.0; break;
-        case 9: o.lysep.weighting = (sapm_lysep_weighting)7; break;
-        case 10: o.lysep.polish_iters = -1; break;
-        case 11: o.lysep.polish_after = -0.5; break;
+        case 8: o.base.polish = (sapm_method)42; break;
+        case 9: o.base.phase_iters = -1; break;
+        case 10: o.base.ls.lbfgs_memory = 0; break;     /* read by the L-BFGS polish only */
+        case 11: o.base.ls.lbfgs_memory = 1001; break;
         case 12: tr.capacity = -1; tr.count = 0; o.lysep.trace = &tr; break;
         case 13: o.lysep.prox = INFINITY; break;
-        case 14: o.lysep.aux_iters = -1; break;
+        case 14: o.base.log_every = -1; break;
         }
         CHECK_EQ_INT(sapm_pde_train(nt, pde, 20, X, 8, Xb, &o, &rep), want);
         CHECK_EQ_INT(rep.status, want);
+        CHECK_EQ_INT(rep.iters, 0);               /* rejected before any iteration */
+        CHECK(rep.message[0] != '\0');
         sapm_report_free(&rep);
     }
     CHECK(sapm_lysep_bound_constant(1, 0) < 0.0);
@@ -557,10 +568,10 @@ static void test_bad_options(void)
     CHECK(sapm_lysep_bound_constant(4, 1) == 9.0);
     /* a good call still works after the bad ones, and fixed weights run */
     {
-        sapm_pde_options o = sapm_pde_default_options(SAPM_PDE_SAPM_PINN);
-        o.base.max_iters = 2;
-        o.lysep.polish_iters = 5; /* keep it short: 2 alternating + <= 5 L-BFGS iterations */
-        o.lysep.weighting = SAPM_LYSEP_WEIGHTS_FIXED;
+        sapm_pde_options o = sapm_pde_default_options(SAPM_METHOD_SAPM);
+        o.base.max_iters = 7;     /* keep it short: 2 alternating + <= 5 L-BFGS iterations */
+        o.base.phase_iters = 2;
+        o.base.method = SAPM_METHOD_PM;
         CHECK_EQ_INT(sapm_pde_train(&net, &first, 20, X, 8, Xb, &o, &rep), SAPM_OK);
         sapm_report_free(&rep);
     }
@@ -572,15 +583,14 @@ static void test_bad_options(void)
 static void test_defaults(void)
 {
     sapm_lysep_options o = sapm_lysep_default_options();
-    sapm_pde_options p = sapm_pde_default_options(SAPM_PDE_LYSEP);
-    CHECK(o.weighting == SAPM_LYSEP_WEIGHTS_ADAPTIVE);
+    sapm_pde_options p = sapm_pde_default_options(SAPM_METHOD_SAPM);
     CHECK(o.inner_sweeps == 1 && o.halvings >= 0 && o.prox > 0.0);
     /* ours by default: a short alternating warm start, then the L-BFGS polish */
-    CHECK(o.aux_iters > 0 && o.polish_iters > 0);
+    CHECK(p.base.polish == SAPM_METHOD_LBFGS && p.base.phase_iters > 0);
     CHECK(p.lysep.inner_sweeps == o.inner_sweeps && p.lysep.prox == o.prox);
 }
 
-int main(void)
+static void run_lysep_tests(void)
 {
     RUN(test_defaults);
     RUN(test_bound_random_states);
@@ -593,5 +603,12 @@ int main(void)
     RUN(test_poisson_small);
     RUN(test_poisson_default_vs_pure);
     RUN(test_bad_options);
+}
+
+#ifndef SAPM_TEST_UNITY
+int main(void)
+{
+    run_lysep_tests();
     return sapm_test_summary();
 }
+#endif

@@ -2,7 +2,9 @@
  * tape's parameter gradients of losses on (u, du/dx_i, Lap u) against central differences,
  * reproducible initialisation, model files (round trip, truncation, bit flips) and the
  * argument checks of the public network functions. */
+#ifndef SAPM_TEST_UNITY /* else tests/test_internal.c holds the implementation */
 #define SAPM_IMPLEMENTATION
+#endif
 #include "sapm.h"
 #include "sapm_test.h"
 
@@ -369,7 +371,7 @@ static void test_load_rejects_damage(void)
     sapm_net_destroy(&dst);
 }
 
-static void test_bad_arguments(void)
+static void test_net_bad_arguments(void)
 {
     sapm_net net, empty;
     int w[3] = {2, 4, 1};
@@ -395,7 +397,7 @@ static void test_bad_arguments(void)
     sapm_net_destroy(&net);
 }
 
-int main(void)
+static void run_net_tests(void)
 {
     RUN(test_forward_derivs_fd);
     RUN(test_forward_derivs_blocks);
@@ -404,6 +406,13 @@ int main(void)
     RUN(test_init_reproducible);
     RUN(test_save_load_roundtrip);
     RUN(test_load_rejects_damage);
-    RUN(test_bad_arguments);
+    RUN(test_net_bad_arguments);
+}
+
+#ifndef SAPM_TEST_UNITY
+int main(void)
+{
+    run_net_tests();
     return sapm_test_summary();
 }
+#endif

@@ -532,7 +532,7 @@ static void test_csv_history_roundtrip(void)
     memset(&r1, 0, sizeof r1); memset(&r2, 0, sizeof r2);
     memset(h1, 0, sizeof h1); memset(h2, 0, sizeof h2);
     for (i = 0; i < 3; ++i) {
-        h1[i].method = SAPM_METHOD_LS_ADAM; h1[i].iter = 10 * i; h1[i].seconds = 0.1 * i + 1.0 / 3.0;
+        h1[i].method = SAPM_METHOD_ADAM; h1[i].iter = 10 * i; h1[i].seconds = 0.1 * i + 1.0 / 3.0;
         h1[i].mse = exp(-i) / 7.0; h1[i].loss = 1e-300 * (i + 1); h1[i].error = i == 1 ? NAN : 0.1;
     }
     for (i = 0; i < 2; ++i) {

@@ -1,7 +1,9 @@
 /* PDE problems, samplers and the PINN baseline: derivative recursions and J_PINN
  * gradients against central finite differences, sampler properties, known solutions,
  * bad problem descriptions. */
+#ifndef SAPM_TEST_UNITY /* else tests/test_internal.c holds the implementation */
 #define SAPM_IMPLEMENTATION
+#endif
 #include "sapm.h"
 #include "sapm_test.h"
 #ifdef _OPENMP
@@ -408,10 +410,10 @@ static double zero_fn(const double *x, int d, void *ud) { (void)ud; (void)d; (vo
 static double p2_exact(const double *x, int d, void *ud) { (void)ud; (void)d; return sin(PI * x[0]) * sin(PI * x[1]); }
 static double p2_f(const double *x, int d, void *ud) { return 2.0 * PI * PI * p2_exact(x, d, ud); }
 
-typedef struct { int calls, last_iter, monotone; } cb_state;
+typedef struct { int calls, last_iter, monotone; } pde_cb_state;
 static int count_cb(const sapm_progress *p, void *ud)
 {
-    cb_state *s = (cb_state *)ud;
+    pde_cb_state *s = (pde_cb_state *)ud;
     if (s->calls > 0 && p->iter <= s->last_iter) s->monotone = 0;
     s->last_iter = p->iter;
     s->calls++;
@@ -419,8 +421,10 @@ static int count_cb(const sapm_progress *p, void *ud)
 }
 
 /* Solve a small problem; returns the relative L2 error on a 20 x 20 grid of cell centres. */
-static double solve_small(int poisson, sapm_pde_method method, int iters, int width, int N,
-                          sapm_report *rep, cb_state *cb)
+static int g_adam_phase_iters; /* > 0: Adam for that many iterations, then an L-BFGS polish */
+
+static double solve_small(int poisson, sapm_method method, int iters, int width, int N,
+                          sapm_report *rep, pde_cb_state *cb)
 {
     int w[4] = {2, 0, 0, 1}, faces[4] = {1, 0, 1, 0}, cnt[2] = {20, 20}, M = 60;
     double lo[2] = {0, 0}, hi[2] = {1, 1}, X[200 * 2], Xb[60 * 2], Xt[400 * 2], ut[400];
@@ -445,7 +449,8 @@ static double solve_small(int poisson, sapm_pde_method method, int iters, int wi
     o.base.max_iters = iters;
     o.base.ls.lbfgs_memory = poisson ? 30 : 20;
     o.beta = 10.0;
-    o.n_test = 400; o.X_test = Xt;              /* u_test NULL: taken from pde.exact */
+    o.base.n_test = 400; o.base.X_test = Xt;    /* Y_test NULL: taken from pde.exact */
+    if (g_adam_phase_iters > 0) { o.base.polish = SAPM_METHOD_LBFGS; o.base.phase_iters = g_adam_phase_iters; }
     if (cb) { o.base.progress = count_cb; o.base.user_data = cb; o.base.log_every = 25; }
     CHECK_EQ_INT(sapm_pde_train(&net, &pde, N, X, M, Xb, &o, rep), SAPM_OK);
     CHECK_EQ_INT(sapm_pde_errors(&net, 400, Xt, ut, &rel, &mx), SAPM_OK);
@@ -462,7 +467,7 @@ static void test_pinn_transport(void)
      * sin(pi (x - t)); 2-12-12-1 tanh, 200 Halton points, 300 L-BFGS iterations reach
      * ~2e-3 (measured); 1e-2 leaves room for rounding differences across builds */
     sapm_report rep;
-    double rel = solve_small(0, SAPM_PDE_PINN_LBFGS, 300, 12, 200, &rep, NULL);
+    double rel = solve_small(0, SAPM_METHOD_LBFGS, 300, 12, 200, &rep, NULL);
     CHECK(rel < 1e-2);
     CHECK(rep.history[0].mse > 100.0 * rep.mse);        /* J_PINN fell */
     CHECK_EQ_INT(rep.stop, SAPM_STOP_MAX_ITERS);
@@ -474,7 +479,7 @@ static void test_pinn_poisson(void)
     /* -Laplace u = 2 pi^2 sin(pi x) sin(pi y), u = 0 on the boundary; 2-10-10-1 tanh,
      * 150 points, 400 L-BFGS iterations reach ~7e-3 (measured); bound 2e-2 */
     sapm_report rep;
-    double rel = solve_small(1, SAPM_PDE_PINN_LBFGS, 400, 10, 150, &rep, NULL);
+    double rel = solve_small(1, SAPM_METHOD_LBFGS, 400, 10, 150, &rep, NULL);
     CHECK(rel < 2e-2);
     sapm_report_free(&rep);
 }
@@ -489,31 +494,34 @@ static void test_pinn_lm(void)
      * 3x the measured errors: rounding only */
     sapm_report rep;
     double rel;
-    rel = solve_small(1, SAPM_PDE_PINN_LM, 30, 10, 150, &rep, NULL);
+    rel = solve_small(1, SAPM_METHOD_LM, 30, 10, 150, &rep, NULL);
     CHECK(rel < 1.2e-2);
     CHECK(rep.history[0].mse > 1e4 * rep.mse);
     CHECK_EQ_INT(rep.stop, SAPM_STOP_MAX_ITERS);
-    CHECK(rep.history_count >= 2 && rep.history[0].method == SAPM_METHOD_LS_LM);
+    CHECK(rep.history_count >= 2 && rep.history[0].method == SAPM_METHOD_LM);
     sapm_report_free(&rep);
-    rel = solve_small(1, SAPM_PDE_PINN_LM, 30, 20, 150, &rep, NULL);
+    rel = solve_small(1, SAPM_METHOD_LM, 30, 20, 150, &rep, NULL);
     CHECK(rel < 1e-2);
     sapm_report_free(&rep);
-    rel = solve_small(0, SAPM_PDE_PINN_LM, 30, 10, 200, &rep, NULL);
+    rel = solve_small(0, SAPM_METHOD_LM, 30, 10, 200, &rep, NULL);
     CHECK(rel < 1.5e-3);
     sapm_report_free(&rep);
-    rel = solve_small(0, SAPM_PDE_PINN_LM, 30, 20, 200, &rep, NULL);
+    rel = solve_small(0, SAPM_METHOD_LM, 30, 20, 200, &rep, NULL);
     CHECK(rel < 1.5e-3);
     sapm_report_free(&rep);
 }
 
 static void test_pinn_adam_lbfgs_report(void)
 {
-    /* Adam for 40% of 250 iterations, then L-BFGS: one report, iterations continuing,
-     * the callback seeing increasing iterations, both phases in the history */
+    /* Adam for 125 of 250 iterations, then an L-BFGS polish: one report, iterations
+     * continuing, the callback seeing increasing iterations, both phases in the history */
     sapm_report rep;
-    cb_state cb = {0, -1, 1};
+    pde_cb_state cb = {0, -1, 1};
     int k, n_adam = 0, n_lbfgs = 0;
-    double rel = solve_small(0, SAPM_PDE_PINN_ADAM_LBFGS, 250, 12, 200, &rep, &cb);
+    double rel;
+    g_adam_phase_iters = 125;
+    rel = solve_small(0, SAPM_METHOD_ADAM, 250, 12, 200, &rep, &cb);
+    g_adam_phase_iters = 0;
     CHECK(rel < 5e-2);
     CHECK_EQ_INT(rep.iters, 250);
     CHECK_EQ_INT(rep.status, SAPM_OK);
@@ -523,13 +531,17 @@ static void test_pinn_adam_lbfgs_report(void)
         if (k > 0) CHECK(rep.history[k].iter > rep.history[k - 1].iter);
         if (k > 0) CHECK(rep.history[k].seconds >= rep.history[k - 1].seconds);
         CHECK(isfinite(rep.history[k].error));
-        if (rep.history[k].method == SAPM_METHOD_LS_ADAM) { n_adam++; CHECK(rep.history[k].iter <= 125); }
-        if (rep.history[k].method == SAPM_METHOD_LS_LBFGS) { n_lbfgs++; CHECK(rep.history[k].iter > 125); }
+        if (rep.history[k].method == SAPM_METHOD_ADAM) {
+            n_adam++; CHECK(rep.history[k].iter <= 125); CHECK(strcmp(rep.history[k].phase, "Adam") == 0);
+        }
+        if (rep.history[k].method == SAPM_METHOD_LBFGS) {
+            n_lbfgs++; CHECK(rep.history[k].iter > 125); CHECK(strcmp(rep.history[k].phase, "L-BFGS (polish)") == 0);
+        }
     }
     CHECK(n_adam >= 5 && n_lbfgs >= 5);
     sapm_report_free(&rep);
     /* Adam alone decreases J_PINN too */
-    rel = solve_small(0, SAPM_PDE_PINN_ADAM, 100, 12, 200, &rep, NULL);
+    rel = solve_small(0, SAPM_METHOD_ADAM, 100, 12, 200, &rep, NULL);
     CHECK(rep.history[rep.history_count - 1].mse < rep.history[0].mse);
     CHECK(rel < 1.0);
     sapm_report_free(&rep);
@@ -539,7 +551,7 @@ static void test_pinn_adam_lbfgs_report(void)
 
 static sapm_result sum_allreduce(double *buf, size_t n, void *ud) { (void)buf; (void)n; (void)ud; return SAPM_OK; }
 
-static void test_bad_arguments(void)
+static void test_pde_bad_arguments(void)
 {
     sapm_net net, net3, relu;
     sapm_pde pde, bad;
@@ -559,7 +571,7 @@ static void test_bad_arguments(void)
     sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 1);
     sapm_net_init(&relu, SAPM_INIT_XAVIER, 1.0, 1);
     make_points(2, 4, 3, X, Xb, 2);
-    opt = sapm_pde_default_options(SAPM_PDE_PINN_ADAM);
+    opt = sapm_pde_default_options(SAPM_METHOD_ADAM);
     opt.base.max_iters = 2;
 
     /* samplers */
@@ -639,34 +651,33 @@ static void test_bad_arguments(void)
     CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_INVALID_ARGUMENT);
     opt.alpha = 0.0; opt.beta = 0.0;
     CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_INVALID_ARGUMENT);
-    opt = sapm_pde_default_options(SAPM_PDE_PINN_ADAM);
-    opt.method = (sapm_pde_method)99;
+    opt = sapm_pde_default_options(SAPM_METHOD_ADAM);
+    opt.base.method = (sapm_method)99;
     CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_INVALID_ARGUMENT);
-    opt = sapm_pde_default_options(SAPM_PDE_PINN_ADAM_LBFGS);
-    opt.adam_fraction = 1.0;
+    opt = sapm_pde_default_options(SAPM_METHOD_ADAM);
+    opt.base.polish = SAPM_METHOD_LBFGS;
+    opt.base.phase_time = 1.5;
     CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_INVALID_ARGUMENT);
-    opt = sapm_pde_default_options(SAPM_PDE_PINN_LM);
-    opt.lm_damping = 0.0;
+    opt.base.phase_time = 0.5;
+    opt.base.ls.lbfgs_memory = 1001;                        /* read by the polish phase only */
     CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_INVALID_ARGUMENT);
-    opt.lm_damping = NAN;
+    CHECK_EQ_INT(rep.iters, 0);
+    CHECK(strstr(rep.message, "lbfgs_memory") && strstr(rep.message, "L-BFGS phase"));
+    opt = sapm_pde_default_options(SAPM_METHOD_LM);
+    opt.base.ls.lm_damping = 0.0;
     CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_INVALID_ARGUMENT);
-    opt.lm_damping = 1e-3;
+    opt.base.ls.lm_damping = NAN;
+    CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    opt.base.ls.lm_damping = 1e-3;
     opt.base.allreduce = sum_allreduce;                     /* one worker only */
     CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_UNSUPPORTED);
-    {   /* Levenberg-Marquardt is PDE-only for now: sapm_train says so */
-        sapm_options so = sapm_default_options(SAPM_METHOD_LS_LM);
-        double Y[4] = {0, 0, 0, 0};
-        CHECK_EQ_INT(sapm_train(&net, 4, X, 2, Y, 1, &so, &rep), SAPM_ERR_UNSUPPORTED);
-        CHECK_EQ_INT(rep.status, SAPM_ERR_UNSUPPORTED);
-        sapm_report_free(&rep);
-    }
-    opt = sapm_pde_default_options(SAPM_PDE_PINN_ADAM);
-    opt.base.max_iters = 0;
-    CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_INVALID_SIZE);
-    opt = sapm_pde_default_options(SAPM_PDE_PINN_ADAM);
-    opt.n_test = 4;                                         /* no X_test */
+    opt = sapm_pde_default_options(SAPM_METHOD_ADAM);
+    opt.base.max_iters = -1;
+    CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    opt = sapm_pde_default_options(SAPM_METHOD_ADAM);
+    opt.base.n_test = 4;                                    /* no X_test */
     CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_NULL_ARGUMENT);
-    opt.X_test = X;                                         /* no u_test and no exact */
+    opt.base.X_test = X;                                    /* no Y_test and no exact */
     CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_NULL_ARGUMENT);
     /* errors and exact values */
     CHECK_EQ_INT(sapm_pde_errors(&net, 4, X, u4, &j, NULL), SAPM_OK);
@@ -681,10 +692,9 @@ static void test_bad_arguments(void)
     CHECK_NEAR(out[1], gsmooth(X + 2, 2, NULL), 0);
     CHECK_EQ_INT(sapm_pde_exact_values(&bad, 0, X, out), SAPM_ERR_INVALID_SIZE);
     CHECK_EQ_INT(sapm_pde_exact_values(&bad, 4, NULL, out), SAPM_ERR_NULL_ARGUMENT);
-    CHECK(strcmp(sapm_pde_method_name(SAPM_PDE_LYSEP), "LySep") == 0);
-    CHECK(strcmp(sapm_pde_method_name(SAPM_PDE_PINN_LM), "PINN-LM") == 0);
-    CHECK(strcmp(sapm_method_name(SAPM_METHOD_LS_LM), "LS-LM") == 0);
-    CHECK(strcmp(sapm_pde_method_name((sapm_pde_method)-1), "unknown") == 0);
+    CHECK(strcmp(sapm_method_name(SAPM_METHOD_SAPM), "SAPM") == 0);
+    CHECK(strcmp(sapm_method_name(SAPM_METHOD_LM), "LM") == 0);
+    CHECK(strcmp(sapm_method_name((sapm_method)-1), "unknown") == 0);
     sapm_net_destroy(&net);
     sapm_net_destroy(&net3);
     sapm_net_destroy(&relu);
@@ -710,7 +720,7 @@ static void test_errors_definition(void)
     sapm_net_destroy(&net);
 }
 
-int main(void)
+static void run_pde_tests(void)
 {
     RUN(test_grad_fd);
     RUN(test_lm_jacobian_fd);
@@ -722,11 +732,18 @@ int main(void)
     RUN(test_halton_scrambled);
     RUN(test_uniform_and_grid);
     RUN(test_boundary_faces);
-    RUN(test_bad_arguments);
+    RUN(test_pde_bad_arguments);
     RUN(test_errors_definition);
     RUN(test_pinn_transport);
     RUN(test_pinn_poisson);
     RUN(test_pinn_lm);
     RUN(test_pinn_adam_lbfgs_report);
+}
+
+#ifndef SAPM_TEST_UNITY
+int main(void)
+{
+    run_pde_tests();
     return sapm_test_summary();
 }
+#endif

@@ -1,5 +1,7 @@
 /* Smoke tests: the header compiles in this configuration and the basics answer. */
+#ifndef SAPM_TEST_UNITY /* else tests/test_internal.c holds the implementation */
 #define SAPM_IMPLEMENTATION
+#endif
 #include "sapm.h"
 #include "sapm_test.h"
 
@@ -37,10 +39,17 @@ static void test_net_forward_shallow(void)
     sapm_net_destroy(&net);
 }
 
-int main(void)
+static void run_smoke_tests(void)
 {
     RUN(test_result_strings);
     RUN(test_rng_reproducible);
     RUN(test_net_forward_shallow);
+}
+
+#ifndef SAPM_TEST_UNITY
+int main(void)
+{
+    run_smoke_tests();
     return sapm_test_summary();
 }
+#endif
