@@ -1,9 +1,13 @@
 # sapm.h - build the examples, run the tests, run the benchmarks.
 #
 #   make            build every example into build/examples/
-#   make demo       build and run the main example (sin(x^2) regression: LS vs PM vs SAPM)
+#   make demo       build and run the main example (sin(x^2) regression: LS vs PM vs SAPM);
+#                   installs libstb-dev for the PNGs when root (APT=no: only say how)
 #   make test       build the tests in every configuration and run them
 #   make bench      build and run the benchmarks (OpenBLAS/LAPACKE/PyTorch peers when found)
+#   make docs       regenerate the README's pictures under docs/
+#   make install    PREFIX=/usr/local DESTDIR=: sapm.h, sapm.pc, CMake config (sapm::sapm)
+#   make uninstall  the same variables: removes exactly those files
 #   make clean
 #
 # Any example also builds by hand:  cc -O2 -march=native examples/NAME.c -o NAME -lm
@@ -69,14 +73,39 @@ BLAS_FLAGS := $(shell printf '$(HASH)include <cblas.h>\n$(HASH)include <lapacke.
     $(CC) -x c - -o /dev/null -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke 2>/dev/null && \
     echo "-DSAPM_BENCH_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke")
 
-.PHONY: all test bench clean examples demo
+.PHONY: all test bench clean examples demo docs install uninstall FORCE
 all: examples
 examples: $(EXAMPLES)
 
-demo: build/examples/sin_regression
-	./build/examples/sin_regression
+# Whether the compiler finds stb_image_write: rewritten only when that changes, so the
+# examples are rebuilt with PNG output once libstb-dev is installed.
+build/stb.state: FORCE
+	@mkdir -p build
+	@sh tools/stb.sh "$(CC)" state > $@.new; cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
 
-build/examples/%: examples/%.c sapm.h
+# The demo writes its pictures and CSV into build/demo/.
+demo:
+	@sh tools/stb.sh "$(CC)" install
+	@$(MAKE) --no-print-directory build/examples/sin_regression
+	@mkdir -p build/demo
+	@t0=$$(date +%s); ./build/examples/sin_regression --out build/demo/sin_regression || exit 1; \
+	 t1=$$(date +%s); echo; echo "demo: $$((t1 - t0)) s of training"; \
+	 if ls build/demo/*.png >/dev/null 2>&1; then echo "pictures:"; ls -1 "$$PWD"/build/demo/*.png; \
+	 else echo "no pictures (stb_image_write not found: sudo apt-get install libstb-dev)"; fi
+
+# The README's pictures: the main example's MSE curves and a transport heatmap triptych,
+# regenerated in build/docs/ and copied to docs/.
+DOCS_TRANSPORT = PINN-LBFGS
+docs: build/examples/sin_regression build/examples/transport
+	@sh tools/stb.sh "$(CC)" state | grep -q yes || { echo "make docs needs stb_image_write (libstb-dev)"; exit 1; }
+	@mkdir -p build/docs docs
+	./build/examples/sin_regression --out build/docs/sin_regression
+	cd build/docs && ../examples/transport --time 6
+	cp build/docs/sin_regression_mse.png docs/sin_regression_mse.png
+	cp build/docs/transport_$(DOCS_TRANSPORT).png docs/transport_heatmaps.png
+	@ls -l docs/*.png
+
+build/examples/%: examples/%.c sapm.h build/stb.state
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) $(WARN) $< -o $@ -lm
 
