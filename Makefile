@@ -94,15 +94,16 @@ demo:
 	 else echo "no pictures (stb_image_write not found: sudo apt-get install libstb-dev)"; fi
 
 # The README's pictures: the main example's MSE curves and a transport heatmap triptych,
-# regenerated in build/docs/ and copied to docs/.
+# regenerated in build/docs/ and copied to docs/ with their image data recompressed at zlib
+# level 9 (tools/png_shrink.py, lossless) to keep each file small.
 DOCS_TRANSPORT = PINN-LBFGS
 docs: build/examples/sin_regression build/examples/transport
 	@sh tools/stb.sh "$(CC)" state | grep -q yes || { echo "make docs needs stb_image_write (libstb-dev)"; exit 1; }
 	@mkdir -p build/docs docs
 	./build/examples/sin_regression --out build/docs/sin_regression
 	cd build/docs && ../examples/transport --time 6
-	cp build/docs/sin_regression_mse.png docs/sin_regression_mse.png
-	cp build/docs/transport_$(DOCS_TRANSPORT).png docs/transport_heatmaps.png
+	$(PYTHON) tools/png_shrink.py build/docs/sin_regression_mse.png docs/sin_regression_mse.png
+	$(PYTHON) tools/png_shrink.py build/docs/transport_$(DOCS_TRANSPORT).png docs/transport_heatmaps.png
 	@ls -l docs/*.png
 
 build/examples/%: examples/%.c sapm.h build/stb.state
