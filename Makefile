@@ -117,8 +117,10 @@ build/test/$(1)/%: tests/%.c sapm.h tests/sapm_test.h
 endef
 $(foreach c,$(CONFIGS),$(eval $(call TEST_RULE,$(c))))
 
+# tests/install.sh: make install into a temporary prefix, a consumer built through
+# pkg-config and CMake, make uninstall (needs pkg-config and cmake)
 test: $(TESTBINS)
-	@OMP_NUM_THREADS=3 bash tests/run.sh $(TESTBINS) $(VGRUNS)
+	@OMP_NUM_THREADS=3 bash tests/run.sh $(TESTBINS) $(VGRUNS) tests/install.sh
 
 build/bench/%: bench/%.c sapm.h
 	@mkdir -p $(dir $@)
@@ -134,6 +136,36 @@ build/bench/bench_pde: bench/bench_pde.c examples/pde_util.h sapm.h
 bench: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; OPENBLAS_NUM_THREADS=1 $$b || exit 1; done
 	@for s in bench/*.py; do [ -f "$$s" ] || continue; echo "== $$s"; $(PYTHON) $$s || exit 1; done
+
+# Install: the header, a pkg-config file and a CMake package config (find_package(sapm)
+# gives the INTERFACE target sapm::sapm). DESTDIR stages the files; the paths written into
+# sapm.pc and sapmConfig.cmake are the final ones (PREFIX, INCLUDEDIR).
+PREFIX       ?= /usr/local
+INCLUDEDIR   ?= $(PREFIX)/include
+DATADIR      ?= $(PREFIX)/share
+PKGCONFIGDIR ?= $(DATADIR)/pkgconfig
+CMAKEDIR     ?= $(DATADIR)/cmake/sapm
+INSTALL      ?= install
+VERSION      := $(shell sed -n 's/^$(HASH)define SAPM_VERSION_STRING "\(.*\)"/\1/p' sapm.h)
+# sapm.pc says includedir=${prefix}/include when that is where the header goes
+PC_INCLUDEDIR = $(if $(filter $(PREFIX)/include,$(INCLUDEDIR)),$${prefix}/include,$(INCLUDEDIR))
+PKG_FILES    := build/pkg/sapm.pc build/pkg/sapmConfig.cmake build/pkg/sapmConfigVersion.cmake
+
+build/pkg/%: packaging/%.in sapm.h FORCE
+	@mkdir -p $(dir $@)
+	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@PC_INCLUDEDIR@|$(PC_INCLUDEDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	     -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(firstword $(subst ., ,$(VERSION)))|g' $< > $@
+
+install: $(PKG_FILES)
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(CMAKEDIR)
+	$(INSTALL) -m 644 sapm.h $(DESTDIR)$(INCLUDEDIR)/sapm.h
+	$(INSTALL) -m 644 build/pkg/sapm.pc $(DESTDIR)$(PKGCONFIGDIR)/sapm.pc
+	$(INSTALL) -m 644 build/pkg/sapmConfig.cmake build/pkg/sapmConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/sapm.h $(DESTDIR)$(PKGCONFIGDIR)/sapm.pc \
+	      $(DESTDIR)$(CMAKEDIR)/sapmConfig.cmake $(DESTDIR)$(CMAKEDIR)/sapmConfigVersion.cmake
+	@rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build
