@@ -89,7 +89,7 @@ demo:
 	@$(MAKE) --no-print-directory build/examples/sin_regression
 	@mkdir -p build/demo
 	@t0=$$(date +%s); ./build/examples/sin_regression --out build/demo/sin_regression || exit 1; \
-	 t1=$$(date +%s); echo; echo "demo: $$((t1 - t0)) s of training"; \
+	 t1=$$(date +%s); echo; echo "demo: the example ran $$((t1 - t0)) s"; \
 	 if ls build/demo/*.png >/dev/null 2>&1; then echo "pictures:"; ls -1 "$$PWD"/build/demo/*.png; \
 	 else echo "no pictures (stb_image_write not found: sudo apt-get install libstb-dev)"; fi
 
