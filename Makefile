@@ -1,9 +1,13 @@
 # sapm.h - build the examples, run the tests, run the benchmarks.
 #
 #   make            build every example into build/examples/
-#   make demo       build and run the main example (sin(x^2) regression: LS vs PM vs SAPM)
+#   make demo       build and run the main example (sin(x^2) regression: LS vs PM vs SAPM);
+#                   installs libstb-dev for the PNGs when root (APT=no: only say how)
 #   make test       build the tests in every configuration and run them
 #   make bench      build and run the benchmarks (OpenBLAS/LAPACKE/PyTorch peers when found)
+#   make docs       regenerate the README's pictures under docs/
+#   make install    PREFIX=/usr/local DESTDIR=: sapm.h, sapm.pc, CMake config (sapm::sapm)
+#   make uninstall  the same variables: removes exactly those files
 #   make clean
 #
 # Any example also builds by hand:  cc -O2 -march=native examples/NAME.c -o NAME -lm
@@ -79,14 +83,40 @@ BLAS_FLAGS := $(shell printf '$(HASH)include <cblas.h>\n$(HASH)include <lapacke.
     $(CC) -x c - -o /dev/null -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke 2>/dev/null && \
     echo "-DSAPM_BENCH_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke")
 
-.PHONY: all test bench clean examples demo
+.PHONY: all test bench clean examples demo docs install uninstall FORCE
 all: examples
 examples: $(EXAMPLES)
 
-demo: build/examples/sin_regression
-	./build/examples/sin_regression
+# Whether the compiler finds stb_image_write: rewritten only when that changes, so the
+# examples are rebuilt with PNG output once libstb-dev is installed.
+build/stb.state: FORCE
+	@mkdir -p build
+	@sh tools/stb.sh "$(CC)" state > $@.new; cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
 
-build/examples/%: examples/%.c sapm.h
+# The demo writes its pictures and CSV into build/demo/.
+demo:
+	@sh tools/stb.sh "$(CC)" install
+	@$(MAKE) --no-print-directory build/examples/sin_regression
+	@mkdir -p build/demo
+	@t0=$$(date +%s); ./build/examples/sin_regression --out build/demo/sin_regression || exit 1; \
+	 t1=$$(date +%s); echo; echo "demo: the example ran $$((t1 - t0)) s"; \
+	 if ls build/demo/*.png >/dev/null 2>&1; then echo "pictures:"; ls -1 "$$PWD"/build/demo/*.png; \
+	 else echo "no pictures (stb_image_write not found: sudo apt-get install libstb-dev)"; fi
+
+# The README's pictures: the main example's MSE curves and a transport heatmap triptych,
+# regenerated in build/docs/ and copied to docs/ with their image data recompressed at zlib
+# level 9 (tools/png_shrink.py, lossless) to keep each file small.
+DOCS_TRANSPORT = PINN-LBFGS
+docs: build/examples/sin_regression build/examples/transport
+	@sh tools/stb.sh "$(CC)" state | grep -q yes || { echo "make docs needs stb_image_write (libstb-dev)"; exit 1; }
+	@mkdir -p build/docs docs
+	./build/examples/sin_regression --out build/docs/sin_regression
+	cd build/docs && ../examples/transport --time 6
+	$(PYTHON) tools/png_shrink.py build/docs/sin_regression_mse.png docs/sin_regression_mse.png
+	$(PYTHON) tools/png_shrink.py build/docs/transport_$(DOCS_TRANSPORT).png docs/transport_heatmaps.png
+	@ls -l docs/*.png
+
+build/examples/%: examples/%.c sapm.h build/stb.state
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) $(WARN) $< -o $@ -lm
 
@@ -111,8 +141,10 @@ build/test/$(1)/%: tests/%.c sapm.h tests/sapm_test.h
 endef
 $(foreach c,$(CONFIGS),$(eval $(call TEST_RULE,$(c))))
 
+# tests/install.sh: make install into a temporary prefix, a consumer built through
+# pkg-config and CMake, make uninstall (needs pkg-config and cmake)
 test: $(TESTBINS) $(VGBINS)
-	@OMP_NUM_THREADS=3 bash tests/run.sh $(TESTBINS) $(VGRUNS)
+	@OMP_NUM_THREADS=3 bash tests/run.sh $(TESTBINS) $(VGRUNS) tests/install.sh
 
 build/bench/%: bench/%.c sapm.h
 	@mkdir -p $(dir $@)
@@ -128,6 +160,36 @@ build/bench/bench_pde: bench/bench_pde.c examples/pde_util.h sapm.h
 bench: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; OPENBLAS_NUM_THREADS=1 $$b || exit 1; done
 	@for s in bench/*.py; do [ -f "$$s" ] || continue; echo "== $$s"; $(PYTHON) $$s || exit 1; done
+
+# Install: the header, a pkg-config file and a CMake package config (find_package(sapm)
+# gives the INTERFACE target sapm::sapm). DESTDIR stages the files; the paths written into
+# sapm.pc and sapmConfig.cmake are the final ones (PREFIX, INCLUDEDIR).
+PREFIX       ?= /usr/local
+INCLUDEDIR   ?= $(PREFIX)/include
+DATADIR      ?= $(PREFIX)/share
+PKGCONFIGDIR ?= $(DATADIR)/pkgconfig
+CMAKEDIR     ?= $(DATADIR)/cmake/sapm
+INSTALL      ?= install
+VERSION      := $(shell sed -n 's/^$(HASH)define SAPM_VERSION_STRING "\(.*\)"/\1/p' sapm.h)
+# sapm.pc says includedir=${prefix}/include when that is where the header goes
+PC_INCLUDEDIR = $(if $(filter $(PREFIX)/include,$(INCLUDEDIR)),$${prefix}/include,$(INCLUDEDIR))
+PKG_FILES    := build/pkg/sapm.pc build/pkg/sapmConfig.cmake build/pkg/sapmConfigVersion.cmake
+
+build/pkg/%: packaging/%.in sapm.h FORCE
+	@mkdir -p $(dir $@)
+	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@PC_INCLUDEDIR@|$(PC_INCLUDEDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+	     -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(firstword $(subst ., ,$(VERSION)))|g' $< > $@
+
+install: $(PKG_FILES)
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(CMAKEDIR)
+	$(INSTALL) -m 644 sapm.h $(DESTDIR)$(INCLUDEDIR)/sapm.h
+	$(INSTALL) -m 644 build/pkg/sapm.pc $(DESTDIR)$(PKGCONFIGDIR)/sapm.pc
+	$(INSTALL) -m 644 build/pkg/sapmConfig.cmake build/pkg/sapmConfigVersion.cmake $(DESTDIR)$(CMAKEDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/sapm.h $(DESTDIR)$(PKGCONFIGDIR)/sapm.pc \
+	      $(DESTDIR)$(CMAKEDIR)/sapmConfig.cmake $(DESTDIR)$(CMAKEDIR)/sapmConfigVersion.cmake
+	@rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build
