@@ -334,7 +334,6 @@ SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X
 
 /* -- evaluation of a network on data */
 
-
 /* J_LS = (1/N) sum_n |u(x_n) - y_n|^2 of the network as it is. X is N x n_0
  * (ldx >= n_0), Y is N x n_L (ldy >= n_L). NaN/Inf in X or Y: SAPM_ERR_NONFINITE_INPUT. */
 SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, int ldx,
@@ -3779,7 +3778,7 @@ static sapm_result sapm__check_run_options(const sapm_options *opt, const char *
     return SAPM_OK;
 }
 
-/* --- the run ----------------------------------------------------------------------------- */
+/* --- the run ------------------------------------------------------------------------ */
 typedef struct sapm__run {
     const sapm_options *opt;
     sapm_report *rep;
@@ -3970,7 +3969,7 @@ static sapm_result sapm__problem_monitor(const sapm__problem *pb, const double *
     return pb->monitor ? pb->monitor(pb->ctx, x, f, mse, error) : SAPM_OK;
 }
 
-/* --- shared numerical pieces of the auxiliary-variable phases -------------------------- */
+/* --- shared numerical pieces of the auxiliary-variable phases ----------------------- */
 
 /* F = G + shift I factored as L L^T (k x k, row-major), for a symmetric positive
  * semi-definite G: while Cholesky fails, shift grows tenfold (from jitter_scale * 1e-14
@@ -4938,6 +4937,8 @@ static SAPM__UNUSED sapm_result sapm__minimize(
  * logged loss is J_SAPM = J_LS). A non-finite state restores the last finite weights.
  * ====================================================================================== */
 
+/* --- state -------------------------------------------------------------------------- */
+
 enum { SAPM__AUX_CHUNK = 64 };  /* samples per batched SPD solve in the GN step */
 
 typedef struct sapm__aux {
@@ -5173,6 +5174,8 @@ static sapm_result sapm__aux_mse(sapm__aux *st, double *mse)
     return SAPM_OK;
 }
 
+/* --- the blocks of one outer iteration: weights, auxiliaries ------------------------ */
+
 /* Weight block l: closed-form least squares from the normal equations
  *   (H^T H + (lambda_n + rho) I) Theta = H^T T + rho Theta_old,  Theta = [W_l b_l]^T,
  * H = H_{l-1}, T = A_l or Y. lambda_n = ridge * tr(H^T H)/(n+1) is the paper's adaptive
@@ -5334,6 +5337,8 @@ static sapm_result sapm__aux_outer(sapm__aux *st, int iter)
     sapm__aux_omega(st);
     return SAPM_OK;
 }
+
+/* --- options, the chaos test, the phase --------------------------------------------- */
 
 SAPMDEF void sapm_aux_default_options(sapm_aux_options *a)
 {
@@ -5533,7 +5538,7 @@ static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__pr
     return status;
 }
 
-/* --- step API ------------------------------------------------------------------------- */
+/* --- step API ----------------------------------------------------------------------- */
 struct sapm_aux_state {
     sapm__aux st;
     sapm_options opt;           /* a copy: the state outlives the caller's struct */
@@ -6433,6 +6438,8 @@ SAPMDEF double sapm_lysep_bound_constant(int depth, int second_order)
 /* The state of one SAPM-PINN / LySep run. Hidden layer l = 1..L-1 lives in slot l of the
  * per-layer arrays (slot 0 unused). Row layouts: values (N + M) x n_l (interior rows then
  * boundary rows), derivatives N x K x n_l (point, direction, unit), Laplacians N x n_l. */
+/* --- state, forward pass, weights and J_aux ----------------------------------------- */
+
 /* Constraint weights: self-adaptive (SAPM: the bound J_PINN <= C J_aux holds) or every
  * constraint weight fixed (PM). */
 enum { SAPM__LYSEP_WEIGHTS_ADAPTIVE = 0, SAPM__LYSEP_WEIGHTS_FIXED = 1 };
@@ -6816,6 +6823,8 @@ static double sapm__lysep_jaux(sapm__lysep *S)
     return J;
 }
 
+/* --- weight blocks ------------------------------------------------------------------ */
+
 /* Weight block of layer l (1..L): one weighted linear least-squares problem (see notes). */
 static sapm_result sapm__lysep_update_W(sapm__lysep *S, const sapm_options *base, int l)
 {
@@ -6913,6 +6922,8 @@ static sapm_result sapm__lysep_update_W(sapm__lysep *S, const sapm_options *base
     if (!(lam > 0.0)) lam = 1e-15 * tr;
     return sapm__weight_block_solve(nin, nout, gram, rhs, S->chol, lam, S->prox * tr, tr, W, b);
 }
+
+/* --- auxiliary blocks, per point ---------------------------------------------------- */
 
 /* Per-point scratch layout (n = n_l, m = n_{l+1} <= nmax). */
 typedef struct sapm__lysep_pt {
@@ -7053,19 +7064,13 @@ static double sapm__lysep_obj_b(sapm__lysep *S, sapm__lysep_pt *P, int l, int ro
  * eps grows from 1e-13 mean(diag H) until the factor succeeds. Returns 0 if it never does. */
 static int sapm__lysep_spd_solve(int n, const double *H, double *Hc, double *B, int nrhs)
 {
-    int info = 0, j, t;
-    double tr = 0.0, eps;
+    int j;
+    double tr = 0.0;
     for (j = 0; j < n; ++j) tr += H[(size_t)j * n + j];
-    eps = 1e-13 * fabs(tr) / n + DBL_MIN;
-    for (t = 0; t < 6; ++t, eps *= 1e3) {
-        memcpy(Hc, H, (size_t)n * n * sizeof(double));
-        for (j = 0; j < n; ++j) Hc[(size_t)j * n + j] += eps;
-        if (sapm_chol_factor(n, Hc, n, &info) == SAPM_OK) {
-            sapm_chol_solve(n, nrhs, Hc, n, B, nrhs);
-            return sapm__all_finite(B, (size_t)n * nrhs);
-        }
-    }
-    return 0;
+    tr = fabs(tr) / n;
+    if (sapm__spd_factor_jitter(n, H, Hc, 1e-13 * tr + DBL_MIN, tr + DBL_MIN) != SAPM_OK) return 0;
+    sapm_chol_solve(n, nrhs, Hc, n, B, nrhs);
+    return sapm__all_finite(B, (size_t)n * nrhs);
 }
 
 /* Backtracking on a step dlt of the point's variable x (len entries): x + t dlt, t = 1, 1/2, ...
@@ -7377,6 +7382,8 @@ static void sapm__lysep_trace_push(sapm_lysep_trace *tr, int iter, const sapm__l
     if (tr->j_aux) tr->j_aux[t] = jaux;
     if (tr->j_pinn) tr->j_pinn[t] = jpinn;
 }
+
+/* --- the phase ---------------------------------------------------------------------- */
 
 /* Argument checks of the SAPM-PINN / LySep phase (second: the operator is second order). */
 static sapm_result sapm__lysep_check(const sapm_net *net, const sapm__pde_data *p,
