@@ -134,6 +134,7 @@
  *   sapm_pde_loss(&net, &pde, ...), sapm_pde_errors(&net, n, X, ...)  J_PINN; rel. L2, max
  *   sapm_pde_exact_values(&pde, n, X, u)               the exact solution callback at points
  *   sapm_lysep_default_options(), sapm_lysep_bound_constant(L, order)  J_PINN <= C J_aux
+ *   sapm_pde_aux_create / _step / _losses / _destroy  SAPM-PINN/LySep one iteration at a time
  *
  *   -- output (PNG needs stb_image_write; else SAPM_ERR_NOT_COMPILED_IN)
  *   sapm_png_heatmap(path, nx, ny, v, vmin, vmax, title) one field with a viridis colour bar
@@ -844,6 +845,25 @@ SAPMDEF sapm_result sapm_pde_errors(const sapm_net *net, int n, const double *X,
 /* u_exact[j] = pde->exact(X_j) for n points (SAPM_ERR_NULL_ARGUMENT without exact). */
 SAPMDEF sapm_result sapm_pde_exact_values(const sapm_pde *pde, int n, const double *X,
                                           double *u_exact);
+
+/* -- step API: one outer iteration of SAPM-PINN / LySep (PM: fixed weights) at a time
+ *
+ *   sapm_pde_aux_state *st;
+ *   sapm_pde_aux_create(&st, &net, &pde, N, X, M, Xb, &opt);  auxiliaries = forward pass
+ *   sapm_pde_aux_step(st);                     one alternating outer iteration
+ *   sapm_pde_aux_losses(st, &j_aux, &j_pinn);  J_aux and J_PINN of the forward network
+ *   sapm_pde_aux_destroy(st);
+ *
+ * opt->base.method must be PM or SAPM; the PDE's callbacks are evaluated once by create;
+ * the state keeps pointers to net (updated in place), X and Xb (they must outlive it).
+ * lysep.trace is not used here; budgets, callback and polish belong to sapm_pde_train. */
+typedef struct sapm_pde_aux_state sapm_pde_aux_state;
+SAPMDEF sapm_result sapm_pde_aux_create(sapm_pde_aux_state **st, sapm_net *net, const sapm_pde *pde,
+                                        int N, const double *X, int M, const double *Xb,
+                                        const sapm_pde_options *opt);
+SAPMDEF sapm_result sapm_pde_aux_step(sapm_pde_aux_state *st);
+SAPMDEF sapm_result sapm_pde_aux_losses(sapm_pde_aux_state *st, double *j_aux, double *j_pinn);
+SAPMDEF void        sapm_pde_aux_destroy(sapm_pde_aux_state *st);   /* safe on NULL */
 
 /* Defaults of sapm_lysep_options. */
 SAPMDEF sapm_lysep_options sapm_lysep_default_options(void);
@@ -7409,9 +7429,67 @@ static sapm_result sapm__lysep_check(const sapm_net *net, const sapm__pde_data *
     return SAPM_OK;
 }
 
-/* The SAPM-PINN / LySep phase (PM: fixed constraint weights): alternating outer iterations
- * (see the section notes) until the run stops or hands over. Logged: mse = J_PINN of the
- * forward network, loss = J_aux, error = the problem's held-out error. */
+/* The state of the phase from the forward network: every auxiliary = the network's value,
+ * derivatives and Laplacian; *jp = J_PINN, *ja = J_aux (equal up to rounding). */
+static sapm_result sapm__lysep_begin(sapm__lysep *S, sapm_net *net, const sapm__pde_data *p,
+                                     const sapm_pde_options *opt, int second, double *jp,
+                                     double *ja)
+{
+    const sapm_lysep_options *lo = &opt->lysep;
+    sapm_result res = sapm__lysep_alloc(S, net, p, second);
+    if (res != SAPM_OK) return res;
+    S->weighting = opt->base.method == SAPM_METHOD_PM ? SAPM__LYSEP_WEIGHTS_FIXED : SAPM__LYSEP_WEIGHTS_ADAPTIVE;
+    S->fixed_weight = opt->base.aux.pm_lambda;
+    S->ridge = lo->ridge;
+    S->prox = lo->prox;
+    S->halvings = lo->halvings;
+    S->wscale = 1.0;
+    if (lo->trace) lo->trace->count = 0;
+    *jp = sapm__lysep_forward(S);
+    sapm__lysep_aux_from_forward(S);
+    sapm__lysep_weights(S);
+    *ja = sapm__lysep_jaux(S);
+    memcpy(S->old, net->params, net->n_params * sizeof(double));
+    sapm__lysep_trace_push(lo->trace, 0, S, *ja, *jp);
+    return SAPM_OK;
+}
+
+/* One outer iteration (see the section notes): weights, the weight blocks l = L..1, the
+ * auxiliary sweeps, then J_PINN of the forward network (*jp) and J_aux (*ja). A non-finite
+ * result restores the previous parameters (SAPM_ERR_DIVERGED); so does an error. */
+static sapm_result sapm__lysep_outer(sapm__lysep *S, const sapm_pde_options *opt, int iter,
+                                     double *jp, double *ja)
+{
+    sapm_net *net = S->net;
+    sapm_result res = SAPM_OK;
+    int l, s;
+    /* 1-2. weights, then the weight blocks l = L..1 */
+    sapm__lysep_weights(S);
+    for (l = S->L; l >= 1 && res == SAPM_OK; --l) res = sapm__lysep_update_W(S, &opt->base, l);
+    if (res != SAPM_OK) {
+        memcpy(net->params, S->old, net->n_params * sizeof(double));
+        return res;
+    }
+    /* 3. auxiliary sweeps, with weights of the new W */
+    for (s = 0; s < opt->lysep.inner_sweeps; ++s) {
+        sapm__lysep_weights(S);
+        sapm__lysep_sweep(S);
+    }
+    /* 4. the true loss of the forward network and J_aux */
+    *jp = sapm__lysep_forward(S);
+    *ja = sapm__lysep_jaux(S);
+    if (!isfinite(*jp) || !isfinite(*ja)) {
+        memcpy(net->params, S->old, net->n_params * sizeof(double));
+        return SAPM_ERR_DIVERGED;
+    }
+    memcpy(S->old, net->params, net->n_params * sizeof(double));
+    sapm__lysep_trace_push(opt->lysep.trace, iter, S, *ja, *jp);
+    return SAPM_OK;
+}
+
+/* The SAPM-PINN / LySep phase (PM: fixed constraint weights): outer iterations until the
+ * run stops or hands over. Logged: mse = J_PINN of the forward network, loss = J_aux,
+ * error = the problem's held-out error. */
 static sapm_result sapm__phase_lysep(sapm__run *run, sapm_net *net, const sapm__pde_data *p,
                                      const sapm_pde_options *opt, const sapm__problem *pb,
                                      int second, sapm_stop_reason *stop_out)
@@ -7419,25 +7497,9 @@ static sapm_result sapm__phase_lysep(sapm__run *run, sapm_net *net, const sapm__
     sapm__lysep S;
     sapm_result res, status = SAPM_OK;
     sapm_stop_reason stop = SAPM_STOP_NONE;
-    const sapm_lysep_options *lo = &opt->lysep;
     double jp, ja, err = NAN;
-    int l, s;
     *stop_out = SAPM_STOP_ERROR;
-    res = sapm__lysep_alloc(&S, net, p, second);
-    if (res != SAPM_OK) return res;
-    S.weighting = opt->base.method == SAPM_METHOD_PM ? SAPM__LYSEP_WEIGHTS_FIXED : SAPM__LYSEP_WEIGHTS_ADAPTIVE;
-    S.fixed_weight = opt->base.aux.pm_lambda;
-    S.ridge = lo->ridge;
-    S.prox = lo->prox;
-    S.halvings = lo->halvings;
-    S.wscale = 1.0;
-    if (lo->trace) lo->trace->count = 0;
-    jp = sapm__lysep_forward(&S);
-    sapm__lysep_aux_from_forward(&S);
-    sapm__lysep_weights(&S);
-    ja = sapm__lysep_jaux(&S);
-    memcpy(S.old, net->params, net->n_params * sizeof(double));
-    sapm__lysep_trace_push(lo->trace, 0, &S, ja, jp);
+    if ((res = sapm__lysep_begin(&S, net, p, opt, second, &jp, &ja)) != SAPM_OK) return res;
     if (isfinite(jp) && (res = sapm__problem_monitor(pb, net->params, jp, &jp, &err)) != SAPM_OK) {
         sapm__lysep_free(&S);
         return res;
@@ -7446,39 +7508,81 @@ static sapm_result sapm__phase_lysep(sapm__run *run, sapm_net *net, const sapm__
     if (stop == SAPM_STOP_DIVERGED) status = SAPM_ERR_DIVERGED;
     while (stop == SAPM_STOP_NONE && !sapm__run_handover(run)) {
         int wanted;
-        /* 1-2. weights, then the weight blocks l = L..1 */
-        sapm__lysep_weights(&S);
-        for (l = S.L; l >= 1 && res == SAPM_OK; --l) res = sapm__lysep_update_W(&S, &opt->base, l);
-        if (res != SAPM_OK) break;
-        /* 3. auxiliary sweeps, with weights of the new W */
-        for (s = 0; s < lo->inner_sweeps; ++s) {
-            sapm__lysep_weights(&S);
-            sapm__lysep_sweep(&S);
-        }
-        /* 4. the true loss of the forward network and J_aux */
-        jp = sapm__lysep_forward(&S);
-        ja = sapm__lysep_jaux(&S);
-        if (!isfinite(jp) || !isfinite(ja)) {
-            memcpy(net->params, S.old, net->n_params * sizeof(double));
-            stop = SAPM_STOP_DIVERGED;
-            status = SAPM_ERR_DIVERGED;
-            break;
-        }
-        memcpy(S.old, net->params, net->n_params * sizeof(double));
-        sapm__lysep_trace_push(lo->trace, run->iter + 1, &S, ja, jp);
+        res = sapm__lysep_outer(&S, opt, run->iter + 1, &jp, &ja);
+        if (res == SAPM_ERR_DIVERGED) { stop = SAPM_STOP_DIVERGED; status = res; break; }
+        if (res != SAPM_OK) { stop = SAPM_STOP_ERROR; status = res; break; }
         wanted = sapm__run_logs_next(run);
         err = NAN;
-        if (wanted && (res = sapm__problem_monitor(pb, net->params, jp, &jp, &err)) != SAPM_OK) break;
+        if (wanted && (res = sapm__problem_monitor(pb, net->params, jp, &jp, &err)) != SAPM_OK) {
+            stop = SAPM_STOP_ERROR; status = res; break;
+        }
         stop = sapm__run_step(run, 1, jp, ja, err, wanted);
-    }
-    if (res != SAPM_OK) {
-        memcpy(net->params, S.old, net->n_params * sizeof(double));
-        status = res;
-        stop = SAPM_STOP_ERROR;
     }
     sapm__lysep_free(&S);
     *stop_out = stop;
     return status;
+}
+
+/* --- step API ------------------------------------------------------------------------ */
+struct sapm_pde_aux_state {
+    sapm__lysep S;
+    sapm__pde_data p;
+    double *storage;
+    sapm_pde_options opt;       /* a copy: the state outlives the caller's struct */
+    double jp, ja;              /* J_PINN and J_aux of the current state */
+    int iter;
+};
+
+SAPMDEF sapm_result sapm_pde_aux_create(sapm_pde_aux_state **out, sapm_net *net, const sapm_pde *pde,
+                                        int N, const double *X, int M, const double *Xb,
+                                        const sapm_pde_options *opt)
+{
+    sapm_pde_aux_state *s;
+    const char *msg = NULL;
+    sapm_result r;
+    if (!out) return SAPM_ERR_NULL_ARGUMENT;
+    *out = NULL;
+    if (!opt) return SAPM_ERR_NULL_ARGUMENT;
+    if (opt->base.method != SAPM_METHOD_PM && opt->base.method != SAPM_METHOD_SAPM) return SAPM_ERR_INVALID_ARGUMENT;
+    if ((r = sapm__pde_check(pde)) != SAPM_OK) return r;
+    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK) return r;
+    if (!sapm__all_finite(net->params, net->n_params)) return SAPM_ERR_NONFINITE_INPUT;
+    s = (sapm_pde_aux_state *)sapm__calloc(1, sizeof *s);
+    if (!s) return SAPM_ERR_OUT_OF_MEMORY;
+    s->opt = *opt;
+    s->opt.lysep.trace = NULL;
+    r = sapm__pde_build(&s->p, &s->storage, pde, N, X, M, Xb, opt->alpha, opt->beta);
+    if (r == SAPM_OK) r = sapm__lysep_check(net, &s->p, &s->opt, s->p.kappa != NULL, &msg);
+    if (r == SAPM_OK) r = sapm__lysep_begin(&s->S, net, &s->p, &s->opt, s->p.kappa != NULL, &s->jp, &s->ja);
+    if (r != SAPM_OK) {
+        if (s->storage) SAPM_FREE(s->storage);
+        SAPM_FREE(s);
+        return r;
+    }
+    *out = s;
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_pde_aux_step(sapm_pde_aux_state *s)
+{
+    if (!s) return SAPM_ERR_NULL_ARGUMENT;
+    return sapm__lysep_outer(&s->S, &s->opt, ++s->iter, &s->jp, &s->ja);
+}
+
+SAPMDEF sapm_result sapm_pde_aux_losses(sapm_pde_aux_state *s, double *j_aux, double *j_pinn)
+{
+    if (!s) return SAPM_ERR_NULL_ARGUMENT;
+    if (j_aux) *j_aux = s->ja;
+    if (j_pinn) *j_pinn = s->jp;
+    return SAPM_OK;
+}
+
+SAPMDEF void sapm_pde_aux_destroy(sapm_pde_aux_state *s)
+{
+    if (!s) return;
+    sapm__lysep_free(&s->S);
+    if (s->storage) SAPM_FREE(s->storage);
+    SAPM_FREE(s);
 }
 
 /* ======================================================================================

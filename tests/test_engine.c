@@ -256,6 +256,118 @@ static void test_diverged_start_is_an_error(void)
     }
 }
 
+/* -Laplace u = f on (0,1)^2 with u = sin(pi x) sin(pi y): kappa = -1, f = 2 pi^2 u. */
+#define ENGINE_PI 3.14159265358979323846
+static double pz_exact(const double *x, int d, void *u) { (void)d; (void)u; return sin(ENGINE_PI * x[0]) * sin(ENGINE_PI * x[1]); }
+static double pz_f(const double *x, int d, void *u) { return 2.0 * ENGINE_PI * ENGINE_PI * pz_exact(x, d, u); }
+
+typedef struct pde_case {
+    sapm_pde pde;
+    double X[2 * 120], Xb[2 * 60];
+    sapm_net net;
+} pde_case;
+
+static void pde_case_make(pde_case *c, uint64_t seed)
+{
+    double lo[2] = {0, 0}, hi[2] = {1, 1};
+    int w[4] = {2, 10, 10, 1};
+    sapm_rng rng;
+    memset(&c->pde, 0, sizeof c->pde);
+    c->pde.d = 2; c->pde.kappa_const = -1.0; c->pde.f = pz_f; c->pde.g = pz_exact; c->pde.exact = pz_exact;
+    sapm_rng_seed(&rng, seed);
+    CHECK_EQ_INT(sapm_sample_uniform(2, lo, hi, 120, &rng, c->X), SAPM_OK);
+    CHECK_EQ_INT(sapm_sample_boundary(2, lo, hi, NULL, 60, &rng, c->Xb), SAPM_OK);
+    memset(&c->net, 0, sizeof c->net);
+    CHECK_EQ_INT(sapm_net_create(&c->net, 3, w, SAPM_ACT_TANH), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_init(&c->net, SAPM_INIT_XAVIER, 1.0, seed), SAPM_OK);
+}
+
+static void test_pde_schedule_labels_and_stop(void)
+{
+    /* LySep's default schedule: 3 alternating iterations, then the L-BFGS polish, within
+     * one max_iters; the callback sees both phases live and can stop the polish */
+    static pde_case c;
+    sapm_pde_options o = sapm_pde_default_options(SAPM_METHOD_SAPM);
+    sapm_report rep;
+    seen s;
+    int k, n_aux = 0, n_pol = 0;
+    double j;
+    pde_case_make(&c, 3);
+    memset(&s, 0, sizeof s); s.monotone = 1;
+    o.base.max_iters = 40;
+    o.base.log_every = 1;
+    o.base.progress = watch; o.base.user_data = &s;
+    CHECK_EQ_INT(sapm_pde_train(&c.net, &c.pde, 120, c.X, 60, c.Xb, &o, &rep), SAPM_OK);
+    CHECK(rep.iters <= 40);
+    CHECK(rep.stop == SAPM_STOP_MAX_ITERS || rep.stop == SAPM_STOP_LINE_SEARCH);
+    CHECK(s.monotone);
+    for (k = 0; k < rep.history_count; ++k) {
+        if (strcmp(rep.history[k].phase, "LySep") == 0) { ++n_aux; CHECK(rep.history[k].iter <= 3); }
+        if (strcmp(rep.history[k].phase, "L-BFGS (polish)") == 0) { ++n_pol; CHECK(rep.history[k].iter > 3); }
+    }
+    CHECK_EQ_INT(n_aux, 4);
+    CHECK(n_pol >= 1 && n_aux + n_pol == rep.history_count);
+    sapm_report_free(&rep);
+    /* stopped by the callback during the polish: the net holds that moment's parameters */
+    sapm_net_destroy(&c.net);
+    pde_case_make(&c, 3);
+    memset(&s, 0, sizeof s); s.monotone = 1; s.stop_at = 9;
+    CHECK_EQ_INT(sapm_pde_train(&c.net, &c.pde, 120, c.X, 60, c.Xb, &o, &rep), SAPM_OK);
+    CHECK_EQ_INT(rep.stop, SAPM_STOP_USER);
+    CHECK_EQ_INT(rep.iters, 9);
+    CHECK_EQ_INT(sapm_pde_loss(&c.net, &c.pde, 120, c.X, 60, c.Xb, 1.0, 1.0, &j, NULL, NULL), SAPM_OK);
+    CHECK_REL(j, s.mse_at_stop, 1e-10, DBL_MIN);
+    sapm_report_free(&rep);
+    sapm_net_destroy(&c.net);
+}
+
+static void test_pde_step_api(void)
+{
+    static pde_case c;
+    sapm_pde_options o = sapm_pde_default_options(SAPM_METHOD_SAPM);
+    sapm_pde_aux_state *st = NULL;
+    double ja, jp, ja0, jp0, j;
+    int k;
+    pde_case_make(&c, 5);
+    o.lysep.prox = 1e-10;                        /* the paper's form */
+    CHECK_EQ_INT(sapm_pde_aux_create(&st, &c.net, &c.pde, 120, c.X, 60, c.Xb, &o), SAPM_OK);
+    CHECK_EQ_INT(sapm_pde_aux_losses(st, &ja0, &jp0), SAPM_OK);
+    CHECK_REL(ja0, jp0, 1e-10, DBL_MIN);          /* auxiliaries = the forward pass */
+    for (k = 0; k < 5; ++k) CHECK_EQ_INT(sapm_pde_aux_step(st), SAPM_OK);
+    CHECK_EQ_INT(sapm_pde_aux_losses(st, &ja, &jp), SAPM_OK);
+    CHECK(jp < jp0);                              /* the alternating iterations lower J_PINN */
+    CHECK(jp <= sapm_lysep_bound_constant(3, 1) * ja * (1.0 + 1e-12));
+    CHECK_EQ_INT(sapm_pde_loss(&c.net, &c.pde, 120, c.X, 60, c.Xb, 1.0, 1.0, &j, NULL, NULL), SAPM_OK);
+    CHECK_REL(j, jp, 1e-10, DBL_MIN);             /* the state's J_PINN is the net's */
+    sapm_pde_aux_destroy(st);
+    sapm_pde_aux_destroy(NULL);
+    o.base.method = SAPM_METHOD_LBFGS;
+    CHECK_EQ_INT(sapm_pde_aux_create(&st, &c.net, &c.pde, 120, c.X, 60, c.Xb, &o), SAPM_ERR_INVALID_ARGUMENT);
+    CHECK(st == NULL);
+    CHECK_EQ_INT(sapm_pde_aux_step(NULL), SAPM_ERR_NULL_ARGUMENT);
+    sapm_net_destroy(&c.net);
+}
+
+static void test_pde_diverged_start_is_an_error(void)
+{
+    /* a start whose J_PINN overflows: LySep and the PINN (L-BFGS, LM) all report divergence */
+    sapm_method methods[3] = {SAPM_METHOD_SAPM, SAPM_METHOD_LBFGS, SAPM_METHOD_LM};
+    int m, i;
+    for (m = 0; m < 3; ++m) {
+        static pde_case c;
+        sapm_pde_options o = sapm_pde_default_options(methods[m]);
+        sapm_report rep;
+        pde_case_make(&c, 7);
+        for (i = 0; i < 10; ++i) c.net.W[2][i] = 1e300;
+        o.base.max_iters = 5;
+        CHECK_EQ_INT(sapm_pde_train(&c.net, &c.pde, 120, c.X, 60, c.Xb, &o, &rep), SAPM_ERR_DIVERGED);
+        CHECK_EQ_INT(rep.status, SAPM_ERR_DIVERGED);
+        CHECK_EQ_INT(rep.stop, SAPM_STOP_DIVERGED);
+        sapm_report_free(&rep);
+        sapm_net_destroy(&c.net);
+    }
+}
+
 int main(void)
 {
     make_data();
@@ -265,5 +377,8 @@ int main(void)
     RUN(test_lm_regression_and_test_error);
     RUN(test_options_rejected_before_any_iteration);
     RUN(test_diverged_start_is_an_error);
+    RUN(test_pde_schedule_labels_and_stop);
+    RUN(test_pde_step_api);
+    RUN(test_pde_diverged_start_is_an_error);
     return sapm_test_summary();
 }
