@@ -5168,32 +5168,6 @@ static sapm_result sapm__aux_loss(sapm__aux *st, double *J)
     return SAPM_OK;
 }
 
-/* J_LS of the forward network, through T0/T1. */
-static sapm_result sapm__aux_mse(sapm__aux *st, double *mse)
-{
-    int l, i, j, L = st->L, m = st->net->widths[L];
-    const double *in = st->H[0];
-    int ldin = st->net->widths[0] + 1;
-    double *bufs[2], acc = 0.0;
-    sapm_result r;
-    bufs[0] = st->T0; bufs[1] = st->T1;
-    for (l = 1; l <= L; ++l) {
-        int n = st->net->widths[l];
-        double *out = bufs[l & 1];
-        sapm__aux_affine(st, l, in, ldin, out, n);
-        if (l < L) sapm_activation_eval(st->net->act, (size_t)st->N * n, out, out, NULL, NULL, NULL);
-        in = out; ldin = n;
-    }
-    for (i = 0; i < st->N; ++i)
-        for (j = 0; j < m; ++j) {
-            double e = in[(size_t)i * m + j] - st->Y[(size_t)i * st->ldy + j];
-            acc += e * e;
-        }
-    if ((r = sapm__allreduce(st->opt, &acc, 1)) != SAPM_OK) return r;
-    *mse = acc / st->n_total;
-    return SAPM_OK;
-}
-
 /* --- the blocks of one outer iteration: weights, auxiliaries ------------------------ */
 
 /* Weight block l: closed-form least squares from the normal equations
@@ -5502,7 +5476,7 @@ static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__pr
     sapm__aux_sync(st);
     sapm__aux_omega(st);
     r = sapm__aux_loss(st, &J);
-    if (r == SAPM_OK) r = sapm__aux_mse(st, &mse);
+    if (r == SAPM_OK) r = pb->objective(pb->ctx, net->params, &mse, NULL);
     if (r == SAPM_OK && isfinite(mse)) r = sapm__problem_monitor(pb, net->params, mse, &mse, &err);
     if (r != SAPM_OK) { SAPM_FREE(good); return r; }
     stop = sapm__run_step(run, 0, mse, J, err, 1);
@@ -5513,7 +5487,7 @@ static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__pr
         else if (opt->aux.chaos_rescale) {
             sapm__aux_rescale_chaos(st);
             sapm__aux_omega(st);
-            if (sapm__aux_loss(st, &J) != SAPM_OK || sapm__aux_mse(st, &mse) != SAPM_OK) J = mse = NAN;
+            if (sapm__aux_loss(st, &J) != SAPM_OK || pb->objective(pb->ctx, net->params, &mse, NULL) != SAPM_OK) J = mse = NAN;
             run->mse = mse_prev = mse;
             run->loss = J;
             if (opt->aux.chaos_rescale == 2) handover = 1;
@@ -5523,7 +5497,7 @@ static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__pr
         int wanted;
         r = sapm__aux_outer(st, run->iter + 1);
         if (r == SAPM_OK) r = sapm__aux_loss(st, &J);
-        if (r == SAPM_OK) r = sapm__aux_mse(st, &mse);
+        if (r == SAPM_OK) r = pb->objective(pb->ctx, net->params, &mse, NULL);
         if (r == SAPM_ERR_DIVERGED || (r == SAPM_OK && (!isfinite(J) || !isfinite(mse)))) {
             stop = SAPM_STOP_DIVERGED;
             break;
@@ -5549,7 +5523,7 @@ static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__pr
         memcpy(net->params, good, net->n_params * sizeof(double));
         sapm__aux_sync(st);
         sapm__aux_omega(st);
-        if (sapm__aux_loss(st, &J) != SAPM_OK || sapm__aux_mse(st, &mse) != SAPM_OK) J = mse = NAN;
+        if (sapm__aux_loss(st, &J) != SAPM_OK || pb->objective(pb->ctx, net->params, &mse, NULL) != SAPM_OK) J = mse = NAN;
         run->loss = J;
         status = SAPM_ERR_DIVERGED;
     }
@@ -5561,6 +5535,7 @@ static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__pr
 /* --- step API ----------------------------------------------------------------------- */
 struct sapm_aux_state {
     sapm__aux st;
+    sapm__data_problem data;    /* J_LS of the forward network */
     sapm_options opt;           /* a copy: the state outlives the caller's struct */
     int iter;
 };
@@ -5582,6 +5557,11 @@ SAPMDEF sapm_result sapm_aux_create(sapm_aux_state **out, sapm_net *net, int N, 
     if (!s) return SAPM_ERR_OUT_OF_MEMORY;
     s->opt = *opt;
     if ((r = sapm__aux_alloc(&s->st, net, N, X, ldx, Y, ldy, &s->opt)) != SAPM_OK) { SAPM_FREE(s); return r; }
+    if ((r = sapm__data_problem_init(&s->data, net, N, X, ldx, Y, ldy, &s->opt)) != SAPM_OK) {
+        sapm__aux_free(&s->st);
+        SAPM_FREE(s);
+        return r;
+    }
     sapm__aux_sync(&s->st);
     sapm__aux_omega(&s->st);
     *out = s;
@@ -5599,7 +5579,7 @@ SAPMDEF sapm_result sapm_aux_losses(sapm_aux_state *s, double *j_aux, double *j_
     sapm_result r = SAPM_OK;
     if (!s) return SAPM_ERR_NULL_ARGUMENT;
     if (j_aux && (r = sapm__aux_loss(&s->st, j_aux)) != SAPM_OK) return r;
-    if (j_ls) r = sapm__aux_mse(&s->st, j_ls);
+    if (j_ls) r = sapm__data_objective(&s->data, s->st.net->params, j_ls, NULL);
     return r;
 }
 
@@ -5609,6 +5589,7 @@ SAPMDEF void sapm_aux_destroy(sapm_aux_state *s)
 {
     if (!s) return;
     sapm__aux_free(&s->st);
+    sapm__data_problem_free(&s->data);
     SAPM_FREE(s);
 }
 
