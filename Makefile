@@ -116,7 +116,7 @@ docs: build/examples/sin_regression build/examples/transport
 	$(PYTHON) tools/png_shrink.py build/docs/transport_$(DOCS_TRANSPORT).png docs/transport_heatmaps.png
 	@ls -l docs/*.png
 
-build/examples/%: examples/%.c sapm.h build/stb.state
+build/examples/%: examples/%.c examples/pde_util.h sapm.h build/stb.state
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) $(WARN) $< -o $@ -lm
 
@@ -146,14 +146,14 @@ $(foreach c,$(CONFIGS),$(eval $(call TEST_RULE,$(c))))
 test: $(TESTBINS) $(VGBINS)
 	@OMP_NUM_THREADS=3 bash tests/run.sh $(TESTBINS) $(VGRUNS) tests/install.sh
 
-build/bench/%: bench/%.c sapm.h
+build/bench/%: bench/%.c bench/bench_util.h sapm.h
 	@mkdir -p $(dir $@)
 	$(CC) -O3 -march=native $(WARN) $< -o $@ $(BLAS_FLAGS) -lm
 
-build/bench/bench_lysep: examples/pde_util.h
+build/bench/bench_lysep: bench/bench_util.h
 
 # the PDE benchmark is built threaded (OpenMP); OMP_NUM_THREADS=1 make bench measures one core
-build/bench/bench_pde: bench/bench_pde.c examples/pde_util.h sapm.h
+build/bench/bench_pde: bench/bench_pde.c bench/bench_util.h sapm.h
 	@mkdir -p $(dir $@)
 	$(CC) -O3 -march=native -fopenmp $(WARN) $< -o $@ -lm
 

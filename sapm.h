@@ -8606,7 +8606,12 @@ SAPMDEF sapm_result sapm_render_plot(sapm_image *img, int n_series,
             ++row;
         }
     }
-    if (g.o.title) sapm__text(img, (g.px0 + px1) / 2, SAPM__M, g.o.title, SAPM__INK, 1, 0);
+    if (g.o.title) {   /* centred over the plot area, but never cut at the image's edges */
+        int tw = sapm__text_width(g.o.title), cx = (g.px0 + px1) / 2;
+        cx = SAPM__MIN(cx, img->width - SAPM__M - tw / 2);
+        cx = SAPM__MAX(cx, SAPM__M + tw / 2);
+        sapm__text(img, cx, SAPM__M, g.o.title, SAPM__INK, 1, 0);
+    }
     if (g.o.xlabel) sapm__text(img, (g.px0 + px1) / 2, g.H - SAPM__M - SAPM__GLYPH_H, g.o.xlabel, SAPM__INK, 1, 0);
     if (g.o.ylabel) sapm__text(img, SAPM__M, (g.py0 + py1) / 2, g.o.ylabel, SAPM__INK, 1, 1);
     return SAPM_OK;
@@ -8895,8 +8900,8 @@ VERSION HISTORY
                        Removed options that measured no gain: aux.prox, aux.phase_ridge,
                        aux.omega_scale, aux.omega_fixed, aux.aux_steps, aux.switch_rel and
                        the joint chain update SAPM_AUX_GN_CHAIN (deleted); sapm_options.seed
-                       (read nowhere); lysep.polish_after (deleted). Renamed:
-                       sapm_aux_seeds_options -> sapm_aux_paper_options; lysep.weighting
+                       (read nowhere); lysep.polish_after (deleted). Renamed: the paper's-form
+                       setter is sapm_aux_paper_options; lysep.weighting
                        -> SAPM_METHOD_PM on a PDE; aux.polish / switch_iters / switch_time
                        and lysep.aux_iters / polish_iters -> opt.polish / phase_iters /
                        phase_time and the run's budgets.

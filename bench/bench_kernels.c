@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bench_util.h"
 
 #ifdef SAPM_BENCH_OPENBLAS
 #include <cblas.h>
@@ -27,18 +28,6 @@ void openblas_set_num_threads(int num_threads);
 #endif
 
 #define MAXREP 41
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *t, int n)
-{
-    qsort(t, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
 
 static double *rand_matrix(size_t n, unsigned seed)
 {
@@ -116,21 +105,21 @@ static void bench_shape(op_kind op, int N, int n, int m)
     s.C = rand_matrix((size_t)(op == OP_SYRK_T || op == OP_SYRK_N ? n : N) * (op == OP_SYRK_T || op == OP_SYRK_N ? n : m), 3);
     fl = flops_of(&s);
     run_sapm(&s); /* warm up (and first-touch C) */
-    t0 = SAPM_NOW(); run_sapm(&s); one = SAPM_NOW() - t0;
+    t0 = bench_now(); run_sapm(&s); one = bench_now() - t0;
 #if PEER
     run_peer(&s);
 #endif
     reps = repeats_for(one);
     for (r = 0; r < reps; ++r) {
-        t0 = SAPM_NOW(); run_sapm(&s); ts[r] = SAPM_NOW() - t0;
+        t0 = bench_now(); run_sapm(&s); ts[r] = bench_now() - t0;
 #if PEER
-        t0 = SAPM_NOW(); run_peer(&s); tp[r] = SAPM_NOW() - t0;
+        t0 = bench_now(); run_peer(&s); tp[r] = bench_now() - t0;
 #else
         tp[r] = 0.0;
 #endif
     }
-    gs = fl / median(ts, reps) * 1e-9;
-    if (PEER) gp = fl / median(tp, reps) * 1e-9;
+    gs = fl / bench_median(ts, reps) * 1e-9;
+    if (PEER) gp = fl / bench_median(tp, reps) * 1e-9;
     if (op == OP_SYRK_T || op == OP_SYRK_N)
         printf("%-11s %6d x %-4d %5s %9.2f", op_names[op], N, n, "", gs);
     else
@@ -169,36 +158,36 @@ static void bench_chol(int n, int nrhs)
     int r, reps, info;
     make_spd(S, n, 4);
     memcpy(A, S, (size_t)n * n * sizeof(double)); memcpy(B, B0, (size_t)n * nrhs * sizeof(double));
-    t0 = SAPM_NOW();
+    t0 = bench_now();
     sapm_chol_factor(n, A, n, &info);
     sapm_chol_solve(n, nrhs, A, n, B, nrhs);
-    one = SAPM_NOW() - t0;
+    one = bench_now() - t0;
     reps = repeats_for(one);
     for (r = 0; r < reps; ++r) {
         memcpy(A, S, (size_t)n * n * sizeof(double)); memcpy(B, B0, (size_t)n * nrhs * sizeof(double));
-        t0 = SAPM_NOW();
+        t0 = bench_now();
         sapm_chol_factor(n, A, n, &info);
-        t1 = SAPM_NOW();
+        t1 = bench_now();
         sapm_chol_solve(n, nrhs, A, n, B, nrhs);
-        ts[r] = SAPM_NOW() - t0;
+        ts[r] = bench_now() - t0;
         tsf[r] = t1 - t0;
 #if PEER
         /* row-major lower = column-major upper, the same memory; B column-major n x nrhs
          * (LAPACK's native layouts, so LAPACKE copies nothing) */
         memcpy(A, S, (size_t)n * n * sizeof(double)); memcpy(B, B0, (size_t)n * nrhs * sizeof(double));
-        t0 = SAPM_NOW();
+        t0 = bench_now();
         LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', n, A, n);
-        t1 = SAPM_NOW();
+        t1 = bench_now();
         LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'U', n, nrhs, A, n, B, n);
-        tp[r] = SAPM_NOW() - t0;
+        tp[r] = bench_now() - t0;
         tpf[r] = t1 - t0;
 #else
         tp[r] = tpf[r] = 0.0;
 #endif
     }
     {
-        double ms = median(ts, reps) * 1e6, mp = median(tp, reps) * 1e6;
-        double mfs = median(tsf, reps) * 1e6, mfp = median(tpf, reps) * 1e6;
+        double ms = bench_median(ts, reps) * 1e6, mp = bench_median(tp, reps) * 1e6;
+        double mfs = bench_median(tsf, reps) * 1e6, mfp = bench_median(tpf, reps) * 1e6;
         printf("%5d %5d %11.1f %11.1f", n, nrhs, mfs, ms);
         if (PEER) printf(" %11.1f %11.1f %7.2f %7.2f", mfp, mp, mfs / mfp, ms / mp);
         printf("\n");
@@ -215,31 +204,31 @@ static void bench_batched(int count, int n, int nrhs)
     int r, reps, s;
     for (s = 0; s < count; ++s) make_spd(S + (size_t)s * n * n, n, 100 + s);
     memcpy(A, S, na * sizeof(double)); memcpy(B, B0, nb * sizeof(double));
-    t0 = SAPM_NOW();
+    t0 = bench_now();
     sapm_chol_solve_batched(count, n, nrhs, A, B, NULL);
-    one = SAPM_NOW() - t0;
+    one = bench_now() - t0;
     reps = repeats_for(one);
     if (reps > 9) reps = 9;
     for (r = 0; r < reps; ++r) {
         memcpy(A, S, na * sizeof(double)); memcpy(B, B0, nb * sizeof(double));
-        t0 = SAPM_NOW();
+        t0 = bench_now();
         sapm_chol_solve_batched(count, n, nrhs, A, B, NULL);
-        ts[r] = SAPM_NOW() - t0;
+        ts[r] = bench_now() - t0;
 #if PEER
         memcpy(A, S, na * sizeof(double)); memcpy(B, B0, nb * sizeof(double));
-        t0 = SAPM_NOW();
+        t0 = bench_now();
         for (s = 0; s < count; ++s) {
             double *As = A + (size_t)s * n * n, *Bs = B + (size_t)s * n * nrhs;
             if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', n, As, n) == 0)
                 LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'U', n, nrhs, As, n, Bs, n);
         }
-        tp[r] = SAPM_NOW() - t0;
+        tp[r] = bench_now() - t0;
 #else
         tp[r] = 0.0;
 #endif
     }
     {
-        double ms = median(ts, reps) * 1e3, mp = median(tp, reps) * 1e3;
+        double ms = bench_median(ts, reps) * 1e3, mp = bench_median(tp, reps) * 1e3;
         printf("%6d %5d %5d %11.3f", count, n, nrhs, ms);
         if (PEER) printf(" %11.3f %7.2f", mp, ms / mp);
         printf("\n");
@@ -256,13 +245,13 @@ static void bench_activation(sapm_activation act, int n)
     int r, i, reps = 15;
     for (i = 0; i < n; ++i) z[i] *= 4.0;
     for (r = 0; r < reps; ++r) {
-        t0 = SAPM_NOW();
+        t0 = bench_now();
         sapm_activation_eval(act, (size_t)n, z, s0, s1, s2, s3);
-        ta[r] = SAPM_NOW() - t0;
-        t0 = SAPM_NOW();
+        ta[r] = bench_now() - t0;
+        t0 = bench_now();
         sapm_activation_eval(act, (size_t)n, z, s0, NULL, NULL, NULL);
-        tv[r] = SAPM_NOW() - t0;
-        t0 = SAPM_NOW();
+        tv[r] = bench_now() - t0;
+        t0 = bench_now();
         if (act == SAPM_ACT_TANH)
             for (i = 0; i < n; ++i) { double t = tanh(z[i]), d1 = 1.0 - t * t, d2 = -2.0 * t * d1;
                 s0[i] = t; s1[i] = d1; s2[i] = d2; s3[i] = -2.0 * (d1 * d1 + t * d2); }
@@ -272,10 +261,10 @@ static void bench_activation(sapm_activation act, int n)
             for (i = 0; i < n; ++i) { double e = exp(-fabs(z[i])), p = 1.0 / (1.0 + e), d1 = e * p * p;
                 double u = (z[i] >= 0 ? -1.0 : 1.0) * (1.0 - e) * p;
                 s0[i] = z[i] >= 0 ? p : e * p; s1[i] = d1; s2[i] = d1 * u; s3[i] = d1 * u * u - 2.0 * d1 * d1; }
-        tl[r] = SAPM_NOW() - t0;
+        tl[r] = bench_now() - t0;
     }
     {
-        double a = median(ta, reps) / n * 1e9, v = median(tv, reps) / n * 1e9, l = median(tl, reps) / n * 1e9;
+        double a = bench_median(ta, reps) / n * 1e9, v = bench_median(tv, reps) / n * 1e9, l = bench_median(tl, reps) / n * 1e9;
         printf("%-9s %8d %12.2f %12.2f %12.2f %7.2f\n", sapm_activation_name(act), n, v, a, l, a / l);
     }
     free(z); free(s0);

@@ -2,7 +2,7 @@
  * N = 200 training points. For LS-GD, LS-Adam and LS-L-BFGS: seconds per iteration (median
  * of 7 timed runs of a fixed number of iterations) and wall time to train MSE <= 1e-4
  * (median of 3 runs; a cap on iterations and seconds, reported when hit).
- * Single-threaded (the library has no threads). The data and initial parameters are
+ * Single-threaded (built without OpenMP). The data and initial parameters are
  * written to build/bench_ls_L<L>.bin so that bench/ls_torch.py trains the same network
  * from the same start; the C results go to build/bench_ls_results.txt, and the Python
  * script prints one table with PyTorch side by side (or the C columns alone, with a
@@ -21,22 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bench_util.h"
 
 #define N_TRAIN 200
 #define WIDTH 20
 #define TARGET 1e-4
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(double), cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static void put_u32(FILE *f, uint32_t v) { fwrite(&v, 4, 1, f); }
 
@@ -66,12 +56,21 @@ static void make_net(sapm_net *net, int L, uint64_t seed)
     sapm_net_init(net, SAPM_INIT_XAVIER, 1.0, seed);
 }
 
-static sapm_options bench_options(sapm_method m)
+/* The methods measured: a label (the names bench/ls_torch.py reads) and the method with
+ * its learning rate (0 = the library default). */
+typedef struct ls_method { const char *label; sapm_method method; double learning_rate; } ls_method;
+static const ls_method methods[3] = {
+    {"LS-GD", SAPM_METHOD_GD, 1e-2},
+    {"LS-Adam", SAPM_METHOD_ADAM, 1e-3},
+    {"LS-LBFGS", SAPM_METHOD_LBFGS, 0.0},
+};
+
+static sapm_options bench_options(const ls_method *lm)
 {
-    sapm_options o = sapm_default_options(m);
+    sapm_options o = sapm_default_options(lm->method);
     o.log_every = 0;
-    if (m == SAPM_METHOD_LS_GD) o.learning_rate = 1e-2;
-    if (m == SAPM_METHOD_LS_ADAM) o.learning_rate = 1e-3;
+    o.log_seconds = 0.0;
+    o.learning_rate = lm->learning_rate;
     return o;
 }
 
@@ -79,10 +78,10 @@ static sapm_options bench_options(sapm_method m)
  * `tt_runs` runs, capped at `cap` seconds) for one method from net0. */
 typedef struct result { double per, tt, it, fin; int reached; } result;
 
-static result measure(const sapm_net *net0, const double *X, const double *Y, sapm_method m,
-                      int runs, int tt_runs, double cap)
+static result measure(const sapm_net *net0, const double *X, const double *Y,
+                      const ls_method *lm, int runs, int tt_runs, double cap)
 {
-    sapm_options o = bench_options(m);
+    sapm_options o = bench_options(lm);
     sapm_report rep;
     sapm_net net;
     double per[15], tt[15];
@@ -92,13 +91,13 @@ static result measure(const sapm_net *net0, const double *X, const double *Y, sa
     /* seconds per iteration (an L-BFGS iteration includes its line-search evaluations) */
     for (r = 0; r < runs; ++r) {
         sapm_net_copy(&net, net0);
-        o.max_iters = m == SAPM_METHOD_LS_LBFGS ? 50 : 200;
+        o.max_iters = lm->method == SAPM_METHOD_LBFGS ? 50 : 200;
         sapm_train(&net, N_TRAIN, X, 1, Y, 1, &o, &rep);
         per[r] = rep.seconds / (rep.iters > 0 ? rep.iters : 1);
         sapm_report_free(&rep);
         sapm_net_destroy(&net);
     }
-    res.per = median(per, runs);
+    res.per = bench_median(per, runs);
     /* wall time to train MSE <= TARGET */
     o.target_loss = TARGET;
     o.max_iters = 1000000;
@@ -114,7 +113,7 @@ static result measure(const sapm_net *net0, const double *X, const double *Y, sa
         sapm_report_free(&rep);
         sapm_net_destroy(&net);
     }
-    res.tt = median(tt, n_tt);
+    res.tt = bench_median(tt, n_tt);
     return res;
 }
 
@@ -132,7 +131,6 @@ static void make_data(double *X, double *Y)
 int main(int argc, char **argv)
 {
     static const int depths[3] = {6, 10, 14};
-    static const sapm_method methods[3] = {SAPM_METHOD_LS_GD, SAPM_METHOD_LS_ADAM, SAPM_METHOD_LS_LBFGS};
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     double X[N_TRAIN], Y[N_TRAIN];
     int di, mi;
@@ -148,8 +146,8 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "build/bench_ls_L%d.bin", L);
         if (!write_case(path, &net0, X, Y)) { fprintf(stderr, "cannot write %s\n", path); return 1; }
         for (mi = 1; mi < 3; ++mi) {
-            result r = measure(&net0, X, Y, methods[mi], 5, 1, 60.0);
-            printf("RESULT %d %s %.6e %.6e %.0f %d %.6e\n", L, sapm_method_name(methods[mi]), r.per, r.tt,
+            result r = measure(&net0, X, Y, &methods[mi], 5, 1, 60.0);
+            printf("RESULT %d %s %.6e %.6e %.0f %d %.6e\n", L, methods[mi].label, r.per, r.tt,
                    r.it, r.reached, r.fin);
         }
         sapm_net_destroy(&net0);
@@ -170,13 +168,13 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "build/bench_ls_L%d.bin", L);
         if (!write_case(path, &net0, X, Y)) { fprintf(stderr, "cannot write %s\n", path); return 1; }
         for (mi = 0; mi < 3; ++mi) {
-            sapm_method m = methods[mi];
-            int gd = m == SAPM_METHOD_LS_GD;
+            const ls_method *m = &methods[mi];
+            int gd = m->method == SAPM_METHOD_GD;
             result r = measure(&net0, X, Y, m, quick ? 3 : 7, quick || gd ? 1 : 3,
                                quick ? 5.0 : (gd ? 10.0 : 60.0));
-            printf("%3d %-9s %14.3e %13.3f%s %10.0f %12.3e\n", L, sapm_method_name(m), r.per, r.tt,
+            printf("%3d %-9s %14.3e %13.3f%s %10.0f %12.3e\n", L, m->label, r.per, r.tt,
                    r.reached ? " " : "*", r.it, r.fin);
-            fprintf(res, "%d %s %.6e %.6e %.0f %d %.6e\n", L, sapm_method_name(m), r.per, r.tt, r.it,
+            fprintf(res, "%d %s %.6e %.6e %.0f %d %.6e\n", L, m->label, r.per, r.tt, r.it,
                     r.reached, r.fin);
         }
         sapm_net_destroy(&net0);

@@ -1,5 +1,5 @@
-/* bench_lysep.c - SAPM-PINN / LySep against the ordinary PINN (pinn's baseline) on the
- * issue's three problems, side by side in one run:
+/* bench_lysep.c - SAPM-PINN / LySep against the ordinary PINN (the baseline) on the
+ * three benchmark problems of bench/bench_util.h, side by side in one run:
  *   transport   u_t + u_x = 0 on (0,1)^2, u = sin(2 pi (x - t)), inflow faces t = 0, x = 0
  *   poisson2d   -Lap u = f on (0,1)^2, u = sin(pi x) sin(pi y)
  *   poisson10   -Lap u = f on (0,1)^10, u = sum_i sin(pi x_i / 2)
@@ -9,20 +9,43 @@
  * the end of the equal wall-clock budget.
  *
  *   SAPM_BENCH_SECONDS   budget per run (default 15; poisson10 gets 2x)
- *   SAPM_BENCH_REPEATS   runs per cell with initial-network seeds 1, 2, ..; the table
+ *   SAPM_BENCH_REPEATS   runs per cell with initial networks 1, 2, .. (RNG seed = number); the table
  *                        shows medians (default 1)
  *   SAPM_BENCH_ONLY      substring of the problem names to run (default all)
  *
- * Reference (issue 5): PyTorch PINN, float64 CPU, same architecture: 1.4e-4 on poisson2d
- * in ~45 s, 5e-4 on transport in ~16 s, 3.7e-3 on poisson10 in ~164 s on this machine. */
+ * The output ends with the PyTorch PINN reference (bench/pde_torch.py; float64 CPU, same
+ * architecture), whose numbers were taken on this machine but not in this run. */
 #define SAPM_IMPLEMENTATION
 #include "../sapm.h"
-#include "../examples/pde_util.h"
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "bench_util.h"
 
-typedef struct method { const char *name; sapm_pde_method m; int alt_iters; int polish; } method;
+/* The methods compared: a label (NULL: the first phase's label from the run's history,
+ * "SAPM-PINN" or "LySep" as the operator decides, followed by suffix) and an options setup
+ * on top of sapm_pde_default_options(method). */
+static void setup_adam_lbfgs(sapm_pde_options *o)
+{
+    o->base.polish = SAPM_METHOD_LBFGS;       /* Adam for half the budget, then L-BFGS */
+    o->base.phase_iters = o->base.max_iters / 2;
+    o->base.phase_time = 0.5;
+}
+static void setup_paper(sapm_pde_options *o)   /* the paper's form (arXiv 2507.12766) */
+{
+    o->base.polish = SAPM_METHOD_NONE;         /* pure alternating auxiliary updates */
+    o->lysep.prox = 1e-10;
+}
+typedef struct method {
+    const char *label, *suffix;
+    sapm_method m;
+    void (*setup)(sapm_pde_options *o);         /* NULL: the defaults as they come */
+} method;
+static const method meths[] = {
+    {"PINN L-BFGS", "", SAPM_METHOD_LBFGS, NULL},
+    {"PINN Adam->L-BFGS", "", SAPM_METHOD_ADAM, setup_adam_lbfgs},
+    {NULL, " paper's form (pure)", SAPM_METHOD_SAPM, setup_paper},
+    /* the default options (ours): 3 alternating iterations, prox 1, then the L-BFGS polish */
+    {NULL, " default", SAPM_METHOD_SAPM, NULL},
+};
+enum { NM = (int)(sizeof meths / sizeof meths[0]) };
 
 int main(void)
 {
@@ -34,25 +57,14 @@ int main(void)
     if (repeats < 1) repeats = 1;
     printf("bench_lysep: budget %.0f s per run (poisson10: %.0f s), %d run(s) per cell (medians), SIMD %s\n",
            budget, 2 * budget, repeats, sapm_simd_path());
-    printf("%-10s %-26s %12s %12s %12s %8s\n", "problem", "method", "t(rel<1e-3)", "rel L2 end", "J_PINN end", "iters");
+    printf("%-10s %-30s %12s %12s %12s %8s\n", "problem", "method", "t(rel<1e-3)", "rel L2 end", "J_PINN end", "iters");
     for (prob = 0; prob < 3; ++prob) {
         int d = prob == 2 ? 10 : 2, N = 1000, M = prob == 2 ? 500 : 400, nt = 2000, k, rr;
         int widths[5], faces[4] = {1, 0, 1, 0};
         double lo[10], hi[10], *X, *Xb, *Xt, *ue, tb = prob == 2 ? 2 * budget : budget;
         sapm_pde pde;
         sapm_rng rng;
-        method meths[5];
-        int nm = 0;
         if (only && !strstr(names[prob], only)) continue;
-        meths[nm].name = "PINN L-BFGS"; meths[nm].m = SAPM_PDE_PINN_LBFGS; meths[nm].alt_iters = 0; meths[nm].polish = 0; ++nm;
-        meths[nm].name = "PINN Adam->L-BFGS"; meths[nm].m = SAPM_PDE_PINN_ADAM_LBFGS; meths[nm].alt_iters = 0; meths[nm].polish = 0; ++nm;
-        /* the papers' form: pure alternating auxiliary updates (polish off, prox 1e-10) */
-        meths[nm].name = prob == 0 ? "SAPM-PINN papers' (pure)" : "LySep papers' (pure)";
-        meths[nm].m = prob == 0 ? SAPM_PDE_SAPM_PINN : SAPM_PDE_LYSEP; meths[nm].alt_iters = 1000000;
-        meths[nm].polish = 0; ++nm;
-        /* the default options (ours): lysep.aux_iters alternating iterations, prox 1, L-BFGS polish */
-        meths[nm].name = prob == 0 ? "SAPM-PINN default" : "LySep default"; meths[nm].m = meths[2].m;
-        meths[nm].alt_iters = 1000000; meths[nm].polish = -1; ++nm;
         for (k = 0; k < d; ++k) { lo[k] = 0.0; hi[k] = 1.0; }
         pde_bench_problem(prob, d, &pde);
         X = (double *)malloc(sizeof(double) * (size_t)N * d);
@@ -65,28 +77,31 @@ int main(void)
         sapm_sample_uniform(d, lo, hi, nt, &rng, Xt);
         sapm_pde_exact_values(&pde, nt, Xt, ue);
         widths[0] = d; widths[1] = widths[2] = widths[3] = 50; widths[4] = 1;
-        for (k = 0; k < nm; ++k) {
+        for (k = 0; k < NM; ++k) {
             double tto[16], rel[16], jp[16];
             int iters = 0;
+            char label[64];
+            snprintf(label, sizeof label, "%s%s", meths[k].label ? meths[k].label :
+                     sapm_method_name(meths[k].m), meths[k].suffix);
             for (rr = 0; rr < repeats && rr < 16; ++rr) {
                 sapm_net net;
                 sapm_report rep;
+                sapm_result r;
                 sapm_pde_options opt = sapm_pde_default_options(meths[k].m);
                 int h;
                 sapm_net_create(&net, 4, widths, SAPM_ACT_TANH);
                 sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 1u + (uint64_t)rr); /* repeats: other initial networks */
-                opt.base.max_iters = meths[k].alt_iters ? meths[k].alt_iters : 1000000;
+                opt.base.max_iters = 0;   /* no cap: the budget decides */
                 opt.base.time_budget = tb;
                 opt.base.log_every = 1;
-                opt.n_test = nt;
-                opt.X_test = Xt;
-                opt.u_test = ue;
-                if (meths[k].polish == 0) { /* the papers' pure alternating form */
-                    opt.lysep.polish_iters = 0;
-                    opt.lysep.prox = 1e-10;
-                } /* polish < 0: sapm_lysep_default_options() unchanged (base.max_iters only
-                     caps the alternating phase, which lysep.aux_iters ends first) */
-                sapm_pde_train(&net, &pde, N, X, M, Xb, &opt, &rep);
+                opt.base.n_test = nt;
+                opt.base.X_test = Xt;
+                opt.base.Y_test = ue;
+                if (meths[k].setup) meths[k].setup(&opt);
+                r = sapm_pde_train(&net, &pde, N, X, M, Xb, &opt, &rep);
+                if (r != SAPM_OK) printf("%-10s %-30s %s %s\n", names[prob], label, sapm_result_string(r), rep.message);
+                if (!meths[k].label && rep.history_count > 0 && rep.history[0].phase)
+                    snprintf(label, sizeof label, "%s%s", rep.history[0].phase, meths[k].suffix);
                 tto[rr] = 1e300;
                 for (h = 0; h < rep.history_count; ++h)
                     if (rep.history[h].error <= 1e-3) { tto[rr] = rep.history[h].seconds; break; }
@@ -97,15 +112,17 @@ int main(void)
                 sapm_net_destroy(&net);
             }
             {
-                double t = pde_median(tto, rr), e = pde_median(rel, rr), j = pde_median(jp, rr);
+                double t = bench_median(tto, rr), e = bench_median(rel, rr), j = bench_median(jp, rr);
                 char ts[32];
                 if (t >= 1e300) snprintf(ts, sizeof ts, "-");
                 else snprintf(ts, sizeof ts, "%.1f s", t);
-                printf("%-10s %-26s %12s %12.3e %12.3e %8d\n", names[prob], meths[k].name, ts, e, j, iters);
+                printf("%-10s %-30s %12s %12.3e %12.3e %8d\n", names[prob], label, ts, e, j, iters);
                 fflush(stdout);
             }
         }
         free(X); free(Xb); free(Xt); free(ue);
     }
+    printf("reference (bench/pde_torch.py, not run here): PyTorch PINN, rel. L2 5e-4 on transport in ~16 s,\n"
+           "1.4e-4 on poisson2d in ~45 s, 3.7e-3 on poisson10 in ~164 s\n");
     return 0;
 }

@@ -1,9 +1,9 @@
 /* bench_sapm.c - PM / SAPM against the LS optimizers on the same wall-clock budget.
  *
  *   cc -O2 -march=native bench/bench_sapm.c -o bench_sapm -lm
- *   ./bench_sapm            quick mode (make bench): 3 seeds, 1.5 s per run, uniform init
- *   ./bench_sapm --full     10 seeds, 5 s per run, uniform and Xavier init
- *   options: --seeds K --budget S --init u|x|both --problems LIST (default s6,s10,s14,p6,p10; also s8, s20)
+ *   ./bench_sapm            quick mode (make bench): 3 starts, 1.5 s per run, uniform init
+ *   ./bench_sapm --full     10 starts, 5 s per run, uniform and Xavier init
+ *   options: --starts K --budget S --init u|x|both --problems LIST (default s6,s10,s14,p6,p10; also s8, s20)
  *            --methods LIST (indices into the table, e.g. 2,6) --no-cost
  *   SAPM_BENCH_FULL=1 in the environment is the same as --full.
  *
@@ -19,9 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bench_util.h"
 
-#define MAXSEEDS 64
-enum { NMETH = 9 };
+#define MAXSTARTS 64
 
 typedef struct problem { const char *name; int d, L, N, Nt; double *X, *Y, *Xt, *Yt; } problem;
 typedef struct monitor {
@@ -40,10 +40,10 @@ static double test_mse(const problem *pb, const sapm_net *net, double *U)
 static int on_progress(const sapm_progress *p, void *ud)
 {
     monitor *m = (monitor *)ud;
-    double t0 = sapm__now(), e = test_mse(m->pb, m->net, m->U), t = p->seconds - m->cb_time;
+    double t0 = bench_now(), e = test_mse(m->pb, m->net, m->U), t = p->seconds - m->cb_time;
     if (e <= 1e-3 && m->t3 < 0) m->t3 = t;
     if (e <= 1e-4 && m->t4 < 0) m->t4 = t;
-    m->cb_time += sapm__now() - t0;
+    m->cb_time += bench_now() - t0;
     return 0;
 }
 
@@ -76,81 +76,83 @@ static void make_problem(problem *pb, int two_d, int L)
     }
 }
 
-static const char *meth_name[NMETH] = {"LS-GD", "LS-Adam", "LS-LBFGS", "PM", "SAPM-seeds",
-                                       "SAPM-GN (no polish)", "SAPM (default)",
-                                       "LS-LBFGS + rescale", "SAPM ridge phase"};
-
-static sapm_options meth_options(int k)
+/* The methods compared, each a label and an options setup on top of sapm_default_options. */
+static void setup_paper(sapm_options *o)      /* the paper's form (arXiv 2504.21501) */
 {
-    sapm_options o;
-    switch (k) {
-    case 0: o = sapm_default_options(SAPM_METHOD_LS_GD); break;
-    case 1: o = sapm_default_options(SAPM_METHOD_LS_ADAM); break;
-    case 2: o = sapm_default_options(SAPM_METHOD_LS_LBFGS); break;
-    case 3: o = sapm_default_options(SAPM_METHOD_PM); break;
-    case 4: o = sapm_default_options(SAPM_METHOD_SAPM); sapm_aux_seeds_options(&o.aux); break;
-    case 5: o = sapm_default_options(SAPM_METHOD_SAPM); o.aux.polish = 0; break;
-    case 6: o = sapm_default_options(SAPM_METHOD_SAPM); break;
-    case 7: o = sapm_default_options(SAPM_METHOD_LS_LBFGS); break; /* + sapm_net_rescale_chaos */
-    default: /* ours, without the rescaling: 20 per-layer GN iterations whose weight solves
-              * carry ridge 1e-2 (shrinks chaotic weights), then L-BFGS */
-        o = sapm_default_options(SAPM_METHOD_SAPM);
-        o.aux.chaos_rescale = 0; o.aux.phase_ridge = 1e-2; o.aux.switch_iters = 20;
-        break;
-    }
+    o->polish = SAPM_METHOD_NONE;
+    sapm_aux_paper_options(&o->aux);
+}
+static void setup_no_polish(sapm_options *o) { o->polish = SAPM_METHOD_NONE; }
+
+typedef struct bench_method {
+    const char *label;
+    sapm_method method;
+    void (*setup)(sapm_options *o);   /* NULL: sapm_default_options(method) as it comes */
+    int rescale;                      /* sapm_net_rescale_chaos before the run (untimed) */
+    int is_default;                   /* the library default SAPM: its failures are summed */
+} bench_method;
+
+static const bench_method methods[] = {
+    {"GD", SAPM_METHOD_GD, NULL, 0, 0},
+    {"Adam", SAPM_METHOD_ADAM, NULL, 0, 0},
+    {"L-BFGS", SAPM_METHOD_LBFGS, NULL, 0, 0},
+    {"PM", SAPM_METHOD_PM, NULL, 0, 0},
+    {"SAPM (paper's form)", SAPM_METHOD_SAPM, setup_paper, 0, 0},
+    {"SAPM-GN (no polish)", SAPM_METHOD_SAPM, setup_no_polish, 0, 0},
+    {"SAPM (default)", SAPM_METHOD_SAPM, NULL, 0, 1},
+    {"L-BFGS + rescale", SAPM_METHOD_LBFGS, NULL, 1, 0},
+};
+enum { NMETH = (int)(sizeof methods / sizeof methods[0]) };
+
+static sapm_options meth_options(const bench_method *bm)
+{
+    sapm_options o = sapm_default_options(bm->method);
+    if (bm->setup) bm->setup(&o);
     return o;
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-static double median(double *v, int n) { qsort(v, n, sizeof *v, cmp_d); return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]); }
 static void fmt_t(char *buf, double t) { if (isinf(t)) strcpy(buf, "-"); else sprintf(buf, "%.3f", t); }
 
 /* bytes a method keeps besides the network: the optimizer's state vectors (GD 1, Adam 3,
  * L-BFGS 2m + 4 vectors of P doubles; the back-propagation tape is not counted) / for PM and
- * SAPM the auxiliaries and their workspace (one allocation, sapm__aux.bytes) */
-static double method_bytes(int k, const problem *pb, sapm_net *net)
+ * SAPM the auxiliaries and their workspace (sapm_aux_bytes of the step API's state) */
+static double method_bytes(const bench_method *bm, const problem *pb, sapm_net *net)
 {
     double P = (double)net->n_params;
-    if (k == 0) return 8 * P;
-    if (k == 1) return 8 * 3 * P;
-    if (k == 2 || k == 7) return 8 * (2 * 10 + 4) * P;
-    {
-        sapm_options o = meth_options(k);
-        sapm__aux st;
-        double b;
-        if (sapm__aux_alloc(&st, net, pb->N, pb->X, pb->d, pb->Y, 1, &o) != SAPM_OK) return -1;
-        b = (double)st.bytes;
-        sapm__aux_free(&st);
-        return b;
-    }
+    sapm_options o = meth_options(bm);
+    sapm_aux_state *st = NULL;
+    double b;
+    if (o.method == SAPM_METHOD_GD) return 8 * P;
+    if (o.method == SAPM_METHOD_ADAM) return 8 * 3 * P;
+    if (o.method == SAPM_METHOD_LBFGS) return 8 * (2 * o.ls.lbfgs_memory + 4) * P;
+    if (sapm_aux_create(&st, net, pb->N, pb->X, pb->d, pb->Y, 1, &o) != SAPM_OK) return -1;
+    b = (double)sapm_aux_bytes(st);
+    sapm_aux_destroy(st);
+    return b;
 }
 
 static int g_nocost = 0;
 static const char *g_methods = NULL; /* --methods: indices to run, e.g. "2,6" */
 static int method_on(int k) { char c[4]; if (!g_methods) return 1; sprintf(c, "%d", k); return strstr(g_methods, c) != NULL; }
 
-static void run_problem(problem *pb, int init, int nseeds, double budget, int *nfail_total)
+static void run_problem(problem *pb, int init, int nstarts, double budget, int *nfail_total)
 {
     int widths[32], l, k, s;
-    static double tm[NMETH][MAXSEEDS], t3[NMETH][MAXSEEDS], t4[NMETH][MAXSEEDS], per[NMETH][MAXSEEDS];
-    printf("\n%s, L = %d, width 20, tanh, N = %d, %s init, budget %.1f s, %d seeds\n", pb->name, pb->L, pb->N,
-           init ? "Xavier (zero biases)" : "U(-1,1)", budget, nseeds);
+    static double tm[NMETH][MAXSTARTS], t3[NMETH][MAXSTARTS], t4[NMETH][MAXSTARTS], per[NMETH][MAXSTARTS];
+    printf("\n%s, L = %d, width 20, tanh, N = %d, %s init, budget %.1f s, %d starts\n", pb->name, pb->L, pb->N,
+           init ? "Xavier (zero biases)" : "U(-1,1)", budget, nstarts);
     widths[0] = pb->d;
     for (l = 1; l < pb->L; ++l) widths[l] = 20;
     widths[pb->L] = 1;
-    for (s = 0; s < nseeds; ++s)
+    for (s = 0; s < nstarts; ++s)
         for (k = 0; k < NMETH; ++k) {
-            sapm_net net; sapm_options o = meth_options(k); sapm_report rep; monitor m;
+            sapm_net net; sapm_options o = meth_options(&methods[k]); sapm_report rep; monitor m;
             if (!method_on(k)) continue;
             sapm_net_create(&net, pb->L, widths, SAPM_ACT_TANH);
             sapm_net_init(&net, init ? SAPM_INIT_XAVIER : SAPM_INIT_UNIFORM, 1.0, 1000 + s);
             m.pb = pb; m.net = &net; m.U = (double *)malloc(sizeof(double) * pb->Nt);
             m.cb_time = 0; m.t3 = m.t4 = -1;
-            if (k == 7) sapm_net_rescale_chaos(&net, pb->N, pb->X, pb->d, NULL); /* untimed, ~1 forward pass */
+            if (methods[k].rescale) sapm_net_rescale_chaos(&net, pb->N, pb->X, pb->d, NULL); /* untimed, ~1 forward pass */
             o.max_iters = 100000000; o.time_budget = budget; o.log_every = 10;
             o.progress = on_progress; o.user_data = &m;
             sapm_train(&net, pb->N, pb->X, pb->d, pb->Y, 1, &o, &rep);
@@ -161,61 +163,72 @@ static void run_problem(problem *pb, int init, int nseeds, double budget, int *n
             per[k][s] = rep.iters > 0 ? 1e3 * (rep.seconds - m.cb_time) / rep.iters : NAN;
             sapm_report_free(&rep);
             free(m.U);
-            if (s == 0) { /* memory (once) */ }
             sapm_net_destroy(&net);
         }
     printf("%-20s %12s %12s %6s %10s %10s %9s %10s\n", "method", "median test", "worst test", "fails", "t(1e-3) s", "t(1e-4) s", "ms/iter", "state KiB");
     for (k = 0; k < NMETH; ++k) {
-        double v[MAXSEEDS], worst = 0, med, m3, m4, pm, bytes;
+        double v[MAXSTARTS], worst = 0, med, m3, m4, pm, bytes;
         int fails = 0; char b3[32], b4[32];
         sapm_net net;
         if (!method_on(k)) continue;
-        for (s = 0; s < nseeds; ++s) { v[s] = tm[k][s]; if (tm[k][s] > worst) worst = tm[k][s]; if (!(tm[k][s] <= 1e-3)) ++fails; }
-        med = median(v, nseeds);
-        for (s = 0; s < nseeds; ++s) v[s] = t3[k][s];
-        m3 = median(v, nseeds);
-        for (s = 0; s < nseeds; ++s) v[s] = t4[k][s];
-        m4 = median(v, nseeds);
-        for (s = 0; s < nseeds; ++s) v[s] = per[k][s];
-        pm = median(v, nseeds);
+        for (s = 0; s < nstarts; ++s) { v[s] = tm[k][s]; if (tm[k][s] > worst) worst = tm[k][s]; if (!(tm[k][s] <= 1e-3)) ++fails; }
+        med = bench_median(v, nstarts);
+        for (s = 0; s < nstarts; ++s) v[s] = t3[k][s];
+        m3 = bench_median(v, nstarts);
+        for (s = 0; s < nstarts; ++s) v[s] = t4[k][s];
+        m4 = bench_median(v, nstarts);
+        for (s = 0; s < nstarts; ++s) v[s] = per[k][s];
+        pm = bench_median(v, nstarts);
         sapm_net_create(&net, pb->L, widths, SAPM_ACT_TANH);
-        bytes = method_bytes(k, pb, &net);
+        bytes = method_bytes(&methods[k], pb, &net);
         sapm_net_destroy(&net);
         fmt_t(b3, m3); fmt_t(b4, m4);
-        printf("%-20s %12.3e %12.3e %3d/%-2d %10s %10s %9.3f %10.1f\n", meth_name[k], med, worst, fails, nseeds, b3, b4, pm, bytes / 1024.0);
-        if (k == 6) *nfail_total += fails;
+        printf("%-20s %12.3e %12.3e %3d/%-2d %10s %10s %9.3f %10.1f\n", methods[k].label, med, worst, fails, nstarts, b3, b4, pm, bytes / 1024.0);
+        if (methods[k].is_default) *nfail_total += fails;
     }
 }
 
 /* Per-iteration cost against back-propagation: one J_LS gradient (sapm_net_gradient) vs
- * one PM/SAPM outer iteration (seeds' form and default), medians of repeated timings. */
+ * one PM/SAPM outer iteration through the step API (sapm_aux_step; the paper's form and
+ * ours), medians of repeated timings. */
 static void cost_table(void)
 {
+    static const bench_method steps[2] = {
+        {"SAPM paper's form", SAPM_METHOD_SAPM, setup_paper, 0, 0},
+        {"SAPM GN (ours)", SAPM_METHOD_SAPM, NULL, 0, 0},
+    };
     problem pb; int widths[32], l, L, k, r;
+    sapm_result res_step = SAPM_OK;
     printf("\nPer-iteration cost vs back-propagation (sin(x^2), N = 256, width 20; median of 15):\n"
            "one J_LS gradient vs one outer iteration (all weight solves + one auxiliary sweep)\n");
-    printf("%4s %14s %16s %16s %16s %10s %10s\n", "L", "backprop ms", "SAPM-seeds ms", "SAPM GN ms", "SAPM chain ms", "GN/bp", "chain/bp");
-    for (L = 6; L <= 20; L += L < 10 ? 4 : (L < 14 ? 4 : 6)) {
-        sapm_net net; double *g, t[4][15], med[4];
+    printf("%4s %14s %20s %16s %12s %10s\n", "L", "backprop ms", "SAPM paper's ms", "SAPM GN ms",
+           "paper/bp", "GN/bp");
+    for (L = 6; L <= 20; L += L < 14 ? 4 : 6) {
+        sapm_net net; double *g, t[3][15], med[3];
         make_problem(&pb, 0, L);
         widths[0] = 1; for (l = 1; l < L; ++l) widths[l] = 20; widths[L] = 1;
         sapm_net_create(&net, L, widths, SAPM_ACT_TANH);
         sapm_net_init(&net, SAPM_INIT_UNIFORM, 1.0, 1);
         g = (double *)malloc(sizeof(double) * net.n_params);
-        for (r = 0; r < 15; ++r) { double f, t0 = sapm__now(); sapm_net_gradient(&net, pb.N, pb.X, 1, pb.Y, 1, &f, g); t[0][r] = 1e3 * (sapm__now() - t0); }
-        for (k = 1; k < 4; ++k) {
-            sapm_options o = sapm_default_options(SAPM_METHOD_SAPM); sapm__aux st;
-            if (k == 1) sapm_aux_seeds_options(&o.aux);
-            if (k == 2) { o.aux.update = SAPM_AUX_GN; }
-            if (k == 3) { o.aux.update = SAPM_AUX_GN_CHAIN; }
-            sapm__aux_alloc(&st, &net, pb.N, pb.X, 1, pb.Y, 1, &o);
-            sapm__aux_sync(&st); sapm__aux_omega(&st);
-            for (r = 0; r < 15; ++r) { double t0 = sapm__now(); sapm__aux_outer(&st, 1 + r); t[k][r] = 1e3 * (sapm__now() - t0); }
-            sapm__aux_free(&st);
+        for (r = 0; r < 15; ++r) { double f, t0 = bench_now(); sapm_net_gradient(&net, pb.N, pb.X, 1, pb.Y, 1, &f, g); t[0][r] = 1e3 * (bench_now() - t0); }
+        for (k = 0; k < 2; ++k) {
+            sapm_options o = meth_options(&steps[k]);
+            sapm_aux_state *st = NULL;
+            sapm_result res = sapm_aux_create(&st, &net, pb.N, pb.X, 1, pb.Y, 1, &o);
+            int bad = res != SAPM_OK ? -1 : 0;    /* first failing step (timed all the same) */
+            for (r = 0; r < 15; ++r) {
+                double t0 = bench_now();
+                sapm_result sr = res == SAPM_OK ? sapm_aux_step(st) : res;
+                t[k + 1][r] = res == SAPM_OK ? 1e3 * (bench_now() - t0) : NAN;
+                if (sr != SAPM_OK && !bad) { bad = r + 1; res_step = sr; }
+            }
+            if (bad) printf("     (L = %d, %s: step %d: %s)\n", L, steps[k].label, bad,
+                            sapm_result_string(bad < 0 ? res : res_step));
+            sapm_aux_destroy(st);
             sapm_net_init(&net, SAPM_INIT_UNIFORM, 1.0, 1);
         }
-        for (k = 0; k < 4; ++k) med[k] = median(t[k], 15);
-        printf("%4d %14.3f %16.3f %16.3f %16.3f %10.1f %10.1f\n", L, med[0], med[1], med[2], med[3], med[2] / med[0], med[3] / med[0]);
+        for (k = 0; k < 3; ++k) med[k] = bench_median(t[k], 15);
+        printf("%4d %14.3f %20.3f %16.3f %12.1f %10.1f\n", L, med[0], med[1], med[2], med[1] / med[0], med[2] / med[0]);
         free(g); sapm_net_destroy(&net);
         free(pb.X); free(pb.Y); free(pb.Xt); free(pb.Yt);
     }
@@ -223,27 +236,27 @@ static void cost_table(void)
 
 int main(int argc, char **argv)
 {
-    int full = getenv("SAPM_BENCH_FULL") != NULL, nseeds, i, inits = 1, nfail = 0;
+    int full = getenv("SAPM_BENCH_FULL") != NULL, nstarts, i, inits = 1, nfail = 0;
     double budget;
     const char *problems = NULL;
     setvbuf(stdout, NULL, _IOLBF, 0); /* progress visible when redirected */
     for (i = 1; i < argc; ++i) if (!strcmp(argv[i], "--full")) full = 1;
-    nseeds = full ? 10 : 3; budget = full ? 5.0 : 1.5; inits = full ? 3 : 1;
+    nstarts = full ? 10 : 3; budget = full ? 5.0 : 1.5; inits = full ? 3 : 1;
     for (i = 1; i < argc; ++i) {
-        if (!strcmp(argv[i], "--seeds") && i + 1 < argc) nseeds = atoi(argv[++i]);
+        if (!strcmp(argv[i], "--starts") && i + 1 < argc) nstarts = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--budget") && i + 1 < argc) budget = atof(argv[++i]);
         else if (!strcmp(argv[i], "--init") && i + 1 < argc) { ++i; inits = !strcmp(argv[i], "u") ? 1 : !strcmp(argv[i], "x") ? 2 : 3; }
         else if (!strcmp(argv[i], "--problems") && i + 1 < argc) problems = argv[++i];
         else if (!strcmp(argv[i], "--methods") && i + 1 < argc) g_methods = argv[++i];
         else if (!strcmp(argv[i], "--no-cost")) g_nocost = 1;
     }
-    if (nseeds < 1) nseeds = 1;
-    if (nseeds > MAXSEEDS) nseeds = MAXSEEDS;
+    if (nstarts < 1) nstarts = 1;
+    if (nstarts > MAXSTARTS) nstarts = MAXSTARTS;
     printf("bench_sapm: %s mode, SIMD path %s. Test MSE on held-out points; failure = test MSE > 1e-3.\n", full ? "full" : "quick", sapm_simd_path());
-    printf("Methods: every LS optimizer; PM (library defaults, lambda = 1); SAPM in the seeds' form;\n"
-           "SAPM with our aux updates and no polish; the default SAPM (edge-of-chaos rescaling when\n"
-           "the start is chaotic, 5 GN iterations, L-BFGS polish); LS-L-BFGS after the same rescaling;\n"
-           "SAPM with a ridge phase instead of the rescaling.\n");
+    printf("Methods: GD, Adam, L-BFGS on J_LS; PM (library defaults, lambda = 1); SAPM in the paper's\n"
+           "form (arXiv 2504.21501: gradient steps on the auxiliaries, no polish); SAPM with our\n"
+           "auxiliary updates and no polish; the default SAPM (edge-of-chaos rescaling when the start\n"
+           "is chaotic, 5 GN iterations, L-BFGS polish); L-BFGS after the same rescaling.\n");
     {
         const char *all[7] = {"s6", "s10", "s14", "p6", "p10", "s8", "s20"};
         int p, init;
@@ -252,7 +265,7 @@ int main(int argc, char **argv)
             if (problems ? !strstr(problems, all[p]) : p >= 5) continue;
             make_problem(&pb, all[p][0] == 'p', atoi(all[p] + 1));
             for (init = 0; init < 2; ++init)
-                if (inits & (1 << init)) run_problem(&pb, init, nseeds, budget, &nfail);
+                if (inits & (1 << init)) run_problem(&pb, init, nstarts, budget, &nfail);
             free(pb.X); free(pb.Y); free(pb.Xt); free(pb.Yt);
         }
     }

@@ -3,10 +3,10 @@
 (lr 1e-3) then L-BFGS (strong-Wolfe, history 10) on J_LS, float64 on the CPU, one thread -
 on the task of bench_sapm.c: sin(x^2) on [-2, 2], 256 random training points, test MSE on
 1000 grid points, depth 10, width 20, tanh. Reports the median seconds to test MSE 1e-4
-over seeds (the test MSE is evaluated every 10 Adam steps / every L-BFGS step, outside the
-clock) for the seeds' U(-1,1) start and Xavier (zero biases). Adam runs for at most 3.7 s,
-then L-BFGS for at most 3 s (the schedule quoted in issue 4). Different random draws from
-the C side (same distributions). Usage: sapm_torch.py [--seeds K] (default 3)."""
+over starts (the test MSE is evaluated every 10 Adam steps / every L-BFGS step, outside the
+clock) for the U(-1,1) start and Xavier (zero biases). Adam runs for at most 3.7 s,
+then L-BFGS for at most 3 s (a common Adam-then-L-BFGS schedule). Different random draws from
+the C side (same distributions). Usage: sapm_torch.py [--starts K] (default 3)."""
 import sys, time, statistics, math
 
 def main():
@@ -16,9 +16,9 @@ def main():
         print("sapm_torch.py: torch not importable (%s); skipped" % e)
         return 0
     torch.set_num_threads(1)
-    seeds = 3
-    if "--seeds" in sys.argv:
-        seeds = int(sys.argv[sys.argv.index("--seeds") + 1])
+    starts = 3
+    if "--starts" in sys.argv:
+        starts = int(sys.argv[sys.argv.index("--starts") + 1])
     L, W, N, NT = 10, 20, 256, 1000
     g = torch.Generator().manual_seed(12345)
     X = (torch.rand(N, 1, generator=g, dtype=torch.float64) * 4 - 2)
@@ -43,11 +43,11 @@ def main():
         return torch.nn.Sequential(*layers)
 
     print("PyTorch %s, float64, 1 thread: Adam (lr 1e-3, <= 3.7 s) then L-BFGS (<= 3 s), "
-          "sin(x^2), L = %d, width %d, N = %d, %d seeds" % (torch.__version__, L, W, N, seeds))
+          "sin(x^2), L = %d, width %d, N = %d, %d starts" % (torch.__version__, L, W, N, starts))
     print("%-22s %14s %14s %14s" % ("init", "t(1e-3) s", "t(1e-4) s", "final test"))
     for init in ("uniform", "xavier"):
         t3s, t4s, finals = [], [], []
-        for s in range(seeds):
+        for s in range(starts):
             net = model(1000 + s, init)
             clock = 0.0
             t3 = t4 = math.inf

@@ -1,12 +1,11 @@
-/* pde_util.h - small helpers shared by the PDE examples and benches (not part
- * of the library; include after "../sapm.h" with SAPM_IMPLEMENTATION defined).
+/* pde_util.h - small helpers shared by the PDE examples (not part of the library;
+ * include after "../sapm.h" with SAPM_IMPLEMENTATION defined).
  *
- *   pde_run   train one network copy with one method, measure J_PINN of the forward
- *             network, relative L2 and max error on held-out points, wall time;
- *   pde_time_to_error   first time in a history at which the held-out error <= target;
- *   pde_heatmaps        prediction | exact | |error| on a 2-D slice, PNG + CSV;
- *   pde_median          median of a small array;
- *   pde_bench_problem   the three benchmark problems (transport, Poisson 2-D, Poisson d-D). */
+ *   pde_run        train one network copy with one method, measure J_PINN of the forward
+ *                  network, relative L2 and max error on held-out points, wall time; prints
+ *                  a progress line about once a second through the library's callback;
+ *   pde_heatmaps   prediction | exact | |error| on a 2-D slice, PNG + CSV;
+ *   pde_median     median of a small array. */
 #ifndef PDE_UTIL_H
 #define PDE_UTIL_H
 #include <stdio.h>
@@ -32,24 +31,47 @@ typedef struct pde_result {
     sapm_report rep;        /* history (free with sapm_report_free) */
 } pde_result;
 
-/* Train a copy of net0 with opt (its test fields are filled here); the trained copy is
- * returned in *net_out when net_out != NULL (destroy it yourself). */
-static PDE_UTIL_UNUSED pde_result pde_run(const pde_case *pc, const sapm_net *net0, sapm_pde_options opt,
-                          sapm_net *net_out)
+/* Progress through the library's callback: a line at most once a second per run
+ * (the history itself is logged every log_every iterations). */
+typedef struct pde_progress_state { const char *name; double last; } pde_progress_state;
+static PDE_UTIL_UNUSED int pde_print_progress(const sapm_progress *p, void *ud)
+{
+    pde_progress_state *st = (pde_progress_state *)ud;
+    if (p->iter == 0) { st->last = 0.0; return 0; }
+    if (p->seconds - st->last < 1.0) return 0;
+    st->last = p->seconds;
+    printf("  %-18s %-18s iter %6d %7.2f s  loss %.3e  J_PINN %.3e  rel. L2 %.3e\n",
+           st->name, p->phase, p->iter, p->seconds, p->loss, p->mse, p->error);
+    fflush(stdout);
+    return 0;
+}
+
+/* Train a copy of net0 with opt (its test fields and, unless opt sets one, the progress
+ * callback are filled here; name labels the progress lines); the trained copy is returned
+ * in *net_out when net_out != NULL (destroy it yourself). */
+static PDE_UTIL_UNUSED pde_result pde_run(const pde_case *pc, const sapm_net *net0,
+                                          sapm_pde_options opt, const char *name,
+                                          sapm_net *net_out)
 {
     pde_result res;
+    pde_progress_state ps;
     sapm_net net;
-    double t0;
     memset(&res, 0, sizeof res);
     res.j_pinn = res.rel_l2 = res.max_err = NAN;
     if (sapm_net_copy(&net, net0) != SAPM_OK) { res.status = SAPM_ERR_OUT_OF_MEMORY; return res; }
-    opt.n_test = pc->n_test;
-    opt.X_test = pc->X_test;
-    opt.u_test = pc->u_test;
-    t0 = SAPM_NOW();
+    opt.base.n_test = pc->n_test;
+    opt.base.X_test = pc->X_test;
+    opt.base.Y_test = pc->u_test;
+    if (!opt.base.progress) {
+        ps.name = name; ps.last = 0.0;
+        opt.base.progress = pde_print_progress;
+        opt.base.user_data = &ps;
+    }
     res.status = sapm_pde_train(&net, pc->pde, pc->N, pc->X, pc->M, pc->Xb, &opt, &res.rep);
-    res.seconds = SAPM_NOW() - t0;
+    res.seconds = res.rep.seconds;
     res.iters = res.rep.iters;
+    if (res.status != SAPM_OK && res.status != SAPM_ERR_UNSUPPORTED)
+        printf("  %s: %s %s\n", name, sapm_result_string(res.status), res.rep.message);
     if (res.status == SAPM_OK || res.status == SAPM_ERR_DIVERGED) {
         sapm_pde_loss(&net, pc->pde, pc->N, pc->X, pc->M, pc->Xb, opt.alpha, opt.beta,
                       &res.j_pinn, NULL, NULL);
@@ -58,25 +80,6 @@ static PDE_UTIL_UNUSED pde_result pde_run(const pde_case *pc, const sapm_net *ne
     if (net_out) *net_out = net;
     else sapm_net_destroy(&net);
     return res;
-}
-
-/* Seconds until the logged held-out error first reached target (+Inf if never). */
-static PDE_UTIL_UNUSED double pde_time_to_error(const sapm_report *rep, double target)
-{
-    int k;
-    for (k = 0; k < rep->history_count; ++k)
-        if (rep->history[k].error <= target) return rep->history[k].seconds;
-    return HUGE_VAL;
-}
-
-/* The held-out error logged at the last entry with seconds <= t (NaN if none). */
-static PDE_UTIL_UNUSED double pde_error_at_time(const sapm_report *rep, double t)
-{
-    int k;
-    double e = NAN;
-    for (k = 0; k < rep->history_count; ++k)
-        if (rep->history[k].seconds <= t) e = rep->history[k].error;
-    return e;
 }
 
 /* Prediction | exact | |error| over a 2-D slice through the point base (d coordinates):
@@ -127,59 +130,6 @@ static PDE_UTIL_UNUSED double pde_median(double *v, int n)
         }
     if (n <= 0) return NAN;
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* The three benchmark problems of issue 5 (bench/bench_pde.c, bench/bench_lysep.c), on
- * the unit box (0,1)^d with Dirichlet data g = the exact solution:
- *   0  transport      u_t + u_x = 0 (x[0] = t, x[1] = x), u = sin(2 pi (x - t)), d = 2
- *                     (boundary data on the inflow faces t = 0 and x = 0 only)
- *   1  Poisson 2-D    -Laplace u = 2 pi^2 sin(pi x) sin(pi y), u = sin(pi x) sin(pi y)
- *   2  Poisson d-D    -Laplace u = (pi^2/4) sum_i sin(pi x_i / 2), u = sum_i sin(pi x_i / 2) */
-#define PDE_UTIL_PI 3.14159265358979323846
-static PDE_UTIL_UNUSED double pde_zero(const double *x, int d, void *ud) { (void)x; (void)d; (void)ud; return 0.0; }
-static PDE_UTIL_UNUSED double pde_transport_exact(const double *x, int d, void *ud)
-{
-    (void)d; (void)ud;
-    return sin(2.0 * PDE_UTIL_PI * (x[1] - x[0]));
-}
-static PDE_UTIL_UNUSED double pde_poisson2d_exact(const double *x, int d, void *ud)
-{
-    (void)d; (void)ud;
-    return sin(PDE_UTIL_PI * x[0]) * sin(PDE_UTIL_PI * x[1]);
-}
-static PDE_UTIL_UNUSED double pde_poisson2d_f(const double *x, int d, void *ud)
-{
-    return 2.0 * PDE_UTIL_PI * PDE_UTIL_PI * pde_poisson2d_exact(x, d, ud);
-}
-static PDE_UTIL_UNUSED double pde_sines_exact(const double *x, int d, void *ud)
-{
-    int i;
-    double s = 0.0;
-    (void)ud;
-    for (i = 0; i < d; ++i) s += sin(0.5 * PDE_UTIL_PI * x[i]);
-    return s;
-}
-static PDE_UTIL_UNUSED double pde_sines_f(const double *x, int d, void *ud)
-{
-    return 0.25 * PDE_UTIL_PI * PDE_UTIL_PI * pde_sines_exact(x, d, ud);
-}
-
-/* Fill *pde with benchmark problem prob (0, 1, 2 above) in dimension d (2 for 0 and 1). */
-static PDE_UTIL_UNUSED void pde_bench_problem(int prob, int d, sapm_pde *pde)
-{
-    static double transport_speed[2] = {1.0, 1.0};     /* (d/dt + d/dx) u */
-    memset(pde, 0, sizeof *pde);
-    pde->d = d;
-    if (prob == 0) {
-        pde->c_const = transport_speed; pde->f = pde_zero;
-        pde->g = pde_transport_exact; pde->exact = pde_transport_exact;
-    } else if (prob == 1) {
-        pde->kappa_const = -1.0; pde->f = pde_poisson2d_f;
-        pde->g = pde_poisson2d_exact; pde->exact = pde_poisson2d_exact;
-    } else {
-        pde->kappa_const = -1.0; pde->f = pde_sines_f;
-        pde->g = pde_sines_exact; pde->exact = pde_sines_exact;
-    }
 }
 
 #endif

@@ -68,7 +68,8 @@ int main(int argc, char **argv)
         for (i = 0; i <= NIT; ++i) {
             sapm_history_entry *h = &hist[k][i];
             double t = (double)i;
-            h->method = SAPM_METHOD_LS_ADAM;
+            h->method = k == 0 ? SAPM_METHOD_ADAM : k == 1 ? SAPM_METHOD_LBFGS : SAPM_METHOD_SAPM;
+            h->phase = labels[k];
             h->iter = 10 * i;
             h->seconds = 0.01 * t * (k + 1);
             h->mse = k == 0 ? 0.5 / (1.0 + 0.05 * t) * (1.0 + 0.3 * sin(0.3 * t) * sin(0.3 * t))

@@ -1,10 +1,10 @@
 /* poisson_highdim - -Laplace u = f on (0,1)^d with u = sum_i sin(pi x_i / 2) (so
  * f = (pi^2 / 4) u, Dirichlet data u on every face): the ordinary PINN (L-BFGS and
- * Levenberg-Marquardt) vs LySep for
- * d = 5, 10, 20, 50, 100 (LySep's high-dimensional experiment). LySep runs with its default
- * options (ours: 3 alternating auxiliary iterations as a warm start, then an L-BFGS polish
- * on J_PINN within the same iteration cap) and in the papers' form ("LySep-papers": pure
- * alternating auxiliary updates, no polish).
+ * Levenberg-Marquardt) vs LySep (SAPM_METHOD_SAPM on this second-order operator) for
+ * d = 5, 10, 20, 50, 100 (the high-dimensional experiment of arXiv 2507.12766). LySep runs
+ * with its default options (ours: 3 alternating auxiliary iterations as a warm start, then
+ * an L-BFGS polish on J_PINN within the same iteration cap) and in the paper's form
+ * ("LySep-paper": pure alternating auxiliary updates, no polish).
  *
  *   cc -O2 -march=native examples/poisson_highdim.c -o poisson_highdim -lm
  *   ./poisson_highdim [--dims 5,10,20,50,100] [--iters K] [--time T] [--n N] [--m M]
@@ -25,7 +25,27 @@
 
 #define PI 3.14159265358979323846
 #define MAX_DIMS 16
-#define N_METHODS 4
+
+/* The methods compared: a label and an options setup on top of
+ * sapm_pde_default_options(method) (NULL: the defaults as they come). */
+static void setup_paper(sapm_pde_options *o)   /* the paper's form */
+{
+    o->base.polish = SAPM_METHOD_NONE;
+    o->lysep.prox = 1e-10;
+}
+typedef struct method_config {
+    const char *label;
+    sapm_method method;
+    void (*setup)(sapm_pde_options *o);
+    int log_every;                          /* LM: long iterations, log each one */
+} method_config;
+static const method_config methods[] = {
+    {"PINN-LBFGS", SAPM_METHOD_LBFGS, NULL, 5},
+    {"PINN-LM", SAPM_METHOD_LM, NULL, 1},
+    {"LySep", SAPM_METHOD_SAPM, NULL, 5},
+    {"LySep-paper", SAPM_METHOD_SAPM, setup_paper, 5},
+};
+enum { N_METHODS = (int)(sizeof methods / sizeof methods[0]) };
 
 static double exact_u(const double *x, int d, void *ud)
 {
@@ -43,10 +63,6 @@ int main(int argc, char **argv)
     int width = 50, n_test = 1000, i, k, di;
     double budget = 5.0, beta = 10.0;
     uint64_t seed = 1;
-    static const sapm_pde_method methods[N_METHODS] = {SAPM_PDE_PINN_LBFGS, SAPM_PDE_PINN_LM,
-                                                       SAPM_PDE_LYSEP, SAPM_PDE_LYSEP};
-    static const int papers_form[N_METHODS] = {0, 0, 0, 1};
-    static const char *mnames[N_METHODS] = {"PINN-LBFGS", "PINN-LM", "LySep", "LySep-papers"};
     static pde_result res[MAX_DIMS][N_METHODS];
     static char labels_buf[N_METHODS * MAX_DIMS][40];
     const sapm_report *all_reps[N_METHODS * MAX_DIMS];
@@ -118,26 +134,24 @@ int main(int argc, char **argv)
         sapm_net_create(&net0, 4, widths, SAPM_ACT_TANH);
         sapm_net_init(&net0, SAPM_INIT_XAVIER, 1.0, seed);
         for (k = 0; k < N_METHODS; ++k) {
-            sapm_pde_options o = sapm_pde_default_options(methods[k]);
+            sapm_pde_options o = sapm_pde_default_options(methods[k].method);
             sapm_net trained;
             pde_result *r = &res[di][k];
-            o.base.max_iters = iters;
+            char name[48];
+            o.base.max_iters = iters;       /* all phases together */
             o.base.time_budget = budget;
-            o.base.log_every = methods[k] == SAPM_PDE_PINN_LM ? 1 : 5;
+            o.base.log_every = methods[k].log_every;
             o.beta = beta;
-            if (methods[k] == SAPM_PDE_LYSEP) {
-                /* default: 3 alternating iterations + polish, within the same iteration cap */
-                o.lysep.polish_iters = iters - o.lysep.aux_iters > 1 ? iters - o.lysep.aux_iters : 1;
-            }
-            if (papers_form[k]) { o.lysep.polish_iters = 0; o.lysep.prox = 1e-10; } /* papers' form */
-            *r = pde_run(&pc, &net0, o, &trained);
+            if (methods[k].setup) methods[k].setup(&o);
+            snprintf(name, sizeof name, "d=%d %s", d, methods[k].label);
+            *r = pde_run(&pc, &net0, o, name, &trained);
             if (r->status == SAPM_ERR_UNSUPPORTED) {
-                printf("%5d %-12s not available in this build\n", d, mnames[k]);
+                printf("%5d %-12s not available in this build\n", d, methods[k].label);
                 sapm_net_destroy(&trained);
                 continue;
             }
             printf("%5d %-12s %8d %8.2f %10.4f %12.3e %12.3e %12.3e%s%s\n", d,
-                   mnames[k], r->iters, r->seconds,
+                   methods[k].label, r->iters, r->seconds,
                    r->iters > 0 ? r->seconds / r->iters : NAN, r->j_pinn, r->rel_l2, r->max_err,
                    r->status ? "  " : "", r->status ? sapm_result_string(r->status) : "");
             {
@@ -145,15 +159,15 @@ int main(int argc, char **argv)
                 double *base = (double *)malloc(sizeof(double) * (size_t)d);
                 if (base) {
                     for (i = 0; i < d; ++i) base[i] = 0.5;
-                    snprintf(png, sizeof png, "poisson_highdim_d%d_%s.png", d, mnames[k]);
+                    snprintf(png, sizeof png, "poisson_highdim_d%d_%s.png", d, methods[k].label);
                     snprintf(title, sizeof title, "Poisson d = %d, %s: slice x_3..x_%d = 1/2 (rel. L2 %.2e)",
-                             d, mnames[k], d, r->rel_l2);
+                             d, methods[k].label, d, r->rel_l2);
                     pde_heatmaps(png, NULL, &trained, &pde, base, 0, 1, "x_1", "x_2", title);
                     free(base);
                 }
             }
-            snprintf(labels_buf[n_all], sizeof labels_buf[0], "d=%d %s", d, mnames[k]);
-            reps[n_runs] = &r->rep; labels[n_runs] = mnames[k]; ++n_runs;
+            snprintf(labels_buf[n_all], sizeof labels_buf[0], "d=%d %s", d, methods[k].label);
+            reps[n_runs] = &r->rep; labels[n_runs] = methods[k].label; ++n_runs;
             all_reps[n_all] = &r->rep; all_labels[n_all] = labels_buf[n_all]; ++n_all;
             sapm_net_destroy(&trained);
         }

@@ -1,7 +1,8 @@
-/* transport - the 1-D transport equation u_t + c u_x = 0 as a PINN (SPEC 4, seeds'
- * SAPM-PINN example): ordinary PINN (Adam then L-BFGS, L-BFGS) vs SAPM-PINN with its default
- * options (ours: 3 alternating auxiliary iterations as a warm start, then an L-BFGS polish
- * on J_PINN) and in the papers' form (pure alternating auxiliary updates, no polish).
+/* transport - the 1-D transport equation u_t + c u_x = 0 as a PINN (the SAPM-PINN example
+ * of arXiv 2507.12766): ordinary PINN (Adam then L-BFGS, L-BFGS) vs SAPM-PINN
+ * (SAPM_METHOD_SAPM on this first-order operator) with its default options (ours: 3
+ * alternating auxiliary iterations as a warm start, then an L-BFGS polish on J_PINN) and in
+ * the paper's form (pure alternating auxiliary updates, no polish).
  *
  *   cc -O2 -march=native examples/transport.c -o transport -lm
  *   ./transport [--c C] [--iters K] [--time T] [--n N] [--m M] [--width W] [--seed S] [--full]
@@ -14,9 +15,9 @@
  * points and the wall time; it writes transport_history.csv (all histories),
  * transport_loss.png (J_PINN against time), transport_error.png (held-out error against
  * time), transport_<method>.png (prediction | exact | |error| over (x, t)) and, for
- * the papers' form of SAPM-PINN, transport_aux_gap.png: the largest gap between the derivative auxiliaries
- * d_{l,k} and the forward network's true input derivatives dz_l/dx against iterations
- * (also printed as a table; the seeds' check that the auxiliaries converge).
+ * the paper's form of SAPM-PINN, transport_aux_gap.png: the largest gap between the
+ * derivative auxiliaries d_{l,k} and the forward network's true input derivatives dz_l/dx
+ * against iterations (also printed as a table: the check that the auxiliaries converge).
  * Defaults finish in under two minutes (--iters 1500, --time 25 per method, 4 methods);
  * --full runs 10000 iterations / 300 s per method. */
 #define SAPM_IMPLEMENTATION
@@ -35,6 +36,33 @@ static double exact_u(const double *x, int d, void *ud)
 }
 static double zero_f(const double *x, int d, void *ud) { (void)x; (void)d; (void)ud; return 0.0; }
 
+/* The methods compared: a label and an options setup on top of
+ * sapm_pde_default_options(method) (NULL: the defaults as they come). */
+static void setup_adam_lbfgs(sapm_pde_options *o)  /* Adam for half the iterations or time */
+{
+    o->base.polish = SAPM_METHOD_LBFGS;
+    o->base.phase_iters = o->base.max_iters / 2;
+    o->base.phase_time = 0.5;
+}
+static void setup_paper(sapm_pde_options *o)       /* the paper's form */
+{
+    o->base.polish = SAPM_METHOD_NONE;
+    o->lysep.prox = 1e-10;
+}
+typedef struct method_config {
+    const char *label;
+    sapm_method method;
+    void (*setup)(sapm_pde_options *o);
+    int trace;      /* record the auxiliaries' gaps to the forward network (sapm_lysep_trace) */
+} method_config;
+static const method_config methods[] = {
+    {"PINN-Adam+LBFGS", SAPM_METHOD_ADAM, setup_adam_lbfgs, 0},
+    {"PINN-LBFGS", SAPM_METHOD_LBFGS, NULL, 0},
+    {"SAPM-PINN", SAPM_METHOD_SAPM, NULL, 0},
+    {"SAPM-PINN-paper", SAPM_METHOD_SAPM, setup_paper, 1},
+};
+enum { N_METHODS = (int)(sizeof methods / sizeof methods[0]) };
+
 int main(int argc, char **argv)
 {
     transport_params tp;
@@ -48,15 +76,9 @@ int main(int argc, char **argv)
     sapm_net net0;
     sapm_lysep_trace trace;
     pde_case pc;
-    pde_result res[4];
-    const sapm_report *reps[4];
-    const char *labels[4];
-    static const sapm_pde_method methods[4] = {SAPM_PDE_PINN_ADAM_LBFGS, SAPM_PDE_PINN_LBFGS,
-                                               SAPM_PDE_SAPM_PINN, SAPM_PDE_SAPM_PINN};
-    /* row 3: the papers' form (polish off, prox 1e-10); row 2: SAPM-PINN's defaults (ours) */
-    static const int papers_form[4] = {0, 0, 0, 1};
-    static const char *names[4] = {"PINN-Adam+LBFGS", "PINN-LBFGS", "SAPM-PINN",
-                                   "SAPM-PINN-papers"};
+    pde_result res[N_METHODS];
+    const sapm_report *reps[N_METHODS];
+    const char *labels[N_METHODS];
     tp.c = 1.0;
     memset(&trace, 0, sizeof trace);
     for (i = 1; i < argc; ++i) {
@@ -104,21 +126,18 @@ int main(int argc, char **argv)
            "(inflow faces), net 2-%d-%d-%d-1 tanh, %d iterations / %.0f s per method (%s)\n\n",
            tp.c, tp.c, N, M, width, width, width, iters, budget, sapm_simd_path());
     printf("SAPM-PINN = default options (3 auxiliary iterations, prox 1, then L-BFGS polish: ours);\n"
-           "SAPM-PINN-papers = the papers' form (pure alternating auxiliary updates, no polish)\n\n");
+           "SAPM-PINN-paper = the paper's form (pure alternating auxiliary updates, no polish)\n\n");
     printf("%-18s %8s %8s %12s %12s %12s  %s\n", "method", "iters", "time/s", "J_PINN",
            "rel. L2", "max err", "stop");
-    for (k = 0; k < 4; ++k) {
-        sapm_pde_options o = sapm_pde_default_options(methods[k]);
+    for (k = 0; k < N_METHODS; ++k) {
+        sapm_pde_options o = sapm_pde_default_options(methods[k].method);
         sapm_net trained;
-        o.base.max_iters = iters;
+        o.base.max_iters = iters;       /* all phases together */
         o.base.time_budget = budget;
         o.base.log_every = 10;
         o.beta = 10.0;       /* boundary weight: the data term matters as much as 10 residuals */
-        if (methods[k] == SAPM_PDE_SAPM_PINN && !papers_form[k])
-            o.lysep.polish_iters = iters; /* the same L-BFGS iteration cap as the PINN rows */
-        if (papers_form[k]) {
-            o.lysep.polish_iters = 0;     /* the papers' form: alternating updates only */
-            o.lysep.prox = 1e-10;
+        if (methods[k].setup) methods[k].setup(&o);
+        if (methods[k].trace) {
             /* record how far the derivative auxiliaries d_{l,k} are from the forward
              * network's true input derivatives at every outer iteration */
             trace.capacity = iters + 1;
@@ -131,33 +150,33 @@ int main(int argc, char **argv)
             trace.j_pinn = trace.j_aux + (iters + 1);
             o.lysep.trace = &trace;
         }
-        res[k] = pde_run(&pc, &net0, o, &trained);
+        res[k] = pde_run(&pc, &net0, o, methods[k].label, &trained);
         if (res[k].status == SAPM_ERR_UNSUPPORTED) {
-            printf("%-18s not available in this build (%s)\n", names[k],
+            printf("%-18s not available in this build (%s)\n", methods[k].label,
                    sapm_result_string(res[k].status));
             sapm_net_destroy(&trained);
             continue;
         }
-        printf("%-18s %8d %8.2f %12.3e %12.3e %12.3e  %s%s%s\n", names[k],
+        printf("%-18s %8d %8.2f %12.3e %12.3e %12.3e  %s%s%s\n", methods[k].label,
                res[k].iters, res[k].seconds, res[k].j_pinn, res[k].rel_l2, res[k].max_err,
                sapm_stop_reason_string(res[k].rep.stop), res[k].status ? ": " : "",
                res[k].status ? sapm_result_string(res[k].status) : "");
         {
             char png[128], csv[128], title[160];
             double base[2] = {0.5, 0.5};
-            snprintf(png, sizeof png, "transport_%s.png", names[k]);
-            snprintf(csv, sizeof csv, "transport_%s_grid.csv", names[k]);
+            snprintf(png, sizeof png, "transport_%s.png", methods[k].label);
+            snprintf(csv, sizeof csv, "transport_%s_grid.csv", methods[k].label);
             snprintf(title, sizeof title, "transport c = %g, %s: rel. L2 %.2e",
-                     tp.c, names[k], res[k].rel_l2);
+                     tp.c, methods[k].label, res[k].rel_l2);
             /* horizontal x (input 1), vertical t (input 0) */
             pde_heatmaps(png, csv, &trained, &pde, base, 1, 0, "x", "t", title);
         }
-        if (papers_form[k] && trace.count > 0) {
-            /* SEEDS' CHECK: d_{l,k} -> true derivatives of the forward network */
+        if (methods[k].trace && trace.count > 0) {
+            /* the check: d_{l,k} -> true derivatives of the forward network */
             int step = trace.count > 10 ? trace.count / 10 : 1, j;
             double *xs = (double *)malloc(sizeof(double) * (size_t)trace.count);
             sapm_plot_series ser[2];
-            printf("    SAPM-PINN (papers' form) auxiliaries vs the forward network (max over points/layers/units):\n");
+            printf("    SAPM-PINN (paper's form) auxiliaries vs the forward network (max over points/layers/units):\n");
             printf("    %8s %16s %16s %12s %12s\n", "iter", "|d_l - dz_l/dx|", "|a_l - z_l|", "J_aux", "J_PINN");
             for (j = 0; j < trace.count; ++j)
                 if (j % step == 0 || j == trace.count - 1)
@@ -176,7 +195,7 @@ int main(int argc, char **argv)
             }
         }
         reps[n_runs] = &res[k].rep;
-        labels[n_runs] = names[k];
+        labels[n_runs] = methods[k].label;
         ++n_runs;
         sapm_net_destroy(&trained);
     }
@@ -193,7 +212,7 @@ int main(int argc, char **argv)
         else
             printf("PNG output: %s\n", sapm_result_string(r2));
     }
-    for (k = 0; k < 4; ++k) sapm_report_free(&res[k].rep);
+    for (k = 0; k < N_METHODS; ++k) sapm_report_free(&res[k].rep);
     free(trace.iter); free(trace.value_gap);
     sapm_net_destroy(&net0);
     free(X); free(Xb); free(Xt); free(ut);
