@@ -1,6 +1,7 @@
 /* LS baseline benchmark: sin(x^2) on [-2, 2], width-20 tanh networks of depth L = 6, 10, 14,
- * N = 200 training points. For LS-GD, LS-Adam and LS-L-BFGS: seconds per iteration (median
- * of 7 timed runs of a fixed number of iterations) and wall time to train MSE <= 1e-4
+ * N = 200 training points. For LS-GD, LS-Adam, LS-L-BFGS and LS-LM (Levenberg-Marquardt):
+ * seconds per iteration (median of 7 timed runs of a fixed number of iterations) and wall
+ * time to train MSE <= 1e-4
  * (median of 3 runs; a cap on iterations and seconds, reported when hit).
  * Single-threaded (built without OpenMP). The data and initial parameters are
  * written to build/bench_ls_L<L>.bin so that bench/ls_torch.py trains the same network
@@ -59,11 +60,13 @@ static void make_net(sapm_net *net, int L, uint64_t seed)
 /* The methods measured: a label (the names bench/ls_torch.py reads) and the method with
  * its learning rate (0 = the library default). */
 typedef struct ls_method { const char *label; sapm_method method; double learning_rate; } ls_method;
-static const ls_method methods[3] = {
+static const ls_method methods[] = {
     {"LS-GD", SAPM_METHOD_GD, 1e-2},
     {"LS-Adam", SAPM_METHOD_ADAM, 1e-3},
     {"LS-LBFGS", SAPM_METHOD_LBFGS, 0.0},
+    {"LS-LM", SAPM_METHOD_LM, 0.0},     /* Levenberg-Marquardt on the residuals (no PyTorch peer) */
 };
+enum { NMETHODS = (int)(sizeof methods / sizeof methods[0]) };
 
 static sapm_options bench_options(const ls_method *lm)
 {
@@ -91,7 +94,7 @@ static result measure(const sapm_net *net0, const double *X, const double *Y,
     /* seconds per iteration (an L-BFGS iteration includes its line-search evaluations) */
     for (r = 0; r < runs; ++r) {
         sapm_net_copy(&net, net0);
-        o.max_iters = lm->method == SAPM_METHOD_LBFGS ? 50 : 200;
+        o.max_iters = lm->method == SAPM_METHOD_LBFGS || lm->method == SAPM_METHOD_LM ? 50 : 200;
         sapm_train(&net, N_TRAIN, X, 1, Y, 1, &o, &rep);
         per[r] = rep.seconds / (rep.iters > 0 ? rep.iters : 1);
         sapm_report_free(&rep);
@@ -167,7 +170,7 @@ int main(int argc, char **argv)
         make_net(&net0, L, 2026);
         snprintf(path, sizeof path, "build/bench_ls_L%d.bin", L);
         if (!write_case(path, &net0, X, Y)) { fprintf(stderr, "cannot write %s\n", path); return 1; }
-        for (mi = 0; mi < 3; ++mi) {
+        for (mi = 0; mi < NMETHODS; ++mi) {
             const ls_method *m = &methods[mi];
             int gd = m->method == SAPM_METHOD_GD;
             result r = measure(&net0, X, Y, m, quick ? 3 : 7, quick || gd ? 1 : 3,
