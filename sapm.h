@@ -677,8 +677,9 @@ typedef struct sapm_pde {
 
 #define SAPM_PDE_MAX_DIM 100000 /* d above this is rejected (memory); examples go to 100 */
 
-/* -- samplers for boxes [lo_0, hi_0] x ... x [lo_{d-1}, hi_{d-1}] (lo_i < hi_i, finite);
- *    every sampler writes n points as n rows of d into X. */
+/* -- samplers for boxes [lo_0, hi_0] x ... x [lo_{d-1}, hi_{d-1}] (lo_i < hi_i, the width
+ *    hi_i - lo_i finite, else SAPM_ERR_NONFINITE_INPUT); every sampler writes n points as
+ *    n rows of d into X. */
 
 /* Uniform random points in the box from the portable generator (reproducible). */
 SAPMDEF sapm_result sapm_sample_uniform(int d, const double *lo, const double *hi, int n,
@@ -2803,8 +2804,17 @@ SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const do
         break;
     case SAPM_ACT_GELU:
         for (i = 0; i < n; ++i) {
-            double x = z[i], phi = 0.39894228040143267794 * exp(-0.5 * x * x);
-            double Phi = 0.5 * erfc(-x * 0.70710678118654752440);
+            double x = z[i], phi, Phi;
+            if (fabs(x) > 40.0) {                 /* phi(x) = 0 in double: the limits, */
+                int pos = x > 0.0;                /* never Inf * 0 at +-Inf or x^2 = Inf */
+                if (s0) s0[i] = pos ? x : 0.0;
+                if (s1) s1[i] = pos ? 1.0 : 0.0;
+                if (s2) s2[i] = 0.0;
+                if (s3) s3[i] = 0.0;
+                continue;
+            }
+            phi = 0.39894228040143267794 * exp(-0.5 * x * x);
+            Phi = 0.5 * erfc(-x * 0.70710678118654752440);
             if (s0) s0[i] = x * Phi;
             if (s1) s1[i] = Phi + x * phi;
             if (s2) s2[i] = phi * (2.0 - x * x);
@@ -2948,6 +2958,7 @@ SAPMDEF sapm_result sapm_net_copy(sapm_net *dst, const sapm_net *src)
     sapm_result r = sapm__net_check(src);
     if (r != SAPM_OK) return r;
     if (!dst) return SAPM_ERR_NULL_ARGUMENT;
+    if (dst == src) return SAPM_OK;               /* a copy onto itself is itself */
     r = sapm_net_create(dst, src->depth, src->widths, src->act);
     if (r != SAPM_OK) return r;
     memcpy(dst->params, src->params, src->n_params * sizeof(double));
@@ -5465,14 +5476,15 @@ SAPMDEF const char *sapm_pde_method_name(sapm_pde_method m)
     }
 }
 
-/* A box [lo, hi] in R^d: finite, lo_i < hi_i. */
+/* A box [lo, hi] in R^d: finite, lo_i < hi_i, and a finite width hi_i - lo_i (the
+ * samplers scale by it). */
 static sapm_result sapm__box_check(int d, const double *lo, const double *hi)
 {
     int i;
     if (!lo || !hi) return SAPM_ERR_NULL_ARGUMENT;
     if (d < 1 || d > SAPM_PDE_MAX_DIM) return SAPM_ERR_INVALID_SIZE;
     for (i = 0; i < d; ++i) {
-        if (!isfinite(lo[i]) || !isfinite(hi[i])) return SAPM_ERR_NONFINITE_INPUT;
+        if (!isfinite(hi[i] - lo[i])) return SAPM_ERR_NONFINITE_INPUT;
         if (!(lo[i] < hi[i])) return SAPM_ERR_INVALID_ARGUMENT;
     }
     return SAPM_OK;
@@ -6601,7 +6613,7 @@ SAPMDEF sapm_lysep_options sapm_lysep_default_options(void)
 SAPMDEF double sapm_lysep_bound_constant(int depth, int second_order)
 {
     if (depth < 2) return -1.0;
-    return second_order ? (double)(3 * depth - 3) : (double)(2 * depth - 1);
+    return second_order ? 3.0 * depth - 3.0 : 2.0 * depth - 1.0;   /* in double: no int overflow */
 }
 
 /* The state of one SAPM-PINN / LySep run. Hidden layer l = 1..L-1 lives in slot l of the
