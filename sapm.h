@@ -581,7 +581,12 @@ SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, c
  * SAPM_ERR_BAD_FORMAT for a wrong magic/version/activation/inconsistent sizes,
  * SAPM_ERR_CORRUPT for a truncated buffer/file or a hash mismatch. On any failure the
  * destination net is left as it was. On success *net is (re)created by the load (a net it
- * held before is destroyed first; pass a zeroed net the first time). */
+ * held before is destroyed first; pass a zeroed net the first time).
+ * sapm_net_load reads the 32-byte header first and then only the size it states; a path
+ * that is not a regular file (a FIFO, a device, a directory) is SAPM_ERR_IO, unread.
+ * sapm_net_save (and the PNG and CSV writers) write a temporary file next to path and
+ * rename it over path when complete: a failed save leaves path as it was. A device or a
+ * FIFO (e.g. /dev/stdout) is written in place and never removed. */
 SAPMDEF size_t      sapm_net_file_size(const sapm_net *net);  /* bytes, 0 for a bad net */
 SAPMDEF sapm_result sapm_net_save_mem(const sapm_net *net, void *buf, size_t cap,
                                       size_t *written);
@@ -3530,11 +3535,109 @@ SAPMDEF sapm_result sapm_net_load_mem(sapm_net *net, const void *buf, size_t siz
 }
 
 #ifndef SAPM_NO_STDIO
+#include <errno.h>
+#if defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__))
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+#define SAPM__POSIX 1
+#else
+#define SAPM__POSIX 0
+#endif
+
+/* ---- files: every writer (model files, PNG, CSV) goes through sapm__out ---- */
+
+/* 1 when path names an existing file that is not a regular file (a device, a FIFO, a
+ * directory); 0 when it is regular, absent, or the platform cannot tell (not POSIX). */
+static int sapm__path_special(const char *path)
+{
+#if SAPM__POSIX
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+#else
+    (void)path;
+    return 0;
+#endif
+}
+
+/* A file being written: path itself when it is a device or a FIFO (written in place,
+ * never removed), otherwise a new temporary file in path's directory that replaces path
+ * by rename() once every byte reached it, and is removed otherwise. So a failed write
+ * never destroys what path held before, and never removes a file the call did not make. */
+typedef struct sapm__out { FILE *f; char *tmp; const char *path; } sapm__out;
+
+static sapm_result sapm__out_open(sapm__out *o, const char *path)
+{
+    size_t n = strlen(path) + 40;
+    int attempt;
+    o->f = NULL; o->tmp = NULL; o->path = path;
+    if (sapm__path_special(path)) {
+        o->f = fopen(path, "wb");
+        return o->f ? SAPM_OK : SAPM_ERR_IO;
+    }
+    o->tmp = (char *)SAPM_MALLOC(n);
+    if (!o->tmp) return SAPM_ERR_OUT_OF_MEMORY;
+    for (attempt = 0; attempt < 64 && !o->f; ++attempt) {
+#if SAPM__POSIX
+        struct stat st;
+        int fd;
+        snprintf(o->tmp, n, "%s.tmp-%lx-%d", path, (unsigned long)getpid(), attempt);
+        fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);    /* ours, or taken */
+        if (fd < 0) {
+            if (errno == EEXIST) continue;
+            break;
+        }
+        close(fd);
+        if (stat(path, &st) == 0) chmod(o->tmp, st.st_mode & 07777);  /* keep path's mode */
+        o->f = fopen(o->tmp, "wb");
+        if (!o->f) remove(o->tmp);
+        break;
+#else
+        FILE *probe;
+        snprintf(o->tmp, n, "%s.tmp-%lx-%d", path, (unsigned long)((size_t)o >> 4), attempt);
+        probe = fopen(o->tmp, "rb");
+        if (probe) { fclose(probe); continue; }               /* taken */
+        o->f = fopen(o->tmp, "wb");
+        break;
+#endif
+    }
+    if (!o->f) { SAPM_FREE(o->tmp); o->tmp = NULL; return SAPM_ERR_IO; }
+    return SAPM_OK;
+}
+
+/* Closes the file; with r == SAPM_OK and every write through, the temporary file
+ * replaces path. Returns r, or SAPM_ERR_IO when r was SAPM_OK and a write failed. */
+static sapm_result sapm__out_close(sapm__out *o, sapm_result r)
+{
+    if (ferror(o->f) && r == SAPM_OK) r = SAPM_ERR_IO;
+    if (fclose(o->f) != 0 && r == SAPM_OK) r = SAPM_ERR_IO;
+    o->f = NULL;
+    if (!o->tmp) return r;
+    if (r == SAPM_OK && rename(o->tmp, o->path) != 0) {
+#if SAPM__POSIX
+        r = SAPM_ERR_IO;
+#else
+        /* rename() onto an existing file fails on some systems: the new file is complete,
+         * so it replaces the old one; when even that fails it stays under its own name */
+        if (remove(o->path) != 0 || rename(o->tmp, o->path) != 0) {
+            SAPM_FREE(o->tmp);
+            o->tmp = NULL;
+            return SAPM_ERR_IO;
+        }
+#endif
+    }
+    if (r != SAPM_OK) remove(o->tmp);
+    SAPM_FREE(o->tmp);
+    o->tmp = NULL;
+    return r;
+}
+
 SAPMDEF sapm_result sapm_net_save(const sapm_net *net, const char *path)
 {
     size_t size, n;
     unsigned char *buf;
-    FILE *f;
+    sapm__out o;
     sapm_result r = sapm__net_check(net);
     if (r != SAPM_OK) return r;
     if (!path) return SAPM_ERR_NULL_ARGUMENT;
@@ -3542,38 +3645,71 @@ SAPMDEF sapm_result sapm_net_save(const sapm_net *net, const char *path)
     buf = (unsigned char *)sapm__alloc(size, 1);
     if (!buf) return SAPM_ERR_OUT_OF_MEMORY;
     r = sapm_net_save_mem(net, buf, size, &n);
-    if (r == SAPM_OK) {
-        f = fopen(path, "wb");
-        if (!f) r = SAPM_ERR_IO;
-        else {
-            if (fwrite(buf, 1, n, f) != n) r = SAPM_ERR_IO;
-            if (fclose(f) != 0) r = SAPM_ERR_IO;
-        }
+    if (r == SAPM_OK && (r = sapm__out_open(&o, path)) == SAPM_OK) {
+        if (fwrite(buf, 1, n, o.f) != n) r = SAPM_ERR_IO;
+        r = sapm__out_close(&o, r);
     }
     SAPM_FREE(buf);
     return r;
 }
 
+/* The fixed header alone: 1 when it is a model file's header (magic, version, header
+ * size, depth, activation) and the file's whole size 32 + 4 (L+1) + 8 P + 8 it implies
+ * fits in 64 bits, which is then in *total. */
+static int sapm__file_total(const unsigned char *p, size_t size, uint64_t *total)
+{
+    uint64_t depth, np;
+    if (size < SAPM__FILE_HEADER || memcmp(p, SAPM__FILE_MAGIC, 8) != 0) return 0;
+    if (sapm__get_le(p + 8, 4) != SAPM__FILE_VERSION) return 0;
+    if (sapm__get_le(p + 12, 4) != SAPM__FILE_HEADER) return 0;
+    depth = sapm__get_le(p + 16, 4);
+    np = sapm__get_le(p + 24, 8);
+    if (depth < 1 || depth > 10000 || sapm__get_le(p + 20, 4) >= (uint64_t)SAPM_ACT_COUNT) return 0;
+    if (np > (~(uint64_t)0 - SAPM__FILE_HEADER - 4 * (depth + 1) - 8) / 8) return 0;
+    *total = SAPM__FILE_HEADER + 4 * (depth + 1) + 8 * np + 8;
+    return 1;
+}
+
 SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path)
 {
-    size_t cap = 4096, len = 0, got;
-    unsigned char *buf, *nb;
+    /* The header first; then exactly the size it states, plus one byte to see trailing
+     * data, in a buffer that grows only as bytes arrive (a short file claiming a huge P
+     * costs at most twice its real size). What was read goes to sapm_net_load_mem, so
+     * the file loads exactly as its bytes would from memory. */
+    unsigned char head[SAPM__FILE_HEADER], *buf, *nb;
+    uint64_t total;
+    size_t got, len, cap, want;
     FILE *f;
     sapm_result r;
     if (!net || !path) return SAPM_ERR_NULL_ARGUMENT;
+    if (sapm__path_special(path)) return SAPM_ERR_IO;   /* a FIFO blocks, /dev/zero never ends */
     f = fopen(path, "rb");
     if (!f) return SAPM_ERR_IO;
+    got = fread(head, 1, sizeof head, f);
+    if (ferror(f)) { fclose(f); return SAPM_ERR_IO; }
+    if (!sapm__file_total(head, got, &total)) {
+        fclose(f);
+        r = sapm_net_load_mem(net, head, got);        /* says what is wrong with it */
+        return r == SAPM_OK ? SAPM_ERR_CORRUPT : r;
+    }
+    want = total < (uint64_t)((size_t)-1) ? (size_t)total + 1 : (size_t)-1;
+    cap = want < 65536 ? want : 65536;
     buf = (unsigned char *)SAPM_MALLOC(cap);
     if (!buf) { fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
-    for (;;) {
-        got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (len < cap) break;
-        if (cap > ((size_t)-1) / 2) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
-        nb = (unsigned char *)SAPM_REALLOC(buf, cap * 2);
-        if (!nb) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
-        buf = nb;
-        cap *= 2;
+    memcpy(buf, head, got);
+    len = got;
+    while (len < want) {
+        size_t k;
+        if (len == cap) {
+            size_t ncap = cap > want / 2 ? want : 2 * cap;
+            nb = (unsigned char *)SAPM_REALLOC(buf, ncap);
+            if (!nb) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+            buf = nb;
+            cap = ncap;
+        }
+        k = fread(buf + len, 1, cap - len, f);
+        len += k;
+        if (k == 0) break;
     }
     r = ferror(f) ? SAPM_ERR_IO : sapm_net_load_mem(net, buf, len);
     fclose(f);
