@@ -887,6 +887,9 @@ SAPMDEF double sapm_lysep_bound_constant(int depth, int second_order);
  * it first: sapm.h then uses that copy (and its compressor; sapm's own copy compresses
  * with sapm's OOM-safe deflate). Out of memory gives SAPM_ERR_OUT_OF_MEMORY; when the very
  * last allocation of stb_image_write (1.16) fails, stb leaks the compressed buffer.
+ * Files are written as sapm_net_save writes them: into a temporary file next to path,
+ * renamed over path once complete, so a failed write leaves path as it was (a device or
+ * a FIFO is written in place and never removed).
  *
  * Grids: a field is ny rows of nx values, row 0 at the top (y = y1), column 0 at the
  * left (x = x0): values[j * nx + i] is the value at (x_i, y_j) of sapm_heatmap_grid.
@@ -3567,13 +3570,13 @@ static int sapm__path_special(const char *path)
  * never destroys what path held before, and never removes a file the call did not make. */
 typedef struct sapm__out { FILE *f; char *tmp; const char *path; } sapm__out;
 
-static sapm_result sapm__out_open(sapm__out *o, const char *path)
+static sapm_result sapm__out_open(sapm__out *o, const char *path, const char *mode)
 {
     size_t n = strlen(path) + 40;
     int attempt;
     o->f = NULL; o->tmp = NULL; o->path = path;
     if (sapm__path_special(path)) {
-        o->f = fopen(path, "wb");
+        o->f = fopen(path, mode);
         return o->f ? SAPM_OK : SAPM_ERR_IO;
     }
     o->tmp = (char *)SAPM_MALLOC(n);
@@ -3590,7 +3593,7 @@ static sapm_result sapm__out_open(sapm__out *o, const char *path)
         }
         close(fd);
         if (stat(path, &st) == 0) chmod(o->tmp, st.st_mode & 07777);  /* keep path's mode */
-        o->f = fopen(o->tmp, "wb");
+        o->f = fopen(o->tmp, mode);
         if (!o->f) remove(o->tmp);
         break;
 #else
@@ -3598,7 +3601,7 @@ static sapm_result sapm__out_open(sapm__out *o, const char *path)
         snprintf(o->tmp, n, "%s.tmp-%lx-%d", path, (unsigned long)((size_t)o >> 4), attempt);
         probe = fopen(o->tmp, "rb");
         if (probe) { fclose(probe); continue; }               /* taken */
-        o->f = fopen(o->tmp, "wb");
+        o->f = fopen(o->tmp, mode);
         break;
 #endif
     }
@@ -3645,7 +3648,7 @@ SAPMDEF sapm_result sapm_net_save(const sapm_net *net, const char *path)
     buf = (unsigned char *)sapm__alloc(size, 1);
     if (!buf) return SAPM_ERR_OUT_OF_MEMORY;
     r = sapm_net_save_mem(net, buf, size, &n);
-    if (r == SAPM_OK && (r = sapm__out_open(&o, path)) == SAPM_OK) {
+    if (r == SAPM_OK && (r = sapm__out_open(&o, path, "wb")) == SAPM_OK) {
         if (fwrite(buf, 1, n, o.f) != n) r = SAPM_ERR_IO;
         r = sapm__out_close(&o, r);
     }
@@ -8822,18 +8825,18 @@ SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img)
 {
 #if SAPM__PNG
     sapm__file_sink sink;
+    sapm__out o;
+    sapm_result r;
     int ok;
     if (!path || !img || !img->rgb) return SAPM_ERR_NULL_ARGUMENT;
     if (img->width <= 0 || img->height <= 0 || img->width > 65535 || img->height > 65535 ||
         (3.0 * img->width + 1.0) * img->height > (double)(INT_MAX / 2))   /* stb's int sizes */
         return SAPM_ERR_INVALID_SIZE;
-    sink.f = fopen(path, "wb");
-    if (!sink.f) return SAPM_ERR_IO;
+    if ((r = sapm__out_open(&o, path, "wb")) != SAPM_OK) return r;
+    sink.f = o.f;
     sink.failed = 0;
     ok = stbi_write_png_to_func(sapm__png_sink, &sink, img->width, img->height, 3, img->rgb, 3 * img->width);
-    if (fclose(sink.f) != 0) sink.failed = 1;
-    if (!ok || sink.failed) remove(path);
-    return !ok ? SAPM_ERR_OUT_OF_MEMORY : sink.failed ? SAPM_ERR_IO : SAPM_OK;
+    return sapm__out_close(&o, !ok ? SAPM_ERR_OUT_OF_MEMORY : sink.failed ? SAPM_ERR_IO : SAPM_OK);
 #else
     (void)path; (void)img;
     return SAPM_ERR_NOT_COMPILED_IN;
@@ -8993,13 +8996,6 @@ static void sapm__csv_text(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* Closes f: SAPM_OK when every write reached the file. */
-static sapm_result sapm__csv_close(FILE *f)
-{
-    int bad = ferror(f);
-    if (fclose(f) != 0) bad = 1;
-    return bad ? SAPM_ERR_IO : SAPM_OK;
-}
 #endif
 
 SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
@@ -9010,7 +9006,9 @@ SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
     (void)path; (void)n_reports; (void)reports; (void)labels;
     return SAPM_ERR_NOT_COMPILED_IN;
 #else
+    sapm__out o;
     FILE *f;
+    sapm_result r;
     int k, i;
     if (!path || !reports) return SAPM_ERR_NULL_ARGUMENT;
     if (n_reports <= 0) return SAPM_ERR_INVALID_SIZE;
@@ -9019,8 +9017,8 @@ SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
         if (reports[k]->history_count < 0) return SAPM_ERR_INVALID_SIZE;
         if (reports[k]->history_count > 0 && !reports[k]->history) return SAPM_ERR_NULL_ARGUMENT;
     }
-    f = fopen(path, "w");
-    if (!f) return SAPM_ERR_IO;
+    if ((r = sapm__out_open(&o, path, "w")) != SAPM_OK) return r;
+    f = o.f;
     fputs("label,iter,seconds,mse,loss,error\n", f);
     for (k = 0; k < n_reports; ++k) {
         const char *label = sapm__history_label(reports[k], labels, k);
@@ -9036,7 +9034,7 @@ SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
             sapm__csv_num(f, h->error); fputc('\n', f);
         }
     }
-    return sapm__csv_close(f);
+    return sapm__out_close(&o, SAPM_OK);
 #endif
 }
 
@@ -9049,14 +9047,16 @@ SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double
     (void)prediction; (void)exact;
     return SAPM_ERR_NOT_COMPILED_IN;
 #else
+    sapm__out o;
     FILE *f;
+    sapm_result r;
     int i, j;
     if (!path || !prediction) return SAPM_ERR_NULL_ARGUMENT;
     if (nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000) return SAPM_ERR_INVALID_SIZE;
     if (!isfinite(x1 - x0) || !isfinite(y1 - y0)) return SAPM_ERR_NONFINITE_INPUT;
     if (!(x0 < x1) || !(y0 < y1)) return SAPM_ERR_INVALID_ARGUMENT;
-    f = fopen(path, "w");
-    if (!f) return SAPM_ERR_IO;
+    if ((r = sapm__out_open(&o, path, "w")) != SAPM_OK) return r;
+    f = o.f;
     fputs(exact ? "x,y,prediction,exact,error\n" : "x,y,prediction\n", f);
     for (j = 0; j < ny; ++j)
         for (i = 0; i < nx; ++i) {
@@ -9070,7 +9070,7 @@ SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double
             }
             fputc('\n', f);
         }
-    return sapm__csv_close(f);
+    return sapm__out_close(&o, SAPM_OK);
 #endif
 }
 
