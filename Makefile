@@ -32,7 +32,7 @@ TESTNAMES:= $(patsubst tests/%.c,%,$(TESTSRC))
 # tests of the public API only (linked against the configuration's sapm_impl.o)
 PUBLIC_TESTS := test_kernels test_activations test_engine
 # tests of the internals, built together as test_internal
-UNITY_TESTS  := test_smoke test_net test_ls test_sapm test_pde test_lysep
+UNITY_TESTS  := test_smoke test_ls test_sapm test_pde test_lysep
 UNITY_SRC    := $(addprefix tests/,$(addsuffix .c,$(UNITY_TESTS)))
 # the rest set configuration macros of their own and build alone
 OWN_TESTS    := $(filter-out $(PUBLIC_TESTS) $(UNITY_TESTS) test_internal,$(TESTNAMES))

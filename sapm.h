@@ -377,7 +377,12 @@ SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const do
  * SAPM_ERR_BAD_FORMAT for a wrong magic/version/activation/inconsistent sizes,
  * SAPM_ERR_CORRUPT for a truncated buffer/file or a hash mismatch. On any failure the
  * destination net is left as it was. On success *net is (re)created by the load (a net it
- * held before is destroyed first; pass a zeroed net the first time). */
+ * held before is destroyed first; pass a zeroed net the first time).
+ * sapm_net_load reads the 32-byte header first and then only the size it states; a path
+ * that is not a regular file (a FIFO, a device, a directory) is SAPM_ERR_IO, unread.
+ * sapm_net_save (and the PNG and CSV writers) write a temporary file next to path and
+ * rename it over path when complete: a failed save leaves path as it was. A device or a
+ * FIFO (e.g. /dev/stdout) is written in place and never removed. */
 SAPMDEF size_t      sapm_net_file_size(const sapm_net *net);  /* bytes, 0 for a bad net */
 SAPMDEF sapm_result sapm_net_save_mem(const sapm_net *net, void *buf, size_t cap,
                                       size_t *written);
@@ -727,8 +732,9 @@ typedef struct sapm_pde {
 
 #define SAPM_PDE_MAX_DIM 100000 /* d above this is rejected (memory); examples go to 100 */
 
-/* -- samplers for boxes [lo_0, hi_0] x ... x [lo_{d-1}, hi_{d-1}] (lo_i < hi_i, finite);
- *    every sampler writes n points as n rows of d into X. */
+/* -- samplers for boxes [lo_0, hi_0] x ... x [lo_{d-1}, hi_{d-1}] (lo_i < hi_i, the width
+ *    hi_i - lo_i finite, else SAPM_ERR_NONFINITE_INPUT); every sampler writes n points as
+ *    n rows of d into X. */
 
 /* Uniform random points in the box from the portable generator (reproducible). */
 SAPMDEF sapm_result sapm_sample_uniform(int d, const double *lo, const double *hi, int n,
@@ -900,6 +906,9 @@ SAPMDEF double sapm_lysep_bound_constant(int depth, int second_order);
  * it first: sapm.h then uses that copy (and its compressor; sapm's own copy compresses
  * with sapm's OOM-safe deflate). Out of memory gives SAPM_ERR_OUT_OF_MEMORY; when the very
  * last allocation of stb_image_write (1.16) fails, stb leaks the compressed buffer.
+ * Files are written as sapm_net_save writes them: into a temporary file next to path,
+ * renamed over path once complete, so a failed write leaves path as it was (a device or
+ * a FIFO is written in place and never removed).
  *
  * Grids: a field is ny rows of nx values, row 0 at the top (y = y1), column 0 at the
  * left (x = x0): values[j * nx + i] is the value at (x_i, y_j) of sapm_heatmap_grid.
@@ -2825,8 +2834,17 @@ SAPMDEF sapm_result sapm_activation_eval(sapm_activation act, size_t n, const do
         break;
     case SAPM_ACT_GELU:
         for (i = 0; i < n; ++i) {
-            double x = z[i], phi = 0.39894228040143267794 * exp(-0.5 * x * x);
-            double Phi = 0.5 * erfc(-x * 0.70710678118654752440);
+            double x = z[i], phi, Phi;
+            if (fabs(x) > 40.0) {                 /* phi(x) = 0 in double: the limits, */
+                int pos = x > 0.0;                /* never Inf * 0 at +-Inf or x^2 = Inf */
+                if (s0) s0[i] = pos ? x : 0.0;
+                if (s1) s1[i] = pos ? 1.0 : 0.0;
+                if (s2) s2[i] = 0.0;
+                if (s3) s3[i] = 0.0;
+                continue;
+            }
+            phi = 0.39894228040143267794 * exp(-0.5 * x * x);
+            Phi = 0.5 * erfc(-x * 0.70710678118654752440);
             if (s0) s0[i] = x * Phi;
             if (s1) s1[i] = Phi + x * phi;
             if (s2) s2[i] = phi * (2.0 - x * x);
@@ -2970,6 +2988,7 @@ SAPMDEF sapm_result sapm_net_copy(sapm_net *dst, const sapm_net *src)
     sapm_result r = sapm__net_check(src);
     if (r != SAPM_OK) return r;
     if (!dst) return SAPM_ERR_NULL_ARGUMENT;
+    if (dst == src) return SAPM_OK;               /* a copy onto itself is itself */
     r = sapm_net_create(dst, src->depth, src->widths, src->act);
     if (r != SAPM_OK) return r;
     memcpy(dst->params, src->params, src->n_params * sizeof(double));
@@ -3541,11 +3560,109 @@ SAPMDEF sapm_result sapm_net_load_mem(sapm_net *net, const void *buf, size_t siz
 }
 
 #ifndef SAPM_NO_STDIO
+#include <errno.h>
+#if defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__))
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+#define SAPM__POSIX 1
+#else
+#define SAPM__POSIX 0
+#endif
+
+/* ---- files: every writer (model files, PNG, CSV) goes through sapm__out ---- */
+
+/* 1 when path names an existing file that is not a regular file (a device, a FIFO, a
+ * directory); 0 when it is regular, absent, or the platform cannot tell (not POSIX). */
+static int sapm__path_special(const char *path)
+{
+#if SAPM__POSIX
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+#else
+    (void)path;
+    return 0;
+#endif
+}
+
+/* A file being written: path itself when it is a device or a FIFO (written in place,
+ * never removed), otherwise a new temporary file in path's directory that replaces path
+ * by rename() once every byte reached it, and is removed otherwise. So a failed write
+ * never destroys what path held before, and never removes a file the call did not make. */
+typedef struct sapm__out { FILE *f; char *tmp; const char *path; } sapm__out;
+
+static sapm_result sapm__out_open(sapm__out *o, const char *path, const char *mode)
+{
+    size_t n = strlen(path) + 40;
+    int attempt;
+    o->f = NULL; o->tmp = NULL; o->path = path;
+    if (sapm__path_special(path)) {
+        o->f = fopen(path, mode);
+        return o->f ? SAPM_OK : SAPM_ERR_IO;
+    }
+    o->tmp = (char *)SAPM_MALLOC(n);
+    if (!o->tmp) return SAPM_ERR_OUT_OF_MEMORY;
+    for (attempt = 0; attempt < 64 && !o->f; ++attempt) {
+#if SAPM__POSIX
+        struct stat st;
+        int fd;
+        snprintf(o->tmp, n, "%s.tmp-%lx-%d", path, (unsigned long)getpid(), attempt);
+        fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);    /* ours, or taken */
+        if (fd < 0) {
+            if (errno == EEXIST) continue;
+            break;
+        }
+        close(fd);
+        if (stat(path, &st) == 0) chmod(o->tmp, st.st_mode & 07777);  /* keep path's mode */
+        o->f = fopen(o->tmp, mode);
+        if (!o->f) remove(o->tmp);
+        break;
+#else
+        FILE *probe;
+        snprintf(o->tmp, n, "%s.tmp-%lx-%d", path, (unsigned long)((size_t)o >> 4), attempt);
+        probe = fopen(o->tmp, "rb");
+        if (probe) { fclose(probe); continue; }               /* taken */
+        o->f = fopen(o->tmp, mode);
+        break;
+#endif
+    }
+    if (!o->f) { SAPM_FREE(o->tmp); o->tmp = NULL; return SAPM_ERR_IO; }
+    return SAPM_OK;
+}
+
+/* Closes the file; with r == SAPM_OK and every write through, the temporary file
+ * replaces path. Returns r, or SAPM_ERR_IO when r was SAPM_OK and a write failed. */
+static sapm_result sapm__out_close(sapm__out *o, sapm_result r)
+{
+    if (ferror(o->f) && r == SAPM_OK) r = SAPM_ERR_IO;
+    if (fclose(o->f) != 0 && r == SAPM_OK) r = SAPM_ERR_IO;
+    o->f = NULL;
+    if (!o->tmp) return r;
+    if (r == SAPM_OK && rename(o->tmp, o->path) != 0) {
+#if SAPM__POSIX
+        r = SAPM_ERR_IO;
+#else
+        /* rename() onto an existing file fails on some systems: the new file is complete,
+         * so it replaces the old one; when even that fails it stays under its own name */
+        if (remove(o->path) != 0 || rename(o->tmp, o->path) != 0) {
+            SAPM_FREE(o->tmp);
+            o->tmp = NULL;
+            return SAPM_ERR_IO;
+        }
+#endif
+    }
+    if (r != SAPM_OK) remove(o->tmp);
+    SAPM_FREE(o->tmp);
+    o->tmp = NULL;
+    return r;
+}
+
 SAPMDEF sapm_result sapm_net_save(const sapm_net *net, const char *path)
 {
     size_t size, n;
     unsigned char *buf;
-    FILE *f;
+    sapm__out o;
     sapm_result r = sapm__net_check(net);
     if (r != SAPM_OK) return r;
     if (!path) return SAPM_ERR_NULL_ARGUMENT;
@@ -3553,38 +3670,71 @@ SAPMDEF sapm_result sapm_net_save(const sapm_net *net, const char *path)
     buf = (unsigned char *)sapm__alloc(size, 1);
     if (!buf) return SAPM_ERR_OUT_OF_MEMORY;
     r = sapm_net_save_mem(net, buf, size, &n);
-    if (r == SAPM_OK) {
-        f = fopen(path, "wb");
-        if (!f) r = SAPM_ERR_IO;
-        else {
-            if (fwrite(buf, 1, n, f) != n) r = SAPM_ERR_IO;
-            if (fclose(f) != 0) r = SAPM_ERR_IO;
-        }
+    if (r == SAPM_OK && (r = sapm__out_open(&o, path, "wb")) == SAPM_OK) {
+        if (fwrite(buf, 1, n, o.f) != n) r = SAPM_ERR_IO;
+        r = sapm__out_close(&o, r);
     }
     SAPM_FREE(buf);
     return r;
 }
 
+/* The fixed header alone: 1 when it is a model file's header (magic, version, header
+ * size, depth, activation) and the file's whole size 32 + 4 (L+1) + 8 P + 8 it implies
+ * fits in 64 bits, which is then in *total. */
+static int sapm__file_total(const unsigned char *p, size_t size, uint64_t *total)
+{
+    uint64_t depth, np;
+    if (size < SAPM__FILE_HEADER || memcmp(p, SAPM__FILE_MAGIC, 8) != 0) return 0;
+    if (sapm__get_le(p + 8, 4) != SAPM__FILE_VERSION) return 0;
+    if (sapm__get_le(p + 12, 4) != SAPM__FILE_HEADER) return 0;
+    depth = sapm__get_le(p + 16, 4);
+    np = sapm__get_le(p + 24, 8);
+    if (depth < 1 || depth > 10000 || sapm__get_le(p + 20, 4) >= (uint64_t)SAPM_ACT_COUNT) return 0;
+    if (np > (~(uint64_t)0 - SAPM__FILE_HEADER - 4 * (depth + 1) - 8) / 8) return 0;
+    *total = SAPM__FILE_HEADER + 4 * (depth + 1) + 8 * np + 8;
+    return 1;
+}
+
 SAPMDEF sapm_result sapm_net_load(sapm_net *net, const char *path)
 {
-    size_t cap = 4096, len = 0, got;
-    unsigned char *buf, *nb;
+    /* The header first; then exactly the size it states, plus one byte to see trailing
+     * data, in a buffer that grows only as bytes arrive (a short file claiming a huge P
+     * costs at most twice its real size). What was read goes to sapm_net_load_mem, so
+     * the file loads exactly as its bytes would from memory. */
+    unsigned char head[SAPM__FILE_HEADER], *buf, *nb;
+    uint64_t total;
+    size_t got, len, cap, want;
     FILE *f;
     sapm_result r;
     if (!net || !path) return SAPM_ERR_NULL_ARGUMENT;
+    if (sapm__path_special(path)) return SAPM_ERR_IO;   /* a FIFO blocks, /dev/zero never ends */
     f = fopen(path, "rb");
     if (!f) return SAPM_ERR_IO;
+    got = fread(head, 1, sizeof head, f);
+    if (ferror(f)) { fclose(f); return SAPM_ERR_IO; }
+    if (!sapm__file_total(head, got, &total)) {
+        fclose(f);
+        r = sapm_net_load_mem(net, head, got);        /* says what is wrong with it */
+        return r == SAPM_OK ? SAPM_ERR_CORRUPT : r;
+    }
+    want = total < (uint64_t)((size_t)-1) ? (size_t)total + 1 : (size_t)-1;
+    cap = want < 65536 ? want : 65536;
     buf = (unsigned char *)SAPM_MALLOC(cap);
     if (!buf) { fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
-    for (;;) {
-        got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (len < cap) break;
-        if (cap > ((size_t)-1) / 2) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
-        nb = (unsigned char *)SAPM_REALLOC(buf, cap * 2);
-        if (!nb) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
-        buf = nb;
-        cap *= 2;
+    memcpy(buf, head, got);
+    len = got;
+    while (len < want) {
+        size_t k;
+        if (len == cap) {
+            size_t ncap = cap > want / 2 ? want : 2 * cap;
+            nb = (unsigned char *)SAPM_REALLOC(buf, ncap);
+            if (!nb) { SAPM_FREE(buf); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+            buf = nb;
+            cap = ncap;
+        }
+        k = fread(buf + len, 1, cap - len, f);
+        len += k;
+        if (k == 0) break;
     }
     r = ferror(f) ? SAPM_ERR_IO : sapm_net_load_mem(net, buf, len);
     fclose(f);
@@ -5597,14 +5747,15 @@ SAPMDEF void sapm_aux_destroy(sapm_aux_state *s)
  * Implementation: PDE problems - samplers and the evaluated problem data
  * ====================================================================================== */
 
-/* A box [lo, hi] in R^d: finite, lo_i < hi_i. */
+/* A box [lo, hi] in R^d: finite, lo_i < hi_i, and a finite width hi_i - lo_i (the
+ * samplers scale by it). */
 static sapm_result sapm__box_check(int d, const double *lo, const double *hi)
 {
     int i;
     if (!lo || !hi) return SAPM_ERR_NULL_ARGUMENT;
     if (d < 1 || d > SAPM_PDE_MAX_DIM) return SAPM_ERR_INVALID_SIZE;
     for (i = 0; i < d; ++i) {
-        if (!isfinite(lo[i]) || !isfinite(hi[i])) return SAPM_ERR_NONFINITE_INPUT;
+        if (!isfinite(hi[i] - lo[i])) return SAPM_ERR_NONFINITE_INPUT;
         if (!(lo[i] < hi[i])) return SAPM_ERR_INVALID_ARGUMENT;
     }
     return SAPM_OK;
@@ -6433,7 +6584,7 @@ SAPMDEF sapm_lysep_options sapm_lysep_default_options(void)
 SAPMDEF double sapm_lysep_bound_constant(int depth, int second_order)
 {
     if (depth < 2) return -1.0;
-    return second_order ? (double)(3 * depth - 3) : (double)(2 * depth - 1);
+    return second_order ? 3.0 * depth - 3.0 : 2.0 * depth - 1.0;   /* in double: no int overflow */
 }
 
 /* The state of one SAPM-PINN / LySep run. Hidden layer l = 1..L-1 lives in slot l of the
@@ -8633,18 +8784,18 @@ SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img)
 {
 #if SAPM__PNG
     sapm__file_sink sink;
+    sapm__out o;
+    sapm_result r;
     int ok;
     if (!path || !img || !img->rgb) return SAPM_ERR_NULL_ARGUMENT;
     if (img->width <= 0 || img->height <= 0 || img->width > 65535 || img->height > 65535 ||
         (3.0 * img->width + 1.0) * img->height > (double)(INT_MAX / 2))   /* stb's int sizes */
         return SAPM_ERR_INVALID_SIZE;
-    sink.f = fopen(path, "wb");
-    if (!sink.f) return SAPM_ERR_IO;
+    if ((r = sapm__out_open(&o, path, "wb")) != SAPM_OK) return r;
+    sink.f = o.f;
     sink.failed = 0;
     ok = stbi_write_png_to_func(sapm__png_sink, &sink, img->width, img->height, 3, img->rgb, 3 * img->width);
-    if (fclose(sink.f) != 0) sink.failed = 1;
-    if (!ok || sink.failed) remove(path);
-    return !ok ? SAPM_ERR_OUT_OF_MEMORY : sink.failed ? SAPM_ERR_IO : SAPM_OK;
+    return sapm__out_close(&o, !ok ? SAPM_ERR_OUT_OF_MEMORY : sink.failed ? SAPM_ERR_IO : SAPM_OK);
 #else
     (void)path; (void)img;
     return SAPM_ERR_NOT_COMPILED_IN;
@@ -8804,13 +8955,6 @@ static void sapm__csv_text(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* Closes f: SAPM_OK when every write reached the file. */
-static sapm_result sapm__csv_close(FILE *f)
-{
-    int bad = ferror(f);
-    if (fclose(f) != 0) bad = 1;
-    return bad ? SAPM_ERR_IO : SAPM_OK;
-}
 #endif
 
 SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
@@ -8821,7 +8965,9 @@ SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
     (void)path; (void)n_reports; (void)reports; (void)labels;
     return SAPM_ERR_NOT_COMPILED_IN;
 #else
+    sapm__out o;
     FILE *f;
+    sapm_result r;
     int k, i;
     if (!path || !reports) return SAPM_ERR_NULL_ARGUMENT;
     if (n_reports <= 0) return SAPM_ERR_INVALID_SIZE;
@@ -8830,8 +8976,8 @@ SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
         if (reports[k]->history_count < 0) return SAPM_ERR_INVALID_SIZE;
         if (reports[k]->history_count > 0 && !reports[k]->history) return SAPM_ERR_NULL_ARGUMENT;
     }
-    f = fopen(path, "w");
-    if (!f) return SAPM_ERR_IO;
+    if ((r = sapm__out_open(&o, path, "w")) != SAPM_OK) return r;
+    f = o.f;
     fputs("label,iter,seconds,mse,loss,error\n", f);
     for (k = 0; k < n_reports; ++k) {
         const char *label = sapm__history_label(reports[k], labels, k);
@@ -8847,7 +8993,7 @@ SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
             sapm__csv_num(f, h->error); fputc('\n', f);
         }
     }
-    return sapm__csv_close(f);
+    return sapm__out_close(&o, SAPM_OK);
 #endif
 }
 
@@ -8860,14 +9006,16 @@ SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double
     (void)prediction; (void)exact;
     return SAPM_ERR_NOT_COMPILED_IN;
 #else
+    sapm__out o;
     FILE *f;
+    sapm_result r;
     int i, j;
     if (!path || !prediction) return SAPM_ERR_NULL_ARGUMENT;
     if (nx <= 0 || ny <= 0 || nx > 100000 || ny > 100000) return SAPM_ERR_INVALID_SIZE;
     if (!isfinite(x1 - x0) || !isfinite(y1 - y0)) return SAPM_ERR_NONFINITE_INPUT;
     if (!(x0 < x1) || !(y0 < y1)) return SAPM_ERR_INVALID_ARGUMENT;
-    f = fopen(path, "w");
-    if (!f) return SAPM_ERR_IO;
+    if ((r = sapm__out_open(&o, path, "w")) != SAPM_OK) return r;
+    f = o.f;
     fputs(exact ? "x,y,prediction,exact,error\n" : "x,y,prediction\n", f);
     for (j = 0; j < ny; ++j)
         for (i = 0; i < nx; ++i) {
@@ -8881,7 +9029,7 @@ SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double
             }
             fputc('\n', f);
         }
-    return sapm__csv_close(f);
+    return sapm__out_close(&o, SAPM_OK);
 #endif
 }
 

@@ -151,6 +151,21 @@ static void test_gelu_relu_values(void)
     }
 }
 
+/* GELU at +-Inf and at |z| so large that z^2 overflows: the limits (z, 1, 0, 0 above,
+ * 0, 0, 0, 0 below), never the NaN of Inf * 0 */
+static void test_gelu_limits(void)
+{
+    double z[8] = {-INFINITY, -1e200, -1e160, -50.0, 50.0, 1e160, 1e200, INFINITY};
+    double s[8], d1[8], d2[8], d3[8];
+    int i;
+    CHECK_EQ_INT(sapm_activation_eval(SAPM_ACT_GELU, 8, z, s, d1, d2, d3), SAPM_OK);
+    for (i = 0; i < 8; ++i) {
+        CHECK(s[i] == (z[i] > 0 ? z[i] : 0.0));
+        CHECK(d1[i] == (z[i] > 0 ? 1.0 : 0.0));
+        CHECK(d2[i] == 0.0 && d3[i] == 0.0);
+    }
+}
+
 /* s_{d+1}(z) ~ (s_d(z+h) - s_d(z-h)) / 2h for d = 0, 1, 2 (central differences, error
  * O(h^2 |s_{d+3}|) + O(eps |s_d| / h)) */
 static void test_derivatives_fd(void)
@@ -236,6 +251,7 @@ int main(void)
     RUN(test_sin_vs_libm);
     RUN(test_sigmoid_softplus_vs_libm);
     RUN(test_gelu_relu_values);
+    RUN(test_gelu_limits);
     RUN(test_derivatives_fd);
     RUN(test_tail_alias_null);
     RUN(test_bad_arguments);

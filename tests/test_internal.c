@@ -1,4 +1,4 @@
-/* The tests of the library's internals (the derivative tape, the optimizers' phases, the
+/* The tests of the library's internals (the optimizers' phases, the
  * PM/SAPM and SAPM-PINN/LySep blocks) in one translation unit with one copy of the
  * implementation: each file below also builds on its own (cc ... tests/test_ls.c). */
 #define SAPM_IMPLEMENTATION
@@ -6,7 +6,6 @@
 #include "sapm_test.h"
 #define SAPM_TEST_UNITY 1
 #include "test_smoke.c"
-#include "test_net.c"
 #include "test_ls.c"
 #include "test_sapm.c"
 #include "test_pde.c"
@@ -15,7 +14,6 @@
 int main(void)
 {
     run_smoke_tests();
-    run_net_tests();
     run_ls_tests();
     run_sapm_tests();
     run_pde_tests();

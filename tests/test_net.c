@@ -2,11 +2,33 @@
  * tape's parameter gradients of losses on (u, du/dx_i, Lap u) against central differences,
  * reproducible initialisation, model files (round trip, truncation, bit flips) and the
  * argument checks of the public network functions. */
-#ifndef SAPM_TEST_UNITY /* else tests/test_internal.c holds the implementation */
+#include <stdlib.h>
+
+/* The allocator records the largest single request (model-file loads must stay bounded). */
+static size_t test_largest_alloc;
+static void *test_malloc(size_t n)
+{
+    if (n > test_largest_alloc) test_largest_alloc = n;
+    return malloc(n);
+}
+static void *test_realloc(void *p, size_t n)
+{
+    if (n > test_largest_alloc) test_largest_alloc = n;
+    return realloc(p, n);
+}
+#define SAPM_MALLOC(sz) test_malloc(sz)
+#define SAPM_REALLOC(p, sz) test_realloc(p, sz)
+#define SAPM_FREE(p) free(p)
 #define SAPM_IMPLEMENTATION
-#endif
 #include "sapm.h"
 #include "sapm_test.h"
+#if defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__))
+#define TEST_POSIX 1
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 static void rand_points(int N, int d, double *X, uint64_t seed)
 {
@@ -371,7 +393,148 @@ static void test_load_rejects_damage(void)
     sapm_net_destroy(&dst);
 }
 
-static void test_net_bad_arguments(void)
+#ifndef SAPM_NO_STDIO
+static void write_bytes(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    CHECK(fwrite(p, 1, n, f) == n);
+    fclose(f);
+}
+
+static int same_bytes(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *b = (unsigned char *)malloc(n + 1);
+    int same = f && b && fread(b, 1, n + 1, f) == n && memcmp(b, p, n) == 0;
+    if (f) fclose(f);
+    free(b);
+    return same;
+}
+#endif
+
+/* sapm_net_load reads the header, then only the size it states: a large file that is no
+ * model allocates nothing, trailing and missing bytes are rejected, a FIFO or a device
+ * is refused without a read (a FIFO without a writer would block; /dev/zero never ends).
+ * sapm_net_save into a file it cannot finish (a file-size limit stands in for a full
+ * disk) leaves the old file as it was, with no temporary file left behind. */
+static void test_load_file_bounds(void)
+{
+#ifndef SAPM_NO_STDIO
+    sapm_net a, dst;
+    int w[3] = {2, 3, 1};
+    size_t size, junk = (size_t)1 << 20;
+    unsigned char *buf, *big;
+    char path[400], tmp[440];
+    const char *dir = getenv("TMPDIR");
+    double keep;
+    snprintf(path, sizeof path, "%s/sapm_test_net_%lu.sapm", dir ? dir : "/tmp",
+             (unsigned long)((size_t)&a >> 4) & 0xFFFFFFul);
+    memset(&dst, 0, sizeof dst);
+    sapm_net_create(&a, 2, w, SAPM_ACT_TANH);
+    sapm_net_init(&a, SAPM_INIT_UNIFORM, 1.0, 3);
+    size = sapm_net_file_size(&a);
+    buf = (unsigned char *)malloc(size + 1);
+    big = (unsigned char *)calloc(junk, 1);
+    CHECK_EQ_INT(sapm_net_save_mem(&a, buf, size, NULL), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_load_mem(&dst, buf, size), SAPM_OK);
+    keep = dst.params[0];
+    memset(big, 'x', junk);
+    write_bytes(path, big, junk);                 /* 1 MiB of something else */
+    test_largest_alloc = 0;
+    CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_ERR_BAD_FORMAT);
+    CHECK(test_largest_alloc < 4096);
+    memcpy(big, buf, size);                       /* a real header, then junk: P says 25 */
+    write_bytes(path, big, junk);
+    test_largest_alloc = 0;
+    CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_ERR_CORRUPT);
+    CHECK(test_largest_alloc <= size + 1);
+    memcpy(big, buf, size);                       /* a header claiming P = 2^40 in 1 MiB */
+    big[24 + 5] = 1;
+    write_bytes(path, big, junk);
+    test_largest_alloc = 0;
+    CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_ERR_BAD_FORMAT);
+    CHECK(test_largest_alloc <= 2 * junk);
+    buf[size] = 0;
+    write_bytes(path, buf, size + 1);             /* one trailing byte */
+    CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_ERR_CORRUPT);
+    write_bytes(path, buf, size - 1);             /* one byte short */
+    CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_ERR_CORRUPT);
+    write_bytes(path, buf, 20);                   /* inside the header */
+    CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_ERR_CORRUPT);
+    write_bytes(path, buf, 0);
+    CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_ERR_CORRUPT);
+    CHECK(dst.params[0] == keep && dst.n_params == a.n_params);
+    write_bytes(path, buf, size);
+    CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_OK);
+#ifdef TEST_POSIX
+    {
+        struct rlimit old, lim;
+        struct stat st;
+        snprintf(tmp, sizeof tmp, "%s.tmp-%lx-0", path, (unsigned long)getpid());
+        /* a save that cannot finish: the old file survives whole */
+        CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+        lim = old;
+        lim.rlim_cur = 100;
+        signal(SIGXFSZ, SIG_IGN);
+        a.params[0] += 1.0;
+        if (setrlimit(RLIMIT_FSIZE, &lim) == 0) {
+            sapm_result r = sapm_net_save(&a, path);
+            setrlimit(RLIMIT_FSIZE, &old);
+            CHECK_EQ_INT(r, SAPM_ERR_IO);
+            CHECK(same_bytes(path, buf, size));
+            CHECK(stat(tmp, &st) != 0);           /* no temporary file left */
+        }
+        signal(SIGXFSZ, SIG_DFL);
+        CHECK_EQ_INT(sapm_net_save(&a, path), SAPM_OK);  /* and with room it replaces it */
+        CHECK(!same_bytes(path, buf, size) && stat(tmp, &st) != 0);
+        CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_OK);
+        CHECK(dst.params[0] == a.params[0]);
+        remove(path);
+        /* a FIFO: refused at once (without the check the open blocks: alarm ends it) */
+        if (mkfifo(path, 0600) == 0) {
+            alarm(20);
+            CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_ERR_IO);
+            alarm(0);
+            remove(path);
+        }
+        if (stat("/dev/zero", &st) == 0) CHECK_EQ_INT(sapm_net_load(&dst, "/dev/zero"), SAPM_ERR_IO);
+        CHECK_EQ_INT(sapm_net_load(&dst, "/"), SAPM_ERR_IO);
+        CHECK(dst.params[0] == a.params[0]);
+    }
+#else
+    (void)tmp;
+#endif
+    remove(path);
+    free(buf);
+    free(big);
+    sapm_net_destroy(&a);
+    sapm_net_destroy(&dst);
+#endif
+}
+
+/* A copy onto itself changes nothing and leaks nothing (LeakSanitizer in the ASan build). */
+static void test_copy_self(void)
+{
+    sapm_net a, b;
+    int w[3] = {2, 5, 1};
+    double *keep;
+    sapm_net_create(&a, 2, w, SAPM_ACT_TANH);
+    sapm_net_init(&a, SAPM_INIT_UNIFORM, 1.0, 9);
+    keep = (double *)malloc(a.n_params * sizeof(double));
+    memcpy(keep, a.params, a.n_params * sizeof(double));
+    CHECK_EQ_INT(sapm_net_copy(&a, &a), SAPM_OK);
+    CHECK(a.depth == 2 && a.widths[1] == 5 && a.n_params == 21);
+    CHECK(memcmp(keep, a.params, a.n_params * sizeof(double)) == 0);
+    CHECK_EQ_INT(sapm_net_copy(&b, &a), SAPM_OK);
+    CHECK(b.params != a.params && memcmp(keep, b.params, b.n_params * sizeof(double)) == 0);
+    free(keep);
+    sapm_net_destroy(&a);
+    sapm_net_destroy(&b);
+}
+
+static void test_bad_arguments(void)
 {
     sapm_net net, empty;
     int w[3] = {2, 4, 1};
@@ -397,7 +560,7 @@ static void test_net_bad_arguments(void)
     sapm_net_destroy(&net);
 }
 
-static void run_net_tests(void)
+int main(void)
 {
     RUN(test_forward_derivs_fd);
     RUN(test_forward_derivs_blocks);
@@ -406,13 +569,8 @@ static void run_net_tests(void)
     RUN(test_init_reproducible);
     RUN(test_save_load_roundtrip);
     RUN(test_load_rejects_damage);
-    RUN(test_net_bad_arguments);
-}
-
-#ifndef SAPM_TEST_UNITY
-int main(void)
-{
-    run_net_tests();
+    RUN(test_load_file_bounds);
+    RUN(test_copy_self);
+    RUN(test_bad_arguments);
     return sapm_test_summary();
 }
-#endif

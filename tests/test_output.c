@@ -25,6 +25,15 @@ static void *test_realloc(void *p, size_t n)
 #include "sapm.h"
 #include "sapm_test.h"
 #include <time.h>
+#if defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__))
+#define TEST_POSIX 1
+#include <signal.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#endif
 
 #if defined(__has_include)
 #if __has_include(<stb/stb_image.h>)
@@ -693,6 +702,113 @@ static void test_out_of_memory(void)
     CHECK_EQ_INT(failures, 1 + 2 + 2 + 4);        /* image; image, coverage; 2 buffers; 4 */
 }
 
+#ifdef TEST_POSIX
+static const char old_text[] = "what the file held before\n";
+
+static void write_old(const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) { fputs(old_text, f); fclose(f); }
+}
+
+/* path still holds old_text, and no temporary file of this process is left next to it */
+static int kept_old(const char *path)
+{
+    char tmp[600];
+    struct stat st;
+    long size;
+    unsigned char *b = read_file(path, &size);
+    int same = b && size == (long)strlen(old_text) && memcmp(b, old_text, (size_t)size) == 0;
+    free(b);
+    snprintf(tmp, sizeof tmp, "%s.tmp-%lx-0", path, (unsigned long)getpid());
+    return same && stat(tmp, &st) != 0;
+}
+#endif
+
+/* A write that fails never destroys what the path held: out of memory while encoding,
+ * a write cut off by a file-size limit (standing in for a full disk), for the PNG and the
+ * two CSV writers; a FIFO whose reader leaves at once (a special file, written in place)
+ * gives SAPM_ERR_IO and is still there afterwards. */
+static void test_failed_writes_keep_files(void)
+{
+#ifdef TEST_POSIX
+    double f[64];
+    const double *fields[1];
+    sapm_history_entry h[20];
+    sapm_report rep;
+    const sapm_report *reps[1];
+    sapm_image im, noise;
+    struct rlimit old, lim;
+    struct stat st;
+    char path[512];
+    int i, budget;
+    sapm_result r;
+    for (i = 0; i < 64; ++i) f[i] = sin(0.3 * i);
+    memset(h, 0, sizeof h);
+    for (i = 0; i < 20; ++i) { h[i].iter = i; h[i].mse = 1.0 / (i + 1); }
+    memset(&rep, 0, sizeof rep);
+    rep.history = h; rep.history_count = 20;
+    reps[0] = &rep;
+    tmp_path(path, sizeof path, "keep.png");
+    fields[0] = f;
+    CHECK_EQ_INT(sapm_render_heatmaps(&im, 1, 8, 8, fields, NULL, NULL), SAPM_OK);
+    /* out of memory at the first allocations of the write */
+    for (budget = 0; budget < 3; ++budget) {
+        write_old(path);
+        test_alloc_budget = budget;
+        r = sapm_png_write(path, &im);
+        test_alloc_budget = -1;
+        CHECK_EQ_INT(r, SAPM_ERR_OUT_OF_MEMORY);
+        CHECK(kept_old(path));
+    }
+    /* a file-size limit of 100 bytes: every writer fails, the old file stays whole */
+    CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+    lim = old;
+    lim.rlim_cur = 100;
+    signal(SIGXFSZ, SIG_IGN);
+    for (i = 0; i < 3; ++i) {
+        write_old(path);
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0) break;
+        r = i == 0 ? sapm_png_write(path, &im)
+          : i == 1 ? sapm_csv_write_grid(path, 8, 8, 0, 1, 0, 1, f, f)
+          : sapm_csv_write_history(path, 1, reps, NULL);
+        setrlimit(RLIMIT_FSIZE, &old);
+        CHECK_EQ_INT(r, SAPM_ERR_IO);
+        CHECK(kept_old(path));
+    }
+    signal(SIGXFSZ, SIG_DFL);
+    CHECK_EQ_INT(sapm_csv_write_grid(path, 8, 8, 0, 1, 0, 1, f, f), SAPM_OK);  /* room: replaced */
+    CHECK(!kept_old(path));
+    remove(path);
+    /* a FIFO whose reader closes at once: more than a pipe's buffer of noise to write */
+    noise.width = 200; noise.height = 200;
+    noise.rgb = (unsigned char *)malloc(3 * 200 * 200);
+    for (i = 0; noise.rgb && i < 3 * 200 * 200; ++i) noise.rgb[i] = (unsigned char)(i * 2654435761u >> 13);
+    if (noise.rgb && mkfifo(path, 0600) == 0) {
+        pid_t pid;
+        signal(SIGPIPE, SIG_IGN);
+        pid = fork();
+        if (pid == 0) {
+            int fd = open(path, O_RDONLY);
+            if (fd >= 0) close(fd);
+            _exit(0);
+        }
+        if (pid > 0) {
+            alarm(30);
+            r = sapm_png_write(path, &noise);
+            alarm(0);
+            waitpid(pid, NULL, 0);
+            CHECK_EQ_INT(r, SAPM_ERR_IO);
+            CHECK(stat(path, &st) == 0 && S_ISFIFO(st.st_mode));
+        }
+        signal(SIGPIPE, SIG_DFL);
+        remove(path);
+    }
+    free(noise.rgb);
+    sapm_image_free(&im);
+#endif
+}
+
 static void test_bad_arguments(void)
 {
     double f[4] = {0, 1, 2, 3}, nan4[4] = {NAN, NAN, NAN, NAN}, X[8], y1[2] = {1, 2};
@@ -834,6 +950,7 @@ int main(void)
     RUN(test_csv_grid_roundtrip);
     RUN(test_extreme_values);
     RUN(test_out_of_memory);
+    RUN(test_failed_writes_keep_files);
     RUN(test_bad_arguments);
     return sapm_test_summary();
 }

@@ -582,6 +582,19 @@ static void test_pde_bad_arguments(void)
     CHECK_EQ_INT(sapm_sample_uniform(2, lo, hi, 0, &rng, out), SAPM_ERR_INVALID_SIZE);
     CHECK_EQ_INT(sapm_sample_uniform(2, lo, badhi, 4, &rng, out), SAPM_ERR_INVALID_ARGUMENT);
     CHECK_EQ_INT(sapm_sample_uniform(2, nanX, hi, 4, &rng, out), SAPM_ERR_NONFINITE_INPUT);
+    {   /* finite ends whose width hi - lo overflows: rejected by every box sampler */
+        double wlo[2] = {-1e308, 0.0}, whi[2] = {1e308, 1.0};
+        CHECK_EQ_INT(sapm_sample_uniform(2, wlo, whi, 4, &rng, out), SAPM_ERR_NONFINITE_INPUT);
+        CHECK_EQ_INT(sapm_sample_halton(2, wlo, whi, 4, 0, 0, out), SAPM_ERR_NONFINITE_INPUT);
+        CHECK_EQ_INT(sapm_sample_boundary(2, wlo, whi, NULL, 4, &rng, out), SAPM_ERR_NONFINITE_INPUT);
+        wlo[0] = -0.5e308; whi[0] = 0.5e308;  /* the widest box that fits */
+        CHECK_EQ_INT(sapm_sample_uniform(2, wlo, whi, 4, &rng, out), SAPM_OK);
+        CHECK(isfinite(out[0]) && isfinite(out[6]));
+    }
+    /* the bound constant C(L) of J_PINN <= C J_aux in double: no int overflow at INT_MAX */
+    CHECK(sapm_lysep_bound_constant(INT_MAX, 1) == 3.0 * INT_MAX - 3.0);
+    CHECK(sapm_lysep_bound_constant(INT_MAX, 0) == 2.0 * INT_MAX - 1.0);
+    CHECK(sapm_lysep_bound_constant(1, 0) == -1.0);
     CHECK_EQ_INT(sapm_sample_halton(2, lo, hi, 0, 0, 0, out), SAPM_ERR_INVALID_SIZE);
     CHECK_EQ_INT(sapm_sample_halton(2, lo, hi, 4, -1, 0, out), SAPM_ERR_INVALID_SIZE);
     CHECK_EQ_INT(sapm_sample_halton(2, lo, hi, 4, 0, 0, NULL), SAPM_ERR_NULL_ARGUMENT);
