@@ -2210,6 +2210,41 @@ static void sapm__trsm_right_lt(int m, int nb, const double *L, int ldl, double 
         sapm__trsm_right_lt(m, nb - n1, L + (size_t)n1 * ldl + n1, ldl, B + n1, ldb);
         return;
     }
+#if defined(SAPM__VEC)
+    {   /* 2 VL rows at a time, transposed into t[c][l] = B[i + l][c] (two vectors per
+         * column: two dependency chains interleave; rows past m are zero), then the
+         * right-looking substitution  x_p = t_p / L_pp,  t_c -= L_cp x_p  for p < c < nb */
+        enum { W = 2 * SAPM__VL };
+        double t[16 * W], inv[16];
+        int l, p;
+        for (c = 0; c < nb; ++c) inv[c] = 1.0 / L[(size_t)c * ldl + c];
+        for (i = 0; i < m; i += W) {
+            int rows = SAPM__MIN(W, m - i);
+            for (l = 0; l < W; ++l) {
+                const double *b = B + (size_t)(i + l) * ldb;
+                if (l < rows) for (c = 0; c < nb; ++c) t[c * W + l] = b[c];
+                else for (c = 0; c < nb; ++c) t[c * W + l] = 0.0;
+            }
+            for (p = 0; p < nb; ++p) {
+                sapm__vd vi = sapm__vset(inv[p]);
+                sapm__vd x0 = sapm__vmul(sapm__vload(t + p * W), vi);
+                sapm__vd x1 = sapm__vmul(sapm__vload(t + p * W + SAPM__VL), vi);
+                sapm__vstore(t + p * W, x0);
+                sapm__vstore(t + p * W + SAPM__VL, x1);
+                for (c = p + 1; c < nb; ++c) {
+                    sapm__vd lcp = sapm__vset(L[(size_t)c * ldl + p]);
+                    sapm__vstore(t + c * W, sapm__vfnma(lcp, x0, sapm__vload(t + c * W)));
+                    sapm__vstore(t + c * W + SAPM__VL,
+                                 sapm__vfnma(lcp, x1, sapm__vload(t + c * W + SAPM__VL)));
+                }
+            }
+            for (l = 0; l < rows; ++l) {
+                double *b = B + (size_t)(i + l) * ldb;
+                for (c = 0; c < nb; ++c) b[c] = t[c * W + l];
+            }
+        }
+    }
+#else
     for (c = 0; c < nb; ++c) {
         const double *Lc = L + (size_t)c * ldl;
         double d = Lc[c];
@@ -2218,6 +2253,26 @@ static void sapm__trsm_right_lt(int m, int nb, const double *L, int ldl, double 
             b[c] = (b[c] - sapm__dot(c, Lc, b)) / d;
         }
     }
+#endif
+}
+
+/* Cholesky of a diagonal block (n <= NB), recursive on halves (as the recursive
+ * dpotrf2):  A11 = L11 L11^T,  L21 = A21 L11^{-T},  A22 - L21 L21^T = L22 L22^T,
+ * down to <= 16 columns, where the unblocked loop runs. Returns the info of dpotrf. */
+static int sapm__chol_diag(int n, double *A, int lda)
+{
+    int n1, n2, info;
+    double *A21, *A22;
+    if (n <= 16) return sapm__chol_unblocked(n, A, lda);
+    n1 = (n / 2 + 3) / 4 * 4;
+    n2 = n - n1;
+    A21 = A + (size_t)n1 * lda;
+    A22 = A21 + n1;
+    if ((info = sapm__chol_diag(n1, A, lda)) != 0) return info;
+    sapm__trsm_right_lt(n2, n1, A, lda, A21, lda);
+    sapm__gemm_core(0, 1, n2, n2, n1, -1.0, A21, lda, A21, lda, 1.0, A22, lda, 1);
+    if ((info = sapm__chol_diag(n2, A22, lda)) != 0) return n1 + info;
+    return 0;
 }
 
 /* Right-looking blocked Cholesky (as LAPACK's dpotrf, lower): for each block column
@@ -2226,11 +2281,11 @@ static void sapm__trsm_right_lt(int m, int nb, const double *L, int ldl, double 
 static int sapm__chol_blocked(int n, double *A, int lda)
 {
     int j0;
-    if (n <= SAPM__CHOL_UNBLOCKED) return sapm__chol_unblocked(n, A, lda);
+    if (n <= SAPM__CHOL_NB) return sapm__chol_diag(n, A, lda);
     for (j0 = 0; j0 < n; j0 += SAPM__CHOL_NB) {
         int jb = SAPM__MIN(SAPM__CHOL_NB, n - j0), m2 = n - j0 - jb;
         double *A11 = A + (size_t)j0 * lda + j0;
-        int info = sapm__chol_unblocked(jb, A11, lda);
+        int info = sapm__chol_diag(jb, A11, lda);
         if (info) return j0 + info;
         if (m2 > 0) {
             double *A21 = A11 + (size_t)jb * lda;
