@@ -2351,6 +2351,35 @@ static void sapm__trsm_lt_unblocked(int i0, int i1, int nrhs, const double *L, i
     }
 }
 
+/* Rows [i0, i1) of B = L^{-1} B (trans = 0; rows [0, i0) solved and subtracted) or
+ * L^{-T} B (trans = 1; rows [i1, n) solved and subtracted): a diagonal block, recursive
+ * on halves [i0, h), [h, i1) so that most of its work is a GEMM,
+ *   forward:  solve B_1,  B_2 -= L_21 B_1,    solve B_2;
+ *   backward: solve B_2,  B_1 -= L_21^T B_2,  solve B_1;
+ * at <= 8 rows (or fewer right-hand sides than a micro-tile is wide) by substitution. */
+static void sapm__trsm_diag(int trans, int i0, int i1, int nrhs, const double *L, int ldl,
+                            double *B, int ldb)
+{
+    int h;
+    if (i1 - i0 <= 8 || nrhs < SAPM__NR) {
+        if (trans) sapm__trsm_lt_unblocked(i0, i1, nrhs, L, ldl, B, ldb);
+        else sapm__trsm_ln_unblocked(i0, i1, nrhs, L, ldl, B, ldb);
+        return;
+    }
+    h = i0 + ((i1 - i0) / 2 + 3) / 4 * 4;
+    if (!trans) {
+        sapm__trsm_diag(0, i0, h, nrhs, L, ldl, B, ldb);
+        sapm__gemm_core(0, 0, i1 - h, nrhs, h - i0, -1.0, L + (size_t)h * ldl + i0, ldl,
+                        B + (size_t)i0 * ldb, ldb, 1.0, B + (size_t)h * ldb, ldb, 0);
+        sapm__trsm_diag(0, h, i1, nrhs, L, ldl, B, ldb);
+    } else {
+        sapm__trsm_diag(1, h, i1, nrhs, L, ldl, B, ldb);
+        sapm__gemm_core(1, 0, h - i0, nrhs, i1 - h, -1.0, L + (size_t)h * ldl + i0, ldl,
+                        B + (size_t)h * ldb, ldb, 1.0, B + (size_t)i0 * ldb, ldb, 0);
+        sapm__trsm_diag(1, i0, h, nrhs, L, ldl, B, ldb);
+    }
+}
+
 /* B = L^{-1} B (trans = 0) or L^{-T} B (trans = 1), arguments checked. Blocked by
  * SAPM__TRSM_NB rows: the off-diagonal blocks are GEMM updates
  *   forward:  B_2 -= L_21 B_1,   backward: B_1 -= L_21^T B_2. */
@@ -2368,13 +2397,13 @@ static void sapm__trsm(int trans, int n, int nrhs, const double *L, int ldl, dou
             if (i0 > 0)
                 sapm__gemm_core(0, 0, i1 - i0, nrhs, i0, -1.0, L + (size_t)i0 * ldl, ldl, B, ldb,
                                 1.0, B + (size_t)i0 * ldb, ldb, 0);
-            sapm__trsm_ln_unblocked(i0, i1, nrhs, L, ldl, B, ldb);
+            sapm__trsm_diag(0, i0, i1, nrhs, L, ldl, B, ldb);
         }
     } else {
         int nblk = (n + SAPM__TRSM_NB - 1) / SAPM__TRSM_NB, blk;
         for (blk = nblk - 1; blk >= 0; --blk) {
             int b0 = blk * SAPM__TRSM_NB, b1 = SAPM__MIN(n, b0 + SAPM__TRSM_NB);
-            sapm__trsm_lt_unblocked(b0, b1, nrhs, L, ldl, B, ldb);
+            sapm__trsm_diag(1, b0, b1, nrhs, L, ldl, B, ldb);
             if (b0 > 0)
                 sapm__gemm_core(1, 0, b0, nrhs, b1 - b0, -1.0, L + (size_t)b0 * ldl, ldl,
                                 B + (size_t)b0 * ldb, ldb, 1.0, B, ldb, 0);
