@@ -1309,8 +1309,9 @@ SAPMDEF const char *sapm_simd_path(void)
 #define SAPM__SMALL_GEMM 512.0   /* m n k at or below which the plain loop is used */
 #define SAPM__GEMM_STACK 3072    /* packing buffers up to this many doubles live on the stack */
 #define SAPM__DIRECT_MN 4096.0   /* AVX-512: A^T B with m n up to this skips packing */
-#define SAPM__CHOL_NB 64         /* block size of the blocked Cholesky (unblocked at n <= 32) */
-#define SAPM__CHOL_UNBLOCKED 32
+#define SAPM__CHOL_NB 64         /* block size of the blocked Cholesky; n <= 2 NB and the
+                                    diagonal blocks are factored recursively on halves */
+#define SAPM__CHOL_LEAF 16       /* ... down to this order, where the unblocked loop runs */
 #define SAPM__TRSM_NB 64         /* block size of the blocked triangular solves */
 #define SAPM__BATCH_INTERLEAVE_MAX 64 /* batched SPD: systems up to this n are interleaved */
 #define SAPM__PINN_BLOCK_ROWS 1024 /* stream rows per PINN tape block: the block's tape stays
@@ -2168,14 +2169,14 @@ SAPMDEF sapm_result sapm_syrk(sapm_transpose trans, int n, int k, double alpha,
  * for each column j,
  *   L_jj = sqrt(A_jj),  c = L_{j+1:n, j} = A_{j+1:n, j} / L_jj  (copied to a contiguous
  *   vector), then the Schur complement update A_{i, j+1:i+1} -= c_i c_{0:i-j}
- * (one axpy per row, independent rows: no reductions on the critical path). n <= NB.
+ * (one axpy per row, independent rows: no reductions on the critical path). n <= LEAF.
  * Returns 0, or the 1-based order of the first leading minor that is not positive
  * definite (a non-positive or non-finite pivot), as dpotrf's info. */
 static int sapm__chol_unblocked(int n, double *A, int lda)
 {
-    double c[SAPM__CHOL_NB];
+    double c[SAPM__CHOL_LEAF];
     int i, j;
-    SAPM_ASSERT(n <= SAPM__CHOL_NB);
+    SAPM_ASSERT(n <= SAPM__CHOL_LEAF);
     for (j = 0; j < n; ++j) {
         double d = A[(size_t)j * lda + j], inv;
         int m = n - j - 1;
@@ -2197,8 +2198,9 @@ static int sapm__chol_unblocked(int n, double *A, int lda)
  * L x^T = b^T: the panel step of the blocked Cholesky (L21 = A21 L11^{-T}). Recursive
  * on the columns, so most of the work is the GEMM B2 -= X1 L21^T:
  *   X1 = B1 L11^{-T},  B2 -= X1 L21^T,  X2 = B2 L22^{-T};
- * at <= 16 columns forward substitution x_c = (b_c - sum_{p<c} L_cp x_p) / L_cc, with
- * the rows in the inner loop so their dependency chains overlap. */
+ * at <= 16 columns forward substitution x_c = (b_c - sum_{p<c} L_cp x_p) / L_cc, on the
+ * SIMD paths with one row per vector lane, otherwise with the rows in the inner loop, so
+ * that the rows' dependency chains overlap. */
 static void sapm__trsm_right_lt(int m, int nb, const double *L, int ldl, double *B, int ldb)
 {
     int i, c;
@@ -2256,14 +2258,15 @@ static void sapm__trsm_right_lt(int m, int nb, const double *L, int ldl, double 
 #endif
 }
 
-/* Cholesky of a diagonal block (n <= NB), recursive on halves (as the recursive
+/* Cholesky of a diagonal block or a small matrix, recursive on halves (as LAPACK's
  * dpotrf2):  A11 = L11 L11^T,  L21 = A21 L11^{-T},  A22 - L21 L21^T = L22 L22^T,
- * down to <= 16 columns, where the unblocked loop runs. Returns the info of dpotrf. */
+ * down to SAPM__CHOL_LEAF columns, where the unblocked loop runs (measured n = 100:
+ * 19 -> 16 us against one 64-column block step). Returns the info of dpotrf. */
 static int sapm__chol_diag(int n, double *A, int lda)
 {
     int n1, n2, info;
     double *A21, *A22;
-    if (n <= 16) return sapm__chol_unblocked(n, A, lda);
+    if (n <= SAPM__CHOL_LEAF) return sapm__chol_unblocked(n, A, lda);
     n1 = (n / 2 + 3) / 4 * 4;
     n2 = n - n1;
     A21 = A + (size_t)n1 * lda;
@@ -2276,12 +2279,12 @@ static int sapm__chol_diag(int n, double *A, int lda)
 }
 
 /* Right-looking blocked Cholesky (as LAPACK's dpotrf, lower): for each block column
- *   A11 = L11 L11^T (unblocked),  L21 = A21 L11^{-T} (TRSM),  A22 -= L21 L21^T (SYRK,
+ *   A11 = L11 L11^T (recursive),  L21 = A21 L11^{-T} (TRSM),  A22 -= L21 L21^T (SYRK,
  * lower triangle only, through the GEMM micro-kernel). Returns the info of dpotrf. */
 static int sapm__chol_blocked(int n, double *A, int lda)
 {
     int j0;
-    if (n <= SAPM__CHOL_NB) return sapm__chol_diag(n, A, lda);
+    if (n <= 2 * SAPM__CHOL_NB) return sapm__chol_diag(n, A, lda);
     for (j0 = 0; j0 < n; j0 += SAPM__CHOL_NB) {
         int jb = SAPM__MIN(SAPM__CHOL_NB, n - j0), m2 = n - j0 - jb;
         double *A11 = A + (size_t)j0 * lda + j0;

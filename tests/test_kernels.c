@@ -270,6 +270,45 @@ static void test_trsm_both(void)
             }
 }
 
+/* The Cholesky panel solve B = B L^{-T} (sapm__trsm_right_lt: recursive halves, rows
+ * vectorised in its leaves) against plain forward substitution x_c = (b_c - sum_{p<c}
+ * L_cp x_p) / L_cc per row, on odd sizes and unaligned leading dimensions. */
+static void test_trsm_right_lt(void)
+{
+    static const int ms[] = {1, 3, 7, 17, 63, 65}, nbs[] = {1, 3, 7, 16, 17, 33, 64};
+    sapm_rng rng;
+    int a, b;
+    sapm_rng_seed(&rng, 9);
+    for (a = 0; a < 6; ++a)
+        for (b = 0; b < 7; ++b) {
+            int m = ms[a], nb = nbs[b], ldl = nb + 1, ldb = nb + 3, i, j, p;
+            double *Lb, *L = rand_buf(&rng, (size_t)nb * ldl, &Lb), *Bb, *B = rand_buf(&rng, (size_t)m * ldb, &Bb);
+            double *X = (double *)malloc((size_t)m * ldb * sizeof(double)), worst = 0.0;
+            for (i = 0; i < nb; ++i) {
+                L[(size_t)i * ldl + i] = 2.0 + fabs(L[(size_t)i * ldl + i]);
+                for (j = 0; j < i; ++j) L[(size_t)i * ldl + j] *= 0.3;
+                for (j = i + 1; j < nb; ++j) L[(size_t)i * ldl + j] = NAN; /* upper: never read */
+            }
+            memcpy(X, B, (size_t)m * ldb * sizeof(double));
+            sapm__trsm_right_lt(m, nb, L, ldl, X, ldb);
+            for (i = 0; i < m; ++i) {
+                double x[64];
+                for (j = 0; j < nb; ++j) {
+                    double s = B[(size_t)i * ldb + j];
+                    for (p = 0; p < j; ++p) s -= L[(size_t)j * ldl + p] * x[p];
+                    x[j] = s / L[(size_t)j * ldl + j];
+                    {
+                        double e = fabs(X[(size_t)i * ldb + j] - x[j]) / (fabs(x[j]) + 1.0);
+                        if (!(e <= worst)) worst = e;
+                    }
+                }
+                for (j = nb; j < ldb; ++j) CHECK(X[(size_t)i * ldb + j] == B[(size_t)i * ldb + j]);
+            }
+            CHECK(worst <= 1e-13);
+            free(Lb); free(Bb); free(X);
+        }
+}
+
 static void test_chol_near_singular(void)
 {
     /* A = M M^T with M n x r (rank r < n) plus 1e-10 I: SPD but condition ~1e10 */
@@ -462,6 +501,7 @@ int main(void)
     RUN(test_gemm_k0_alpha0);
     RUN(test_syrk_both_forms);
     RUN(test_trsm_both);
+    RUN(test_trsm_right_lt);
     RUN(test_chol_factor_solve);
     RUN(test_chol_near_singular);
     RUN(test_chol_not_spd);
