@@ -1308,7 +1308,7 @@ SAPMDEF const char *sapm_simd_path(void)
 #define SAPM__NC 1024  /* columns of a packed B block (multiple of every NR): KC x NC in L2 */
 #define SAPM__SMALL_GEMM 512.0   /* m n k at or below which the plain loop is used */
 #define SAPM__GEMM_STACK 3072    /* packing buffers up to this many doubles live on the stack */
-#define SAPM__DIRECT_MN 4096.0   /* AVX-512: A^T B with m n up to this skips packing */
+#define SAPM__DIRECT_MN 4096.0   /* A^T B (AVX2: also A^T A) with m n up to this skips packing */
 #define SAPM__CHOL_NB 64         /* block size of the blocked Cholesky; n <= 2 NB and the
                                     diagonal blocks are factored recursively on halves */
 #define SAPM__CHOL_LEAF 16       /* ... down to this order, where the unblocked loop runs */
@@ -1841,7 +1841,26 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a
 #define SAPM__ROW(R) a = _mm256_broadcast_sd(Ap + R); \
         c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm256_fmadd_pd(a, b1, c##R##1);
 #define SAPM__ROW1(R) a = _mm256_broadcast_sd(Ap + R); c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0);
-    if (nr <= 4) { /* narrow edge tile: 6 x 4 */
+    if (b_ps != SAPM__NR && nr < SAPM__NR) {
+        /* op(B) read in place (the direct A^T B path): columns past nr are masked off,
+         * never read (the last row of B may end the array) */
+        __m256i k0 = _mm256_setr_epi64x(-(long long)(nr > 0), -(long long)(nr > 1),
+                                        -(long long)(nr > 2), -(long long)(nr > 3));
+        __m256i k1 = _mm256_setr_epi64x(-(long long)(nr > 4), -(long long)(nr > 5),
+                                        -(long long)(nr > 6), 0);
+        if (nr <= 4) {
+            for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+                b0 = _mm256_maskload_pd(Bp, k0);
+                SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3) SAPM__ROW1(4) SAPM__ROW1(5)
+            }
+        } else {
+            for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
+                b0 = _mm256_loadu_pd(Bp);
+                b1 = _mm256_maskload_pd(Bp + 4, k1);
+                SAPM__ROW(0) SAPM__ROW(1) SAPM__ROW(2) SAPM__ROW(3) SAPM__ROW(4) SAPM__ROW(5)
+            }
+        }
+    } else if (nr <= 4) { /* narrow edge tile: 6 x 4 */
         for (p = 0; p < kc; ++p, Ap += a_ps, Bp += b_ps) {
             b0 = _mm256_loadu_pd(Bp);
             SAPM__ROW1(0) SAPM__ROW1(1) SAPM__ROW1(2) SAPM__ROW1(3) SAPM__ROW1(4) SAPM__ROW1(5)
@@ -1984,6 +2003,35 @@ static void sapm__gemm_serial(int ta, int tb, int m, int n, int k, double alpha,
                     sapm__micro_kernel(kc, stackbuf + (size_t)ir * kc, SAPM__MR, 1, B + (size_t)pc * ldb + jr,
                                        (size_t)ldb, alpha, beta_pc, C + (size_t)ir * ldc + jr, ldc,
                                        SAPM__MIN(SAPM__MR, m - ir), SAPM__MIN(SAPM__NR, n - jr), 0, 0);
+        }
+        return;
+    }
+#endif
+#if defined(SAPM__AVX2)
+    /* Small A^T B and the lower triangle of A^T A (the Gram matrices of tall data): both
+     * operands are read in place (op(A) columns and op(B) rows contiguous), only the last
+     * partial sliver of A is packed; tiles above the diagonal are skipped. */
+    if (ta && !tb && (double)m * n <= SAPM__DIRECT_MN) {
+        for (pc = 0; pc < k; pc += SAPM__KC) {
+            int kc = SAPM__MIN(SAPM__KC, k - pc);
+            double beta_pc = pc == 0 ? beta : 1.0;
+            for (ir = 0; ir < m; ir += SAPM__MR) {
+                int mr = SAPM__MIN(SAPM__MR, m - ir);
+                const double *a = A + (size_t)pc * lda + ir;
+                size_t a_ps = (size_t)lda;
+                if (mr < SAPM__MR) {  /* reading past column m of A could leave the array */
+                    sapm__pack_a(1, A, lda, ir, mr, pc, kc, stackbuf);
+                    a = stackbuf;
+                    a_ps = SAPM__MR;
+                }
+                for (jr = 0; jr < n; jr += SAPM__NR) {
+                    int nr = SAPM__MIN(SAPM__NR, n - jr);
+                    if (lower && jr > ir + mr - 1) break;  /* this tile and the rest: above */
+                    sapm__micro_kernel(kc, a, a_ps, 1, B + (size_t)pc * ldb + jr, (size_t)ldb, alpha,
+                                       beta_pc, C + (size_t)ir * ldc + jr, ldc, mr, nr,
+                                       lower && jr + nr - 1 > ir, ir - jr);
+                }
+            }
         }
         return;
     }
