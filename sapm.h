@@ -1309,6 +1309,8 @@ SAPMDEF const char *sapm_simd_path(void)
 #define SAPM__SMALL_GEMM 512.0   /* m n k at or below which the plain loop is used */
 #define SAPM__GEMM_STACK 3072    /* packing buffers up to this many doubles live on the stack */
 #define SAPM__DIRECT_MN 4096.0   /* A^T B (AVX2: also A^T A) with m n up to this skips packing */
+#define SAPM__DOT_MIN_K 64       /* AVX2: A B^T with m n <= DIRECT_MN and k >= this by dot
+                                    products (a shorter k does not repay their reductions) */
 #define SAPM__CHOL_NB 64         /* block size of the blocked Cholesky; n <= 2 NB and the
                                     diagonal blocks are factored recursively on halves */
 #define SAPM__CHOL_LEAF 16       /* ... down to this order, where the unblocked loop runs */
@@ -1925,6 +1927,82 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a
     }
 }
 
+#if defined(SAPM__AVX2)
+/* (sum v0, sum v1, sum v2, sum v3): the lane sums of four vectors in one vector. */
+static __m256d sapm__hsum4(__m256d v0, __m256d v1, __m256d v2, __m256d v3)
+{
+    __m256d s01 = _mm256_hadd_pd(v0, v1), s23 = _mm256_hadd_pd(v2, v3);
+    return _mm256_add_pd(_mm256_permute2f128_pd(s01, s23, 0x20),
+                         _mm256_permute2f128_pd(s01, s23, 0x31));
+}
+
+/* C = alpha A B^T + beta C (lower != 0: only j <= i) with A (m x k) and B (n x k) both
+ * contiguous along k, for few rows and columns and a long k (the Gram matrix A A^T of
+ * feature-major data): every entry is a dot product c_ij = sum_p a_ip b_jp, 3 x 4
+ * entries at a time with the products summed along p in the vector lanes and reduced
+ * at the end of each SAPM__KC chunk of p (the rows' chunks stay in cache). Nothing is
+ * packed: the A A^T form would otherwise transpose both operands. Edge rows and
+ * columns repeat the last one (computed, not stored). The equation is the plain loop's
+ * (sapm__gemm_small), which it is tested against. */
+static void sapm__gemm_nt_dot(int m, int n, int k, double alpha, const double *A, int lda,
+                              const double *B, int ldb, double beta, double *C, int ldc,
+                              int lower)
+{
+    int pc, i0, j0, p, r, c;
+    __m256d va = _mm256_set1_pd(alpha);
+    for (pc = 0; pc < k; pc += SAPM__KC) {
+        int kc = SAPM__MIN(SAPM__KC, k - pc), kv = kc & ~3, first = pc == 0;
+        __m256i tail = _mm256_setr_epi64x(-(long long)(kc - kv > 0), -(long long)(kc - kv > 1),
+                                          -(long long)(kc - kv > 2), 0);
+        for (i0 = 0; i0 < m; i0 += 3) {
+            const double *a0 = A + (size_t)i0 * lda + pc;
+            const double *a1 = A + (size_t)SAPM__MIN(i0 + 1, m - 1) * lda + pc;
+            const double *a2 = A + (size_t)SAPM__MIN(i0 + 2, m - 1) * lda + pc;
+            int jend = lower ? SAPM__MIN(n, i0 + 3) : n;
+            for (j0 = 0; j0 < jend; j0 += 4) {
+                const double *b0 = B + (size_t)j0 * ldb + pc;
+                const double *b1 = B + (size_t)SAPM__MIN(j0 + 1, n - 1) * ldb + pc;
+                const double *b2 = B + (size_t)SAPM__MIN(j0 + 2, n - 1) * ldb + pc;
+                const double *b3 = B + (size_t)SAPM__MIN(j0 + 3, n - 1) * ldb + pc;
+                __m256d c00 = _mm256_setzero_pd(), c01 = c00, c02 = c00, c03 = c00, c10 = c00,
+                        c11 = c00, c12 = c00, c13 = c00, c20 = c00, c21 = c00, c22 = c00,
+                        c23 = c00, x0, x1, x2, y, s[3];
+                double out[12];
+#define SAPM__DOTS(LOAD) \
+                x0 = LOAD(a0 + p); x1 = LOAD(a1 + p); x2 = LOAD(a2 + p); \
+                y = LOAD(b0 + p); c00 = _mm256_fmadd_pd(x0, y, c00); \
+                c10 = _mm256_fmadd_pd(x1, y, c10); c20 = _mm256_fmadd_pd(x2, y, c20); \
+                y = LOAD(b1 + p); c01 = _mm256_fmadd_pd(x0, y, c01); \
+                c11 = _mm256_fmadd_pd(x1, y, c11); c21 = _mm256_fmadd_pd(x2, y, c21); \
+                y = LOAD(b2 + p); c02 = _mm256_fmadd_pd(x0, y, c02); \
+                c12 = _mm256_fmadd_pd(x1, y, c12); c22 = _mm256_fmadd_pd(x2, y, c22); \
+                y = LOAD(b3 + p); c03 = _mm256_fmadd_pd(x0, y, c03); \
+                c13 = _mm256_fmadd_pd(x1, y, c13); c23 = _mm256_fmadd_pd(x2, y, c23);
+#define SAPM__LOADT(q) _mm256_maskload_pd(q, tail)
+                for (p = 0; p < kv; p += 4) { SAPM__DOTS(_mm256_loadu_pd) }
+                if (kv < kc) { SAPM__DOTS(SAPM__LOADT) }
+#undef SAPM__LOADT
+#undef SAPM__DOTS
+                s[0] = _mm256_mul_pd(va, sapm__hsum4(c00, c01, c02, c03));
+                s[1] = _mm256_mul_pd(va, sapm__hsum4(c10, c11, c12, c13));
+                s[2] = _mm256_mul_pd(va, sapm__hsum4(c20, c21, c22, c23));
+                _mm256_storeu_pd(out, s[0]);
+                _mm256_storeu_pd(out + 4, s[1]);
+                _mm256_storeu_pd(out + 8, s[2]);
+                for (r = 0; r < 3 && i0 + r < m; ++r) {
+                    double *cr = C + (size_t)(i0 + r) * ldc + j0;
+                    int nc = SAPM__MIN(4, n - j0);
+                    if (lower) nc = SAPM__MIN(nc, i0 + r - j0 + 1);
+                    for (c = 0; c < nc; ++c)
+                        cr[c] = first ? (beta == 0.0 ? 0.0 : beta * cr[c]) + out[4 * r + c]
+                                      : cr[c] + out[4 * r + c];
+                }
+            }
+        }
+    }
+}
+#endif
+
 /* sapm__gemm_core on one thread. */
 static void sapm__gemm_serial(int ta, int tb, int m, int n, int k, double alpha,
                               const double *A, int lda, const double *B, int ldb, double beta,
@@ -2008,6 +2086,10 @@ static void sapm__gemm_serial(int ta, int tb, int m, int n, int k, double alpha,
     }
 #endif
 #if defined(SAPM__AVX2)
+    if (!ta && tb && (double)m * n <= SAPM__DIRECT_MN && k >= SAPM__DOT_MIN_K) {
+        sapm__gemm_nt_dot(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
+        return;
+    }
     /* Small A^T B and the lower triangle of A^T A (the Gram matrices of tall data): both
      * operands are read in place (op(A) columns and op(B) rows contiguous), only the last
      * partial sliver of A is packed; tiles above the diagonal are skipped. */

@@ -165,6 +165,34 @@ static void test_syrk_both_forms(void)
             }
 }
 
+/* Gram matrices of few rows and a long k (several KC chunks; the AVX2 dot-product and
+ * in-place paths), odd widths, unaligned strides, both forms. */
+static void test_syrk_long_k(void)
+{
+    static const int ns[] = {1, 3, 7, 17, 21, 63, 65}, ks[] = {64, 67, 700};
+    sapm_rng rng;
+    int a, b, t;
+    sapm_rng_seed(&rng, 10);
+    for (a = 0; a < 7; ++a)
+        for (b = 0; b < 3; ++b)
+            for (t = 0; t < 2; ++t) {
+                int n = ns[a], k = ks[b], lda = (t ? n : k) + 1, ldc = n + 3, i, j;
+                double *Ab, *Cb, *A, *C, *C0, err, beta = (a + b) % 2 ? 0.0 : -0.5;
+                size_t nc = (size_t)n * ldc;
+                A = rand_buf(&rng, (size_t)(t ? k : n) * lda, &Ab);
+                C = rand_buf(&rng, nc, &Cb);
+                C0 = (double *)malloc(nc * sizeof(double));
+                for (i = 0; i < n; ++i) for (j = 0; j < i; ++j) C[(size_t)j * ldc + i] = C[(size_t)i * ldc + j];
+                memcpy(C0, C, nc * sizeof(double));
+                CHECK_EQ_INT(sapm_syrk((sapm_transpose)t, n, k, 0.75, A, lda, beta, C, ldc), SAPM_OK);
+                err = gemm_err(t, !t, n, n, k, 0.75, A, lda, A, lda, beta, C0, C, ldc);
+                CHECK(err <= 1e-14);
+                for (i = 0; i < n; ++i)
+                    for (j = n; j < ldc; ++j) CHECK(C[(size_t)i * ldc + j] == C0[(size_t)i * ldc + j]);
+                free(Ab); free(Cb); free(C0);
+            }
+}
+
 /* Random SPD matrix M M^T / k + shift I (n x n, leading dimension ld) into S. */
 static void make_spd(sapm_rng *rng, int n, double shift, double *S, int ld)
 {
@@ -500,6 +528,7 @@ int main(void)
     RUN(test_gemm_large_blocks);
     RUN(test_gemm_k0_alpha0);
     RUN(test_syrk_both_forms);
+    RUN(test_syrk_long_k);
     RUN(test_trsm_both);
     RUN(test_trsm_right_lt);
     RUN(test_chol_factor_solve);
