@@ -1309,8 +1309,10 @@ SAPMDEF const char *sapm_simd_path(void)
 #define SAPM__SMALL_GEMM 512.0   /* m n k at or below which the plain loop is used */
 #define SAPM__GEMM_STACK 3072    /* packing buffers up to this many doubles live on the stack */
 #define SAPM__DIRECT_MN 4096.0   /* A^T B (AVX2: also A^T A) with m n up to this skips packing */
-#define SAPM__DOT_MIN_K 64       /* AVX2: A B^T with m n <= DIRECT_MN and k >= this by dot
-                                    products (a shorter k does not repay their reductions) */
+#define SAPM__DOT_MAX 256        /* AVX2: A B^T with m, n <= this and k >= max(m, n, DOT_MIN_K)
+                                    by dot products: a KC chunk of all m + n rows (<= 1 MB)
+                                    stays in L2 */
+#define SAPM__DOT_MIN_K 64       /* (a shorter k does not repay the dot products' reductions) */
 #define SAPM__CHOL_NB 64         /* block size of the blocked Cholesky; n <= 2 NB and the
                                     diagonal blocks are factored recursively on halves */
 #define SAPM__CHOL_LEAF 16       /* ... down to this order, where the unblocked loop runs */
@@ -2086,7 +2088,8 @@ static void sapm__gemm_serial(int ta, int tb, int m, int n, int k, double alpha,
     }
 #endif
 #if defined(SAPM__AVX2)
-    if (!ta && tb && (double)m * n <= SAPM__DIRECT_MN && k >= SAPM__DOT_MIN_K) {
+    if (!ta && tb && m <= SAPM__DOT_MAX && n <= SAPM__DOT_MAX && k >= SAPM__DOT_MIN_K &&
+        k >= m && k >= n) {
         sapm__gemm_nt_dot(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
         return;
     }
