@@ -1845,7 +1845,32 @@ static void sapm__micro_kernel(int kc, const double *SAPM__RESTRICT Ap, size_t a
 #define SAPM__ROW(R) a = _mm256_broadcast_sd(Ap + R); \
         c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm256_fmadd_pd(a, b1, c##R##1);
 #define SAPM__ROW1(R) a = _mm256_broadcast_sd(Ap + R); c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0);
-    if (b_ps != SAPM__NR && nr < SAPM__NR) {
+    if (a_rs != 1) {
+        /* op(A) = A read in place (the tall-A direct path): 6 full rows a_rs apart, row
+         * p of the sliver is column p of those rows; op(B) packed */
+        const double *A3 = Ap + 3 * a_rs;
+        size_t r2 = 2 * a_rs;
+#define SAPM__RS(R, X) a = _mm256_broadcast_sd(X); \
+        c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0); c##R##1 = _mm256_fmadd_pd(a, b1, c##R##1);
+#define SAPM__RS1(R, X) a = _mm256_broadcast_sd(X); c##R##0 = _mm256_fmadd_pd(a, b0, c##R##0);
+        SAPM_ASSERT(mr == SAPM__MR && b_ps == SAPM__NR);
+        if (nr <= 4) {
+            for (p = 0; p < kc; ++p, Ap += a_ps, A3 += a_ps, Bp += b_ps) {
+                b0 = _mm256_loadu_pd(Bp);
+                SAPM__RS1(0, Ap) SAPM__RS1(1, Ap + a_rs) SAPM__RS1(2, Ap + r2)
+                SAPM__RS1(3, A3) SAPM__RS1(4, A3 + a_rs) SAPM__RS1(5, A3 + r2)
+            }
+        } else {
+            for (p = 0; p < kc; ++p, Ap += a_ps, A3 += a_ps, Bp += b_ps) {
+                b0 = _mm256_loadu_pd(Bp);
+                b1 = _mm256_loadu_pd(Bp + 4);
+                SAPM__RS(0, Ap) SAPM__RS(1, Ap + a_rs) SAPM__RS(2, Ap + r2)
+                SAPM__RS(3, A3) SAPM__RS(4, A3 + a_rs) SAPM__RS(5, A3 + r2)
+            }
+        }
+#undef SAPM__RS
+#undef SAPM__RS1
+    } else if (b_ps != SAPM__NR && nr < SAPM__NR) {
         /* op(B) read in place (the direct A^T B path): columns past nr are masked off,
          * never read (the last row of B may end the array) */
         __m256i k0 = _mm256_setr_epi64x(-(long long)(nr > 0), -(long long)(nr > 1),
@@ -2091,6 +2116,34 @@ static void sapm__gemm_serial(int ta, int tb, int m, int n, int k, double alpha,
     if (!ta && tb && m <= SAPM__DOT_MAX && n <= SAPM__DOT_MAX && k >= SAPM__DOT_MIN_K &&
         k >= m && k >= n) {
         sapm__gemm_nt_dot(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
+        return;
+    }
+    /* Tall A (m x k, rows contiguous) times a small op(B) that fits the stack packed:
+     * pack only op(B), read A in place (the last partial sliver of rows is packed);
+     * C(N x m) = A B or A B^T with few columns and a short k (N samples x width). */
+    if (!ta && !lower && m >= 4 * SAPM__MR &&
+        (size_t)((n + SAPM__NR - 1) / SAPM__NR * SAPM__NR + SAPM__MR) * SAPM__MIN(k, SAPM__KC) <= SAPM__GEMM_STACK) {
+        int npad = (n + SAPM__NR - 1) / SAPM__NR * SAPM__NR;
+        for (pc = 0; pc < k; pc += SAPM__KC) {
+            int kc = SAPM__MIN(SAPM__KC, k - pc);
+            double beta_pc = pc == 0 ? beta : 1.0, *edge = stackbuf + (size_t)npad * kc;
+            sapm__pack_b(tb, B, ldb, pc, kc, 0, n, stackbuf);
+            for (ir = 0; ir < m; ir += SAPM__MR) {
+                int mr = SAPM__MIN(SAPM__MR, m - ir);
+                const double *a = A + (size_t)ir * lda + pc;
+                size_t a_ps = 1, a_rs = (size_t)lda;
+                if (mr < SAPM__MR) {
+                    sapm__pack_a(0, A, lda, ir, mr, pc, kc, edge);
+                    a = edge;
+                    a_ps = SAPM__MR;
+                    a_rs = 1;
+                }
+                for (jr = 0; jr < n; jr += SAPM__NR)
+                    sapm__micro_kernel(kc, a, a_ps, a_rs, stackbuf + (size_t)jr * kc, SAPM__NR, alpha,
+                                       beta_pc, C + (size_t)ir * ldc + jr, ldc, mr,
+                                       SAPM__MIN(SAPM__NR, n - jr), 0, 0);
+            }
+        }
         return;
     }
     /* Small A^T B and the lower triangle of A^T A (the Gram matrices of tall data): both
