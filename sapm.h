@@ -1276,15 +1276,21 @@ SAPMDEF const char *sapm_simd_path(void)
  * triangle, then mirrored) and the trailing updates of the blocked Cholesky.
  * Small products skip what does not pay (tinyBLAS/BLASFEO's observation): m n k <= 512
  * runs the plain triple loop; packing buffers up to 24 KB live on the stack (no
- * allocation); on AVX-512 three direct paths read operands in place: small A^T B (the
- * Gram-like products of tall data: nothing packed), few-row products with contiguous
- * op(B) (feature-major W H: only A packed) and tall A times a small op(B) (N x width:
- * only op(B) packed). If the workspace cannot be allocated the plain loop runs: GEMM
- * and SYRK never fail for lack of memory.
+ * allocation); direct paths read operands in place: small A^T B (the Gram-like products
+ * of tall data: nothing packed; on AVX2 also the lower triangle of A^T A) and tall A
+ * times a small op(B) (N x width: only op(B) packed) on AVX-512 and AVX2, few-row
+ * products with contiguous op(B) (feature-major W H: only A packed) on AVX-512, and on
+ * AVX2 the A B^T of at most 256 rows and columns over a longer k (the Gram matrix
+ * A A^T of feature-major data) as blocks of dot products. If the workspace cannot be
+ * allocated the plain loop runs: GEMM and SYRK never fail for lack of memory.
  *
- * On top of GEMM: blocked TRSM (diagonal blocks by substitution, the rest GEMM),
- * right-looking blocked Cholesky (dpotrf's algorithm), and the batched small-SPD
- * solver, which on the SIMD paths puts one system in each vector lane.
+ * On top of GEMM: blocked TRSM (diagonal blocks recursive on halves, substitution at
+ * <= 8 rows, the rest GEMM), right-looking blocked Cholesky (dpotrf's algorithm; small
+ * matrices and diagonal blocks recursive on halves as dpotrf2), and the batched
+ * small-SPD solver, which on the SIMD paths puts one system in each vector lane.
+ * Blocking (KC, MC, NC below) assumes an L1d of 32 KB or more (a KC x NR sliver of op(B)
+ * is 16 KB on AVX2, 32 KB on AVX-512) and an L2 of 512 KB or more (an MC x KC block of
+ * op(A) is 192 KB); it was measured on a 48 KB L1d / 1 MB L2 core.
  *
  *   path      MR x NR   accumulators
  *   AVX-512   8 x 16    16 zmm (2 per row)
@@ -1305,7 +1311,8 @@ SAPMDEF const char *sapm_simd_path(void)
 #endif
 #define SAPM__KC 256   /* depth of one packed block: KC x NR sliver of B stays in L1 */
 #define SAPM__MC 96    /* rows of a packed A block (multiple of every MR): MC x KC in L2 */
-#define SAPM__NC 1024  /* columns of a packed B block (multiple of every NR): KC x NC in L2 */
+#define SAPM__NC 1024  /* columns of a packed B block (multiple of every NR): KC x NC (2 MB)
+                          in L3, as BLIS's B panel */
 #define SAPM__SMALL_GEMM 512.0   /* m n k at or below which the plain loop is used */
 #define SAPM__GEMM_STACK 3072    /* packing buffers up to this many doubles live on the stack */
 #define SAPM__DIRECT_MN 4096.0   /* A^T B (AVX2: also A^T A) with m n up to this skips packing */
