@@ -2539,7 +2539,8 @@ static void sapm__trsm_lt_unblocked(int i0, int i1, int nrhs, const double *L, i
         if (nrhs == 1) {
             double x = bi[0] / d;
             bi[0] = x;
-            for (p = i0; p < i; ++p) B[(size_t)p * ldb] -= Li[p] * x;
+            if (ldb == 1) sapm__axpy(i - i0, -x, Li + i0, B + i0);  /* contiguous vector */
+            else for (p = i0; p < i; ++p) B[(size_t)p * ldb] -= Li[p] * x;
             continue;
         }
         for (j = 0; j < nrhs; ++j) bi[j] /= d;
