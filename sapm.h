@@ -2584,8 +2584,7 @@ static void sapm__trsm(int trans, int n, int nrhs, const double *L, int ldl, dou
 {
     int i0;
     if (n <= SAPM__TRSM_NB || nrhs < SAPM__NR) {
-        if (trans) sapm__trsm_lt_unblocked(0, n, nrhs, L, ldl, B, ldb);
-        else sapm__trsm_ln_unblocked(0, n, nrhs, L, ldl, B, ldb);
+        sapm__trsm_diag(trans, 0, n, nrhs, L, ldl, B, ldb);  /* (substitution if nrhs < NR) */
         return;
     }
     if (!trans) {
