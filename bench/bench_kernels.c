@@ -5,7 +5,10 @@
  *   cc -O3 -march=native bench/bench_kernels.c -lm          (sapm.h's numbers only)
  *   build/bench/bench_kernels quick                          (smaller shape set)
  *   build/bench/bench_kernels solvers                        (only Cholesky and batched)
+ *   cc -O3 -mavx2 -mfma ...                                  (the AVX2 path on an AVX-512 CPU)
  *
+ * It first prints the CPU model, its L1d/L2 sizes, the SIMD path compiled in and the
+ * peak FMA rate of one core on that path (measured by a loop of independent FMAs).
  * Every number is the median over repeats (at least 3, more for short calls, about
  * 0.1 s per configuration); the two libraries alternate within each repeat so machine
  * noise hits both. ratio = sapm GFLOP/s / OpenBLAS GFLOP/s (>= 1: sapm faster) for
@@ -28,6 +31,74 @@ void openblas_set_num_threads(int num_threads);
 #endif
 
 #define MAXREP 41
+
+/* The CPU model (Linux: /proc/cpuinfo) and its L1d / L2 sizes (sysfs), "unknown" elsewhere. */
+static void cpu_description(char *out, size_t size)
+{
+    char line[256], l1[32] = "?", l2[32] = "?";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    snprintf(out, size, "unknown");
+    if (f) {
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+                char *v = strchr(line, ':') + 1;
+                while (*v == ' ') ++v;
+                v[strcspn(v, "\n")] = 0;
+                snprintf(out, size, "%s", v);
+                break;
+            }
+        fclose(f);
+    }
+    if ((f = fopen("/sys/devices/system/cpu/cpu0/cache/index0/size", "r"))) {
+        if (fgets(l1, sizeof l1, f)) l1[strcspn(l1, "\n")] = 0;
+        fclose(f);
+    }
+    if ((f = fopen("/sys/devices/system/cpu/cpu0/cache/index2/size", "r"))) {
+        if (fgets(l2, sizeof l2, f)) l2[strcspn(l2, "\n")] = 0;
+        fclose(f);
+    }
+    {
+        size_t len = strlen(out);
+        snprintf(out + len, size - len, " (L1d %s, L2 %s per core)", l1, l2);
+    }
+}
+
+/* Peak FMA rate of one core on the compiled SIMD path, measured: 12 independent chains
+ * x <- x a + b (more than FMA latency x units on current cores) for about 0.05 s. */
+static double peak_gflops(void)
+{
+    double best = 0.0, sink = 0.0;
+    int rep;
+    for (rep = 0; rep < 3; ++rep) {
+        long it, iters = 1000000;
+        double t0 = SAPM_NOW(), t;
+#if defined(SAPM__VEC)
+        sapm__vd x[12], a = sapm__vset(0.999999), b = sapm__vset(1e-7);
+        double tmp[SAPM__VL];
+        int q;
+        for (q = 0; q < 12; ++q) x[q] = sapm__vset(1.0 + q);
+        for (it = 0; it < iters; ++it)
+            for (q = 0; q < 12; ++q) x[q] = sapm__vfma(x[q], a, b);
+        for (q = 1; q < 12; ++q) x[0] = sapm__vadd(x[0], x[q]);
+        sapm__vstore(tmp, x[0]);
+        sink += tmp[0];
+        t = SAPM_NOW() - t0;
+        if (12.0 * SAPM__VL * 2.0 * iters / t > best) best = 12.0 * SAPM__VL * 2.0 * iters / t;
+#else
+        double x[12];
+        int q;
+        for (q = 0; q < 12; ++q) x[q] = 1.0 + q;
+        for (it = 0; it < iters; ++it)
+            for (q = 0; q < 12; ++q) x[q] = x[q] * 0.999999 + 1e-7;
+        for (q = 1; q < 12; ++q) x[0] += x[q];
+        sink += x[0];
+        t = SAPM_NOW() - t0;
+        if (12.0 * 2.0 * iters / t > best) best = 12.0 * 2.0 * iters / t;
+#endif
+    }
+    if (sink == 12345.0) printf(" ");
+    return best * 1e-9;
+}
 
 static double *rand_matrix(size_t n, unsigned seed)
 {
@@ -281,8 +352,15 @@ int main(int argc, char **argv)
 #if PEER
     openblas_set_num_threads(1);
 #endif
-    printf("sapm.h %s kernels, SIMD path %s; peer: %s (single-threaded)\n", SAPM_VERSION_STRING,
-           sapm_simd_path(), PEER ? "OpenBLAS + LAPACKE" : "none (built without SAPM_BENCH_OPENBLAS)");
+    {
+        char cpu[320];
+        cpu_description(cpu, sizeof cpu);
+        printf("sapm.h %s kernels, SIMD path %s; peer: %s (single-threaded)\n", SAPM_VERSION_STRING,
+               sapm_simd_path(), PEER ? "OpenBLAS + LAPACKE" : "none (built without SAPM_BENCH_OPENBLAS)");
+        printf("CPU: %s\npeak FMA rate assumed: %.1f GFLOP/s per core (measured: 12 independent FMA\n"
+               "chains on the %s path; GF/s columns below are read against it)\n", cpu, peak_gflops(),
+               sapm_simd_path());
+    }
 
     if (solvers) goto solver_section;
     printf("\n-- small training shapes (width 20 + bias, N = 200 samples)\n");

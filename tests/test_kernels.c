@@ -1,6 +1,8 @@
 /* Kernel tests: GEMM, SYRK, TRSM, Cholesky (unblocked and blocked), chol_solve and the
  * batched SPD solver against plain loops, on odd sizes, every transpose combination,
- * leading dimensions larger than the column count and pointers offset by one double. */
+ * leading dimensions larger than the column count and pointers offset by one double.
+ * Builds with its own copy of the implementation (it also tests internal kernels). */
+#define SAPM_IMPLEMENTATION
 #include "sapm.h"
 #include "sapm_test.h"
 #include <float.h>
@@ -169,6 +171,34 @@ static void test_syrk_both_forms(void)
             }
 }
 
+/* Gram matrices of few rows and a long k (several KC chunks; the AVX2 dot-product and
+ * in-place paths), odd widths, unaligned strides, both forms. */
+static void test_syrk_long_k(void)
+{
+    static const int ns[] = {1, 3, 7, 17, 21, 63, 65}, ks[] = {64, 67, 700};
+    sapm_rng rng;
+    int a, b, t;
+    sapm_rng_seed(&rng, 10);
+    for (a = 0; a < 7; ++a)
+        for (b = 0; b < 3; ++b)
+            for (t = 0; t < 2; ++t) {
+                int n = ns[a], k = ks[b], lda = (t ? n : k) + 1, ldc = n + 3, i, j;
+                double *Ab, *Cb, *A, *C, *C0, err, beta = (a + b) % 2 ? 0.0 : -0.5;
+                size_t nc = (size_t)n * ldc;
+                A = rand_buf(&rng, (size_t)(t ? k : n) * lda, &Ab);
+                C = rand_buf(&rng, nc, &Cb);
+                C0 = (double *)malloc(nc * sizeof(double));
+                for (i = 0; i < n; ++i) for (j = 0; j < i; ++j) C[(size_t)j * ldc + i] = C[(size_t)i * ldc + j];
+                memcpy(C0, C, nc * sizeof(double));
+                CHECK_EQ_INT(sapm_syrk((sapm_transpose)t, n, k, 0.75, A, lda, beta, C, ldc), SAPM_OK);
+                err = gemm_err(t, !t, n, n, k, 0.75, A, lda, A, lda, beta, C0, C, ldc);
+                CHECK(err <= 1e-14);
+                for (i = 0; i < n; ++i)
+                    for (j = n; j < ldc; ++j) CHECK(C[(size_t)i * ldc + j] == C0[(size_t)i * ldc + j]);
+                free(Ab); free(Cb); free(C0);
+            }
+}
+
 /* Random SPD matrix M M^T / k + shift I (n x n, leading dimension ld) into S. */
 static void make_spd(sapm_rng *rng, int n, double shift, double *S, int ld)
 {
@@ -272,6 +302,45 @@ static void test_trsm_both(void)
                 for (i = 0; i < n; ++i) for (j = nrhs; j < ldb; ++j) CHECK(X[(size_t)i * ldb + j] == B[(size_t)i * ldb + j]);
                 free(Lb); free(Bb); free(X);
             }
+}
+
+/* The Cholesky panel solve B = B L^{-T} (sapm__trsm_right_lt: recursive halves, rows
+ * vectorised in its leaves) against plain forward substitution x_c = (b_c - sum_{p<c}
+ * L_cp x_p) / L_cc per row, on odd sizes and unaligned leading dimensions. */
+static void test_trsm_right_lt(void)
+{
+    static const int ms[] = {1, 3, 7, 17, 63, 65}, nbs[] = {1, 3, 7, 16, 17, 33, 64};
+    sapm_rng rng;
+    int a, b;
+    sapm_rng_seed(&rng, 9);
+    for (a = 0; a < 6; ++a)
+        for (b = 0; b < 7; ++b) {
+            int m = ms[a], nb = nbs[b], ldl = nb + 1, ldb = nb + 3, i, j, p;
+            double *Lb, *L = rand_buf(&rng, (size_t)nb * ldl, &Lb), *Bb, *B = rand_buf(&rng, (size_t)m * ldb, &Bb);
+            double *X = (double *)malloc((size_t)m * ldb * sizeof(double)), worst = 0.0;
+            for (i = 0; i < nb; ++i) {
+                L[(size_t)i * ldl + i] = 2.0 + fabs(L[(size_t)i * ldl + i]);
+                for (j = 0; j < i; ++j) L[(size_t)i * ldl + j] *= 0.3;
+                for (j = i + 1; j < nb; ++j) L[(size_t)i * ldl + j] = NAN; /* upper: never read */
+            }
+            memcpy(X, B, (size_t)m * ldb * sizeof(double));
+            sapm__trsm_right_lt(m, nb, L, ldl, X, ldb);
+            for (i = 0; i < m; ++i) {
+                double x[64];
+                for (j = 0; j < nb; ++j) {
+                    double s = B[(size_t)i * ldb + j];
+                    for (p = 0; p < j; ++p) s -= L[(size_t)j * ldl + p] * x[p];
+                    x[j] = s / L[(size_t)j * ldl + j];
+                    {
+                        double e = fabs(X[(size_t)i * ldb + j] - x[j]) / (fabs(x[j]) + 1.0);
+                        if (!(e <= worst)) worst = e;
+                    }
+                }
+                for (j = nb; j < ldb; ++j) CHECK(X[(size_t)i * ldb + j] == B[(size_t)i * ldb + j]);
+            }
+            CHECK(worst <= 1e-13);
+            free(Lb); free(Bb); free(X);
+        }
 }
 
 static void test_chol_near_singular(void)
@@ -465,7 +534,9 @@ int main(void)
     RUN(test_gemm_large_blocks);
     RUN(test_gemm_k0_alpha0);
     RUN(test_syrk_both_forms);
+    RUN(test_syrk_long_k);
     RUN(test_trsm_both);
+    RUN(test_trsm_right_lt);
     RUN(test_chol_factor_solve);
     RUN(test_chol_near_singular);
     RUN(test_chol_not_spd);
