@@ -2709,24 +2709,55 @@ static void sapm__chol_solve_interleaved(int n, int nrhs, double *AI, double *BI
                 sapm__vstore(ai + (size_t)k * VL, sapm__vfnma(lij, sapm__vload(c + (size_t)k * VL), sapm__vload(ai + (size_t)k * VL)));
         }
     }
-    /* forward: Y_i = (B_i - sum_{p<i} L_ip Y_p) / L_ii, row by row as axpys */
+    /* forward  Y_i = (B_i - sum_{p<i} L_ip Y_p) / L_ii  and backward
+     * X_i = (Y_i - sum_{p>i} L_pi X_p) / L_ii, four right-hand sides at a time summed in
+     * registers (one load per multiply-add) */
     for (i = 0; i < n; ++i) {
         sapm__vd dinv = sapm__vdiv(sapm__vset(1.0), sapm__vload(SAPM__AI(i, i)));
-        for (k = 0; k < i; ++k) {
-            sapm__vd lik = sapm__vload(SAPM__AI(i, k));
-            for (r = 0; r < nrhs; ++r)
-                sapm__vstore(SAPM__BI(i, r), sapm__vfnma(lik, sapm__vload(SAPM__BI(k, r)), sapm__vload(SAPM__BI(i, r))));
+        for (r = 0; r < nrhs; r += 4) {
+            int w = SAPM__MIN(4, nrhs - r), q;
+            sapm__vd s[4];
+            for (q = 0; q < w; ++q) s[q] = sapm__vload(SAPM__BI(i, r + q));
+            if (w == 4) {
+                for (k = 0; k < i; ++k) {
+                    sapm__vd lik = sapm__vload(SAPM__AI(i, k));
+                    const double *bk = SAPM__BI(k, r);
+                    s[0] = sapm__vfnma(lik, sapm__vload(bk), s[0]);
+                    s[1] = sapm__vfnma(lik, sapm__vload(bk + VL), s[1]);
+                    s[2] = sapm__vfnma(lik, sapm__vload(bk + 2 * VL), s[2]);
+                    s[3] = sapm__vfnma(lik, sapm__vload(bk + 3 * VL), s[3]);
+                }
+            } else {
+                for (k = 0; k < i; ++k) {
+                    sapm__vd lik = sapm__vload(SAPM__AI(i, k));
+                    for (q = 0; q < w; ++q) s[q] = sapm__vfnma(lik, sapm__vload(SAPM__BI(k, r + q)), s[q]);
+                }
+            }
+            for (q = 0; q < w; ++q) sapm__vstore(SAPM__BI(i, r + q), sapm__vmul(s[q], dinv));
         }
-        for (r = 0; r < nrhs; ++r) sapm__vstore(SAPM__BI(i, r), sapm__vmul(sapm__vload(SAPM__BI(i, r)), dinv));
     }
-    /* backward: X_i = Y_i / L_ii, then Y_p -= L_ip X_i for p < i */
     for (i = n - 1; i >= 0; --i) {
         sapm__vd dinv = sapm__vdiv(sapm__vset(1.0), sapm__vload(SAPM__AI(i, i)));
-        for (r = 0; r < nrhs; ++r) sapm__vstore(SAPM__BI(i, r), sapm__vmul(sapm__vload(SAPM__BI(i, r)), dinv));
-        for (k = 0; k < i; ++k) {
-            sapm__vd lik = sapm__vload(SAPM__AI(i, k));
-            for (r = 0; r < nrhs; ++r)
-                sapm__vstore(SAPM__BI(k, r), sapm__vfnma(lik, sapm__vload(SAPM__BI(i, r)), sapm__vload(SAPM__BI(k, r))));
+        for (r = 0; r < nrhs; r += 4) {
+            int w = SAPM__MIN(4, nrhs - r), q;
+            sapm__vd s[4];
+            for (q = 0; q < w; ++q) s[q] = sapm__vload(SAPM__BI(i, r + q));
+            if (w == 4) {
+                for (k = i + 1; k < n; ++k) {
+                    sapm__vd lki = sapm__vload(SAPM__AI(k, i));
+                    const double *bk = SAPM__BI(k, r);
+                    s[0] = sapm__vfnma(lki, sapm__vload(bk), s[0]);
+                    s[1] = sapm__vfnma(lki, sapm__vload(bk + VL), s[1]);
+                    s[2] = sapm__vfnma(lki, sapm__vload(bk + 2 * VL), s[2]);
+                    s[3] = sapm__vfnma(lki, sapm__vload(bk + 3 * VL), s[3]);
+                }
+            } else {
+                for (k = i + 1; k < n; ++k) {
+                    sapm__vd lki = sapm__vload(SAPM__AI(k, i));
+                    for (q = 0; q < w; ++q) s[q] = sapm__vfnma(lki, sapm__vload(SAPM__BI(k, r + q)), s[q]);
+                }
+            }
+            for (q = 0; q < w; ++q) sapm__vstore(SAPM__BI(i, r + q), sapm__vmul(s[q], dinv));
         }
     }
 #undef SAPM__AI
