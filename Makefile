@@ -68,7 +68,7 @@ TESTBINS := $(foreach c,$(CONFIGS),$(addprefix build/test/$(c)/,$(TESTBINNAMES))
 
 # valgrind memcheck runs the AVX2 build (valgrind 3.19 cannot decode AVX-512) of the
 # low-level tests; the training tests run under ASan+UBSan instead (valgrind is ~50x slower).
-# (test_smoke and test_net are built alone for this from their own files.)
+# (test_smoke, part of test_internal elsewhere, is built alone for this from its own file.)
 VALGRIND_TESTS := test_smoke test_kernels test_activations test_config test_net test_output
 HAVE_VALGRIND  := $(shell command -v valgrind >/dev/null 2>&1 && echo 1)
 ifeq ($(HAVE_VALGRIND)$(HAVE_AVX2),11)
