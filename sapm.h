@@ -1021,9 +1021,10 @@ SAPMDEF sapm_result sapm_png_plot_history(const char *path, int n_reports,
 SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img);
 
 /* CSV (header line, comma-separated, numbers in the shortest form that reads back to the
- * same double, NaN as "nan"). History: columns label,iter,seconds,mse,loss,error, one row
- * per history entry of each report (long format); labels (or labels[k]) NULL gives the
- * method's name (else "run<k>"); labels with commas or quotes are quoted. Errors: NULL
+ * same double, NaN as "nan"). History: columns label,phase,iter,seconds,mse,loss,error, one
+ * row per history entry of each report (long format); phase is the entry's phase label
+ * ("Adam", "L-BFGS (polish)", ...; empty when the entry has none); labels (or labels[k])
+ * NULL gives the method's name (else "run<k>"); labels with commas or quotes are quoted. Errors: NULL
  * path/reports/reports[k] (or its history), n_reports <= 0, a negative history_count. */
 SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
                                            const sapm_report *const *reports,
@@ -9300,7 +9301,7 @@ SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
     }
     if ((r = sapm__out_open(&o, path, "w")) != SAPM_OK) return r;
     f = o.f;
-    fputs("label,iter,seconds,mse,loss,error\n", f);
+    fputs("label,phase,iter,seconds,mse,loss,error\n", f);
     for (k = 0; k < n_reports; ++k) {
         const char *label = sapm__history_label(reports[k], labels, k);
         char run[24] = "run";
@@ -9308,6 +9309,8 @@ SAPMDEF sapm_result sapm_csv_write_history(const char *path, int n_reports,
         for (i = 0; i < reports[k]->history_count; ++i) {
             const sapm_history_entry *h = &reports[k]->history[i];
             sapm__csv_text(f, label);
+            fputc(',', f);
+            sapm__csv_text(f, h->phase ? h->phase : "");
             fprintf(f, ",%d,", h->iter);
             sapm__csv_num(f, h->seconds); fputc(',', f);
             sapm__csv_num(f, h->mse); fputc(',', f);

@@ -171,7 +171,7 @@ int main(int argc, char **argv)
            " J_LS <= L J_SAPM at every logged iteration; PM has no such bound.)\n");
     sprintf(path, "%s_history.csv", prefix);
     r = sapm_csv_write_history(path, NMETHODS, rp, labels);
-    printf("%s: %s\n", path, r == SAPM_OK ? "written (label,iter,seconds,mse,loss,error)" : sapm_result_string(r));
+    printf("%s: %s\n", path, r == SAPM_OK ? "written (label,phase,iter,seconds,mse,loss,error)" : sapm_result_string(r));
     sprintf(path, "%s_mse.png", prefix);
     r = sapm_png_plot_history(path, NMETHODS, rp, labels, SAPM_FIELD_SECONDS, SAPM_FIELD_MSE,
                               "sin(x^2): MSE of the forward network vs seconds");

@@ -541,7 +541,9 @@ static void test_csv_history_roundtrip(void)
     memset(&r1, 0, sizeof r1); memset(&r2, 0, sizeof r2);
     memset(h1, 0, sizeof h1); memset(h2, 0, sizeof h2);
     for (i = 0; i < 3; ++i) {
-        h1[i].method = SAPM_METHOD_ADAM; h1[i].iter = 10 * i; h1[i].seconds = 0.1 * i + 1.0 / 3.0;
+        h1[i].method = i < 2 ? SAPM_METHOD_ADAM : SAPM_METHOD_LBFGS;
+        h1[i].phase = i < 2 ? "Adam" : "L-BFGS (polish)";      /* two phases of one run */
+        h1[i].iter = 10 * i; h1[i].seconds = 0.1 * i + 1.0 / 3.0;
         h1[i].mse = exp(-i) / 7.0; h1[i].loss = 1e-300 * (i + 1); h1[i].error = i == 1 ? NAN : 0.1;
     }
     for (i = 0; i < 2; ++i) {
@@ -556,17 +558,19 @@ static void test_csv_history_roundtrip(void)
     fp = fopen(path, "r");
     CHECK(fp != NULL);
     if (!fp) return;
-    CHECK(fgets(line, sizeof line, fp) && strcmp(line, "label,iter,seconds,mse,loss,error\n") == 0);
+    CHECK(fgets(line, sizeof line, fp) &&
+          strcmp(line, "label,phase,iter,seconds,mse,loss,error\n") == 0);
     while (fgets(line, sizeof line, fp)) {
         const sapm_history_entry *h = row < 3 ? &h1[row] : &h2[row - 3];
-        CHECK_EQ_INT(csv_split(line, f), 6);
+        CHECK_EQ_INT(csv_split(line, f), 7);
         CHECK(strcmp(f[0], row < 3 ? labels[0] : "SAPM") == 0);   /* NULL label: method */
-        CHECK_EQ_INT(atoi(f[1]), h->iter);
-        CHECK(strtod(f[2], NULL) == h->seconds);                  /* exact round trip */
-        CHECK(strtod(f[3], NULL) == h->mse);
-        CHECK(strtod(f[4], NULL) == h->loss);
-        if (isnan(h->error)) CHECK(strcmp(f[5], "nan") == 0);
-        else CHECK(strtod(f[5], NULL) == h->error);
+        CHECK(strcmp(f[1], h->phase ? h->phase : "") == 0);       /* NULL phase: empty */
+        CHECK_EQ_INT(atoi(f[2]), h->iter);
+        CHECK(strtod(f[3], NULL) == h->seconds);                  /* exact round trip */
+        CHECK(strtod(f[4], NULL) == h->mse);
+        CHECK(strtod(f[5], NULL) == h->loss);
+        if (isnan(h->error)) CHECK(strcmp(f[6], "nan") == 0);
+        else CHECK(strtod(f[6], NULL) == h->error);
         ++row;
     }
     CHECK_EQ_INT(row, 5);
