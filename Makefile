@@ -31,10 +31,12 @@ TESTSRC  := $(wildcard tests/test_*.c)
 TESTNAMES:= $(patsubst tests/%.c,%,$(TESTSRC))
 # tests of the public API only (linked against the configuration's sapm_impl.o)
 PUBLIC_TESTS := test_activations test_engine
-# tests of the internals, built together as test_internal
-UNITY_TESTS  := test_smoke test_ls test_sapm test_pde test_lysep
+# tests of the internals: compiled into sapm_impl.o with the implementation, run by
+# test_internal (tests/sapm_impl.c lists the groups)
+UNITY_TESTS  := test_smoke test_kernels test_net test_ls test_sapm test_pde test_lysep
 UNITY_SRC    := $(addprefix tests/,$(addsuffix .c,$(UNITY_TESTS)))
-# the rest set configuration macros of their own and build alone
+# the rest set configuration macros of their own (SAPM_NO_PNG, SAPM_NO_STDIO, ...) and
+# build alone
 OWN_TESTS    := $(filter-out $(PUBLIC_TESTS) $(UNITY_TESTS) test_internal,$(TESTNAMES))
 TESTBINNAMES := $(PUBLIC_TESTS) test_internal $(OWN_TESTS)
 BENCHES  := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
@@ -67,13 +69,14 @@ CFG_asan      = $(GCC) -std=c99 $(WARN) $(SAN)
 TESTBINS := $(foreach c,$(CONFIGS),$(addprefix build/test/$(c)/,$(TESTBINNAMES)))
 
 # valgrind memcheck runs the AVX2 build (valgrind 3.19 cannot decode AVX-512) of the
-# low-level tests; the training tests run under ASan+UBSan instead (valgrind is ~50x slower).
-# (test_smoke, part of test_internal elsewhere, is built alone for this from its own file.)
-VALGRIND_TESTS := test_smoke test_kernels test_activations test_config test_net test_output
-HAVE_VALGRIND  := $(shell command -v valgrind >/dev/null 2>&1 && echo 1)
+# low-level tests: test_internal's groups smoke, kernels and net, and the binaries below;
+# the training tests run under ASan+UBSan instead (valgrind is ~50x slower).
+VALGRIND_TESTS  := test_activations test_config test_output
+VALGRIND_GROUPS := smoke,kernels,net
+HAVE_VALGRIND   := $(shell command -v valgrind >/dev/null 2>&1 && echo 1)
 ifeq ($(HAVE_VALGRIND)$(HAVE_AVX2),11)
-VGBINS := $(addprefix build/test/avx2/,$(filter $(VALGRIND_TESTS),$(TESTNAMES)))
-VGRUNS := $(addprefix vg:,$(VGBINS))
+VGRUNS := vg:build/test/avx2/test_internal:$(VALGRIND_GROUPS) \
+          $(addprefix vg:build/test/avx2/,$(filter $(VALGRIND_TESTS),$(TESTNAMES)))
 endif
 
 # OpenBLAS + LAPACKE for the kernel benchmark's peer column (never linked by the library).
@@ -120,19 +123,16 @@ build/examples/%: examples/%.c examples/pde_util.h sapm.h build/stb.state
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) $(WARN) $< -o $@ -lm
 
-# Each configuration compiles the implementation once into sapm_impl.o; the tests of the
-# public API link against it, the tests of the internals share one translation unit
-# (tests/test_internal.c includes them after one copy of the implementation), and the
-# tests that set configuration macros of their own (allocators, SAPM_NO_PNG, ...) build
-# alone. (-x none: in the C++ configurations the object is not a source file.)
+# Each configuration compiles the implementation once into sapm_impl.o, together with the
+# tests of the internals (they call its static functions) and the tests' allocator;
+# test_internal and the tests of the public API link against it, and the tests that set
+# configuration macros of their own (SAPM_NO_PNG, SAPM_NO_STDIO, ...) build alone.
+# (-x none: in the C++ configurations the object is not a source file.)
 define TEST_RULE
-build/test/$(1)/sapm_impl.o: tests/sapm_impl.c sapm.h
+build/test/$(1)/sapm_impl.o: tests/sapm_impl.c $(UNITY_SRC) sapm.h tests/sapm_test.h tests/sapm_test_alloc.h
 	@mkdir -p $$(dir $$@)
-	$$(CFG_$(1)) -I. -c $$< -o $$@
-build/test/$(1)/test_internal: tests/test_internal.c $(UNITY_SRC) sapm.h tests/sapm_test.h
-	@mkdir -p $$(dir $$@)
-	$$(CFG_$(1)) -I. -Itests $$< -o $$@ -lm
-$(addprefix build/test/$(1)/,$(PUBLIC_TESTS)): build/test/$(1)/%: tests/%.c build/test/$(1)/sapm_impl.o tests/sapm_test.h
+	$$(CFG_$(1)) -I. -Itests -c $$< -o $$@
+$(addprefix build/test/$(1)/,$(PUBLIC_TESTS) test_internal): build/test/$(1)/%: tests/%.c build/test/$(1)/sapm_impl.o tests/sapm_test.h
 	@mkdir -p $$(dir $$@)
 	$$(CFG_$(1)) -I. -Itests $$< -x none build/test/$(1)/sapm_impl.o -o $$@ -lm
 build/test/$(1)/%: tests/%.c sapm.h tests/sapm_test.h
@@ -143,7 +143,7 @@ $(foreach c,$(CONFIGS),$(eval $(call TEST_RULE,$(c))))
 
 # tests/install.sh: make install into a temporary prefix, a consumer built through
 # pkg-config and CMake, make uninstall (needs pkg-config and cmake)
-test: $(TESTBINS) $(VGBINS)
+test: $(TESTBINS)
 	@OMP_NUM_THREADS=3 bash tests/run.sh $(TESTBINS) $(VGRUNS) tests/install.sh
 
 build/bench/%: bench/%.c bench/bench_util.h sapm.h

@@ -3,13 +3,15 @@
 # as its last line), shows failures, and ends with the summed "N passed, M failed".
 # A binary that crashes or prints no summary counts as one failed test.
 # An argument written vg:BINARY runs BINARY under valgrind's memcheck (any memcheck error
-# fails it).
+# fails it); vg:BINARY:A,B passes the arguments A B to it (test_internal's groups).
 set -u
 VALGRIND=${VALGRIND:-valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite}
 total_pass=0
 total_fail=0
 for arg in "$@"; do
     case "$arg" in
+        vg:*:*) spec=${arg#vg:}; bin=${spec%%:*}; IFS=, read -r -a args <<< "${spec#*:}"
+                out=$($VALGRIND "$bin" "${args[@]}" 2>&1); rc=$?; bin="valgrind $bin ${args[*]}" ;;
         vg:*) bin=${arg#vg:}; out=$($VALGRIND "$bin" 2>&1); rc=$?; bin="valgrind $bin" ;;
         *)    bin=$arg; out=$("$bin" 2>&1); rc=$? ;;
     esac

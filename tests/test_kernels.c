@@ -1,8 +1,10 @@
 /* Kernel tests: GEMM, SYRK, TRSM, Cholesky (unblocked and blocked), chol_solve and the
  * batched SPD solver against plain loops, on odd sizes, every transpose combination,
  * leading dimensions larger than the column count and pointers offset by one double.
- * Builds with its own copy of the implementation (it also tests internal kernels). */
+ * It also tests internal kernels, so it shares the implementation's translation unit. */
+#ifndef SAPM_TEST_UNITY /* else tests/sapm_impl.c holds the implementation */
 #define SAPM_IMPLEMENTATION
+#endif
 #include "sapm.h"
 #include "sapm_test.h"
 #include <float.h>
@@ -467,7 +469,7 @@ static void test_batched_vs_single(void)
     }
 }
 
-static void test_bad_arguments(void)
+static void test_kernels_bad_arguments(void)
 {
     double A[16] = {4, 0, 0, 0, 0, 4, 0, 0, 0, 0, 4, 0, 0, 0, 0, 4}, B[16] = {0}, C[16] = {0};
     int info[2];
@@ -527,7 +529,7 @@ static void test_bad_arguments(void)
     CHECK(A[0] == 2.0);
 }
 
-int main(void)
+static void run_kernels_tests(void)
 {
     printf("simd path: %s\n", sapm_simd_path());
     RUN(test_gemm_all_forms);
@@ -541,6 +543,13 @@ int main(void)
     RUN(test_chol_near_singular);
     RUN(test_chol_not_spd);
     RUN(test_batched_vs_single);
-    RUN(test_bad_arguments);
+    RUN(test_kernels_bad_arguments);
+}
+
+#ifndef SAPM_TEST_UNITY
+int main(void)
+{
+    run_kernels_tests();
     return sapm_test_summary();
 }
+#endif

@@ -1,7 +1,7 @@
 /* LS training: J_LS gradients against central finite differences, the optimizers on
  * problems with known minima, the trainer's stop rules, reproducibility, the all-reduce
  * hook and the argument checks of sapm_train / sapm_net_loss / sapm_net_gradient. */
-#ifndef SAPM_TEST_UNITY /* else tests/test_internal.c holds the implementation */
+#ifndef SAPM_TEST_UNITY /* else tests/sapm_impl.c holds the implementation */
 #define SAPM_IMPLEMENTATION
 #endif
 #include "sapm.h"

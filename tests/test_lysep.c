@@ -2,7 +2,7 @@
  * closed-form blocks against their definitions (gradients by central differences), the
  * forward-pass initialisation, small transport / Poisson problems solved to a stated
  * error, bad options. */
-#ifndef SAPM_TEST_UNITY /* else tests/test_internal.c holds the implementation */
+#ifndef SAPM_TEST_UNITY /* else tests/sapm_impl.c holds the implementation */
 #define SAPM_IMPLEMENTATION
 #endif
 #include "sapm.h"

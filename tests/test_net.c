@@ -2,24 +2,10 @@
  * tape's parameter gradients of losses on (u, du/dx_i, Lap u) against central differences,
  * reproducible initialisation, model files (round trip, truncation, bit flips) and the
  * argument checks of the public network functions. */
-#include <stdlib.h>
-
-/* The allocator records the largest single request (model-file loads must stay bounded). */
-static size_t test_largest_alloc;
-static void *test_malloc(size_t n)
-{
-    if (n > test_largest_alloc) test_largest_alloc = n;
-    return malloc(n);
-}
-static void *test_realloc(void *p, size_t n)
-{
-    if (n > test_largest_alloc) test_largest_alloc = n;
-    return realloc(p, n);
-}
-#define SAPM_MALLOC(sz) test_malloc(sz)
-#define SAPM_REALLOC(p, sz) test_realloc(p, sz)
-#define SAPM_FREE(p) free(p)
+#ifndef SAPM_TEST_UNITY /* else tests/sapm_impl.c holds the implementation and allocator */
+#include "sapm_test_alloc.h"
 #define SAPM_IMPLEMENTATION
+#endif
 #include "sapm.h"
 #include "sapm_test.h"
 #if defined(__unix__) || defined(__unix) || (defined(__APPLE__) && defined(__MACH__))
@@ -442,20 +428,20 @@ static void test_load_file_bounds(void)
     keep = dst.params[0];
     memset(big, 'x', junk);
     write_bytes(path, big, junk);                 /* 1 MiB of something else */
-    test_largest_alloc = 0;
+    sapm_test_largest_alloc = 0;
     CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_ERR_BAD_FORMAT);
-    CHECK(test_largest_alloc < 4096);
+    CHECK(sapm_test_largest_alloc < 4096);
     memcpy(big, buf, size);                       /* a real header, then junk: P says 25 */
     write_bytes(path, big, junk);
-    test_largest_alloc = 0;
+    sapm_test_largest_alloc = 0;
     CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_ERR_CORRUPT);
-    CHECK(test_largest_alloc <= size + 1);
+    CHECK(sapm_test_largest_alloc <= size + 1);
     memcpy(big, buf, size);                       /* a header claiming P = 2^40 in 1 MiB */
     big[24 + 5] = 1;
     write_bytes(path, big, junk);
-    test_largest_alloc = 0;
+    sapm_test_largest_alloc = 0;
     CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_ERR_BAD_FORMAT);
-    CHECK(test_largest_alloc <= 2 * junk);
+    CHECK(sapm_test_largest_alloc <= 2 * junk);
     buf[size] = 0;
     write_bytes(path, buf, size + 1);             /* one trailing byte */
     CHECK_EQ_INT(sapm_net_load(&dst, path), SAPM_ERR_CORRUPT);
@@ -534,7 +520,7 @@ static void test_copy_self(void)
     sapm_net_destroy(&b);
 }
 
-static void test_bad_arguments(void)
+static void test_net_bad_arguments(void)
 {
     sapm_net net, empty;
     int w[3] = {2, 4, 1};
@@ -560,7 +546,7 @@ static void test_bad_arguments(void)
     sapm_net_destroy(&net);
 }
 
-int main(void)
+static void run_net_tests(void)
 {
     RUN(test_forward_derivs_fd);
     RUN(test_forward_derivs_blocks);
@@ -571,6 +557,13 @@ int main(void)
     RUN(test_load_rejects_damage);
     RUN(test_load_file_bounds);
     RUN(test_copy_self);
-    RUN(test_bad_arguments);
+    RUN(test_net_bad_arguments);
+}
+
+#ifndef SAPM_TEST_UNITY
+int main(void)
+{
+    run_net_tests();
     return sapm_test_summary();
 }
+#endif

@@ -1,7 +1,7 @@
 /* PDE problems, samplers and the PINN baseline: derivative recursions and J_PINN
  * gradients against central finite differences, sampler properties, known solutions,
  * bad problem descriptions. */
-#ifndef SAPM_TEST_UNITY /* else tests/test_internal.c holds the implementation */
+#ifndef SAPM_TEST_UNITY /* else tests/sapm_impl.c holds the implementation */
 #define SAPM_IMPLEMENTATION
 #endif
 #include "sapm.h"

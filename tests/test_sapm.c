@@ -1,7 +1,7 @@
 /* PM and SAPM (SPEC 2-3): block updates against their definitions, the consistency bound
  * J_LS <= L J_SAPM on random states and along training, training to a stated MSE, and
  * bad arguments. */
-#ifndef SAPM_TEST_UNITY /* else tests/test_internal.c holds the implementation */
+#ifndef SAPM_TEST_UNITY /* else tests/sapm_impl.c holds the implementation */
 #define SAPM_IMPLEMENTATION
 #endif
 #include "sapm.h"

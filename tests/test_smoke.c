@@ -1,5 +1,5 @@
 /* Smoke tests: the header compiles in this configuration and the basics answer. */
-#ifndef SAPM_TEST_UNITY /* else tests/test_internal.c holds the implementation */
+#ifndef SAPM_TEST_UNITY /* else tests/sapm_impl.c holds the implementation */
 #define SAPM_IMPLEMENTATION
 #endif
 #include "sapm.h"
