@@ -328,8 +328,9 @@ SAPMDEF sapm_result sapm_net_init(sapm_net *net, sapm_init init, double scale, u
 SAPMDEF sapm_result sapm_net_copy(sapm_net *dst, const sapm_net *src);
 
 /* u(x) for N samples: X is N x n_0 (ldx >= n_0), U is N x n_L (ldu >= n_L). NaN/Inf in X:
- * SAPM_ERR_NONFINITE_INPUT. Allocates nothing when 2 min(N, 256) x (widest layer) <= 2048
- * (single points or small batches of a net up to 1024 wide). */
+ * SAPM_ERR_NONFINITE_INPUT. Allocates nothing when min(N, 256) (n_0 + n_L + 2 x the sum of
+ * the hidden widths) + 8 (L + 1) <= 2048 (one point of a net with up to ~1000 hidden units
+ * in all, or a few points of a smaller one). */
 SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X, int ldx,
                                      double *U, int ldu);
 
@@ -3325,59 +3326,11 @@ static int sapm__net_max_width(const sapm_net *net)
     return w;
 }
 
-SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X, int ldx,
-                                     double *U, int ldu)
-{
-    /* Sample-major blocks of rows: Z_l = H_{l-1} W_l^T + 1 b_l^T. Work space:
-     * two block x max-width buffers, on the stack when they fit (a few samples, e.g.
-     * point-by-point inference in a loop, never touch the allocator). */
-    enum { BLOCK = 256, STACK = 2048 };
-    double stackbuf[STACK], *h, *z;
-    int l, s0, wmax, blk;
-    sapm_result r = sapm__net_check(net);
-    if (r != SAPM_OK) return r;
-    if (!X || !U) return SAPM_ERR_NULL_ARGUMENT;
-    if (N <= 0) return SAPM_ERR_INVALID_SIZE;
-    if (ldx < net->widths[0] || ldu < net->widths[net->depth]) return SAPM_ERR_SIZE_MISMATCH;
-    if (!sapm__matrix_finite(X, N, net->widths[0], ldx)) return SAPM_ERR_NONFINITE_INPUT;
-    wmax = sapm__net_max_width(net);
-    blk = SAPM__MIN(N, (int)BLOCK);
-    if ((size_t)2 * blk * wmax <= STACK) {
-        h = stackbuf;
-    } else {
-        h = (double *)sapm__alloc((size_t)2 * blk * wmax, sizeof(double));
-        if (!h) return SAPM_ERR_OUT_OF_MEMORY;
-    }
-    z = h + (size_t)blk * wmax;
-    for (s0 = 0; s0 < N; s0 += blk) {
-        int nb = SAPM__MIN(blk, N - s0), i, j;
-        const double *in = X + (size_t)s0 * ldx;
-        int ld_in = ldx;
-        for (l = 0; l < net->depth; ++l) {
-            int n_out = net->widths[l + 1], n_in = net->widths[l];
-            int last = (l == net->depth - 1);
-            double *out = last ? U + (size_t)s0 * ldu : z;
-            int ld_out = last ? ldu : n_out;
-            for (i = 0; i < nb; ++i)
-                for (j = 0; j < n_out; ++j) out[(size_t)i * ld_out + j] = net->b[l][j];
-            sapm_gemm(SAPM_NO_TRANS, SAPM_TRANS, nb, n_out, n_in, 1.0, in, ld_in, net->W[l], n_in,
-                      1.0, out, ld_out);
-            if (!last) {
-                sapm_activation_eval(net->act, (size_t)nb * n_out, z, h, NULL, NULL, NULL);
-                in = h;
-                ld_in = n_out;
-            }
-        }
-    }
-    if (h != stackbuf) SAPM_FREE(h);
-    return SAPM_OK;
-}
-
 /* ======================================================================================
  * Implementation: derivative tape (forward pass with input derivatives, reverse pass)
  *
- * The tape is the one forward/backward engine of the library: J_LS gradients,
- * sapm_net_forward_derivs and the PINN gradients all run on it. It works on a block of
+ * The tape is the one forward/backward engine of the library: inference (sapm_net_forward,
+ * sapm_net_forward_derivs), J_LS gradients, LM Jacobians and the PINN gradients all run on it. It works on a block of
  * N <= cap points and a parameter vector in the layout of sapm_net.params (so optimizers
  * can evaluate trial points without touching the net).
  *
@@ -3421,7 +3374,8 @@ SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X
  * shape and activation, which it copies.
  * ====================================================================================== */
 
-enum { SAPM__TAPE_VALUE = 0, SAPM__TAPE_GRAD = 1, SAPM__TAPE_LAP = 2, SAPM__TAPE_DIR = 3 };
+enum { SAPM__TAPE_VALUE = 0, SAPM__TAPE_GRAD = 1, SAPM__TAPE_LAP = 2, SAPM__TAPE_DIR = 3,
+       SAPM__TAPE_INFER = 4 };
 
 typedef struct sapm__tape {
     int depth;              /* L */
@@ -3433,6 +3387,8 @@ typedef struct sapm__tape {
     int N, R;               /* points and rows of the current block (R = nb N) */
     int p0_N;               /* N for which the constant rows of P[0] were written */
     int wmax;               /* max width */
+    int infer;              /* SAPM__TAPE_INFER: values only, no sigma' and no adjoints kept
+                               (inference; sapm__tape_backward must not be called) */
     sapm_activation act;
     int *widths;            /* n_0..n_L (copy) */
     size_t *woff, *boff;    /* offsets of W_l, b_l (l = 1..L at [l-1]) in a parameter vector */
@@ -3441,24 +3397,31 @@ typedef struct sapm__tape {
     double *colsum;         /* wmax: column sums of the next Abar (value mode, fused) */
     double *mem;            /* every double above */
     void *pmem;             /* every pointer/int above */
+    int owned;              /* mem and pmem came from the allocator (not a caller's buffer) */
 } sapm__tape;
 
 static void sapm__tape_free(sapm__tape *t)
 {
     if (!t) return;
-    if (t->mem) SAPM_FREE(t->mem);
-    if (t->pmem) SAPM_FREE(t->pmem);
+    if (t->owned) {
+        if (t->mem) SAPM_FREE(t->mem);
+        if (t->pmem) SAPM_FREE(t->pmem);
+    }
     memset(t, 0, sizeof *t);
 }
 
 /* mode: SAPM__TAPE_VALUE, SAPM__TAPE_GRAD (all d first derivatives), SAPM__TAPE_LAP
- * (first derivatives and the Laplacian) or SAPM__TAPE_DIR (one directional derivative
+ * (first derivatives and the Laplacian), SAPM__TAPE_DIR (one directional derivative
  * v_n . grad z per point, v_n = row n of t->dirs, which the caller sets before every
- * forward: a first-order operator sum_i c_i d_i u costs one stream instead of d). */
-static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, int mode)
+ * forward: a first-order operator sum_i c_i d_i u costs one stream instead of d) or
+ * SAPM__TAPE_INFER (values for inference only). buf (may be NULL) is caller memory of
+ * buf_doubles doubles, aligned for double and pointers, used instead of the allocator when
+ * the tape fits in it. */
+static sapm_result sapm__tape_init_in(sapm__tape *t, const sapm_net *net, int cap, int mode,
+                                      double *buf, size_t buf_doubles)
 {
     int L = net->depth, l;
-    size_t rows, total = 0, off = 0, npt;
+    size_t rows, total = 0, off = 0, npt, npt_doubles;
     char *pm;
     memset(t, 0, sizeof *t);
     if (cap <= 0) return SAPM_ERR_INVALID_SIZE;
@@ -3466,8 +3429,9 @@ static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, 
     t->d = net->widths[0];
     t->m = net->widths[L];
     t->cap = cap;
+    t->infer = mode == SAPM__TAPE_INFER;
     t->dir = mode == SAPM__TAPE_DIR;
-    t->nd = t->dir ? 1 : mode >= SAPM__TAPE_GRAD ? t->d : 0;
+    t->nd = t->dir ? 1 : (mode == SAPM__TAPE_GRAD || mode == SAPM__TAPE_LAP) ? t->d : 0;
     t->nq = mode == SAPM__TAPE_LAP ? 1 : 0;
     t->nb = 1 + t->nd + t->nq;
     t->act = net->act;
@@ -3478,8 +3442,28 @@ static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, 
     /* pointer arrays: 5 x (L+1) double*, 2 x L size_t, L+1 int */
     npt = 5 * (size_t)(L + 1) * sizeof(double *) + 2 * (size_t)L * sizeof(size_t) +
           (size_t)(L + 1) * sizeof(int);
-    t->pmem = sapm__calloc(npt, 1);
-    if (!t->pmem) return SAPM_ERR_OUT_OF_MEMORY;
+    npt_doubles = (npt + sizeof(double) - 1) / sizeof(double);
+    /* doubles: A[1..L], P[0..L-1] (rows x n_l), S1..S3 for hidden layers, 2 adjoints
+     * (inference: A and P only) */
+    for (l = 0; l <= L; ++l) {
+        size_t nl = (size_t)net->widths[l];
+        if (l >= 1) total += rows * nl;                       /* A[l] */
+        if (l <= L - 1) total += rows * nl;                   /* P[l] */
+        if (l >= 1 && l <= L - 1 && !t->infer)
+            total += (size_t)cap * nl * (size_t)(1 + (t->nd > 0 || t->nq > 0) + t->nq);
+    }
+    if (!t->infer) total += 2 * rows * (size_t)t->wmax + (size_t)t->wmax;
+    if (buf && npt_doubles + total <= buf_doubles) {
+        memset(buf, 0, npt_doubles * sizeof(double));
+        t->pmem = buf;
+        t->mem = buf + npt_doubles;
+    } else {
+        t->owned = 1;
+        t->pmem = sapm__calloc(npt, 1);
+        if (!t->pmem) return SAPM_ERR_OUT_OF_MEMORY;
+        t->mem = (double *)sapm__alloc(total, sizeof(double));
+        if (!t->mem) { sapm__tape_free(t); return SAPM_ERR_OUT_OF_MEMORY; }
+    }
     pm = (char *)t->pmem;
     t->A = (double **)(void *)pm;  pm += (size_t)(L + 1) * sizeof(double *);
     t->P = (double **)(void *)pm;  pm += (size_t)(L + 1) * sizeof(double *);
@@ -3494,33 +3478,29 @@ static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, 
         t->woff[l] = off; off += (size_t)net->widths[l + 1] * (size_t)net->widths[l];
         t->boff[l] = off; off += (size_t)net->widths[l + 1];
     }
-    /* doubles: A[1..L], P[0..L-1] (rows x n_l), S1..S3 for hidden layers, 2 adjoints */
-    for (l = 0; l <= L; ++l) {
-        size_t nl = (size_t)net->widths[l];
-        if (l >= 1) total += rows * nl;                       /* A[l] */
-        if (l <= L - 1) total += rows * nl;                   /* P[l] */
-        if (l >= 1 && l <= L - 1)
-            total += (size_t)cap * nl * (size_t)(1 + (t->nd > 0 || t->nq > 0) + t->nq);
-    }
-    total += 2 * rows * (size_t)t->wmax + (size_t)t->wmax;
-    t->mem = (double *)sapm__alloc(total, sizeof(double));
-    if (!t->mem) { sapm__tape_free(t); return SAPM_ERR_OUT_OF_MEMORY; }
     off = 0;
     for (l = 0; l <= L; ++l) {
         size_t nl = (size_t)net->widths[l];
         if (l >= 1) { t->A[l] = t->mem + off; off += rows * nl; }
         if (l <= L - 1) { t->P[l] = t->mem + off; off += rows * nl; }
-        if (l >= 1 && l <= L - 1) {
+        if (l >= 1 && l <= L - 1 && !t->infer) {
             t->S1[l] = t->mem + off; off += (size_t)cap * nl;
             if (t->nd > 0 || t->nq > 0) { t->S2[l] = t->mem + off; off += (size_t)cap * nl; }
             if (t->nq) { t->S3[l] = t->mem + off; off += (size_t)cap * nl; }
         }
     }
-    t->adj = t->mem + off; off += rows * (size_t)t->wmax;
-    t->adj2 = t->mem + off; off += rows * (size_t)t->wmax;
-    t->colsum = t->mem + off; off += (size_t)t->wmax;
+    if (!t->infer) {
+        t->adj = t->mem + off; off += rows * (size_t)t->wmax;
+        t->adj2 = t->mem + off; off += rows * (size_t)t->wmax;
+        t->colsum = t->mem + off; off += (size_t)t->wmax;
+    }
     SAPM_ASSERT(off == total);
     return SAPM_OK;
+}
+
+static sapm_result sapm__tape_init(sapm__tape *t, const sapm_net *net, int cap, int mode)
+{
+    return sapm__tape_init_in(t, net, cap, mode, NULL, 0);
 }
 
 /* The output-row adjoint the caller fills before sapm__tape_backward: R x m, stride m. */
@@ -3563,8 +3543,8 @@ static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N
         }
         if (l == L) break;
         Nn = (size_t)N * (size_t)n_out;
-        sapm_activation_eval(t->act, Nn, Al, t->P[l], t->S1[l], t->nb > 1 ? t->S2[l] : NULL,
-                             t->nq ? t->S3[l] : NULL);
+        sapm_activation_eval(t->act, Nn, Al, t->P[l], t->infer ? NULL : t->S1[l],
+                             t->nb > 1 ? t->S2[l] : NULL, t->nq ? t->S3[l] : NULL);
         if (t->nb > 1) {
             const double *SAPM__RESTRICT s1 = t->S1[l], *SAPM__RESTRICT s2 = t->S2[l];
             size_t k;
@@ -3636,6 +3616,7 @@ static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, doub
 {
     int L = t->depth, N = t->N, R = t->R, l, n, j, have_colsum = 0;
     double *cur = t->adj, *oth = t->adj2, *tmp;
+    SAPM_ASSERT(!t->infer);
     for (l = L; l >= 1; --l) {
         int n_in = t->widths[l - 1], n_out = t->widths[l];
         const double *W = params + t->woff[l - 1];
@@ -3690,6 +3671,7 @@ static void sapm__tape_jacobian(sapm__tape *t, const double *params, double *J, 
 {
     int L = t->depth, N = t->N, R = t->R, S = t->nb, l, n, j;
     double *cur = t->adj, *oth = t->adj2, *tmp;
+    SAPM_ASSERT(!t->infer);
     for (l = L; l >= 1; --l) {
         int n_in = t->widths[l - 1], n_out = t->widths[l];
         const double *W = params + t->woff[l - 1];
@@ -3716,11 +3698,16 @@ static void sapm__tape_jacobian(sapm__tape *t, const double *params, double *J, 
     }
 }
 
-SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const double *X,
-                                            int ldx, double *U, int ldu, double *dU,
-                                            double *lapU)
+/* --- network evaluation on the tape ------------------------------------------------ */
+
+/* u (and du/dx_i with dU, Lap u with lapU) at N points, in blocks of at most 128 (256 for
+ * values only) points. Values only for a few points run on a tape in stack memory, so
+ * point-by-point inference in a loop never touches the allocator. */
+static sapm_result sapm__net_eval(const sapm_net *net, int N, const double *X, int ldx,
+                                  double *U, int ldu, double *dU, double *lapU)
 {
-    enum { BLOCK = 128 };
+    enum { BLOCK = 128, BLOCK_VALUES = 256, STACK = 2048 };
+    double stackbuf[STACK];
     sapm__tape t;
     int s0, d, m;
     sapm_result r = sapm__net_check(net);
@@ -3731,8 +3718,12 @@ SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const do
     m = net->widths[net->depth];
     if (ldx < d || ldu < m) return SAPM_ERR_SIZE_MISMATCH;
     if (!sapm__matrix_finite(X, N, d, ldx)) return SAPM_ERR_NONFINITE_INPUT;
-    r = sapm__tape_init(&t, net, SAPM__MIN(N, (int)BLOCK),
-                        lapU ? SAPM__TAPE_LAP : dU ? SAPM__TAPE_GRAD : SAPM__TAPE_VALUE);
+    if (!dU && !lapU)
+        r = sapm__tape_init_in(&t, net, SAPM__MIN(N, (int)BLOCK_VALUES), SAPM__TAPE_INFER,
+                               stackbuf, STACK);
+    else
+        r = sapm__tape_init(&t, net, SAPM__MIN(N, (int)BLOCK),
+                            lapU ? SAPM__TAPE_LAP : SAPM__TAPE_GRAD);
     if (r != SAPM_OK) return r;
     for (s0 = 0; s0 < N; s0 += t.cap) {
         int nb = SAPM__MIN(t.cap, N - s0), n, k, i;
@@ -3752,6 +3743,19 @@ SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const do
     }
     sapm__tape_free(&t);
     return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_net_forward(const sapm_net *net, int N, const double *X, int ldx,
+                                     double *U, int ldu)
+{
+    return sapm__net_eval(net, N, X, ldx, U, ldu, NULL, NULL);
+}
+
+SAPMDEF sapm_result sapm_net_forward_derivs(const sapm_net *net, int N, const double *X,
+                                            int ldx, double *U, int ldu, double *dU,
+                                            double *lapU)
+{
+    return sapm__net_eval(net, N, X, ldx, U, ldu, dU, lapU);
 }
 
 /* ======================================================================================

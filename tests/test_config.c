@@ -84,6 +84,14 @@ static void test_alloc_balanced(void)
     g_alloc.total = 0;
     CHECK_EQ_INT(sapm_net_forward(&net, 1, x, 3, u, 2), SAPM_OK);
     CHECK_EQ_INT((int)g_alloc.total, 0);        /* one point: work space on the stack */
+    {   /* a batch too big for the stack allocates its tape and frees it */
+        double *Xb = (double *)calloc(300 * 3, sizeof(double)), *Ub = (double *)malloc(300 * 2 * sizeof(double));
+        long live = g_alloc.live;
+        CHECK_EQ_INT(sapm_net_forward(&net, 300, Xb, 3, Ub, 2), SAPM_OK);
+        CHECK(g_alloc.total > 0);
+        CHECK(g_alloc.live == live);
+        free(Xb); free(Ub);
+    }
     sapm_net_destroy(&net);
     CHECK_EQ_INT(g_alloc.live, 0);
     /* a failing call leaves nothing allocated */
