@@ -6,6 +6,8 @@
 #   make test       build the tests in every configuration and run them
 #   make bench      build and run the benchmarks (OpenBLAS/LAPACKE/PyTorch peers when found)
 #   make docs       regenerate the README's pictures under docs/
+#   make mpi        build examples/mpi_poisson.c with mpicc (Open MPI: libopenmpi-dev)
+#   make bench-mpi  data-parallel cost, memory and communication against N on 1 and 2 ranks
 #   make install    PREFIX=/usr/local DESTDIR=: sapm.h, sapm.pc, CMake config (sapm::sapm)
 #   make uninstall  the same variables: removes exactly those files
 #   make clean
@@ -26,7 +28,8 @@ C99      = -std=c99 $(WARN) -pedantic
 CXX11    = -std=c++11 $(WARN)
 SAN      = -O1 -g -march=native -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
+# (the MPI example builds with mpicc: make mpi)
+EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(filter-out examples/mpi_%.c,$(wildcard examples/*.c)))
 TESTSRC  := $(wildcard tests/test_*.c)
 TESTNAMES:= $(patsubst tests/%.c,%,$(TESTSRC))
 # tests of the public API only (linked against the configuration's sapm_impl.o)
@@ -39,7 +42,7 @@ UNITY_SRC    := $(addprefix tests/,$(addsuffix .c,$(UNITY_TESTS)))
 # build alone
 OWN_TESTS    := $(filter-out $(PUBLIC_TESTS) $(UNITY_TESTS) test_internal,$(TESTNAMES))
 TESTBINNAMES := $(PUBLIC_TESTS) test_internal $(OWN_TESTS)
-BENCHES  := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
+BENCHES  := $(patsubst bench/%.c,build/bench/%,$(filter-out bench/bench_mpi.c,$(wildcard bench/*.c)))
 
 # Which SIMD paths this machine can run (the scalar path always runs).
 HAVE_AVX2   := $(shell grep -q -w avx2 /proc/cpuinfo 2>/dev/null && grep -q -w fma /proc/cpuinfo && echo 1)
@@ -86,7 +89,7 @@ BLAS_FLAGS := $(shell printf '$(HASH)include <cblas.h>\n$(HASH)include <lapacke.
     $(CC) -x c - -o /dev/null -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke 2>/dev/null && \
     echo "-DSAPM_BENCH_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke")
 
-.PHONY: all test bench clean examples demo docs install uninstall FORCE
+.PHONY: all test bench bench-mpi clean examples demo docs install uninstall mpi FORCE
 all: examples
 examples: $(EXAMPLES)
 
@@ -142,9 +145,25 @@ endef
 $(foreach c,$(CONFIGS),$(eval $(call TEST_RULE,$(c))))
 
 # tests/install.sh: make install into a temporary prefix, a consumer built through
-# pkg-config and CMake, make uninstall (needs pkg-config and cmake)
+# pkg-config and CMake, make uninstall (needs pkg-config and cmake);
+# tests/mpi.sh: data-parallel runs on 1, 2 and 3 MPI ranks against the serial run (skipped
+# without mpicc and mpirun)
 test: $(TESTBINS)
-	@OMP_NUM_THREADS=3 bash tests/run.sh $(TESTBINS) $(VGRUNS) tests/install.sh
+	@OMP_NUM_THREADS=3 bash tests/run.sh $(TESTBINS) $(VGRUNS) tests/install.sh tests/mpi.sh
+
+MPICC ?= mpicc
+MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe
+mpi: build/examples/mpi_poisson
+# cost per iteration, memory and all-reduce payload against N, on 1 and 2 ranks
+bench-mpi: build/bench/bench_mpi
+	$(MPIRUN) -np 1 build/bench/bench_mpi $(BENCH_MPI_ARGS)
+	$(MPIRUN) -np 2 build/bench/bench_mpi $(BENCH_MPI_ARGS)
+build/bench/bench_mpi: bench/bench_mpi.c bench/bench_util.h sapm.h
+	@mkdir -p $(dir $@)
+	$(MPICC) -O3 -march=native $(WARN) $< -o $@ -lm
+build/examples/mpi_poisson: examples/mpi_poisson.c sapm.h build/stb.state
+	@mkdir -p $(dir $@)
+	$(MPICC) $(OPT) $(WARN) $< -o $@ -lm
 
 build/bench/%: bench/%.c bench/bench_util.h sapm.h
 	@mkdir -p $(dir $@)

@@ -55,6 +55,9 @@
  *                          (compilers without __has_include);
  *     SAPM_STB_IMAGE_WRITE_INCLUDE  the header to include instead of
  *                          <stb/stb_image_write.h>, e.g. "stb_image_write.h".
+ *     SAPM_USE_MPI         declare the MPI adaptor (sapm_mpi, sapm_mpi_allreduce): the
+ *                          including file must have <mpi.h> (build with mpicc); without it
+ *                          no MPI name appears anywhere.
  *     SAPM_NO_SIMD         force the scalar kernels (otherwise chosen at compile time:
  *                          AVX-512F, then AVX2+FMA, then NEON, then scalar).
  *     SAPM_NO_OPENMP       stay single-threaded even when compiled with OpenMP.
@@ -463,9 +466,20 @@ typedef int (*sapm_progress_fn)(const sapm_progress *p, void *user_data);
 
 /* Reduction hook for data-parallel training: sum buf[0..n) across all workers in place.
  * Every per-sample sum the optimizers form (losses, gradients, Gram matrices and their
- * right-hand sides) passes through it before it is used. NULL = one worker. LM does not
- * support it yet (SAPM_ERR_UNSUPPORTED). */
+ * right-hand sides) passes through it before it is used, and so do the run's decisions
+ * (the clock read by time_budget / phase_time / log_seconds, a callback's stop request),
+ * so every worker takes the same steps and stops at the same iteration. Each worker holds
+ * its own share of the samples (sapm_shard) and passes the same options; the hook must
+ * give every worker the same sums (MPI_Allreduce does: sapm_mpi_allreduce under
+ * SAPM_USE_MPI). A bad argument on one worker returns there before the first reduction
+ * while the others wait in it, so validate the data on every worker. NULL = one worker.
+ * LM does not support it yet (SAPM_ERR_UNSUPPORTED). */
 typedef sapm_result (*sapm_allreduce_fn)(double *buf, size_t n, void *user_data);
+
+/* This worker's contiguous share of n samples among `workers`: [*first, *first + *count),
+ * the first n % workers workers holding one more. Returns SAPM_ERR_INVALID_SIZE (and an
+ * empty share) unless n >= 0, workers >= 1 and 0 <= worker < workers. */
+SAPMDEF sapm_result sapm_shard(int n, int worker, int workers, int *first, int *count);
 
 typedef sapm_progress sapm_history_entry;
 
@@ -880,6 +894,48 @@ SAPMDEF sapm_lysep_options sapm_lysep_default_options(void);
  * weights: C = 2L - 1 (first order), C = 3L - 3 (second order, L >= 2; at least L).
  * Returns a negative value for depth < 2. */
 SAPMDEF double sapm_lysep_bound_constant(int depth, int second_order);
+
+/* ======================================================================================
+ * Declarations: data-parallel training over MPI (SAPM_USE_MPI)
+ *
+ * Every worker (MPI rank) holds its share of the samples or collocation points and calls
+ * sapm_train / sapm_pde_train with the same network, the same options and its share; the
+ * adaptor below is the all-reduce hook. What is reduced per iteration is given for each
+ * method in the table of the README ("Data-parallel training"); auxiliaries (PM, SAPM,
+ * SAPM-PINN, LySep) stay local to their worker. Every worker ends with the same parameters
+ * and the same report (losses and held-out errors are global); only the caller decides
+ * which rank writes files.
+ *
+ *     MPI_Init(&argc, &argv);
+ *     sapm_mpi mpi;  sapm_mpi_init(&mpi, MPI_COMM_WORLD);
+ *     sapm_shard(N, mpi.rank, mpi.size, &first, &count);     this rank's samples
+ *     sapm_mpi_attach(&mpi, &opt);                            opt.allreduce = the adaptor
+ *     sapm_train(&net, count, X + first * d, d, Y + first * m, m, &opt, &rep);
+ *
+ * Build with mpicc and -DSAPM_USE_MPI (or #define SAPM_USE_MPI before including sapm.h
+ * in every file that uses these names); the rest of the library never includes <mpi.h>.
+ * ====================================================================================== */
+#ifdef SAPM_USE_MPI
+#include <mpi.h>
+
+typedef struct sapm_mpi {
+    MPI_Comm comm;              /* the workers (not duplicated: the caller's communicator) */
+    int rank, size;
+    unsigned long long calls;   /* all-reduce calls made through this adaptor */
+    unsigned long long doubles; /* doubles summed by them (payload: 8 bytes each per call) */
+    int mpi_error;              /* the last MPI error code (MPI_SUCCESS when none) */
+} sapm_mpi;
+
+/* Fill m for the communicator comm (MPI must be initialised). Counters start at 0. */
+SAPMDEF sapm_result sapm_mpi_init(sapm_mpi *m, MPI_Comm comm);
+/* The sapm_allreduce_fn: MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM) on
+ * m->comm (user_data = the sapm_mpi), in pieces of at most INT_MAX doubles. An MPI error
+ * returns SAPM_ERR_CALLBACK with the code in m->mpi_error (set MPI_ERRORS_RETURN on the
+ * communicator to get errors back instead of the default abort). */
+SAPMDEF sapm_result sapm_mpi_allreduce(double *buf, size_t n, void *m);
+/* opt->allreduce = sapm_mpi_allreduce, opt->allreduce_user_data = m. */
+SAPMDEF void        sapm_mpi_attach(sapm_mpi *m, sapm_options *opt);
+#endif
 
 /* ======================================================================================
  * Declarations: output (PNG heatmaps and loss plots, CSV)
@@ -4211,6 +4267,19 @@ static sapm_result sapm__allreduce(const sapm_options *opt, double *buf, size_t 
     return opt->allreduce(buf, n, opt->allreduce_user_data);
 }
 
+SAPMDEF sapm_result sapm_shard(int n, int worker, int workers, int *first, int *count)
+{
+    int q, rem;
+    if (!first || !count) return SAPM_ERR_NULL_ARGUMENT;
+    *first = *count = 0;
+    if (n < 0 || workers < 1 || worker < 0 || worker >= workers) return SAPM_ERR_INVALID_SIZE;
+    q = n / workers;
+    rem = n % workers;
+    *count = q + (worker < rem);
+    *first = worker * q + SAPM__MIN(worker, rem);
+    return SAPM_OK;
+}
+
 /* --- option checks ----------------------------------------------------------------------
  * Every option that a phase of the run will read is checked before the first iteration;
  * a failure names the option and the phase. */
@@ -4289,7 +4358,12 @@ typedef struct sapm__run {
     int handover_iter;          /* the phase hands over at this iteration (INT_MAX: never) */
     double handover_time;       /* ... or at this elapsed time (HUGE_VAL: never) */
     double mse, loss, error;    /* the newest recorded state */
-    sapm_result status;         /* an error of the plumbing itself (history out of memory) */
+    sapm_result status;         /* an error of the plumbing itself (history out of memory, */
+    const char *why;            /* ... a failed all-reduce) and its sentence */
+    int workers;                /* the number of workers (1 without all-reduce) */
+    double clock;               /* with all-reduce: the workers' mean elapsed time at the
+                                   last step, which every time rule reads, so that all
+                                   workers take the same decisions at the same iteration */
 } sapm__run;
 
 static void sapm__run_begin(sapm__run *run, const sapm_options *opt, sapm_report *rep,
@@ -4304,11 +4378,57 @@ static void sapm__run_begin(sapm__run *run, const sapm_options *opt, sapm_report
     run->handover_iter = INT_MAX;
     run->handover_time = HUGE_VAL;
     run->mse = run->loss = run->error = NAN;
+    run->workers = 1;
     if (rep) memset(rep, 0, sizeof *rep);
     run->t0 = SAPM_NOW();
+    if (opt->allreduce) {           /* count the workers (every worker calls this too) */
+        double one = 1.0;
+        sapm_result r = sapm__allreduce(opt, &one, 1);
+        if (r != SAPM_OK || !(one >= 1.0)) {
+            run->status = r != SAPM_OK ? r : SAPM_ERR_CALLBACK;
+            run->why = "the all-reduce hook failed counting the workers";
+        } else {
+            run->workers = (int)(one + 0.5);
+        }
+    }
 }
 
 static double sapm__run_elapsed(const sapm__run *run) { return SAPM_NOW() - run->t0; }
+
+/* The elapsed time every time rule reads (time budget, phase_time, log_seconds): the
+ * local clock with one worker, the agreed clock with several. */
+static double sapm__run_clock(const sapm__run *run)
+{
+    return run->opt->allreduce ? run->clock : sapm__run_elapsed(run);
+}
+
+/* With all-reduce: agree on the clock and on the stop requests after an iteration, so
+ * that every worker stops, logs and hands over at the same iteration (a callback or a
+ * history that stops one worker stops all). One all-reduce of 3 numbers, only when a time
+ * rule or a callback is in use. Returns the agreed stop request. */
+static int sapm__run_agree(sapm__run *run, int stop_request, int called_back)
+{
+    const sapm_options *opt = run->opt;
+    double v[3];
+    sapm_result r;
+    if (!opt->allreduce) return stop_request;
+    if (!(opt->time_budget > 0.0 || opt->log_seconds > 0.0 || run->handover_time < HUGE_VAL ||
+          called_back))
+        return stop_request;
+    v[0] = sapm__run_elapsed(run);
+    v[1] = stop_request ? 1.0 : 0.0;
+    v[2] = run->status != SAPM_OK ? 1.0 : 0.0;
+    if ((r = sapm__allreduce(opt, v, 3)) != SAPM_OK) {
+        if (run->status == SAPM_OK) { run->status = r; run->why = "the all-reduce hook failed"; }
+        return stop_request;
+    }
+    run->clock = v[0] / (double)run->workers;
+    if (v[2] > 0.0 && run->status == SAPM_OK) {
+        run->status = SAPM_ERR_CALLBACK;
+        run->why = "another worker stopped with an error";
+    }
+    return v[1] > 0.0;
+}
 
 /* Enter a phase. first != 0: the first of two phases (the run's phase_iters / phase_time
  * limit it when a polish follows); otherwise the phase runs until the run stops. */
@@ -4322,14 +4442,14 @@ static void sapm__run_phase(sapm__run *run, sapm_method method, const char *labe
     if (first && opt->polish != SAPM_METHOD_NONE) {
         if (opt->phase_iters > 0) run->handover_iter = run->iter + opt->phase_iters;
         if (opt->phase_time > 0.0 && opt->time_budget > 0.0)
-            run->handover_time = sapm__run_elapsed(run) + opt->phase_time * opt->time_budget;
+            run->handover_time = sapm__run_clock(run) + opt->phase_time * opt->time_budget;
     }
 }
 
 static int sapm__run_handover(const sapm__run *run)
 {
     return run->iter >= run->handover_iter ||
-           (run->handover_time < HUGE_VAL && sapm__run_elapsed(run) >= run->handover_time);
+           (run->handover_time < HUGE_VAL && sapm__run_clock(run) >= run->handover_time);
 }
 
 /* Whether the next iteration (run->iter + 1) will be logged, or ends the phase or the
@@ -4340,7 +4460,7 @@ static int sapm__run_logs_next(const sapm__run *run)
     int next = run->iter + 1;
     if (opt->log_every > 0 && next % opt->log_every == 0) return 1;
     if (opt->target_loss > 0.0 || next >= run->max_iters || next >= run->handover_iter) return 1;
-    if (opt->log_seconds > 0.0 && sapm__run_elapsed(run) - run->last_log_time >= opt->log_seconds)
+    if (opt->log_seconds > 0.0 && sapm__run_clock(run) - run->last_log_time >= opt->log_seconds)
         return 1;
     return 0;
 }
@@ -4360,11 +4480,13 @@ static int sapm__run_log(sapm__run *run, int call_back)
     if (run->rep) {
         if (run->last_logged == run->iter && run->rep->history_count > 0)
             run->rep->history[run->rep->history_count - 1] = p;
-        else if (sapm__report_push(run->rep, &p) != SAPM_OK)
+        else if (sapm__report_push(run->rep, &p) != SAPM_OK && run->status == SAPM_OK) {
             run->status = SAPM_ERR_OUT_OF_MEMORY;
+            run->why = "out of memory while growing the history";
+        }
     }
     run->last_logged = run->iter;
-    run->last_log_time = p.seconds;
+    run->last_log_time = sapm__run_clock(run);
     if (call_back && run->opt->progress)
         return run->opt->progress(&p, run->opt->user_data) != 0;
     return 0;
@@ -4376,18 +4498,20 @@ static sapm_stop_reason sapm__run_step(sapm__run *run, int advanced, double mse,
                                        double error, int log)
 {
     const sapm_options *opt = run->opt;
+    int logged, user_stop = 0;
     if (!isfinite(mse) || !isfinite(loss)) return SAPM_STOP_DIVERGED;
     if (advanced) ++run->iter;
     run->mse = mse;
     run->loss = loss;
     run->error = error;
-    if (log || run->iter == 0) {
-        if (sapm__run_log(run, 1)) return SAPM_STOP_USER;
-        if (run->status != SAPM_OK) return SAPM_STOP_ERROR;
-    }
+    logged = log || run->iter == 0;
+    if (logged) user_stop = sapm__run_log(run, 1);
+    user_stop = sapm__run_agree(run, user_stop, logged && opt->progress != NULL);
+    if (user_stop) return SAPM_STOP_USER;
+    if (run->status != SAPM_OK) return SAPM_STOP_ERROR;
     if (opt->target_loss > 0.0 && mse <= opt->target_loss) return SAPM_STOP_TARGET_LOSS;
     if (run->iter >= run->max_iters) return SAPM_STOP_MAX_ITERS;
-    if (opt->time_budget > 0.0 && sapm__run_elapsed(run) >= opt->time_budget)
+    if (opt->time_budget > 0.0 && sapm__run_clock(run) >= opt->time_budget)
         return SAPM_STOP_TIME_BUDGET;
     return SAPM_STOP_NONE;
 }
@@ -4397,7 +4521,8 @@ static sapm_stop_reason sapm__run_step(sapm__run *run, int advanced, double mse,
 static sapm_stop_reason sapm__run_mark(sapm__run *run)
 {
     if (run->last_logged == run->iter) return SAPM_STOP_NONE;
-    if (sapm__run_log(run, 1)) return SAPM_STOP_USER;
+    if (sapm__run_agree(run, sapm__run_log(run, 1), run->opt->progress != NULL))
+        return SAPM_STOP_USER;
     return run->status != SAPM_OK ? SAPM_STOP_ERROR : SAPM_STOP_NONE;
 }
 
@@ -4413,7 +4538,7 @@ static sapm_result sapm__run_end(sapm__run *run, double mse, double loss, double
     if (status == SAPM_OK && run->status != SAPM_OK) {
         status = run->status;
         stop = SAPM_STOP_ERROR;
-        why = "out of memory while growing the history";
+        why = run->why;
     }
     if (stop == SAPM_STOP_DIVERGED && status == SAPM_OK) status = SAPM_ERR_DIVERGED;
     if (run->rep) {
@@ -6926,7 +7051,9 @@ enum { SAPM__LYSEP_WEIGHTS_ADAPTIVE = 0, SAPM__LYSEP_WEIGHTS_FIXED = 1 };
 typedef struct sapm__lysep {
     const sapm__pde_data *p;
     sapm_net *net;
-    int L, N, M, R, d, K, coord, second, nmax;
+    const sapm_options *base;      /* its all-reduce hook (may be NULL: one worker) */
+    int L, N, M, R, d, K, coord, second, nmax;   /* N, M: this worker's points */
+    double wi, wb;                 /* alpha / N and beta / M over every worker's points */
     double K1, K2, K3;
     int weighting;
     double fixed_weight, ridge, prox, wscale;
@@ -7156,7 +7283,7 @@ static double sapm__lysep_output(sapm__lysep *S, const double *A, const double *
         S->r[N + i] = v;
         sb += v * v;
     }
-    return (N > 0 ? p->alpha * si / N : 0.0) + (M > 0 ? p->beta * sb / M : 0.0);
+    return S->wi * si + S->wb * sb;
 }
 
 /* Forward pass of the network into Z, DZ, QZ; returns J_PINN. */
@@ -7273,9 +7400,8 @@ static void sapm__lysep_weights(sapm__lysep *S)
 /* J_aux of the current state (weights as stored). Uses TA/TD/TQ as scratch. */
 static double sapm__lysep_jaux(sapm__lysep *S)
 {
-    const sapm__pde_data *p = S->p;
     int L = S->L, N = S->N, R = S->R, K = S->K, l, i, j;
-    double wi = N > 0 ? p->alpha / N : 0.0, wb = S->M > 0 ? p->beta / S->M : 0.0, J = 0.0;
+    double wi = S->wi, wb = S->wb, J = 0.0;
     for (l = 1; l < L; ++l) {
         int n = S->net->widths[l];
         int hasq = S->second && l >= 2;
@@ -7311,7 +7437,7 @@ static sapm_result sapm__lysep_update_W(sapm__lysep *S, const sapm_options *base
     sapm_net *net = S->net;
     int L = S->L, N = S->N, M = S->M, R = S->R, K = S->K;
     int nin = net->widths[l - 1], nout = net->widths[l], dim = nin + 1, ldh = nin + 1, i, j, k;
-    double wi = N > 0 ? p->alpha / N : 0.0, wb = M > 0 ? p->beta / M : 0.0;
+    double wi = S->wi, wb = S->wb;
     double *gram = S->gr, *rhs = S->gr + (size_t)dim * dim, tr, lam;
     double *W = net->W[l - 1], *b = net->b[l - 1];
     sapm_result res;
@@ -7890,13 +8016,35 @@ static sapm_result sapm__lysep_check(const sapm_net *net, const sapm__pde_data *
 
 /* The state of the phase from the forward network: every auxiliary = the network's value,
  * derivatives and Laplacian; *jp = J_PINN, *ja = J_aux (equal up to rounding). */
+/* J_PINN and J_aux summed over the workers (each worker's sums carry the global weights). */
+static sapm_result sapm__lysep_reduce_losses(sapm__lysep *S, double *jp, double *ja)
+{
+    double v[2];
+    sapm_result r;
+    if (!S->base || !S->base->allreduce) return SAPM_OK;
+    v[0] = *jp;
+    v[1] = *ja;
+    if ((r = sapm__allreduce(S->base, v, 2)) != SAPM_OK) return r;
+    *jp = v[0];
+    *ja = v[1];
+    return SAPM_OK;
+}
+
 static sapm_result sapm__lysep_begin(sapm__lysep *S, sapm_net *net, const sapm__pde_data *p,
                                      const sapm_pde_options *opt, int second, double *jp,
                                      double *ja)
 {
     const sapm_lysep_options *lo = &opt->lysep;
+    double counts[2];
     sapm_result res = sapm__lysep_alloc(S, net, p, second);
     if (res != SAPM_OK) return res;
+    /* the loss weights count every worker's points */
+    S->base = &opt->base;
+    counts[0] = S->N;
+    counts[1] = S->M;
+    if ((res = sapm__allreduce(S->base, counts, 2)) != SAPM_OK) { sapm__lysep_free(S); return res; }
+    S->wi = counts[0] > 0.0 ? p->alpha / counts[0] : 0.0;
+    S->wb = counts[1] > 0.0 ? p->beta / counts[1] : 0.0;
     S->weighting = opt->base.method == SAPM_METHOD_PM ? SAPM__LYSEP_WEIGHTS_FIXED : SAPM__LYSEP_WEIGHTS_ADAPTIVE;
     S->fixed_weight = opt->base.aux.pm_lambda;
     S->ridge = lo->ridge;
@@ -7908,6 +8056,7 @@ static sapm_result sapm__lysep_begin(sapm__lysep *S, sapm_net *net, const sapm__
     sapm__lysep_aux_from_forward(S);
     sapm__lysep_weights(S);
     *ja = sapm__lysep_jaux(S);
+    if ((res = sapm__lysep_reduce_losses(S, jp, ja)) != SAPM_OK) { sapm__lysep_free(S); return res; }
     memcpy(S->old, net->params, net->n_params * sizeof(double));
     sapm__lysep_trace_push(lo->trace, 0, S, *ja, *jp);
     return SAPM_OK;
@@ -7934,9 +8083,13 @@ static sapm_result sapm__lysep_outer(sapm__lysep *S, const sapm_pde_options *opt
         sapm__lysep_weights(S);
         sapm__lysep_sweep(S);
     }
-    /* 4. the true loss of the forward network and J_aux */
+    /* 4. the true loss of the forward network and J_aux (sums over every worker) */
     *jp = sapm__lysep_forward(S);
     *ja = sapm__lysep_jaux(S);
+    if ((res = sapm__lysep_reduce_losses(S, jp, ja)) != SAPM_OK) {
+        memcpy(net->params, S->old, net->n_params * sizeof(double));
+        return res;
+    }
     if (!isfinite(*jp) || !isfinite(*ja)) {
         memcpy(net->params, S->old, net->n_params * sizeof(double));
         return SAPM_ERR_DIVERGED;
@@ -8182,6 +8335,50 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
     SAPM_FREE(storage);
     return status;
 }
+
+/* ======================================================================================
+ * Implementation: MPI adaptor (SAPM_USE_MPI)
+ * ====================================================================================== */
+#ifdef SAPM_USE_MPI
+SAPMDEF sapm_result sapm_mpi_init(sapm_mpi *m, MPI_Comm comm)
+{
+    int initialised = 0, e;
+    if (!m) return SAPM_ERR_NULL_ARGUMENT;
+    memset(m, 0, sizeof *m);
+    m->comm = comm;
+    m->mpi_error = MPI_SUCCESS;
+    if (MPI_Initialized(&initialised) != MPI_SUCCESS || !initialised) return SAPM_ERR_INVALID_ARGUMENT;
+    if ((e = MPI_Comm_rank(comm, &m->rank)) != MPI_SUCCESS ||
+        (e = MPI_Comm_size(comm, &m->size)) != MPI_SUCCESS) {
+        m->mpi_error = e;
+        return SAPM_ERR_INVALID_ARGUMENT;
+    }
+    return SAPM_OK;
+}
+
+SAPMDEF sapm_result sapm_mpi_allreduce(double *buf, size_t n, void *user_data)
+{
+    sapm_mpi *m = (sapm_mpi *)user_data;
+    size_t done = 0;
+    if (!m || (!buf && n > 0)) return SAPM_ERR_NULL_ARGUMENT;
+    while (done < n) {
+        int piece = (int)SAPM__MIN(n - done, (size_t)INT_MAX), e;
+        e = MPI_Allreduce(MPI_IN_PLACE, buf + done, piece, MPI_DOUBLE, MPI_SUM, m->comm);
+        if (e != MPI_SUCCESS) { m->mpi_error = e; return SAPM_ERR_CALLBACK; }
+        done += (size_t)piece;
+    }
+    m->calls += 1;
+    m->doubles += (unsigned long long)n;
+    return SAPM_OK;
+}
+
+SAPMDEF void sapm_mpi_attach(sapm_mpi *m, sapm_options *opt)
+{
+    if (!opt) return;
+    opt->allreduce = m ? sapm_mpi_allreduce : NULL;
+    opt->allreduce_user_data = m;
+}
+#endif
 
 /* ======================================================================================
  * Implementation: output (PNG, CSV)

@@ -368,6 +368,34 @@ static void test_pde_diverged_start_is_an_error(void)
     }
 }
 
+/* sapm_shard: the shares tile [0, n) in order, sizes differ by at most one; bad sizes
+ * give an error and an empty share. */
+static void test_shard(void)
+{
+    int n, w, k, first, count, next, lo, hi;
+    for (n = 0; n <= 23; ++n)
+        for (w = 1; w <= 7; ++w) {
+            next = 0; lo = n; hi = 0;
+            for (k = 0; k < w; ++k) {
+                CHECK_EQ_INT(sapm_shard(n, k, w, &first, &count), SAPM_OK);
+                CHECK_EQ_INT(first, next);
+                next += count;
+                if (count < lo) lo = count;
+                if (count > hi) hi = count;
+            }
+            CHECK_EQ_INT(next, n);
+            CHECK(hi - lo <= 1);
+        }
+    first = count = 5;
+    CHECK_EQ_INT(sapm_shard(10, 3, 3, &first, &count), SAPM_ERR_INVALID_SIZE);
+    CHECK(first == 0 && count == 0);
+    CHECK_EQ_INT(sapm_shard(10, -1, 3, &first, &count), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_shard(10, 0, 0, &first, &count), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_shard(-1, 0, 1, &first, &count), SAPM_ERR_INVALID_SIZE);
+    CHECK_EQ_INT(sapm_shard(10, 0, 1, NULL, &count), SAPM_ERR_NULL_ARGUMENT);
+    CHECK_EQ_INT(sapm_shard(10, 0, 1, &first, NULL), SAPM_ERR_NULL_ARGUMENT);
+}
+
 int main(void)
 {
     make_data();
@@ -380,5 +408,6 @@ int main(void)
     RUN(test_pde_schedule_labels_and_stop);
     RUN(test_pde_step_api);
     RUN(test_pde_diverged_start_is_an_error);
+    RUN(test_shard);
     return sapm_test_summary();
 }
