@@ -745,7 +745,10 @@ SAPMDEF sapm_result sapm_sample_uniform(int d, const double *lo, const double *h
  * seed == 0: the plain sequence. seed != 0: generalized (scrambled) Halton, ours: each
  * coordinate's digits go through a random permutation of {1..p-1} (0 kept fixed, as
  * Faure's permutations do) and a random Cranley-Patterson shift mod 1 is added; this
- * removes the correlation of plain Halton between high-dimensional coordinates. */
+ * removes the correlation of plain Halton between high-dimensional coordinates. Bases
+ * p >= 16384 (coordinates i >= 1900) each draw from a stream of their own (from seed and
+ * i) and permute only the digits that occur, so the cost stays O(d n log n + d log d) up
+ * to SAPM_PDE_MAX_DIM; a point never depends on n. */
 SAPMDEF sapm_result sapm_sample_halton(int d, const double *lo, const double *hi, int n,
                                        int skip, uint64_t seed, double *X);
 
@@ -6097,39 +6100,85 @@ SAPMDEF sapm_result sapm_sample_uniform(int d, const double *lo, const double *h
     return SAPM_OK;
 }
 
-/* The (k+1)-th prime, k >= 0 (trial division; called once per coordinate). */
-static int sapm__nth_prime(int k)
+/* The first d primes into primes[0..d) by a sieve of Eratosthenes up to the bound
+ * p_d < d (ln d + ln ln d) for d >= 6 (Rosser's theorem; 15 covers d < 6): O(d log d log log d)
+ * time and d (ln d + ln ln d) bytes, where trial division took ~d^2.8. */
+static sapm_result sapm__first_primes(int d, int *primes)
 {
-    int p = 1, found = -1;
-    while (found < k) {
-        int q, is_prime = 1;
-        ++p;
-        for (q = 2; q * q <= p; ++q)
-            if (p % q == 0) { is_prime = 0; break; }
-        if (is_prime) ++found;
+    double ld = log((double)d);
+    size_t bound = d < 6 ? 15 : (size_t)((double)d * (ld + log(ld))) + 1, i, j;
+    unsigned char *composite = (unsigned char *)sapm__calloc(bound + 1, 1);
+    int found = 0;
+    if (!composite) return SAPM_ERR_OUT_OF_MEMORY;
+    for (i = 2; i <= bound && found < d; ++i) {
+        if (composite[i]) continue;
+        primes[found++] = (int)i;
+        if (i <= bound / i)
+            for (j = i * i; j <= bound; j += i) composite[j] = 1;
     }
-    return p;
+    SAPM_FREE(composite);
+    SAPM_ASSERT(found == d);
+    return SAPM_OK;
+}
+
+/* Bases below this scramble with a full Fisher-Yates over their digits from the call's
+ * one stream; larger bases with the sparse form below (sapm__halton_sparse_perm). */
+#define SAPM__HALTON_FULL_PERM 16384
+
+/* The digit permutation of one large base p, restricted to the digits 0..m that indices
+ * <= m can contain (m < p): the first m steps of a forward Fisher-Yates over 1..p-1 (step
+ * t swaps positions t and a uniform u in t..p-1, so positions 1..m are final after step m,
+ * whatever p), the displaced entries above m kept in an open-addressing map. O(m) time and
+ * memory where the full permutation costs O(p) per coordinate (d^2 log d in all). */
+static sapm_result sapm__halton_sparse_perm(int p, int m, sapm_rng *rng, int *perm)
+{
+    size_t cap = 16, mask, h;
+    int *key, *val, t;
+    while (cap < 2 * (size_t)m + 2) cap <<= 1;
+    key = (int *)sapm__calloc(2 * cap, sizeof(int));  /* key 0 = empty (keys are > m >= 1) */
+    if (!key) return SAPM_ERR_OUT_OF_MEMORY;
+    val = key + cap;
+    mask = cap - 1;
+    for (t = 0; t <= m; ++t) perm[t] = t;
+    for (t = 1; t <= m && t < p - 1; ++t) {
+        int u = t + (int)(sapm_rng_uniform(rng) * (double)(p - t)), vt = perm[t];
+        if (u > p - 1) u = p - 1;
+        if (u <= m) {
+            perm[t] = perm[u]; perm[u] = vt;
+        } else {
+            h = (size_t)((unsigned)u * 2654435761u) & mask;
+            while (key[h] != 0 && key[h] != u) h = (h + 1) & mask;
+            if (key[h] == 0) { key[h] = u; val[h] = u; }   /* untouched position: identity */
+            perm[t] = val[h]; val[h] = vt;
+        }
+    }
+    SAPM_FREE(key);
+    return SAPM_OK;
 }
 
 SAPMDEF sapm_result sapm_sample_halton(int d, const double *lo, const double *hi, int n,
                                        int skip, uint64_t seed, double *X)
 {
-    int i, j;
-    int *perm = NULL;
+    int i, j, kmax;
+    int *perm = NULL, *primes;
     sapm_rng rng;
     sapm_result r = sapm__box_check(d, lo, hi);
     if (r != SAPM_OK) return r;
     if (!X) return SAPM_ERR_NULL_ARGUMENT;
     if (n <= 0 || skip < 0 || (double)skip + (double)n > 2147483647.0) return SAPM_ERR_INVALID_SIZE;
+    kmax = skip + n;                             /* indices run over skip + 1 .. kmax */
+    primes = (int *)sapm__alloc((size_t)d, sizeof(int));
+    if (!primes) return SAPM_ERR_OUT_OF_MEMORY;
+    if ((r = sapm__first_primes(d, primes)) != SAPM_OK) { SAPM_FREE(primes); return r; }
     if (seed != 0) sapm_rng_seed(&rng, seed);
     for (i = 0; i < d; ++i) {
-        int p = sapm__nth_prime(i);
+        int p = primes[i];
         double shift = 0.0;
-        if (seed != 0) {
+        if (seed != 0 && p < SAPM__HALTON_FULL_PERM) {
             /* Fisher-Yates over digits 1..p-1, digit 0 fixed (finite expansions stay finite) */
             int t;
             perm = (int *)sapm__alloc((size_t)p, sizeof(int));
-            if (!perm) return SAPM_ERR_OUT_OF_MEMORY;
+            if (!perm) { SAPM_FREE(primes); return SAPM_ERR_OUT_OF_MEMORY; }
             for (t = 0; t < p; ++t) perm[t] = t;
             for (t = p - 1; t > 1; --t) {
                 int u = 1 + (int)(sapm_rng_uniform(&rng) * (double)t); /* in 1..t */
@@ -6138,6 +6187,18 @@ SAPMDEF sapm_result sapm_sample_halton(int d, const double *lo, const double *hi
                 perm[t] = perm[u]; perm[u] = tmp;
             }
             shift = sapm_rng_uniform(&rng);
+        } else if (seed != 0) {
+            /* a large base: its own stream (seeded by seed and i, so the points do not
+             * depend on n), the shift, then only the digits that occur (0..min(p-1, kmax)) */
+            int m = SAPM__MIN(p - 1, kmax);
+            sapm_rng ri;
+            sapm_rng_seed(&ri, seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(i + 1)));
+            shift = sapm_rng_uniform(&ri);
+            perm = (int *)sapm__alloc((size_t)m + 1, sizeof(int));
+            if (!perm) { SAPM_FREE(primes); return SAPM_ERR_OUT_OF_MEMORY; }
+            if ((r = sapm__halton_sparse_perm(p, m, &ri, perm)) != SAPM_OK) {
+                SAPM_FREE(perm); SAPM_FREE(primes); return r;
+            }
         }
         for (j = 0; j < n; ++j) {
             /* radical inverse: index k = sum_m a_m p^m  ->  sum_m perm(a_m) p^{-m-1} */
@@ -6154,6 +6215,7 @@ SAPMDEF sapm_result sapm_sample_halton(int d, const double *lo, const double *hi
         }
         if (perm) { SAPM_FREE(perm); perm = NULL; }
     }
+    SAPM_FREE(primes);
     return SAPM_OK;
 }
 
