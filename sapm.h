@@ -711,7 +711,7 @@ SAPMDEF void        sapm_aux_destroy(sapm_aux_state *st);      /* safe on NULL *
 /* ======================================================================================
  * Declarations: PDE problems, samplers and PINN training
  *
- * A linear PDE of order <= 2 on a domain Omega in R^d (d = 1..100), Dirichlet data on
+ * A linear PDE of order <= 2 on a domain Omega in R^d (d = 1..SAPM_PDE_MAX_DIM), Dirichlet data on
  * Gamma:
  *
  *     L u = sum_i c_i(x) d_i u + kappa(x) Laplace(u) + c_0(x) u = f(x)   in Omega,
@@ -745,7 +745,13 @@ typedef struct sapm_pde {
     void *user_data;            /* passed to every callback */
 } sapm_pde;
 
-#define SAPM_PDE_MAX_DIM 100000 /* d above this is rejected (memory); examples go to 100 */
+/* d above SAPM_PDE_MAX_DIM is rejected. Cost in d is linear: the samplers O(n d) (Halton
+ * + O(d log d)); a second-order PINN's tape 8 (d + 2) (2 (n_1 + .. + n_L) + 2 max_l n_l)
+ * bytes per point of a block (~1024 / (d + 2) points, at least 1, per thread), L-BFGS
+ * 16 m P bytes for m pairs and P parameters (~ d n_1). Measured (bench/bench_dims.c, net
+ * d-32-32-1, 32 + 32 points, L-BFGS memory 50): one iteration 0.11 s and 145 MB at
+ * d = 5000, 7 s and 2.9 GB at d = 100000. */
+#define SAPM_PDE_MAX_DIM 100000
 
 /* -- samplers for boxes [lo_0, hi_0] x ... x [lo_{d-1}, hi_{d-1}] (lo_i < hi_i, the width
  *    hi_i - lo_i finite, else SAPM_ERR_NONFINITE_INPUT); every sampler writes n points as
@@ -760,7 +766,10 @@ SAPMDEF sapm_result sapm_sample_uniform(int d, const double *lo, const double *h
  * seed == 0: the plain sequence. seed != 0: generalized (scrambled) Halton, ours: each
  * coordinate's digits go through a random permutation of {1..p-1} (0 kept fixed, as
  * Faure's permutations do) and a random Cranley-Patterson shift mod 1 is added; this
- * removes the correlation of plain Halton between high-dimensional coordinates. */
+ * removes the correlation of plain Halton between high-dimensional coordinates. Bases
+ * p >= 16384 (coordinates i >= 1900) each draw from a stream of their own (from seed and
+ * i) and permute only the digits that occur, so the cost stays O(d n log n + d log d) up
+ * to SAPM_PDE_MAX_DIM; a point never depends on n. */
 SAPMDEF sapm_result sapm_sample_halton(int d, const double *lo, const double *hi, int n,
                                        int skip, uint64_t seed, double *X);
 
@@ -3401,12 +3410,17 @@ static int sapm__net_max_width(const sapm_net *net)
  *     P[l], l = 0..L-1  post-activation rows, the input of layer l+1:
  *                         h_l = sigma(z_l),  g_{l,i} = sigma'(z_l) . d_{l,i},
  *                         p_l = sigma''(z_l) . sum_i d_{l,i}^2 + sigma'(z_l) . q_l
- *                       P[0] = (x_n; unit vectors e_i; 0), so layer 1 needs no special case
- *                       (TAPE_DIR: P[0] = (x_n; v_n), the input tangent of the direction)
+ *                       P[0] = x_n only (TAPE_DIR: P[0] = (x_n; v_n), the input tangent)
  *     S1[l], S2[l], S3[l], l = 1..L-1   sigma', sigma'', sigma''' at z_l (N x n_l; S2 only
  *                       with derivatives, S3 only with the Laplacian)
  * Because d_{l,i} = W_l g_{l-1,i} and q_l = W_l p_{l-1} (the exact derivative recursions), one
- * GEMM per layer, A[l] = P[l-1] W_l^T (+ b_l on the value rows), computes all of them.
+ * GEMM per layer, A[l] = P[l-1] W_l^T (+ b_l on the value rows), computes all of them for
+ * l >= 2. Layer 1 is folded (TAPE_GRAD, TAPE_LAP): the input's derivative rows would be the
+ * unit vectors e_i and its Laplacian rows 0, so d_{1,i} = W_1 e_i = column i of W_1 at every
+ * point, q_1 = 0 and sum_i d_{1,i}^2 = ||row j of W_1||^2 for unit j; only the value rows
+ * go through the GEMM. The d x d block of unit vectors per point is never formed: memory
+ * and time are O(d) per point and unit, not O(d^2) (d = 5000: 200 MB and a 5000 x 5000
+ * x n_1 product per point before).
  *
  * Reverse pass. The caller writes the adjoint of its loss J with respect to the output
  * rows into sapm__tape_adjoint(t) (R x m, row stride m: dJ/du, dJ/d(du/dx_i), dJ/d(Lap u)
@@ -3419,7 +3433,9 @@ static int sapm__net_max_width(const sapm_net *net)
  *     zbar   = s1 hbar + sum_i s2 d_i gbar_i + (s3 sum_i d_i^2 + s2 q) pbar
  *     dbar_i = s1 gbar_i + 2 s2 d_i pbar
  *     qbar   = s1 pbar
- * which is Abar_{l-1}. With nd = nq = 0 this is ordinary back-propagation.
+ * which is Abar_{l-1}. With nd = nq = 0 this is ordinary back-propagation. Folded layer 1:
+ * dJ/dW_1 += hbar_1^T X (the value rows) and dJ/dW_1[j, i] += sum_n dbar_{1,i}[n, j] (the
+ * derivative rows against e_i; the Laplacian rows meet P[0]'s zero rows).
  * Usage:
  *     sapm__tape t;  sapm__tape_init(&t, net, cap, SAPM__TAPE_LAP);   once
  *     sapm__tape_forward(&t, params, N, X, ldx);                        per block
@@ -3441,8 +3457,8 @@ typedef struct sapm__tape {
     int dir;                /* SAPM__TAPE_DIR: one directional-derivative block, v_n . grad */
     const double *dirs;     /* ... with v_n = row n of dirs (N x d), set before every forward */
     int N, R;               /* points and rows of the current block (R = nb N) */
-    int p0_N;               /* N for which the constant rows of P[0] were written */
-    int wmax;               /* max width */
+    int fold;               /* layer 1 folded (TAPE_GRAD, TAPE_LAP): P[0] holds values only */
+    int wmax;               /* max width of layers 1..L */
     int infer;              /* SAPM__TAPE_INFER: values only, no sigma' and no adjoints kept
                                (inference; sapm__tape_backward must not be called) */
     sapm_activation act;
@@ -3491,8 +3507,11 @@ static sapm_result sapm__tape_init_in(sapm__tape *t, const sapm_net *net, int ca
     t->nq = mode == SAPM__TAPE_LAP ? 1 : 0;
     t->nb = 1 + t->nd + t->nq;
     t->act = net->act;
-    t->p0_N = -1;
-    t->wmax = sapm__net_max_width(net);
+    t->fold = t->nd > 0 && !t->dir;
+    /* the adjoints hold Abar_l and Pbar_{l-1} for l >= 2 only: widths n_1..n_L (not n_0,
+     * which would make them d x d per point) */
+    t->wmax = 1;
+    for (l = 1; l <= L; ++l) t->wmax = SAPM__MAX(t->wmax, net->widths[l]);
     rows = (size_t)cap * (size_t)t->nb;
     if (rows / (size_t)t->nb != (size_t)cap) return SAPM_ERR_INVALID_SIZE;
     /* pointer arrays: 5 x (L+1) double*, 2 x L size_t, L+1 int */
@@ -3504,7 +3523,7 @@ static sapm_result sapm__tape_init_in(sapm__tape *t, const sapm_net *net, int ca
     for (l = 0; l <= L; ++l) {
         size_t nl = (size_t)net->widths[l];
         if (l >= 1) total += rows * nl;                       /* A[l] */
-        if (l <= L - 1) total += rows * nl;                   /* P[l] */
+        if (l <= L - 1) total += (l == 0 && t->fold ? (size_t)cap : rows) * nl; /* P[l] */
         if (l >= 1 && l <= L - 1 && !t->infer)
             total += (size_t)cap * nl * (size_t)(1 + (t->nd > 0 || t->nq > 0) + t->nq);
     }
@@ -3538,7 +3557,7 @@ static sapm_result sapm__tape_init_in(sapm__tape *t, const sapm_net *net, int ca
     for (l = 0; l <= L; ++l) {
         size_t nl = (size_t)net->widths[l];
         if (l >= 1) { t->A[l] = t->mem + off; off += rows * nl; }
-        if (l <= L - 1) { t->P[l] = t->mem + off; off += rows * nl; }
+        if (l <= L - 1) { t->P[l] = t->mem + off; off += (l == 0 && t->fold ? (size_t)cap : rows) * nl; }
         if (l >= 1 && l <= L - 1 && !t->infer) {
             t->S1[l] = t->mem + off; off += (size_t)cap * nl;
             if (t->nd > 0 || t->nq > 0) { t->S2[l] = t->mem + off; off += (size_t)cap * nl; }
@@ -3572,27 +3591,36 @@ static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N
     if (N <= 0 || N > t->cap) return SAPM_ERR_INVALID_SIZE;
     t->N = N;
     t->R = N * t->nb;
-    /* P[0] = (x_n; e_i; 0): the derivative rows of layer 0 are d x_n / d x_i = e_i and its
-     * Laplacian rows are 0 (they only depend on N, so they are written once per N). */
+    /* P[0] = x_n (the value rows; with layer 1 folded there are no others) */
     for (n = 0; n < N; ++n)
         memcpy(t->P[0] + (size_t)n * d, X + (size_t)n * ldx, (size_t)d * sizeof(double));
     if (t->dir) {                    /* P[0] = (x_n; v_n): the direction is the input tangent */
         SAPM_ASSERT(t->dirs != NULL);
         for (n = 0; n < N; ++n)
             memcpy(t->P[0] + (size_t)(N + n) * d, t->dirs + (size_t)n * d, (size_t)d * sizeof(double));
-    } else if (t->nb > 1 && t->p0_N != N) {
-        memset(t->P[0] + (size_t)N * d, 0, (size_t)(t->R - N) * (size_t)d * sizeof(double));
-        for (i = 0; i < t->nd; ++i)
-            for (n = 0; n < N; ++n) t->P[0][((size_t)(1 + i) * N + n) * d + i] = 1.0;
-        t->p0_N = N;
     }
     for (l = 1; l <= L; ++l) {
         int n_in = t->widths[l - 1], n_out = t->widths[l];
         const double *W = params + t->woff[l - 1], *b = params + t->boff[l - 1];
         double *Al = t->A[l];
-        /* z_l = W_l h_{l-1} + b_l, d_{l,i} = W_l g_{l-1,i}, q_l = W_l p_{l-1} */
-        sapm_gemm(SAPM_NO_TRANS, SAPM_TRANS, t->R, n_out, n_in, 1.0, t->P[l - 1], n_in, W, n_in,
-                  0.0, Al, n_out);
+        if (l == 1 && t->fold) {
+            /* z_1 = W_1 x + b_1; d_{1,i} = W_1 e_i = column i of W_1 (every point);
+             * q_1 = W_1 0 = 0 */
+            double *SAPM__RESTRICT row;
+            sapm_gemm(SAPM_NO_TRANS, SAPM_TRANS, N, n_out, n_in, 1.0, t->P[0], n_in, W, n_in,
+                      0.0, Al, n_out);
+            for (i = 0; i < t->nd; ++i) {
+                row = Al + (size_t)(1 + i) * N * n_out;
+                for (j = 0; j < n_out; ++j) row[j] = W[(size_t)j * n_in + i];
+                for (n = 1; n < N; ++n)
+                    memcpy(row + (size_t)n * n_out, row, (size_t)n_out * sizeof(double));
+            }
+            if (t->nq) memset(Al + (size_t)(1 + t->nd) * N * n_out, 0, (size_t)N * n_out * sizeof(double));
+        } else {
+            /* z_l = W_l h_{l-1} + b_l, d_{l,i} = W_l g_{l-1,i}, q_l = W_l p_{l-1} */
+            sapm_gemm(SAPM_NO_TRANS, SAPM_TRANS, t->R, n_out, n_in, 1.0, t->P[l - 1], n_in, W, n_in,
+                      0.0, Al, n_out);
+        }
         for (n = 0; n < N; ++n) {
             double *SAPM__RESTRICT z = Al + (size_t)n * n_out;
             for (j = 0; j < n_out; ++j) z[j] += b[j];
@@ -3611,7 +3639,20 @@ static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N
                 for (k = 0; k < Nn; ++k) p[k] = s1[k] * a[k];
             }
             /* p_l = sigma''(z_l) . sum_i d_{l,i}^2 + sigma'(z_l) . q_l */
-            if (t->nq) {
+            if (t->nq && l == 1 && t->fold) {
+                /* folded: sum_i d_{1,i}^2 = ||row j of W_1||^2, q_1 = 0 */
+                double *SAPM__RESTRICT rn = t->colsum;
+                double *SAPM__RESTRICT p = t->P[1] + (size_t)(1 + t->nd) * Nn;
+                for (j = 0; j < n_out; ++j) {
+                    const double *SAPM__RESTRICT w = W + (size_t)j * n_in;
+                    double ss = 0.0;
+                    for (i = 0; i < n_in; ++i) ss += w[i] * w[i];
+                    rn[j] = ss;
+                }
+                for (n = 0; n < N; ++n)
+                    for (j = 0; j < n_out; ++j)
+                        p[(size_t)n * n_out + j] = s2[(size_t)n * n_out + j] * rn[j];
+            } else if (t->nq) {
                 const double *SAPM__RESTRICT q = Al + (size_t)(1 + t->nd) * Nn;
                 double *SAPM__RESTRICT p = t->P[l] + (size_t)(1 + t->nd) * Nn;
                 for (k = 0; k < Nn; ++k) p[k] = 0.0;
@@ -3679,8 +3720,23 @@ static sapm_result sapm__tape_backward(sapm__tape *t, const double *params, doub
         double *SAPM__RESTRICT gb = grad + t->boff[l - 1];
         /* dJ/dW_l += Abar_l^T P[l-1];  dJ/db_l += sum of the value rows of Abar_l (in value
          * mode already summed while Abar_l was formed) */
-        sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, n_out, n_in, R, 1.0, cur, n_out, t->P[l - 1], n_in,
-                  1.0, grad + t->woff[l - 1], n_in);
+        if (l == 1 && t->fold) {
+            /* folded: the value rows against x_n, dbar_{1,i} against e_i (column i) */
+            double *SAPM__RESTRICT gw = grad + t->woff[0], *SAPM__RESTRICT cs = t->colsum;
+            int i;
+            sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, n_out, n_in, N, 1.0, cur, n_out, t->P[0], n_in,
+                      1.0, gw, n_in);
+            for (i = 0; i < t->nd; ++i) {
+                const double *SAPM__RESTRICT c = cur + (size_t)(1 + i) * N * n_out;
+                for (j = 0; j < n_out; ++j) cs[j] = 0.0;
+                for (n = 0; n < N; ++n)
+                    for (j = 0; j < n_out; ++j) cs[j] += c[(size_t)n * n_out + j];
+                for (j = 0; j < n_out; ++j) gw[(size_t)j * n_in + i] += cs[j];
+            }
+        } else {
+            sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, n_out, n_in, R, 1.0, cur, n_out, t->P[l - 1], n_in,
+                      1.0, grad + t->woff[l - 1], n_in);
+        }
         if (have_colsum) {
             for (j = 0; j < n_out; ++j) gb[j] += t->colsum[j];
         } else {
@@ -3733,10 +3789,21 @@ static void sapm__tape_jacobian(sapm__tape *t, const double *params, double *J, 
         const double *W = params + t->woff[l - 1];
         for (n = 0; n < N; ++n) {
             double *SAPM__RESTRICT jb = J + (size_t)n * ldj + t->boff[l - 1];
+            double *SAPM__RESTRICT jw = J + (size_t)n * ldj + t->woff[l - 1];
             const double *SAPM__RESTRICT c = cur + (size_t)n * n_out;
-            sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, n_out, n_in, S, 1.0, c, N * n_out,
-                      t->P[l - 1] + (size_t)n * n_in, N * n_in, 0.0,
-                      J + (size_t)n * ldj + t->woff[l - 1], n_in);
+            if (l == 1 && t->fold) {
+                /* folded: the value row against x_n, dbar_{1,i} against e_i (column i) */
+                int i;
+                sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, n_out, n_in, 1, 1.0, c, n_out,
+                          t->P[0] + (size_t)n * n_in, n_in, 0.0, jw, n_in);
+                for (i = 0; i < t->nd; ++i) {
+                    const double *SAPM__RESTRICT ci = cur + ((size_t)(1 + i) * N + n) * n_out;
+                    for (j = 0; j < n_out; ++j) jw[(size_t)j * n_in + i] += ci[j];
+                }
+            } else {
+                sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, n_out, n_in, S, 1.0, c, N * n_out,
+                          t->P[l - 1] + (size_t)n * n_in, N * n_in, 0.0, jw, n_in);
+            }
             for (j = 0; j < n_out; ++j) jb[j] = c[j];
         }
         if (l == 1) break;
@@ -6227,39 +6294,85 @@ SAPMDEF sapm_result sapm_sample_uniform(int d, const double *lo, const double *h
     return SAPM_OK;
 }
 
-/* The (k+1)-th prime, k >= 0 (trial division; called once per coordinate). */
-static int sapm__nth_prime(int k)
+/* The first d primes into primes[0..d) by a sieve of Eratosthenes up to the bound
+ * p_d < d (ln d + ln ln d) for d >= 6 (Rosser's theorem; 15 covers d < 6): O(d log d log log d)
+ * time and d (ln d + ln ln d) bytes, where trial division took ~d^2.8. */
+static sapm_result sapm__first_primes(int d, int *primes)
 {
-    int p = 1, found = -1;
-    while (found < k) {
-        int q, is_prime = 1;
-        ++p;
-        for (q = 2; q * q <= p; ++q)
-            if (p % q == 0) { is_prime = 0; break; }
-        if (is_prime) ++found;
+    double ld = log((double)d);
+    size_t bound = d < 6 ? 15 : (size_t)((double)d * (ld + log(ld))) + 1, i, j;
+    unsigned char *composite = (unsigned char *)sapm__calloc(bound + 1, 1);
+    int found = 0;
+    if (!composite) return SAPM_ERR_OUT_OF_MEMORY;
+    for (i = 2; i <= bound && found < d; ++i) {
+        if (composite[i]) continue;
+        primes[found++] = (int)i;
+        if (i <= bound / i)
+            for (j = i * i; j <= bound; j += i) composite[j] = 1;
     }
-    return p;
+    SAPM_FREE(composite);
+    SAPM_ASSERT(found == d);
+    return SAPM_OK;
+}
+
+/* Bases below this scramble with a full Fisher-Yates over their digits from the call's
+ * one stream; larger bases with the sparse form below (sapm__halton_sparse_perm). */
+#define SAPM__HALTON_FULL_PERM 16384
+
+/* The digit permutation of one large base p, restricted to the digits 0..m that indices
+ * <= m can contain (m < p): the first m steps of a forward Fisher-Yates over 1..p-1 (step
+ * t swaps positions t and a uniform u in t..p-1, so positions 1..m are final after step m,
+ * whatever p), the displaced entries above m kept in an open-addressing map. O(m) time and
+ * memory where the full permutation costs O(p) per coordinate (d^2 log d in all). */
+static sapm_result sapm__halton_sparse_perm(int p, int m, sapm_rng *rng, int *perm)
+{
+    size_t cap = 16, mask, h;
+    int *key, *val, t;
+    while (cap < 2 * (size_t)m + 2) cap <<= 1;
+    key = (int *)sapm__calloc(2 * cap, sizeof(int));  /* key 0 = empty (keys are > m >= 1) */
+    if (!key) return SAPM_ERR_OUT_OF_MEMORY;
+    val = key + cap;
+    mask = cap - 1;
+    for (t = 0; t <= m; ++t) perm[t] = t;
+    for (t = 1; t <= m && t < p - 1; ++t) {
+        int u = t + (int)(sapm_rng_uniform(rng) * (double)(p - t)), vt = perm[t];
+        if (u > p - 1) u = p - 1;
+        if (u <= m) {
+            perm[t] = perm[u]; perm[u] = vt;
+        } else {
+            h = (size_t)((unsigned)u * 2654435761u) & mask;
+            while (key[h] != 0 && key[h] != u) h = (h + 1) & mask;
+            if (key[h] == 0) { key[h] = u; val[h] = u; }   /* untouched position: identity */
+            perm[t] = val[h]; val[h] = vt;
+        }
+    }
+    SAPM_FREE(key);
+    return SAPM_OK;
 }
 
 SAPMDEF sapm_result sapm_sample_halton(int d, const double *lo, const double *hi, int n,
                                        int skip, uint64_t seed, double *X)
 {
-    int i, j;
-    int *perm = NULL;
+    int i, j, kmax;
+    int *perm = NULL, *primes;
     sapm_rng rng;
     sapm_result r = sapm__box_check(d, lo, hi);
     if (r != SAPM_OK) return r;
     if (!X) return SAPM_ERR_NULL_ARGUMENT;
     if (n <= 0 || skip < 0 || (double)skip + (double)n > 2147483647.0) return SAPM_ERR_INVALID_SIZE;
+    kmax = skip + n;                             /* indices run over skip + 1 .. kmax */
+    primes = (int *)sapm__alloc((size_t)d, sizeof(int));
+    if (!primes) return SAPM_ERR_OUT_OF_MEMORY;
+    if ((r = sapm__first_primes(d, primes)) != SAPM_OK) { SAPM_FREE(primes); return r; }
     if (seed != 0) sapm_rng_seed(&rng, seed);
     for (i = 0; i < d; ++i) {
-        int p = sapm__nth_prime(i);
+        int p = primes[i];
         double shift = 0.0;
-        if (seed != 0) {
+        if (seed != 0 && p < SAPM__HALTON_FULL_PERM) {
             /* Fisher-Yates over digits 1..p-1, digit 0 fixed (finite expansions stay finite) */
             int t;
             perm = (int *)sapm__alloc((size_t)p, sizeof(int));
-            if (!perm) return SAPM_ERR_OUT_OF_MEMORY;
+            if (!perm) { SAPM_FREE(primes); return SAPM_ERR_OUT_OF_MEMORY; }
             for (t = 0; t < p; ++t) perm[t] = t;
             for (t = p - 1; t > 1; --t) {
                 int u = 1 + (int)(sapm_rng_uniform(&rng) * (double)t); /* in 1..t */
@@ -6268,6 +6381,18 @@ SAPMDEF sapm_result sapm_sample_halton(int d, const double *lo, const double *hi
                 perm[t] = perm[u]; perm[u] = tmp;
             }
             shift = sapm_rng_uniform(&rng);
+        } else if (seed != 0) {
+            /* a large base: its own stream (seeded by seed and i, so the points do not
+             * depend on n), the shift, then only the digits that occur (0..min(p-1, kmax)) */
+            int m = SAPM__MIN(p - 1, kmax);
+            sapm_rng ri;
+            sapm_rng_seed(&ri, seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(i + 1)));
+            shift = sapm_rng_uniform(&ri);
+            perm = (int *)sapm__alloc((size_t)m + 1, sizeof(int));
+            if (!perm) { SAPM_FREE(primes); return SAPM_ERR_OUT_OF_MEMORY; }
+            if ((r = sapm__halton_sparse_perm(p, m, &ri, perm)) != SAPM_OK) {
+                SAPM_FREE(perm); SAPM_FREE(primes); return r;
+            }
         }
         for (j = 0; j < n; ++j) {
             /* radical inverse: index k = sum_m a_m p^m  ->  sum_m perm(a_m) p^{-m-1} */
@@ -6284,6 +6409,7 @@ SAPMDEF sapm_result sapm_sample_halton(int d, const double *lo, const double *hi
         }
         if (perm) { SAPM_FREE(perm); perm = NULL; }
     }
+    SAPM_FREE(primes);
     return SAPM_OK;
 }
 
@@ -7124,6 +7250,8 @@ static sapm_result sapm__lysep_alloc(sapm__lysep *S, sapm_net *net, const sapm__
     S->N = N;
     S->M = M;
     S->R = N + M;
+    S->wi = N > 0 ? p->alpha / N : 0.0;      /* one worker; sapm__lysep_begin counts all */
+    S->wb = M > 0 ? p->beta / M : 0.0;
     S->d = p->d;
     S->second = second;
     S->coord = second;

@@ -3,16 +3,18 @@
  * one translation unit (it defines the allocator as static functions of that unit).
  *
  *   sapm_test_largest_alloc   the largest single request since it was last set to 0
- *                             (model-file loads must stay bounded by what the file says) */
+ *                             (model-file loads must stay bounded by what the file says)
+ *   sapm_test_alloc_limit     when nonzero, requests above it fail (memory bounds) */
 #ifndef SAPM_TEST_ALLOC_H
 #define SAPM_TEST_ALLOC_H
 #include <stdlib.h>
 
-static size_t sapm_test_largest_alloc;
+static size_t sapm_test_largest_alloc, sapm_test_alloc_limit;
 
 static void *sapm_test_malloc(size_t n)
 {
     if (n > sapm_test_largest_alloc) sapm_test_largest_alloc = n;
+    if (sapm_test_alloc_limit && n > sapm_test_alloc_limit) return NULL;
     return malloc(n);
 }
 

@@ -171,6 +171,72 @@ static double pde_loss_tape(const sapm_net *net, const pde_case *p, double *grad
     return J / N;
 }
 
+static void test_forward_derivs_high_dim(void)
+{
+    /* d = 20000, net d-3-2-1 tanh, 2 points: du/dx_i and the Laplacian against the chain
+     * rule written out with plain loops (s_l, t_l = sigma', sigma'' at z_l):
+     *   D_1 = W_1,  D_2 = W_2 diag(s_1) W_1,  du/dx = W_3 diag(s_2) D_2,
+     *   Lap z_2,k = sum_j W_2[k,j] t_1,j ||row j of W_1||^2,
+     *   Lap u = sum_k W_3[k] (t_2,k ||row k of D_2||^2 + s_2,k Lap z_2,k).
+     * The tape folds layer 1 (d_{1,i} = column i of W_1): its largest allocation is the
+     * stream stack, 8 (d + 2) N (2 (3 + 2 + 1) + 2 3) bytes ~ 5.8 MB, so 64 MB is the limit
+     * here (the unfolded tape asked for the (d + 2) N x d unit-vector block, 6.4 GB) */
+    enum { D = 20000, N = 2 };
+    int w[4] = {D, 3, 2, 1}, n, i, j, k, bad = 0;
+    sapm_net net;
+    double *X = (double *)malloc((size_t)N * D * sizeof(double));
+    double *dU = (double *)malloc((size_t)N * D * sizeof(double)), *D2 = (double *)malloc(2 * (size_t)D * sizeof(double));
+    double U[N], lap[N], rn1[3];
+    CHECK_EQ_INT(sapm_net_create(&net, 3, w, SAPM_ACT_TANH), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 17), SAPM_OK);
+    for (j = 0; j < 3; ++j) net.b[0][j] = 0.3 * (j - 1);
+    rand_points(N, D, X, 23);
+    sapm_test_largest_alloc = 0;
+    sapm_test_alloc_limit = (size_t)64 << 20;
+    CHECK_EQ_INT(sapm_net_forward_derivs(&net, N, X, D, U, 1, dU, lap), SAPM_OK);
+    sapm_test_alloc_limit = 0;
+    CHECK(sapm_test_largest_alloc < ((size_t)64 << 20));
+    for (j = 0; j < 3; ++j) {
+        rn1[j] = 0.0;
+        for (i = 0; i < D; ++i) rn1[j] += net.W[0][j * D + i] * net.W[0][j * D + i];
+    }
+    for (n = 0; n < N; ++n) {
+        double z1[3], s1[3], t1[3], z2[2], s2[2], t2[2], lz2[2], u = net.b[2][0], lu = 0.0;
+        for (j = 0; j < 3; ++j) {
+            double h;
+            z1[j] = net.b[0][j];
+            for (i = 0; i < D; ++i) z1[j] += net.W[0][j * D + i] * X[(size_t)n * D + i];
+            h = tanh(z1[j]);
+            s1[j] = 1.0 - h * h; t1[j] = -2.0 * h * s1[j];
+            z1[j] = h;
+        }
+        for (k = 0; k < 2; ++k) {
+            double h, r2 = 0.0;
+            z2[k] = net.b[1][k]; lz2[k] = 0.0;
+            for (j = 0; j < 3; ++j) { z2[k] += net.W[1][k * 3 + j] * z1[j]; lz2[k] += net.W[1][k * 3 + j] * t1[j] * rn1[j]; }
+            h = tanh(z2[k]);
+            s2[k] = 1.0 - h * h; t2[k] = -2.0 * h * s2[k];
+            u += net.W[2][k] * h;
+            for (i = 0; i < D; ++i) {
+                double v = 0.0;
+                for (j = 0; j < 3; ++j) v += net.W[1][k * 3 + j] * s1[j] * net.W[0][j * D + i];
+                D2[(size_t)k * D + i] = v;
+                r2 += v * v;
+            }
+            lu += net.W[2][k] * (t2[k] * r2 + s2[k] * lz2[k]);
+        }
+        CHECK_NEAR(U[n], u, 1e-13 * (1.0 + fabs(u)));
+        CHECK_NEAR(lap[n], lu, 1e-12 * (1.0 + fabs(lu)));
+        for (i = 0; i < D; ++i) {
+            double g = net.W[2][0] * s2[0] * D2[i] + net.W[2][1] * s2[1] * D2[D + i];
+            bad += !(fabs(dU[(size_t)n * D + i] - g) <= 1e-14 * (1.0 + fabs(g)));
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    free(X); free(dU); free(D2);
+    sapm_net_destroy(&net);
+}
+
 static void test_tape_gradient_fd(void)
 {
     /* every activation with sigma'' (ReLU has none), all shapes, the three tape modes;
@@ -550,6 +616,7 @@ static void run_net_tests(void)
 {
     RUN(test_forward_derivs_fd);
     RUN(test_forward_derivs_blocks);
+    RUN(test_forward_derivs_high_dim);
     RUN(test_tape_gradient_fd);
     RUN(test_tape_matches_net_gradient);
     RUN(test_init_reproducible);

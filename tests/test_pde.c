@@ -338,6 +338,85 @@ static void test_halton_scrambled(void)
         for (j = 0; j < 16; ++j) CHECK(bins[i][j] >= 14 && bins[i][j] <= 18);
 }
 
+static void test_halton_many_primes(void)
+{
+    /* the first two points of the plain sequence are 1/p_i and 2/p_i (p_i > 2): at d = 20000
+     * (p = 224737) against primes found by trial division here; the sieve is sized by
+     * p_d < d (ln d + ln ln d), so the last coordinate checks the bound */
+    enum { D = 20000 };
+    double *lo = (double *)calloc(D, sizeof(double)), *hi = (double *)malloc(D * sizeof(double));
+    double *X = (double *)malloc(2 * D * sizeof(double));
+    int *pr = (int *)malloc(D * sizeof(int)), np = 0, c, i, bad = 0;
+    for (c = 2; np < D; ++c) {
+        int q, is_prime = 1;
+        for (q = 0; q < np && pr[q] * pr[q] <= c; ++q)
+            if (c % pr[q] == 0) { is_prime = 0; break; }
+        if (is_prime) pr[np++] = c;
+    }
+    for (i = 0; i < D; ++i) hi[i] = 1.0;
+    CHECK_EQ_INT(sapm_sample_halton(D, lo, hi, 2, 0, 0, X), SAPM_OK);
+    for (i = 0; i < D; ++i) bad += X[i] != 1.0 / pr[i] || (i > 0 && X[D + i] != 2.0 / pr[i]);
+    CHECK_EQ_INT(bad, 0);
+    CHECK(X[D] == 0.25);                        /* index 2 in base 2 */
+    CHECK_EQ_INT(pr[D - 1], 224737);
+    for (i = 1; i <= 5; ++i) {                  /* the small-d end of the sieve bound */
+        CHECK_EQ_INT(sapm_sample_halton(i, lo, hi, 1, 0, 0, X), SAPM_OK);
+        CHECK(X[i - 1] == 1.0 / pr[i - 1]);
+    }
+    free(lo); free(hi); free(X); free(pr);
+}
+
+static void test_halton_sparse_perm(void)
+{
+    /* the large-base scrambling: a permutation fixing 0; its digits 0..m do not depend on
+     * m (the same stream gives the same prefix); perm[1] is uniform over 1..p-1 (4000 draws
+     * over 4 values: 1000 each, a count outside 850..1150 has probability < 1e-6) */
+    int perm[102], perm2[102], seen[102], t, k, cnt[5] = {0, 0, 0, 0, 0};
+    sapm_rng a, b;
+    sapm_rng_seed(&a, 11);
+    CHECK_EQ_INT(sapm__halton_sparse_perm(101, 100, &a, perm), SAPM_OK);
+    memset(seen, 0, sizeof seen);
+    for (t = 0; t <= 100; ++t) if (perm[t] >= 0 && perm[t] <= 100) seen[perm[t]]++;
+    for (t = 0; t <= 100; ++t) CHECK_EQ_INT(seen[t], 1);
+    CHECK_EQ_INT(perm[0], 0);
+    for (t = 1; t <= 100 && perm[t] == t; ++t) {}
+    CHECK(t <= 100);                               /* not the identity */
+    for (k = 1; k < 100; k += 7) {
+        sapm_rng_seed(&b, 11);
+        CHECK_EQ_INT(sapm__halton_sparse_perm(101, k, &b, perm2), SAPM_OK);
+        CHECK(memcmp(perm, perm2, (size_t)(k + 1) * sizeof(int)) == 0);
+    }
+    sapm_rng_seed(&a, 5);
+    for (k = 0; k < 4000; ++k) {
+        CHECK_EQ_INT(sapm__halton_sparse_perm(5, 1, &a, perm), SAPM_OK);
+        if (perm[1] >= 1 && perm[1] <= 4) cnt[perm[1]]++;
+    }
+    for (t = 1; t <= 4; ++t) CHECK(cnt[t] >= 850 && cnt[t] <= 1150);
+}
+
+static void test_halton_scrambled_high_dim(void)
+{
+    /* d = 2000: coordinates from 1900 on have bases >= 16384 (the sparse scrambling):
+     * points in [0, 1), the first 16 points the same whether 16 or 64 are drawn, and in a
+     * coordinate with p > 64 the 64 values distinct (perm is one-to-one on the first digit);
+     * the first 1900 coordinates keep the full permutation of the call's one stream */
+    enum { D = 2000 };
+    double *lo = (double *)calloc(D, sizeof(double)), *hi = (double *)malloc(D * sizeof(double));
+    double *X = (double *)malloc(64 * D * sizeof(double)), *Y = (double *)malloc(16 * D * sizeof(double));
+    int i, j, k, out = 0, dup = 0;
+    for (i = 0; i < D; ++i) hi[i] = 1.0;
+    CHECK_EQ_INT(sapm_sample_halton(D, lo, hi, 64, 3, 99, X), SAPM_OK);
+    CHECK_EQ_INT(sapm_sample_halton(D, lo, hi, 16, 3, 99, Y), SAPM_OK);
+    CHECK(memcmp(X, Y, 16 * D * sizeof(double)) == 0);
+    for (j = 0; j < 64 * D; ++j) out += !(X[j] >= 0.0 && X[j] < 1.0);
+    CHECK_EQ_INT(out, 0);
+    for (i = 1895; i < D; i += 13)
+        for (j = 0; j < 64; ++j)
+            for (k = 0; k < j; ++k) dup += X[j * D + i] == X[k * D + i];
+    CHECK_EQ_INT(dup, 0);
+    free(lo); free(hi); free(X); free(Y);
+}
+
 static void test_uniform_and_grid(void)
 {
     double lo[3] = {-1, 0, 2}, hi[3] = {1, 0.5, 3}, X[500 * 3], mean[3] = {0, 0, 0}, G[12 * 2];
@@ -743,6 +822,9 @@ static void run_pde_tests(void)
 #endif
     RUN(test_halton_known_values);
     RUN(test_halton_scrambled);
+    RUN(test_halton_many_primes);
+    RUN(test_halton_sparse_perm);
+    RUN(test_halton_scrambled_high_dim);
     RUN(test_uniform_and_grid);
     RUN(test_boundary_faces);
     RUN(test_pde_bad_arguments);
