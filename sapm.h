@@ -460,9 +460,13 @@ typedef struct sapm_progress {
                            test points */
 } sapm_progress;
 
-/* Return nonzero to stop the run (report.stop = SAPM_STOP_USER); the parameters are those
- * of the iteration the callback saw. */
+/* Return 0 to go on, nonzero to stop the run (report.stop = SAPM_STOP_USER); the
+ * parameters are those of the iteration the callback saw. SAPM_PROGRESS_CHECKPOINT
+ * (alone: go on; or'ed with SAPM_PROGRESS_STOP: then stop) writes a checkpoint of that
+ * iteration to opt.checkpoint_path first. */
 typedef int (*sapm_progress_fn)(const sapm_progress *p, void *user_data);
+#define SAPM_PROGRESS_STOP       1
+#define SAPM_PROGRESS_CHECKPOINT 0x10000
 
 /* Reduction hook for data-parallel training: sum buf[0..n) across all workers in place.
  * Every per-sample sum the optimizers form (losses, gradients, Gram matrices and their
@@ -619,6 +623,23 @@ typedef struct sapm_options {
     const double *Y_test;       /* data: n_test x n_L targets, contiguous (error = test MSE);
                                    PDE: n_test exact values, or NULL to use pde->exact
                                    (error = relative L2) */
+    const char *checkpoint_path;/* where checkpoints go (NULL: none): the run's whole state
+                                   (parameters, the phase's optimizer state, counters,
+                                   clock, history) in a checksummed file, written to a
+                                   temporary file in the same directory and renamed over
+                                   the old one, so a crash never leaves a broken file.
+                                   GD, Adam and L-BFGS phases (first phase or polish);
+                                   the other phases reject it (SAPM_ERR_UNSUPPORTED).
+                                   Several workers: give each its own path. */
+    int checkpoint_every;       /* a checkpoint every k iterations (0: only when the
+                                   callback returns SAPM_PROGRESS_CHECKPOINT) */
+    const char *resume_from;    /* NULL: a new run; else continue the run of this
+                                   checkpoint: the same call (method, polish, data or PDE,
+                                   network shape) with the same options goes on from the
+                                   saved iteration, bit for bit as the uninterrupted run
+                                   (same thread count and workers); the net's parameters
+                                   are replaced by the saved ones. The budgets count the
+                                   saved iterations and seconds. */
     sapm_ls_options ls;
     sapm_aux_options aux;
 } sapm_options;
@@ -4405,6 +4426,21 @@ static sapm_result sapm__check_run_options(const sapm_options *opt, const char *
     SAPM__BAD(opt->phase_iters < 0, "phase_iters must be >= 0");
     SAPM__BAD(!(opt->phase_time >= 0.0 && opt->phase_time <= 1.0), "phase_time must lie in [0, 1]");
     SAPM__BAD(opt->n_test < 0, "n_test must be >= 0");
+    SAPM__BAD(opt->checkpoint_every < 0, "checkpoint_every must be >= 0");
+    SAPM__BAD(opt->checkpoint_every > 0 && !opt->checkpoint_path,
+              "checkpoint_every needs checkpoint_path");
+    if (opt->checkpoint_path || opt->resume_from) {
+#ifdef SAPM_NO_STDIO
+        *msg = "checkpoints need stdio (SAPM_NO_STDIO is defined)";
+        return SAPM_ERR_NOT_COMPILED_IN;
+#else
+        if (!sapm__is_gradient_method(opt->method) ||
+            (opt->polish != SAPM_METHOD_NONE && !sapm__is_gradient_method(opt->polish))) {
+            *msg = "checkpoints cover the GD, Adam and L-BFGS phases only (not LM, PM, SAPM)";
+            return SAPM_ERR_UNSUPPORTED;
+        }
+#endif
+    }
     if ((r = sapm__check_ls_options(opt, opt->method, msg)) != SAPM_OK) return r;
     if (opt->polish != SAPM_METHOD_NONE && (r = sapm__check_ls_options(opt, opt->polish, msg)) != SAPM_OK)
         return r;
@@ -4431,6 +4467,15 @@ typedef struct sapm__run {
     double clock;               /* with all-reduce: the workers' mean elapsed time at the
                                    last step, which every time rule reads, so that all
                                    workers take the same decisions at the same iteration */
+    int phase_index;            /* 0: the first phase, 1: the polish */
+    /* checkpoints (see "checkpoints" below) */
+    const sapm_net *net;        /* the shape saved with the parameters (NULL: none) */
+    int kind;                   /* 0: sapm_train, 1: sapm_pde_train */
+    int ckpt_request;           /* the callback asked for a checkpoint of this iteration */
+    int ckpt_iter;              /* iteration of the last checkpoint written, -1 none */
+    double *resume_state;       /* a loaded phase state for phase resume_phase (owned) */
+    size_t resume_n;
+    int resume_phase;
 } sapm__run;
 
 static void sapm__run_begin(sapm__run *run, const sapm_options *opt, sapm_report *rep,
@@ -4446,6 +4491,8 @@ static void sapm__run_begin(sapm__run *run, const sapm_options *opt, sapm_report
     run->handover_time = HUGE_VAL;
     run->mse = run->loss = run->error = NAN;
     run->workers = 1;
+    run->ckpt_iter = -1;
+    run->resume_phase = -1;
     if (rep) memset(rep, 0, sizeof *rep);
     run->t0 = SAPM_NOW();
     if (opt->allreduce) {           /* count the workers (every worker calls this too) */
@@ -4470,13 +4517,13 @@ static double sapm__run_clock(const sapm__run *run)
 }
 
 /* With all-reduce: agree on the clock and on the stop requests after an iteration, so
- * that every worker stops, logs and hands over at the same iteration (a callback or a
- * history that stops one worker stops all). One all-reduce of 3 numbers, only when a time
- * rule or a callback is in use. Returns the agreed stop request. */
+ * that every worker stops, logs, hands over and writes checkpoints at the same iteration
+ * (a callback or a history that stops one worker stops all). One all-reduce of 4 numbers,
+ * only when a time rule or a callback is in use. Returns the agreed stop request. */
 static int sapm__run_agree(sapm__run *run, int stop_request, int called_back)
 {
     const sapm_options *opt = run->opt;
-    double v[3];
+    double v[4];
     sapm_result r;
     if (!opt->allreduce) return stop_request;
     if (!(opt->time_budget > 0.0 || opt->log_seconds > 0.0 || run->handover_time < HUGE_VAL ||
@@ -4485,11 +4532,13 @@ static int sapm__run_agree(sapm__run *run, int stop_request, int called_back)
     v[0] = sapm__run_elapsed(run);
     v[1] = stop_request ? 1.0 : 0.0;
     v[2] = run->status != SAPM_OK ? 1.0 : 0.0;
-    if ((r = sapm__allreduce(opt, v, 3)) != SAPM_OK) {
+    v[3] = run->ckpt_request ? 1.0 : 0.0;
+    if ((r = sapm__allreduce(opt, v, 4)) != SAPM_OK) {
         if (run->status == SAPM_OK) { run->status = r; run->why = "the all-reduce hook failed"; }
         return stop_request;
     }
     run->clock = v[0] / (double)run->workers;
+    run->ckpt_request = v[3] > 0.0;
     if (v[2] > 0.0 && run->status == SAPM_OK) {
         run->status = SAPM_ERR_CALLBACK;
         run->why = "another worker stopped with an error";
@@ -4504,6 +4553,9 @@ static void sapm__run_phase(sapm__run *run, sapm_method method, const char *labe
     const sapm_options *opt = run->opt;
     run->method = method;
     run->label = label;
+    run->phase_index = first ? 0 : 1;
+    if (run->resume_state && run->resume_phase == run->phase_index)
+        return;                     /* resumed in this phase: its hand-over limits are saved */
     run->handover_iter = INT_MAX;
     run->handover_time = HUGE_VAL;
     if (first && opt->polish != SAPM_METHOD_NONE) {
@@ -4554,8 +4606,11 @@ static int sapm__run_log(sapm__run *run, int call_back)
     }
     run->last_logged = run->iter;
     run->last_log_time = sapm__run_clock(run);
-    if (call_back && run->opt->progress)
-        return run->opt->progress(&p, run->opt->user_data) != 0;
+    if (call_back && run->opt->progress) {
+        int ret = run->opt->progress(&p, run->opt->user_data);
+        if (ret & SAPM_PROGRESS_CHECKPOINT) run->ckpt_request = 1;
+        return (ret & ~SAPM_PROGRESS_CHECKPOINT) != 0;
+    }
     return 0;
 }
 
@@ -4598,6 +4653,8 @@ static sapm_result sapm__run_end(sapm__run *run, double mse, double loss, double
                                  sapm_stop_reason stop, sapm_result status, const char *why)
 {
     int again = run->last_logged != run->iter;
+    if (run->resume_state) SAPM_FREE(run->resume_state);
+    run->resume_state = NULL;
     run->mse = mse;
     run->loss = loss;
     run->error = error;
@@ -4619,7 +4676,7 @@ static sapm_result sapm__run_end(sapm__run *run, double mse, double loss, double
         rep->error = error;
         rep->message[0] = '\0';
         if (status != SAPM_OK) {
-            const char *w = why ? why : sapm_result_string(status);
+            const char *w = why ? why : run->why ? run->why : sapm_result_string(status);
             const char *ph = run->label ? run->label : sapm_method_name(run->method);
             size_t cap = sizeof rep->message, k = 0, i;
             for (i = 0; w[i] && k + 1 < cap; ++i) rep->message[k++] = w[i];
@@ -4631,6 +4688,263 @@ static sapm_result sapm__run_end(sapm__run *run, double mse, double loss, double
     }
     return status;
 }
+
+/* --- checkpoints ----------------------------------------------------------------------
+ * A checkpoint is the run's whole state at the end of an iteration, so that a resumed run
+ * repeats exactly the iterations the uninterrupted one would have made. File "SAPMCKP"
+ * version 1, every number little-endian (doubles by their bits), like the model files:
+ *     0   8  "SAPMCKP\0"                    36   4  phase (0 first, 1 polish)
+ *     8   4  version (1)                    40   4  iterations done
+ *     12  4  header size (64)               44   4  last logged iteration + 1 (0: none)
+ *     16  8  file size                      48   8  history entries H
+ *     24  4  0 sapm_train, 1 sapm_pde_train 56   8  phase state doubles S
+ *     28  4  method      32  4  polish
+ *     64     the network: a complete "SAPMNET" model file (shape and parameters)
+ *     then   4 doubles: elapsed seconds, time of the last history entry, the hand-over
+ *            iteration and time (-1: none)
+ *     then   H x 7 doubles: iter, phase, method, seconds, mse, loss, error
+ *     then   S doubles: the phase's optimizer state (see the phase)
+ *     last   8  FNV-1a 64 of every byte before it.
+ * The phase packs its own state; the run adds its counters, clock and history. */
+#define SAPM__CKPT_MAGIC "SAPMCKP"
+#define SAPM__CKPT_VERSION 1u
+#define SAPM__CKPT_HEADER 64u
+
+static SAPM__UNUSED void sapm__put_double(unsigned char *p, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    sapm__put_le(p, u, 8);
+}
+
+static SAPM__UNUSED double sapm__get_double(const unsigned char *p)
+{
+    uint64_t u = sapm__get_le(p, 8);
+    double v;
+    memcpy(&v, &u, 8);
+    return v;
+}
+
+/* Whether a checkpoint is due after the iteration just recorded. */
+static int sapm__run_checkpoint_due(const sapm__run *run)
+{
+    const sapm_options *opt = run->opt;
+    if (!opt->checkpoint_path || !run->net || run->ckpt_iter == run->iter) return 0;
+    return run->ckpt_request ||
+           (opt->checkpoint_every > 0 && run->iter > 0 && run->iter % opt->checkpoint_every == 0);
+}
+
+#ifndef SAPM_NO_STDIO
+/* Write the checkpoint: x (the parameters, n of them) and the phase's state, given as up
+ * to four segments (ptr, count). */
+static sapm_result sapm__run_checkpoint(sapm__run *run, const double *x, size_t n,
+                                        const double *const *seg, const size_t *seg_n, int nseg)
+{
+    const sapm_options *opt = run->opt;
+    sapm_net shape;
+    size_t model, total, S = 0, H = run->rep ? (size_t)run->rep->history_count : 0, i, off;
+    unsigned char *buf;
+    sapm__out o;
+    sapm_result r;
+    int k;
+    run->ckpt_request = 0;
+    for (k = 0; k < nseg; ++k) S += seg_n[k];
+    model = sapm_net_file_size(run->net);
+    total = SAPM__CKPT_HEADER + model + 8 * (4 + 7 * H + S) + 8;
+    if (n != run->net->n_params || model == 0) return SAPM_ERR_SIZE_MISMATCH;
+    buf = (unsigned char *)SAPM_MALLOC(total);
+    if (!buf) return SAPM_ERR_OUT_OF_MEMORY;
+    memset(buf, 0, SAPM__CKPT_HEADER);
+    memcpy(buf, SAPM__CKPT_MAGIC, 8);
+    sapm__put_le(buf + 8, SAPM__CKPT_VERSION, 4);
+    sapm__put_le(buf + 12, SAPM__CKPT_HEADER, 4);
+    sapm__put_le(buf + 16, (uint64_t)total, 8);
+    sapm__put_le(buf + 24, (uint64_t)run->kind, 4);
+    sapm__put_le(buf + 28, (uint64_t)opt->method, 4);
+    sapm__put_le(buf + 32, (uint64_t)opt->polish, 4);
+    sapm__put_le(buf + 36, (uint64_t)run->phase_index, 4);
+    sapm__put_le(buf + 40, (uint64_t)run->iter, 4);
+    sapm__put_le(buf + 44, (uint64_t)(run->last_logged + 1), 4);
+    sapm__put_le(buf + 48, (uint64_t)H, 8);
+    sapm__put_le(buf + 56, (uint64_t)S, 8);
+    /* the network with the parameters x: a shallow copy whose params are x (the model
+     * writer reads the shape and params only) */
+    shape = *run->net;
+    shape.params = (double *)(size_t)x;
+    if ((r = sapm_net_save_mem(&shape, buf + SAPM__CKPT_HEADER, model, NULL)) != SAPM_OK) {
+        SAPM_FREE(buf);
+        return r;
+    }
+    off = SAPM__CKPT_HEADER + model;
+    sapm__put_double(buf + off, sapm__run_clock(run)); off += 8;
+    sapm__put_double(buf + off, run->last_log_time); off += 8;
+    sapm__put_double(buf + off, run->handover_iter == INT_MAX ? -1.0 : (double)run->handover_iter); off += 8;
+    sapm__put_double(buf + off, run->handover_time == HUGE_VAL ? -1.0 : run->handover_time); off += 8;
+    for (i = 0; i < H; ++i) {
+        const sapm_history_entry *h = &run->rep->history[i];
+        int ph = opt->polish != SAPM_METHOD_NONE && h->method == opt->polish;
+        sapm__put_double(buf + off, (double)h->iter); off += 8;
+        sapm__put_double(buf + off, (double)ph); off += 8;
+        sapm__put_double(buf + off, (double)h->method); off += 8;
+        sapm__put_double(buf + off, h->seconds); off += 8;
+        sapm__put_double(buf + off, h->mse); off += 8;
+        sapm__put_double(buf + off, h->loss); off += 8;
+        sapm__put_double(buf + off, h->error); off += 8;
+    }
+    for (k = 0; k < nseg; ++k)
+        for (i = 0; i < seg_n[k]; ++i) { sapm__put_double(buf + off, seg[k][i]); off += 8; }
+    sapm__put_le(buf + off, sapm__fnv1a64(buf, off), 8);
+    off += 8;
+    SAPM_ASSERT(off == total);
+    if ((r = sapm__out_open(&o, opt->checkpoint_path, "wb")) == SAPM_OK) {
+        if (fwrite(buf, 1, total, o.f) != total) r = SAPM_ERR_IO;
+        r = sapm__out_close(&o, r);
+    }
+    SAPM_FREE(buf);
+    if (r == SAPM_OK) run->ckpt_iter = run->iter;
+    return r;
+}
+
+/* Read a whole checkpoint file into *buf (SAPM_FREE it), checked: magic, version, the size
+ * it states (read exactly, never more), the checksum. */
+static sapm_result sapm__ckpt_read(const char *path, unsigned char **buf, size_t *size)
+{
+    unsigned char head[SAPM__CKPT_HEADER], *b;
+    uint64_t total;
+    size_t got, len;
+    FILE *f;
+    *buf = NULL;
+    *size = 0;
+    if (sapm__path_special(path)) return SAPM_ERR_IO;
+    if (!(f = fopen(path, "rb"))) return SAPM_ERR_IO;
+    got = fread(head, 1, sizeof head, f);
+    if (ferror(f)) { fclose(f); return SAPM_ERR_IO; }
+    if (got < 16 || memcmp(head, SAPM__CKPT_MAGIC, 8) != 0) { fclose(f); return SAPM_ERR_BAD_FORMAT; }
+    if (sapm__get_le(head + 8, 4) != SAPM__CKPT_VERSION) { fclose(f); return SAPM_ERR_BAD_FORMAT; }
+    if (got < SAPM__CKPT_HEADER) { fclose(f); return SAPM_ERR_CORRUPT; }
+    total = sapm__get_le(head + 16, 8);
+    if (sapm__get_le(head + 12, 4) != SAPM__CKPT_HEADER || total < SAPM__CKPT_HEADER + 8 ||
+        total > (uint64_t)((size_t)-1 / 2)) {
+        fclose(f);
+        return SAPM_ERR_CORRUPT;
+    }
+    /* a file shorter than it claims costs only what it holds: read in growing pieces */
+    {
+        size_t cap = (size_t)SAPM__MIN(total, (uint64_t)65536);
+        b = (unsigned char *)SAPM_MALLOC(cap);
+        if (!b) { fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+        memcpy(b, head, got);
+        len = got;
+        while (len < (size_t)total) {
+            size_t k;
+            if (len == cap) {
+                size_t ncap = cap > (size_t)total / 2 ? (size_t)total : 2 * cap;
+                unsigned char *nb = (unsigned char *)SAPM_REALLOC(b, ncap);
+                if (!nb) { SAPM_FREE(b); fclose(f); return SAPM_ERR_OUT_OF_MEMORY; }
+                b = nb;
+                cap = ncap;
+            }
+            k = fread(b + len, 1, cap - len, f);
+            len += k;
+            if (k == 0) break;
+        }
+    }
+    if (ferror(f)) { fclose(f); SAPM_FREE(b); return SAPM_ERR_IO; }
+    {
+        int extra = fgetc(f) != EOF;
+        fclose(f);
+        if (len != (size_t)total || extra ||
+            sapm__get_le(b + len - 8, 8) != sapm__fnv1a64(b, len - 8)) {
+            SAPM_FREE(b);
+            return SAPM_ERR_CORRUPT;
+        }
+    }
+    *buf = b;
+    *size = len;
+    return SAPM_OK;
+}
+
+/* Resume: load opt->resume_from into the run (counters, clock, history - labelled with the
+ * call's phase labels - and the phase state to hand to the phase) and net (its
+ * parameters), after checking that the checkpoint is of this call: kind, method, polish
+ * and the network's shape. */
+static sapm_result sapm__run_resume(sapm__run *run, sapm_net *net, const char *first_label,
+                                    const char *polish_label, const char **why)
+{
+    const sapm_options *opt = run->opt;
+    unsigned char *b;
+    size_t size, model, off, H, S, i;
+    uint64_t mtotal;
+    sapm_net saved;
+    sapm_result r;
+    int l, same;
+    double v[4];
+    if ((r = sapm__ckpt_read(opt->resume_from, &b, &size)) != SAPM_OK) {
+        *why = r == SAPM_ERR_IO ? "resume_from: the checkpoint file could not be read"
+                                : "resume_from: not an intact checkpoint file";
+        return r;
+    }
+    *why = "resume_from: the checkpoint is of another call (method, polish, data/PDE or network)";
+    if (sapm__get_le(b + 24, 4) != (uint64_t)run->kind || sapm__get_le(b + 28, 4) != (uint64_t)opt->method ||
+        sapm__get_le(b + 32, 4) != (uint64_t)opt->polish || sapm__get_le(b + 36, 4) > 1) {
+        SAPM_FREE(b);
+        return SAPM_ERR_INVALID_ARGUMENT;
+    }
+    H = (size_t)sapm__get_le(b + 48, 8);
+    S = (size_t)sapm__get_le(b + 56, 8);
+    if (!sapm__file_total(b + SAPM__CKPT_HEADER, size - SAPM__CKPT_HEADER, &mtotal) ||
+        (model = (size_t)mtotal) > size ||
+        SAPM__CKPT_HEADER + model + 8 * (4 + 7 * (uint64_t)H + S) + 8 != size) {
+        SAPM_FREE(b);
+        *why = "resume_from: not an intact checkpoint file";
+        return SAPM_ERR_CORRUPT;
+    }
+    memset(&saved, 0, sizeof saved);
+    if ((r = sapm_net_load_mem(&saved, b + SAPM__CKPT_HEADER, model)) != SAPM_OK) {
+        SAPM_FREE(b);
+        *why = "resume_from: the saved network could not be read";
+        return r;
+    }
+    same = saved.depth == net->depth && saved.act == net->act;
+    for (l = 0; same && l <= net->depth; ++l) same = saved.widths[l] == net->widths[l];
+    if (!same) { sapm_net_destroy(&saved); SAPM_FREE(b); return SAPM_ERR_SIZE_MISMATCH; }
+    run->resume_state = (double *)sapm__alloc(S > 0 ? S : 1, sizeof(double));
+    if (!run->resume_state) { sapm_net_destroy(&saved); SAPM_FREE(b); return SAPM_ERR_OUT_OF_MEMORY; }
+    memcpy(net->params, saved.params, net->n_params * sizeof(double));
+    sapm_net_destroy(&saved);
+    run->resume_n = S;
+    run->resume_phase = (int)sapm__get_le(b + 36, 4);
+    run->iter = (int)sapm__get_le(b + 40, 4);
+    run->last_logged = (int)sapm__get_le(b + 44, 4) - 1;
+    run->ckpt_iter = run->iter;
+    off = SAPM__CKPT_HEADER + model;
+    for (i = 0; i < 4; ++i, off += 8) v[i] = sapm__get_double(b + off);
+    run->t0 = SAPM_NOW() - v[0];               /* the clock goes on from the saved time */
+    run->clock = v[0];
+    run->last_log_time = v[1];
+    run->handover_iter = v[2] < 0.0 ? INT_MAX : (int)v[2];
+    run->handover_time = v[3] < 0.0 ? HUGE_VAL : v[3];
+    for (i = 0; i < H; ++i, off += 56) {
+        sapm_progress p;
+        p.iter = (int)sapm__get_double(b + off);
+        p.phase = sapm__get_double(b + off + 8) > 0.5 ? polish_label : first_label;
+        p.method = (sapm_method)(int)sapm__get_double(b + off + 16);
+        p.seconds = sapm__get_double(b + off + 24);
+        p.mse = sapm__get_double(b + off + 32);
+        p.loss = sapm__get_double(b + off + 40);
+        p.error = sapm__get_double(b + off + 48);
+        if ((r = sapm__report_push(run->rep, &p)) != SAPM_OK) { SAPM_FREE(b); return r; }
+    }
+    for (i = 0; i < S; ++i, off += 8) run->resume_state[i] = sapm__get_double(b + off);
+    if (run->rep && run->last_logged >= 0 && H > 0) {
+        const sapm_history_entry *h = &run->rep->history[H - 1];
+        run->mse = h->mse; run->loss = h->loss; run->error = h->error;
+    }
+    SAPM_FREE(b);
+    *why = NULL;
+    return SAPM_OK;
+}
+#endif
 
 /* --- problems ----------------------------------------------------------------------------
  * What an optimizer needs of the thing it trains, at a parameter vector x[0..n_params):
@@ -5033,6 +5347,38 @@ static void sapm__twoloop_task(void *ctx, int tid, int nthreads)
 /* The gradient phase: GD, Adam or L-BFGS (method) on the problem from x (updated in place)
  * until the run stops or hands over (*stop = SAPM_STOP_NONE). Returns the status. On
  * divergence x is restored to the last iterate with a finite loss and gradient. */
+/* A checkpoint of a gradient phase: its state at the top of its loop, GD [k]; Adam [k,
+ * beta1^t, beta2^t, m, v] (m, v contiguous at mv); L-BFGS [k, gamma, count, head, S, Y, rho]
+ * (contiguous at syr, memory mcap). f and g are recomputed at x on resume. */
+static sapm_result sapm__gradient_checkpoint(sapm__run *run, sapm_method method, const double *x,
+                                             size_t n, int k, double b1t, double b2t,
+                                             const double *mv, double gamma, int mcount,
+                                             int mhead, const double *syr, int mcap)
+{
+#ifndef SAPM_NO_STDIO
+    double head[4];
+    const double *seg[2];
+    size_t seg_n[2];
+    sapm_result r;
+    head[0] = (double)k;
+    head[1] = method == SAPM_METHOD_ADAM ? b1t : gamma;
+    head[2] = method == SAPM_METHOD_ADAM ? b2t : (double)mcount;
+    head[3] = (double)mhead;
+    seg[0] = head;
+    seg_n[0] = method == SAPM_METHOD_GD ? 1 : method == SAPM_METHOD_ADAM ? 3 : 4;
+    seg[1] = method == SAPM_METHOD_ADAM ? mv : syr;
+    seg_n[1] = method == SAPM_METHOD_GD ? 0 : method == SAPM_METHOD_ADAM ? 2 * n
+               : (2 * n + 1) * (size_t)mcap;
+    if ((r = sapm__run_checkpoint(run, x, n, seg, seg_n, 2)) != SAPM_OK)
+        run->why = "the checkpoint could not be written (checkpoint_path)";
+    return r;
+#else
+    (void)run; (void)method; (void)x; (void)n; (void)k; (void)b1t; (void)b2t; (void)mv;
+    (void)gamma; (void)mcount; (void)mhead; (void)syr; (void)mcap;
+    return SAPM_ERR_NOT_COMPILED_IN;
+#endif
+}
+
 static sapm_result sapm__phase_gradient(sapm__run *run, const sapm__problem *pb,
                                         sapm_method method, double *x, sapm_stop_reason *stop_out)
 {
@@ -5043,7 +5389,7 @@ static sapm_result sapm__phase_gradient(sapm__run *run, const sapm__problem *pb,
     sapm_result status = SAPM_OK, r;
     double f = 0.0, f_new = 0.0, mse = 0.0, err = NAN, lr;
     double *mem, *g, *xg, *w1, *w2, *xt, *gt, *lsw, *S = NULL, *Yv = NULL, *rho = NULL, *alp = NULL;
-    double *part = NULL, gamma = 1.0;
+    double *part = NULL, gamma = 1.0, b1t = 1.0, b2t = 1.0;
     const double *last_s = NULL;        /* L-BFGS: the newest step, to undo it */
     size_t i, nbuf;
     int k = 0, mcap = 0, mcount = 0, mhead = 0, lbfgs_threads = 1;
@@ -5080,8 +5426,38 @@ static sapm_result sapm__phase_gradient(sapm__run *run, const sapm__problem *pb,
         if (stop == SAPM_STOP_DIVERGED) status = SAPM_ERR_DIVERGED;
     }
     if (method == SAPM_METHOD_ADAM) memset(w1, 0, 2 * n * sizeof(double));
+    if (status == SAPM_OK && sapm__run_checkpoint_due(run) &&   /* asked for at iteration 0 */
+        (r = sapm__gradient_checkpoint(run, method, x, n, k, b1t, b2t, w1, gamma, mcount, mhead,
+                                       S, mcap)) != SAPM_OK) {
+        status = r; stop = SAPM_STOP_ERROR;
+        goto done;
+    }
+    if (run->resume_state && run->resume_phase == run->phase_index) {
+        /* a resumed run: the optimizer state of the checkpoint (see the packing below) */
+        const double *st = run->resume_state;
+        size_t want = method == SAPM_METHOD_GD ? 1 : method == SAPM_METHOD_ADAM ? 3 + 2 * n
+                      : 4 + (2 * n + 1) * (size_t)mcap;
+        run->resume_phase = -1;
+        if (run->resume_n != want) {
+            status = SAPM_ERR_CORRUPT; stop = SAPM_STOP_ERROR;
+            run->why = "resume_from: the saved optimizer state does not fit these options";
+            goto done;
+        }
+        k = (int)st[0];
+        if (method == SAPM_METHOD_ADAM) {
+            b1t = st[1]; b2t = st[2];
+            memcpy(w1, st + 3, 2 * n * sizeof(double));
+        } else if (method == SAPM_METHOD_LBFGS) {
+            gamma = st[1]; mcount = (int)st[2]; mhead = (int)st[3];
+            if (mcount < 0 || mcount > mcap || mhead < 0 || mhead >= mcap) {
+                status = SAPM_ERR_CORRUPT; stop = SAPM_STOP_ERROR;
+                run->why = "resume_from: the saved L-BFGS memory is inconsistent";
+                goto done;
+            }
+            memcpy(S, st + 4, (2 * n + 1) * (size_t)mcap * sizeof(double));  /* S, Y, rho */
+        }
+    }
     {
-        double b1t = 1.0, b2t = 1.0;
         while (stop == SAPM_STOP_NONE && !sapm__run_handover(run)) {
             double gn = sqrt(sapm__vec_dot(g, g, n));
             int wanted;
@@ -5184,6 +5560,12 @@ static sapm_result sapm__phase_gradient(sapm__run *run, const sapm__problem *pb,
                 if (stop == SAPM_STOP_NONE && opt->rel_tol > 0.0 &&
                     fabs(f - f_old) <= opt->rel_tol * SAPM__MAX(fabs(f_old), DBL_MIN))
                     stop = SAPM_STOP_REL_TOL;
+            }
+            if (status == SAPM_OK && sapm__run_checkpoint_due(run) &&
+                (r = sapm__gradient_checkpoint(run, method, x, n, k, b1t, b2t, w1, gamma, mcount,
+                                               mhead, S, mcap)) != SAPM_OK) {
+                status = r; stop = SAPM_STOP_ERROR;
+                break;
             }
         }
     }
@@ -5547,6 +5929,48 @@ static sapm_result sapm__run_polish(sapm__run *run, const sapm__problem *pb, dou
     }
     sapm__run_phase(run, run->opt->polish, sapm__polish_label(run->opt->polish), 0);
     return sapm__phase_on_problem(run, pb, run->opt->polish, x, stop);
+}
+
+/* Resume the run from opt->resume_from when it is set (sapm__run_resume); on failure the
+ * report says why and no iteration has run. */
+static sapm_result sapm__run_start(sapm__run *run, sapm_net *net, int kind,
+                                   const char *first_label, sapm_report *rep)
+{
+    run->net = net;
+    run->kind = kind;
+#ifndef SAPM_NO_STDIO
+    if (run->opt->resume_from) {
+        const char *why = NULL;
+        sapm_result r = sapm__run_resume(run, net, first_label,
+                                         sapm__polish_label(run->opt->polish), &why);
+        if (r != SAPM_OK) {
+            if (run->resume_state) SAPM_FREE(run->resume_state);
+            run->resume_state = NULL;
+            if (rep) sapm_report_free(rep);
+            return sapm__reject(rep, r, why);
+        }
+    }
+#else
+    (void)first_label; (void)rep;
+#endif
+    return SAPM_OK;
+}
+
+/* The gradient / LM phases of a run on a problem: the first phase and the polish, or,
+ * resumed in the polish, the polish alone. */
+static sapm_result sapm__run_phases(sapm__run *run, const sapm__problem *pb, double *x,
+                                    const char *first_label, sapm_stop_reason *stop)
+{
+    const sapm_options *opt = run->opt;
+    sapm_result status;
+    if (run->resume_phase == 1) {
+        sapm__run_phase(run, opt->polish, sapm__polish_label(opt->polish), 0);
+        return sapm__phase_on_problem(run, pb, opt->polish, x, stop);
+    }
+    sapm__run_phase(run, opt->method, first_label, 1);
+    status = sapm__phase_on_problem(run, pb, opt->method, x, stop);
+    if (sapm__polish_wanted(run, *stop, status)) status = sapm__run_polish(run, pb, x, stop);
+    return status;
 }
 
 /* The end of a run on a problem: the final true loss and held-out error of x. loss is
@@ -8380,14 +8804,19 @@ SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, c
         return sapm__reject(rep, r, "could not allocate the PM/SAPM auxiliaries");
     }
     sapm__run_begin(&run, opt, rep, 1000);
-    sapm__run_phase(&run, opt->method, sapm_method_name(opt->method), 1);
+    if ((r = sapm__run_start(&run, net, 0, sapm_method_name(opt->method), rep)) != SAPM_OK) {
+        if (aux) sapm__aux_free(&st);
+        sapm__data_problem_free(&e);
+        return r;
+    }
     if (aux) {
+        sapm__run_phase(&run, opt->method, sapm_method_name(opt->method), 1);
         status = sapm__phase_aux(&run, &st, &pb, &stop);
         sapm__aux_free(&st);
+        if (sapm__polish_wanted(&run, stop, status)) status = sapm__run_polish(&run, &pb, net->params, &stop);
     } else {
-        status = sapm__phase_on_problem(&run, &pb, opt->method, net->params, &stop);
+        status = sapm__run_phases(&run, &pb, net->params, sapm_method_name(opt->method), &stop);
     }
-    if (sapm__polish_wanted(&run, stop, status)) status = sapm__run_polish(&run, &pb, net->params, &stop);
     status = sapm__run_finish(&run, &pb, net->params, stop, status, NULL);
     sapm__data_problem_free(&e);
     return status;
@@ -8453,10 +8882,19 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
     label = !aux ? sapm_method_name(opt->base.method)
             : opt->base.method == SAPM_METHOD_PM ? "PM" : second ? "LySep" : "SAPM-PINN";
     sapm__run_begin(&run, &opt->base, rep, 5000);
-    sapm__run_phase(&run, opt->base.method, label, 1);
-    if (aux) status = sapm__phase_lysep(&run, net, &p, opt, &pb, second, &stop);
-    else status = sapm__phase_on_problem(&run, &pb, opt->base.method, net->params, &stop);
-    if (sapm__polish_wanted(&run, stop, status)) status = sapm__run_polish(&run, &pb, net->params, &stop);
+    if ((r = sapm__run_start(&run, net, 1, label, rep)) != SAPM_OK) {
+        sapm__pinn_eval_free(&e);
+        if (u_test) SAPM_FREE(u_test);
+        SAPM_FREE(storage);
+        return r;
+    }
+    if (aux) {
+        sapm__run_phase(&run, opt->base.method, label, 1);
+        status = sapm__phase_lysep(&run, net, &p, opt, &pb, second, &stop);
+        if (sapm__polish_wanted(&run, stop, status)) status = sapm__run_polish(&run, &pb, net->params, &stop);
+    } else {
+        status = sapm__run_phases(&run, &pb, net->params, label, &stop);
+    }
     status = sapm__run_finish(&run, &pb, net->params, stop, status, NULL);
     sapm__pinn_eval_free(&e);
     if (u_test) SAPM_FREE(u_test);
