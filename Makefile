@@ -3,7 +3,9 @@
 #   make            build every example into build/examples/
 #   make demo       build and run the main example (sin(x^2) regression: LS vs PM vs SAPM);
 #                   installs libstb-dev for the PNGs when root (APT=no: only say how)
-#   make test       build the tests in every configuration and run them
+#   make test       build the tests in every configuration and run them (with 30 s of
+#                   fuzzing when clang has libFuzzer)
+#   make fuzz       fuzz the model loader for FUZZ_TIME seconds (default 600; clang libFuzzer)
 #   make bench      build and run the benchmarks (OpenBLAS/LAPACKE/PyTorch peers when found)
 #   make docs       regenerate the README's pictures under docs/
 #   make install    PREFIX=/usr/local DESTDIR=: sapm.h, sapm.pc, CMake config (sapm::sapm)
@@ -83,7 +85,7 @@ BLAS_FLAGS := $(shell printf '$(HASH)include <cblas.h>\n$(HASH)include <lapacke.
     $(CC) -x c - -o /dev/null -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke 2>/dev/null && \
     echo "-DSAPM_BENCH_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke")
 
-.PHONY: all test bench clean examples demo docs install uninstall FORCE
+.PHONY: all test bench clean examples demo docs install uninstall fuzz fuzz-seeds FORCE
 all: examples
 examples: $(EXAMPLES)
 
@@ -143,8 +145,21 @@ $(foreach c,$(CONFIGS),$(eval $(call TEST_RULE,$(c))))
 
 # tests/install.sh: make install into a temporary prefix, a consumer built through
 # pkg-config and CMake, make uninstall (needs pkg-config and cmake)
+# tests/fuzz.sh: libFuzzer on sapm_net_load_mem (tests/fuzz_net_load.c) from the seed corpus
+# tests/fuzz_corpus/ for FUZZ_TEST_TIME seconds (no libFuzzer: the corpus is replayed)
+FUZZ_TIME      ?= 600
+FUZZ_TEST_TIME ?= 30
 test: $(TESTBINS) $(VGBINS)
-	@OMP_NUM_THREADS=3 bash tests/run.sh $(TESTBINS) $(VGRUNS) tests/install.sh
+	@OMP_NUM_THREADS=3 FUZZ_TIME=$(FUZZ_TEST_TIME) CLANG=$(CLANG) CC=$(GCC) bash tests/run.sh $(TESTBINS) $(VGRUNS) tests/install.sh tests/fuzz.sh
+
+fuzz:
+	@FUZZ_TIME=$(FUZZ_TIME) CLANG=$(CLANG) CC=$(GCC) bash tests/fuzz.sh
+
+# the seed corpus: valid model files of several shapes and every activation
+fuzz-seeds:
+	@mkdir -p build/fuzz tests/fuzz_corpus
+	$(GCC) -std=c99 $(WARN) -O1 -DFUZZ_WRITE_SEEDS -I. tests/fuzz_net_load.c -o build/fuzz/write_seeds -lm
+	./build/fuzz/write_seeds tests/fuzz_corpus
 
 build/bench/%: bench/%.c bench/bench_util.h sapm.h
 	@mkdir -p $(dir $@)

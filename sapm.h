@@ -696,8 +696,8 @@ SAPMDEF void        sapm_aux_destroy(sapm_aux_state *st);      /* safe on NULL *
 /* ======================================================================================
  * Declarations: PDE problems, samplers and PINN training
  *
- * A linear PDE of order <= 2 on a domain Omega in R^d (d = 1..SAPM_PDE_MAX_DIM), Dirichlet data on
- * Gamma:
+ * A linear PDE of order <= 2 on a domain Omega in R^d (d = 1..SAPM_PDE_MAX_DIM), Dirichlet
+ * data on Gamma:
  *
  *     L u = sum_i c_i(x) d_i u + kappa(x) Laplace(u) + c_0(x) u = f(x)   in Omega,
  *                                                         u = g(x)   on Gamma,
