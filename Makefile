@@ -32,7 +32,7 @@ EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 TESTSRC  := $(wildcard tests/test_*.c)
 TESTNAMES:= $(patsubst tests/%.c,%,$(TESTSRC))
 # tests of the public API only (linked against the configuration's sapm_impl.o)
-PUBLIC_TESTS := test_activations test_engine
+PUBLIC_TESTS := test_activations test_engine test_options
 # tests of the internals, built together as test_internal
 UNITY_TESTS  := test_smoke test_ls test_sapm test_pde test_lysep
 UNITY_SRC    := $(addprefix tests/,$(addsuffix .c,$(UNITY_TESTS)))

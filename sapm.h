@@ -8173,6 +8173,41 @@ SAPMDEF void sapm_pde_aux_destroy(sapm_pde_aux_state *s)
  * opt.polish asks for one and the first phase handed over or converged.
  * ====================================================================================== */
 
+/* The sentence for a status of sapm__check_data (each status comes from one check). */
+static const char *sapm__data_reason(sapm_result r)
+{
+    switch (r) {
+    case SAPM_ERR_NULL_ARGUMENT: return "net, X or Y is NULL";
+    case SAPM_ERR_INVALID_ARGUMENT: return "net is not a network made by sapm_net_create (or sapm_net_load)";
+    case SAPM_ERR_INVALID_SIZE: return "N (the number of samples) must be >= 1";
+    case SAPM_ERR_SIZE_MISMATCH: return "ldx must be >= n_0 and ldy >= n_L";
+    case SAPM_ERR_NONFINITE_INPUT: return "X or Y contains NaN or Inf";
+    default: return "the network or the data set was rejected";
+    }
+}
+
+/* The sentences for the statuses of sapm__pde_check, sapm__pde_net_check and
+ * sapm__pde_build (stage 0, 1, 2; each status comes from one check of its stage). */
+static const char *sapm__pde_reason(int stage, sapm_result r)
+{
+    if (stage == 0)
+        return r == SAPM_ERR_INVALID_SIZE ? "pde->d must lie in 1..SAPM_PDE_MAX_DIM"
+             : r == SAPM_ERR_NONFINITE_INPUT ? "pde->c_const, kappa_const or c0_const is NaN or Inf"
+             : "pde is NULL or has no f or g";
+    if (stage == 1)
+        return r == SAPM_ERR_SIZE_MISMATCH ? "the network must have n_0 = pde->d inputs and one output"
+             : "net is NULL or not a network made by sapm_net_create";
+    switch (r) {
+    case SAPM_ERR_NULL_ARGUMENT: return "X or Xb is NULL";
+    case SAPM_ERR_INVALID_SIZE: return "N and M (interior and boundary points) must be >= 1";
+    case SAPM_ERR_INVALID_ARGUMENT: return "alpha and beta must be finite and >= 0, alpha + beta > 0";
+    case SAPM_ERR_NONFINITE_INPUT: return "X or Xb contains NaN or Inf";
+    case SAPM_ERR_CALLBACK: return "a PDE callback (c_fn, kappa_fn, c0_fn, f or g) returned NaN or Inf";
+    case SAPM_ERR_OUT_OF_MEMORY: return "out of memory for the PDE's coefficients";
+    default: return "the points or the PDE's coefficients were rejected";
+    }
+}
+
 /* Held-out points: n_test rows of X_test (width d) and, when Y_test is required or given,
  * n_test x m values; everything finite. */
 static sapm_result sapm__check_test_points(const sapm_options *opt, int d, int m, int need_y,
@@ -8203,7 +8238,7 @@ SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, c
     const char *msg = NULL;
     int aux;
     if ((r = sapm__check_data(net, N, X, ldx, Y, ldy)) != SAPM_OK)
-        return sapm__reject(rep, r, "the network or the data set (N, X, ldx, Y, ldy) was rejected");
+        return sapm__reject(rep, r, sapm__data_reason(r));
     if (!opt) return sapm__reject(rep, SAPM_ERR_NULL_ARGUMENT, "opt is NULL");
     if ((r = sapm__check_run_options(opt, &msg)) != SAPM_OK) return sapm__reject(rep, r, msg);
     aux = opt->method == SAPM_METHOD_PM || opt->method == SAPM_METHOD_SAPM;
@@ -8249,16 +8284,14 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
     int aux, second;
     if (!opt) return sapm__reject(rep, SAPM_ERR_NULL_ARGUMENT, "opt is NULL");
     if ((r = sapm__check_run_options(&opt->base, &msg)) != SAPM_OK) return sapm__reject(rep, r, msg);
-    if ((r = sapm__pde_check(pde)) != SAPM_OK)
-        return sapm__reject(rep, r, "the PDE was rejected (NULL, d out of 1..SAPM_PDE_MAX_DIM, no f or g, or a NaN/Inf constant)");
-    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK)
-        return sapm__reject(rep, r, "the network must have n_0 = d inputs and one output");
+    if ((r = sapm__pde_check(pde)) != SAPM_OK) return sapm__reject(rep, r, sapm__pde_reason(0, r));
+    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK) return sapm__reject(rep, r, sapm__pde_reason(1, r));
     if ((r = sapm__check_test_points(&opt->base, pde->d, 1, !pde->exact, &msg)) != SAPM_OK)
         return sapm__reject(rep, r, msg);
     if (!sapm__all_finite(net->params, net->n_params))
         return sapm__reject(rep, SAPM_ERR_NONFINITE_INPUT, "the network's parameters contain NaN or Inf");
     if ((r = sapm__pde_build(&p, &storage, pde, N, X, M, Xb, opt->alpha, opt->beta)) != SAPM_OK)
-        return sapm__reject(rep, r, "the points (N, X, M, Xb), alpha, beta or a coefficient callback were rejected");
+        return sapm__reject(rep, r, sapm__pde_reason(2, r));
     if (p.kappa && net->act == SAPM_ACT_RELU) { /* no sigma'' */
         SAPM_FREE(storage);
         return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, "a second-order PDE needs an activation with sigma'' (not ReLU)");
