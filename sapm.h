@@ -341,7 +341,8 @@ SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, i
                                   const double *Y, int ldy, double *j_ls);
 
 /* J_LS and its exact gradient by back-propagation: grad has net->n_params entries in the
- * layout of net->params (W_1, b_1, W_2, b_2, ...). j_ls may be NULL. */
+ * layout of net->params (W_1, b_1, W_2, b_2, ...). Either j_ls or grad may be NULL (not
+ * both: SAPM_ERR_NULL_ARGUMENT). */
 SAPMDEF sapm_result sapm_net_gradient(const sapm_net *net, int N, const double *X, int ldx,
                                       const double *Y, int ldy, double *j_ls, double *grad);
 
