@@ -736,7 +736,9 @@ typedef struct sapm_pde {
  * bytes per point of a block (~1024 / (d + 2) points, at least 1, per thread), L-BFGS
  * 16 m P bytes for m pairs and P parameters (~ d n_1). Measured (bench/bench_dims.c, net
  * d-32-32-1, 32 + 32 points, L-BFGS memory 50): one iteration 0.11 s and 145 MB at
- * d = 5000, 7 s and 2.9 GB at d = 100000. */
+ * d = 5000, 7 s and 2.9 GB at d = 100000. The exception is LySep (SAPM on a second-order
+ * PDE): its first weight block is a (d + 1)-square solve, 16 (d + 1)^2 bytes and O(d^3)
+ * time per outer iteration (d = 5000: 5.5 s and 684 MB; d = 100000 would need 160 GB). */
 #define SAPM_PDE_MAX_DIM 100000
 
 /* -- samplers for boxes [lo_0, hi_0] x ... x [lo_{d-1}, hi_{d-1}] (lo_i < hi_i, the width
@@ -7003,6 +7005,11 @@ static sapm__problem sapm__pinn_problem_table(sapm__pinn_eval *e)
  *   time: O(L N n^2 K) for every product W d_k (the same order as one PINN forward pass
  *   with first derivatives) plus O(L N n^3) for the per-point n x n Cholesky factors.
  *   For SAPM-PINN K = 1, so the cost is O(L N n^2 (n + 1)) independent of d.
+ *   In d: the first weight block is a (d + 1)-dimensional least-squares solve, so each
+ *   outer iteration adds O((N + M) d^2 + d^3) time and 16 (d + 1)^2 bytes (Gram matrix and
+ *   factor); every other buffer has the widths of layers 1..L. bench/bench_dims.c, net
+ *   d-32-32-1, 32 + 32 points, one outer iteration: 0.3 s and 76 MB at d = 1000, 5.5 s
+ *   and 684 MB at d = 5000 (the PINN's L-BFGS iteration: 0.1 s there).
  */
 
 static void sapm__lysep_act_bounds(sapm_activation act, double *K2, double *K3)
@@ -7048,7 +7055,7 @@ enum { SAPM__LYSEP_WEIGHTS_ADAPTIVE = 0, SAPM__LYSEP_WEIGHTS_FIXED = 1 };
 typedef struct sapm__lysep {
     const sapm__pde_data *p;
     sapm_net *net;
-    int L, N, M, R, d, K, coord, second, nmax;
+    int L, N, M, R, d, K, coord, second, nmax; /* nmax: widest of layers 1..L (not n_0 = d) */
     double K1, K2, K3;
     int weighting;
     double fixed_weight, ridge, prox, wscale;
@@ -7110,7 +7117,7 @@ static void sapm__lysep_free(sapm__lysep *S)
 static sapm_result sapm__lysep_alloc(sapm__lysep *S, sapm_net *net, const sapm__pde_data *p,
                                      int second)
 {
-    int l, N = p->N, M = p->M, L = net->depth, n, k, i;
+    int l, N = p->N, M = p->M, L = net->depth, n, n0, nin, k, i;
     size_t nk, R;
     memset(S, 0, sizeof *S);
     S->p = p;
@@ -7124,7 +7131,13 @@ static sapm_result sapm__lysep_alloc(sapm__lysep *S, sapm_net *net, const sapm__
     S->coord = second;
     S->wscale = 1.0;
     S->K = second ? p->d : (p->c ? 1 : 0);
-    S->nmax = sapm__net_max_width(net);
+    /* the work buffers are sized by the widths of layers 1..L; only the rows [x 1] of the
+     * first weight block, its derivative rows (SAPM-PINN: v = c(x)) and its (d+1)-square
+     * Gram matrix have n_0 = d columns (LySep's layer-1 derivative rows are the unit
+     * vectors, folded into the Gram's diagonal): memory O((N + M) d + d^2), not N d^2 */
+    S->nmax = 1;
+    for (l = 1; l <= L; ++l) S->nmax = SAPM__MAX(S->nmax, net->widths[l]);
+    n0 = net->widths[0];
     S->K1 = sapm_activation_lipschitz(net->act);
     sapm__lysep_act_bounds(net->act, &S->K2, &S->K3);
     R = (size_t)S->R;
@@ -7152,18 +7165,20 @@ static sapm_result sapm__lysep_alloc(sapm__lysep *S, sapm_net *net, const sapm__
         }
     }
     n = S->nmax;
+    nin = SAPM__MAX(n, n0);                  /* the widest input of a weight block */
     S->dirw = (double *)sapm__calloc(nk, sizeof(double));
     S->TA = (double *)sapm__alloc(R * (size_t)n, sizeof(double));
     S->TD = (double *)sapm__alloc(nk * (size_t)n, sizeof(double));
     S->TQ = (double *)sapm__alloc((size_t)N * (size_t)n, sizeof(double));
-    S->hbuf = (double *)sapm__alloc(R * (size_t)(n + 1), sizeof(double));
-    S->ubuf = (double *)sapm__alloc(nk * (size_t)n, sizeof(double));
+    S->hbuf = (double *)sapm__alloc(R * (size_t)(nin + 1), sizeof(double));
+    S->ubuf = (double *)sapm__alloc(SAPM__MAX(nk * (size_t)n, S->coord ? 0 : (size_t)N * (size_t)n0),
+                                    sizeof(double));
     S->pbuf = (double *)sapm__calloc((size_t)N * (size_t)n, sizeof(double));
     S->s1 = (double *)sapm__alloc((size_t)N * (size_t)n, sizeof(double));
     S->s2 = (double *)sapm__alloc((size_t)N * (size_t)n, sizeof(double));
     S->tbuf = (double *)sapm__alloc((nk > R ? nk : R) * (size_t)n, sizeof(double));
-    S->gr = (double *)sapm__alloc((size_t)(n + 1) * (size_t)(2 * n + 1), sizeof(double));
-    S->chol = (double *)sapm__alloc((size_t)(n + 1) * (size_t)(n + 1), sizeof(double));
+    S->gr = (double *)sapm__alloc((size_t)(nin + 1) * (size_t)(nin + 1 + n), sizeof(double));
+    S->chol = (double *)sapm__alloc((size_t)(nin + 1) * (size_t)(nin + 1), sizeof(double));
     S->G = (double *)sapm__alloc((size_t)n * (size_t)n, sizeof(double));
     S->uout = (double *)sapm__alloc(R, sizeof(double));
     S->duout = (double *)sapm__alloc(nk, sizeof(double));
