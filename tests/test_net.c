@@ -258,11 +258,12 @@ static double hd_zero(const double *x, int d, void *u) { (void)x; (void)d; (void
 
 static void test_lysep_memory_high_dim(void)
 {
-    /* LySep (Poisson in d = 1500, net d-3-3-1, 4 + 4 points): its work buffers have the
+    /* LySep (Poisson in d = 1000, net d-3-3-1, 4 + 4 points): its work buffers have the
      * widths of layers 1..L, so the largest allocation is the first weight block's Gram
-     * matrix and right-hand side, 8 (d + 1)(d + 1 + 3) bytes = 18 MB (the buffers sized by
-     * n_0 = d took N d^2 doubles each: 72 MB); one outer iteration then runs */
-    enum { D = 1500, NI = 4, NB = 4 };
+     * matrix and right-hand side, 8 (d + 1)(d + 1 + 3) bytes = 8 MB (the buffers sized by
+     * n_0 = d took N d^2 doubles each: 32 MB); one outer iteration then lowers J_aux
+     * (measured 2.6 -> 0.22 at d = 1500) */
+    enum { D = 1000, NI = 4, NB = 4 };
     int w[4] = {D, 3, 3, 1}, i;
     sapm_net net;
     sapm_pde pde;
