@@ -3,7 +3,9 @@
 #   make            build every example into build/examples/
 #   make demo       build and run the main example (sin(x^2) regression: LS vs PM vs SAPM);
 #                   installs libstb-dev for the PNGs when root (APT=no: only say how)
-#   make test       build the tests in every configuration and run them
+#   make test       build the tests in every configuration and run them (with 30 s of
+#                   fuzzing when clang has libFuzzer)
+#   make fuzz       fuzz the model loader for FUZZ_TIME seconds (default 600; clang libFuzzer)
 #   make bench      build and run the benchmarks (OpenBLAS/LAPACKE/PyTorch peers when found)
 #   make docs       regenerate the README's pictures under docs/
 #   make mpi        build examples/mpi_poisson.c with mpicc (Open MPI: libopenmpi-dev)
@@ -33,7 +35,7 @@ EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(filter-out examples/mpi_%
 TESTSRC  := $(wildcard tests/test_*.c)
 TESTNAMES:= $(patsubst tests/%.c,%,$(TESTSRC))
 # tests of the public API only (linked against the configuration's sapm_impl.o)
-PUBLIC_TESTS := test_activations test_engine test_checkpoint
+PUBLIC_TESTS := test_activations test_engine test_checkpoint test_options
 # tests of the internals: compiled into sapm_impl.o with the implementation, run by
 # test_internal (tests/sapm_impl.c lists the groups)
 UNITY_TESTS  := test_smoke test_kernels test_net test_ls test_sapm test_pde test_lysep
@@ -89,7 +91,7 @@ BLAS_FLAGS := $(shell printf '$(HASH)include <cblas.h>\n$(HASH)include <lapacke.
     $(CC) -x c - -o /dev/null -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke 2>/dev/null && \
     echo "-DSAPM_BENCH_OPENBLAS -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke")
 
-.PHONY: all test bench bench-mpi clean examples demo docs install uninstall mpi FORCE
+.PHONY: all test bench bench-mpi clean examples demo docs install uninstall mpi fuzz fuzz-seeds FORCE
 all: examples
 examples: $(EXAMPLES)
 
@@ -147,9 +149,22 @@ $(foreach c,$(CONFIGS),$(eval $(call TEST_RULE,$(c))))
 # tests/install.sh: make install into a temporary prefix, a consumer built through
 # pkg-config and CMake, make uninstall (needs pkg-config and cmake);
 # tests/mpi.sh: data-parallel runs on 1, 2 and 3 MPI ranks against the serial run (skipped
-# without mpicc and mpirun)
+# without mpicc and mpirun);
+# tests/fuzz.sh: libFuzzer on sapm_net_load_mem (tests/fuzz_net_load.c) from the seed corpus
+# tests/fuzz_corpus/ for FUZZ_TEST_TIME seconds (no libFuzzer: the corpus is replayed)
+FUZZ_TIME      ?= 600
+FUZZ_TEST_TIME ?= 30
 test: $(TESTBINS)
-	@OMP_NUM_THREADS=3 bash tests/run.sh $(TESTBINS) $(VGRUNS) tests/install.sh tests/mpi.sh
+	@OMP_NUM_THREADS=3 FUZZ_TIME=$(FUZZ_TEST_TIME) CLANG=$(CLANG) CC=$(GCC) bash tests/run.sh $(TESTBINS) $(VGRUNS) tests/install.sh tests/mpi.sh tests/fuzz.sh
+
+fuzz:
+	@FUZZ_TIME=$(FUZZ_TIME) CLANG=$(CLANG) CC=$(GCC) bash tests/fuzz.sh
+
+# the seed corpus: valid model files of several shapes and every activation
+fuzz-seeds:
+	@mkdir -p build/fuzz tests/fuzz_corpus
+	$(GCC) -std=c99 $(WARN) -O1 -DFUZZ_WRITE_SEEDS -I. tests/fuzz_net_load.c -o build/fuzz/write_seeds -lm
+	./build/fuzz/write_seeds tests/fuzz_corpus
 
 MPICC ?= mpicc
 MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe

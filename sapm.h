@@ -345,7 +345,8 @@ SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, i
                                   const double *Y, int ldy, double *j_ls);
 
 /* J_LS and its exact gradient by back-propagation: grad has net->n_params entries in the
- * layout of net->params (W_1, b_1, W_2, b_2, ...). j_ls may be NULL. */
+ * layout of net->params (W_1, b_1, W_2, b_2, ...). Either j_ls or grad may be NULL (not
+ * both: SAPM_ERR_NULL_ARGUMENT). */
 SAPMDEF sapm_result sapm_net_gradient(const sapm_net *net, int N, const double *X, int ldx,
                                       const double *Y, int ldy, double *j_ls, double *grad);
 
@@ -732,8 +733,8 @@ SAPMDEF void        sapm_aux_destroy(sapm_aux_state *st);      /* safe on NULL *
 /* ======================================================================================
  * Declarations: PDE problems, samplers and PINN training
  *
- * A linear PDE of order <= 2 on a domain Omega in R^d (d = 1..SAPM_PDE_MAX_DIM), Dirichlet data on
- * Gamma:
+ * A linear PDE of order <= 2 on a domain Omega in R^d (d = 1..SAPM_PDE_MAX_DIM), Dirichlet
+ * data on Gamma:
  *
  *     L u = sum_i c_i(x) d_i u + kappa(x) Laplace(u) + c_0(x) u = f(x)   in Omega,
  *                                                         u = g(x)   on Gamma,
@@ -771,7 +772,9 @@ typedef struct sapm_pde {
  * bytes per point of a block (~1024 / (d + 2) points, at least 1, per thread), L-BFGS
  * 16 m P bytes for m pairs and P parameters (~ d n_1). Measured (bench/bench_dims.c, net
  * d-32-32-1, 32 + 32 points, L-BFGS memory 50): one iteration 0.11 s and 145 MB at
- * d = 5000, 7 s and 2.9 GB at d = 100000. */
+ * d = 5000, 7 s and 2.9 GB at d = 100000. The exception is LySep (SAPM on a second-order
+ * PDE): its first weight block is a (d + 1)-square solve, 16 (d + 1)^2 bytes and O(d^3)
+ * time per outer iteration (d = 5000: 5.5 s and 684 MB; d = 100000 would need 160 GB). */
 #define SAPM_PDE_MAX_DIM 100000
 
 /* -- samplers for boxes [lo_0, hi_0] x ... x [lo_{d-1}, hi_{d-1}] (lo_i < hi_i, the width
@@ -7556,6 +7559,11 @@ static sapm__problem sapm__pinn_problem_table(sapm__pinn_eval *e)
  *   time: O(L N n^2 K) for every product W d_k (the same order as one PINN forward pass
  *   with first derivatives) plus O(L N n^3) for the per-point n x n Cholesky factors.
  *   For SAPM-PINN K = 1, so the cost is O(L N n^2 (n + 1)) independent of d.
+ *   In d: the first weight block is a (d + 1)-dimensional least-squares solve, so each
+ *   outer iteration adds O((N + M) d^2 + d^3) time and 16 (d + 1)^2 bytes (Gram matrix and
+ *   factor); every other buffer has the widths of layers 1..L. bench/bench_dims.c, net
+ *   d-32-32-1, 32 + 32 points, one outer iteration: 0.3 s and 76 MB at d = 1000, 5.5 s
+ *   and 684 MB at d = 5000 (the PINN's L-BFGS iteration: 0.1 s there).
  */
 
 static void sapm__lysep_act_bounds(sapm_activation act, double *K2, double *K3)
@@ -7602,7 +7610,8 @@ typedef struct sapm__lysep {
     const sapm__pde_data *p;
     sapm_net *net;
     const sapm_options *base;      /* its all-reduce hook (may be NULL: one worker) */
-    int L, N, M, R, d, K, coord, second, nmax;   /* N, M: this worker's points */
+    int L, N, M, R, d, K, coord, second, nmax;   /* N, M: this worker's points; nmax: widest
+                                                    of layers 1..L (not n_0 = d) */
     double wi, wb;                 /* alpha / N and beta / M over every worker's points */
     double K1, K2, K3;
     int weighting;
@@ -7665,7 +7674,7 @@ static void sapm__lysep_free(sapm__lysep *S)
 static sapm_result sapm__lysep_alloc(sapm__lysep *S, sapm_net *net, const sapm__pde_data *p,
                                      int second)
 {
-    int l, N = p->N, M = p->M, L = net->depth, n, k, i;
+    int l, N = p->N, M = p->M, L = net->depth, n, n0, nin, k, i;
     size_t nk, R;
     memset(S, 0, sizeof *S);
     S->p = p;
@@ -7681,7 +7690,13 @@ static sapm_result sapm__lysep_alloc(sapm__lysep *S, sapm_net *net, const sapm__
     S->coord = second;
     S->wscale = 1.0;
     S->K = second ? p->d : (p->c ? 1 : 0);
-    S->nmax = sapm__net_max_width(net);
+    /* the work buffers are sized by the widths of layers 1..L; only the rows [x 1] of the
+     * first weight block, its derivative rows (SAPM-PINN: v = c(x)) and its (d+1)-square
+     * Gram matrix have n_0 = d columns (LySep's layer-1 derivative rows are the unit
+     * vectors, folded into the Gram's diagonal): memory O((N + M) d + d^2), not N d^2 */
+    S->nmax = 1;
+    for (l = 1; l <= L; ++l) S->nmax = SAPM__MAX(S->nmax, net->widths[l]);
+    n0 = net->widths[0];
     S->K1 = sapm_activation_lipschitz(net->act);
     sapm__lysep_act_bounds(net->act, &S->K2, &S->K3);
     R = (size_t)S->R;
@@ -7709,18 +7724,20 @@ static sapm_result sapm__lysep_alloc(sapm__lysep *S, sapm_net *net, const sapm__
         }
     }
     n = S->nmax;
+    nin = SAPM__MAX(n, n0);                  /* the widest input of a weight block */
     S->dirw = (double *)sapm__calloc(nk, sizeof(double));
     S->TA = (double *)sapm__alloc(R * (size_t)n, sizeof(double));
     S->TD = (double *)sapm__alloc(nk * (size_t)n, sizeof(double));
     S->TQ = (double *)sapm__alloc((size_t)N * (size_t)n, sizeof(double));
-    S->hbuf = (double *)sapm__alloc(R * (size_t)(n + 1), sizeof(double));
-    S->ubuf = (double *)sapm__alloc(nk * (size_t)n, sizeof(double));
+    S->hbuf = (double *)sapm__alloc(R * (size_t)(nin + 1), sizeof(double));
+    S->ubuf = (double *)sapm__alloc(SAPM__MAX(nk * (size_t)n, S->coord ? 0 : (size_t)N * (size_t)n0),
+                                    sizeof(double));
     S->pbuf = (double *)sapm__calloc((size_t)N * (size_t)n, sizeof(double));
     S->s1 = (double *)sapm__alloc((size_t)N * (size_t)n, sizeof(double));
     S->s2 = (double *)sapm__alloc((size_t)N * (size_t)n, sizeof(double));
     S->tbuf = (double *)sapm__alloc((nk > R ? nk : R) * (size_t)n, sizeof(double));
-    S->gr = (double *)sapm__alloc((size_t)(n + 1) * (size_t)(2 * n + 1), sizeof(double));
-    S->chol = (double *)sapm__alloc((size_t)(n + 1) * (size_t)(n + 1), sizeof(double));
+    S->gr = (double *)sapm__alloc((size_t)(nin + 1) * (size_t)(nin + 1 + n), sizeof(double));
+    S->chol = (double *)sapm__alloc((size_t)(nin + 1) * (size_t)(nin + 1), sizeof(double));
     S->G = (double *)sapm__alloc((size_t)n * (size_t)n, sizeof(double));
     S->uout = (double *)sapm__alloc(R, sizeof(double));
     S->duout = (double *)sapm__alloc(nk, sizeof(double));
@@ -8757,6 +8774,41 @@ SAPMDEF void sapm_pde_aux_destroy(sapm_pde_aux_state *s)
  * opt.polish asks for one and the first phase handed over or converged.
  * ====================================================================================== */
 
+/* The sentence for a status of sapm__check_data (each status comes from one check). */
+static const char *sapm__data_reason(sapm_result r)
+{
+    switch (r) {
+    case SAPM_ERR_NULL_ARGUMENT: return "net, X or Y is NULL";
+    case SAPM_ERR_INVALID_ARGUMENT: return "net is not a network made by sapm_net_create (or sapm_net_load)";
+    case SAPM_ERR_INVALID_SIZE: return "N (the number of samples) must be >= 1";
+    case SAPM_ERR_SIZE_MISMATCH: return "ldx must be >= n_0 and ldy >= n_L";
+    case SAPM_ERR_NONFINITE_INPUT: return "X or Y contains NaN or Inf";
+    default: return "the network or the data set was rejected";
+    }
+}
+
+/* The sentences for the statuses of sapm__pde_check, sapm__pde_net_check and
+ * sapm__pde_build (stage 0, 1, 2; each status comes from one check of its stage). */
+static const char *sapm__pde_reason(int stage, sapm_result r)
+{
+    if (stage == 0)
+        return r == SAPM_ERR_INVALID_SIZE ? "pde->d must lie in 1..SAPM_PDE_MAX_DIM"
+             : r == SAPM_ERR_NONFINITE_INPUT ? "pde->c_const, kappa_const or c0_const is NaN or Inf"
+             : "pde is NULL or has no f or g";
+    if (stage == 1)
+        return r == SAPM_ERR_SIZE_MISMATCH ? "the network must have n_0 = pde->d inputs and one output"
+             : "net is NULL or not a network made by sapm_net_create";
+    switch (r) {
+    case SAPM_ERR_NULL_ARGUMENT: return "X or Xb is NULL";
+    case SAPM_ERR_INVALID_SIZE: return "N and M (interior and boundary points) must be >= 1";
+    case SAPM_ERR_INVALID_ARGUMENT: return "alpha and beta must be finite and >= 0, alpha + beta > 0";
+    case SAPM_ERR_NONFINITE_INPUT: return "X or Xb contains NaN or Inf";
+    case SAPM_ERR_CALLBACK: return "a PDE callback (c_fn, kappa_fn, c0_fn, f or g) returned NaN or Inf";
+    case SAPM_ERR_OUT_OF_MEMORY: return "out of memory for the PDE's coefficients";
+    default: return "the points or the PDE's coefficients were rejected";
+    }
+}
+
 /* Held-out points: n_test rows of X_test (width d) and, when Y_test is required or given,
  * n_test x m values; everything finite. */
 static sapm_result sapm__check_test_points(const sapm_options *opt, int d, int m, int need_y,
@@ -8787,7 +8839,7 @@ SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, c
     const char *msg = NULL;
     int aux;
     if ((r = sapm__check_data(net, N, X, ldx, Y, ldy)) != SAPM_OK)
-        return sapm__reject(rep, r, "the network or the data set (N, X, ldx, Y, ldy) was rejected");
+        return sapm__reject(rep, r, sapm__data_reason(r));
     if (!opt) return sapm__reject(rep, SAPM_ERR_NULL_ARGUMENT, "opt is NULL");
     if ((r = sapm__check_run_options(opt, &msg)) != SAPM_OK) return sapm__reject(rep, r, msg);
     aux = opt->method == SAPM_METHOD_PM || opt->method == SAPM_METHOD_SAPM;
@@ -8838,16 +8890,14 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
     int aux, second;
     if (!opt) return sapm__reject(rep, SAPM_ERR_NULL_ARGUMENT, "opt is NULL");
     if ((r = sapm__check_run_options(&opt->base, &msg)) != SAPM_OK) return sapm__reject(rep, r, msg);
-    if ((r = sapm__pde_check(pde)) != SAPM_OK)
-        return sapm__reject(rep, r, "the PDE was rejected (NULL, d out of 1..SAPM_PDE_MAX_DIM, no f or g, or a NaN/Inf constant)");
-    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK)
-        return sapm__reject(rep, r, "the network must have n_0 = d inputs and one output");
+    if ((r = sapm__pde_check(pde)) != SAPM_OK) return sapm__reject(rep, r, sapm__pde_reason(0, r));
+    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK) return sapm__reject(rep, r, sapm__pde_reason(1, r));
     if ((r = sapm__check_test_points(&opt->base, pde->d, 1, !pde->exact, &msg)) != SAPM_OK)
         return sapm__reject(rep, r, msg);
     if (!sapm__all_finite(net->params, net->n_params))
         return sapm__reject(rep, SAPM_ERR_NONFINITE_INPUT, "the network's parameters contain NaN or Inf");
     if ((r = sapm__pde_build(&p, &storage, pde, N, X, M, Xb, opt->alpha, opt->beta)) != SAPM_OK)
-        return sapm__reject(rep, r, "the points (N, X, M, Xb), alpha, beta or a coefficient callback were rejected");
+        return sapm__reject(rep, r, sapm__pde_reason(2, r));
     if (p.kappa && net->act == SAPM_ACT_RELU) { /* no sigma'' */
         SAPM_FREE(storage);
         return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, "a second-order PDE needs an activation with sigma'' (not ReLU)");

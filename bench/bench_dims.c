@@ -3,8 +3,10 @@
  *   one L-BFGS iteration of the PINN on Poisson -Laplace(u) = 1 in [0, 1]^d (u = 0 on the
  *   boundary), net d-32-32-1 tanh, 32 interior and 32 boundary points: wall time and the
  *   library's peak heap (counted by this file's allocator), d = 100 .. 100000.
+ * and one LySep outer iteration (SAPM, no polish) at d = 100 .. 5000.
  * The PINN's Laplacian needs all d first-derivative streams, so its cost is linear in d
- * (the tape folds the first layer: no d x d block per point).
+ * (the tape folds the first layer: no d x d block per point). LySep's first weight block
+ * is a (d + 1)-dimensional least-squares solve: O(d^2) memory and O(d^3) time.
  *   cc -O3 -march=native bench/bench_dims.c -o bench_dims -lm && ./bench_dims */
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +69,7 @@ static void halton_row(int d, int n, uint64_t seed)
     free(lo); free(hi); free(X);
 }
 
-static void pinn_row(int d)
+static void pinn_row(int d, sapm_method method)
 {
     enum { N = 32, M = 32 };
     int w[4], i;
@@ -89,14 +91,15 @@ static void pinn_row(int d)
     sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 3);
     memset(&pde, 0, sizeof pde);
     pde.d = d; pde.kappa_const = -1.0; pde.f = one; pde.g = zero;
-    o = sapm_pde_default_options(SAPM_METHOD_LBFGS);
+    o = sapm_pde_default_options(method);
     o.base.max_iters = 1; o.base.log_every = 0; o.base.log_seconds = 0.0;
+    o.base.polish = SAPM_METHOD_NONE;   /* SAPM: one LySep outer iteration */
     heap_peak = heap_now;
     t0 = bench_now();
     r = sapm_pde_train(&net, &pde, N, X, M, Xb, &o, &rep);
     t1 = bench_now();
-    printf("PINN L-BFGS, 1 iteration  d = %6d  %8.3f s  peak heap %8.1f MB (net %.1f MB)  J_PINN %.4g  %s\n",
-           d, t1 - t0, (double)(heap_peak - heap_now) / 1048576.0 + (double)net.n_params * 8.0 / 1048576.0,
+    printf("%-6s 1 iteration  d = %6d  %8.3f s  peak heap %8.1f MB (net %.1f MB)  J_PINN %.4g  %s\n",
+           method == SAPM_METHOD_SAPM ? "LySep" : "L-BFGS", d, t1 - t0, (double)(heap_peak - heap_now) / 1048576.0 + (double)net.n_params * 8.0 / 1048576.0,
            (double)net.n_params * 8.0 / 1048576.0, rep.mse, sapm_result_string(r));
     sapm_report_free(&rep);
     sapm_net_destroy(&net);
@@ -111,6 +114,8 @@ int main(void)
     halton_row(16000, 100, 7);
     halton_row(100000, 100, 0);
     halton_row(100000, 100, 7);
-    for (k = 0; k < sizeof dims / sizeof dims[0]; ++k) pinn_row(dims[k]);
+    for (k = 0; k < sizeof dims / sizeof dims[0]; ++k) pinn_row(dims[k], SAPM_METHOD_LBFGS);
+    /* LySep's layer-1 weight block is (d + 1)-dimensional: O(d^2) memory, O(d^3) time */
+    for (k = 0; k < 3; ++k) pinn_row(dims[k], SAPM_METHOD_SAPM);
     return 0;
 }

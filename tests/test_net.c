@@ -237,6 +237,51 @@ static void test_forward_derivs_high_dim(void)
     sapm_net_destroy(&net);
 }
 
+static double hd_one(const double *x, int d, void *u) { (void)x; (void)d; (void)u; return 1.0; }
+static double hd_zero(const double *x, int d, void *u) { (void)x; (void)d; (void)u; return 0.0; }
+
+static void test_lysep_memory_high_dim(void)
+{
+    /* LySep (Poisson in d = 1000, net d-3-3-1, 4 + 4 points): its work buffers have the
+     * widths of layers 1..L, so the largest allocation is the first weight block's Gram
+     * matrix and right-hand side, 8 (d + 1)(d + 1 + 3) bytes = 8 MB (the buffers sized by
+     * n_0 = d took N d^2 doubles each: 32 MB); one outer iteration then lowers J_aux
+     * (measured 2.6 -> 0.22 at d = 1500) */
+    enum { D = 1000, NI = 4, NB = 4 };
+    int w[4] = {D, 3, 3, 1}, i;
+    sapm_net net;
+    sapm_pde pde;
+    sapm_pde_options o = sapm_pde_default_options(SAPM_METHOD_SAPM);
+    sapm_pde_aux_state *st = NULL;
+    double *lo = (double *)calloc(D, sizeof(double)), *hi = (double *)malloc(D * sizeof(double));
+    double *X = (double *)malloc((size_t)NI * D * sizeof(double)), *Xb = (double *)malloc((size_t)NB * D * sizeof(double));
+    double ja0, jp0, ja1, jp1;
+    sapm_rng rng;
+    size_t gram = (size_t)8 * (D + 1) * (D + 1 + 3);
+    for (i = 0; i < D; ++i) hi[i] = 1.0;
+    sapm_rng_seed(&rng, 8);
+    CHECK_EQ_INT(sapm_sample_uniform(D, lo, hi, NI, &rng, X), SAPM_OK);
+    CHECK_EQ_INT(sapm_sample_boundary(D, lo, hi, NULL, NB, &rng, Xb), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_create(&net, 3, w, SAPM_ACT_TANH), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 2), SAPM_OK);
+    memset(&pde, 0, sizeof pde);
+    pde.d = D; pde.kappa_const = -1.0; pde.f = hd_one; pde.g = hd_zero;
+    sapm_test_largest_alloc = 0;
+    sapm_test_alloc_limit = 2 * gram;
+    CHECK_EQ_INT(sapm_pde_aux_create(&st, &net, &pde, NI, X, NB, Xb, &o), SAPM_OK);
+    sapm_test_alloc_limit = 0;
+    CHECK(sapm_test_largest_alloc <= gram);
+    if (st) {
+        CHECK_EQ_INT(sapm_pde_aux_losses(st, &ja0, &jp0), SAPM_OK);
+        CHECK_EQ_INT(sapm_pde_aux_step(st), SAPM_OK);
+        CHECK_EQ_INT(sapm_pde_aux_losses(st, &ja1, &jp1), SAPM_OK);
+        CHECK(ja1 <= ja0);                      /* every block step lowers J_aux */
+        sapm_pde_aux_destroy(st);
+    }
+    free(lo); free(hi); free(X); free(Xb);
+    sapm_net_destroy(&net);
+}
+
 static void test_tape_gradient_fd(void)
 {
     /* every activation with sigma'' (ReLU has none), all shapes, the three tape modes;
@@ -617,6 +662,7 @@ static void run_net_tests(void)
     RUN(test_forward_derivs_fd);
     RUN(test_forward_derivs_blocks);
     RUN(test_forward_derivs_high_dim);
+    RUN(test_lysep_memory_high_dim);
     RUN(test_tape_gradient_fd);
     RUN(test_tape_matches_net_gradient);
     RUN(test_init_reproducible);
