@@ -478,7 +478,7 @@ typedef int (*sapm_progress_fn)(const sapm_progress *p, void *user_data);
  * give every worker the same sums (MPI_Allreduce does: sapm_mpi_allreduce under
  * SAPM_USE_MPI). A bad argument on one worker returns there before the first reduction
  * while the others wait in it, so validate the data on every worker. NULL = one worker.
- * LM does not support it yet (SAPM_ERR_UNSUPPORTED). */
+ * LM then solves in parameter space (P^2 + P + 1 numbers summed per Jacobian). */
 typedef sapm_result (*sapm_allreduce_fn)(double *buf, size_t n, void *user_data);
 
 /* This worker's contiguous share of n samples among `workers`: [*first, *first + *count),
@@ -4399,10 +4399,6 @@ static sapm_result sapm__check_ls_options(const sapm_options *opt, sapm_method m
     if (m == SAPM_METHOD_LM) {
         SAPM__BAD(!(ls->lm_damping > 0.0) || !isfinite(ls->lm_damping),
                   "ls.lm_damping must be finite and > 0 (LM phase)");
-        if (opt->allreduce) {
-            *msg = "the LM phase does not support allreduce (one worker only)";
-            return SAPM_ERR_UNSUPPORTED;
-        }
     }
     return SAPM_OK;
 }
@@ -5664,8 +5660,8 @@ static sapm_result sapm__data_objective(void *ctx, const double *x, double *f, d
     return SAPM_OK;
 }
 
-/* residuals: rho (N m, index n m + k) and G (N m x P) at x; *f = ||rho||^2 = J_LS. One
- * worker (LM rejects allreduce). */
+/* residuals: rho (N m, index n m + k) and G (N m x P) at x, this worker's rows; *f =
+ * ||rho||^2 of them (= J_LS with one worker; LM sums it over the workers). */
 static sapm_result sapm__data_residuals(void *ctx, const double *x, double *rho, double *G,
                                         double *f)
 {
@@ -5790,6 +5786,10 @@ SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, i
  * after nu reaches 2^40 ends the phase with SAPM_STOP_LINE_SEARCH (the limit of
  * precision). Cost per iteration: the Jacobian (about two gradient evaluations), the SYRK
  * k^2 P with k = min(n, P), and k^3/3 per Cholesky; memory 8 (n P + 2 k^2) bytes.
+ * Several workers (opt.allreduce): always in parameter space, where the normal equations
+ * are sums over the workers' rows: G^T G, G^T rho and J are summed (P^2 + P + 1 numbers per
+ * Jacobian, however many residuals each worker holds), every trial J through the
+ * objective's own reduction; each worker then solves the same system.
  * ====================================================================================== */
 
 static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, double *x,
@@ -5797,7 +5797,7 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
 {
     const sapm_options *o = run->opt;
     size_t P = pb->n_params, n = pb->n_res, k, i, need;
-    int sample_space = n <= P, info;
+    int parallel = o->allreduce != NULL, sample_space = n <= P && !parallel, info;
     double *mem, *G, *K, *F, *rho, *y, *delta, *xt;
     double J, J_new = NAN, mu = -1.0, nu = 2.0, err = NAN, mse, dmax;
     sapm_stop_reason stop = SAPM_STOP_NONE;
@@ -5813,7 +5813,10 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
     if (!mem) return SAPM_ERR_OUT_OF_MEMORY;
     G = mem; K = G + n * P; F = K + k * k; rho = F + k * k; y = rho + n; delta = y + k;
     xt = delta + P;
-    if ((r = pb->residuals(pb->ctx, x, rho, G, &J)) != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; goto done; }
+    if ((r = pb->residuals(pb->ctx, x, rho, G, &J)) != SAPM_OK ||
+        (parallel && (r = sapm__allreduce(o, &J, 1)) != SAPM_OK)) {
+        status = r; stop = SAPM_STOP_ERROR; goto done;
+    }
     if (!isfinite(J)) { status = SAPM_ERR_DIVERGED; stop = SAPM_STOP_DIVERGED; goto done; }
     if (run->last_logged < 0) {                 /* the run's initial state */
         if ((r = sapm__problem_monitor(pb, x, J, &mse, &err)) != SAPM_OK) {
@@ -5831,6 +5834,10 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
         } else {
             sapm_syrk(SAPM_TRANS, (int)P, (int)n, 1.0, G, (int)P, 0.0, K, (int)k);
             sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, (int)P, 1, (int)n, 1.0, G, (int)P, rho, 1, 0.0, y, 1);
+            if (parallel && ((r = sapm__allreduce(o, K, k * k)) != SAPM_OK ||
+                             (r = sapm__allreduce(o, y, P)) != SAPM_OK)) {
+                status = r; stop = SAPM_STOP_ERROR; break;
+            }
         }
         dmax = 0.0;
         for (i = 0; i < k; ++i) dmax = SAPM__MAX(dmax, K[i * k + i]);
@@ -5871,7 +5878,10 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
         }
         if (stop != SAPM_STOP_NONE) break;
         memcpy(x, xt, P * sizeof(double));
-        if ((r = pb->residuals(pb->ctx, x, rho, G, &J)) != SAPM_OK) { status = r; stop = SAPM_STOP_ERROR; break; }
+        if ((r = pb->residuals(pb->ctx, x, rho, G, &J)) != SAPM_OK ||
+            (parallel && (r = sapm__allreduce(o, &J, 1)) != SAPM_OK)) {
+            status = r; stop = SAPM_STOP_ERROR; break;
+        }
         wanted = sapm__run_logs_next(run);
         mse = J; err = NAN;
         if (wanted && (r = sapm__problem_monitor(pb, x, J, &mse, &err)) != SAPM_OK) {
@@ -7417,7 +7427,7 @@ static double sapm__pinn_lm_jacobian(sapm__pinn_eval *e, const double *x, double
     sapm__pinn_job job;
     job.e = e; job.x = x; job.grad = 0; job.rho = rho; job.G = G;
     sapm__pinn_run(sapm__pinn_task, &job);
-    return sapm__pinn_loss_from_sums(e);      /* one worker: no allreduce (LM's check) */
+    return sapm__pinn_loss_from_sums(e);      /* this worker's share: LM sums it */
 }
 
 static sapm_result sapm__pinn_residuals(void *ctx, const double *x, double *rho, double *G,

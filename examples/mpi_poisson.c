@@ -2,7 +2,7 @@
  * u = g on the boundary, every rank holding its share of the interior, boundary and test
  * points. Every rank ends with the same network; rank 0 prints and writes the picture.
  *   mpicc -O2 -march=native examples/mpi_poisson.c -o mpi_poisson -lm
- *   mpirun -np 2 ./mpi_poisson [--method lbfgs|adam|sapm] [--time SECONDS]
+ *   mpirun -np 2 ./mpi_poisson [--method lbfgs|adam|lm|sapm] [--time SECONDS]
  * (as root, Open MPI also wants OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1) */
 #define SAPM_USE_MPI
 #define SAPM_IMPLEMENTATION
@@ -38,6 +38,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--method") && i + 1 < argc) {
             ++i;
             method = !strcmp(argv[i], "adam") ? SAPM_METHOD_ADAM
+                   : !strcmp(argv[i], "lm") ? SAPM_METHOD_LM
                    : !strcmp(argv[i], "sapm") ? SAPM_METHOD_SAPM : SAPM_METHOD_LBFGS;
         }
     }

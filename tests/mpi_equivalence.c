@@ -113,6 +113,7 @@ static void data_method(sapm_method method, int iters)
 static void test_data_gd(void) { data_method(SAPM_METHOD_GD, 30); }
 static void test_data_adam(void) { data_method(SAPM_METHOD_ADAM, 30); }
 static void test_data_lbfgs(void) { data_method(SAPM_METHOD_LBFGS, 30); }
+static void test_data_lm(void) { data_method(SAPM_METHOD_LM, 12); }
 static void test_data_pm(void) { data_method(SAPM_METHOD_PM, 10); }
 static void test_data_sapm(void) { data_method(SAPM_METHOD_SAPM, 10); }
 
@@ -172,6 +173,7 @@ static void pde_method(int second_order, sapm_method method, int iters)
 
 static void test_pde_lbfgs(void) { pde_method(1, SAPM_METHOD_LBFGS, 30); }
 static void test_pde_adam(void) { pde_method(1, SAPM_METHOD_ADAM, 30); }
+static void test_pde_lm(void) { pde_method(1, SAPM_METHOD_LM, 10); }
 static void test_pde_lysep(void) { pde_method(1, SAPM_METHOD_SAPM, 8); }
 static void test_pde_sapm_pinn(void) { pde_method(0, SAPM_METHOD_SAPM, 8); }
 
@@ -215,18 +217,6 @@ static void test_decisions_agree(void)
     sapm_net_destroy(&net);
 }
 
-/* LM is not data-parallel yet: every rank gets the same refusal before any work */
-static void test_lm_refused(void)
-{
-    sapm_net net;
-    sapm_options o = sapm_default_options(SAPM_METHOD_LM);
-    sapm_report rep;
-    data_net(&net);
-    sapm_mpi_attach(&g_mpi, &o);
-    CHECK_EQ_INT(sapm_train(&net, 10, g_X, 2, g_Y, 1, &o, &rep), SAPM_ERR_UNSUPPORTED);
-    CHECK_EQ_INT(rep.iters, 0);
-    sapm_net_destroy(&net);
-}
 
 static void test_adaptor_counts(void)
 {
@@ -252,14 +242,15 @@ int main(int argc, char **argv)
     RUN(test_data_gd);
     RUN(test_data_adam);
     RUN(test_data_lbfgs);
+    RUN(test_data_lm);
     RUN(test_data_pm);
     RUN(test_data_sapm);
     RUN(test_pde_lbfgs);
     RUN(test_pde_adam);
+    RUN(test_pde_lm);
     RUN(test_pde_lysep);
     RUN(test_pde_sapm_pinn);
     RUN(test_decisions_agree);
-    RUN(test_lm_refused);
     /* a failure on any rank fails the test everywhere: rank 0 prints the summary */
     {
         int f = sapm_test_failed_, p = sapm_test_passed_, fmax;

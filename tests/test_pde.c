@@ -628,7 +628,6 @@ static void test_pinn_adam_lbfgs_report(void)
 
 /* ---- bad arguments ---------------------------------------------------------------- */
 
-static sapm_result sum_allreduce(double *buf, size_t n, void *ud) { (void)buf; (void)n; (void)ud; return SAPM_OK; }
 
 static void test_pde_bad_arguments(void)
 {
@@ -760,9 +759,6 @@ static void test_pde_bad_arguments(void)
     CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_INVALID_ARGUMENT);
     opt.base.ls.lm_damping = NAN;
     CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_INVALID_ARGUMENT);
-    opt.base.ls.lm_damping = 1e-3;
-    opt.base.allreduce = sum_allreduce;                     /* one worker only */
-    CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_UNSUPPORTED);
     opt = sapm_pde_default_options(SAPM_METHOD_ADAM);
     opt.base.max_iters = -1;
     CHECK_EQ_INT(sapm_pde_train(&net, &pde, 4, X, 3, Xb, &opt, &rep), SAPM_ERR_INVALID_ARGUMENT);
