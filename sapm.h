@@ -629,8 +629,9 @@ typedef struct sapm_options {
                                    clock, history) in a checksummed file, written to a
                                    temporary file in the same directory and renamed over
                                    the old one, so a crash never leaves a broken file.
-                                   GD, Adam and L-BFGS phases (first phase or polish);
-                                   the other phases reject it (SAPM_ERR_UNSUPPORTED).
+                                   GD, Adam, L-BFGS and LM phases (first phase or
+                                   polish); PM / SAPM (SAPM-PINN, LySep) reject it
+                                   (SAPM_ERR_UNSUPPORTED).
                                    Several workers: give each its own path. */
     int checkpoint_every;       /* a checkpoint every k iterations (0: only when the
                                    callback returns SAPM_PROGRESS_CHECKPOINT) */
@@ -4433,9 +4434,8 @@ static sapm_result sapm__check_run_options(const sapm_options *opt, const char *
         *msg = "checkpoints need stdio (SAPM_NO_STDIO is defined)";
         return SAPM_ERR_NOT_COMPILED_IN;
 #else
-        if (!sapm__is_gradient_method(opt->method) ||
-            (opt->polish != SAPM_METHOD_NONE && !sapm__is_gradient_method(opt->polish))) {
-            *msg = "checkpoints cover the GD, Adam and L-BFGS phases only (not LM, PM, SAPM)";
+        if (opt->method == SAPM_METHOD_PM || opt->method == SAPM_METHOD_SAPM) {
+            *msg = "checkpoints cover the GD, Adam, L-BFGS and LM phases only (not PM, SAPM)";
             return SAPM_ERR_UNSUPPORTED;
         }
 #endif
@@ -5825,6 +5825,17 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
         stop = sapm__run_step(run, 0, mse, J, err, 1);
         if (stop == SAPM_STOP_DIVERGED) status = SAPM_ERR_DIVERGED;
     }
+    if (run->resume_state && run->resume_phase == run->phase_index) {
+        /* a resumed run: the damping of the checkpoint (rho, G and J are recomputed at x) */
+        run->resume_phase = -1;
+        if (run->resume_n != 2 || !(run->resume_state[1] >= 2.0)) {
+            status = SAPM_ERR_CORRUPT; stop = SAPM_STOP_ERROR;
+            run->why = "resume_from: the saved LM state does not fit";
+            goto done;
+        }
+        mu = run->resume_state[0];
+        nu = run->resume_state[1];
+    }
     while (stop == SAPM_STOP_NONE && !sapm__run_handover(run)) {
         double J_old = J, pred, gain;
         int wanted;
@@ -5892,6 +5903,21 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
         if (stop == SAPM_STOP_NONE && o->rel_tol > 0.0 &&
             fabs(J - J_old) <= o->rel_tol * SAPM__MAX(fabs(J_old), DBL_MIN))
             stop = SAPM_STOP_REL_TOL;
+        if (status == SAPM_OK && sapm__run_checkpoint_due(run)) {
+#ifndef SAPM_NO_STDIO
+            /* the LM state at the top of the loop: [mu, nu] */
+            double state[2];
+            const double *seg[1];
+            size_t seg_n[1];
+            state[0] = mu; state[1] = nu;
+            seg[0] = state; seg_n[0] = 2;
+            if ((r = sapm__run_checkpoint(run, x, P, seg, seg_n, 1)) != SAPM_OK) {
+                status = r; stop = SAPM_STOP_ERROR;
+                run->why = "the checkpoint could not be written (checkpoint_path)";
+                break;
+            }
+#endif
+        }
     }
 done:
     SAPM_FREE(mem);

@@ -1,6 +1,6 @@
 /* Checkpoint and resume through the public API: a run stopped by its callback after a
  * checkpoint and resumed from it ends bit for bit where the uninterrupted run ends (GD,
- * Adam, L-BFGS, an Adam -> L-BFGS schedule stopped in either phase, a PDE), a periodic
+ * Adam, L-BFGS, LM, an Adam -> L-BFGS schedule stopped in either phase, a PDE), a periodic
  * checkpoint resumes the same way, damaged or foreign checkpoints are refused before any
  * iteration, a failed save leaves the previous checkpoint intact, and the phases that
  * cannot be checkpointed say so. */
@@ -111,6 +111,18 @@ static void test_resume_lbfgs(void)
     o.max_iters = 80;
     o.ls.lbfgs_memory = 7;          /* the memory wraps around before the stop */
     resume_matches(o, 31);
+}
+
+static void test_resume_lm(void)
+{
+    sapm_options o = sapm_default_options(SAPM_METHOD_LM);
+    o.max_iters = 30;
+    resume_matches(o, 9);
+    o = sapm_default_options(SAPM_METHOD_ADAM);      /* LM as the polish */
+    o.max_iters = 40;
+    o.polish = SAPM_METHOD_LM;
+    o.phase_iters = 20;
+    resume_matches(o, 27);
 }
 
 static void test_resume_schedule_in_each_phase(void)
@@ -336,12 +348,12 @@ static void test_failed_save_keeps_old_file(void)
 /* the phases without checkpoints refuse the options before any iteration */
 static void test_unsupported_phases_refuse(void)
 {
-    static const sapm_method methods[3] = {SAPM_METHOD_LM, SAPM_METHOD_PM, SAPM_METHOD_SAPM};
+    static const sapm_method methods[2] = {SAPM_METHOD_PM, SAPM_METHOD_SAPM};
     sapm_net net;
     sapm_report rep;
     int k;
     make_net(&net, 2);
-    for (k = 0; k < 3; ++k) {
+    for (k = 0; k < 2; ++k) {
         sapm_options o = sapm_default_options(methods[k]);
         o.checkpoint_path = g_path;
         CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &o, &rep), SAPM_ERR_UNSUPPORTED);
@@ -350,11 +362,6 @@ static void test_unsupported_phases_refuse(void)
     }
     {
         sapm_options o = sapm_default_options(SAPM_METHOD_ADAM);
-        o.polish = SAPM_METHOD_LM;
-        o.resume_from = g_path;
-        CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &o, &rep), SAPM_ERR_UNSUPPORTED);
-        sapm_report_free(&rep);
-        o = sapm_default_options(SAPM_METHOD_ADAM);
         o.checkpoint_every = 5;                         /* without a path */
         CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &o, &rep), SAPM_ERR_INVALID_ARGUMENT);
         sapm_report_free(&rep);
@@ -373,6 +380,7 @@ int main(void)
     RUN(test_resume_gd);
     RUN(test_resume_adam);
     RUN(test_resume_lbfgs);
+    RUN(test_resume_lm);
     RUN(test_resume_schedule_in_each_phase);
     RUN(test_checkpoint_every);
     RUN(test_resume_pde);
