@@ -986,17 +986,27 @@ SAPMDEF void        sapm_mpi_attach(sapm_mpi *m, sapm_options *opt);
  *   sapm_csv_write_history(path, n, reports, labels)              histories, one row each
  *   sapm_csv_write_grid(path, nx, ny, x0, x1, y0, y1, pred, exact)  x,y,prediction,exact,error
  *
- * PNG files are encoded by stb_image_write (public domain; Debian/Ubuntu libstb-dev),
- * compiled privately (static, SAPM_MALLOC/SAPM_FREE) into the implementation. It is found
- * by __has_include(<stb/stb_image_write.h>) where the compiler has __has_include; elsewhere
- * define SAPM_HAVE_STB. SAPM_STB_IMAGE_WRITE_INCLUDE names another place (e.g. define it
- * as "stb_image_write.h"; SAPM_HAVE_STB is then needed too). Without it, or under
- * SAPM_NO_PNG / SAPM_NO_STDIO, every sapm_png_* function returns SAPM_ERR_NOT_COMPILED_IN
- * at once (the render functions always work); under SAPM_NO_STDIO the CSV writers do too.
- * A file that defines SAPM_IMPLEMENTATION and also includes stb_image_write.h must include
- * it first: sapm.h then uses that copy (and its compressor; sapm's own copy compresses
- * with sapm's OOM-safe deflate). Out of memory gives SAPM_ERR_OUT_OF_MEMORY; when the very
- * last allocation of stb_image_write (1.16) fails, stb leaks the compressed buffer.
+ * PNG files are encoded by stb_image_write (public domain; Debian/Ubuntu libstb-dev; its
+ * compressor: fixed Huffman codes, stored blocks when that is smaller), compiled privately
+ * into the implementation (static functions renamed sapm__stbi_*, so a program's own copy
+ * of stb_image_write, declared before or after sapm.h, is not touched; nor are STBIW_*
+ * macros it defined). It is found by __has_include(<stb/stb_image_write.h>) where the
+ * compiler has __has_include; elsewhere define SAPM_HAVE_STB. SAPM_STB_IMAGE_WRITE_INCLUDE
+ * names another place (e.g. define it as "stb_image_write.h"; SAPM_HAVE_STB is then needed
+ * too). Without it, or under SAPM_NO_PNG / SAPM_NO_STDIO, every sapm_png_* function
+ * returns SAPM_ERR_NOT_COMPILED_IN at once (the render functions always work); under
+ * SAPM_NO_STDIO the CSV writers do too.
+ * Out of memory anywhere in a PNG write gives SAPM_ERR_OUT_OF_MEMORY, frees everything and
+ * leaves path as it was: the private copy allocates through SAPM_MALLOC/SAPM_REALLOC/
+ * SAPM_FREE into a list owned by the write, and a failed allocation jumps back (longjmp)
+ * to sapm_png_write, which frees the list (stb asserts on such a failure otherwise). That
+ * list is found through a thread-local pointer (C11 _Thread_local, C++11 thread_local, or
+ * __thread / __declspec(thread)); on a compiler with none of these, write PNGs from one
+ * thread at a time. A file that defines SAPM_IMPLEMENTATION and also compiles stb's
+ * implementation (STB_IMAGE_WRITE_IMPLEMENTATION) must include it first and keep that macro
+ * defined: sapm.h then encodes with that copy, whose allocator and out-of-memory behaviour
+ * are the program's (stb_image_write 1.16 asserts, or leaks the compressed picture when its
+ * last allocation fails).
  * Files are written as sapm_net_save writes them: into a temporary file next to path,
  * renamed over path once complete, so a failed write leaves path as it was (a device or
  * a FIFO is written in place and never removed).
@@ -1108,7 +1118,9 @@ SAPMDEF sapm_result sapm_png_plot_history(const char *path, int n_reports,
                                           sapm_history_field y, const char *title);
 
 /* Encodes img as an 8-bit RGB PNG file. SAPM_ERR_IO when the file cannot be written;
- * SAPM_ERR_INVALID_SIZE for sides over 65535 or more than about 1 GiB of pixels. */
+ * SAPM_ERR_OUT_OF_MEMORY (nothing left allocated, path as it was); SAPM_ERR_INVALID_SIZE
+ * for sides over 65535 or (3 width + 1) height > INT_MAX / 3 (about 680 MiB of pixels:
+ * stb's buffers are sized in int). */
 SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img);
 
 /* CSV (header line, comma-separated, numbers in the shortest form that reads back to the
@@ -9048,112 +9060,152 @@ SAPMDEF void sapm_mpi_attach(sapm_mpi *m, sapm_options *opt)
 
 #if defined(SAPM_HAVE_STB) && !defined(SAPM_NO_PNG) && !defined(SAPM_NO_STDIO)
 #define SAPM__PNG 1
-#if !defined(INCLUDE_STB_IMAGE_WRITE_H) && !defined(STB_IMAGE_WRITE_IMPLEMENTATION)
+#if !defined(STB_IMAGE_WRITE_IMPLEMENTATION)
+#define SAPM__STB_TRACKED 1
+#include <setjmp.h>
 
-/* zlib stream (RFC 1950/1951) for stb_image_write's IDAT: one fixed-Huffman block, LZ77
- * matches found through hash chains (3-byte hash, 32 KiB window, 16 candidates). Its two
- * allocations are made up front (output at its worst-case size), so running out of memory
- * returns NULL cleanly; stb's own compressor asserts when its buffers cannot grow. */
-typedef struct sapm__bits { unsigned char *p; uint32_t acc; int n; } sapm__bits;
+/* stb_image_write (1.16) compresses into growing buffers and asserts when one cannot grow
+ * (with the assertion off it then writes through NULL), and leaks the compressed data when
+ * its last allocation fails. So its private copy allocates through these hooks: every block
+ * stb holds is on the list of the encoding in progress, an allocation that fails longjmps
+ * back to sapm__stb_encode (stb holds no other resource: the file is written only after
+ * the picture is encoded in memory), and whatever stb held is freed there. The hooks have
+ * no argument to carry the encoding, so it is found through a thread-local pointer, set
+ * only while stb runs (see sapm_png_write). */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define SAPM__THREAD_LOCAL thread_local
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && !defined(__STDC_NO_THREADS__)
+#define SAPM__THREAD_LOCAL _Thread_local
+#elif defined(__GNUC__) || defined(__clang__)
+#define SAPM__THREAD_LOCAL __thread
+#elif defined(_MSC_VER)
+#define SAPM__THREAD_LOCAL __declspec(thread)
+#else
+#define SAPM__THREAD_LOCAL   /* none known: one PNG write at a time (see the output docs) */
+#endif
 
-static void sapm__put_bits(sapm__bits *b, uint32_t v, int n)   /* LSB first */
+/* A block handed to stb: this header, then stb's bytes (the union keeps malloc's alignment). */
+typedef union sapm__stb_block {
+    struct { union sapm__stb_block *prev, *next; } link;
+    long double align_ld; long long align_ll; void *align_p; double align_d;
+} sapm__stb_block;
+
+typedef struct sapm__stb_run {
+    jmp_buf out_of_memory;
+    sapm__stb_block live;      /* circular list of the blocks stb holds; this is its head */
+} sapm__stb_run;
+
+static SAPM__THREAD_LOCAL sapm__stb_run *sapm__stb_now;
+
+static void sapm__stb_link(sapm__stb_block *b)
 {
-    b->acc |= v << b->n;
-    for (b->n += n; b->n >= 8; b->n -= 8, b->acc >>= 8) *b->p++ = (unsigned char)b->acc;
+    sapm__stb_block *head;
+    if (!sapm__stb_now) {                        /* stb called outside sapm_png_write */
+        b->link.prev = b->link.next = b;
+        return;
+    }
+    head = &sapm__stb_now->live;
+    b->link.prev = head;
+    b->link.next = head->link.next;
+    head->link.next->link.prev = b;
+    head->link.next = b;
 }
 
-static void sapm__put_code(sapm__bits *b, uint32_t code, int n) /* Huffman codes: MSB first */
+static void sapm__stb_unlink(sapm__stb_block *b)
 {
-    uint32_t r = 0;
-    int k;
-    for (k = 0; k < n; ++k) r |= ((code >> k) & 1u) << (n - 1 - k);
-    sapm__put_bits(b, r, n);
+    b->link.prev->link.next = b->link.next;
+    b->link.next->link.prev = b->link.prev;
 }
 
-static void sapm__put_litlen(sapm__bits *b, int c)              /* fixed code, RFC 1951 3.2.6 */
+static void *sapm__stb_malloc(size_t n)
 {
-    if (c < 144) sapm__put_code(b, 0x30u + (uint32_t)c, 8);
-    else if (c < 256) sapm__put_code(b, 0x190u + (uint32_t)(c - 144), 9);
-    else if (c < 280) sapm__put_code(b, (uint32_t)(c - 256), 7);
-    else sapm__put_code(b, 0xC0u + (uint32_t)(c - 280), 8);
+    sapm__stb_block *b = n <= (size_t)-1 - sizeof *b ? (sapm__stb_block *)SAPM_MALLOC(sizeof *b + n) : NULL;
+    if (!b) {
+        if (sapm__stb_now) longjmp(sapm__stb_now->out_of_memory, 1);
+        return NULL;                             /* outside sapm_png_write: stb's own way */
+    }
+    sapm__stb_link(b);
+    return b + 1;
 }
 
-static unsigned char *sapm__zlib(unsigned char *data, int len, int *out_len, int quality)
+static void *sapm__stb_realloc(void *p, size_t n)
 {
-    static const unsigned short lbase[29] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23,
-        27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-    static const unsigned short dbase[30] = {1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97,
-        129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-    enum { WIN = 32768, HASH = 32768, DEPTH = 16 };
-    /* worst case 9 bits per byte (literals; a match costs at most 25 bits for 3 bytes) */
-    size_t cap = (size_t)(len > 0 ? len : 0) * 3 / 2 + 32;
-    unsigned char *out = (unsigned char *)SAPM_MALLOC(cap);
-    int *head = (int *)SAPM_MALLOC((size_t)(HASH + WIN) * sizeof(int)), *prev;
-    uint32_t s1 = 1, s2 = 0;
-    sapm__bits b;
-    int i, k;
-    (void)quality;
-    if (!out || !head || len < 0) {
-        if (out) SAPM_FREE(out);
-        if (head) SAPM_FREE(head);
+    sapm__stb_block *b, *nb;
+    if (!p) return sapm__stb_malloc(n);
+    b = (sapm__stb_block *)p - 1;
+    sapm__stb_unlink(b);
+    nb = n <= (size_t)-1 - sizeof *b ? (sapm__stb_block *)SAPM_REALLOC(b, sizeof *b + n) : NULL;
+    if (!nb) {
+        sapm__stb_link(b);                       /* still stb's, freed with the rest */
+        if (sapm__stb_now) longjmp(sapm__stb_now->out_of_memory, 1);
         return NULL;
     }
-    prev = head + HASH;
-    for (k = 0; k < HASH; ++k) head[k] = -WIN - 1;
-    b.p = out; b.acc = 0; b.n = 0;
-    *b.p++ = 0x78; *b.p++ = 0x5E;                 /* deflate, 32 KiB window; check bits */
-    sapm__put_bits(&b, 1, 1);                     /* final block */
-    sapm__put_bits(&b, 1, 2);                     /* fixed Huffman codes */
-    for (i = 0; i < len;) {
-        int best = 0, dist = 0, h, c, depth = DEPTH;
-        if (i + 3 <= len) {
-            h = (int)(((uint32_t)data[i] << 10 ^ (uint32_t)data[i + 1] << 5 ^ data[i + 2]) & (HASH - 1));
-            for (c = head[h]; i - c <= WIN - 1 && depth-- > 0; c = prev[c & (WIN - 1)]) {
-                int n = 0, lim = SAPM__MIN(258, len - i);
-                while (n < lim && data[c + n] == data[i + n]) ++n;
-                if (n > best) { best = n; dist = i - c; if (n == lim) break; }
-            }
-        }
-        if (best < 3) {
-            sapm__put_litlen(&b, data[i]);
-            best = 1;
-        } else {
-            for (k = 28; lbase[k] > best; --k) {}
-            sapm__put_litlen(&b, 257 + k);
-            if (k >= 8 && k < 28) sapm__put_bits(&b, (uint32_t)(best - lbase[k]), (k - 4) / 4);
-            for (k = 29; dbase[k] > dist; --k) {}
-            sapm__put_code(&b, (uint32_t)k, 5);
-            if (k >= 4) sapm__put_bits(&b, (uint32_t)(dist - dbase[k]), (k - 2) / 2);
-        }
-        for (k = 0; k < best; ++k, ++i) {         /* chain every position passed */
-            if (i + 3 <= len) {
-                h = (int)(((uint32_t)data[i] << 10 ^ (uint32_t)data[i + 1] << 5 ^ data[i + 2]) & (HASH - 1));
-                prev[i & (WIN - 1)] = head[h];
-                head[h] = i;
-            }
-        }
-    }
-    sapm__put_litlen(&b, 256);                    /* end of block */
-    if (b.n > 0) sapm__put_bits(&b, 0, 8 - b.n);
-    for (i = 0; i < len;) {                       /* Adler-32, in runs that cannot overflow */
-        int end = SAPM__MIN(len, i + 5552);
-        for (; i < end; ++i) { s1 += data[i]; s2 += s1; }
-        s1 %= 65521u; s2 %= 65521u;
-    }
-    for (k = 24; k >= 0; k -= 8) *b.p++ = (unsigned char)(((s2 << 16) | s1) >> k);
-    *out_len = (int)(b.p - out);
-    SAPM_FREE(head);
-    return out;
+    sapm__stb_link(nb);
+    return nb + 1;
 }
 
-/* A private copy: static functions (no clash with the user's own copy elsewhere), our
- * allocator and compressor. Its file-scope settings (flip flag etc.) are never changed. */
+static void sapm__stb_free(void *p)
+{
+    sapm__stb_block *b = (sapm__stb_block *)p - 1;
+    if (!p) return;
+    sapm__stb_unlink(b);
+    SAPM_FREE(b);
+}
+
+/* The private copy: static functions renamed sapm__stbi_* (so the user's own declarations
+ * of stb_image_write, before or after this point, still name the user's copy) on the hooks
+ * above. Its file-scope settings (compression level, filter, flip) are never changed.
+ * STBIW_* macros the user defined for a copy of their own are set aside meanwhile. */
+#if defined(__GNUC__) || defined(__clang__) || defined(_MSC_VER)
+#pragma push_macro("STBIWDEF")
+#pragma push_macro("STBIW_MALLOC")
+#pragma push_macro("STBIW_REALLOC")
+#pragma push_macro("STBIW_REALLOC_SIZED")
+#pragma push_macro("STBIW_FREE")
+#pragma push_macro("STBIW_ASSERT")
+#pragma push_macro("STBIW_MEMMOVE")
+#pragma push_macro("STBIW_ZLIB_COMPRESS")
+#define SAPM__STB_PUSHED 1
+#elif defined(STBIWDEF) || defined(STBIW_MALLOC) || defined(STBIW_REALLOC) || \
+    defined(STBIW_REALLOC_SIZED) || defined(STBIW_FREE) || defined(STBIW_ASSERT) || \
+    defined(STBIW_MEMMOVE) || defined(STBIW_ZLIB_COMPRESS)
+#error "sapm.h: define STBIW_* after the implementation of sapm.h, or include stb_image_write.h before it"
+#endif
+#undef STBIWDEF
+#undef STBIW_MALLOC
+#undef STBIW_REALLOC
+#undef STBIW_REALLOC_SIZED
+#undef STBIW_FREE
+#undef STBIW_ASSERT
+#undef STBIW_MEMMOVE
+#undef STBIW_ZLIB_COMPRESS
+#ifdef INCLUDE_STB_IMAGE_WRITE_H               /* the user's declarations came first */
+#define SAPM__STB_USER_DECLARED 1
+#undef INCLUDE_STB_IMAGE_WRITE_H
+#endif
+#define stbi_write_func sapm__stbi_write_func
+#define stbi_write_tga_with_rle sapm__stbi_write_tga_with_rle
+#define stbi_write_png_compression_level sapm__stbi_write_png_compression_level
+#define stbi_write_force_png_filter sapm__stbi_write_force_png_filter
+#define stbi_write_png sapm__stbi_write_png
+#define stbi_write_bmp sapm__stbi_write_bmp
+#define stbi_write_tga sapm__stbi_write_tga
+#define stbi_write_hdr sapm__stbi_write_hdr
+#define stbi_write_jpg sapm__stbi_write_jpg
+#define stbiw_convert_wchar_to_utf8 sapm__stbiw_convert_wchar_to_utf8
+#define stbi_write_png_to_func sapm__stbi_write_png_to_func
+#define stbi_write_bmp_to_func sapm__stbi_write_bmp_to_func
+#define stbi_write_tga_to_func sapm__stbi_write_tga_to_func
+#define stbi_write_hdr_to_func sapm__stbi_write_hdr_to_func
+#define stbi_write_jpg_to_func sapm__stbi_write_jpg_to_func
+#define stbi_flip_vertically_on_write sapm__stbi_flip_vertically_on_write
+#define stbi_write_png_to_mem sapm__stbi_write_png_to_mem
+#define stbi_zlib_compress sapm__stbi_zlib_compress
 #define STB_IMAGE_WRITE_STATIC
 #define STB_IMAGE_WRITE_IMPLEMENTATION
-#define STBIW_ZLIB_COMPRESS sapm__zlib
-#define STBIW_MALLOC(sz) SAPM_MALLOC(sz)
-#define STBIW_REALLOC(p, sz) SAPM_REALLOC(p, sz)
-#define STBIW_FREE(p) SAPM_FREE(p)
+#define STBIW_MALLOC(sz) sapm__stb_malloc(sz)
+#define STBIW_REALLOC(p, sz) sapm__stb_realloc(p, sz)
+#define STBIW_FREE(p) sapm__stb_free(p)
 #define STBIW_ASSERT(x) SAPM_ASSERT(x)
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic push
@@ -9171,11 +9223,49 @@ static unsigned char *sapm__zlib(unsigned char *data, int len, int *out_len, int
 #endif
 #undef STB_IMAGE_WRITE_IMPLEMENTATION
 #undef STB_IMAGE_WRITE_STATIC
-#undef STBIW_ZLIB_COMPRESS
+#undef stbi_write_func
+#undef stbi_write_tga_with_rle
+#undef stbi_write_png_compression_level
+#undef stbi_write_force_png_filter
+#undef stbi_write_png
+#undef stbi_write_bmp
+#undef stbi_write_tga
+#undef stbi_write_hdr
+#undef stbi_write_jpg
+#undef stbiw_convert_wchar_to_utf8
+#undef stbi_write_png_to_func
+#undef stbi_write_bmp_to_func
+#undef stbi_write_tga_to_func
+#undef stbi_write_hdr_to_func
+#undef stbi_write_jpg_to_func
+#undef stbi_flip_vertically_on_write
+#undef stbi_write_png_to_mem
+#undef stbi_zlib_compress
+#undef INCLUDE_STB_IMAGE_WRITE_H                /* a later #include declares the user's copy */
+#ifdef SAPM__STB_USER_DECLARED
+#define INCLUDE_STB_IMAGE_WRITE_H
+#undef SAPM__STB_USER_DECLARED
+#endif
+#undef STBIWDEF
 #undef STBIW_MALLOC
 #undef STBIW_REALLOC
+#undef STBIW_REALLOC_SIZED
 #undef STBIW_FREE
 #undef STBIW_ASSERT
+#undef STBIW_MEMMOVE
+#ifdef SAPM__STB_PUSHED
+#pragma pop_macro("STBIWDEF")
+#pragma pop_macro("STBIW_MALLOC")
+#pragma pop_macro("STBIW_REALLOC")
+#pragma pop_macro("STBIW_REALLOC_SIZED")
+#pragma pop_macro("STBIW_FREE")
+#pragma pop_macro("STBIW_ASSERT")
+#pragma pop_macro("STBIW_MEMMOVE")
+#pragma pop_macro("STBIW_ZLIB_COMPRESS")
+#undef SAPM__STB_PUSHED
+#endif
+#else
+#define SAPM__STB_TRACKED 0          /* the user's copy of stb, included before sapm.h */
 #endif
 #else
 #define SAPM__PNG 0
@@ -9954,6 +10044,18 @@ static void sapm__png_sink(void *ctx, void *data, int size)
     sapm__file_sink *s = (sapm__file_sink *)ctx;
     if (!s->failed && fwrite(data, 1, (size_t)size, s->f) != (size_t)size) s->failed = 1;
 }
+
+#if SAPM__STB_TRACKED
+/* stb encodes the picture and hands it to the sink: 1 when done, 0 when an allocation
+ * failed (the allocation hook longjmps here). Nothing local to this function changes
+ * between setjmp and longjmp; the list of stb's blocks lives in the caller's *run. */
+static int sapm__stb_encode(sapm__stb_run *run, sapm__file_sink *sink, const sapm_image *img)
+{
+    if (setjmp(run->out_of_memory) != 0) return 0;
+    return sapm__stbi_write_png_to_func(sapm__png_sink, sink, img->width, img->height, 3,
+                                        img->rgb, 3 * img->width);
+}
+#endif
 #endif
 
 SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img)
@@ -9964,13 +10066,30 @@ SAPMDEF sapm_result sapm_png_write(const char *path, const sapm_image *img)
     sapm_result r;
     int ok;
     if (!path || !img || !img->rgb) return SAPM_ERR_NULL_ARGUMENT;
+    /* stb's sizes are int: the filtered rows, (3 w + 1) h bytes, and its compressed buffer,
+     * which grows by doubling up to 2.25 times that (9 bits a byte at worst): <= INT_MAX */
     if (img->width <= 0 || img->height <= 0 || img->width > 65535 || img->height > 65535 ||
-        (3.0 * img->width + 1.0) * img->height > (double)(INT_MAX / 2))   /* stb's int sizes */
+        (3.0 * img->width + 1.0) * img->height > (double)(INT_MAX / 3))
         return SAPM_ERR_INVALID_SIZE;
     if ((r = sapm__out_open(&o, path, "wb")) != SAPM_OK) return r;
     sink.f = o.f;
     sink.failed = 0;
+#if SAPM__STB_TRACKED
+    {
+        sapm__stb_run run;
+        sapm__stb_block *b;
+        run.live.link.prev = run.live.link.next = &run.live;
+        sapm__stb_now = &run;
+        ok = sapm__stb_encode(&run, &sink, img);
+        sapm__stb_now = NULL;
+        while ((b = run.live.link.next) != &run.live) {  /* what stb held when it failed */
+            sapm__stb_unlink(b);
+            SAPM_FREE(b);
+        }
+    }
+#else
     ok = stbi_write_png_to_func(sapm__png_sink, &sink, img->width, img->height, 3, img->rgb, 3 * img->width);
+#endif
     return sapm__out_close(&o, !ok ? SAPM_ERR_OUT_OF_MEMORY : sink.failed ? SAPM_ERR_IO : SAPM_OK);
 #else
     (void)path; (void)img;
