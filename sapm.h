@@ -630,8 +630,9 @@ typedef struct sapm_options {
                                    temporary file in the same directory and renamed over
                                    the old one, so a crash never leaves a broken file.
                                    GD, Adam, L-BFGS and LM phases (first phase or
-                                   polish); PM / SAPM (SAPM-PINN, LySep) reject it
-                                   (SAPM_ERR_UNSUPPORTED).
+                                   polish) and PM / SAPM on data (with their
+                                   auxiliaries); SAPM-PINN, LySep and PM on a PDE
+                                   reject it (SAPM_ERR_UNSUPPORTED).
                                    Several workers: give each its own path. */
     int checkpoint_every;       /* a checkpoint every k iterations (0: only when the
                                    callback returns SAPM_PROGRESS_CHECKPOINT) */
@@ -4446,10 +4447,7 @@ static sapm_result sapm__check_run_options(const sapm_options *opt, const char *
         *msg = "checkpoints need stdio (SAPM_NO_STDIO is defined)";
         return SAPM_ERR_NOT_COMPILED_IN;
 #else
-        if (opt->method == SAPM_METHOD_PM || opt->method == SAPM_METHOD_SAPM) {
-            *msg = "checkpoints cover the GD, Adam, L-BFGS and LM phases only (not PM, SAPM)";
-            return SAPM_ERR_UNSUPPORTED;
-        }
+        /* (PM / SAPM on a PDE - SAPM-PINN, LySep - are refused by sapm_pde_train) */
 #endif
     }
     if ((r = sapm__check_ls_options(opt, opt->method, msg)) != SAPM_OK) return r;
@@ -6598,6 +6596,38 @@ static sapm_result sapm__aux_check_options(const sapm_options *opt, const char *
     return SAPM_OK;
 }
 
+/* A checkpoint of the PM/SAPM phase at the end of an outer iteration: [mse_prev], the
+ * auxiliaries A[1..L-1] (contiguous), the per-sample damping mu ((L + 1) N) and the power-
+ * iteration vectors pv (L nmax); H and omega follow from A and the weights on resume. */
+static size_t sapm__aux_state_count(const sapm__aux *st)
+{
+    size_t a = 0;
+    int l;
+    for (l = 1; l < st->L; ++l) a += (size_t)st->N * (size_t)st->net->widths[l];
+    return 1 + a + (size_t)(st->L + 1) * (size_t)st->N + (size_t)st->L * (size_t)st->nmax;
+}
+
+static sapm_result sapm__aux_checkpoint(sapm__run *run, const sapm__aux *st, double mse_prev)
+{
+#ifndef SAPM_NO_STDIO
+    const double *seg[4];
+    size_t seg_n[4];
+    sapm_result r;
+    seg[0] = &mse_prev; seg_n[0] = 1;
+    seg[1] = st->L > 1 ? st->A[1] : &mse_prev;
+    seg_n[1] = sapm__aux_state_count(st) - 1 - (size_t)(st->L + 1) * (size_t)st->N -
+               (size_t)st->L * (size_t)st->nmax;
+    seg[2] = st->mu; seg_n[2] = (size_t)(st->L + 1) * (size_t)st->N;
+    seg[3] = st->pv; seg_n[3] = (size_t)st->L * (size_t)st->nmax;
+    if ((r = sapm__run_checkpoint(run, st->net->params, st->net->n_params, seg, seg_n, 4)) != SAPM_OK)
+        run->why = "the checkpoint could not be written (checkpoint_path)";
+    return r;
+#else
+    (void)run; (void)st; (void)mse_prev;
+    return SAPM_ERR_NOT_COMPILED_IN;
+#endif
+}
+
 /* The PM/SAPM phase on data: outer iterations of Algorithm 1 (sapm__aux_outer) until the
  * run stops or hands over. With a polish, a non-chaotic start hands over at once and a
  * chaotic one is first rescaled (sapm_aux_options: switch_chi, chaos_rescale). Logged:
@@ -6623,9 +6653,33 @@ static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__pr
     if (r == SAPM_OK) r = pb->objective(pb->ctx, net->params, &mse, NULL);
     if (r == SAPM_OK && isfinite(mse)) r = sapm__problem_monitor(pb, net->params, mse, &mse, &err);
     if (r != SAPM_OK) { SAPM_FREE(good); return r; }
-    stop = sapm__run_step(run, 0, mse, J, err, 1);
-    mse_prev = mse;
-    if (stop == SAPM_STOP_NONE && opt->polish != SAPM_METHOD_NONE && opt->aux.switch_chi > 0.0) {
+    if (run->resume_state && run->resume_phase == run->phase_index) {
+        /* a resumed run: the auxiliaries, damping and power vectors of the checkpoint (its
+         * iteration 0 and any rescaling were done by the run that wrote it) */
+        const double *s = run->resume_state;
+        size_t off = 1, a;
+        int l;
+        run->resume_phase = -1;
+        if (run->resume_n != sapm__aux_state_count(st)) {
+            SAPM_FREE(good);
+            run->why = "resume_from: the saved PM/SAPM state does not fit";
+            return SAPM_ERR_CORRUPT;
+        }
+        mse_prev = s[0];
+        for (l = 1; l < st->L; ++l, off += a) {
+            a = (size_t)st->N * (size_t)net->widths[l];
+            memcpy(st->A[l], s + off, a * sizeof(double));
+            sapm__aux_set_h(st, l);
+        }
+        a = (size_t)(st->L + 1) * (size_t)st->N;
+        memcpy(st->mu, s + off, a * sizeof(double));
+        memcpy(st->pv, s + off + a, (size_t)st->L * (size_t)st->nmax * sizeof(double));
+        sapm__aux_omega(st);
+        stop = SAPM_STOP_NONE;
+    } else {
+        stop = sapm__run_step(run, 0, mse, J, err, 1);
+        mse_prev = mse;
+        if (stop == SAPM_STOP_NONE && opt->polish != SAPM_METHOD_NONE && opt->aux.switch_chi > 0.0) {
         double chi = 0.0;
         if (sapm__aux_max_chi(st, &chi) == SAPM_OK && chi <= opt->aux.switch_chi) handover = 1; /* ordered start */
         else if (opt->aux.chaos_rescale) {
@@ -6635,6 +6689,11 @@ static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__pr
             run->mse = mse_prev = mse;
             run->loss = J;
             if (opt->aux.chaos_rescale == 2) handover = 1;
+        }
+        }
+        if (!handover && stop != SAPM_STOP_DIVERGED && sapm__run_checkpoint_due(run) &&
+            (r = sapm__aux_checkpoint(run, st, mse_prev)) != SAPM_OK) {   /* asked for at iteration 0 */
+            status = r; stop = SAPM_STOP_ERROR;
         }
     }
     while (stop == SAPM_STOP_NONE && !handover && !sapm__run_handover(run)) {
@@ -6655,12 +6714,13 @@ static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__pr
         stop = sapm__run_step(run, 1, mse, J, err, wanted);
         if (stop == SAPM_STOP_DIVERGED) break;
         memcpy(good, net->params, net->n_params * sizeof(double));
-        if (stop != SAPM_STOP_NONE) break;
-        if (opt->rel_tol > 0.0 && fabs(mse - mse_prev) <= opt->rel_tol * SAPM__MAX(fabs(mse_prev), DBL_MIN)) {
+        if (stop == SAPM_STOP_NONE && opt->rel_tol > 0.0 &&
+            fabs(mse - mse_prev) <= opt->rel_tol * SAPM__MAX(fabs(mse_prev), DBL_MIN))
             stop = SAPM_STOP_REL_TOL;
-            break;
-        }
         mse_prev = mse;
+        if (sapm__run_checkpoint_due(run) && (r = sapm__aux_checkpoint(run, st, mse_prev)) != SAPM_OK) {
+            status = r; stop = SAPM_STOP_ERROR;
+        }
     }
     if (stop == SAPM_STOP_DIVERGED) {
         /* restore the last weights whose losses were finite */
@@ -8909,7 +8969,11 @@ SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, c
         sapm__data_problem_free(&e);
         return r;
     }
-    if (aux) {
+    if (aux && run.resume_phase == 1) {         /* resumed in the polish */
+        sapm__aux_free(&st);
+        sapm__run_phase(&run, opt->polish, sapm__polish_label(opt->polish), 0);
+        status = sapm__phase_on_problem(&run, &pb, opt->polish, net->params, &stop);
+    } else if (aux) {
         sapm__run_phase(&run, opt->method, sapm_method_name(opt->method), 1);
         status = sapm__phase_aux(&run, &st, &pb, &stop);
         sapm__aux_free(&st);
@@ -8952,6 +9016,11 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
     }
     aux = opt->base.method == SAPM_METHOD_PM || opt->base.method == SAPM_METHOD_SAPM;
     second = p.kappa != NULL;
+    if (aux && (opt->base.checkpoint_path || opt->base.resume_from)) {
+        SAPM_FREE(storage);
+        return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, "checkpoints of a PDE run cover the GD, Adam, "
+                            "L-BFGS and LM phases (not SAPM-PINN, LySep or PM on a PDE)");
+    }
     if (aux && (r = sapm__lysep_check(net, &p, opt, second, &msg)) != SAPM_OK) {
         SAPM_FREE(storage);
         return sapm__reject(rep, r, msg);

@@ -345,21 +345,62 @@ static void test_failed_save_keeps_old_file(void)
 #endif
 }
 
-/* the phases without checkpoints refuse the options before any iteration */
+/* PM / SAPM on data: the auxiliaries, their damping and the power vectors are part of the
+ * state; without a polish (every iteration an auxiliary one), with the paper's gradient
+ * steps, and with an L-BFGS polish stopped in either phase */
+static void test_resume_sapm(void)
+{
+    sapm_options o = sapm_default_options(SAPM_METHOD_SAPM);
+    o.polish = SAPM_METHOD_NONE;
+    o.max_iters = 30;
+    resume_matches(o, 11);
+    sapm_aux_paper_options(&o.aux);
+    resume_matches(o, 13);
+    o = sapm_default_options(SAPM_METHOD_PM);
+    o.polish = SAPM_METHOD_NONE;
+    o.max_iters = 25;
+    resume_matches(o, 8);
+    o = sapm_default_options(SAPM_METHOD_SAPM);
+    o.aux.switch_chi = 0.0;         /* no hand-over at iteration 0: a real auxiliary phase */
+    o.max_iters = 40;
+    o.phase_iters = 15;
+    resume_matches(o, 9);           /* stopped in the SAPM phase */
+    resume_matches(o, 27);          /* stopped in the L-BFGS polish */
+}
+
+/* the phases without checkpoints (the auxiliary methods on a PDE) refuse the options
+ * before any iteration */
 static void test_unsupported_phases_refuse(void)
 {
     static const sapm_method methods[2] = {SAPM_METHOD_PM, SAPM_METHOD_SAPM};
-    sapm_net net;
+    sapm_net net, pnet;
     sapm_report rep;
-    int k;
+    int k, w[4] = {2, 8, 8, 1};
+    double Xi[2 * 9], Xb[2 * 8], lo[2] = {0, 0}, hi[2] = {1, 1};
+    sapm_pde pde;
+    sapm_rng rng;
     make_net(&net, 2);
+    memset(&pnet, 0, sizeof pnet);
+    CHECK_EQ_INT(sapm_net_create(&pnet, 3, w, SAPM_ACT_TANH), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_init(&pnet, SAPM_INIT_XAVIER, 1.0, 3), SAPM_OK);
+    sapm_rng_seed(&rng, 4);
+    CHECK_EQ_INT(sapm_sample_halton(2, lo, hi, 9, 0, 1, Xi), SAPM_OK);
+    CHECK_EQ_INT(sapm_sample_boundary(2, lo, hi, NULL, 8, &rng, Xb), SAPM_OK);
+    memset(&pde, 0, sizeof pde);
+    pde.d = 2; pde.kappa_const = -1.0; pde.f = pf; pde.g = pexact;
     for (k = 0; k < 2; ++k) {
-        sapm_options o = sapm_default_options(methods[k]);
-        o.checkpoint_path = g_path;
-        CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &o, &rep), SAPM_ERR_UNSUPPORTED);
+        sapm_pde_options po = sapm_pde_default_options(methods[k]);
+        po.base.checkpoint_path = g_path;
+        CHECK_EQ_INT(sapm_pde_train(&pnet, &pde, 9, Xi, 8, Xb, &po, &rep), SAPM_ERR_UNSUPPORTED);
         CHECK_EQ_INT(rep.iters, 0);
+        CHECK(strstr(rep.message, "checkpoint") != NULL);
+        sapm_report_free(&rep);
+        po.base.checkpoint_path = NULL;
+        po.base.resume_from = g_path;
+        CHECK_EQ_INT(sapm_pde_train(&pnet, &pde, 9, Xi, 8, Xb, &po, &rep), SAPM_ERR_UNSUPPORTED);
         sapm_report_free(&rep);
     }
+    sapm_net_destroy(&pnet);
     {
         sapm_options o = sapm_default_options(SAPM_METHOD_ADAM);
         o.checkpoint_every = 5;                         /* without a path */
@@ -382,6 +423,7 @@ int main(void)
     RUN(test_resume_lbfgs);
     RUN(test_resume_lm);
     RUN(test_resume_schedule_in_each_phase);
+    RUN(test_resume_sapm);
     RUN(test_checkpoint_every);
     RUN(test_resume_pde);
     RUN(test_damaged_checkpoints_refused);
