@@ -156,9 +156,9 @@
 #define SAPM_H_INCLUDED
 
 #define SAPM_VERSION_MAJOR 0
-#define SAPM_VERSION_MINOR 2
+#define SAPM_VERSION_MINOR 3
 #define SAPM_VERSION_PATCH 0
-#define SAPM_VERSION_STRING "0.2.0"
+#define SAPM_VERSION_STRING "0.3.0"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -10406,6 +10406,21 @@ SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double
 ------------------------------------------------------------------------------
 VERSION HISTORY
 
+  0.3.0  (2026-12-02)  data-parallel training over MPI (SAPM_USE_MPI: sapm_mpi_init,
+                       sapm_mpi_allreduce with call/payload counters, sapm_mpi_attach,
+                       sapm_shard; every method; LM in parameter space, P^2 + P + 1 numbers
+                       per Jacobian); checkpoint and resume (checkpoint_path,
+                       checkpoint_every, resume_from, SAPM_PROGRESS_CHECKPOINT; GD, Adam,
+                       L-BFGS, LM, and PM/SAPM on data; bit-identical resume); the CSV
+                       history has a phase column; sapm_net_forward runs on the
+                       derivative tape (one forward pass for everything); the tape folds
+                       layer 1 (no d x d block per point); Halton primes by a sieve
+                       (d = 16000 and beyond in milliseconds); LySep buffers sized by the
+                       hidden widths; PNGs through a private copy of stb_image_write that
+                       allocates through SAPM_MALLOC and returns SAPM_ERR_OUT_OF_MEMORY
+                       with nothing leaked; make fuzz (libFuzzer on the model loader) and
+                       table-driven bad-option tests; every test configuration links one
+                       implementation object.
   0.2.0  (2026-12-02)  one training engine: one sapm_method enum for data and PDEs, runs
                        with two phases (opt.polish) on one budget and one live callback,
                        LM for regression, held-out test error for regression, log_seconds,
