@@ -5,7 +5,8 @@
 #                   installs libstb-dev for the PNGs when root (APT=no: only say how)
 #   make test       build the tests in every configuration and run them (with 30 s of
 #                   fuzzing when clang has libFuzzer)
-#   make fuzz       fuzz the model loader for FUZZ_TIME seconds (default 600; clang libFuzzer)
+#   make fuzz       fuzz the model and checkpoint loaders for FUZZ_TIME seconds in all
+#                   (default 600; clang libFuzzer)
 #   make bench      build and run the benchmarks (OpenBLAS/LAPACKE/PyTorch peers when found)
 #   make docs       regenerate the README's pictures under docs/
 #   make mpi        build examples/mpi_poisson.c with mpicc (Open MPI: libopenmpi-dev)
@@ -150,8 +151,10 @@ $(foreach c,$(CONFIGS),$(eval $(call TEST_RULE,$(c))))
 # pkg-config and CMake, make uninstall (needs pkg-config and cmake);
 # tests/mpi.sh: data-parallel runs on 1, 2 and 3 MPI ranks against the serial run (skipped
 # without mpicc and mpirun);
-# tests/fuzz.sh: libFuzzer on sapm_net_load_mem (tests/fuzz_net_load.c) from the seed corpus
-# tests/fuzz_corpus/ for FUZZ_TEST_TIME seconds (no libFuzzer: the corpus is replayed)
+# tests/fuzz.sh: libFuzzer on sapm_net_load_mem (tests/fuzz_net_load.c, seeds in
+# tests/fuzz_corpus/) and on checkpoints given to opt.resume_from (tests/fuzz_checkpoint.c,
+# seeds in tests/fuzz_corpus_ckpt/), FUZZ_TEST_TIME seconds in all (no libFuzzer: the
+# corpora are replayed)
 FUZZ_TIME      ?= 600
 FUZZ_TEST_TIME ?= 30
 test: $(TESTBINS)
@@ -160,11 +163,14 @@ test: $(TESTBINS)
 fuzz:
 	@FUZZ_TIME=$(FUZZ_TIME) CLANG=$(CLANG) CC=$(GCC) bash tests/fuzz.sh
 
-# the seed corpus: valid model files of several shapes and every activation
+# the seed corpora: valid model files of several shapes and every activation; a checkpoint
+# of every optimizer state (GD, Adam, L-BFGS, LM, SAPM, Adam -> L-BFGS)
 fuzz-seeds:
-	@mkdir -p build/fuzz tests/fuzz_corpus
+	@mkdir -p build/fuzz tests/fuzz_corpus tests/fuzz_corpus_ckpt
 	$(GCC) -std=c99 $(WARN) -O1 -DFUZZ_WRITE_SEEDS -I. tests/fuzz_net_load.c -o build/fuzz/write_seeds -lm
 	./build/fuzz/write_seeds tests/fuzz_corpus
+	$(GCC) -std=c99 $(WARN) -O1 -DFUZZ_WRITE_SEEDS -I. tests/fuzz_checkpoint.c -o build/fuzz/write_ckpt_seeds -lm
+	./build/fuzz/write_ckpt_seeds tests/fuzz_corpus_ckpt
 
 MPICC ?= mpicc
 MPIRUN = OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe

@@ -4734,6 +4734,12 @@ static SAPM__UNUSED double sapm__get_double(const unsigned char *p)
     return v;
 }
 
+/* Whether a saved double is an iteration count: an integer in [0, INT_MAX - 1]. */
+static SAPM__UNUSED int sapm__ckpt_count(double v)
+{
+    return v >= 0.0 && v <= (double)(INT_MAX - 1) && v == floor(v);
+}
+
 /* Whether a checkpoint is due after the iteration just recorded. */
 static int sapm__run_checkpoint_due(const sapm__run *run)
 {
@@ -4917,6 +4923,27 @@ static sapm_result sapm__run_resume(sapm__run *run, sapm_net *net, const char *f
     same = saved.depth == net->depth && saved.act == net->act;
     for (l = 0; same && l <= net->depth; ++l) same = saved.widths[l] == net->widths[l];
     if (!same) { sapm_net_destroy(&saved); SAPM_FREE(b); return SAPM_ERR_SIZE_MISMATCH; }
+    /* every count is checked before it is converted (a damaged file that kept its checksum
+     * must not reach an out-of-range conversion) and before the net is touched */
+    off = SAPM__CKPT_HEADER + model;
+    for (i = 0; i < 4; ++i) v[i] = sapm__get_double(b + off + 8 * i);
+    same = sapm__get_le(b + 40, 4) <= (uint64_t)INT_MAX - 1 &&
+           sapm__get_le(b + 44, 4) >= 1 &&   /* the initial state is logged before any checkpoint */
+           sapm__get_le(b + 44, 4) <= sapm__get_le(b + 40, 4) + 1 &&
+           isfinite(v[0]) && v[0] >= 0.0 && isfinite(v[1]) &&
+           (v[2] == -1.0 || sapm__ckpt_count(v[2])) && (v[3] == -1.0 || (isfinite(v[3]) && v[3] >= 0.0));
+    for (i = 0; same && i < H; ++i) {
+        const unsigned char *e = b + off + 32 + 56 * i;
+        double method = sapm__get_double(e + 16);
+        same = sapm__ckpt_count(sapm__get_double(e)) && method >= 0.0 &&
+               method < (double)SAPM_METHOD_COUNT && method == floor(method);
+    }
+    if (!same) {
+        sapm_net_destroy(&saved);
+        SAPM_FREE(b);
+        *why = "resume_from: not an intact checkpoint file";
+        return SAPM_ERR_CORRUPT;
+    }
     run->resume_state = (double *)sapm__alloc(S > 0 ? S : 1, sizeof(double));
     if (!run->resume_state) { sapm_net_destroy(&saved); SAPM_FREE(b); return SAPM_ERR_OUT_OF_MEMORY; }
     memcpy(net->params, saved.params, net->n_params * sizeof(double));
@@ -5452,6 +5479,12 @@ static sapm_result sapm__phase_gradient(sapm__run *run, const sapm__problem *pb,
             run->why = "resume_from: the saved optimizer state does not fit these options";
             goto done;
         }
+        if (!sapm__ckpt_count(st[0]) ||
+            (method == SAPM_METHOD_LBFGS && (!sapm__ckpt_count(st[2]) || !sapm__ckpt_count(st[3])))) {
+            status = SAPM_ERR_CORRUPT; stop = SAPM_STOP_ERROR;
+            run->why = "resume_from: the saved optimizer state is inconsistent";
+            goto done;
+        }
         k = (int)st[0];
         if (method == SAPM_METHOD_ADAM) {
             b1t = st[1]; b2t = st[2];
@@ -5838,7 +5871,8 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
     if (run->resume_state && run->resume_phase == run->phase_index) {
         /* a resumed run: the damping of the checkpoint (rho, G and J are recomputed at x) */
         run->resume_phase = -1;
-        if (run->resume_n != 2 || !(run->resume_state[1] >= 2.0)) {
+        if (run->resume_n != 2 || !(run->resume_state[1] >= 2.0) || !isfinite(run->resume_state[1]) ||
+            !(run->resume_state[0] >= 0.0) || !isfinite(run->resume_state[0])) {
             status = SAPM_ERR_CORRUPT; stop = SAPM_STOP_ERROR;
             run->why = "resume_from: the saved LM state does not fit";
             goto done;
@@ -10120,9 +10154,13 @@ static void sapm__png_sink(void *ctx, void *data, int size)
  * between setjmp and longjmp; the list of stb's blocks lives in the caller's *run. */
 static int sapm__stb_encode(sapm__stb_run *run, sapm__file_sink *sink, const sapm_image *img)
 {
+    /* stb is called through a volatile pointer, so that it is never inlined here: its
+     * locals then live in a frame of its own, which the longjmp discards, not in the frame
+     * setjmp saved (where they could be clobbered, -Wclobbered at -O1) */
+    int (*volatile encode)(sapm__stbi_write_func *, void *, int, int, int, const void *, int) =
+        sapm__stbi_write_png_to_func;
     if (setjmp(run->out_of_memory) != 0) return 0;
-    return sapm__stbi_write_png_to_func(sapm__png_sink, sink, img->width, img->height, 3,
-                                        img->rgb, 3 * img->width);
+    return encode(sapm__png_sink, sink, img->width, img->height, 3, img->rgb, 3 * img->width);
 }
 #endif
 #endif
