@@ -63,8 +63,40 @@ static void cpu_description(char *out, size_t size)
     }
 }
 
-/* Peak FMA rate of one core on the compiled SIMD path, measured: 12 independent chains
- * x <- x a + b (more than FMA latency x units on current cores) for about 0.05 s. */
+/* Peak FMA rate of one core on the SIMD path this file is compiled for (the same flags
+ * as the library's kernels), measured: 12 independent chains x <- x a + b (more than
+ * FMA latency x units on current cores) for about 0.05 s. */
+#if defined(__AVX512F__) && !defined(SAPM_NO_SIMD)
+#include <immintrin.h>
+typedef __m512d peak_vec;
+#define PEAK_LANES 8
+#define PEAK_SET(v) _mm512_set1_pd(v)
+#define PEAK_FMA(x, a, b) _mm512_fmadd_pd(x, a, b)
+#define PEAK_SUM(x) _mm512_reduce_add_pd(x)
+#define PEAK_ADD(x, y) _mm512_add_pd(x, y)
+#elif defined(__AVX2__) && defined(__FMA__) && !defined(SAPM_NO_SIMD)
+#include <immintrin.h>
+typedef __m256d peak_vec;
+#define PEAK_LANES 4
+#define PEAK_SET(v) _mm256_set1_pd(v)
+#define PEAK_FMA(x, a, b) _mm256_fmadd_pd(x, a, b)
+#define PEAK_ADD(x, y) _mm256_add_pd(x, y)
+static double peak_sum(__m256d x)
+{
+    double t[4];
+    _mm256_storeu_pd(t, x);
+    return t[0] + t[1] + t[2] + t[3];
+}
+#define PEAK_SUM(x) peak_sum(x)
+#else
+typedef double peak_vec;   /* no SIMD path: scalar multiply-adds */
+#define PEAK_LANES 1
+#define PEAK_SET(v) (v)
+#define PEAK_FMA(x, a, b) ((x) * (a) + (b))
+#define PEAK_ADD(x, y) ((x) + (y))
+#define PEAK_SUM(x) (x)
+#endif
+
 static double peak_gflops(void)
 {
     double best = 0.0, sink = 0.0;
@@ -72,29 +104,15 @@ static double peak_gflops(void)
     for (rep = 0; rep < 3; ++rep) {
         long it, iters = 1000000;
         double t0 = SAPM_NOW(), t;
-#if defined(SAPM__VEC)
-        sapm__vd x[12], a = sapm__vset(0.999999), b = sapm__vset(1e-7);
-        double tmp[SAPM__VL];
+        peak_vec x[12], a = PEAK_SET(0.999999), b = PEAK_SET(1e-7);
         int q;
-        for (q = 0; q < 12; ++q) x[q] = sapm__vset(1.0 + q);
+        for (q = 0; q < 12; ++q) x[q] = PEAK_SET(1.0 + q);
         for (it = 0; it < iters; ++it)
-            for (q = 0; q < 12; ++q) x[q] = sapm__vfma(x[q], a, b);
-        for (q = 1; q < 12; ++q) x[0] = sapm__vadd(x[0], x[q]);
-        sapm__vstore(tmp, x[0]);
-        sink += tmp[0];
+            for (q = 0; q < 12; ++q) x[q] = PEAK_FMA(x[q], a, b);
+        for (q = 1; q < 12; ++q) x[0] = PEAK_ADD(x[0], x[q]);
+        sink += PEAK_SUM(x[0]);
         t = SAPM_NOW() - t0;
-        if (12.0 * SAPM__VL * 2.0 * iters / t > best) best = 12.0 * SAPM__VL * 2.0 * iters / t;
-#else
-        double x[12];
-        int q;
-        for (q = 0; q < 12; ++q) x[q] = 1.0 + q;
-        for (it = 0; it < iters; ++it)
-            for (q = 0; q < 12; ++q) x[q] = x[q] * 0.999999 + 1e-7;
-        for (q = 1; q < 12; ++q) x[0] += x[q];
-        sink += x[0];
-        t = SAPM_NOW() - t0;
-        if (12.0 * 2.0 * iters / t > best) best = 12.0 * 2.0 * iters / t;
-#endif
+        if (12.0 * PEAK_LANES * 2.0 * iters / t > best) best = 12.0 * PEAK_LANES * 2.0 * iters / t;
     }
     if (sink == 12345.0) printf(" ");
     return best * 1e-9;

@@ -56,7 +56,7 @@ static double peak_mb(void)
 static void run(int pde_problem, int N, int iters, sapm_mpi *mpi)
 {
     int widths[4] = {2, 32, 32, 1}, first, count, bfirst, bcount, k;
-    int M = pde_problem ? SAPM__MAX(N / 5, 4) : 0;
+    int M = pde_problem ? (N / 5 > 4 ? N / 5 : 4) : 0;
     double lo[2] = {0, 0}, hi[2] = {1, 1};
     double *X, *Y = NULL, *Xb = NULL;
     sapm_net net;

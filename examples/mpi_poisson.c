@@ -44,7 +44,7 @@ int main(int argc, char **argv)
     }
     memset(&pde, 0, sizeof pde);
     pde.d = 2; pde.kappa_const = -1.0; pde.f = f; pde.g = exact; pde.exact = exact;
-    /* every rank draws the same points (same seeds) and keeps its share */
+    /* every rank draws the same points (the same seed) and keeps its share */
     sapm_rng_seed(&rng, 1);
     sapm_sample_halton(2, lo, hi, N, 0, 1, X);
     sapm_sample_boundary(2, lo, hi, NULL, M, &rng, Xb);
