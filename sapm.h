@@ -2171,6 +2171,13 @@ static void sapm__gemm_nt_dot(int m, int n, int k, double alpha, const double *A
 }
 #endif
 
+/* Whether the direct (unpacked) A^T B path also forms lower triangles (SYRK A^T A). */
+#if defined(SAPM__AVX512)
+#define SAPM__DIRECT_LOWER 0
+#else
+#define SAPM__DIRECT_LOWER 1
+#endif
+
 /* sapm__gemm_core on one thread. */
 static void sapm__gemm_serial(int ta, int tb, int m, int n, int k, double alpha,
                               const double *A, int lda, const double *B, int ldb, double beta,
@@ -2183,114 +2190,20 @@ static void sapm__gemm_serial(int ta, int tb, int m, int n, int k, double alpha,
         sapm__gemm_small(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
         return;
     }
-#if defined(SAPM__AVX512)
-    /* Small A^T B (the Gram-like products of tall data): both operands are already laid
-     * out as the micro-kernel reads them (op(A) columns and op(B) rows contiguous), so
-     * nothing is packed but the last partial sliver of A (tinyBLAS/BLASFEO's choice). */
-    if (ta && !tb && !lower && (double)m * n <= SAPM__DIRECT_MN) {
-        for (pc = 0; pc < k; pc += SAPM__KC) {
-            int kc = SAPM__MIN(SAPM__KC, k - pc);
-            double beta_pc = pc == 0 ? beta : 1.0;
-            for (ir = 0; ir < m; ir += SAPM__MR) {
-                int mr = SAPM__MIN(SAPM__MR, m - ir);
-                const double *a = A + (size_t)pc * lda + ir;
-                size_t a_ps = (size_t)lda;
-                if (mr < SAPM__MR) {  /* reading past column m of A could leave the array */
-                    sapm__pack_a(1, A, lda, ir, mr, pc, kc, stackbuf);
-                    a = stackbuf;
-                    a_ps = SAPM__MR;
-                }
-                for (jr = 0; jr < n; jr += SAPM__NR)
-                    sapm__micro_kernel(kc, a, a_ps, 1, B + (size_t)pc * ldb + jr, (size_t)ldb, alpha,
-                                       beta_pc, C + (size_t)ir * ldc + jr, ldc, mr,
-                                       SAPM__MIN(SAPM__NR, n - jr), 0, 0);
-            }
-        }
-        return;
-    }
-    /* Tall A (m x k, rows contiguous) times a small op(B) that fits the stack packed:
-     * pack only op(B), read A in place (the last partial sliver of rows is packed);
-     * C(N x m) = A B or A B^T with few columns and a short k (N samples x width). */
-    if (!ta && !lower && m >= 4 * SAPM__MR &&
-        (size_t)((n + SAPM__NR - 1) / SAPM__NR * SAPM__NR + SAPM__MR) * SAPM__MIN(k, SAPM__KC) <= SAPM__GEMM_STACK) {
-        int npad = (n + SAPM__NR - 1) / SAPM__NR * SAPM__NR;
-        for (pc = 0; pc < k; pc += SAPM__KC) {
-            int kc = SAPM__MIN(SAPM__KC, k - pc);
-            double beta_pc = pc == 0 ? beta : 1.0, *edge = stackbuf + (size_t)npad * kc;
-            sapm__pack_b(tb, B, ldb, pc, kc, 0, n, stackbuf);
-            for (ir = 0; ir < m; ir += SAPM__MR) {
-                int mr = SAPM__MIN(SAPM__MR, m - ir);
-                const double *a = A + (size_t)ir * lda + pc;
-                size_t a_ps = 1, a_rs = (size_t)lda;
-                if (mr < SAPM__MR) {
-                    sapm__pack_a(0, A, lda, ir, mr, pc, kc, edge);
-                    a = edge;
-                    a_ps = SAPM__MR;
-                    a_rs = 1;
-                }
-                for (jr = 0; jr < n; jr += SAPM__NR)
-                    sapm__micro_kernel(kc, a, a_ps, a_rs, stackbuf + (size_t)jr * kc, SAPM__NR, alpha,
-                                       beta_pc, C + (size_t)ir * ldc + jr, ldc, mr,
-                                       SAPM__MIN(SAPM__NR, n - jr), 0, 0);
-            }
-        }
-        return;
-    }
-    /* Few rows (op(A) fits the stack packed) and op(B) rows contiguous: pack only A,
-     * read B in place; the W H products of feature-major data (m = width, n = samples). */
-    if (!tb && !lower && (size_t)((m + SAPM__MR - 1) / SAPM__MR * SAPM__MR) * SAPM__MIN(k, SAPM__KC) <= SAPM__GEMM_STACK) {
-        int mpad = (m + SAPM__MR - 1) / SAPM__MR * SAPM__MR;
-        for (pc = 0; pc < k; pc += SAPM__KC) {
-            int kc = SAPM__MIN(SAPM__KC, k - pc);
-            double beta_pc = pc == 0 ? beta : 1.0;
-            sapm__pack_a(ta, A, lda, 0, m, pc, kc, stackbuf);
-            for (jr = 0; jr < n; jr += SAPM__NR)
-                for (ir = 0; ir < mpad; ir += SAPM__MR)
-                    sapm__micro_kernel(kc, stackbuf + (size_t)ir * kc, SAPM__MR, 1, B + (size_t)pc * ldb + jr,
-                                       (size_t)ldb, alpha, beta_pc, C + (size_t)ir * ldc + jr, ldc,
-                                       SAPM__MIN(SAPM__MR, m - ir), SAPM__MIN(SAPM__NR, n - jr), 0, 0);
-        }
-        return;
-    }
-#endif
+#if defined(SAPM__AVX512) || defined(SAPM__AVX2)
 #if defined(SAPM__AVX2)
     if (!ta && tb && m <= SAPM__DOT_MAX && n <= SAPM__DOT_MAX && k >= SAPM__DOT_MIN_K &&
         k >= m && k >= n) {
         sapm__gemm_nt_dot(m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, lower);
         return;
     }
-    /* Tall A (m x k, rows contiguous) times a small op(B) that fits the stack packed:
-     * pack only op(B), read A in place (the last partial sliver of rows is packed);
-     * C(N x m) = A B or A B^T with few columns and a short k (N samples x width). */
-    if (!ta && !lower && m >= 4 * SAPM__MR &&
-        (size_t)((n + SAPM__NR - 1) / SAPM__NR * SAPM__NR + SAPM__MR) * SAPM__MIN(k, SAPM__KC) <= SAPM__GEMM_STACK) {
-        int npad = (n + SAPM__NR - 1) / SAPM__NR * SAPM__NR;
-        for (pc = 0; pc < k; pc += SAPM__KC) {
-            int kc = SAPM__MIN(SAPM__KC, k - pc);
-            double beta_pc = pc == 0 ? beta : 1.0, *edge = stackbuf + (size_t)npad * kc;
-            sapm__pack_b(tb, B, ldb, pc, kc, 0, n, stackbuf);
-            for (ir = 0; ir < m; ir += SAPM__MR) {
-                int mr = SAPM__MIN(SAPM__MR, m - ir);
-                const double *a = A + (size_t)ir * lda + pc;
-                size_t a_ps = 1, a_rs = (size_t)lda;
-                if (mr < SAPM__MR) {
-                    sapm__pack_a(0, A, lda, ir, mr, pc, kc, edge);
-                    a = edge;
-                    a_ps = SAPM__MR;
-                    a_rs = 1;
-                }
-                for (jr = 0; jr < n; jr += SAPM__NR)
-                    sapm__micro_kernel(kc, a, a_ps, a_rs, stackbuf + (size_t)jr * kc, SAPM__NR, alpha,
-                                       beta_pc, C + (size_t)ir * ldc + jr, ldc, mr,
-                                       SAPM__MIN(SAPM__NR, n - jr), 0, 0);
-            }
-        }
-        return;
-    }
+#endif
     /* Small A^T B and the lower triangle of A^T A (the Gram matrices of tall data): both
      * operands are read in place (op(A) columns and op(B) rows contiguous), only the last
-     * partial sliver of A is packed; tiles above the diagonal are skipped. */
-    if (ta && !tb && (double)m * n <= SAPM__DIRECT_MN) {
+     * partial sliver of A is packed (tinyBLAS/BLASFEO's choice); tiles above the diagonal
+     * are skipped (AVX2; the AVX-512 build sends triangles to the packed path, measured
+     * faster there). */
+    if (ta && !tb && (double)m * n <= SAPM__DIRECT_MN && (SAPM__DIRECT_LOWER || !lower)) {
         for (pc = 0; pc < k; pc += SAPM__KC) {
             int kc = SAPM__MIN(SAPM__KC, k - pc);
             double beta_pc = pc == 0 ? beta : 1.0;
@@ -2314,6 +2227,52 @@ static void sapm__gemm_serial(int ta, int tb, int m, int n, int k, double alpha,
         }
         return;
     }
+    /* Tall A (m x k, rows contiguous) times a small op(B) that fits the stack packed:
+     * pack only op(B), read A in place (the last partial sliver of rows is packed);
+     * C(N x m) = A B or A B^T with few columns and a short k (N samples x width). */
+    if (!ta && !lower && m >= 4 * SAPM__MR &&
+        (size_t)((n + SAPM__NR - 1) / SAPM__NR * SAPM__NR + SAPM__MR) * SAPM__MIN(k, SAPM__KC) <= SAPM__GEMM_STACK) {
+        int npad = (n + SAPM__NR - 1) / SAPM__NR * SAPM__NR;
+        for (pc = 0; pc < k; pc += SAPM__KC) {
+            int kc = SAPM__MIN(SAPM__KC, k - pc);
+            double beta_pc = pc == 0 ? beta : 1.0, *edge = stackbuf + (size_t)npad * kc;
+            sapm__pack_b(tb, B, ldb, pc, kc, 0, n, stackbuf);
+            for (ir = 0; ir < m; ir += SAPM__MR) {
+                int mr = SAPM__MIN(SAPM__MR, m - ir);
+                const double *a = A + (size_t)ir * lda + pc;
+                size_t a_ps = 1, a_rs = (size_t)lda;
+                if (mr < SAPM__MR) {
+                    sapm__pack_a(0, A, lda, ir, mr, pc, kc, edge);
+                    a = edge;
+                    a_ps = SAPM__MR;
+                    a_rs = 1;
+                }
+                for (jr = 0; jr < n; jr += SAPM__NR)
+                    sapm__micro_kernel(kc, a, a_ps, a_rs, stackbuf + (size_t)jr * kc, SAPM__NR, alpha,
+                                       beta_pc, C + (size_t)ir * ldc + jr, ldc, mr,
+                                       SAPM__MIN(SAPM__NR, n - jr), 0, 0);
+            }
+        }
+        return;
+    }
+#if defined(SAPM__AVX512)
+    /* Few rows (op(A) fits the stack packed) and op(B) rows contiguous: pack only A,
+     * read B in place; the W H products of feature-major data (m = width, n = samples). */
+    if (!tb && !lower && (size_t)((m + SAPM__MR - 1) / SAPM__MR * SAPM__MR) * SAPM__MIN(k, SAPM__KC) <= SAPM__GEMM_STACK) {
+        int mpad = (m + SAPM__MR - 1) / SAPM__MR * SAPM__MR;
+        for (pc = 0; pc < k; pc += SAPM__KC) {
+            int kc = SAPM__MIN(SAPM__KC, k - pc);
+            double beta_pc = pc == 0 ? beta : 1.0;
+            sapm__pack_a(ta, A, lda, 0, m, pc, kc, stackbuf);
+            for (jr = 0; jr < n; jr += SAPM__NR)
+                for (ir = 0; ir < mpad; ir += SAPM__MR)
+                    sapm__micro_kernel(kc, stackbuf + (size_t)ir * kc, SAPM__MR, 1, B + (size_t)pc * ldb + jr,
+                                       (size_t)ldb, alpha, beta_pc, C + (size_t)ir * ldc + jr, ldc,
+                                       SAPM__MIN(SAPM__MR, m - ir), SAPM__MIN(SAPM__NR, n - jr), 0, 0);
+        }
+        return;
+    }
+#endif
 #endif
     kcmax = SAPM__MIN(k, SAPM__KC);
     mcmax = (SAPM__MIN(m, SAPM__MC) + SAPM__MR - 1) / SAPM__MR * SAPM__MR;
