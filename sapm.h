@@ -198,7 +198,7 @@ typedef enum sapm_result {
     SAPM_ERR_CORRUPT                = -11, /* truncated file or checksum mismatch */
     SAPM_ERR_NOT_COMPILED_IN        = -12, /* feature removed at compile time (PNG, stdio) */
     SAPM_ERR_UNSUPPORTED            = -13, /* valid request the method cannot do (e.g. ReLU PINN) */
-    SAPM_ERR_CALLBACK               = -14  /* a user callback returned NaN/Inf */
+    SAPM_ERR_CALLBACK               = -14  /* a user callback returned NaN/Inf (or an error) */
 } sapm_result;
 
 /* A sentence describing a result code; never NULL. */
