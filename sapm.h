@@ -7963,7 +7963,8 @@ static sapm_result sapm__pinn_residuals(void *ctx, const double *x, double *rho,
                                         double *f);
 
 /* ||rho||^2 = J_PINN with rho and G at x (NaN when the residual callback failed). */
-static double sapm__pinn_lm_jacobian(sapm__pinn_eval *e, const double *x, double *rho, double *G)
+static SAPM__UNUSED double sapm__pinn_lm_jacobian(sapm__pinn_eval *e, const double *x, double *rho,
+                                                 double *G)
 {
     double f = NAN;
     return sapm__pinn_residuals(e, x, rho, G, &f) == SAPM_OK ? f : NAN;
