@@ -24,7 +24,10 @@
  *     PINNs  SAPM-PINN for first-order linear PDEs and LySep (arXiv 2507.12766) for
  *            second-order elliptic/Poisson PDEs in d = 1..100 dimensions, next to the
  *            ordinary PINN by Adam, L-BFGS or Levenberg-Marquardt (the fastest to a given
- *            accuracy on Poisson problems, bench/bench_pde.c).
+ *            accuracy on Poisson problems, bench/bench_pde.c); the ordinary PINN also
+ *            takes Neumann/Robin/initial conditions per face of a box, nonlinear
+ *            residuals (Burgers, Allen-Cahn, ...) and inverse problems (coefficients
+ *            fitted to measurements).
  *   It contains its own blocked matrix kernels with AVX-512 / AVX2+FMA / NEON paths
  *   (each with a scalar twin), a blocked Cholesky solver and a batched small-SPD solver.
  *   Double precision throughout. C99; also compiles as C++. The library prints nothing
@@ -131,6 +134,9 @@
  *   sapm_net_rescale_chaos(&net, N, X, ldx, &chi)      edge-of-chaos rescale of a start
  *
  *   -- PDEs (sum_i c_i d_i u + kappa Lap u + c_0 u = f in Omega, u = g on Gamma)
+ *   sapm_pde.bc, box_lo, box_hi                       Dirichlet/Neumann/Robin/initial rate per face
+ *   sapm_pde.residual (sapm_pde_residual_fn)          nonlinear r(x, u, grad u, Lap u) + partials
+ *   sapm_pde.theta, X_data, u_data                    inverse problems: fitted coefficients
  *   sapm_sample_uniform / _halton / _grid / _boundary  points in or on a box [lo, hi]^d
  *   sapm_pde_default_options(method)                   PINN by any method; SAPM = SAPM-PINN / LySep
  *   sapm_pde_train(&net, &pde, N, X, M, Xb, &opt, &rep) train on interior + boundary points
