@@ -798,6 +798,7 @@ typedef struct sapm_pde_bc {
     sapm_bc_kind kind;
     double a, b;                /* ROBIN's coefficients (ignored by the other kinds) */
     sapm_pde_scalar_fn h;       /* the datum on the face, or NULL: pde->g */
+    int component;              /* systems (pde->m > 1): the unknown u_c it constrains, 0..m-1 */
 } sapm_pde_bc;
 
 /* A nonlinear residual at n points (a block; called once per block and evaluation):
@@ -808,7 +809,12 @@ typedef struct sapm_pde_bc {
  * derivatives of r_j with respect to u_j, du_j/dx_i, lap_j and theta, preset to 0 (write
  * the nonzero ones). Return 0, or nonzero to stop the call with SAPM_ERR_CALLBACK. Before
  * the first iteration a NaN/Inf in r or a partial derivative is SAPM_ERR_CALLBACK; later
- * it counts as a diverging trial (line searches back off, GD/Adam stop as DIVERGED). */
+ * it counts as a diverging trial (line searches back off, GD/Adam stop as DIVERGED).
+ * Systems (m = pde->m unknowns, q = pde->n_eq equations) use the same arrays with the
+ * unknowns and equations innermost (all row-major; m = q = 1 is the layout above):
+ *   u[j m + c], du[(j m + c) d + i], lap[j m + c]                 (unknown c at point j)
+ *   r[j q + e], r_u[(j q + e) m + c], r_du[((j q + e) m + c) d + i],
+ *   r_lap[(j q + e) m + c], r_theta[(j q + e) n_theta + k]        (equation e at point j) */
 typedef int (*sapm_pde_residual_fn)(int n, int d, const double *x, const double *u,
                                     const double *du, const double *lap, const double *theta,
                                     double *r, double *r_u, double *r_du, double *r_lap,
@@ -842,9 +848,17 @@ typedef struct sapm_pde {
     /* -- nonlinear residual: used instead of c, kappa, c_0 and f when non-NULL */
     sapm_pde_residual_fn residual;
     int residual_order;         /* 1: r uses u and grad u; 2: also the Laplacian */
+    /* -- systems: m unknowns u_0..u_{m-1} (the network's n_L = m outputs) and n_eq
+     * equations per interior point, coupled through the residual callback (required for
+     * m > 1); each condition of bc names its component, every boundary point must lie on
+     * a face with conditions (pde->g is scalar), u_data is n_data x m, and the held-out
+     * error needs Y_test (n_test x m). 0 means 1 (a scalar PDE). */
+    int m;
+    int n_eq;
     /* -- inverse problems: n_theta (0..SAPM_PDE_MAX_THETA) coefficients of the residual,
      * theta[] the initial guess, overwritten by sapm_pde_train with the fitted values;
-     * n_data measurements u(X_data row k) = u_data[k] (X_data n_data x d), weighted by
+     * n_data measurements u(X_data row k) = u_data[k] (X_data n_data x d; systems: u_data
+ * n_data x m, every unknown measured), weighted by
      * gamma = data_weight (0: 1) in J_PINN. */
     int n_theta;
     double *theta;
@@ -854,6 +868,7 @@ typedef struct sapm_pde {
 } sapm_pde;
 
 #define SAPM_PDE_MAX_THETA 64
+#define SAPM_PDE_MAX_UNKNOWNS 64
 
 /* d above SAPM_PDE_MAX_DIM is rejected. Cost in d is linear: the samplers O(n d) (Halton
  * + O(d log d)); a second-order PINN's tape 8 (d + 2) (2 (n_1 + .. + n_L) + 2 max_l n_l)
@@ -981,8 +996,8 @@ SAPMDEF sapm_result sapm_pde_loss(const sapm_net *net, const sapm_pde *pde, int 
                                   double beta, double *j_pinn, double *j_res, double *j_bc);
 
 /* Relative L2 error sqrt(sum (u - u*)^2 / sum u*^2) and max |u - u*| of the network on
- * n points X (n x d = n_0) against exact values u_exact (when sum u*^2 == 0, rel_l2 is
- * the root mean square error). Either output may be NULL. */
+ * n points X (n x d = n_0) against exact values u_exact (n x n_L: every output; when
+ * sum u*^2 == 0, rel_l2 is the root mean square error). Either output may be NULL. */
 SAPMDEF sapm_result sapm_pde_errors(const sapm_net *net, int n, const double *X,
                                     const double *u_exact, double *rel_l2, double *max_err);
 
@@ -7140,12 +7155,18 @@ typedef struct sapm__pde_data {
     const sapm_pde *pde;    /* the residual callback, its order and user data */
     sapm_pde_residual_fn res; /* nonlinear residual (c, kappa, c0, f then NULL) */
     int res_order;          /* 1 or 2 */
+    int m, q;               /* unknowns (network outputs) and equations per interior point
+                               (0 means 1: read them through SAPM__PDE_M / SAPM__PDE_Q) */
+    const int *bcomp;       /* M components of the boundary rows, NULL: all 0 */
     int n_theta;            /* trainable coefficients: parameters n_params .. + n_theta */
     int K;                  /* measurements u(Xd_k) = ud_k, weight gamma */
     const double *Xd, *ud;
     double gamma;
     const char *why;        /* the sentence when the build failed on a check of its own */
 } sapm__pde_data;
+
+#define SAPM__PDE_M(p) ((p)->m > 1 ? (p)->m : 1)
+#define SAPM__PDE_Q(p) ((p)->q > 1 ? (p)->q : 1)
 
 /* Whether the problem is the linear Dirichlet one that SAPM-PINN / LySep / PM solve;
  * else the sentence why not. */
@@ -7159,6 +7180,8 @@ static const char *sapm__pde_nonlinear_reason(const sapm__pde_data *p)
                         "use GD, ADAM, LBFGS or LM";
     if (p->K > 0) return "PM and SAPM on a PDE do not fit measurements (pde->n_data > 0): use GD, "
                          "ADAM, LBFGS or LM";
+    if (p->m > 1 || p->q > 1) return "PM and SAPM on a PDE solve scalar problems (pde->m or n_eq > 1): use "
+                                     "GD, ADAM, LBFGS or LM";
     return NULL;
 }
 
@@ -7184,6 +7207,10 @@ static sapm_result sapm__pde_check_why(const sapm_pde *pde, const char **why)
             SAPM__WHY(!isfinite(pde->lap_weights[i]), SAPM_ERR_NONFINITE_INPUT, "pde->lap_weights contains NaN or Inf");
     SAPM__WHY(pde->residual && pde->residual_order != 1 && pde->residual_order != 2,
               SAPM_ERR_INVALID_ARGUMENT, "pde->residual_order must be 1 (u, grad u) or 2 (and the Laplacian)");
+    SAPM__WHY(pde->m < 0 || pde->m > SAPM_PDE_MAX_UNKNOWNS || pde->n_eq < 0 || pde->n_eq > SAPM_PDE_MAX_UNKNOWNS,
+              SAPM_ERR_INVALID_SIZE, "pde->m and pde->n_eq must lie in 0..SAPM_PDE_MAX_UNKNOWNS (0 means 1)");
+    SAPM__WHY((pde->m > 1 || pde->n_eq > 1) && !pde->residual, SAPM_ERR_INVALID_ARGUMENT,
+              "a system (pde->m or n_eq > 1) needs pde->residual (the linear operator is scalar)");
     SAPM__WHY(pde->n_theta < 0 || pde->n_theta > SAPM_PDE_MAX_THETA, SAPM_ERR_INVALID_SIZE,
               "pde->n_theta must lie in 0..SAPM_PDE_MAX_THETA");
     if (pde->n_theta > 0) {
@@ -7217,6 +7244,8 @@ static sapm_result sapm__pde_check_why(const sapm_pde *pde, const char **why)
             SAPM__WHY(c->kind == SAPM_BC_ROBIN && (!isfinite(c->a) || !isfinite(c->b) || (c->a == 0.0 && c->b == 0.0)),
                       SAPM_ERR_INVALID_ARGUMENT, "pde->bc[k] (Robin) needs finite a, b, not both 0");
             SAPM__WHY(!c->h && !pde->g, SAPM_ERR_NULL_ARGUMENT, "pde->bc[k].h and pde->g are both NULL");
+            SAPM__WHY(c->component < 0 || c->component >= (pde->m > 1 ? pde->m : 1), SAPM_ERR_INVALID_ARGUMENT,
+                      "pde->bc[k].component must lie in 0..pde->m-1");
         }
     }
     return SAPM_OK;
@@ -7241,13 +7270,19 @@ static int sapm__bc_face(const sapm_pde *pde, const int *nbc, const double *x)
     return on ? -1 : -2;
 }
 
-/* Network shape for a scalar PDE in d dimensions: n_0 = d, n_L = 1. */
-static sapm_result sapm__pde_net_check(const sapm_net *net, int d)
+/* Network shape for a PDE in d dimensions with m unknowns: n_0 = d, n_L = m. */
+static sapm_result sapm__pde_net_check_m(const sapm_net *net, int d, int m)
 {
     sapm_result r = sapm__net_check(net);
     if (r != SAPM_OK) return r;
-    if (net->widths[0] != d || net->widths[net->depth] != 1) return SAPM_ERR_SIZE_MISMATCH;
+    if (net->widths[0] != d || net->widths[net->depth] != m) return SAPM_ERR_SIZE_MISMATCH;
     return SAPM_OK;
+}
+
+/* ... for a scalar PDE: n_L = 1. */
+static sapm_result sapm__pde_net_check(const sapm_net *net, int d)
+{
+    return sapm__pde_net_check_m(net, d, 1);
 }
 
 /* Evaluate a scalar coefficient at n points: callback when given, else the constant.
@@ -7269,7 +7304,7 @@ static int sapm__pde_eval_scalar(const sapm_pde *pde, sapm_pde_scalar_fn fn, dou
  * Xr (rows x d), ba, bdir (rows x d) and g; *all_dirichlet = every row is u = h. */
 static sapm_result sapm__bc_rows(const sapm_pde *pde, const int *nbc, int M, const double *Xb,
                                  int *rows, double *Xr, double *ba, double *bdir, double *g,
-                                 int *all_dirichlet, const char **why)
+                                 int *comp, int *all_dirichlet, const char **why)
 {
     int d = pde->d, m, k, nr = 0;
     *all_dirichlet = 1;
@@ -7281,12 +7316,14 @@ static sapm_result sapm__bc_rows(const sapm_pde *pde, const int *nbc, int M, con
         if (f == -1) {                      /* faces without conditions: u = g */
             SAPM__WHY(!pde->g, SAPM_ERR_NULL_ARGUMENT,
                       "a row of Xb lies only on faces without a condition in pde->bc, and pde->g is NULL");
+            SAPM__WHY(pde->m > 1, SAPM_ERR_INVALID_ARGUMENT,
+                      "a row of Xb lies only on faces without a condition in pde->bc (a system needs one per face)");
             if (Xr) {
                 double v = pde->g(x, d, pde->user_data);
                 SAPM__WHY(!isfinite(v), SAPM_ERR_CALLBACK, "pde->g returned NaN or Inf");
                 memcpy(Xr + (size_t)nr * d, x, (size_t)d * sizeof(double));
                 memset(bdir + (size_t)nr * d, 0, (size_t)d * sizeof(double));
-                ba[nr] = 1.0; g[nr] = v;
+                ba[nr] = 1.0; g[nr] = v; comp[nr] = 0;
             }
             ++nr;
             continue;
@@ -7308,7 +7345,7 @@ static sapm_result sapm__bc_rows(const sapm_pde *pde, const int *nbc, int M, con
                 memcpy(Xr + (size_t)nr * d, x, (size_t)d * sizeof(double));
                 memset(bdir + (size_t)nr * d, 0, (size_t)d * sizeof(double));
                 bdir[(size_t)nr * d + f / 2] = b * sgn;
-                ba[nr] = a; g[nr] = v;
+                ba[nr] = a; g[nr] = v; comp[nr] = c->component;
                 if (a != 1.0 || b != 0.0) *all_dirichlet = 0;
             }
             ++nr;
@@ -7348,29 +7385,37 @@ static sapm_result sapm__pde_build(sapm__pde_data *p, double **storage, const sa
         nbc = (int *)sapm__calloc((size_t)2 * d, sizeof(int));
         if (!nbc) return SAPM_ERR_OUT_OF_MEMORY;
         for (k = 0; k < pde->n_bc; ++k) nbc[pde->bc[k].face] += 1;
-        r = sapm__bc_rows(pde, nbc, M, Xb, &rows, NULL, NULL, NULL, NULL, &all_dir, &p->why);
+        r = sapm__bc_rows(pde, nbc, M, Xb, &rows, NULL, NULL, NULL, NULL, NULL, &all_dir, &p->why);
         if (r != SAPM_OK) { SAPM_FREE(nbc); return r; }
         if (rows > INT_MAX / 2 || (size_t)rows > ((size_t)-1 / sizeof(double) - (size_t)N * (d + 3)) / (2 * (size_t)d + 2)) {
             SAPM_FREE(nbc);
             return SAPM_ERR_INVALID_SIZE;
         }
     }
-    need = (size_t)N * (d + 3) + (size_t)rows + (pde->bc ? (size_t)rows * (2 * (size_t)d + 1) : 0);
+    /* c, kappa, c0, f (N (d + 3)), g (rows); with bc: Xr, bdir (rows d each), ba (rows)
+     * and the rows' components (ints, rows / 2 + 1 doubles) */
+    need = (size_t)N * (d + 3) + (size_t)rows + (pde->bc ? (size_t)rows * (2 * (size_t)d + 1) + (size_t)rows / 2 + 1 : 0);
     buf = (double *)sapm__alloc(need, sizeof(double));
     if (!buf) { if (nbc) SAPM_FREE(nbc); return SAPM_ERR_OUT_OF_MEMORY; }
     c = buf; kappa = c + (size_t)N * d; c0 = kappa + N; f = c0 + N; g = f + N;
     p->d = d; p->N = N; p->M = M; p->X = X; p->Xb = Xb; p->alpha = alpha; p->beta = beta;
     p->pde = pde;
+    p->m = pde->m > 1 ? pde->m : 1;
+    p->q = pde->n_eq > 1 ? pde->n_eq : 1;
     p->lapw = pde->lap_weights;
     p->gamma = pde->data_weight > 0.0 ? pde->data_weight : 1.0;
     p->K = pde->n_data; p->Xd = pde->X_data; p->ud = pde->u_data;
     if (pde->bc) {
+        int *comp, any_comp = 0;
         Xr = g + rows; ba = Xr + (size_t)rows * d; bdir = ba + rows;
-        r = sapm__bc_rows(pde, nbc, M, Xb, &rows, Xr, ba, bdir, g, &all_dir, &p->why);
+        comp = (int *)(void *)(bdir + (size_t)rows * d);
+        r = sapm__bc_rows(pde, nbc, M, Xb, &rows, Xr, ba, bdir, g, comp, &all_dir, &p->why);
         SAPM_FREE(nbc);
         if (r != SAPM_OK) { SAPM_FREE(buf); return r; }
         p->M = rows; p->Xb = Xr; p->g = g;
         if (!all_dir) { p->ba = ba; p->bdir = bdir; }
+        for (j = 0; j < rows; ++j) any_comp |= comp[j] != 0;
+        p->bcomp = any_comp ? comp : NULL;
     } else {
         if (sapm__pde_eval_scalar(pde, pde->g, 0.0, M, Xb, g) < 0) { SAPM_FREE(buf); return SAPM_ERR_CALLBACK; }
         p->g = g;
@@ -7467,7 +7512,7 @@ typedef struct sapm__pinn_eval {
                                    rows^2, sum (u - u_k)^2 (the held-out error reuses the
                                    first two sums) */
     double *tbuf;               /* nthreads x (n_params + 3): each thread's share of buf */
-    double *scr;                /* residual callback: per thread cap_i (2 d + 5 + n_theta) */
+    double *scr;                /* residual callback: per thread cap_i x sapm__pinn_scr_len */
     int *terr;                  /* per thread: 0, 1 = the callback returned nonzero,
                                    2 = NaN/Inf from it while strict */
     int strict;                 /* NaN/Inf from the residual callback is an error */
@@ -7494,6 +7539,14 @@ static void sapm__pinn_eval_free(sapm__pinn_eval *e)
     memset(e, 0, sizeof *e);
 }
 
+/* Doubles of the residual callback's scratch per interior point: u, du, lap (m (d + 2))
+ * in; r, r_u, r_du, r_lap, r_theta (q (1 + m (d + 2) + n_theta)) out. */
+static size_t sapm__pinn_scr_len(const sapm__pde_data *p)
+{
+    size_t m = (size_t)SAPM__PDE_M(p), q = (size_t)SAPM__PDE_Q(p), d = (size_t)p->d;
+    return m * (d + 2) + q * (1 + m * (d + 2) + (size_t)p->n_theta);
+}
+
 static sapm_result sapm__pinn_eval_init(sapm__pinn_eval *e, const sapm_net *net,
                                         const sapm__pde_data *p, const sapm_options *opt)
 {
@@ -7506,7 +7559,8 @@ static sapm_result sapm__pinn_eval_init(sapm__pinn_eval *e, const sapm_net *net,
                 : mode == SAPM__TAPE_DIR ? 2 : 1, i;
     /* threads by the multiply-adds of one evaluation (~ 3 per weight, stream and point) */
     int nt = sapm__threads_for(3.0 * (double)net->n_params *
-                               ((double)streams * p->N + (p->bdir ? 2.0 : 1.0) * p->M + p->K));
+                               ((double)streams * p->N * SAPM__PDE_Q(p) + (p->bdir ? 2.0 : 1.0) * p->M +
+                                (double)p->K * SAPM__PDE_M(p)));
     /* blocks of ~SAPM__PINN_BLOCK_ROWS stream rows (big enough for efficient GEMMs, small
      * enough for the tape to stay in cache), at least one per thread */
     int cap_i = SAPM__MAX(1, SAPM__MIN((p->N + nt - 1) / nt, SAPM__PINN_BLOCK_ROWS / streams));
@@ -7527,8 +7581,7 @@ static sapm_result sapm__pinn_eval_init(sapm__pinn_eval *e, const sapm_net *net,
     e->tbuf = (double *)sapm__alloc((size_t)nt, stride * sizeof(double));
     e->terr = (int *)sapm__calloc((size_t)nt, sizeof(int));
     if (p->res)
-        e->scr = (double *)sapm__alloc((size_t)nt * (size_t)cap_i,
-                                       (2 * (size_t)p->d + 5 + (size_t)p->n_theta) * sizeof(double));
+        e->scr = (double *)sapm__alloc((size_t)nt * (size_t)cap_i, sapm__pinn_scr_len(p) * sizeof(double));
     e->nthreads = nt;
     if (!e->ti || !e->tb || (p->bdir && !e->tv) || !e->buf || !e->tbuf || !e->terr || (p->res && !e->scr))
         r = SAPM_ERR_OUT_OF_MEMORY;
@@ -7539,7 +7592,7 @@ static sapm_result sapm__pinn_eval_init(sapm__pinn_eval *e, const sapm_net *net,
         if (r == SAPM_OK && e->tv) r = sapm__tape_init(&e->tv[i], net, cap_v, SAPM__TAPE_VALUE);
     }
     if (r != SAPM_OK) { sapm__pinn_eval_free(e); return r; }
-    cnt[0] = p->N; cnt[1] = p->M; cnt[2] = p->K;
+    cnt[0] = (double)p->N * SAPM__PDE_Q(p); cnt[1] = p->M; cnt[2] = (double)p->K * SAPM__PDE_M(p);  /* residual rows */
     if ((r = sapm__allreduce(opt, cnt, 3)) != SAPM_OK) { sapm__pinn_eval_free(e); return r; }
     e->n_total = cnt[0];
     e->m_total = cnt[1];
@@ -7588,42 +7641,60 @@ static void sapm__pinn_seed(const sapm__pde_data *p, sapm__tape *t, int gidx, in
 }
 
 /* The nonlinear residual of the tape's current block of nb interior points starting at
- * s0, through the callback: its scratch (scr) receives u, du, lap in and r, r_u, r_du,
- * r_lap, r_theta out (see sapm_pde_residual_fn). Returns 0, 1 (the callback returned
+ * s0, through the callback: its scratch (scr, layout of sapm_pde_residual_fn) receives u,
+ * du, lap in and r, r_u, r_du, r_lap, r_theta out. Returns 0, 1 (the callback returned
  * nonzero) or 2 (NaN/Inf in its output while strict). */
 static int sapm__pinn_callback(const sapm__pinn_eval *e, const sapm__tape *t, double *scr,
                                int s0, int nb, const double *theta)
 {
     const sapm__pde_data *p = e->p;
-    const double *U = t->A[t->depth];
-    int d = p->d, k = p->n_theta, n, i;
-    double *u = scr, *du = u + nb, *lap = du + (size_t)nb * d, *r = lap + nb, *ru = r + nb;
-    double *rdu = ru + nb, *rlap = rdu + (size_t)nb * d, *rth = rlap + nb;
-    size_t zero = (size_t)nb * (d + 2 + k);
-    for (n = 0; n < nb; ++n) {
-        u[n] = U[n];
-        for (i = 0; i < d; ++i) du[(size_t)n * d + i] = U[(size_t)(1 + i) * nb + n];
-        lap[n] = t->nq ? U[(size_t)(1 + d) * nb + n] : 0.0;
-        r[n] = NAN;
-    }
+    const double *U = t->A[t->depth];       /* stream s, point n, unknown c: U[(s nb + n) m + c] */
+    int d = p->d, k = p->n_theta, m = SAPM__PDE_M(p), q = SAPM__PDE_Q(p), n, i, c;
+    size_t um = (size_t)nb * m, uq = (size_t)nb * q;
+    double *u = scr, *du = u + um, *lap = du + um * d, *r = lap + um, *ru = r + uq;
+    double *rdu = ru + uq * m, *rlap = rdu + uq * m * d, *rth = rlap + uq * m;
+    size_t zero = uq * ((size_t)m * (d + 2) + k);
+    for (n = 0; n < nb; ++n)
+        for (c = 0; c < m; ++c) {
+            size_t jc = (size_t)n * m + c;
+            u[jc] = U[jc];
+            for (i = 0; i < d; ++i) du[jc * d + i] = U[((size_t)(1 + i) * nb + n) * m + c];
+            lap[jc] = t->nq ? U[((size_t)(1 + d) * nb + n) * m + c] : 0.0;
+        }
+    for (n = 0; n < (int)uq; ++n) r[n] = NAN;
     memset(ru, 0, zero * sizeof(double));
     if (p->res(nb, d, p->X + (size_t)s0 * d, u, du, t->nq ? lap : NULL, k ? theta : NULL, r, ru,
                rdu, t->nq ? rlap : NULL, k ? rth : NULL, p->pde->user_data) != 0)
         return 1;
-    if (e->strict && (!sapm__all_finite(r, (size_t)nb) || !sapm__all_finite(ru, zero))) return 2;
+    if (e->strict && (!sapm__all_finite(r, uq) || !sapm__all_finite(ru, zero))) return 2;
     return 0;
 }
 
-/* Output-row adjoints of row n of a callback block: a (r_u, r_du_i, r_lap). */
+/* Output-row adjoints of point n of a callback block for the combination sum_e a_e r_e
+ * of its equations (a: q weights; a Jacobian row passes one nonzero): the adjoint of
+ * unknown c's streams is sum_e a_e (r_u, r_du_i, r_lap)[e][c]. */
 static void sapm__pinn_callback_seed(const sapm__pde_data *p, sapm__tape *t, const double *scr,
-                                     int n, double a)
+                                     int n, const double *a)
 {
     double *adj = sapm__tape_adjoint(t);
-    int i, nb = t->N, d = p->d;
-    const double *ru = scr + (size_t)nb * (d + 3), *rdu = ru + nb, *rlap = rdu + (size_t)nb * d;
-    adj[n] = a * ru[n];
-    for (i = 0; i < d; ++i) adj[(size_t)(1 + i) * nb + n] = a * rdu[(size_t)n * d + i];
-    if (t->nq) adj[(size_t)(1 + d) * nb + n] = a * rlap[n];
+    int i, c, e, nb = t->N, d = p->d, m = SAPM__PDE_M(p), q = SAPM__PDE_Q(p);
+    size_t um = (size_t)nb * m, uq = (size_t)nb * q;
+    const double *ru = scr + um * (d + 2) + uq, *rdu = ru + uq * m, *rlap = rdu + uq * m * d;
+    for (c = 0; c < m; ++c) {
+        double su = 0.0, sl = 0.0;
+        for (e = 0; e < q; ++e) {
+            size_t ec = ((size_t)n * q + e) * m + c;
+            su += a[e] * ru[ec];
+            if (t->nq) sl += a[e] * rlap[ec];
+        }
+        adj[(size_t)n * m + c] = su;
+        for (i = 0; i < d; ++i) {
+            double sd = 0.0;
+            for (e = 0; e < q; ++e) sd += a[e] * rdu[(((size_t)n * q + e) * m + c) * d + i];
+            adj[((size_t)(1 + i) * nb + n) * m + c] = sd;
+        }
+        if (t->nq) adj[((size_t)(1 + d) * nb + n) * m + c] = sl;
+    }
 }
 
 /* One thread's share of an evaluation at parameters x: rho and G (the Levenberg-Marquardt
@@ -7643,47 +7714,70 @@ static void sapm__pinn_task(void *ctx, int tid, int nthreads)
     const sapm__pde_data *p = e->p;
     const double *x = job->x, *theta = x + e->n_net;
     sapm__tape *t = &e->ti[tid];
-    int s0, n, j, d = p->d, L = t->depth, k = p->n_theta;
-    size_t np = e->n_params, P = e->n_net;
+    int s0, n, j, c, eq, d = p->d, L = t->depth, k = p->n_theta, m = SAPM__PDE_M(p), q = SAPM__PDE_Q(p);
+    size_t np = e->n_params, P = e->n_net, nq = (size_t)p->N * q;
     double *acc = e->tbuf + (size_t)tid * (np + 3), sum_r = 0.0, sum_b = 0.0, sum_d = 0.0;
-    double *scr = e->scr ? e->scr + (size_t)tid * (size_t)t->cap * (2 * (size_t)d + 5 + (size_t)k) : NULL;
+    double *scr = e->scr ? e->scr + (size_t)tid * (size_t)t->cap * sapm__pinn_scr_len(p) : NULL;
+    double a[SAPM_PDE_MAX_UNKNOWNS];
     /* gradient: dJ/dr_n = 2 alpha r_n / N; Jacobian: rho_n = sqrt(alpha / N) r_n */
     double wr = job->G ? sqrt(p->alpha / e->n_total) : 2.0 * p->alpha / e->n_total;
     double wb = job->G ? sqrt(p->beta / e->m_total) : 2.0 * p->beta / e->m_total;
     double wd = e->k_total > 0.0 ? (job->G ? sqrt(p->gamma / e->k_total) : 2.0 * p->gamma / e->k_total) : 0.0;
     e->terr[tid] = 0;
     if (job->grad) memset(acc, 0, np * sizeof(double));
-    /* interior points: the residual r_n of the operator (or of the callback) */
+    /* interior points: the residual r_n of the operator (or the q residuals of the callback) */
     for (s0 = tid * t->cap; s0 < p->N; s0 += nthreads * t->cap) {
         int nb = SAPM__MIN(t->cap, p->N - s0);
-        const double *rr = NULL, *rth = NULL;
         t->dirs = p->c ? p->c + (size_t)s0 * d : NULL;
         sapm__tape_forward(t, x, nb, p->X + (size_t)s0 * d, d);
         if (p->res) {
+            /* r[n q + e] and its partial derivatives from the callback (scr) */
+            const double *rr = scr + (size_t)nb * m * (d + 2);
+            const double *rth = rr + (size_t)nb * q * (1 + (size_t)m * (d + 2));
             if ((e->terr[tid] = sapm__pinn_callback(e, t, scr, s0, nb, theta)) != 0) return;
-            rr = scr + (size_t)nb * (d + 2);
-            rth = scr + (size_t)nb * (2 * (size_t)d + 5);
+            for (j = 0; j < nb * q; ++j) sum_r += rr[j] * rr[j];
+            if (job->G) {
+                /* one reverse pass per equation: rows (s0 + n) q + eq of rho and G */
+                for (eq = 0; eq < q; ++eq) {
+                    for (n = 0; n < nb; ++n) {
+                        size_t row = (size_t)(s0 + n) * q + eq;
+                        for (c = 0; c < q; ++c) a[c] = c == eq ? wr : 0.0;
+                        job->rho[row] = wr * rr[(size_t)n * q + eq];
+                        sapm__pinn_callback_seed(p, t, scr, n, a);
+                        for (j = 0; j < k; ++j)
+                            job->G[row * np + P + j] = wr * rth[((size_t)n * q + eq) * k + j];
+                    }
+                    sapm__tape_jacobian(t, x, job->G + ((size_t)s0 * q + eq) * np, (size_t)q * np);
+                }
+            } else if (job->grad) {
+                /* one reverse pass for sum_e dJ/dr_e r_e */
+                for (n = 0; n < nb; ++n) {
+                    for (eq = 0; eq < q; ++eq) a[eq] = wr * rr[(size_t)n * q + eq];
+                    sapm__pinn_callback_seed(p, t, scr, n, a);
+                    for (j = 0; j < k; ++j) {       /* d r / d theta: their own entries */
+                        double v = 0.0;
+                        for (eq = 0; eq < q; ++eq) v += a[eq] * rth[((size_t)n * q + eq) * k + j];
+                        acc[P + j] += v;
+                    }
+                }
+                sapm__tape_backward(t, x, acc);
+            }
+            continue;
         }
         for (n = 0; n < nb; ++n) {     /* output rows (u; d_i u or c . grad u; Laplace u) */
-            double res = rr ? rr[n] : sapm__pinn_residual(p, t, s0 + n, n);
-            double a = job->G ? wr : wr * res;
-            if (job->G) job->rho[s0 + n] = wr * res;
-            if (job->G || job->grad) {
-                if (rr) sapm__pinn_callback_seed(p, t, scr, n, a);
-                else sapm__pinn_seed(p, t, s0 + n, n, a);
-                /* the coefficients: d r_n / d theta_j (their own columns of G) */
-                for (j = 0; j < k; ++j) {
-                    double v = a * rth[(size_t)n * k + j];
-                    if (job->G) job->G[(size_t)(s0 + n) * np + P + j] = v;
-                    else acc[P + j] += v;
-                }
+            double res = sapm__pinn_residual(p, t, s0 + n, n);
+            if (job->G) {
+                job->rho[s0 + n] = wr * res;
+                sapm__pinn_seed(p, t, s0 + n, n, wr);
+            } else if (job->grad) {
+                sapm__pinn_seed(p, t, s0 + n, n, wr * res);
             }
             sum_r += res * res;
         }
         if (job->G) sapm__tape_jacobian(t, x, job->G + (size_t)s0 * np, np);
         else if (job->grad) sapm__tape_backward(t, x, acc);
     }
-    /* boundary rows: u - g, or a u + b n . grad u - h (the directional stream) */
+    /* boundary rows: u_c - g, or a u_c + b n . grad u_c - h (the directional stream) */
     t = &e->tb[tid];
     for (s0 = tid * t->cap; s0 < p->M; s0 += nthreads * t->cap) {
         int nb = SAPM__MIN(t->cap, p->M - s0);
@@ -7691,43 +7785,50 @@ static void sapm__pinn_task(void *ctx, int tid, int nthreads)
         t->dirs = p->bdir ? p->bdir + (size_t)s0 * d : NULL;
         sapm__tape_forward(t, x, nb, p->Xb + (size_t)s0 * d, d);
         for (n = 0; n < nb; ++n) {
+            int cc = p->bcomp ? p->bcomp[s0 + n] : 0;
             double ba = p->ba ? p->ba[s0 + n] : 1.0;
-            double res = ba * t->A[L][n] - p->g[s0 + n], a;
-            if (t->dir) res += t->A[L][(size_t)nb + n];
-            a = job->G ? wb : wb * res;
+            double res = ba * t->A[L][(size_t)n * m + cc] - p->g[s0 + n], w;
+            if (t->dir) res += t->A[L][((size_t)nb + n) * m + cc];
+            w = job->G ? wb : wb * res;
             if (job->G) {
-                job->rho[p->N + s0 + n] = wb * res;
-                for (j = 0; j < k; ++j) job->G[(size_t)(p->N + s0 + n) * np + P + j] = 0.0;
+                job->rho[nq + s0 + n] = wb * res;
+                for (j = 0; j < k; ++j) job->G[(nq + s0 + n) * np + P + j] = 0.0;
             }
             if (job->G || job->grad) {
-                adj[n] = a * ba;
-                if (t->dir) adj[(size_t)nb + n] = a;
+                for (c = 0; c < m; ++c) {
+                    adj[(size_t)n * m + c] = c == cc ? w * ba : 0.0;
+                    if (t->dir) adj[((size_t)nb + n) * m + c] = c == cc ? w : 0.0;
+                }
             }
             sum_b += res * res;
         }
-        if (job->G) sapm__tape_jacobian(t, x, job->G + (size_t)(p->N + s0) * np, np);
+        if (job->G) sapm__tape_jacobian(t, x, job->G + (nq + s0) * np, np);
         else if (job->grad) sapm__tape_backward(t, x, acc);
     }
-    /* measurements: u(x_k) - u_k */
+    /* measurements: u_c(x_k) - u_{k,c}, rows (N q + M) + k m + c */
     t = sapm__pinn_value_tape(e, tid);
     for (s0 = tid * t->cap; s0 < p->K; s0 += nthreads * t->cap) {
         int nb = SAPM__MIN(t->cap, p->K - s0);
-        size_t row0 = (size_t)p->N + (size_t)p->M + (size_t)s0;
+        size_t row0 = nq + (size_t)p->M + (size_t)s0 * m;
         double *adj = sapm__tape_adjoint(t);
+        const double *U = t->A[L];
         sapm__tape_forward(t, x, nb, p->Xd + (size_t)s0 * d, d);
-        for (n = 0; n < nb; ++n) {
-            double res = t->A[L][n] - p->ud[s0 + n];
-            if (job->G) {
-                job->rho[row0 + n] = wd * res;
-                adj[n] = wd;
-                for (j = 0; j < k; ++j) job->G[(row0 + n) * np + P + j] = 0.0;
-            } else if (job->grad) {
-                adj[n] = wd * res;
-            }
+        for (j = 0; j < nb * m; ++j) {
+            double res = U[j] - p->ud[(size_t)s0 * m + j];
             sum_d += res * res;
+            if (job->G) job->rho[row0 + j] = wd * res;
+            else if (job->grad) adj[j] = wd * res;
         }
-        if (job->G) sapm__tape_jacobian(t, x, job->G + row0 * np, np);
-        else if (job->grad) sapm__tape_backward(t, x, acc);
+        if (job->G) {
+            for (c = 0; c < m; ++c) {           /* one reverse pass per unknown */
+                for (j = 0; j < nb * m; ++j) adj[j] = j % m == c ? wd : 0.0;
+                for (n = 0; n < nb; ++n)
+                    for (j = 0; j < k; ++j) job->G[(row0 + (size_t)n * m + c) * np + P + j] = 0.0;
+                sapm__tape_jacobian(t, x, job->G + (row0 + c) * np, (size_t)m * np);
+            }
+        } else if (job->grad) {
+            sapm__tape_backward(t, x, acc);
+        }
     }
     acc[np] = sum_r;
     acc[np + 1] = sum_b;
@@ -7796,11 +7897,12 @@ static void sapm__pinn_test_task(void *ctx, int tid, int nthreads)
     sapm__tape *t = sapm__pinn_value_tape(e, tid);
     int s0, n, L = t->depth, d = e->p->d;
     double *acc = e->tbuf + (size_t)tid * (e->n_params + 3) + e->n_params;
+    int m = SAPM__PDE_M(e->p);
     for (s0 = tid * t->cap; s0 < e->n_test; s0 += nthreads * t->cap) {
         int nb = SAPM__MIN(t->cap, e->n_test - s0);
         sapm__tape_forward(t, job->x, nb, e->X_test + (size_t)s0 * d, d);
-        for (n = 0; n < nb; ++n) {
-            double ue = e->u_test[s0 + n], err = t->A[L][n] - ue;
+        for (n = 0; n < nb * m; ++n) {          /* every unknown of every point */
+            double ue = e->u_test[(size_t)s0 * m + n], err = t->A[L][n] - ue;
             acc[0] += err * err;
             acc[1] += ue * ue;
         }
@@ -7818,7 +7920,7 @@ static sapm_result sapm__pinn_test_error(sapm__pinn_eval *e, const double *x, do
     s[0] = e->buf[e->n_params];
     s[1] = e->buf[e->n_params + 1];
     if ((r = sapm__allreduce(e->opt, s, 2)) != SAPM_OK) return r;
-    *rel = s[1] > 0.0 ? sqrt(s[0] / s[1]) : sqrt(s[0] / e->n_test);
+    *rel = s[1] > 0.0 ? sqrt(s[0] / s[1]) : sqrt(s[0] / ((double)e->n_test * SAPM__PDE_M(e->p)));
     return SAPM_OK;
 }
 
@@ -7872,21 +7974,24 @@ static sapm_result sapm__pde_errors(const sapm_net *net, int n_test, const doubl
                                     const double *u_exact, double *rel_l2, double *max_err)
 {
     double *u, num = 0.0, den = 0.0, mx = 0.0;
-    int j;
+    size_t j, nm;
+    int m;
     sapm_result r;
     if (!net || !X_test || !u_exact) return SAPM_ERR_NULL_ARGUMENT;
     if (n_test <= 0) return SAPM_ERR_INVALID_SIZE;
-    u = (double *)sapm__alloc((size_t)n_test, sizeof(double));
+    m = net->widths[net->depth];
+    nm = (size_t)n_test * (size_t)m;            /* every output of every point */
+    u = (double *)sapm__alloc(nm, sizeof(double));
     if (!u) return SAPM_ERR_OUT_OF_MEMORY;
-    r = sapm_net_forward(net, n_test, X_test, net->widths[0], u, 1);
+    r = sapm_net_forward(net, n_test, X_test, net->widths[0], u, m);
     if (r == SAPM_OK) {
-        for (j = 0; j < n_test; ++j) {
+        for (j = 0; j < nm; ++j) {
             double e = u[j] - u_exact[j];
             num += e * e;
             den += u_exact[j] * u_exact[j];
             if (fabs(e) > mx || e != e) mx = fabs(e);
         }
-        if (rel_l2) *rel_l2 = den > 0.0 ? sqrt(num / den) : sqrt(num / n_test);
+        if (rel_l2) *rel_l2 = den > 0.0 ? sqrt(num / den) : sqrt(num / (double)nm);
         if (max_err) *max_err = mx;
     }
     SAPM_FREE(u);
@@ -7900,9 +8005,8 @@ SAPMDEF sapm_result sapm_pde_errors(const sapm_net *net, int n, const double *X,
     if (r != SAPM_OK) return r;
     if (!X || !u_exact) return SAPM_ERR_NULL_ARGUMENT;
     if (n <= 0) return SAPM_ERR_INVALID_SIZE;
-    if (net->widths[net->depth] != 1) return SAPM_ERR_SIZE_MISMATCH;
     if (!sapm__matrix_finite(X, n, net->widths[0], net->widths[0]) ||
-        !sapm__all_finite(u_exact, (size_t)n))
+        !sapm__all_finite(u_exact, (size_t)n * (size_t)net->widths[net->depth]))
         return SAPM_ERR_NONFINITE_INPUT;
     return sapm__pde_errors(net, n, X, u_exact, rel_l2, max_err);
 }
@@ -7917,7 +8021,7 @@ SAPMDEF sapm_result sapm_pde_loss(const sapm_net *net, const sapm_pde *pde, int 
     sapm_result r;
     if (!j_pinn) return SAPM_ERR_NULL_ARGUMENT;
     if ((r = sapm__pde_check(pde)) != SAPM_OK) return r;
-    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK) return r;
+    if ((r = sapm__pde_net_check_m(net, pde->d, pde->m > 1 ? pde->m : 1)) != SAPM_OK) return r;
     if ((r = sapm__pde_build(&p, &storage, pde, N, X, M, Xb, alpha, beta)) != SAPM_OK) return r;
     if (sapm__pde_second_order(&p) && net->act == SAPM_ACT_RELU) { SAPM_FREE(storage); return SAPM_ERR_UNSUPPORTED; }
     if ((r = sapm__pinn_point(net, &p, &x)) != SAPM_OK) { SAPM_FREE(storage); return r; }
@@ -7993,7 +8097,8 @@ static sapm__problem sapm__pinn_problem_table(sapm__pinn_eval *e)
     sapm__problem pb;
     pb.ctx = e;
     pb.n_params = e->n_params;
-    pb.n_res = (size_t)e->p->N + (size_t)e->p->M + (size_t)e->p->K;
+    pb.n_res = (size_t)e->p->N * (size_t)SAPM__PDE_Q(e->p) + (size_t)e->p->M +
+               (size_t)e->p->K * (size_t)SAPM__PDE_M(e->p);
     pb.objective = sapm__pinn_objective;
     pb.residuals = sapm__pinn_residuals;
     pb.monitor = sapm__pinn_monitor;
@@ -9358,7 +9463,7 @@ static const char *sapm__pde_reason(int stage, sapm_result r)
              : r == SAPM_ERR_NONFINITE_INPUT ? "pde->c_const, kappa_const or c0_const is NaN or Inf"
              : "pde is NULL or has no f or g";
     if (stage == 1)
-        return r == SAPM_ERR_SIZE_MISMATCH ? "the network must have n_0 = pde->d inputs and one output"
+        return r == SAPM_ERR_SIZE_MISMATCH ? "the network must have n_0 = pde->d inputs and pde->m outputs (0: one)"
              : "net is NULL or not a network made by sapm_net_create";
     switch (r) {
     case SAPM_ERR_NULL_ARGUMENT: return "X or Xb is NULL";
@@ -9457,8 +9562,10 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
     if (!opt) return sapm__reject(rep, SAPM_ERR_NULL_ARGUMENT, "opt is NULL");
     if ((r = sapm__check_run_options(&opt->base, &msg)) != SAPM_OK) return sapm__reject(rep, r, msg);
     if ((r = sapm__pde_check_why(pde, &msg)) != SAPM_OK) return sapm__reject(rep, r, msg);
-    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK) return sapm__reject(rep, r, sapm__pde_reason(1, r));
-    if ((r = sapm__check_test_points(&opt->base, pde->d, 1, !pde->exact, &msg)) != SAPM_OK)
+    if ((r = sapm__pde_net_check_m(net, pde->d, pde->m > 1 ? pde->m : 1)) != SAPM_OK)
+        return sapm__reject(rep, r, sapm__pde_reason(1, r));
+    if ((r = sapm__check_test_points(&opt->base, pde->d, pde->m > 1 ? pde->m : 1, !pde->exact || pde->m > 1,
+                                     &msg)) != SAPM_OK)
         return sapm__reject(rep, r, msg);
     if (!sapm__all_finite(net->params, net->n_params))
         return sapm__reject(rep, SAPM_ERR_NONFINITE_INPUT, "the network's parameters contain NaN or Inf");
