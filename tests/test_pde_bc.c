@@ -54,6 +54,7 @@ static double bc_h(const double *x, int d, void *ud)
     return s;
 }
 static double bc_f(const double *x, int d, void *ud) { (void)ud; (void)d; return sin(x[0]) + x[d - 1]; }
+static double bc_zero(const double *x, int d, void *ud) { (void)x; (void)d; (void)ud; return 0.0; }
 static double bc_nan(const double *x, int d, void *ud) { (void)ud; (void)d; return x[0] > 0.0 ? NAN : 1.0; }
 
 /* ---- normals and flux rows on every face, against finite differences --------------- */
@@ -286,6 +287,222 @@ static void test_nonlinear_fd(void)
     nonlinear_fd_case(2, 0);
 }
 
+/* ---- systems: m = 2 unknowns, q = 3 equations ------------------------------------------ */
+
+/* r_0 = u0 d0u1 + sin(u1) + t0 lap0 - f,  r_1 = u1 - d1u0 + t1 u0 lap1 + (d0u0)^2,
+ * r_2 = u0 u1 + t0 t1 d1u1: every kind of partial derivative and coupling. */
+static int bc_system_res(int n, int d, const double *x, const double *u, const double *du,
+                         const double *lap, const double *th, double *r, double *r_u,
+                         double *r_du, double *r_lap, double *r_th, void *ud)
+{
+    enum { M = 2, Q = 3, K = 2 };
+    int j;
+    (void)ud;
+    for (j = 0; j < n; ++j) {
+        const double *uj = u + (size_t)j * M, *g0 = du + (size_t)j * M * d, *g1 = g0 + d;
+        const double *lj = lap + (size_t)j * M;
+        double *ru = r_u + (size_t)j * Q * M, *rd = r_du + (size_t)j * Q * M * d;
+        double *rl = r_lap + (size_t)j * Q * M, *rt = r_th + (size_t)j * Q * K, *rr = r + (size_t)j * Q;
+        rr[0] = uj[0] * g1[0] + sin(uj[1]) + th[0] * lj[0] - bc_f(x + (size_t)j * d, d, NULL);
+        ru[0 * M + 0] = g1[0]; ru[0 * M + 1] = cos(uj[1]);
+        rd[(0 * M + 1) * d + 0] = uj[0];
+        rl[0 * M + 0] = th[0];
+        rt[0 * K + 0] = lj[0];
+        rr[1] = uj[1] - g0[1] + th[1] * uj[0] * lj[1] + g0[0] * g0[0];
+        ru[1 * M + 0] = th[1] * lj[1]; ru[1 * M + 1] = 1.0;
+        rd[(1 * M + 0) * d + 1] = -1.0; rd[(1 * M + 0) * d + 0] = 2.0 * g0[0];
+        rl[1 * M + 1] = th[1] * uj[0];
+        rt[1 * K + 1] = uj[0] * lj[1];
+        rr[2] = uj[0] * uj[1] + th[0] * th[1] * g1[1];
+        ru[2 * M + 0] = uj[1]; ru[2 * M + 1] = uj[0];
+        rd[(2 * M + 1) * d + 1] = th[0] * th[1];
+        rt[2 * K + 0] = th[1] * g1[1]; rt[2 * K + 1] = th[0] * g1[1];
+    }
+    return 0;
+}
+
+/* Output c of the network at x, and its first and weighted second derivatives by central
+ * differences (as bc_du). */
+static double bc_uc(const sapm_net *net, const double *x, int c)
+{
+    double u[4] = {NAN, NAN, NAN, NAN};
+    sapm_net_forward(net, 1, x, net->widths[0], u, net->widths[net->depth]);
+    return u[c];
+}
+static void bc_fd_c(const sapm_net *net, const double *x, int c, const double *w, double *du, double *lap)
+{
+    int d = net->widths[0], i;
+    double h = 1e-4, xp[8], xm[8], u0 = bc_uc(net, x, c);
+    *lap = 0.0;
+    for (i = 0; i < d; ++i) {
+        double up, um;
+        memcpy(xp, x, (size_t)d * sizeof(double));
+        memcpy(xm, x, (size_t)d * sizeof(double));
+        xp[i] += h; xm[i] -= h;
+        up = bc_uc(net, xp, c); um = bc_uc(net, xm, c);
+        du[i] = (up - um) / (2.0 * h);
+        *lap += w[i] * (up - 2.0 * u0 + um) / (h * h);
+    }
+}
+
+static void test_system_fd(void)
+{
+    enum { N = 6, MB = 4, K = 3, D = 2 };
+    double lo[D] = {0.0, -1.0}, hi[D] = {1.0, 1.0}, w[D] = {0.4, 1.0}, theta[2] = {0.6, -0.3};
+    double X[N * D], Xb[MB * D] = {0.0, 0.2, 1.0, -0.3, 0.4, -1.0, 0.6, 1.0};
+    double Xd[K * D] = {0.2, 0.1, 0.5, 0.5, 0.8, -0.6}, ud[K * 2] = {0.1, -0.2, 0.3, 0.0, 0.5, 0.2};
+    int widths[4] = {D, 6, 5, 2}, nr;
+    sapm_pde_bc bc[5];
+    sapm_pde pde;
+    sapm_net net;
+    sapm__pde_data p;
+    sapm__pinn_eval e;
+    double *storage = NULL, *x = NULL, *g, *rho, *G, *rp, *rm, *G2, j0, jr = NAN, worst_g = 0.0, worst_j = 0.0;
+    size_t k, np, m;
+    sapm_rng rng;
+    CHECK_EQ_INT(sapm_net_create(&net, 3, widths, SAPM_ACT_TANH), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 13), SAPM_OK);
+    sapm_rng_seed(&rng, 10);
+    CHECK_EQ_INT(sapm_sample_uniform(D, lo, hi, N, &rng, X), SAPM_OK);
+    memset(bc, 0, sizeof bc);
+    bc[0].face = 0; bc[0].kind = SAPM_BC_DIRICHLET; bc[0].h = bc_h; bc[0].component = 1;
+    bc[1].face = 0; bc[1].kind = SAPM_BC_NEUMANN; bc[1].h = bc_f; bc[1].component = 0;
+    bc[2].face = 1; bc[2].kind = SAPM_BC_ROBIN; bc[2].a = 0.7; bc[2].b = 1.1; bc[2].h = bc_h; bc[2].component = 1;
+    bc[3].face = 2; bc[3].kind = SAPM_BC_NEUMANN; bc[3].h = bc_f; bc[3].component = 1;
+    bc[4].face = 3; bc[4].kind = SAPM_BC_RATE; bc[4].h = bc_f; bc[4].component = 0;
+    memset(&pde, 0, sizeof pde);
+    pde.d = D; pde.m = 2; pde.n_eq = 3;
+    pde.residual = bc_system_res; pde.residual_order = 2; pde.lap_weights = w;
+    pde.box_lo = lo; pde.box_hi = hi; pde.bc = bc; pde.n_bc = 5;
+    pde.n_theta = 2; pde.theta = theta;
+    pde.n_data = K; pde.X_data = Xd; pde.u_data = ud; pde.data_weight = 0.6;
+    CHECK_EQ_INT(sapm__pde_build(&p, &storage, &pde, N, X, MB, Xb, 0.7, 1.3), SAPM_OK);
+    CHECK_EQ_INT(p.M, MB + 1);              /* face 0's point carries two rows */
+    CHECK(p.bcomp != NULL);
+    CHECK_EQ_INT(sapm__pinn_eval_init(&e, &net, &p, NULL), SAPM_OK);
+    CHECK_EQ_INT(sapm__pinn_point(&net, &p, &x), SAPM_OK);
+    set_caps_bc(&e, 4, 2);
+    np = e.n_params;
+    nr = N * 3 + p.M + K * 2;
+    CHECK_EQ_INT((int)sapm__pinn_problem_table(&e).n_res, nr);
+    g = (double *)malloc(np * sizeof(double));
+    rho = (double *)malloc((size_t)nr * 3 * sizeof(double));
+    rp = rho + nr; rm = rp + nr;
+    G = (double *)malloc((size_t)nr * np * 2 * sizeof(double));
+    G2 = G + (size_t)nr * np;
+    CHECK_EQ_INT(sapm__pinn_objective(&e, x, &j0, g), SAPM_OK);
+    CHECK_EQ_INT(sapm__pinn_residuals(&e, x, rho, G, &jr), SAPM_OK);
+    CHECK_REL(jr, j0, 1e-12, 1e-300);
+    {
+        /* the values of the rows against the network's finite differences: interior rows
+         * (n q + e) through the callback on those inputs, boundary rows a u_c + b du_c/dn - h
+         * with the components of the conditions, measurement rows u_c - u_{k,c} */
+        static const int comps[5] = {1, 0, 1, 1, 0};
+        double worst = 0.0, wres = sqrt(0.7 / (N * 3)), wb = sqrt(1.3 / p.M), wd = sqrt(0.6 / (K * 2));
+        int n, c, i, row;
+        for (n = 0; n < N; ++n) {
+            double u[2], du[4], lap[2], r[3], ru[6], rdu[12], rl[6], rt[6];
+            for (c = 0; c < 2; ++c) { u[c] = bc_uc(&net, X + n * D, c); bc_fd_c(&net, X + n * D, c, w, du + c * D, lap + c); }
+            bc_system_res(1, D, X + n * D, u, du, lap, theta, r, ru, rdu, rl, rt, NULL);
+            for (i = 0; i < 3; ++i) if (fabs(rho[n * 3 + i] / wres - r[i]) > worst) worst = fabs(rho[n * 3 + i] / wres - r[i]);
+        }
+        for (row = 0; row < p.M; ++row) {
+            const double *xb = p.Xb + row * D;
+            double du[2], lap, want;
+            c = p.bcomp[row];
+            CHECK_EQ_INT(c, comps[row]);
+            bc_fd_c(&net, xb, c, w, du, &lap);
+            want = p.ba[row] * bc_uc(&net, xb, c) + p.bdir[row * D] * du[0] + p.bdir[row * D + 1] * du[1] - p.g[row];
+            if (fabs(rho[N * 3 + row] / wb - want) > worst) worst = fabs(rho[N * 3 + row] / wb - want);
+        }
+        for (row = 0; row < K * 2; ++row) {
+            double want = bc_uc(&net, Xd + (row / 2) * D, row % 2) - ud[row];
+            if (fabs(rho[N * 3 + p.M + row] / wd - want) > worst) worst = fabs(rho[N * 3 + p.M + row] / wd - want);
+        }
+        CHECK(worst < 1e-5);
+        if (!(worst < 1e-5)) fprintf(stderr, "  system rows vs finite differences: %.3g\n", worst);
+    }
+    for (k = 0; k < np; ++k) {
+        double save = x[k], h = 1e-6, jp, jm, fd;
+        x[k] = save + h;
+        sapm__pinn_objective(&e, x, &jp, NULL);
+        sapm__pinn_residuals(&e, x, rp, G2, &fd);
+        x[k] = save - h;
+        sapm__pinn_objective(&e, x, &jm, NULL);
+        sapm__pinn_residuals(&e, x, rm, G2, &fd);
+        x[k] = save;
+        fd = (jp - jm) / (2 * h);
+        if (fabs(fd - g[k]) / (1.0 + fabs(g[k])) > worst_g) worst_g = fabs(fd - g[k]) / (1.0 + fabs(g[k]));
+        for (m = 0; m < (size_t)nr; ++m) {
+            double fdr = (rp[m] - rm[m]) / (2 * h), gr = G[m * np + k];
+            if (fabs(fdr - gr) / (1.0 + fabs(gr)) > worst_j) worst_j = fabs(fdr - gr) / (1.0 + fabs(gr));
+        }
+    }
+    CHECK(worst_g < 1e-6);
+    CHECK(worst_j < 1e-6);
+    if (!(worst_g < 1e-6) || !(worst_j < 1e-6))
+        fprintf(stderr, "  system: gradient %.3g, Jacobian %.3g\n", worst_g, worst_j);
+    free(g); free(rho); free(G);
+    if (x != net.params) SAPM_FREE(x);
+    sapm__pinn_eval_free(&e);
+    SAPM_FREE(storage);
+    sapm_net_destroy(&net);
+}
+
+/* The first-order system u0' = u1, u1' = -u0 on [0, pi/2], u0(0) = 0, u1(0) = 1 (the
+ * solution (sin, cos)), by LM: both unknowns to a relative L2 error below 1e-4. */
+static int bc_oscillator(int n, int d, const double *x, const double *u, const double *du,
+                         const double *lap, const double *th, double *r, double *r_u,
+                         double *r_du, double *r_lap, double *r_th, void *ud)
+{
+    int j;
+    (void)d; (void)x; (void)lap; (void)th; (void)r_lap; (void)r_th; (void)ud;
+    for (j = 0; j < n; ++j) {                /* m = q = 2, d = 1 */
+        r[2 * j] = du[2 * j] - u[2 * j + 1];
+        r_du[(2 * j) * 2 + 0] = 1.0; r_u[(2 * j) * 2 + 1] = -1.0;
+        r[2 * j + 1] = du[2 * j + 1] + u[2 * j];
+        r_du[(2 * j + 1) * 2 + 1] = 1.0; r_u[(2 * j + 1) * 2 + 0] = 1.0;
+    }
+    return 0;
+}
+static double bc_one(const double *x, int d, void *ud) { (void)x; (void)d; (void)ud; return 1.0; }
+
+static void test_system_oscillator(void)
+{
+    enum { N = 40, NT = 101 };
+    double lo[1] = {0.0}, hi[1] = {BC_PI / 2}, X[N], Xb[1] = {0.0}, Xt[NT], ut[2 * NT], rel = NAN;
+    int widths[4] = {1, 10, 10, 2}, k;
+    sapm_pde_bc bc[2];
+    sapm_pde pde;
+    sapm_net net;
+    sapm_report rep;
+    sapm_pde_options opt = sapm_pde_default_options(SAPM_METHOD_LM);
+    CHECK_EQ_INT(sapm_sample_halton(1, lo, hi, N, 0, 2, X), SAPM_OK);
+    for (k = 0; k < NT; ++k) {
+        Xt[k] = hi[0] * k / (NT - 1);
+        ut[2 * k] = sin(Xt[k]); ut[2 * k + 1] = cos(Xt[k]);
+    }
+    memset(bc, 0, sizeof bc);
+    bc[0].face = 0; bc[0].kind = SAPM_BC_DIRICHLET; bc[0].h = bc_zero; bc[0].component = 0;
+    bc[1].face = 0; bc[1].kind = SAPM_BC_DIRICHLET; bc[1].h = bc_one; bc[1].component = 1;
+    memset(&pde, 0, sizeof pde);
+    pde.d = 1; pde.m = 2; pde.n_eq = 2; pde.residual = bc_oscillator; pde.residual_order = 1;
+    pde.box_lo = lo; pde.box_hi = hi; pde.bc = bc; pde.n_bc = 2;
+    CHECK_EQ_INT(sapm_net_create(&net, 3, widths, SAPM_ACT_TANH), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 6), SAPM_OK);
+    opt.base.max_iters = 100;
+    opt.base.log_every = 0;
+    opt.base.n_test = NT; opt.base.X_test = Xt; opt.base.Y_test = ut;
+    CHECK_EQ_INT(sapm_pde_train(&net, &pde, N, X, 1, Xb, &opt, &rep), SAPM_OK);
+    CHECK_EQ_INT(sapm_pde_errors(&net, NT, Xt, ut, &rel, NULL), SAPM_OK);
+    CHECK_NEAR(rep.error, rel, 1e-12);      /* the run's held-out error covers both unknowns */
+    CHECK(rel < 1e-4);
+    if (!(rel < 1e-4) || getenv("SAPM_TEST_VERBOSE"))
+        fprintf(stderr, "  oscillator system: rel. L2 %.3g after %d LM iterations\n", rel, rep.iters);
+    sapm_report_free(&rep);
+    sapm_net_destroy(&net);
+}
+
 /* ---- small problems solved to stated errors ------------------------------------------ */
 
 /* Burgers u_t + u u_x = nu u_xx on (t, x) in [0, 1] x [-1, 1], u(0, x) = -sin(pi x),
@@ -309,7 +526,6 @@ static int bc_burgers_res(int n, int d, const double *x, const double *u, const 
     return 0;
 }
 static double bc_burgers_ic(const double *x, int d, void *ud) { (void)d; (void)ud; return -sin(BC_PI * x[1]); }
-static double bc_zero(const double *x, int d, void *ud) { (void)x; (void)d; (void)ud; return 0.0; }
 
 /* u(t, x) = -int sin(pi (x - s)) F(x - s) G(s) ds / int F(x - s) G(s) ds with
  * F(y) = exp(-cos(pi y) / (2 pi nu)), G(s) = exp(-s^2 / (4 nu t)) (Cole-Hopf); the
@@ -538,6 +754,19 @@ static void test_bad_specs(void)
     bad_case(&p, SAPM_METHOD_LBFGS, SAPM_ERR_INVALID_SIZE, "n_data");
     p.n_data = 1;
     bad_case(&p, SAPM_METHOD_SAPM, SAPM_ERR_UNSUPPORTED, "measurements");
+    /* systems */
+    p = base; p.m = 2;                        /* the linear operator is scalar */
+    bad_case(&p, SAPM_METHOD_LBFGS, SAPM_ERR_INVALID_ARGUMENT, "system");
+    p.m = SAPM_PDE_MAX_UNKNOWNS + 1; p.residual = bc_residual; p.residual_order = 2; p.user_data = &ctx;
+    bad_case(&p, SAPM_METHOD_LBFGS, SAPM_ERR_INVALID_SIZE, "pde->m");
+    p.m = 2;                                  /* the test net has one output */
+    bad_case(&p, SAPM_METHOD_LBFGS, SAPM_ERR_SIZE_MISMATCH, "outputs");
+    p.m = 0; p.n_eq = -1;
+    bad_case(&p, SAPM_METHOD_LBFGS, SAPM_ERR_INVALID_SIZE, "n_eq");
+    p.n_eq = 0; p.bc = bc; p.n_bc = 1; p.box_lo = lo; p.box_hi = hi;
+    bc[0].component = 1;
+    bad_case(&p, SAPM_METHOD_LBFGS, SAPM_ERR_INVALID_ARGUMENT, "component");
+    bc[0].component = 0;
     {   /* checkpoints with coefficients */
         double X[4] = {0.2, 0.3, 0.6, 0.7}, Xb[4] = {0.0, 0.5, 1.0, 0.25};
         int widths[3] = {2, 5, 1};
@@ -589,6 +818,44 @@ static void test_bc_dirichlet_same(void)
     sapm_net_destroy(&net);
 }
 
+/* Systems on a network with m = 2 outputs: a face without conditions, the held-out
+ * points without Y_test, PM/SAPM. */
+static void test_system_bad(void)
+{
+    double lo[1] = {0.0}, hi[1] = {1.0}, X[3] = {0.2, 0.5, 0.7}, Xb[2] = {0.0, 1.0}, Xt[2] = {0.3, 0.6};
+    int widths[3] = {1, 5, 2};
+    sapm_pde_bc bc[1];
+    sapm_pde pde;
+    sapm_net net;
+    sapm_report rep;
+    sapm_pde_options opt = sapm_pde_default_options(SAPM_METHOD_LM);
+    CHECK_EQ_INT(sapm_net_create(&net, 2, widths, SAPM_ACT_TANH), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 1), SAPM_OK);
+    memset(bc, 0, sizeof bc);
+    bc[0].face = 0; bc[0].h = bc_zero;
+    memset(&pde, 0, sizeof pde);
+    pde.d = 1; pde.m = 2; pde.n_eq = 2; pde.residual = bc_oscillator; pde.residual_order = 1;
+    pde.g = bc_zero;                          /* scalar: no fallback for a system */
+    pde.box_lo = lo; pde.box_hi = hi; pde.bc = bc; pde.n_bc = 1;
+    opt.base.max_iters = 3;
+    CHECK_EQ_INT(sapm_pde_train(&net, &pde, 3, X, 2, Xb, &opt, &rep), SAPM_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(rep.message, "system") != NULL);
+    sapm_report_free(&rep);
+    opt.base.n_test = 2; opt.base.X_test = Xt;    /* no Y_test: pde->exact is scalar */
+    CHECK_EQ_INT(sapm_pde_train(&net, &pde, 3, X, 1, Xb, &opt, &rep), SAPM_ERR_NULL_ARGUMENT);
+    CHECK(strstr(rep.message, "Y_test") != NULL);
+    sapm_report_free(&rep);
+    opt = sapm_pde_default_options(SAPM_METHOD_SAPM);
+    CHECK_EQ_INT(sapm_pde_train(&net, &pde, 3, X, 1, Xb, &opt, &rep), SAPM_ERR_UNSUPPORTED);
+    CHECK(rep.message[0] != '\0');
+    sapm_report_free(&rep);
+    opt = sapm_pde_default_options(SAPM_METHOD_LM);
+    opt.base.max_iters = 3;
+    CHECK_EQ_INT(sapm_pde_train(&net, &pde, 3, X, 1, Xb, &opt, &rep), SAPM_OK);
+    sapm_report_free(&rep);
+    sapm_net_destroy(&net);
+}
+
 static void run_pde_bc_tests(void)
 {
     RUN(test_bc_rows_every_face);
@@ -596,6 +863,9 @@ static void run_pde_bc_tests(void)
     RUN(test_nonlinear_fd);
     RUN(test_bc_dirichlet_same);
     RUN(test_bad_specs);
+    RUN(test_system_fd);
+    RUN(test_system_oscillator);
+    RUN(test_system_bad);
     RUN(test_burgers_small);
     RUN(test_inverse_small);
 }
