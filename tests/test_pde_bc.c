@@ -409,7 +409,7 @@ static void test_system_fd(void)
         for (row = 0; row < p.M; ++row) {
             const double *xb = p.Xb + row * D;
             double du[2], lap, want;
-            c = p.bcomp[row];
+            c = p.bcomp ? p.bcomp[row] : 0;
             CHECK_EQ_INT(c, comps[row]);
             bc_fd_c(&net, xb, c, w, du, &lap);
             want = p.ba[row] * bc_uc(&net, xb, c) + p.bdir[row * D] * du[0] + p.bdir[row * D + 1] * du[1] - p.g[row];
