@@ -749,9 +749,9 @@ SAPMDEF void        sapm_aux_destroy(sapm_aux_state *st);      /* safe on NULL *
  *
  *     J_PINN = alpha/N sum_n |L u(x_n) - f(x_n)|^2 + beta/M sum_m |u(xb_m) - g(xb_m)|^2.
  *
- * The network must have n_0 = d inputs and n_L = 1 output. Interior points X (N x d)
- * and boundary points Xb (M x d) are row-major, given by the caller or produced by the
- * samplers below. Each coefficient is either a callback (used when non-NULL) or a
+ * The network must have n_0 = d inputs and n_L = 1 output (m for a system). Interior
+ * points X (N x d) and boundary points Xb (M x d) are row-major, given by the caller or
+ * produced by the samplers below. Each coefficient is either a callback (used when non-NULL) or a
  * constant; callbacks are evaluated once per training call at the given points, and
  * a NaN/Inf value makes the call return SAPM_ERR_CALLBACK.
  *
@@ -763,17 +763,22 @@ SAPMDEF void        sapm_aux_destroy(sapm_aux_state *st);      /* safe on NULL *
  *   - a weighted Laplacian sum_i w_i d_i^2 u (pde.lap_weights: w = 0 on a time axis);
  *   - a nonlinear residual r(x, u, grad u, Laplace u; theta) from a callback with its
  *     partial derivatives (pde.residual), which replaces L u - f;
+ *   - systems: m unknowns (the network's outputs) and n_eq equations coupled through
+ *     that callback, conditions per component (pde.m, pde.n_eq, sapm_pde_bc.component);
  *   - inverse problems: trainable scalar coefficients theta of that residual fitted
  *     jointly with the network from measurements u(x_k) = u_k (pde.theta, pde.X_data):
  *
  *     J_PINN = alpha/N sum_n r_n^2 + beta/M' sum_rows (a u + b du/dn - h)^2
- *              + gamma/K sum_k (u(x_k) - u_k)^2      (M' = rows of the boundary sum).
+ *              + gamma/K sum_k (u(x_k) - u_k)^2      (M' = rows of the boundary sum;
+ *                                                     a system: every sum is the mean
+ *                                                     over its rows, N n_eq and K m).
  *
  * GD, Adam, L-BFGS and LM train all of these with exact gradients and Jacobian rows.
  * PM and SAPM on a PDE (SAPM-PINN, LySep) solve their layer blocks in closed form from
  * the linear operator and Dirichlet data: with a nonlinear residual, trainable
  * coefficients, measurements, a weighted Laplacian or a condition other than
- * Dirichlet they return SAPM_ERR_UNSUPPORTED (report.message names the reason).
+ * Dirichlet, or a system, they return SAPM_ERR_UNSUPPORTED (report.message names the
+ * reason).
  * ====================================================================================== */
 
 /* A scalar field at one point x[0..d). */
@@ -814,7 +819,9 @@ typedef struct sapm_pde_bc {
  * unknowns and equations innermost (all row-major; m = q = 1 is the layout above):
  *   u[j m + c], du[(j m + c) d + i], lap[j m + c]                 (unknown c at point j)
  *   r[j q + e], r_u[(j q + e) m + c], r_du[((j q + e) m + c) d + i],
- *   r_lap[(j q + e) m + c], r_theta[(j q + e) n_theta + k]        (equation e at point j) */
+ *   r_lap[(j q + e) m + c], r_theta[(j q + e) n_theta + k]        (equation e at point j)
+ * Compiled with OpenMP the library calls it from several threads at once, each on its own
+ * block of points and arrays: it must not write state that the calls share. */
 typedef int (*sapm_pde_residual_fn)(int n, int d, const double *x, const double *u,
                                     const double *du, const double *lap, const double *theta,
                                     double *r, double *r_u, double *r_du, double *r_lap,

@@ -173,6 +173,9 @@ static int bc_residual(int n, int d, const double *x, const double *u, const dou
     bc_res_ctx *c = (bc_res_ctx *)ud;
     int j, i;
     double t0 = th ? th[0] : 0.5, t1 = th ? th[1] : -0.25;
+#ifdef _OPENMP
+#pragma omp atomic
+#endif
     c->calls++;
     if ((c->fail_after > 0 && c->calls > c->fail_after) || c->bad == 4) return 1;
     for (j = 0; j < n; ++j) {
