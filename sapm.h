@@ -7202,8 +7202,8 @@ static sapm_result sapm__pde_check_why(const sapm_pde *pde, const char **why)
     SAPM__WHY(!pde, SAPM_ERR_NULL_ARGUMENT, "pde is NULL");
     d = pde->d;
     SAPM__WHY(d < 1 || d > SAPM_PDE_MAX_DIM, SAPM_ERR_INVALID_SIZE, "pde->d must lie in 1..SAPM_PDE_MAX_DIM");
-    SAPM__WHY(!pde->f && !pde->residual, SAPM_ERR_NULL_ARGUMENT, "pde->f is NULL (and there is no pde->residual)");
-    SAPM__WHY(!pde->g && !pde->bc, SAPM_ERR_NULL_ARGUMENT, "pde->g is NULL (and there is no pde->bc)");
+    SAPM__WHY(!pde->f && !pde->residual, SAPM_ERR_NULL_ARGUMENT, "pde has no f or g: f is NULL and there is no pde->residual");
+    SAPM__WHY(!pde->g && !pde->bc, SAPM_ERR_NULL_ARGUMENT, "pde has no f or g: g is NULL and there is no pde->bc");
     if (!pde->c_fn && pde->c_const)
         for (i = 0; i < d; ++i)
             SAPM__WHY(!isfinite(pde->c_const[i]), SAPM_ERR_NONFINITE_INPUT, "pde->c_const contains NaN or Inf");
@@ -9470,7 +9470,7 @@ static const char *sapm__pde_reason(int stage, sapm_result r)
              : r == SAPM_ERR_NONFINITE_INPUT ? "pde->c_const, kappa_const or c0_const is NaN or Inf"
              : "pde is NULL or has no f or g";
     if (stage == 1)
-        return r == SAPM_ERR_SIZE_MISMATCH ? "the network must have n_0 = pde->d inputs and pde->m outputs (0: one)"
+        return r == SAPM_ERR_SIZE_MISMATCH ? "the network must have n_0 = pde->d inputs and one output (pde->m for a system)"
              : "net is NULL or not a network made by sapm_net_create";
     switch (r) {
     case SAPM_ERR_NULL_ARGUMENT: return "X or Xb is NULL";

@@ -734,7 +734,7 @@ static void test_bad_specs(void)
     bad_case(&p, SAPM_METHOD_LM, SAPM_ERR_CALLBACK, "during the run");
     ctx.fail_after = 0;
     p.residual = NULL;
-    bad_case(&p, SAPM_METHOD_LBFGS, SAPM_ERR_NULL_ARGUMENT, "pde->f");
+    bad_case(&p, SAPM_METHOD_LBFGS, SAPM_ERR_NULL_ARGUMENT, "f is NULL");
     /* coefficients and measurements */
     p = base; p.residual = bc_residual; p.residual_order = 2; p.user_data = &ctx;
     p.n_theta = 1; p.theta = NULL;
@@ -763,7 +763,7 @@ static void test_bad_specs(void)
     p.m = SAPM_PDE_MAX_UNKNOWNS + 1; p.residual = bc_residual; p.residual_order = 2; p.user_data = &ctx;
     bad_case(&p, SAPM_METHOD_LBFGS, SAPM_ERR_INVALID_SIZE, "pde->m");
     p.m = 2;                                  /* the test net has one output */
-    bad_case(&p, SAPM_METHOD_LBFGS, SAPM_ERR_SIZE_MISMATCH, "outputs");
+    bad_case(&p, SAPM_METHOD_LBFGS, SAPM_ERR_SIZE_MISMATCH, "pde->m for a system");
     p.m = 0; p.n_eq = -1;
     bad_case(&p, SAPM_METHOD_LBFGS, SAPM_ERR_INVALID_SIZE, "n_eq");
     p.n_eq = 0; p.bc = bc; p.n_bc = 1; p.box_lo = lo; p.box_hi = hi;
