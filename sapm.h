@@ -7338,6 +7338,8 @@ static sapm_result sapm__bc_rows(const sapm_pde *pde, const int *nbc, int M, con
         for (k = 0; k < pde->n_bc; ++k) {
             const sapm_pde_bc *c = &pde->bc[k];
             if (c->face != f) continue;
+            SAPM__WHY(nr >= INT_MAX / 4, SAPM_ERR_INVALID_SIZE,
+                      "too many boundary rows (rows of Xb times the conditions of their faces)");
             if (Xr) {
                 /* a u + b du/dn - h with n = -e_i (face 2i) or +e_i (face 2i+1); RATE: +e_i */
                 double a = 1.0, b = 0.0, sgn = (f % 2) ? 1.0 : -1.0, v;
