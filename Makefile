@@ -39,7 +39,7 @@ TESTNAMES:= $(patsubst tests/%.c,%,$(TESTSRC))
 PUBLIC_TESTS := test_activations test_engine test_checkpoint test_options
 # tests of the internals: compiled into sapm_impl.o with the implementation, run by
 # test_internal (tests/sapm_impl.c lists the groups)
-UNITY_TESTS  := test_smoke test_kernels test_net test_ls test_sapm test_pde test_lysep
+UNITY_TESTS  := test_smoke test_kernels test_net test_ls test_sapm test_pde test_lysep test_pde_bc
 UNITY_SRC    := $(addprefix tests/,$(addsuffix .c,$(UNITY_TESTS)))
 # the rest set configuration macros of their own (SAPM_NO_PNG, SAPM_NO_STDIO, ...) and
 # build alone

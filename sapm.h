@@ -24,7 +24,10 @@
  *     PINNs  SAPM-PINN for first-order linear PDEs and LySep (arXiv 2507.12766) for
  *            second-order elliptic/Poisson PDEs in d = 1..100 dimensions, next to the
  *            ordinary PINN by Adam, L-BFGS or Levenberg-Marquardt (the fastest to a given
- *            accuracy on Poisson problems, bench/bench_pde.c).
+ *            accuracy on Poisson problems, bench/bench_pde.c); the ordinary PINN also
+ *            takes Neumann/Robin/initial conditions per face of a box, nonlinear
+ *            residuals (Burgers, Allen-Cahn, ...) and inverse problems (coefficients
+ *            fitted to measurements).
  *   It contains its own blocked matrix kernels with AVX-512 / AVX2+FMA / NEON paths
  *   (each with a scalar twin), a blocked Cholesky solver and a batched small-SPD solver.
  *   Double precision throughout. C99; also compiles as C++. The library prints nothing
@@ -131,6 +134,9 @@
  *   sapm_net_rescale_chaos(&net, N, X, ldx, &chi)      edge-of-chaos rescale of a start
  *
  *   -- PDEs (sum_i c_i d_i u + kappa Lap u + c_0 u = f in Omega, u = g on Gamma)
+ *   sapm_pde.bc, box_lo, box_hi                       Dirichlet/Neumann/Robin/initial rate per face
+ *   sapm_pde.residual (sapm_pde_residual_fn)          nonlinear r(x, u, grad u, Lap u) + partials
+ *   sapm_pde.theta, X_data, u_data                    inverse problems: fitted coefficients
  *   sapm_sample_uniform / _halton / _grid / _boundary  points in or on a box [lo, hi]^d
  *   sapm_pde_default_options(method)                   PINN by any method; SAPM = SAPM-PINN / LySep
  *   sapm_pde_train(&net, &pde, N, X, M, Xb, &opt, &rep) train on interior + boundary points
@@ -198,7 +204,7 @@ typedef enum sapm_result {
     SAPM_ERR_CORRUPT                = -11, /* truncated file or checksum mismatch */
     SAPM_ERR_NOT_COMPILED_IN        = -12, /* feature removed at compile time (PNG, stdio) */
     SAPM_ERR_UNSUPPORTED            = -13, /* valid request the method cannot do (e.g. ReLU PINN) */
-    SAPM_ERR_CALLBACK               = -14  /* a user callback returned NaN/Inf */
+    SAPM_ERR_CALLBACK               = -14  /* a user callback returned NaN/Inf (or an error) */
 } sapm_result;
 
 /* A sentence describing a result code; never NULL. */
@@ -743,17 +749,83 @@ SAPMDEF void        sapm_aux_destroy(sapm_aux_state *st);      /* safe on NULL *
  *
  *     J_PINN = alpha/N sum_n |L u(x_n) - f(x_n)|^2 + beta/M sum_m |u(xb_m) - g(xb_m)|^2.
  *
- * The network must have n_0 = d inputs and n_L = 1 output. Interior points X (N x d)
- * and boundary points Xb (M x d) are row-major, given by the caller or produced by the
- * samplers below. Each coefficient is either a callback (used when non-NULL) or a
+ * The network must have n_0 = d inputs and n_L = 1 output (m for a system). Interior
+ * points X (N x d) and boundary points Xb (M x d) are row-major, given by the caller or
+ * produced by the samplers below. Each coefficient is either a callback (used when non-NULL) or a
  * constant; callbacks are evaluated once per training call at the given points, and
  * a NaN/Inf value makes the call return SAPM_ERR_CALLBACK.
+ *
+ * Beyond that linear Dirichlet problem (every field below defaults to it when zero):
+ *   - boundary and initial conditions per face of a box (pde.bc): Dirichlet, Neumann,
+ *     Robin and, on the initial face of a time coordinate, the initial rate u_t; the
+ *     outward normal of each face is the library's. Each condition adds a residual
+ *     a u + b du/dn - h (a row of the boundary sum of J_PINN);
+ *   - a weighted Laplacian sum_i w_i d_i^2 u (pde.lap_weights: w = 0 on a time axis);
+ *   - a nonlinear residual r(x, u, grad u, Laplace u; theta) from a callback with its
+ *     partial derivatives (pde.residual), which replaces L u - f;
+ *   - systems: m unknowns (the network's outputs) and n_eq equations coupled through
+ *     that callback, conditions per component (pde.m, pde.n_eq, sapm_pde_bc.component);
+ *   - inverse problems: trainable scalar coefficients theta of that residual fitted
+ *     jointly with the network from measurements u(x_k) = u_k (pde.theta, pde.X_data):
+ *
+ *     J_PINN = alpha/N sum_n r_n^2 + beta/M' sum_rows (a u + b du/dn - h)^2
+ *              + gamma/K sum_k (u(x_k) - u_k)^2      (M' = rows of the boundary sum;
+ *                                                     a system: every sum is the mean
+ *                                                     over its rows, N n_eq and K m).
+ *
+ * GD, Adam, L-BFGS and LM train all of these with exact gradients and Jacobian rows.
+ * PM and SAPM on a PDE (SAPM-PINN, LySep) solve their layer blocks in closed form from
+ * the linear operator and Dirichlet data: with a nonlinear residual, trainable
+ * coefficients, measurements, a weighted Laplacian or a condition other than
+ * Dirichlet, or a system, they return SAPM_ERR_UNSUPPORTED (report.message names the
+ * reason).
  * ====================================================================================== */
 
 /* A scalar field at one point x[0..d). */
 typedef double (*sapm_pde_scalar_fn)(const double *x, int d, void *user_data);
 /* A vector field at one point: writes out[0..d). */
 typedef void (*sapm_pde_vector_fn)(const double *x, int d, double *out, void *user_data);
+
+/* Boundary and initial conditions on one face of a box: a u + b du/dn = h, n the face's
+ * outward unit normal (-e_i on {x_i = lo_i}, +e_i on {x_i = hi_i}). */
+typedef enum sapm_bc_kind {
+    SAPM_BC_DIRICHLET = 0,      /* u = h */
+    SAPM_BC_NEUMANN,            /* du/dn = h */
+    SAPM_BC_ROBIN,              /* a u + b du/dn = h (a, b finite, not both 0) */
+    SAPM_BC_RATE,               /* du/dx_i = h along the face's own axis, +e_i whichever face:
+                                   the initial rate u_t(0, x) = h on the face t = lo of a
+                                   time coordinate (with a DIRICHLET initial value there) */
+    SAPM_BC_KIND_COUNT
+} sapm_bc_kind;
+
+typedef struct sapm_pde_bc {
+    int face;                   /* 2i: the face {x_i = lo_i}, 2i + 1: {x_i = hi_i} */
+    sapm_bc_kind kind;
+    double a, b;                /* ROBIN's coefficients (ignored by the other kinds) */
+    sapm_pde_scalar_fn h;       /* the datum on the face, or NULL: pde->g */
+    int component;              /* systems (pde->m > 1): the unknown u_c it constrains, 0..m-1 */
+} sapm_pde_bc;
+
+/* A nonlinear residual at n points (a block; called once per block and evaluation):
+ * x (n x d), u (n), du (n x d: du/dx_i), lap (n: the weighted Laplacian, NULL unless
+ * residual_order == 2), theta (the n_theta trainable coefficients, NULL without) in;
+ * out: r (n residuals, preset to NaN: every one must be written), r_u (n), r_du (n x d),
+ * r_lap (n; NULL unless order 2), r_theta (n x n_theta; NULL without): the partial
+ * derivatives of r_j with respect to u_j, du_j/dx_i, lap_j and theta, preset to 0 (write
+ * the nonzero ones). Return 0, or nonzero to stop the call with SAPM_ERR_CALLBACK. Before
+ * the first iteration a NaN/Inf in r or a partial derivative is SAPM_ERR_CALLBACK; later
+ * it counts as a diverging trial (line searches back off, GD/Adam stop as DIVERGED).
+ * Systems (m = pde->m unknowns, q = pde->n_eq equations) use the same arrays with the
+ * unknowns and equations innermost (all row-major; m = q = 1 is the layout above):
+ *   u[j m + c], du[(j m + c) d + i], lap[j m + c]                 (unknown c at point j)
+ *   r[j q + e], r_u[(j q + e) m + c], r_du[((j q + e) m + c) d + i],
+ *   r_lap[(j q + e) m + c], r_theta[(j q + e) n_theta + k]        (equation e at point j)
+ * Compiled with OpenMP the library calls it from several threads at once, each on its own
+ * block of points and arrays: it must not write state that the calls share. */
+typedef int (*sapm_pde_residual_fn)(int n, int d, const double *x, const double *u,
+                                    const double *du, const double *lap, const double *theta,
+                                    double *r, double *r_u, double *r_du, double *r_lap,
+                                    double *r_theta, void *user_data);
 
 typedef struct sapm_pde {
     int d;                      /* space dimension, 1..SAPM_PDE_MAX_DIM */
@@ -763,11 +835,47 @@ typedef struct sapm_pde {
     double kappa_const;         /* kappa constant (0: first-order operator) */
     sapm_pde_scalar_fn c0_fn;   /* reaction c_0(x), or NULL: then c0_const */
     double c0_const;
-    sapm_pde_scalar_fn f;       /* right-hand side (required) */
-    sapm_pde_scalar_fn g;       /* Dirichlet data on Gamma (required) */
+    sapm_pde_scalar_fn f;       /* right-hand side (required without residual) */
+    sapm_pde_scalar_fn g;       /* Dirichlet data on Gamma (required unless every boundary
+                                   point lies on a face with a condition in bc) */
     sapm_pde_scalar_fn exact;   /* exact solution for error reports (optional, may be NULL) */
     void *user_data;            /* passed to every callback */
+    /* -- conditions per face of the box [box_lo, box_hi] (bc NULL: u = g at every Xb row).
+     * A boundary point lies on face 2i (2i + 1) when |x_i - lo_i| (|x_i - hi_i|) <= 1e-10
+     * (hi_i - lo_i); on an edge or corner it takes the conditions of its lowest-numbered
+     * face that has any, on faces without any u = g (pde->g required then). Every
+     * condition of that face gives the point one boundary residual (a face may carry
+     * several: the initial value and rate of a wave equation). A point on no face is
+     * SAPM_ERR_INVALID_ARGUMENT. */
+    const double *box_lo, *box_hi;  /* d each (required with bc) */
+    const sapm_pde_bc *bc;      /* n_bc conditions, in any order, or NULL */
+    int n_bc;
+    const double *lap_weights;  /* d weights w_i: Laplace(u) means sum_i w_i d_i^2 u in the
+                                   kappa term and the residual (NULL: all 1) */
+    /* -- nonlinear residual: used instead of c, kappa, c_0 and f when non-NULL */
+    sapm_pde_residual_fn residual;
+    int residual_order;         /* 1: r uses u and grad u; 2: also the Laplacian */
+    /* -- systems: m unknowns u_0..u_{m-1} (the network's n_L = m outputs) and n_eq
+     * equations per interior point, coupled through the residual callback (required for
+     * m > 1); each condition of bc names its component, every boundary point must lie on
+     * a face with conditions (pde->g is scalar), u_data is n_data x m, and the held-out
+     * error needs Y_test (n_test x m). 0 means 1 (a scalar PDE). */
+    int m;
+    int n_eq;
+    /* -- inverse problems: n_theta (0..SAPM_PDE_MAX_THETA) coefficients of the residual,
+     * theta[] the initial guess, overwritten by sapm_pde_train with the fitted values;
+     * n_data measurements u(X_data row k) = u_data[k] (X_data n_data x d; systems: u_data
+ * n_data x m, every unknown measured), weighted by
+     * gamma = data_weight (0: 1) in J_PINN. */
+    int n_theta;
+    double *theta;
+    int n_data;
+    const double *X_data, *u_data;
+    double data_weight;
 } sapm_pde;
+
+#define SAPM_PDE_MAX_THETA 64
+#define SAPM_PDE_MAX_UNKNOWNS 64
 
 /* d above SAPM_PDE_MAX_DIM is rejected. Cost in d is linear: the samplers O(n d) (Halton
  * + O(d log d)); a second-order PINN's tape 8 (d + 2) (2 (n_1 + .. + n_L) + 2 max_l n_l)
@@ -881,20 +989,22 @@ SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_method method);
 /* Train net (n_0 = d, n_L = 1) on the PDE with N interior points X and M >= 1 boundary
  * points Xb. rep (may be NULL) gets the history: mse = J_PINN of the forward network,
  * loss = the phase's own loss, error = relative L2 on the test points (NaN if none).
- * On SAPM_ERR_DIVERGED the last good parameters are kept. */
+ * With n_theta > 0 pde->theta receives the fitted coefficients (checkpoints are then
+ * refused). On SAPM_ERR_DIVERGED the last good parameters are kept. */
 SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, const double *X,
                                    int M, const double *Xb, const sapm_pde_options *opt,
                                    sapm_report *rep);
 
-/* J_PINN of the forward network at the given points (exact derivatives on the tape).
- * j_res / j_bc (may be NULL) receive the two terms without alpha, beta. */
+/* J_PINN of the forward network at the given points (exact derivatives on the tape), at
+ * the coefficients pde->theta. j_res / j_bc (may be NULL) receive the interior and
+ * boundary terms without alpha, beta (the measurement term is in j_pinn only). */
 SAPMDEF sapm_result sapm_pde_loss(const sapm_net *net, const sapm_pde *pde, int N,
                                   const double *X, int M, const double *Xb, double alpha,
                                   double beta, double *j_pinn, double *j_res, double *j_bc);
 
 /* Relative L2 error sqrt(sum (u - u*)^2 / sum u*^2) and max |u - u*| of the network on
- * n points X (n x d = n_0) against exact values u_exact (when sum u*^2 == 0, rel_l2 is
- * the root mean square error). Either output may be NULL. */
+ * n points X (n x d = n_0) against exact values u_exact (n x n_L: every output; when
+ * sum u*^2 == 0, rel_l2 is the root mean square error). Either output may be NULL. */
 SAPMDEF sapm_result sapm_pde_errors(const sapm_net *net, int n, const double *X,
                                     const double *u_exact, double *rel_l2, double *max_err);
 
@@ -3430,7 +3540,10 @@ static int sapm__net_max_width(const sapm_net *net)
  *     zbar   = s1 hbar + sum_i s2 d_i gbar_i + (s3 sum_i d_i^2 + s2 q) pbar
  *     dbar_i = s1 gbar_i + 2 s2 d_i pbar
  *     qbar   = s1 pbar
- * which is Abar_{l-1}. With nd = nq = 0 this is ordinary back-propagation. Folded layer 1:
+ * which is Abar_{l-1}. A weighted Laplacian sum_i w_i d_i^2 z (t->lapw, e.g. w = 0 on a
+ * time coordinate: u_xx without u_tt) puts w_i on every d_i^2 above: p_l = sigma''(z_l) .
+ * sum_i w_i d_{l,i}^2 + sigma'(z_l) . q_l, zbar's term s3 sum_i w_i d_i^2 pbar and
+ * dbar_i's term 2 w_i s2 d_i pbar. With nd = nq = 0 this is ordinary back-propagation. Folded layer 1:
  * dJ/dW_1 += hbar_1^T X (the value rows) and dJ/dW_1[j, i] += sum_n dbar_{1,i}[n, j] (the
  * derivative rows against e_i; the Laplacian rows meet P[0]'s zero rows).
  * Usage:
@@ -3458,6 +3571,8 @@ typedef struct sapm__tape {
     int wmax;               /* max width of layers 1..L */
     int infer;              /* SAPM__TAPE_INFER: values only, no sigma' and no adjoints kept
                                (inference; sapm__tape_backward must not be called) */
+    const double *lapw;     /* TAPE_LAP: weights w_i of the Laplacian stream, which then
+                               carries sum_i w_i d_i^2 z (NULL: all 1); set by the caller */
     sapm_activation act;
     int *widths;            /* n_0..n_L (copy) */
     size_t *woff, *boff;    /* offsets of W_l, b_l (l = 1..L at [l-1]) in a parameter vector */
@@ -3643,7 +3758,10 @@ static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N
                 for (j = 0; j < n_out; ++j) {
                     const double *SAPM__RESTRICT w = W + (size_t)j * n_in;
                     double ss = 0.0;
-                    for (i = 0; i < n_in; ++i) ss += w[i] * w[i];
+                    if (t->lapw)            /* weighted: sum_i w_i W_1[j,i]^2 */
+                        for (i = 0; i < n_in; ++i) ss += t->lapw[i] * w[i] * w[i];
+                    else
+                        for (i = 0; i < n_in; ++i) ss += w[i] * w[i];
                     rn[j] = ss;
                 }
                 for (n = 0; n < N; ++n)
@@ -3655,7 +3773,11 @@ static sapm_result sapm__tape_forward(sapm__tape *t, const double *params, int N
                 for (k = 0; k < Nn; ++k) p[k] = 0.0;
                 for (i = 0; i < t->nd; ++i) {
                     const double *SAPM__RESTRICT a = Al + (size_t)(1 + i) * Nn;
-                    for (k = 0; k < Nn; ++k) p[k] += a[k] * a[k];
+                    double wi = t->lapw ? t->lapw[i] : 1.0;
+                    if (wi == 1.0)
+                        for (k = 0; k < Nn; ++k) p[k] += a[k] * a[k];
+                    else if (wi != 0.0)     /* weighted: sum_i w_i d_{l,i}^2 */
+                        for (k = 0; k < Nn; ++k) p[k] += wi * a[k] * a[k];
                 }
                 for (k = 0; k < Nn; ++k) p[k] = s2[k] * p[k] + s1[k] * q[k];
             }
@@ -3684,10 +3806,20 @@ static void sapm__tape_adjoint_hidden(const sapm__tape *t, int l, double *oth)
         for (i = 0; i < nd; ++i) {
             const double *SAPM__RESTRICT di = t->A[l] + (size_t)(1 + i) * Nn;
             double *SAPM__RESTRICT gbar = oth + (size_t)(1 + i) * Nn;
-            for (k = 0; k < Nn; ++k) {
-                double sd = s2[k] * di[k];
-                zbar[k] += sd * gbar[k] + s3[k] * di[k] * di[k] * pbar[k];
-                gbar[k] = s1[k] * gbar[k] + 2.0 * sd * pbar[k];
+            double wi = t->lapw ? t->lapw[i] : 1.0;
+            if (wi == 1.0) {
+                for (k = 0; k < Nn; ++k) {
+                    double sd = s2[k] * di[k];
+                    zbar[k] += sd * gbar[k] + s3[k] * di[k] * di[k] * pbar[k];
+                    gbar[k] = s1[k] * gbar[k] + 2.0 * sd * pbar[k];
+                }
+            } else {
+                /* weighted Laplacian: the terms of d_i^2 carry w_i */
+                for (k = 0; k < Nn; ++k) {
+                    double sd = s2[k] * di[k];
+                    zbar[k] += sd * gbar[k] + wi * s3[k] * di[k] * di[k] * pbar[k];
+                    gbar[k] = s1[k] * gbar[k] + 2.0 * wi * sd * pbar[k];
+                }
             }
         }
         for (k = 0; k < Nn; ++k) pbar[k] *= s1[k];
@@ -7015,29 +7147,142 @@ typedef struct sapm__pde_data {
     const double *Xb;       /* M x d boundary points */
     const double *g;        /* M boundary values */
     double alpha, beta;     /* J_PINN = alpha/N sum |Lu - f|^2 + beta/M sum |u - g|^2 */
+    /* conditions beyond Dirichlet: boundary row m is ba_m u + bdir_m . grad u - g_m, and
+     * Xb, g, M are then the rows (a point with two conditions gives two rows) */
+    const double *ba;       /* M coefficients of u, NULL: all 1 (Dirichlet only) */
+    const double *bdir;     /* M x d: b times the normal (or the axis), NULL: no derivative */
+    const double *lapw;     /* d weights of the Laplacian, NULL: all 1 */
+    const sapm_pde *pde;    /* the residual callback, its order and user data */
+    sapm_pde_residual_fn res; /* nonlinear residual (c, kappa, c0, f then NULL) */
+    int res_order;          /* 1 or 2 */
+    int m, q;               /* unknowns (network outputs) and equations per interior point
+                               (0 means 1: read them through SAPM__PDE_M / SAPM__PDE_Q) */
+    const int *bcomp;       /* M components of the boundary rows, NULL: all 0 */
+    int n_theta;            /* trainable coefficients: parameters n_params .. + n_theta */
+    int K;                  /* measurements u(Xd_k) = ud_k, weight gamma */
+    const double *Xd, *ud;
+    double gamma;
+    const char *why;        /* the sentence when the build failed on a check of its own */
 } sapm__pde_data;
 
-/* Checks a problem description alone (no points). */
-static sapm_result sapm__pde_check(const sapm_pde *pde)
+#define SAPM__PDE_M(p) ((p)->m > 1 ? (p)->m : 1)
+#define SAPM__PDE_Q(p) ((p)->q > 1 ? (p)->q : 1)
+
+/* Whether the problem is the linear Dirichlet one that SAPM-PINN / LySep / PM solve;
+ * else the sentence why not. */
+static const char *sapm__pde_nonlinear_reason(const sapm__pde_data *p)
 {
-    int i;
-    if (!pde) return SAPM_ERR_NULL_ARGUMENT;
-    if (pde->d < 1 || pde->d > SAPM_PDE_MAX_DIM) return SAPM_ERR_INVALID_SIZE;
-    if (!pde->f || !pde->g) return SAPM_ERR_NULL_ARGUMENT;
+    if (p->res) return "PM and SAPM on a PDE need the linear operator (their layer blocks are "
+                       "closed-form solves): a nonlinear pde->residual trains with GD, ADAM, LBFGS or LM";
+    if (p->ba || p->bdir) return "PM and SAPM on a PDE take Dirichlet data only (pde->bc has a "
+                                 "Neumann, Robin or rate condition): use GD, ADAM, LBFGS or LM";
+    if (p->lapw) return "PM and SAPM on a PDE need the full Laplacian (pde->lap_weights is set): "
+                        "use GD, ADAM, LBFGS or LM";
+    if (p->K > 0) return "PM and SAPM on a PDE do not fit measurements (pde->n_data > 0): use GD, "
+                         "ADAM, LBFGS or LM";
+    if (p->m > 1 || p->q > 1) return "PM and SAPM on a PDE solve scalar problems (pde->m or n_eq > 1): use "
+                                     "GD, ADAM, LBFGS or LM";
+    return NULL;
+}
+
+#define SAPM__WHY(cond, code, sentence) \
+    do { if (cond) { if (why) *why = (sentence); return (code); } } while (0)
+
+/* Checks a problem description alone (no points); *why (may be NULL) gets the sentence. */
+static sapm_result sapm__pde_check_why(const sapm_pde *pde, const char **why)
+{
+    int i, k, d;
+    SAPM__WHY(!pde, SAPM_ERR_NULL_ARGUMENT, "pde is NULL");
+    d = pde->d;
+    SAPM__WHY(d < 1 || d > SAPM_PDE_MAX_DIM, SAPM_ERR_INVALID_SIZE, "pde->d must lie in 1..SAPM_PDE_MAX_DIM");
+    SAPM__WHY(!pde->f && !pde->residual, SAPM_ERR_NULL_ARGUMENT, "pde has no f or g: f is NULL and there is no pde->residual");
+    SAPM__WHY(!pde->g && !pde->bc, SAPM_ERR_NULL_ARGUMENT, "pde has no f or g: g is NULL and there is no pde->bc");
     if (!pde->c_fn && pde->c_const)
-        for (i = 0; i < pde->d; ++i)
-            if (!isfinite(pde->c_const[i])) return SAPM_ERR_NONFINITE_INPUT;
-    if (!isfinite(pde->kappa_const) || !isfinite(pde->c0_const)) return SAPM_ERR_NONFINITE_INPUT;
+        for (i = 0; i < d; ++i)
+            SAPM__WHY(!isfinite(pde->c_const[i]), SAPM_ERR_NONFINITE_INPUT, "pde->c_const contains NaN or Inf");
+    SAPM__WHY(!isfinite(pde->kappa_const) || !isfinite(pde->c0_const), SAPM_ERR_NONFINITE_INPUT,
+              "pde->kappa_const or c0_const is NaN or Inf");
+    if (pde->lap_weights)
+        for (i = 0; i < d; ++i)
+            SAPM__WHY(!isfinite(pde->lap_weights[i]), SAPM_ERR_NONFINITE_INPUT, "pde->lap_weights contains NaN or Inf");
+    SAPM__WHY(pde->residual && pde->residual_order != 1 && pde->residual_order != 2,
+              SAPM_ERR_INVALID_ARGUMENT, "pde->residual_order must be 1 (u, grad u) or 2 (and the Laplacian)");
+    SAPM__WHY(pde->m < 0 || pde->m > SAPM_PDE_MAX_UNKNOWNS || pde->n_eq < 0 || pde->n_eq > SAPM_PDE_MAX_UNKNOWNS,
+              SAPM_ERR_INVALID_SIZE, "pde->m and pde->n_eq must lie in 0..SAPM_PDE_MAX_UNKNOWNS (0 means 1)");
+    SAPM__WHY((pde->m > 1 || pde->n_eq > 1) && !pde->residual, SAPM_ERR_INVALID_ARGUMENT,
+              "a system (pde->m or n_eq > 1) needs pde->residual (the linear operator is scalar)");
+    SAPM__WHY(pde->n_theta < 0 || pde->n_theta > SAPM_PDE_MAX_THETA, SAPM_ERR_INVALID_SIZE,
+              "pde->n_theta must lie in 0..SAPM_PDE_MAX_THETA");
+    if (pde->n_theta > 0) {
+        SAPM__WHY(!pde->residual, SAPM_ERR_INVALID_ARGUMENT,
+                  "pde->n_theta > 0 needs pde->residual (the coefficients enter through it)");
+        SAPM__WHY(!pde->theta, SAPM_ERR_NULL_ARGUMENT, "pde->theta is NULL with n_theta > 0");
+        SAPM__WHY(!sapm__all_finite(pde->theta, (size_t)pde->n_theta), SAPM_ERR_NONFINITE_INPUT,
+                  "pde->theta contains NaN or Inf");
+    }
+    SAPM__WHY(pde->n_data < 0, SAPM_ERR_INVALID_SIZE, "pde->n_data must be >= 0");
+    if (pde->n_data > 0) {
+        SAPM__WHY(!pde->X_data || !pde->u_data, SAPM_ERR_NULL_ARGUMENT, "pde->X_data or u_data is NULL with n_data > 0");
+        SAPM__WHY(!sapm__matrix_finite(pde->X_data, pde->n_data, d, d) ||
+                      !sapm__all_finite(pde->u_data, (size_t)pde->n_data),
+                  SAPM_ERR_NONFINITE_INPUT, "pde->X_data or u_data contains NaN or Inf");
+    }
+    SAPM__WHY(!isfinite(pde->data_weight) || pde->data_weight < 0.0, SAPM_ERR_INVALID_ARGUMENT,
+              "pde->data_weight must be finite and >= 0");
+    SAPM__WHY(pde->n_bc < 0 || (pde->bc && pde->n_bc == 0) || (!pde->bc && pde->n_bc > 0),
+              SAPM_ERR_INVALID_SIZE, "pde->n_bc must be >= 1 with pde->bc and 0 without");
+    if (pde->bc) {
+        SAPM__WHY(!pde->box_lo || !pde->box_hi, SAPM_ERR_NULL_ARGUMENT, "pde->bc needs pde->box_lo and box_hi");
+        SAPM__WHY(sapm__box_check(d, pde->box_lo, pde->box_hi) != SAPM_OK, SAPM_ERR_INVALID_ARGUMENT,
+                  "pde->box_lo, box_hi must be finite with box_lo[i] < box_hi[i]");
+        for (k = 0; k < pde->n_bc; ++k) {
+            const sapm_pde_bc *c = &pde->bc[k];
+            SAPM__WHY(c->face < 0 || c->face >= 2 * d, SAPM_ERR_INVALID_ARGUMENT,
+                      "pde->bc[k].face must lie in 0..2d-1 (2i: x_i = lo_i, 2i+1: x_i = hi_i)");
+            SAPM__WHY((int)c->kind < 0 || (int)c->kind >= (int)SAPM_BC_KIND_COUNT, SAPM_ERR_INVALID_ARGUMENT,
+                      "pde->bc[k].kind is not a sapm_bc_kind");
+            SAPM__WHY(c->kind == SAPM_BC_ROBIN && (!isfinite(c->a) || !isfinite(c->b) || (c->a == 0.0 && c->b == 0.0)),
+                      SAPM_ERR_INVALID_ARGUMENT, "pde->bc[k] (Robin) needs finite a, b, not both 0");
+            SAPM__WHY(!c->h && !pde->g, SAPM_ERR_NULL_ARGUMENT, "pde->bc[k].h and pde->g are both NULL");
+            SAPM__WHY(c->component < 0 || c->component >= (pde->m > 1 ? pde->m : 1), SAPM_ERR_INVALID_ARGUMENT,
+                      "pde->bc[k].component must lie in 0..pde->m-1");
+        }
+    }
     return SAPM_OK;
 }
 
-/* Network shape for a scalar PDE in d dimensions: n_0 = d, n_L = 1. */
-static sapm_result sapm__pde_net_check(const sapm_net *net, int d)
+static sapm_result sapm__pde_check(const sapm_pde *pde)
+{
+    return sapm__pde_check_why(pde, NULL);
+}
+
+/* The face of the box whose conditions boundary point x takes (see sapm_pde.bc): the
+ * lowest-numbered face through x with a condition (nbc[f] > 0), -1 for a point on faces
+ * without any, -2 for a point on no face. */
+static int sapm__bc_face(const sapm_pde *pde, const int *nbc, const double *x)
+{
+    int i, on = 0;
+    for (i = 0; i < pde->d; ++i) {
+        double lo = pde->box_lo[i], hi = pde->box_hi[i], tol = 1e-10 * (hi - lo);
+        if (fabs(x[i] - lo) <= tol) { if (nbc[2 * i] > 0) return 2 * i; on = 1; }
+        if (fabs(x[i] - hi) <= tol) { if (nbc[2 * i + 1] > 0) return 2 * i + 1; on = 1; }
+    }
+    return on ? -1 : -2;
+}
+
+/* Network shape for a PDE in d dimensions with m unknowns: n_0 = d, n_L = m. */
+static sapm_result sapm__pde_net_check_m(const sapm_net *net, int d, int m)
 {
     sapm_result r = sapm__net_check(net);
     if (r != SAPM_OK) return r;
-    if (net->widths[0] != d || net->widths[net->depth] != 1) return SAPM_ERR_SIZE_MISMATCH;
+    if (net->widths[0] != d || net->widths[net->depth] != m) return SAPM_ERR_SIZE_MISMATCH;
     return SAPM_OK;
+}
+
+/* ... for a scalar PDE: n_L = 1. */
+static sapm_result sapm__pde_net_check(const sapm_net *net, int d)
+{
+    return sapm__pde_net_check_m(net, d, 1);
 }
 
 /* Evaluate a scalar coefficient at n points: callback when given, else the constant.
@@ -7055,20 +7300,80 @@ static int sapm__pde_eval_scalar(const sapm_pde *pde, sapm_pde_scalar_fn fn, dou
     return nz;
 }
 
+/* The boundary rows of pde->bc (see sapm_pde.bc): counts the rows (rows == NULL) or fills
+ * Xr (rows x d), ba, bdir (rows x d) and g; *all_dirichlet = every row is u = h. */
+static sapm_result sapm__bc_rows(const sapm_pde *pde, const int *nbc, int M, const double *Xb,
+                                 int *rows, double *Xr, double *ba, double *bdir, double *g,
+                                 int *comp, int *all_dirichlet, const char **why)
+{
+    int d = pde->d, m, k, nr = 0;
+    *all_dirichlet = 1;
+    for (m = 0; m < M; ++m) {
+        const double *x = Xb + (size_t)m * d;
+        int f = sapm__bc_face(pde, nbc, x);
+        SAPM__WHY(f == -2, SAPM_ERR_INVALID_ARGUMENT,
+                  "a row of Xb lies on no face of the box pde->box_lo, box_hi (tolerance 1e-10 of its width)");
+        if (f == -1) {                      /* faces without conditions: u = g */
+            SAPM__WHY(!pde->g, SAPM_ERR_NULL_ARGUMENT,
+                      "a row of Xb lies only on faces without a condition in pde->bc, and pde->g is NULL");
+            SAPM__WHY(pde->m > 1, SAPM_ERR_INVALID_ARGUMENT,
+                      "a row of Xb lies only on faces without a condition in pde->bc (a system needs one per face)");
+            if (Xr) {
+                double v = pde->g(x, d, pde->user_data);
+                SAPM__WHY(!isfinite(v), SAPM_ERR_CALLBACK, "pde->g returned NaN or Inf");
+                memcpy(Xr + (size_t)nr * d, x, (size_t)d * sizeof(double));
+                memset(bdir + (size_t)nr * d, 0, (size_t)d * sizeof(double));
+                ba[nr] = 1.0; g[nr] = v; comp[nr] = 0;
+            }
+            ++nr;
+            continue;
+        }
+        for (k = 0; k < pde->n_bc; ++k) {
+            const sapm_pde_bc *c = &pde->bc[k];
+            if (c->face != f) continue;
+            SAPM__WHY(nr >= INT_MAX / 4, SAPM_ERR_INVALID_SIZE,
+                      "too many boundary rows (rows of Xb times the conditions of their faces)");
+            if (Xr) {
+                /* a u + b du/dn - h with n = -e_i (face 2i) or +e_i (face 2i+1); RATE: +e_i */
+                double a = 1.0, b = 0.0, sgn = (f % 2) ? 1.0 : -1.0, v;
+                v = c->h ? c->h(x, d, pde->user_data) : pde->g(x, d, pde->user_data);
+                SAPM__WHY(!isfinite(v), SAPM_ERR_CALLBACK, "pde->bc[k].h (or pde->g) returned NaN or Inf");
+                switch (c->kind) {
+                case SAPM_BC_NEUMANN: a = 0.0; b = 1.0; break;
+                case SAPM_BC_ROBIN: a = c->a; b = c->b; break;
+                case SAPM_BC_RATE: a = 0.0; b = 1.0; sgn = 1.0; break;
+                default: break;
+                }
+                memcpy(Xr + (size_t)nr * d, x, (size_t)d * sizeof(double));
+                memset(bdir + (size_t)nr * d, 0, (size_t)d * sizeof(double));
+                bdir[(size_t)nr * d + f / 2] = b * sgn;
+                ba[nr] = a; g[nr] = v; comp[nr] = c->component;
+                if (a != 1.0 || b != 0.0) *all_dirichlet = 0;
+            }
+            ++nr;
+        }
+    }
+    *rows = nr;
+    return SAPM_OK;
+}
+
 /* Build the evaluated data: validates everything, evaluates the callbacks once. *storage
- * receives the one allocation holding c, kappa, c0, f, g (free with SAPM_FREE). Terms
- * that are identically zero at the points get NULL (so kappa == NULL <=> first order). */
+ * receives the one allocation holding c, kappa, c0, f, g and the boundary rows (free
+ * with SAPM_FREE). Terms that are identically zero at the points get NULL (so kappa ==
+ * NULL <=> first order; with a nonlinear residual c, kappa, c0 and f are all NULL). On a
+ * failed check of its own p->why names the argument. */
 static sapm_result sapm__pde_build(sapm__pde_data *p, double **storage, const sapm_pde *pde,
                                    int N, const double *X, int M, const double *Xb,
                                    double alpha, double beta)
 {
-    int d, j, i, nz;
-    double *buf, *c, *kappa, *c0, *f, *g;
+    int d, j, i, nz, rows = M, all_dir = 1, *nbc = NULL;
+    double *buf, *c, *kappa, *c0, *f, *g, *Xr = NULL, *ba = NULL, *bdir = NULL;
+    size_t need;
     sapm_result r;
     if (!p || !storage) return SAPM_ERR_NULL_ARGUMENT;
     memset(p, 0, sizeof *p);
     *storage = NULL;
-    if ((r = sapm__pde_check(pde)) != SAPM_OK) return r;
+    if ((r = sapm__pde_check_why(pde, &p->why)) != SAPM_OK) return r;
     d = pde->d;
     if (!X || !Xb) return SAPM_ERR_NULL_ARGUMENT;
     if (N <= 0 || M <= 0) return SAPM_ERR_INVALID_SIZE;
@@ -7076,10 +7381,55 @@ static sapm_result sapm__pde_build(sapm__pde_data *p, double **storage, const sa
         return SAPM_ERR_INVALID_ARGUMENT;
     if (!sapm__matrix_finite(X, N, d, d) || !sapm__matrix_finite(Xb, M, d, d))
         return SAPM_ERR_NONFINITE_INPUT;
-    buf = (double *)sapm__alloc((size_t)N * (d + 3) + (size_t)M, sizeof(double));
-    if (!buf) return SAPM_ERR_OUT_OF_MEMORY;
+    if (pde->bc) {
+        /* conditions per face, then the boundary rows they give */
+        int k;
+        nbc = (int *)sapm__calloc((size_t)2 * d, sizeof(int));
+        if (!nbc) return SAPM_ERR_OUT_OF_MEMORY;
+        for (k = 0; k < pde->n_bc; ++k) nbc[pde->bc[k].face] += 1;
+        r = sapm__bc_rows(pde, nbc, M, Xb, &rows, NULL, NULL, NULL, NULL, NULL, &all_dir, &p->why);
+        if (r != SAPM_OK) { SAPM_FREE(nbc); return r; }
+        if (rows > INT_MAX / 2 || (size_t)rows > ((size_t)-1 / sizeof(double) - (size_t)N * (d + 3)) / (2 * (size_t)d + 2)) {
+            SAPM_FREE(nbc);
+            return SAPM_ERR_INVALID_SIZE;
+        }
+    }
+    /* c, kappa, c0, f (N (d + 3)), g (rows); with bc: Xr, bdir (rows d each), ba (rows)
+     * and the rows' components (ints, rows / 2 + 1 doubles) */
+    need = (size_t)N * (d + 3) + (size_t)rows + (pde->bc ? (size_t)rows * (2 * (size_t)d + 1) + (size_t)rows / 2 + 1 : 0);
+    buf = (double *)sapm__alloc(need, sizeof(double));
+    if (!buf) { if (nbc) SAPM_FREE(nbc); return SAPM_ERR_OUT_OF_MEMORY; }
     c = buf; kappa = c + (size_t)N * d; c0 = kappa + N; f = c0 + N; g = f + N;
     p->d = d; p->N = N; p->M = M; p->X = X; p->Xb = Xb; p->alpha = alpha; p->beta = beta;
+    p->pde = pde;
+    p->m = pde->m > 1 ? pde->m : 1;
+    p->q = pde->n_eq > 1 ? pde->n_eq : 1;
+    p->lapw = pde->lap_weights;
+    p->gamma = pde->data_weight > 0.0 ? pde->data_weight : 1.0;
+    p->K = pde->n_data; p->Xd = pde->X_data; p->ud = pde->u_data;
+    if (pde->bc) {
+        int *comp, any_comp = 0;
+        Xr = g + rows; ba = Xr + (size_t)rows * d; bdir = ba + rows;
+        comp = (int *)(void *)(bdir + (size_t)rows * d);
+        r = sapm__bc_rows(pde, nbc, M, Xb, &rows, Xr, ba, bdir, g, comp, &all_dir, &p->why);
+        SAPM_FREE(nbc);
+        if (r != SAPM_OK) { SAPM_FREE(buf); return r; }
+        p->M = rows; p->Xb = Xr; p->g = g;
+        if (!all_dir) { p->ba = ba; p->bdir = bdir; }
+        for (j = 0; j < rows; ++j) any_comp |= comp[j] != 0;
+        p->bcomp = any_comp ? comp : NULL;
+    } else {
+        if (sapm__pde_eval_scalar(pde, pde->g, 0.0, M, Xb, g) < 0) { SAPM_FREE(buf); return SAPM_ERR_CALLBACK; }
+        p->g = g;
+    }
+    if (pde->residual) {
+        /* nonlinear: the callback replaces c, kappa, c0 and f */
+        p->res = pde->residual;
+        p->res_order = pde->residual_order;
+        p->n_theta = pde->n_theta;
+        *storage = buf;
+        return SAPM_OK;
+    }
     /* first-order coefficients c_i(x_n) */
     nz = 0;
     if (pde->c_fn) {
@@ -7103,8 +7453,7 @@ static sapm_result sapm__pde_build(sapm__pde_data *p, double **storage, const sa
     p->c0 = nz ? c0 : NULL;
     if (sapm__pde_eval_scalar(pde, pde->f, 0.0, N, X, f) < 0) { SAPM_FREE(buf); return SAPM_ERR_CALLBACK; }
     p->f = f;
-    if (sapm__pde_eval_scalar(pde, pde->g, 0.0, M, Xb, g) < 0) { SAPM_FREE(buf); return SAPM_ERR_CALLBACK; }
-    p->g = g;
+    if (!p->kappa) p->lapw = NULL;          /* no Laplacian to weigh */
     *storage = buf;
     return SAPM_OK;
 }
@@ -7145,20 +7494,31 @@ SAPMDEF sapm_result sapm_pde_exact_values(const sapm_pde *pde, int n, const doub
 
 /* The points are cut into blocks of at most cap points (cap_i interior, cap_b boundary
  * and test); with T threads thread t evaluates blocks t, t + T, ... on its own tapes into
- * its own accumulator, and the T accumulators are summed in thread order. */
+ * its own accumulator, and the T accumulators are summed in thread order.
+ * With trainable coefficients the problem's parameter vector is x = (network parameters,
+ * theta): n_params = n_net + n_theta, and the tapes read the first n_net entries. */
 typedef struct sapm__pinn_eval {
     int nthreads;               /* tapes and accumulators allocated (>= the team size) */
     sapm__tape *ti;             /* per thread: interior points, value (+ derivative,
                                    Laplacian) streams */
-    sapm__tape *tb;             /* per thread: boundary and test points, value stream */
+    sapm__tape *tb;             /* per thread: boundary points (value stream, and the
+                                   directional stream b n . grad u with flux conditions) */
+    sapm__tape *tv;             /* per thread: test points and measurements (value stream);
+                                   NULL: tb serves */
     const sapm__pde_data *p;
     const sapm_options *opt;    /* allreduce hook (may be NULL) */
-    double n_total, m_total;    /* interior / boundary points over all workers */
-    size_t n_params;
-    double *buf;                /* n_params + 2: gradient sum, sum r^2, sum (u - g)^2 (the
-                                   held-out error reuses the last two for its sums) */
-    double *tbuf;               /* nthreads x (n_params + 2): each thread's share of buf */
-    double j_res, j_bc;         /* mean squares of the last evaluation */
+    double n_total, m_total, k_total; /* interior / boundary / measurement rows, all workers */
+    size_t n_params;            /* n_net + n_theta */
+    size_t n_net;               /* the network's parameters */
+    double *buf;                /* n_params + 3: gradient sum, sum r^2, sum of the boundary
+                                   rows^2, sum (u - u_k)^2 (the held-out error reuses the
+                                   first two sums) */
+    double *tbuf;               /* nthreads x (n_params + 3): each thread's share of buf */
+    double *scr;                /* residual callback: per thread cap_i x sapm__pinn_scr_len */
+    int *terr;                  /* per thread: 0, 1 = the callback returned nonzero,
+                                   2 = NaN/Inf from it while strict */
+    int strict;                 /* NaN/Inf from the residual callback is an error */
+    double j_res, j_bc, j_data; /* mean squares of the last evaluation */
     int n_test;                 /* held-out points for the monitor (0: none) */
     const double *X_test, *u_test;
 } sapm__pinn_eval;
@@ -7169,48 +7529,83 @@ static void sapm__pinn_eval_free(sapm__pinn_eval *e)
     for (i = 0; i < e->nthreads; ++i) {
         if (e->ti) sapm__tape_free(&e->ti[i]);
         if (e->tb) sapm__tape_free(&e->tb[i]);
+        if (e->tv) sapm__tape_free(&e->tv[i]);
     }
     if (e->ti) SAPM_FREE(e->ti);
     if (e->tb) SAPM_FREE(e->tb);
+    if (e->tv) SAPM_FREE(e->tv);
     if (e->buf) SAPM_FREE(e->buf);
     if (e->tbuf) SAPM_FREE(e->tbuf);
+    if (e->scr) SAPM_FREE(e->scr);
+    if (e->terr) SAPM_FREE(e->terr);
     memset(e, 0, sizeof *e);
+}
+
+/* Doubles of the residual callback's scratch per interior point: u, du, lap (m (d + 2))
+ * in; r, r_u, r_du, r_lap, r_theta (q (1 + m (d + 2) + n_theta)) out. */
+static size_t sapm__pinn_scr_len(const sapm__pde_data *p)
+{
+    size_t m = (size_t)SAPM__PDE_M(p), q = (size_t)SAPM__PDE_Q(p), d = (size_t)p->d;
+    return m * (d + 2) + q * (1 + m * (d + 2) + (size_t)p->n_theta);
 }
 
 static sapm_result sapm__pinn_eval_init(sapm__pinn_eval *e, const sapm_net *net,
                                         const sapm__pde_data *p, const sapm_options *opt)
 {
     /* second order: all d first derivatives (for the Laplacian) and the Laplacian; first
-     * order: the one directional derivative c(x_n) . grad u */
-    int mode = p->kappa ? SAPM__TAPE_LAP : p->c ? SAPM__TAPE_DIR : SAPM__TAPE_VALUE;
-    int streams = mode == SAPM__TAPE_LAP ? 2 + p->d : mode == SAPM__TAPE_DIR ? 2 : 1, i;
+     * order: the one directional derivative c(x_n) . grad u; a nonlinear residual: u and
+     * all d first derivatives (and the Laplacian when its order is 2) */
+    int mode = p->res ? (p->res_order == 2 ? SAPM__TAPE_LAP : SAPM__TAPE_GRAD)
+             : p->kappa ? SAPM__TAPE_LAP : p->c ? SAPM__TAPE_DIR : SAPM__TAPE_VALUE;
+    int streams = mode == SAPM__TAPE_LAP ? 2 + p->d : mode == SAPM__TAPE_GRAD ? 1 + p->d
+                : mode == SAPM__TAPE_DIR ? 2 : 1, i;
     /* threads by the multiply-adds of one evaluation (~ 3 per weight, stream and point) */
-    int nt = sapm__threads_for(3.0 * (double)net->n_params * ((double)streams * p->N + p->M));
+    int nt = sapm__threads_for(3.0 * (double)net->n_params *
+                               ((double)streams * p->N * SAPM__PDE_Q(p) + (p->bdir ? 2.0 : 1.0) * p->M +
+                                (double)p->K * SAPM__PDE_M(p)));
     /* blocks of ~SAPM__PINN_BLOCK_ROWS stream rows (big enough for efficient GEMMs, small
      * enough for the tape to stay in cache), at least one per thread */
     int cap_i = SAPM__MAX(1, SAPM__MIN((p->N + nt - 1) / nt, SAPM__PINN_BLOCK_ROWS / streams));
     int cap_b = SAPM__MAX(1, SAPM__MIN((p->M + nt - 1) / nt, SAPM__PINN_BLOCK_ROWS));
-    double cnt[2];
+    int cap_v = SAPM__PINN_BLOCK_ROWS;
+    size_t stride = net->n_params + (size_t)p->n_theta + 3;
+    double cnt[3];
     sapm_result r = SAPM_OK;
     memset(e, 0, sizeof *e);
     e->p = p;
     e->opt = opt;
-    e->n_params = net->n_params;
+    e->n_net = net->n_params;
+    e->n_params = net->n_params + (size_t)p->n_theta;
     e->ti = (sapm__tape *)sapm__calloc((size_t)nt, sizeof(sapm__tape));
     e->tb = (sapm__tape *)sapm__calloc((size_t)nt, sizeof(sapm__tape));
-    e->buf = (double *)sapm__alloc(net->n_params + 2, sizeof(double));
-    e->tbuf = (double *)sapm__alloc((size_t)nt, (net->n_params + 2) * sizeof(double));
+    if (p->bdir) e->tv = (sapm__tape *)sapm__calloc((size_t)nt, sizeof(sapm__tape));
+    e->buf = (double *)sapm__alloc(stride, sizeof(double));
+    e->tbuf = (double *)sapm__alloc((size_t)nt, stride * sizeof(double));
+    e->terr = (int *)sapm__calloc((size_t)nt, sizeof(int));
+    if (p->res)
+        e->scr = (double *)sapm__alloc((size_t)nt * (size_t)cap_i, sapm__pinn_scr_len(p) * sizeof(double));
     e->nthreads = nt;
-    if (!e->ti || !e->tb || !e->buf || !e->tbuf) r = SAPM_ERR_OUT_OF_MEMORY;
-    for (i = 0; i < nt && r == SAPM_OK; ++i)
-        if ((r = sapm__tape_init(&e->ti[i], net, cap_i, mode)) == SAPM_OK)
-            r = sapm__tape_init(&e->tb[i], net, cap_b, SAPM__TAPE_VALUE);
+    if (!e->ti || !e->tb || (p->bdir && !e->tv) || !e->buf || !e->tbuf || !e->terr || (p->res && !e->scr))
+        r = SAPM_ERR_OUT_OF_MEMORY;
+    for (i = 0; i < nt && r == SAPM_OK; ++i) {
+        if ((r = sapm__tape_init(&e->ti[i], net, cap_i, mode)) != SAPM_OK) break;
+        e->ti[i].lapw = p->lapw;
+        r = sapm__tape_init(&e->tb[i], net, cap_b, p->bdir ? SAPM__TAPE_DIR : SAPM__TAPE_VALUE);
+        if (r == SAPM_OK && e->tv) r = sapm__tape_init(&e->tv[i], net, cap_v, SAPM__TAPE_VALUE);
+    }
     if (r != SAPM_OK) { sapm__pinn_eval_free(e); return r; }
-    cnt[0] = p->N; cnt[1] = p->M;
-    if ((r = sapm__allreduce(opt, cnt, 2)) != SAPM_OK) { sapm__pinn_eval_free(e); return r; }
+    cnt[0] = (double)p->N * SAPM__PDE_Q(p); cnt[1] = p->M; cnt[2] = (double)p->K * SAPM__PDE_M(p);  /* residual rows */
+    if ((r = sapm__allreduce(opt, cnt, 3)) != SAPM_OK) { sapm__pinn_eval_free(e); return r; }
     e->n_total = cnt[0];
     e->m_total = cnt[1];
+    e->k_total = cnt[2];
     return SAPM_OK;
+}
+
+/* The tape that evaluates values only (test points, measurements) for thread tid. */
+static sapm__tape *sapm__pinn_value_tape(sapm__pinn_eval *e, int tid)
+{
+    return e->tv ? &e->tv[tid] : &e->tb[tid];
 }
 
 /* The residual r_n = sum_i c_i d_i u + kappa Laplace u + c_0 u - f of interior point gidx
@@ -7247,6 +7642,63 @@ static void sapm__pinn_seed(const sapm__pde_data *p, sapm__tape *t, int gidx, in
     if (t->nq) adj[(size_t)(1 + nd) * nb + n] = a * p->kappa[gidx];
 }
 
+/* The nonlinear residual of the tape's current block of nb interior points starting at
+ * s0, through the callback: its scratch (scr, layout of sapm_pde_residual_fn) receives u,
+ * du, lap in and r, r_u, r_du, r_lap, r_theta out. Returns 0, 1 (the callback returned
+ * nonzero) or 2 (NaN/Inf in its output while strict). */
+static int sapm__pinn_callback(const sapm__pinn_eval *e, const sapm__tape *t, double *scr,
+                               int s0, int nb, const double *theta)
+{
+    const sapm__pde_data *p = e->p;
+    const double *U = t->A[t->depth];       /* stream s, point n, unknown c: U[(s nb + n) m + c] */
+    int d = p->d, k = p->n_theta, m = SAPM__PDE_M(p), q = SAPM__PDE_Q(p), n, i, c;
+    size_t um = (size_t)nb * m, uq = (size_t)nb * q;
+    double *u = scr, *du = u + um, *lap = du + um * d, *r = lap + um, *ru = r + uq;
+    double *rdu = ru + uq * m, *rlap = rdu + uq * m * d, *rth = rlap + uq * m;
+    size_t zero = uq * ((size_t)m * (d + 2) + k);
+    for (n = 0; n < nb; ++n)
+        for (c = 0; c < m; ++c) {
+            size_t jc = (size_t)n * m + c;
+            u[jc] = U[jc];
+            for (i = 0; i < d; ++i) du[jc * d + i] = U[((size_t)(1 + i) * nb + n) * m + c];
+            lap[jc] = t->nq ? U[((size_t)(1 + d) * nb + n) * m + c] : 0.0;
+        }
+    for (n = 0; n < (int)uq; ++n) r[n] = NAN;
+    memset(ru, 0, zero * sizeof(double));
+    if (p->res(nb, d, p->X + (size_t)s0 * d, u, du, t->nq ? lap : NULL, k ? theta : NULL, r, ru,
+               rdu, t->nq ? rlap : NULL, k ? rth : NULL, p->pde->user_data) != 0)
+        return 1;
+    if (e->strict && (!sapm__all_finite(r, uq) || !sapm__all_finite(ru, zero))) return 2;
+    return 0;
+}
+
+/* Output-row adjoints of point n of a callback block for the combination sum_e a_e r_e
+ * of its equations (a: q weights; a Jacobian row passes one nonzero): the adjoint of
+ * unknown c's streams is sum_e a_e (r_u, r_du_i, r_lap)[e][c]. */
+static void sapm__pinn_callback_seed(const sapm__pde_data *p, sapm__tape *t, const double *scr,
+                                     int n, const double *a)
+{
+    double *adj = sapm__tape_adjoint(t);
+    int i, c, e, nb = t->N, d = p->d, m = SAPM__PDE_M(p), q = SAPM__PDE_Q(p);
+    size_t um = (size_t)nb * m, uq = (size_t)nb * q;
+    const double *ru = scr + um * (d + 2) + uq, *rdu = ru + uq * m, *rlap = rdu + uq * m * d;
+    for (c = 0; c < m; ++c) {
+        double su = 0.0, sl = 0.0;
+        for (e = 0; e < q; ++e) {
+            size_t ec = ((size_t)n * q + e) * m + c;
+            su += a[e] * ru[ec];
+            if (t->nq) sl += a[e] * rlap[ec];
+        }
+        adj[(size_t)n * m + c] = su;
+        for (i = 0; i < d; ++i) {
+            double sd = 0.0;
+            for (e = 0; e < q; ++e) sd += a[e] * rdu[(((size_t)n * q + e) * m + c) * d + i];
+            adj[((size_t)(1 + i) * nb + n) * m + c] = sd;
+        }
+        if (t->nq) adj[((size_t)(1 + d) * nb + n) * m + c] = sl;
+    }
+}
+
 /* One thread's share of an evaluation at parameters x: rho and G (the Levenberg-Marquardt
  * residuals and Jacobian, when G is set), else sums of squares and, when grad is set,
  * the gradient, into the thread's accumulator. */
@@ -7262,20 +7714,58 @@ static void sapm__pinn_task(void *ctx, int tid, int nthreads)
     const sapm__pinn_job *job = (const sapm__pinn_job *)ctx;
     sapm__pinn_eval *e = job->e;
     const sapm__pde_data *p = e->p;
-    const double *x = job->x;
+    const double *x = job->x, *theta = x + e->n_net;
     sapm__tape *t = &e->ti[tid];
-    int s0, n, d = p->d, L = t->depth;
-    size_t np = e->n_params;
-    double *acc = e->tbuf + (size_t)tid * (np + 2), sum_r = 0.0, sum_b = 0.0;
+    int s0, n, j, c, eq, d = p->d, L = t->depth, k = p->n_theta, m = SAPM__PDE_M(p), q = SAPM__PDE_Q(p);
+    size_t np = e->n_params, P = e->n_net, nq = (size_t)p->N * q;
+    double *acc = e->tbuf + (size_t)tid * (np + 3), sum_r = 0.0, sum_b = 0.0, sum_d = 0.0;
+    double *scr = e->scr ? e->scr + (size_t)tid * (size_t)t->cap * sapm__pinn_scr_len(p) : NULL;
+    double a[SAPM_PDE_MAX_UNKNOWNS];
     /* gradient: dJ/dr_n = 2 alpha r_n / N; Jacobian: rho_n = sqrt(alpha / N) r_n */
     double wr = job->G ? sqrt(p->alpha / e->n_total) : 2.0 * p->alpha / e->n_total;
     double wb = job->G ? sqrt(p->beta / e->m_total) : 2.0 * p->beta / e->m_total;
+    double wd = e->k_total > 0.0 ? (job->G ? sqrt(p->gamma / e->k_total) : 2.0 * p->gamma / e->k_total) : 0.0;
+    e->terr[tid] = 0;
     if (job->grad) memset(acc, 0, np * sizeof(double));
-    /* interior points: the residual r_n of the operator */
+    /* interior points: the residual r_n of the operator (or the q residuals of the callback) */
     for (s0 = tid * t->cap; s0 < p->N; s0 += nthreads * t->cap) {
         int nb = SAPM__MIN(t->cap, p->N - s0);
         t->dirs = p->c ? p->c + (size_t)s0 * d : NULL;
         sapm__tape_forward(t, x, nb, p->X + (size_t)s0 * d, d);
+        if (p->res) {
+            /* r[n q + e] and its partial derivatives from the callback (scr) */
+            const double *rr = scr + (size_t)nb * m * (d + 2);
+            const double *rth = rr + (size_t)nb * q * (1 + (size_t)m * (d + 2));
+            if ((e->terr[tid] = sapm__pinn_callback(e, t, scr, s0, nb, theta)) != 0) return;
+            for (j = 0; j < nb * q; ++j) sum_r += rr[j] * rr[j];
+            if (job->G) {
+                /* one reverse pass per equation: rows (s0 + n) q + eq of rho and G */
+                for (eq = 0; eq < q; ++eq) {
+                    for (n = 0; n < nb; ++n) {
+                        size_t row = (size_t)(s0 + n) * q + eq;
+                        for (c = 0; c < q; ++c) a[c] = c == eq ? wr : 0.0;
+                        job->rho[row] = wr * rr[(size_t)n * q + eq];
+                        sapm__pinn_callback_seed(p, t, scr, n, a);
+                        for (j = 0; j < k; ++j)
+                            job->G[row * np + P + j] = wr * rth[((size_t)n * q + eq) * k + j];
+                    }
+                    sapm__tape_jacobian(t, x, job->G + ((size_t)s0 * q + eq) * np, (size_t)q * np);
+                }
+            } else if (job->grad) {
+                /* one reverse pass for sum_e dJ/dr_e r_e */
+                for (n = 0; n < nb; ++n) {
+                    for (eq = 0; eq < q; ++eq) a[eq] = wr * rr[(size_t)n * q + eq];
+                    sapm__pinn_callback_seed(p, t, scr, n, a);
+                    for (j = 0; j < k; ++j) {       /* d r / d theta: their own entries */
+                        double v = 0.0;
+                        for (eq = 0; eq < q; ++eq) v += a[eq] * rth[((size_t)n * q + eq) * k + j];
+                        acc[P + j] += v;
+                    }
+                }
+                sapm__tape_backward(t, x, acc);
+            }
+            continue;
+        }
         for (n = 0; n < nb; ++n) {     /* output rows (u; d_i u or c . grad u; Laplace u) */
             double res = sapm__pinn_residual(p, t, s0 + n, n);
             if (job->G) {
@@ -7289,56 +7779,99 @@ static void sapm__pinn_task(void *ctx, int tid, int nthreads)
         if (job->G) sapm__tape_jacobian(t, x, job->G + (size_t)s0 * np, np);
         else if (job->grad) sapm__tape_backward(t, x, acc);
     }
-    /* boundary points: u - g */
+    /* boundary rows: u_c - g, or a u_c + b n . grad u_c - h (the directional stream) */
     t = &e->tb[tid];
     for (s0 = tid * t->cap; s0 < p->M; s0 += nthreads * t->cap) {
         int nb = SAPM__MIN(t->cap, p->M - s0);
         double *adj = sapm__tape_adjoint(t);
+        t->dirs = p->bdir ? p->bdir + (size_t)s0 * d : NULL;
         sapm__tape_forward(t, x, nb, p->Xb + (size_t)s0 * d, d);
         for (n = 0; n < nb; ++n) {
-            double res = t->A[L][n] - p->g[s0 + n];
+            int cc = p->bcomp ? p->bcomp[s0 + n] : 0;
+            double ba = p->ba ? p->ba[s0 + n] : 1.0;
+            double res = ba * t->A[L][(size_t)n * m + cc] - p->g[s0 + n], w;
+            if (t->dir) res += t->A[L][((size_t)nb + n) * m + cc];
+            w = job->G ? wb : wb * res;
             if (job->G) {
-                job->rho[p->N + s0 + n] = wb * res;
-                adj[n] = wb;
-            } else if (job->grad) {
-                adj[n] = wb * res;
+                job->rho[nq + s0 + n] = wb * res;
+                for (j = 0; j < k; ++j) job->G[(nq + s0 + n) * np + P + j] = 0.0;
+            }
+            if (job->G || job->grad) {
+                for (c = 0; c < m; ++c) {
+                    adj[(size_t)n * m + c] = c == cc ? w * ba : 0.0;
+                    if (t->dir) adj[((size_t)nb + n) * m + c] = c == cc ? w : 0.0;
+                }
             }
             sum_b += res * res;
         }
-        if (job->G) sapm__tape_jacobian(t, x, job->G + (size_t)(p->N + s0) * np, np);
+        if (job->G) sapm__tape_jacobian(t, x, job->G + (nq + s0) * np, np);
         else if (job->grad) sapm__tape_backward(t, x, acc);
+    }
+    /* measurements: u_c(x_k) - u_{k,c}, rows (N q + M) + k m + c */
+    t = sapm__pinn_value_tape(e, tid);
+    for (s0 = tid * t->cap; s0 < p->K; s0 += nthreads * t->cap) {
+        int nb = SAPM__MIN(t->cap, p->K - s0);
+        size_t row0 = nq + (size_t)p->M + (size_t)s0 * m;
+        double *adj = sapm__tape_adjoint(t);
+        const double *U = t->A[L];
+        sapm__tape_forward(t, x, nb, p->Xd + (size_t)s0 * d, d);
+        for (j = 0; j < nb * m; ++j) {
+            double res = U[j] - p->ud[(size_t)s0 * m + j];
+            sum_d += res * res;
+            if (job->G) job->rho[row0 + j] = wd * res;
+            else if (job->grad) adj[j] = wd * res;
+        }
+        if (job->G) {
+            for (c = 0; c < m; ++c) {           /* one reverse pass per unknown */
+                for (j = 0; j < nb * m; ++j) adj[j] = j % m == c ? wd : 0.0;
+                for (n = 0; n < nb; ++n)
+                    for (j = 0; j < k; ++j) job->G[(row0 + (size_t)n * m + c) * np + P + j] = 0.0;
+                sapm__tape_jacobian(t, x, job->G + (row0 + c) * np, (size_t)m * np);
+            }
+        } else if (job->grad) {
+            sapm__tape_backward(t, x, acc);
+        }
     }
     acc[np] = sum_r;
     acc[np + 1] = sum_b;
+    acc[np + 2] = sum_d;
 }
 
 /* Run task (sapm__pinn_task or sapm__pinn_test_task) on the eval's threads and sum their
  * accumulators into e->buf (in thread order: deterministic for a given thread count):
- * the gradient and both sums when job->grad is set, else the two sums only. */
-static void sapm__pinn_run(sapm__task_fn task, sapm__pinn_job *job)
+ * the gradient and the sums when job->grad is set, else the three sums only. Returns
+ * SAPM_ERR_CALLBACK when a thread's residual callback failed. */
+static sapm_result sapm__pinn_run(sapm__task_fn task, sapm__pinn_job *job)
 {
     sapm__pinn_eval *e = job->e;
-    size_t np = e->n_params, len = job->grad ? np + 2 : 2, off = np + 2 - len, i;
+    size_t np = e->n_params, len = job->grad ? np + 3 : 3, off = np + 3 - len, i;
     int tid;
     /* threads the team leaves out contribute zeros */
-    for (tid = 0; tid < e->nthreads; ++tid)
-        memset(e->tbuf + (size_t)tid * (np + 2) + off, 0, len * sizeof(double));
+    for (tid = 0; tid < e->nthreads; ++tid) {
+        memset(e->tbuf + (size_t)tid * (np + 3) + off, 0, len * sizeof(double));
+        e->terr[tid] = 0;
+    }
     sapm__run_parallel(e->nthreads, task, job);
+    for (tid = 0; tid < e->nthreads; ++tid)
+        if (e->terr[tid]) return SAPM_ERR_CALLBACK;
     memcpy(e->buf + off, e->tbuf + off, len * sizeof(double));
     for (tid = 1; tid < e->nthreads; ++tid) {
-        const double *SAPM__RESTRICT a = e->tbuf + (size_t)tid * (np + 2) + off;
+        const double *SAPM__RESTRICT a = e->tbuf + (size_t)tid * (np + 3) + off;
         double *SAPM__RESTRICT b = e->buf + off;
         for (i = 0; i < len; ++i) b[i] += a[i];
     }
+    return SAPM_OK;
 }
 
-/* J_PINN = alpha J_res + beta J_bc from the summed squares in e->buf (which also sets the
- * two mean squares e->j_res, e->j_bc). */
+/* J_PINN = alpha J_res + beta J_bc (+ gamma J_data) from the summed squares in e->buf
+ * (which also sets the mean squares e->j_res, e->j_bc, e->j_data). */
 static double sapm__pinn_loss_from_sums(sapm__pinn_eval *e)
 {
     e->j_res = e->buf[e->n_params] / e->n_total;
     e->j_bc = e->buf[e->n_params + 1] / e->m_total;
-    return e->p->alpha * e->j_res + e->p->beta * e->j_bc;
+    e->j_data = e->k_total > 0.0 ? e->buf[e->n_params + 2] / e->k_total : 0.0;
+    return e->p->alpha * e->j_res + e->p->beta * e->j_bc +
+           (e->k_total > 0.0 ? e->p->gamma * e->j_data : 0.0);
 }
 
 /* sapm__objective_fn: *f = J_PINN at parameters x (layout of net->params), grad (may be
@@ -7350,8 +7883,8 @@ static sapm_result sapm__pinn_objective(void *ctx, const double *x, double *f, d
     sapm__pinn_job job;
     sapm_result r;
     job.e = e; job.x = x; job.grad = grad != NULL; job.rho = job.G = NULL;
-    sapm__pinn_run(sapm__pinn_task, &job);
-    r = grad ? sapm__allreduce(e->opt, e->buf, np + 2) : sapm__allreduce(e->opt, e->buf + np, 2);
+    if ((r = sapm__pinn_run(sapm__pinn_task, &job)) != SAPM_OK) return r;
+    r = grad ? sapm__allreduce(e->opt, e->buf, np + 3) : sapm__allreduce(e->opt, e->buf + np, 3);
     if (r != SAPM_OK) return r;
     *f = sapm__pinn_loss_from_sums(e);
     if (grad) memcpy(grad, e->buf, np * sizeof(double));
@@ -7363,14 +7896,15 @@ static void sapm__pinn_test_task(void *ctx, int tid, int nthreads)
 {
     const sapm__pinn_job *job = (const sapm__pinn_job *)ctx;
     sapm__pinn_eval *e = job->e;
-    sapm__tape *t = &e->tb[tid];
+    sapm__tape *t = sapm__pinn_value_tape(e, tid);
     int s0, n, L = t->depth, d = e->p->d;
-    double *acc = e->tbuf + (size_t)tid * (e->n_params + 2) + e->n_params;
+    double *acc = e->tbuf + (size_t)tid * (e->n_params + 3) + e->n_params;
+    int m = SAPM__PDE_M(e->p);
     for (s0 = tid * t->cap; s0 < e->n_test; s0 += nthreads * t->cap) {
         int nb = SAPM__MIN(t->cap, e->n_test - s0);
         sapm__tape_forward(t, job->x, nb, e->X_test + (size_t)s0 * d, d);
-        for (n = 0; n < nb; ++n) {
-            double ue = e->u_test[s0 + n], err = t->A[L][n] - ue;
+        for (n = 0; n < nb * m; ++n) {          /* every unknown of every point */
+            double ue = e->u_test[(size_t)s0 * m + n], err = t->A[L][n] - ue;
             acc[0] += err * err;
             acc[1] += ue * ue;
         }
@@ -7384,11 +7918,11 @@ static sapm_result sapm__pinn_test_error(sapm__pinn_eval *e, const double *x, do
     sapm__pinn_job job;
     sapm_result r;
     job.e = e; job.x = x; job.grad = 0; job.rho = job.G = NULL;
-    sapm__pinn_run(sapm__pinn_test_task, &job);
+    if ((r = sapm__pinn_run(sapm__pinn_test_task, &job)) != SAPM_OK) return r;
     s[0] = e->buf[e->n_params];
     s[1] = e->buf[e->n_params + 1];
     if ((r = sapm__allreduce(e->opt, s, 2)) != SAPM_OK) return r;
-    *rel = s[1] > 0.0 ? sqrt(s[0] / s[1]) : sqrt(s[0] / e->n_test);
+    *rel = s[1] > 0.0 ? sqrt(s[0] / s[1]) : sqrt(s[0] / ((double)e->n_test * SAPM__PDE_M(e->p)));
     return SAPM_OK;
 }
 
@@ -7400,6 +7934,24 @@ static sapm_result sapm__pinn_monitor(void *ctx, const double *x, double f, doub
     *mse = f;
     *error = NAN;
     if (e->n_test > 0) return sapm__pinn_test_error(e, x, error);
+    return SAPM_OK;
+}
+
+/* Whether the problem needs second derivatives (a Laplacian stream). */
+static int sapm__pde_second_order(const sapm__pde_data *p)
+{
+    return p->kappa != NULL || (p->res && p->res_order == 2);
+}
+
+/* The problem's parameter vector at the net and pde->theta: net->params itself without
+ * trainable coefficients, else a new copy (params, theta) the caller frees. */
+static sapm_result sapm__pinn_point(const sapm_net *net, const sapm__pde_data *p, double **x)
+{
+    if (p->n_theta == 0) { *x = net->params; return SAPM_OK; }
+    *x = (double *)sapm__alloc(net->n_params + (size_t)p->n_theta, sizeof(double));
+    if (!*x) return SAPM_ERR_OUT_OF_MEMORY;
+    memcpy(*x, net->params, net->n_params * sizeof(double));
+    memcpy(*x + net->n_params, p->pde->theta, (size_t)p->n_theta * sizeof(double));
     return SAPM_OK;
 }
 
@@ -7424,21 +7976,24 @@ static sapm_result sapm__pde_errors(const sapm_net *net, int n_test, const doubl
                                     const double *u_exact, double *rel_l2, double *max_err)
 {
     double *u, num = 0.0, den = 0.0, mx = 0.0;
-    int j;
+    size_t j, nm;
+    int m;
     sapm_result r;
     if (!net || !X_test || !u_exact) return SAPM_ERR_NULL_ARGUMENT;
     if (n_test <= 0) return SAPM_ERR_INVALID_SIZE;
-    u = (double *)sapm__alloc((size_t)n_test, sizeof(double));
+    m = net->widths[net->depth];
+    nm = (size_t)n_test * (size_t)m;            /* every output of every point */
+    u = (double *)sapm__alloc(nm, sizeof(double));
     if (!u) return SAPM_ERR_OUT_OF_MEMORY;
-    r = sapm_net_forward(net, n_test, X_test, net->widths[0], u, 1);
+    r = sapm_net_forward(net, n_test, X_test, net->widths[0], u, m);
     if (r == SAPM_OK) {
-        for (j = 0; j < n_test; ++j) {
+        for (j = 0; j < nm; ++j) {
             double e = u[j] - u_exact[j];
             num += e * e;
             den += u_exact[j] * u_exact[j];
             if (fabs(e) > mx || e != e) mx = fabs(e);
         }
-        if (rel_l2) *rel_l2 = den > 0.0 ? sqrt(num / den) : sqrt(num / n_test);
+        if (rel_l2) *rel_l2 = den > 0.0 ? sqrt(num / den) : sqrt(num / (double)nm);
         if (max_err) *max_err = mx;
     }
     SAPM_FREE(u);
@@ -7452,9 +8007,8 @@ SAPMDEF sapm_result sapm_pde_errors(const sapm_net *net, int n, const double *X,
     if (r != SAPM_OK) return r;
     if (!X || !u_exact) return SAPM_ERR_NULL_ARGUMENT;
     if (n <= 0) return SAPM_ERR_INVALID_SIZE;
-    if (net->widths[net->depth] != 1) return SAPM_ERR_SIZE_MISMATCH;
     if (!sapm__matrix_finite(X, n, net->widths[0], net->widths[0]) ||
-        !sapm__all_finite(u_exact, (size_t)n))
+        !sapm__all_finite(u_exact, (size_t)n * (size_t)net->widths[net->depth]))
         return SAPM_ERR_NONFINITE_INPUT;
     return sapm__pde_errors(net, n, X, u_exact, rel_l2, max_err);
 }
@@ -7465,16 +8019,17 @@ SAPMDEF sapm_result sapm_pde_loss(const sapm_net *net, const sapm_pde *pde, int 
 {
     sapm__pde_data p;
     sapm__pinn_eval e;
-    double *storage = NULL, jj;
+    double *storage = NULL, *x = NULL, jj;
     sapm_result r;
     if (!j_pinn) return SAPM_ERR_NULL_ARGUMENT;
     if ((r = sapm__pde_check(pde)) != SAPM_OK) return r;
-    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK) return r;
+    if ((r = sapm__pde_net_check_m(net, pde->d, pde->m > 1 ? pde->m : 1)) != SAPM_OK) return r;
     if ((r = sapm__pde_build(&p, &storage, pde, N, X, M, Xb, alpha, beta)) != SAPM_OK) return r;
-    if (p.kappa && net->act == SAPM_ACT_RELU) { SAPM_FREE(storage); return SAPM_ERR_UNSUPPORTED; }
+    if (sapm__pde_second_order(&p) && net->act == SAPM_ACT_RELU) { SAPM_FREE(storage); return SAPM_ERR_UNSUPPORTED; }
+    if ((r = sapm__pinn_point(net, &p, &x)) != SAPM_OK) { SAPM_FREE(storage); return r; }
     r = sapm__pinn_eval_init(&e, net, &p, NULL);
     if (r == SAPM_OK) {
-        r = sapm__pinn_objective(&e, net->params, &jj, NULL);
+        r = sapm__pinn_objective(&e, x, &jj, NULL);
         if (r == SAPM_OK) {
             *j_pinn = jj;
             if (j_res) *j_res = e.j_res;
@@ -7482,6 +8037,7 @@ SAPMDEF sapm_result sapm_pde_loss(const sapm_net *net, const sapm_pde *pde, int 
         }
         sapm__pinn_eval_free(&e);
     }
+    if (x != net->params) SAPM_FREE(x);
     SAPM_FREE(storage);
     return r;
 }
@@ -7512,19 +8068,29 @@ SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_method method)
  * pass on the tape (sapm__pinn_seed gives the per-point adjoints, sapm__tape_jacobian the
  * rows). */
 
-/* rho and G (n x P, row stride P) at parameters x; returns ||rho||^2 = J_PINN. */
-static double sapm__pinn_lm_jacobian(sapm__pinn_eval *e, const double *x, double *rho, double *G)
+/* rho and G (n x P, row stride P) at parameters x; *f = ||rho||^2 = J_PINN. The rows:
+ * N interior, M boundary, K measurements (rho = sqrt(gamma/K) (u(x_k) - u_k)); the
+ * columns of theta (after the network's) are d rho / d theta (zero outside the interior). */
+static sapm_result sapm__pinn_residuals(void *ctx, const double *x, double *rho, double *G,
+                                        double *f);
+
+/* ||rho||^2 = J_PINN with rho and G at x (NaN when the residual callback failed). */
+static SAPM__UNUSED double sapm__pinn_lm_jacobian(sapm__pinn_eval *e, const double *x, double *rho,
+                                                 double *G)
 {
-    sapm__pinn_job job;
-    job.e = e; job.x = x; job.grad = 0; job.rho = rho; job.G = G;
-    sapm__pinn_run(sapm__pinn_task, &job);
-    return sapm__pinn_loss_from_sums(e);      /* this worker's share: LM sums it */
+    double f = NAN;
+    return sapm__pinn_residuals(e, x, rho, G, &f) == SAPM_OK ? f : NAN;
 }
 
 static sapm_result sapm__pinn_residuals(void *ctx, const double *x, double *rho, double *G,
                                         double *f)
 {
-    *f = sapm__pinn_lm_jacobian((sapm__pinn_eval *)ctx, x, rho, G);
+    sapm__pinn_eval *e = (sapm__pinn_eval *)ctx;
+    sapm__pinn_job job;
+    sapm_result r;
+    job.e = e; job.x = x; job.grad = 0; job.rho = rho; job.G = G;
+    if ((r = sapm__pinn_run(sapm__pinn_task, &job)) != SAPM_OK) return r;
+    *f = sapm__pinn_loss_from_sums(e);      /* this worker's share: LM sums it */
     return SAPM_OK;
 }
 
@@ -7533,7 +8099,8 @@ static sapm__problem sapm__pinn_problem_table(sapm__pinn_eval *e)
     sapm__problem pb;
     pb.ctx = e;
     pb.n_params = e->n_params;
-    pb.n_res = (size_t)e->p->N + (size_t)e->p->M;
+    pb.n_res = (size_t)e->p->N * (size_t)SAPM__PDE_Q(e->p) + (size_t)e->p->M +
+               (size_t)e->p->K * (size_t)SAPM__PDE_M(e->p);
     pb.objective = sapm__pinn_objective;
     pb.residuals = sapm__pinn_residuals;
     pb.monitor = sapm__pinn_monitor;
@@ -8834,6 +9401,7 @@ SAPMDEF sapm_result sapm_pde_aux_create(sapm_pde_aux_state **out, sapm_net *net,
     s->opt = *opt;
     s->opt.lysep.trace = NULL;
     r = sapm__pde_build(&s->p, &s->storage, pde, N, X, M, Xb, opt->alpha, opt->beta);
+    if (r == SAPM_OK && sapm__pde_nonlinear_reason(&s->p)) r = SAPM_ERR_UNSUPPORTED; /* linear Dirichlet only */
     if (r == SAPM_OK) r = sapm__lysep_check(net, &s->p, &s->opt, s->p.kappa != NULL, &msg);
     if (r == SAPM_OK) r = sapm__lysep_begin(&s->S, net, &s->p, &s->opt, s->p.kappa != NULL, &s->jp, &s->ja);
     if (r != SAPM_OK) {
@@ -8897,7 +9465,7 @@ static const char *sapm__pde_reason(int stage, sapm_result r)
              : r == SAPM_ERR_NONFINITE_INPUT ? "pde->c_const, kappa_const or c0_const is NaN or Inf"
              : "pde is NULL or has no f or g";
     if (stage == 1)
-        return r == SAPM_ERR_SIZE_MISMATCH ? "the network must have n_0 = pde->d inputs and one output"
+        return r == SAPM_ERR_SIZE_MISMATCH ? "the network must have n_0 = pde->d inputs and one output (pde->m for a system)"
              : "net is NULL or not a network made by sapm_net_create";
     switch (r) {
     case SAPM_ERR_NULL_ARGUMENT: return "X or Xb is NULL";
@@ -8988,27 +9556,38 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
     sapm__problem pb;
     sapm__run run;
     sapm_stop_reason stop = SAPM_STOP_NONE;
-    double *storage = NULL, *u_test = NULL;
+    double *storage = NULL, *u_test = NULL, *x = NULL;
     const double *u_ref;
     const char *msg = NULL, *label;
     sapm_result r, status;
     int aux, second;
     if (!opt) return sapm__reject(rep, SAPM_ERR_NULL_ARGUMENT, "opt is NULL");
     if ((r = sapm__check_run_options(&opt->base, &msg)) != SAPM_OK) return sapm__reject(rep, r, msg);
-    if ((r = sapm__pde_check(pde)) != SAPM_OK) return sapm__reject(rep, r, sapm__pde_reason(0, r));
-    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK) return sapm__reject(rep, r, sapm__pde_reason(1, r));
-    if ((r = sapm__check_test_points(&opt->base, pde->d, 1, !pde->exact, &msg)) != SAPM_OK)
+    if ((r = sapm__pde_check_why(pde, &msg)) != SAPM_OK) return sapm__reject(rep, r, msg);
+    if ((r = sapm__pde_net_check_m(net, pde->d, pde->m > 1 ? pde->m : 1)) != SAPM_OK)
+        return sapm__reject(rep, r, sapm__pde_reason(1, r));
+    if ((r = sapm__check_test_points(&opt->base, pde->d, pde->m > 1 ? pde->m : 1, !pde->exact || pde->m > 1,
+                                     &msg)) != SAPM_OK)
         return sapm__reject(rep, r, msg);
     if (!sapm__all_finite(net->params, net->n_params))
         return sapm__reject(rep, SAPM_ERR_NONFINITE_INPUT, "the network's parameters contain NaN or Inf");
     if ((r = sapm__pde_build(&p, &storage, pde, N, X, M, Xb, opt->alpha, opt->beta)) != SAPM_OK)
-        return sapm__reject(rep, r, sapm__pde_reason(2, r));
-    if (p.kappa && net->act == SAPM_ACT_RELU) { /* no sigma'' */
+        return sapm__reject(rep, r, p.why ? p.why : sapm__pde_reason(2, r));
+    if (sapm__pde_second_order(&p) && net->act == SAPM_ACT_RELU) { /* no sigma'' */
         SAPM_FREE(storage);
         return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, "a second-order PDE needs an activation with sigma'' (not ReLU)");
     }
     aux = opt->base.method == SAPM_METHOD_PM || opt->base.method == SAPM_METHOD_SAPM;
     second = p.kappa != NULL;
+    if (aux && (msg = sapm__pde_nonlinear_reason(&p)) != NULL) {
+        SAPM_FREE(storage);
+        return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, msg);
+    }
+    if (p.n_theta > 0 && (opt->base.checkpoint_path || opt->base.resume_from)) {
+        SAPM_FREE(storage);
+        return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, "checkpoints of a PDE run do not hold trainable "
+                            "coefficients (pde->n_theta > 0): unset checkpoint_path and resume_from");
+    }
     if (aux && (opt->base.checkpoint_path || opt->base.resume_from)) {
         SAPM_FREE(storage);
         return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, "checkpoints of a PDE run cover the GD, Adam, "
@@ -9030,7 +9609,9 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
         }
         u_ref = u_test;
     }
-    if ((r = sapm__pinn_eval_init(&e, net, &p, &opt->base)) != SAPM_OK) {
+    if ((r = sapm__pinn_point(net, &p, &x)) != SAPM_OK ||
+        (r = sapm__pinn_eval_init(&e, net, &p, &opt->base)) != SAPM_OK) {
+        if (x && x != net->params) SAPM_FREE(x);
         if (u_test) SAPM_FREE(u_test);
         SAPM_FREE(storage);
         return sapm__reject(rep, r, "could not set up the PDE problem");
@@ -9039,11 +9620,30 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
     e.X_test = opt->base.X_test;
     e.u_test = u_ref;
     pb = sapm__pinn_problem_table(&e);
+    if (p.res) {
+        /* the residual callback once at the start, strictly: NaN/Inf is its error here */
+        double f0;
+        e.strict = 1;
+        r = sapm__pinn_objective(&e, x, &f0, NULL);
+        e.strict = 0;
+        if (r != SAPM_OK) {
+            int i, kind = 0;
+            for (i = 0; i < e.nthreads; ++i) kind = SAPM__MAX(kind, e.terr[i]);
+            sapm__pinn_eval_free(&e);
+            if (x != net->params) SAPM_FREE(x);
+            if (u_test) SAPM_FREE(u_test);
+            SAPM_FREE(storage);
+            return sapm__reject(rep, r, kind == 2 ? "pde->residual gave NaN or Inf (in r, left unset, or in "
+                                                    "a partial derivative) at the initial parameters"
+                                                  : "pde->residual returned nonzero at the initial parameters");
+        }
+    }
     label = !aux ? sapm_method_name(opt->base.method)
             : opt->base.method == SAPM_METHOD_PM ? "PM" : second ? "LySep" : "SAPM-PINN";
     sapm__run_begin(&run, &opt->base, rep, 5000);
     if ((r = sapm__run_start(&run, net, 1, label, rep)) != SAPM_OK) {
         sapm__pinn_eval_free(&e);
+        if (x != net->params) SAPM_FREE(x);
         if (u_test) SAPM_FREE(u_test);
         SAPM_FREE(storage);
         return r;
@@ -9053,9 +9653,15 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
         status = sapm__phase_lysep(&run, net, &p, opt, &pb, second, &stop);
         if (sapm__polish_wanted(&run, stop, status)) status = sapm__run_polish(&run, &pb, net->params, &stop);
     } else {
-        status = sapm__run_phases(&run, &pb, net->params, label, &stop);
+        status = sapm__run_phases(&run, &pb, x, label, &stop);
     }
-    status = sapm__run_finish(&run, &pb, net->params, stop, status, NULL);
+    status = sapm__run_finish(&run, &pb, x, stop, status,
+                              status == SAPM_ERR_CALLBACK && p.res ? "pde->residual returned nonzero during the run" : NULL);
+    if (x != net->params) {                 /* (network, theta) back to their owners */
+        memcpy(net->params, x, net->n_params * sizeof(double));
+        memcpy(pde->theta, x + net->n_params, (size_t)p.n_theta * sizeof(double));
+        SAPM_FREE(x);
+    }
     sapm__pinn_eval_free(&e);
     if (u_test) SAPM_FREE(u_test);
     SAPM_FREE(storage);

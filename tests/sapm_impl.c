@@ -17,6 +17,7 @@
 #include "test_sapm.c"
 #include "test_pde.c"
 #include "test_lysep.c"
+#include "test_pde_bc.c"
 
 #ifdef __cplusplus
 extern "C" int sapm_test_internal_main(int argc, char **argv);
@@ -31,7 +32,7 @@ int sapm_test_internal_main(int argc, char **argv)
     static const struct { const char *name; void (*run)(void); } groups[] = {
         {"smoke", run_smoke_tests}, {"kernels", run_kernels_tests}, {"net", run_net_tests},
         {"ls", run_ls_tests},       {"sapm", run_sapm_tests},       {"pde", run_pde_tests},
-        {"lysep", run_lysep_tests}};
+        {"lysep", run_lysep_tests}, {"pdebc", run_pde_bc_tests}};
     const int n_groups = (int)(sizeof groups / sizeof groups[0]);
     int a, g;
     for (a = 1; a < argc; ++a) {
