@@ -6500,7 +6500,7 @@ static sapm_result sapm__aux_outer(sapm__aux *st, int iter)
     return SAPM_OK;
 }
 
-/* --- options, the chaos test, the phase --------------------------------------------- */
+/* --- options, the edge-of-chaos rescaling, the phase ---------------------------------- */
 
 SAPMDEF void sapm_aux_default_options(sapm_aux_options *a)
 {
@@ -7637,7 +7637,7 @@ static sapm__problem sapm__pinn_problem_table(sapm__pinn_eval *e)
  *          directions; at l = L-1 the exact rank-one GN step; halved until decrease;
  *     q_l (LySep): exact minimiser (wg I + wg' D1 W^T W D1) q = ..., rank-one at l = L-1.
  *  4. forward pass: J_PINN (the logged "mse") and J_aux (the logged "loss").
- * Schedule (ours, THE DEFAULT of sapm_pde_default_options): phase_iters = 3 alternating
+ * Schedule (ours, asked for by polish = LBFGS; no default polish): phase_iters = 3 alternating
  * iterations as a warm start, then the L-BFGS polish phase on J_PINN through the PINN's
  * exact gradient, within the run's totals (max_iters, time_budget); its entries are
  * labelled "L-BFGS (polish)" and carry loss = J_PINN. The paper's form (pure alternating
@@ -7655,7 +7655,7 @@ static sapm__problem sapm__pinn_problem_table(sapm__pinn_eval *e)
  * (1e-10) is best for the alternating phase alone; before an L-BFGS polish prox ~1 is
  * (with 1e-10 the polish stalls at ~0.26 on transport, with 1 it reaches ~9e-4 in 20 s).
  * The ordinary PINN with L-BFGS beats the alternating phase alone on every bench problem;
- * the default schedule is 18-40x better than the paper's form and on par with the PINN's
+ * that schedule is 18-40x better than the paper's form and on par with the PINN's
  * L-BFGS, not reliably ahead of it.
  *
  * DATA PARALLEL: the Gram matrices and right-hand sides of the weight blocks go through
