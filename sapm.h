@@ -716,9 +716,9 @@ SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, c
  *     for the first ~20 outer iterations (MSE 7.6e-4 at 20) and then drifts up to 2.9e-3 at
  *     1000 while J_SAPM keeps falling: spectral w_l are smaller, the bound looser (with
  *     omega_norm = 0 the same steps end at 2.1e-3, monotone). What we measured and why
- *     (bench/bench_sapm.c, examples/depth_study.c): both forms are far slower than L-BFGS on J_LS from a good
- *     start (each outer iteration moves layer l by ~ |du/dz_l|^2 / w_l, tiny for deep
- *     layers); a short auxiliary phase followed by an L-BFGS polish is opt.polish =
+ *     (bench/bench_sapm.c, examples/depth_study.c): both forms are far slower than
+ *     L-BFGS on J_LS from a good start (each outer iteration moves layer l by
+ *     ~ |du/dz_l|^2 / w_l, tiny for deep layers); a short auxiliary phase followed by an L-BFGS polish is opt.polish =
  *     SAPM_METHOD_LBFGS, opt.phase_iters = 5. The failures of every method from U(-1,1) at
  *     L >= 14 are a generalisation failure of chaotic networks (train MSE 1e-6, test
  *     1e-2); sapm_net_rescale_chaos before any method removes them.
