@@ -79,9 +79,9 @@ static const target targets[] = {
     {'k', 1, -1.0, 1.0, "tanh(10 x)", f_step},
     {'g', 1, -1.0, 1.0, "two Gaussian bumps", f_bumps},
     {'f', 2, 0.0, 1.0, "Franke 2-D", f_franke},
-    {'r', 2, -1.0, 1.0, "sin(4 |x|) 2-D", f_radial},
+    {'r', 2, -1.0, 1.0, "sin(4r) 2-D", f_radial},
     {'a', 5, -1.0, 1.0, "sin(x1+..+x5) 5-D", f_sin_sum5},
-    {'e', 5, -1.0, 1.0, "exp(-|x|^2) cos(2 x1) 5-D", f_gauss_cos5},
+    {'e', 5, -1.0, 1.0, "exp(-r^2) cos(2 x1) 5-D", f_gauss_cos5},
 };
 
 /* Training points: N uniform random in the box (seed 12345); test points: a grid in 1-D
