@@ -119,7 +119,7 @@ DOCS_TRANSPORT = PINN-LBFGS
 docs: build/examples/sin_regression build/examples/transport
 	@sh tools/stb.sh "$(CC)" state | grep -q yes || { echo "make docs needs stb_image_write (libstb-dev)"; exit 1; }
 	@mkdir -p build/docs docs
-	./build/examples/sin_regression --seeds 0 --out build/docs/sin_regression
+	./build/examples/sin_regression --starts 0 --out build/docs/sin_regression
 	cd build/docs && ../examples/transport --time 6
 	$(PYTHON) tools/png_shrink.py build/docs/sin_regression_mse.png docs/sin_regression_mse.png
 	$(PYTHON) tools/png_shrink.py build/docs/sin_regression_losses.png docs/sin_regression_losses.png

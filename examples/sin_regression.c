@@ -4,7 +4,7 @@
  *
  *   cc -O2 -march=native examples/sin_regression.c -o sin_regression -lm
  *   ./sin_regression [--depth L] [--width W] [--iters K] [--seed S] [--n N] [--time T]
- *                    [--init xavier|uniform] [--seeds K] [--study-iters K] [--study-time T]
+ *                    [--init xavier|uniform] [--starts K] [--study-iters K] [--study-time T]
  *                    [--out PREFIX] [--full]
  *
  * Part 1 trains the same network (depth 10, width 20 by default; Xavier initialisation from
@@ -24,8 +24,8 @@
  * reports the test MSE on 1000 evenly spaced points. The "phases" column lists the phases
  * each run's history names, so every row shows the method that actually ran.
  *
- * Part 2 (--seeds K, default 10; 0 skips it) repeats GD, Adam, L-BFGS, PM and both SAPM
- * forms from K Xavier starts (seeds 1..K) at equal iterations (--study-iters, default
+ * Part 2 (--starts K, default 10; 0 skips it) repeats GD, Adam, L-BFGS, PM and both SAPM
+ * forms from K Xavier starts (seed 1..K) at equal iterations (--study-iters, default
  * 300) and at equal time (--study-time seconds, default 0.5), and prints per method the
  * median, best and worst test MSE and the number of runs that diverged.
  *
@@ -36,8 +36,8 @@
  *   PREFIX_losses.png       part 1: J_SAPM and the MSE of both SAPM forms, and GD's MSE,
  *                           against iterations on one plot
  *   PREFIX_mse.png          part 1: the MSE of every method against seconds
- *   PREFIX_seeds.csv        part 2: one row per method, seed and budget
- *   PREFIX_seeds.png        part 2: the median over seeds of the MSE (and of J_SAPM for
+ *   PREFIX_starts.csv        part 2: one row per method, start and budget
+ *   PREFIX_starts.png        part 2: the median over starts of the MSE (and of J_SAPM for
  *                           the SAPM forms) against iterations */
 #define SAPM_IMPLEMENTATION
 #include "../sapm.h"
@@ -72,7 +72,7 @@ static const method_config methods[] = {
     {"SAPM (ours)", SAPM_METHOD_SAPM, NULL, 1},
     {"SAPM (ours) -> L-BFGS", SAPM_METHOD_SAPM, setup_polish, 0},
 };
-enum { NMETHODS = (int)(sizeof methods / sizeof methods[0]), MAXSEEDS = 64 };
+enum { NMETHODS = (int)(sizeof methods / sizeof methods[0]), MAXSTARTS = 64 };
 enum { I_GD = 0, I_SAPM_PAPER = 5, I_SAPM_OURS = 6 };
 
 static double test_mse(const sapm_net *net, int n, const double *X, const double *Y)
@@ -134,7 +134,7 @@ static sapm_result run_method(int k, const sapm_net *net0, int N, const double *
     opt.max_iters = iters;
     opt.time_budget = budget;
     opt.log_every = log_every;
-    opt.log_seconds = 0.0;          /* entries at fixed iterations only (medians over seeds) */
+    opt.log_seconds = 0.0;          /* entries at fixed iterations only (medians over starts) */
     if (ps) { opt.progress = print_progress; opt.user_data = ps; opt.log_seconds = 0.25; }
     opt.n_test = n_test; opt.X_test = Xt; opt.Y_test = Yt;   /* progress.error = test MSE */
     if (methods[k].setup) methods[k].setup(&opt);
@@ -148,7 +148,7 @@ static sapm_result run_method(int k, const sapm_net *net0, int N, const double *
 int main(int argc, char **argv)
 {
     int depth = 10, width = 20, iters = 1000, N = 200, n_test = 1000, i, l, k, uniform = 0;
-    int seeds = 10, study_iters = 300;
+    int starts = 10, study_iters = 300;
     uint64_t seed = 1;
     double budget = 0.0, study_time = 0.5;
     const char *prefix = "sin_regression";
@@ -172,7 +172,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--n")) N = atoi(v);
         else if (!strcmp(a, "--time")) budget = atof(v);
         else if (!strcmp(a, "--init")) uniform = !strcmp(v, "uniform");
-        else if (!strcmp(a, "--seeds")) seeds = atoi(v);
+        else if (!strcmp(a, "--starts")) starts = atoi(v);
         else if (!strcmp(a, "--study-iters")) study_iters = atoi(v);
         else if (!strcmp(a, "--study-time")) study_time = atof(v);
         else if (!strcmp(a, "--out")) prefix = v;
@@ -180,7 +180,7 @@ int main(int argc, char **argv)
         ++i;
     }
     if (depth < 2 || width < 1 || iters < 1 || N < 1 || !(budget >= 0.0) || strlen(prefix) > 900 ||
-        seeds < 0 || seeds > MAXSEEDS || study_iters < 10 || !(study_time > 0.0)) {
+        starts < 0 || starts > MAXSTARTS || study_iters < 10 || !(study_time > 0.0)) {
         fprintf(stderr, "bad option value\n");
         return 2;
     }
@@ -265,27 +265,27 @@ int main(int argc, char **argv)
     }
     for (k = 0; k < NMETHODS; ++k) sapm_report_free(&reps[k]);
 
-    if (seeds > 0) {
+    if (starts > 0) {
         /* part 2: K Xavier starts, equal iterations and equal time */
         enum { LOGE = 10 };
         int npts = study_iters / LOGE + 1, b, s;
-        double *curve = (double *)malloc((size_t)NMETHODS * 2 * npts * MAXSEEDS * sizeof(double));
+        double *curve = (double *)malloc((size_t)NMETHODS * 2 * npts * MAXSTARTS * sizeof(double));
         FILE *csv;
-        sprintf(path, "%s_seeds.csv", prefix);
+        sprintf(path, "%s_starts.csv", prefix);
         csv = fopen(path, "w");
         if (!curve || !csv) { fprintf(stderr, "cannot write %s\n", path); return 1; }
-        for (i = 0; i < NMETHODS * 2 * npts * MAXSEEDS; ++i) curve[i] = NAN;
+        for (i = 0; i < NMETHODS * 2 * npts * MAXSTARTS; ++i) curve[i] = NAN;
         fprintf(csv, "method,budget,seed,iters,seconds,train_mse,test_mse,final_loss,diverged\n");
-        printf("\npart 2: %d Xavier starts (seeds 1..%d); equal iterations (%d) and equal time (%.2f s)\n",
-               seeds, seeds, study_iters, study_time);
+        printf("\npart 2: %d Xavier starts (seed 1..%d); equal iterations (%d) and equal time (%.2f s)\n",
+               starts, starts, study_iters, study_time);
         printf("%-22s %-10s %7s %11s %11s %11s %9s\n", "method", "budget", "iters", "median", "best",
                "worst", "diverged");
         for (k = 0; k < NMETHODS; ++k) {
             if (!methods[k].study) continue;
             for (b = 0; b < 2; ++b) {
-                double tm[MAXSEEDS], best = INFINITY, worst = 0.0, its[MAXSEEDS];
+                double tm[MAXSTARTS], best = INFINITY, worst = 0.0, its[MAXSTARTS];
                 int div = 0;
-                for (s = 0; s < seeds; ++s) {
+                for (s = 0; s < starts; ++s) {
                     sapm_net n0;
                     sapm_report rep;
                     double t = NAN;
@@ -309,20 +309,20 @@ int main(int argc, char **argv)
                         for (i = 0; i < rep.history_count; ++i) {
                             int q = rep.history[i].iter / LOGE;
                             if (rep.history[i].iter % LOGE || q >= npts) continue;
-                            curve[(((size_t)k * 2 + 0) * npts + q) * MAXSEEDS + s] = rep.history[i].mse;
-                            curve[(((size_t)k * 2 + 1) * npts + q) * MAXSEEDS + s] = rep.history[i].loss;
+                            curve[(((size_t)k * 2 + 0) * npts + q) * MAXSTARTS + s] = rep.history[i].mse;
+                            curve[(((size_t)k * 2 + 1) * npts + q) * MAXSTARTS + s] = rep.history[i].loss;
                         }
                     sapm_report_free(&rep);
                 }
                 printf("%-22s %-10s %7.0f %11.3e %11.3e %11.3e %6d/%-2d\n", methods[k].label,
-                       b ? "time" : "iterations", median(its, seeds), median(tm, seeds), best, worst, div, seeds);
+                       b ? "time" : "iterations", median(its, starts), median(tm, starts), best, worst, div, starts);
                 fflush(stdout);
             }
         }
         fclose(csv);
         printf("%s: written (one row per method, budget and seed; test MSE on the 1000 points)\n", path);
         {
-            /* medians over seeds against iterations: MSE of each method, J_SAPM of both forms */
+            /* medians over starts against iterations: MSE of each method, J_SAPM of both forms */
             sapm_plot_series ser[2 * NMETHODS];
             double *xs = (double *)malloc((size_t)npts * sizeof(double));
             double *ys = (double *)malloc((size_t)2 * NMETHODS * npts * sizeof(double));
@@ -335,10 +335,10 @@ int main(int argc, char **argv)
                 for (f = 0; f < (methods[k].method == SAPM_METHOD_SAPM ? 2 : 1); ++f) {
                     double *y = ys + (size_t)ns * npts;
                     for (q = 0; q < npts; ++q) {
-                        double v[MAXSEEDS];
+                        double v[MAXSTARTS];
                         int c = 0;
-                        for (s = 0; s < seeds; ++s) {
-                            double e = curve[(((size_t)k * 2 + f) * npts + q) * MAXSEEDS + s];
+                        for (s = 0; s < starts; ++s) {
+                            double e = curve[(((size_t)k * 2 + f) * npts + q) * MAXSTARTS + s];
                             v[c++] = isfinite(e) ? e : INFINITY;
                         }
                         y[q] = median(v, c);
@@ -348,8 +348,8 @@ int main(int argc, char **argv)
                     ++ns;
                 }
             }
-            sprintf(path, "%s_seeds.png", prefix);
-            r = sapm_png_plot(path, ns, ser, "sin(x^2), L = 10: median over seeds vs iterations",
+            sprintf(path, "%s_starts.png", prefix);
+            r = sapm_png_plot(path, ns, ser, "sin(x^2), L = 10: median over starts vs iterations",
                               "iteration", "median (log)", 1);
             printf("%s: %s\n", path, r == SAPM_OK ? "written" : sapm_result_string(r));
             free(xs); free(ys);
