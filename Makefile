@@ -1,7 +1,8 @@
 # sapm.h - build the examples, run the tests, run the benchmarks.
 #
 #   make            build every example into build/examples/
-#   make demo       build and run the main example (sin(x^2) regression: LS vs PM vs SAPM);
+#   make demo       build and run the main example (sin(x^2) regression: LS vs PM vs SAPM,
+#                   one start, then 10 starts at equal iterations and equal time);
 #                   installs libstb-dev for the PNGs when root (APT=no: only say how)
 #   make test       build the tests in every configuration and run them (with 30 s of
 #                   fuzzing when clang has libFuzzer)
@@ -119,9 +120,10 @@ DOCS_TRANSPORT = PINN-LBFGS
 docs: build/examples/sin_regression build/examples/transport
 	@sh tools/stb.sh "$(CC)" state | grep -q yes || { echo "make docs needs stb_image_write (libstb-dev)"; exit 1; }
 	@mkdir -p build/docs docs
-	./build/examples/sin_regression --out build/docs/sin_regression
+	./build/examples/sin_regression --starts 0 --out build/docs/sin_regression
 	cd build/docs && ../examples/transport --time 6
 	$(PYTHON) tools/png_shrink.py build/docs/sin_regression_mse.png docs/sin_regression_mse.png
+	$(PYTHON) tools/png_shrink.py build/docs/sin_regression_losses.png docs/sin_regression_losses.png
 	$(PYTHON) tools/png_shrink.py build/docs/transport_$(DOCS_TRANSPORT).png docs/transport_heatmaps.png
 	@ls -l docs/*.png
 

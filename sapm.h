@@ -530,10 +530,13 @@ typedef struct sapm_ls_options {
 
 /* How PM/SAPM update the auxiliaries a_l (see "PM and SAPM" in the implementation). */
 typedef enum sapm_aux_update {
-    SAPM_AUX_GD = 0,    /* the paper's form: a_l -= tau * grad_{a_l} (N J), a plain gradient
-                           step; diverges once 2 tau w_1 > 1 (w_1 grows like prod ||W_j||^2) */
-    SAPM_AUX_GD_SCALED, /* ours: gradient step tau / (2 (w_l + w_{l+1} K^2 ||W_{l+1}||_F^2)),
-                           i.e. tau relative to the block's curvature bound (tau = 1 is safe) */
+    SAPM_AUX_GD = 0,    /* a gradient step with a fixed rate: a_l -= tau * grad_{a_l} (N J);
+                           diverges once 2 tau w_1 > 1 (w_1 grows like prod ||W_j||^2, ~1e11
+                           at L = 10), so no fixed tau serves every depth */
+    SAPM_AUX_GD_SCALED, /* the paper's form (sapm_aux_paper_options): the same gradient step
+                           with the rate normalised by the block's curvature bound,
+                           tau / (2 (w_l + w_{l+1} K^2 ||W_{l+1}||_F^2)); tau = 1 is the
+                           1/Lipschitz step of the Gauss-Newton part of the block loss */
     SAPM_AUX_GN,        /* ours (default): per-sample Gauss-Newton / Levenberg-Marquardt step,
                            (w_l (1 + mu) I + w_{l+1} D W^T W D) delta = -grad/2, one small SPD
                            solve per sample, accepted per sample only if it lowers the block loss */
@@ -549,39 +552,48 @@ typedef enum sapm_aux_sweep {
     SAPM_SWEEP_COUNT
 } sapm_aux_sweep;
 
-/* Options of PM and SAPM on data (sapm_train). Each field says whether it is the paper's
- * form (arXiv 2504.21501) or ours, and its default (sapm_aux_default_options; measured with
- * bench/bench_sapm.c and examples/depth_study.c). sapm_aux_paper_options() switches every
- * "ours" field to the paper's form. */
+/* Options of PM and SAPM on data (sapm_train). Two presets, each documented field by field:
+ *
+ *   field          the paper's form (sapm_aux_paper_options)   ours (sapm_aux_default_options)
+ *   pm_lambda      1 (PM only)                                  1 (PM only)
+ *   tau            1 (relative to the curvature bound)          1e-2 (read by GD steps only)
+ *   ridge          1e-10                                        1e-10
+ *   update         SAPM_AUX_GD_SCALED (a gradient step)         SAPM_AUX_GN
+ *   sweep          SAPM_SWEEP_JACOBI                            SAPM_SWEEP_BACKWARD
+ *   lm_damping     (not read)                                   1e-2
+ *   omega_norm     0 (Frobenius, as stated)                     1 (spectral)
+ *   resync_every   1 (auxiliaries start each outer iteration    1
+ *                  at the forward pass: a choice the paper
+ *                  leaves open, see "PM and SAPM on data")
+ *
+ * Both run the auxiliary-variable iteration for the whole budget: neither adds a second
+ * phase or touches the initial network (opt.polish and sapm_net_rescale_chaos are the
+ * caller's to ask for). */
 typedef struct sapm_aux_options {
     double pm_lambda;           /* paper: PM's fixed penalty lambda (w_l = lambda, l < L); 1.
                                    Also the fixed constraint weight of PM on a PDE */
-    double tau;                 /* paper: gradient step on the auxiliaries (SAPM_AUX_GD); 1e-2 */
+    double tau;                 /* paper: the rate of the gradient steps on the auxiliaries:
+                                   absolute with SAPM_AUX_GD, relative to the block's curvature
+                                   bound with SAPM_AUX_GD_SCALED (paper preset 1); default 1e-2 */
     double ridge;               /* paper: the adaptive sqrt(lambda_n) I term of every weight
                                    solve, relative: lambda_n = ridge * tr(H H^T) / (n_{l-1} + 1),
                                    multiplied by 10 and retried while Cholesky fails; 1e-10 */
-    sapm_aux_update update;     /* see sapm_aux_update; default SAPM_AUX_GN */
-    sapm_aux_sweep sweep;       /* see sapm_aux_sweep; default SAPM_SWEEP_BACKWARD */
+    sapm_aux_update update;     /* see sapm_aux_update; default SAPM_AUX_GN, paper
+                                   SAPM_AUX_GD_SCALED */
+    sapm_aux_sweep sweep;       /* see sapm_aux_sweep; default SAPM_SWEEP_BACKWARD, paper
+                                   SAPM_SWEEP_JACOBI */
     double lm_damping;          /* ours: initial damping mu of the GN steps, relative to w_l,
                                    adapted per sample (x1/3 on success, x4 on failure); 1e-2 */
-    int chaos_rescale;          /* ours, with a polish phase and a chaotic start (see
-                                   switch_chi): 1 (default) = rescale W_l <- W_l / sqrt(chi_l)
-                                   layer by layer to the edge of chaos (sapm_net_rescale_chaos),
-                                   then the phase; 2 = rescale, then go to the polish at once;
-                                   0 = no rescaling */
-    double switch_chi;          /* ours, with a polish phase: the auxiliary phase is skipped
-                                   (polish at once) when the initial network is not chaotic:
-                                   max_l chi_l <= switch_chi with the mean-field gain
-                                   chi_l = (||W_l||_F^2 / n_l) mean(sigma'(z_{l-1})^2),
-                                   l = 2..L-1 (Poole et al. 2016). Measured at width 20:
-                                   U(-1,1) starts at chi 3.0-3.8, Xavier at 0.85-1.1;
-                                   default 1.5; 0 = off */
     int omega_norm;             /* 0 = the paper's form, w_l from ||W_j||_F^2; 1 = ours (default),
                                    from the spectral norm ||W_j||_2^2 (power iteration, +1%):
                                    smaller weights, and J_LS <= L J_SAPM still holds */
-    int resync_every;           /* ours, SAPM only: every k outer iterations reset a_l to the
-                                   forward pass, take the auxiliary step, then solve the
-                                   weights (0 = never, the paper's form); default 1 */
+    int resync_every;           /* SAPM only: every k outer iterations the auxiliaries start
+                                   at the forward pass a_l = z_l(x_n) of the current weights,
+                                   take the auxiliary step, then the weights are solved;
+                                   0 = they start at the forward pass once and persist.
+                                   Default and paper preset 1 (the paper leaves the
+                                   auxiliaries' initialisation open; see "PM and SAPM on
+                                   data" for what 0 does) */
 } sapm_aux_options;
 
 /* Options of every training call. Budgets are totals over the run's phases:
@@ -591,8 +603,7 @@ typedef struct sapm_aux_options {
  * A polish phase (polish != NONE) starts when the first phase hands over: after
  * phase_iters iterations (0 = no iteration limit of its own), after phase_time *
  * time_budget seconds (0 = none), or when the first phase converges by its own rule
- * (gradient / relative-change tolerance, line search); PM/SAPM on data may also hand
- * over at once by the chaos test of sapm_aux_options.
+ * (gradient / relative-change tolerance, line search).
  * Stop rules (the first that holds ends the run and is reported in sapm_report.stop):
  *   SAPM_STOP_DIVERGED     the loss became NaN/Inf: the last parameters with a finite loss
  *                          are restored, status SAPM_ERR_DIVERGED;
@@ -654,11 +665,11 @@ typedef struct sapm_options {
 } sapm_options;
 
 /* Recommended options for a method on data (measured defaults; see each method's notes):
- * max_iters 0 (1000 without a time budget), log_every 10, log_seconds 0.5; SAPM and PM
- * come with an L-BFGS polish (phase_iters 5, phase_time 0.5) and the chaos test of
- * sapm_aux_options: from an ordered (e.g. Xavier) start that test hands over to L-BFGS
- * at once. For the paper's pure form set polish = SAPM_METHOD_NONE and
- * sapm_aux_paper_options(&opt.aux). */
+ * max_iters 0 (1000 without a time budget), log_every 10, log_seconds 0.5, polish NONE
+ * for every method (so the method named runs for the whole budget), aux =
+ * sapm_aux_default_options (ours). For the paper's form of PM/SAPM call
+ * sapm_aux_paper_options(&opt.aux); for "SAPM, then L-BFGS" set polish =
+ * SAPM_METHOD_LBFGS and phase_iters (measured: 5, bench/bench_sapm.c). */
 SAPMDEF sapm_options sapm_default_options(sapm_method method);
 
 /* Train net on the data set (X, Y) (sample-major; NaN/Inf rejected) with the phases of opt,
@@ -680,42 +691,64 @@ SAPMDEF sapm_result sapm_train(sapm_net *net, int N, const double *X, int ldx, c
  * of this phase reports loss = J_SAPM (or J_PM) and mse = J_LS of the forward network; for
  * SAPM J_LS <= L J_SAPM holds at every state (tests/test_sapm.c checks it).
  *
- *   the paper's form (polish = SAPM_METHOD_NONE, sapm_aux_paper_options): gradient steps
- *     of rate tau on every a_l from the same state, w_l = prod ||W_j||_F^2 K^2, fixed
- *     lambda for PM. Measured: a fixed tau diverges once 2 tau w_1 > 1 (w_1 ~ 1e11 at
- *     L = 10, Xavier), and with a stable step it is orders of magnitude slower than L-BFGS
- *     (bench/bench_sapm.c).
- *   ours (sapm_default_options): per-sample Gauss-Newton/Levenberg-Marquardt steps on a_l
- *     (backward sweep), w_l from spectral norms (the bound still holds), re-sync of the
- *     auxiliaries to the forward pass before each auxiliary step, then an L-BFGS polish
- *     phase on J_LS after 5 outer iterations. A chaotic start (mean-field gain chi >
- *     switch_chi = 1.5, e.g. U(-1,1) at width 20) is first rescaled to the edge of chaos
- *     (sapm_net_rescale_chaos); an ordered start (Xavier) goes to the polish at once - so
- *     from such a start the default "SAPM" run is an L-BFGS run, and its history says so
- *     (every entry names its phase). What we measured and why (bench/bench_sapm.c,
- *     examples/depth_study.c): the auxiliary phase on its own stalls (each outer iteration
- *     moves a layer by ~ |du/dz_l|^2 / w_l, tiny for deep layers, and from Xavier with zero
- *     biases the odd symmetry traps it at the mean, test MSE ~0.19 on sin(x^2)), while the
- *     failures of every method from U(-1,1) at L >= 14 are a generalisation failure of
- *     chaotic networks (train MSE 1e-6, test 1e-2); the rescaling removes them.
+ * Both presets below run this iteration for the whole budget (no second phase unless
+ * opt.polish asks for one; the start is the caller's network, untouched).
+ *
+ *   the paper's form (sapm_aux_paper_options): what arXiv 2504.21501 states - closed-form
+ *     least-squares weight blocks L..1, one gradient step on every a_l from the same state
+ *     (Jacobi), w_l = prod_{j>l} ||W_j||_F^2 K^2 recomputed every outer iteration, fixed
+ *     lambda for PM. The choices the paper leaves open, and ours for them:
+ *     - the step rule: the rate is normalised by the block's curvature bound
+ *       (SAPM_AUX_GD_SCALED, tau = 1). A fixed rate (SAPM_AUX_GD) cannot serve: it
+ *       diverges once 2 tau w_1 > 1 and w_1 spans 1e2..1e20 across depths and starts.
+ *     - the auxiliaries' initialisation: the forward pass a_l = z_l(x_n) of the current
+ *       weights at the start of every outer iteration (resync_every = 1), then the
+ *       gradient step, then the weight solves, which thus fit the stepped targets. Kept
+ *       from one outer iteration to the next instead (resync_every = 0), the least-squares
+ *       refit of consistent targets leaves errors ~1e-10 that w_1 ~ 1e12..1e20 amplifies
+ *       into J_SAPM ~ 1e7, and from a Xavier start with zero biases the odd symmetry of
+ *       the network holds the MSE at the target's variance (sin(x^2), L = 10: MSE 0.18
+ *       after 1000 outer iterations, against 1.9e-3 with the re-initialisation).
+ *     - the ridge: lambda_n = 1e-10 tr(H H^T) / (n + 1), grown tenfold while Cholesky fails.
+ *     - iteration counts: one gradient step per outer iteration; the budget is the run's.
+ *     Measured (examples/sin_regression.c, sin(x^2), L = 10, width 20, Xavier): J_SAPM rises
+ *     over the first ~10 outer iterations while the output layer's least-squares solve
+ *     grows ||W_L|| and with it every w_l, then J_SAPM and the MSE fall together; the
+ *     MSE is far below gradient descent's at equal iterations (examples/sin_regression.c
+ *     prints both).
+ *   ours (sapm_aux_default_options, the default): per-sample Gauss-Newton/Levenberg-
+ *     Marquardt steps on a_l (backward sweep) and w_l from spectral norms (the bound still
+ *     holds), same re-initialisation. On the demo problem it is ahead of the paper's form
+ *     for the first ~20 outer iterations (MSE 7.6e-4 at 20) and then drifts up to 2.9e-3 at
+ *     1000 while J_SAPM keeps falling: spectral w_l are smaller, the bound looser (with
+ *     omega_norm = 0 the same steps end at 2.1e-3, monotone). What we measured and why
+ *     (bench/bench_sapm.c, examples/depth_study.c): both forms are far slower than
+ *     L-BFGS on J_LS from a good start (each outer iteration moves layer l by
+ *     ~ |du/dz_l|^2 / w_l, tiny for deep layers); a short auxiliary phase followed by an L-BFGS polish is opt.polish =
+ *     SAPM_METHOD_LBFGS, opt.phase_iters = 5. The failures of every method from U(-1,1) at
+ *     L >= 14 are a generalisation failure of chaotic networks (train MSE 1e-6, test
+ *     1e-2); sapm_net_rescale_chaos before any method removes them.
  * ====================================================================================== */
 
-/* The library's default PM/SAPM options (ours, chosen by bench/bench_sapm.c; each field's
- * doc in sapm_aux_options says what it does and whether it is the paper's form). */
+/* Our best form of PM/SAPM, the default (chosen by bench/bench_sapm.c; the table above
+ * sapm_aux_options lists every field). Overwrites every field. */
 SAPMDEF void sapm_aux_default_options(sapm_aux_options *a);
 
-/* The paper's form of Algorithm 1 (arXiv 2504.21501): plain gradient steps of rate tau on
- * the auxiliaries, all layers from the same state (Jacobi), w_l from Frobenius norms
- * recomputed every iteration, no re-sync, no chaos test; pm_lambda, tau and ridge are
- * kept as given. Pair it with opt.polish = SAPM_METHOD_NONE. */
+/* The paper's form of Algorithm 1 (arXiv 2504.21501): gradient steps on the auxiliaries
+ * with the rate normalised by each block's curvature (tau = 1), all layers from the same
+ * state (Jacobi), w_l from Frobenius norms recomputed every outer iteration, auxiliaries
+ * starting each outer iteration at the forward pass (see "PM and SAPM on data" for why).
+ * Sets update, tau, sweep, omega_norm and resync_every; pm_lambda, ridge and lm_damping
+ * are kept as given. */
 SAPMDEF void sapm_aux_paper_options(sapm_aux_options *a);
 
-/* Edge-of-chaos rescaling of a network for the inputs X (N x n_0, ldx >= n_0), ours: for
+/* Edge-of-chaos rescaling of a network for the inputs X (N x n_0, ldx >= n_0), an
+ * initialisation utility (ours) for any method, called before training: for
  * the hidden layers l = 2..L-1 in order, W_l <- W_l / sqrt(chi_l) where the mean-field
  * gain chi_l = (||W_l||_F^2 / n_l) mean_n,i sigma'(z_{l-1,i}(x_n))^2 exceeds 1 (Poole et
  * al. 2016: chi > 1 is the chaotic phase, where a deep net interpolates its training points
- * wildly). *chi_max (may be NULL) receives max_l chi_l before the rescaling. The default
- * SAPM does this when its start is chaotic (aux.chaos_rescale); any optimizer can use it. */
+ * wildly). *chi_max (may be NULL) receives max_l chi_l before the rescaling. No training
+ * method calls it on its own. */
 SAPMDEF sapm_result sapm_net_rescale_chaos(sapm_net *net, int N, const double *X, int ldx,
                                            double *chi_max);
 
@@ -980,10 +1013,11 @@ typedef struct sapm_pde_options {
 /* Recommended options: base = sapm_default_options(method) with log_every 50, L-BFGS
  * memory 50 (ours; measured better than 10 for PINNs) and max_iters 0 (5000 without a
  * time budget); alpha = beta = 1 (the unweighted J_PINN; raise beta when |f| is large,
- * e.g. 10-100 for Poisson with f ~ 2 pi^2). SAPM / PM: polish = LBFGS after phase_iters = 3
- * alternating iterations (ours: 18-40x better than the paper's form at equal wall time, and
- * on par with the PINN's L-BFGS, bench/bench_lysep.c); the paper's pure alternating form is
- * polish = SAPM_METHOD_NONE with lysep.prox = 1e-10. */
+ * e.g. 10-100 for Poisson with f ~ 2 pi^2). polish = SAPM_METHOD_NONE for every method, so
+ * SAPM / PM run the alternating iteration for the whole budget; measured best (ours):
+ * polish = SAPM_METHOD_LBFGS after phase_iters = 3 alternating iterations (18-40x better
+ * than the alternating iteration alone at equal wall time, and on par with the PINN's
+ * L-BFGS, bench/bench_lysep.c); the paper's form is lysep.prox = 1e-10. */
 SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_method method);
 
 /* Train net (n_0 = d, n_L = 1) on the PDE with N interior points X and M >= 1 boundary
@@ -4401,12 +4435,6 @@ SAPMDEF sapm_options sapm_default_options(sapm_method method)
     sapm_aux_default_options(&o.aux); /* measured defaults: see "PM and SAPM" */
     if (method == SAPM_METHOD_GD) o.learning_rate = 1e-2;
     if (method == SAPM_METHOD_ADAM) o.learning_rate = 1e-3;
-    if (method == SAPM_METHOD_PM || method == SAPM_METHOD_SAPM) {
-        /* ours: 5 auxiliary iterations (or half the time budget), then L-BFGS on J_LS */
-        o.polish = SAPM_METHOD_LBFGS;
-        o.phase_iters = 5;
-        o.phase_time = 0.5;
-    }
     return o;
 }
 
@@ -6217,11 +6245,12 @@ static SAPM__UNUSED sapm_result sapm__minimize(
  *      residual through sigma), so it has no exact closed form; its GN step is the exact
  *      minimiser of the linearised block loss.
  *   3. w recomputed from the new weights (SAPM).
- * Ours around it (sapm__train_aux): re-sync a = forward pass before the auxiliary step
- * (resync_every; the weight solves then see the GN targets - this also breaks the odd
- * symmetry of a Xavier/zero-bias start), the chaos test and rescaling at the start, and the
- * switch to L-BFGS on J_LS (polish; during it the auxiliaries are the forward pass, so the
- * logged loss is J_SAPM = J_LS). A non-finite state restores the last finite weights.
+ * Around it (sapm__phase_aux): the auxiliaries start each outer iteration at the forward
+ * pass (resync_every, both presets; the weight solves then fit the stepped targets - this
+ * also breaks the odd symmetry of a Xavier/zero-bias start), and, only when opt.polish asks,
+ * the run's hand-over to a second method on J_LS (during it the auxiliaries are the forward
+ * pass, so the logged loss is J_SAPM = J_LS). A non-finite state restores the last finite
+ * weights.
  * ====================================================================================== */
 
 /* --- state -------------------------------------------------------------------------- */
@@ -6599,7 +6628,7 @@ static sapm_result sapm__aux_outer(sapm__aux *st, int iter)
     return SAPM_OK;
 }
 
-/* --- options, the chaos test, the phase --------------------------------------------- */
+/* --- options, the edge-of-chaos rescaling, the phase ---------------------------------- */
 
 SAPMDEF void sapm_aux_default_options(sapm_aux_options *a)
 {
@@ -6611,8 +6640,6 @@ SAPMDEF void sapm_aux_default_options(sapm_aux_options *a)
     a->update = SAPM_AUX_GN;
     a->sweep = SAPM_SWEEP_BACKWARD;
     a->lm_damping = 1e-2;
-    a->chaos_rescale = 1;
-    a->switch_chi = 1.5;
     a->omega_norm = 1;
     a->resync_every = 1;
 }
@@ -6620,12 +6647,11 @@ SAPMDEF void sapm_aux_default_options(sapm_aux_options *a)
 SAPMDEF void sapm_aux_paper_options(sapm_aux_options *a)
 {
     if (!a) return;
-    a->update = SAPM_AUX_GD;
+    a->update = SAPM_AUX_GD_SCALED;   /* a gradient step, rate relative to the curvature */
+    a->tau = 1.0;
     a->sweep = SAPM_SWEEP_JACOBI;
-    a->chaos_rescale = 0;
-    a->switch_chi = 0.0;
     a->omega_norm = 0;
-    a->resync_every = 0;
+    a->resync_every = 1;              /* auxiliaries start each outer iteration at z_l(x_n) */
 }
 
 /* max over hidden layers l = 2..L-1 of the mean-field gain chi_l = (||W_l||_F^2 / n_l)
@@ -6652,7 +6678,7 @@ static sapm_result sapm__aux_max_chi(sapm__aux *st, double *chi_max)
     return SAPM_OK;
 }
 
-/* Edge-of-chaos rescaling (ours, aux.chaos_rescale): for l = 2..L-1 in order, with the
+/* Edge-of-chaos rescaling (ours, sapm_net_rescale_chaos): for l = 2..L-1 in order, with the
  * auxiliaries at the forward pass, W_l <- W_l / sqrt(chi_l) when chi_l > 1, so that every
  * hidden layer ends with chi_l <= 1 (up to the change of sigma' it causes downstream,
  * which the sequential order accounts for). The auxiliaries are re-synced after each layer. */
@@ -6714,8 +6740,6 @@ static sapm_result sapm__aux_check_options(const sapm_options *opt, const char *
               "aux.tau must be finite and > 0 with gradient steps (PM/SAPM phase)");
     SAPM__BAD(!(a->ridge >= 0.0) || !isfinite(a->ridge), "aux.ridge must be finite and >= 0 (PM/SAPM phase)");
     SAPM__BAD(!(a->lm_damping >= 0.0) || !isfinite(a->lm_damping), "aux.lm_damping must be finite and >= 0 (PM/SAPM phase)");
-    SAPM__BAD(!(a->switch_chi >= 0.0) || !isfinite(a->switch_chi), "aux.switch_chi must be finite and >= 0 (PM/SAPM phase)");
-    SAPM__BAD(a->chaos_rescale < 0 || a->chaos_rescale > 2, "aux.chaos_rescale must be 0, 1 or 2 (PM/SAPM phase)");
     SAPM__BAD(a->omega_norm != 0 && a->omega_norm != 1, "aux.omega_norm must be 0 or 1 (SAPM phase)");
     SAPM__BAD(a->resync_every < 0, "aux.resync_every must be >= 0 (SAPM phase)");
     return SAPM_OK;
@@ -6754,8 +6778,8 @@ static sapm_result sapm__aux_checkpoint(sapm__run *run, const sapm__aux *st, dou
 }
 
 /* The PM/SAPM phase on data: outer iterations of Algorithm 1 (sapm__aux_outer) until the
- * run stops or hands over. With a polish, a non-chaotic start hands over at once and a
- * chaotic one is first rescaled (sapm_aux_options: switch_chi, chaos_rescale). Logged:
+ * run stops or hands over to the polish by the run's rules (phase_iters, phase_time,
+ * rel_tol). Logged:
  * loss = J_SAPM / J_PM, mse = J_LS of the forward network, error = the problem's held-out
  * error. A non-finite state restores the last finite weights (status SAPM_ERR_DIVERGED). */
 static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__problem *pb,
@@ -6766,7 +6790,6 @@ static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__pr
     sapm_stop_reason stop;
     sapm_result r, status = SAPM_OK;
     double J = 0.0, mse = 0.0, mse_prev, err = NAN, *good;
-    int handover = 0;
     *stop_out = SAPM_STOP_ERROR;
     good = (double *)sapm__alloc(net->n_params, sizeof(double));
     if (!good) return SAPM_ERR_OUT_OF_MEMORY;
@@ -6780,7 +6803,7 @@ static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__pr
     if (r != SAPM_OK) { SAPM_FREE(good); return r; }
     if (run->resume_state && run->resume_phase == run->phase_index) {
         /* a resumed run: the auxiliaries, damping and power vectors of the checkpoint (its
-         * iteration 0 and any rescaling were done by the run that wrote it) */
+         * iteration 0 was done by the run that wrote it) */
         const double *s = run->resume_state;
         size_t off = 1, a;
         int l;
@@ -6804,24 +6827,12 @@ static sapm_result sapm__phase_aux(sapm__run *run, sapm__aux *st, const sapm__pr
     } else {
         stop = sapm__run_step(run, 0, mse, J, err, 1);
         mse_prev = mse;
-        if (stop == SAPM_STOP_NONE && opt->polish != SAPM_METHOD_NONE && opt->aux.switch_chi > 0.0) {
-        double chi = 0.0;
-        if (sapm__aux_max_chi(st, &chi) == SAPM_OK && chi <= opt->aux.switch_chi) handover = 1; /* ordered start */
-        else if (opt->aux.chaos_rescale) {
-            sapm__aux_rescale_chaos(st);
-            sapm__aux_omega(st);
-            if (sapm__aux_loss(st, &J) != SAPM_OK || pb->objective(pb->ctx, net->params, &mse, NULL) != SAPM_OK) J = mse = NAN;
-            run->mse = mse_prev = mse;
-            run->loss = J;
-            if (opt->aux.chaos_rescale == 2) handover = 1;
-        }
-        }
-        if (!handover && stop != SAPM_STOP_DIVERGED && sapm__run_checkpoint_due(run) &&
+        if (stop != SAPM_STOP_DIVERGED && sapm__run_checkpoint_due(run) &&
             (r = sapm__aux_checkpoint(run, st, mse_prev)) != SAPM_OK) {   /* asked for at iteration 0 */
             status = r; stop = SAPM_STOP_ERROR;
         }
     }
-    while (stop == SAPM_STOP_NONE && !handover && !sapm__run_handover(run)) {
+    while (stop == SAPM_STOP_NONE && !sapm__run_handover(run)) {
         int wanted;
         r = sapm__aux_outer(st, run->iter + 1);
         if (r == SAPM_OK) r = sapm__aux_loss(st, &J);
@@ -8051,11 +8062,8 @@ SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_method method)
     o.base.ls.lbfgs_memory = 50;    /* ours: 50 pairs beat 10 on Poisson 2-D (1.8e-4 vs 4.5e-4 rel. L2 at 1500 its) */
     o.base.phase_time = 0.0;
     o.base.phase_iters = 0;
-    if (method == SAPM_METHOD_PM || method == SAPM_METHOD_SAPM) {
-        /* ours: 3 alternating iterations as a warm start, then L-BFGS on J_PINN */
-        o.base.polish = SAPM_METHOD_LBFGS;
-        o.base.phase_iters = 3;
-    }
+    /* no polish for any method: SAPM / PM run the alternating iteration for the whole
+     * budget (3 alternating iterations then L-BFGS: polish = LBFGS, phase_iters = 3) */
     o.alpha = 1.0;
     o.beta = 1.0;
     o.lysep = sapm_lysep_default_options();
@@ -8192,7 +8200,7 @@ static sapm__problem sapm__pinn_problem_table(sapm__pinn_eval *e)
  *          directions; at l = L-1 the exact rank-one GN step; halved until decrease;
  *     q_l (LySep): exact minimiser (wg I + wg' D1 W^T W D1) q = ..., rank-one at l = L-1.
  *  4. forward pass: J_PINN (the logged "mse") and J_aux (the logged "loss").
- * Schedule (ours, THE DEFAULT of sapm_pde_default_options): phase_iters = 3 alternating
+ * Schedule (ours, asked for by polish = LBFGS; no default polish): phase_iters = 3 alternating
  * iterations as a warm start, then the L-BFGS polish phase on J_PINN through the PINN's
  * exact gradient, within the run's totals (max_iters, time_budget); its entries are
  * labelled "L-BFGS (polish)" and carry loss = J_PINN. The paper's form (pure alternating
@@ -8210,7 +8218,7 @@ static sapm__problem sapm__pinn_problem_table(sapm__pinn_eval *e)
  * (1e-10) is best for the alternating phase alone; before an L-BFGS polish prox ~1 is
  * (with 1e-10 the polish stalls at ~0.26 on transport, with 1 it reaches ~9e-4 in 20 s).
  * The ordinary PINN with L-BFGS beats the alternating phase alone on every bench problem;
- * the default schedule is 18-40x better than the paper's form and on par with the PINN's
+ * that schedule is 18-40x better than the paper's form and on par with the PINN's
  * L-BFGS, not reliably ahead of it.
  *
  * DATA PARALLEL: the Gram matrices and right-hand sides of the weight blocks go through
@@ -11009,6 +11017,19 @@ SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double
 ------------------------------------------------------------------------------
 VERSION HISTORY
 
+  0.4.0  (unreleased)  a method runs for the whole budget unless opt.polish asks for a
+                       second phase: sapm_default_options(PM / SAPM) and
+                       sapm_pde_default_options(PM / SAPM) have polish NONE (was: L-BFGS
+                       after 5, resp. 3, auxiliary iterations). Removed aux.switch_chi and
+                       aux.chaos_rescale (the chaos test that handed an ordered start to
+                       L-BFGS at iteration 0, so that the default "SAPM" from a Xavier
+                       start was L-BFGS, and the rescaling of a chaotic one):
+                       sapm_net_rescale_chaos is an initialisation utility the caller
+                       applies before any method. sapm_aux_paper_options now sets the
+                       paper's form that works as arXiv 2504.21501 reports: gradient steps
+                       with the rate normalised by each block's curvature (GD_SCALED,
+                       tau = 1), auxiliaries starting each outer iteration at the forward
+                       pass (resync_every = 1), Jacobi sweep, Frobenius weights.
   0.3.0  (2026-12-02)  data-parallel training over MPI (SAPM_USE_MPI: sapm_mpi_init,
                        sapm_mpi_allreduce with call/payload counters, sapm_mpi_attach,
                        sapm_shard; every method; LM in parameter space, P^2 + P + 1 numbers

@@ -3,13 +3,16 @@
  *   cc -O2 -march=native bench/bench_sapm.c -o bench_sapm -lm
  *   ./bench_sapm            quick mode (make bench): 3 starts, 1.5 s per run, uniform init
  *   ./bench_sapm --full     10 starts, 5 s per run, uniform and Xavier init
- *   options: --starts K --budget S --init u|x|both --problems LIST (default s6,s10,s14,p6,p10; also s8, s20)
+ *   options: --starts K --budget S --init u|x|both --problems LIST (default s6,s10,s14,p6,p10)
  *            --methods LIST (indices into the table, e.g. 2,6) --no-cost
  *   SAPM_BENCH_FULL=1 in the environment is the same as --full.
  *
- * Problems: sin(x^2) on [-2,2] (256 random training points, 1000 test points on a grid),
- * depth L = 6, 10, 14; sin(pi x) sin(pi y) on [-1,1]^2 (400 random training points, 40x40
- * test grid), L = 6, 10. Width 20, tanh. Every method starts from the same weights for a
+ * Problems: a target letter and the depth L (e.g. s10, a6). Targets: s = sin(x^2) on
+ * [-2,2]; k = tanh(10 x), g = two Gaussian bumps on [-1,1] (1-D: 256 random training
+ * points, 1000 test points on a grid); p = sin(pi x) sin(pi y), r = sin(4 |x|) on [-1,1]^2,
+ * f = Franke's function on [0,1]^2 (2-D: 400 random training points, 40x40 test grid);
+ * a = sin(x1 + .. + x5), e = exp(-|x|^2) cos(2 x1) on [-1,1]^5 (5-D: 1000 random training
+ * points, 2000 random test points). Width 20, tanh. Every method starts from the same weights for a
  * given seed. The held-out test MSE is evaluated in the progress callback at every 10th
  * iteration; the callback's own time is subtracted from the clock for "seconds to reach".
  * Failure: final test MSE > 1e-3. Medians of time-to-target count unreached runs as +inf.
@@ -47,60 +50,94 @@ static int on_progress(const sapm_progress *p, void *ud)
     return 0;
 }
 
-static void make_problem(problem *pb, int two_d, int L)
+/* The targets: a letter, the input dimension, the box [lo, hi]^d and f. */
+typedef struct target { char code; int d; double lo, hi; const char *name; double (*f)(const double *x); } target;
+static double f_sin_x2(const double *x) { return sin(x[0] * x[0]); }
+static double f_sinsin(const double *x) { return sin(3.14159265358979323846 * x[0]) * sin(3.14159265358979323846 * x[1]); }
+static double f_step(const double *x) { return tanh(10.0 * x[0]); }
+static double f_bumps(const double *x)
 {
-    sapm_rng rng; int i;
-    pb->d = two_d ? 2 : 1; pb->L = L;
-    pb->N = two_d ? 400 : 256; pb->Nt = two_d ? 1600 : 1000;
-    pb->name = two_d ? "sin(pi x)sin(pi y)" : "sin(x^2)";
-    pb->X = (double *)malloc(sizeof(double) * pb->N * pb->d); pb->Y = (double *)malloc(sizeof(double) * pb->N);
-    pb->Xt = (double *)malloc(sizeof(double) * pb->Nt * pb->d); pb->Yt = (double *)malloc(sizeof(double) * pb->Nt);
+    return exp(-20.0 * (x[0] - 0.3) * (x[0] - 0.3)) - exp(-20.0 * (x[0] + 0.5) * (x[0] + 0.5));
+}
+static double f_franke(const double *x)
+{
+    double a = 9.0 * x[0], b = 9.0 * x[1];
+    return 0.75 * exp(-((a - 2) * (a - 2) + (b - 2) * (b - 2)) / 4) + 0.75 * exp(-(a + 1) * (a + 1) / 49 - (b + 1) / 10) +
+           0.5 * exp(-((a - 7) * (a - 7) + (b - 3) * (b - 3)) / 4) - 0.2 * exp(-(a - 4) * (a - 4) - (b - 7) * (b - 7));
+}
+static double f_radial(const double *x) { return sin(4.0 * sqrt(x[0] * x[0] + x[1] * x[1])); }
+static double f_sin_sum5(const double *x) { return sin(x[0] + x[1] + x[2] + x[3] + x[4]); }
+static double f_gauss_cos5(const double *x)
+{
+    double r2 = 0.0; int i;
+    for (i = 0; i < 5; ++i) r2 += x[i] * x[i];
+    return exp(-r2) * cos(2.0 * x[0]);
+}
+static const target targets[] = {
+    {'s', 1, -2.0, 2.0, "sin(x^2)", f_sin_x2},
+    {'p', 2, -1.0, 1.0, "sin(pi x)sin(pi y)", f_sinsin},
+    {'k', 1, -1.0, 1.0, "tanh(10 x)", f_step},
+    {'g', 1, -1.0, 1.0, "two Gaussian bumps", f_bumps},
+    {'f', 2, 0.0, 1.0, "Franke 2-D", f_franke},
+    {'r', 2, -1.0, 1.0, "sin(4r) 2-D", f_radial},
+    {'a', 5, -1.0, 1.0, "sin(x1+..+x5) 5-D", f_sin_sum5},
+    {'e', 5, -1.0, 1.0, "exp(-r^2) cos(2 x1) 5-D", f_gauss_cos5},
+};
+
+/* Training points: N uniform random in the box (seed 12345); test points: a grid in 1-D
+ * (1000) and 2-D (40 x 40), 2000 uniform random points in 5-D. */
+static void make_problem(problem *pb, const target *tg, int L)
+{
+    sapm_rng rng; int i, k, d = tg->d;
+    double w = tg->hi - tg->lo;
+    pb->d = d; pb->L = L;
+    pb->N = d == 1 ? 256 : d == 2 ? 400 : 1000; pb->Nt = d == 1 ? 1000 : d == 2 ? 1600 : 2000;
+    pb->name = tg->name;
+    pb->X = (double *)malloc(sizeof(double) * pb->N * d); pb->Y = (double *)malloc(sizeof(double) * pb->N);
+    pb->Xt = (double *)malloc(sizeof(double) * pb->Nt * d); pb->Yt = (double *)malloc(sizeof(double) * pb->Nt);
     sapm_rng_seed(&rng, 12345);
     for (i = 0; i < pb->N; ++i) {
-        if (two_d) {
-            double x = -1 + 2 * sapm_rng_uniform(&rng), y = -1 + 2 * sapm_rng_uniform(&rng);
-            pb->X[2 * i] = x; pb->X[2 * i + 1] = y; pb->Y[i] = sin(3.14159265358979323846 * x) * sin(3.14159265358979323846 * y);
-        } else {
-            double x = -2 + 4 * sapm_rng_uniform(&rng);
-            pb->X[i] = x; pb->Y[i] = sin(x * x);
-        }
+        for (k = 0; k < d; ++k) pb->X[i * d + k] = tg->lo + w * sapm_rng_uniform(&rng);
+        pb->Y[i] = tg->f(pb->X + i * d);
     }
     for (i = 0; i < pb->Nt; ++i) {
-        if (two_d) {
-            double x = -1 + 2 * ((i % 40) + 0.5) / 40, y = -1 + 2 * ((i / 40) + 0.5) / 40;
-            pb->Xt[2 * i] = x; pb->Xt[2 * i + 1] = y; pb->Yt[i] = sin(3.14159265358979323846 * x) * sin(3.14159265358979323846 * y);
-        } else {
-            double x = -2 + 4 * (i + 0.5) / pb->Nt;
-            pb->Xt[i] = x; pb->Yt[i] = sin(x * x);
-        }
+        if (d == 1) pb->Xt[i] = tg->lo + w * (i + 0.5) / pb->Nt;
+        else if (d == 2) { pb->Xt[2 * i] = tg->lo + w * ((i % 40) + 0.5) / 40; pb->Xt[2 * i + 1] = tg->lo + w * ((i / 40) + 0.5) / 40; }
+        else for (k = 0; k < d; ++k) pb->Xt[i * d + k] = tg->lo + w * sapm_rng_uniform(&rng);
+        pb->Yt[i] = tg->f(pb->Xt + i * d);
     }
 }
 
 /* The methods compared, each a label and an options setup on top of sapm_default_options. */
 static void setup_paper(sapm_options *o)      /* the paper's form (arXiv 2504.21501) */
 {
-    o->polish = SAPM_METHOD_NONE;
     sapm_aux_paper_options(&o->aux);
 }
-static void setup_no_polish(sapm_options *o) { o->polish = SAPM_METHOD_NONE; }
+static void setup_polish(sapm_options *o)     /* ours: 5 outer iterations (or half the time), then L-BFGS */
+{
+    o->polish = SAPM_METHOD_LBFGS;
+    o->phase_iters = 5;
+    o->phase_time = 0.5;
+}
 
 typedef struct bench_method {
     const char *label;
     sapm_method method;
     void (*setup)(sapm_options *o);   /* NULL: sapm_default_options(method) as it comes */
     int rescale;                      /* sapm_net_rescale_chaos before the run (untimed) */
-    int is_default;                   /* the library default SAPM: its failures are summed */
+    int is_default;                   /* rescale + SAPM (ours) -> L-BFGS: its failures are summed */
 } bench_method;
 
 static const bench_method methods[] = {
     {"GD", SAPM_METHOD_GD, NULL, 0, 0},
     {"Adam", SAPM_METHOD_ADAM, NULL, 0, 0},
     {"L-BFGS", SAPM_METHOD_LBFGS, NULL, 0, 0},
-    {"PM", SAPM_METHOD_PM, NULL, 0, 0},
+    {"PM (ours)", SAPM_METHOD_PM, NULL, 0, 0},
     {"SAPM (paper's form)", SAPM_METHOD_SAPM, setup_paper, 0, 0},
-    {"SAPM-GN (no polish)", SAPM_METHOD_SAPM, setup_no_polish, 0, 0},
-    {"SAPM (default)", SAPM_METHOD_SAPM, NULL, 0, 1},
+    {"SAPM (ours)", SAPM_METHOD_SAPM, NULL, 0, 0},
+    {"rescale+SAPM->L-BFGS", SAPM_METHOD_SAPM, setup_polish, 1, 1},
     {"L-BFGS + rescale", SAPM_METHOD_LBFGS, NULL, 1, 0},
+    {"LM", SAPM_METHOD_LM, NULL, 0, 0},
 };
 enum { NMETH = (int)(sizeof methods / sizeof methods[0]) };
 
@@ -125,6 +162,10 @@ static double method_bytes(const bench_method *bm, const problem *pb, sapm_net *
     if (o.method == SAPM_METHOD_GD) return 8 * P;
     if (o.method == SAPM_METHOD_ADAM) return 8 * 3 * P;
     if (o.method == SAPM_METHOD_LBFGS) return 8 * (2 * o.ls.lbfgs_memory + 4) * P;
+    if (o.method == SAPM_METHOD_LM) {            /* Jacobian N x P and two k x k, k = min(N, P) */
+        double k = pb->N < P ? (double)pb->N : P;
+        return 8 * ((double)pb->N * P + 2 * k * k);
+    }
     if (sapm_aux_create(&st, net, pb->N, pb->X, pb->d, pb->Y, 1, &o) != SAPM_OK) return -1;
     b = (double)sapm_aux_bytes(st);
     sapm_aux_destroy(st);
@@ -254,22 +295,28 @@ int main(int argc, char **argv)
     if (nstarts > MAXSTARTS) nstarts = MAXSTARTS;
     printf("bench_sapm: %s mode, SIMD path %s. Test MSE on held-out points; failure = test MSE > 1e-3.\n", full ? "full" : "quick", sapm_simd_path());
     printf("Methods: GD, Adam, L-BFGS on J_LS; PM (library defaults, lambda = 1); SAPM in the paper's\n"
-           "form (arXiv 2504.21501: gradient steps on the auxiliaries, no polish); SAPM with our\n"
-           "auxiliary updates and no polish; the default SAPM (edge-of-chaos rescaling when the start\n"
-           "is chaotic, 5 GN iterations, L-BFGS polish); L-BFGS after the same rescaling.\n");
+           "form (arXiv 2504.21501: curvature-normalised gradient steps on the auxiliaries); SAPM with\n"
+           "our auxiliary updates (the default); edge-of-chaos rescaling (sapm_net_rescale_chaos), 5\n"
+           "SAPM (ours) iterations, then an L-BFGS polish; L-BFGS after the same rescaling.\n");
     {
-        const char *all[7] = {"s6", "s10", "s14", "p6", "p10", "s8", "s20"};
-        int p, init;
-        for (p = 0; p < 7; ++p) {
+        const char *list = problems ? problems : "s6,s10,s14,p6,p10", *c = list;
+        int init;
+        while (*c) {
             problem pb;
-            if (problems ? !strstr(problems, all[p]) : p >= 5) continue;
-            make_problem(&pb, all[p][0] == 'p', atoi(all[p] + 1));
+            const target *tg = NULL;
+            int L, t;
+            for (t = 0; t < (int)(sizeof targets / sizeof targets[0]); ++t) if (targets[t].code == *c) tg = &targets[t];
+            L = atoi(c + 1);
+            if (!tg || L < 2 || L > 31) { fprintf(stderr, "bad problem in --problems %s\n", list); return 2; }
+            while (*c && *c != ',') ++c;
+            if (*c == ',') ++c;
+            make_problem(&pb, tg, L);
             for (init = 0; init < 2; ++init)
                 if (inits & (1 << init)) run_problem(&pb, init, nstarts, budget, &nfail);
             free(pb.X); free(pb.Y); free(pb.Xt); free(pb.Yt);
         }
     }
     if (!g_nocost) cost_table();
-    printf("\nDefault SAPM failures over all tables: %d\n", nfail);
+    printf("\nrescale+SAPM->L-BFGS failures over all tables: %d\n", nfail);
     return 0;
 }

@@ -366,7 +366,7 @@ static void test_resume_sapm(void)
     o.max_iters = 25;
     resume_matches(o, 8);
     o = sapm_default_options(SAPM_METHOD_SAPM);
-    o.aux.switch_chi = 0.0;         /* no hand-over at iteration 0: a real auxiliary phase */
+    o.polish = SAPM_METHOD_LBFGS;
     o.max_iters = 40;
     o.phase_iters = 15;
     resume_matches(o, 9);           /* stopped in the SAPM phase */

@@ -491,6 +491,8 @@ static void test_poisson_default_vs_pure(void)
         CHECK_EQ_INT(sapm_net_create(&net, 3, widths, SAPM_ACT_TANH), SAPM_OK);
         CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 1), SAPM_OK);
         opt.base.max_iters = 0;  /* the default cap, 5000: 3 alternating + L-BFGS iterations */
+        opt.base.polish = SAPM_METHOD_LBFGS;    /* our measured schedule, asked for */
+        opt.base.phase_iters = 3;
         if (k == 1) {            /* the paper's form, 40 alternating iterations */
             opt.base.max_iters = 40;
             opt.base.polish = SAPM_METHOD_NONE;
@@ -551,8 +553,8 @@ static void test_bad_options(void)
         case 7: o.lysep.ridge = NAN; break;
         case 8: o.base.polish = (sapm_method)42; break;
         case 9: o.base.phase_iters = -1; break;
-        case 10: o.base.ls.lbfgs_memory = 0; break;     /* read by the L-BFGS polish only */
-        case 11: o.base.ls.lbfgs_memory = 1001; break;
+        case 10: o.base.polish = SAPM_METHOD_LBFGS; o.base.ls.lbfgs_memory = 0; break; /* read by the L-BFGS polish only */
+        case 11: o.base.polish = SAPM_METHOD_LBFGS; o.base.ls.lbfgs_memory = 1001; break;
         case 12: tr.capacity = -1; tr.count = 0; o.lysep.trace = &tr; break;
         case 13: o.lysep.prox = INFINITY; break;
         case 14: o.base.log_every = -1; break;
@@ -570,6 +572,7 @@ static void test_bad_options(void)
     {
         sapm_pde_options o = sapm_pde_default_options(SAPM_METHOD_SAPM);
         o.base.max_iters = 7;     /* keep it short: 2 alternating + <= 5 L-BFGS iterations */
+        o.base.polish = SAPM_METHOD_LBFGS;
         o.base.phase_iters = 2;
         o.base.method = SAPM_METHOD_PM;
         CHECK_EQ_INT(sapm_pde_train(&net, &first, 20, X, 8, Xb, &o, &rep), SAPM_OK);
@@ -585,8 +588,8 @@ static void test_defaults(void)
     sapm_lysep_options o = sapm_lysep_default_options();
     sapm_pde_options p = sapm_pde_default_options(SAPM_METHOD_SAPM);
     CHECK(o.inner_sweeps == 1 && o.halvings >= 0 && o.prox > 0.0);
-    /* ours by default: a short alternating warm start, then the L-BFGS polish */
-    CHECK(p.base.polish == SAPM_METHOD_LBFGS && p.base.phase_iters > 0);
+    /* no second phase unless asked for: SAPM runs the alternating iteration throughout */
+    CHECK(p.base.polish == SAPM_METHOD_NONE && p.base.phase_iters == 0);
     CHECK(p.lysep.inner_sweeps == o.inner_sweeps && p.lysep.prox == o.prox);
 }
 

@@ -120,14 +120,9 @@ static int bad_option(int k, sapm_options *o, sapm_pde_options *po, int pde, bad
         case 66: c->field = "aux.lm_damping"; c->readers = AUX_PHASES; o->aux.lm_damping = -1.0; break;
         case 67: c->field = "aux.lm_damping"; c->readers = AUX_PHASES; o->aux.lm_damping = NAN; break;
         case 68: c->field = "aux.lm_damping"; c->readers = AUX_PHASES; o->aux.lm_damping = INFINITY; break;
-        case 69: c->field = "aux.switch_chi"; c->readers = AUX_PHASES; o->aux.switch_chi = -1.0; break;
-        case 70: c->field = "aux.switch_chi"; c->readers = AUX_PHASES; o->aux.switch_chi = NAN; break;
-        case 71: c->field = "aux.switch_chi"; c->readers = AUX_PHASES; o->aux.switch_chi = INFINITY; break;
-        case 72: c->field = "aux.chaos_rescale"; c->readers = AUX_PHASES; o->aux.chaos_rescale = -1; break;
-        case 73: c->field = "aux.chaos_rescale"; c->readers = AUX_PHASES; o->aux.chaos_rescale = 3; break;
-        case 74: c->field = "aux.omega_norm"; c->readers = AUX_PHASES; o->aux.omega_norm = 2; break;
-        case 75: c->field = "aux.omega_norm"; c->readers = AUX_PHASES; o->aux.omega_norm = -1; break;
-        case 76: c->field = "aux.resync_every"; c->readers = AUX_PHASES; o->aux.resync_every = -1; break;
+        case 69: c->field = "aux.omega_norm"; c->readers = AUX_PHASES; o->aux.omega_norm = 2; break;
+        case 70: c->field = "aux.omega_norm"; c->readers = AUX_PHASES; o->aux.omega_norm = -1; break;
+        case 71: c->field = "aux.resync_every"; c->readers = AUX_PHASES; o->aux.resync_every = -1; break;
         default: return 0;
         }
         return 1;

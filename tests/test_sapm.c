@@ -323,9 +323,14 @@ static double train_small(sapm_method method, int seeds_form, int polish, int it
     sapm_make_data(N, X, Y, 5);
     sapm_net_create(&net, 4, widths, SAPM_ACT_TANH);
     sapm_net_init(&net, SAPM_INIT_UNIFORM, 1.0, 3);
-    if (seeds_form) sapm_aux_paper_options(&o.aux);
+    if (seeds_form) {
+        sapm_aux_paper_options(&o.aux);
+        o.aux.update = SAPM_AUX_GD;     /* with the fixed rate tau and auxiliaries that */
+        o.aux.resync_every = 0;         /* persist between outer iterations */
+    }
     if (tau > 0.0) o.aux.tau = tau;
     o.polish = polish ? SAPM_METHOD_LBFGS : SAPM_METHOD_NONE;
+    if (polish) o.phase_iters = 5;     /* 5 auxiliary iterations, then L-BFGS */
     o.max_iters = iters;
     o.log_every = 1;
     if (bc) { o.progress = check_bound_cb; o.user_data = bc; }
@@ -354,9 +359,15 @@ static void test_train_sapm_and_pm_reach_stated_mse(void)
     CHECK(m < 2e-3);                                      /* measured 4.8e-4 */
     CHECK(bc.count >= 61 && bc.violations == 0);          /* J_LS <= L J_SAPM along the run */
     CHECK(bc.worst > 1e-3);
-    m = train_small(SAPM_METHOD_SAPM, 0, 1, 200, NULL, 0.0, SAPM_OK); /* default: + L-BFGS */
-    if (getenv("SAPM_TEST_VERBOSE")) fprintf(stderr, "  SAPM (default) %.3e\n", m);
+    /* 5.2e-6 was measured here under the old default "SAPM", which handed this start
+     * (mean-field gain 1.37 < 1.5) to L-BFGS at iteration 0: it was L-BFGS alone, and is
+     * checked as such; 5 SAPM iterations then L-BFGS end elsewhere */
+    m = train_small(SAPM_METHOD_LBFGS, 0, 0, 200, NULL, 0.0, SAPM_OK);
+    if (getenv("SAPM_TEST_VERBOSE")) fprintf(stderr, "  L-BFGS %.3e\n", m);
     CHECK(m < 5e-5);                                      /* measured 5.2e-6 */
+    m = train_small(SAPM_METHOD_SAPM, 0, 1, 200, NULL, 0.0, SAPM_OK); /* + L-BFGS polish */
+    if (getenv("SAPM_TEST_VERBOSE")) fprintf(stderr, "  SAPM + L-BFGS %.3e\n", m);
+    CHECK(m < 2e-3);                                      /* measured 3.5e-4 */
     m = train_small(SAPM_METHOD_PM, 0, 0, 60, NULL, 0.0, SAPM_OK);   /* PM, our aux updates */
     if (getenv("SAPM_TEST_VERBOSE")) fprintf(stderr, "  PM %.3e\n", m);
     CHECK(m < 2e-3);                                      /* measured 5.5e-4 */
@@ -392,6 +403,8 @@ static void test_pm_failure_signature(void)
     sapm_net_create(&net, 6, widths, SAPM_ACT_TANH);
     sapm_net_init(&net, SAPM_INIT_UNIFORM, 1.0, 1);
     sapm_aux_paper_options(&o.aux);
+    o.aux.update = SAPM_AUX_GD;     /* the paper's rule with the fixed rate tau = 1e-2 */
+    o.aux.tau = 1e-2;
     o.polish = SAPM_METHOD_NONE;
     o.max_iters = 300;
     o.log_every = 50;
@@ -446,8 +459,6 @@ static void test_train_bad_arguments(void)
         BAD(lm_damping, -1e-3);
         BAD(omega_norm, 2);
         BAD(resync_every, -2);
-        BAD(switch_chi, -1.0);
-        BAD(chaos_rescale, 3);
         { sapm_options b_ = o; sapm_aux_paper_options(&b_.aux); b_.aux.tau = 0.0;
           CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &b_, &rep), SAPM_ERR_INVALID_ARGUMENT); }
         if (m == SAPM_METHOD_PM) { BAD(pm_lambda, 0.0); BAD(pm_lambda, -1.0); }
@@ -461,7 +472,7 @@ static void test_train_bad_arguments(void)
           CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &b_, &rep), SAPM_ERR_INVALID_ARGUMENT); }
         { sapm_options b_ = o; b_.phase_time = 1.5;
           CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &b_, &rep), SAPM_ERR_INVALID_ARGUMENT); }
-        { sapm_options b_ = o; b_.ls.lbfgs_memory = 0;
+        { sapm_options b_ = o; b_.polish = SAPM_METHOD_LBFGS; b_.ls.lbfgs_memory = 0;
           CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &b_, &rep), SAPM_ERR_INVALID_ARGUMENT);
           CHECK_EQ_INT(rep.iters, 0);
           CHECK(strstr(rep.message, "lbfgs_memory") != NULL); }
@@ -536,6 +547,90 @@ static void test_rescale_chaos(void)
     sapm_net_destroy(&net);
 }
 
+static void test_default_runs_the_method_throughout(void)
+{
+    /* sapm_default_options(SAPM / PM) with no polish asked for: every iteration of the
+     * budget is an auxiliary-variable iteration (history labels all "SAPM" / "PM"), from an
+     * ordered (Xavier) and a chaotic (U(-1,1)) start alike, and for SAPM the consistency
+     * bound J_LS <= L J_SAPM holds at every logged state */
+    enum { N = 48, L = 5, ITERS = 25 };
+    double X[N], Y[N];
+    int widths[L + 1] = {1, 10, 10, 10, 10, 1}, init, m, k;
+    sapm_make_data(N, X, Y, 9);
+    for (m = 0; m < 2; ++m)
+        for (init = 0; init < 2; ++init) {
+            sapm_method method = m ? SAPM_METHOD_PM : SAPM_METHOD_SAPM;
+            const char *label = m ? "PM" : "SAPM";
+            sapm_net net;
+            sapm_options o = sapm_default_options(method);
+            sapm_report rep;
+            int aux = 0, bound_ok = 0;
+            CHECK_EQ_INT(o.polish, SAPM_METHOD_NONE);
+            sapm_net_create(&net, L, widths, SAPM_ACT_TANH);
+            sapm_net_init(&net, init ? SAPM_INIT_UNIFORM : SAPM_INIT_XAVIER, 1.0, 4 + init);
+            o.max_iters = ITERS;
+            o.log_every = 1;
+            CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &o, &rep), SAPM_OK);
+            CHECK_EQ_INT(rep.iters, ITERS);
+            CHECK_EQ_INT(rep.stop, SAPM_STOP_MAX_ITERS);
+            CHECK_EQ_INT(rep.history_count, ITERS + 1);
+            for (k = 0; k < rep.history_count; ++k) {
+                const sapm_history_entry *h = &rep.history[k];
+                if (strcmp(h->phase, label) == 0 && h->method == method) ++aux;
+                if (h->mse <= L * h->loss * (1.0 + 1e-12)) ++bound_ok;
+            }
+            CHECK_EQ_INT(aux, rep.history_count);
+            if (method == SAPM_METHOD_SAPM) CHECK_EQ_INT(bound_ok, rep.history_count);
+            /* the auxiliary iterations moved the network (not a stalled phase) */
+            CHECK(rep.mse < 0.9 * rep.history[0].mse);
+            sapm_report_free(&rep);
+            sapm_net_destroy(&net);
+        }
+}
+
+static void test_paper_form_lowers_both_losses(void)
+{
+    /* the paper's form (sapm_aux_paper_options) on sin(x^2), L = 10, width 20, Xavier, the
+     * main example's problem: no divergence, J_LS <= L J_SAPM at every logged state, and
+     * over iterations 20..300 both J_SAPM and the MSE fall (J_SAPM rises over the first
+     * ~10 while w_l adapts to the least-squares output layer). Measured (native): MSE
+     * 0.436 -> 4.2e-3 (it. 20) -> 2.1e-3 (it. 300); J_SAPM 2.6e3 (it. 20) -> 0.67 */
+    enum { N = 200, L = 10, ITERS = 300 };
+    double X[N], Y[N], j20 = 0.0, m20 = 0.0, jprev = 0.0;
+    int widths[L + 1], l, k, bound_ok = 0, j_up = 0;
+    sapm_net net;
+    sapm_options o = sapm_default_options(SAPM_METHOD_SAPM);
+    sapm_report rep;
+    sapm_rng rng;
+    sapm_rng_seed(&rng, 1);
+    for (k = 0; k < N; ++k) { X[k] = -2.0 + 4.0 * sapm_rng_uniform(&rng); Y[k] = sin(X[k] * X[k]); }
+    widths[0] = 1; for (l = 1; l < L; ++l) widths[l] = 20; widths[L] = 1;
+    sapm_net_create(&net, L, widths, SAPM_ACT_TANH);
+    sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 1);
+    sapm_aux_paper_options(&o.aux);
+    o.max_iters = ITERS;
+    o.log_every = 10;
+    CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &o, &rep), SAPM_OK);
+    CHECK_EQ_INT(rep.iters, ITERS);
+    for (k = 0; k < rep.history_count; ++k) {
+        const sapm_history_entry *h = &rep.history[k];
+        CHECK(isfinite(h->loss) && isfinite(h->mse));
+        if (h->mse <= L * h->loss * (1.0 + 1e-12)) ++bound_ok;
+        if (h->iter == 20) { j20 = h->loss; m20 = h->mse; }
+        if (h->iter > 20 && h->loss > jprev) ++j_up;   /* J_SAPM monotone from it. 20 on */
+        jprev = h->loss;
+        if (getenv("SAPM_TEST_VERBOSE") && h->iter % 50 == 0)
+            fprintf(stderr, "  paper's form it %d: J_SAPM %.3e MSE %.3e\n", h->iter, h->loss, h->mse);
+    }
+    CHECK_EQ_INT(bound_ok, rep.history_count);
+    CHECK(m20 < 0.05 * rep.history[0].mse);
+    CHECK(rep.mse < 0.8 * m20);
+    CHECK(rep.loss < 1e-2 * j20);
+    CHECK_EQ_INT(j_up, 0);
+    sapm_report_free(&rep);
+    sapm_net_destroy(&net);
+}
+
 static void run_sapm_tests(void)
 {
     RUN(test_sync_gives_equal_losses);
@@ -544,6 +639,8 @@ static void run_sapm_tests(void)
     RUN(test_aux_gradient_step_matches_fd);
     RUN(test_aux_gn_step_decreases_block_loss);
     RUN(test_train_sapm_and_pm_reach_stated_mse);
+    RUN(test_default_runs_the_method_throughout);
+    RUN(test_paper_form_lowers_both_losses);
     RUN(test_train_bad_arguments);
     RUN(test_pm_failure_signature);
     RUN(test_rescale_chaos);
