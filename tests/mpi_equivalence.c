@@ -42,16 +42,30 @@ static int int_same_on_every_rank(int v)
     return lo == hi;
 }
 
-/* the first k history entries of a and b: mse and loss within 1e-12 relative */
-static void check_first_entries(const sapm_report *a, const sapm_report *b, int k)
+/* the first k history entries of a and b: mse and loss within tol relative */
+static void check_first_entries(const sapm_report *a, const sapm_report *b, int k, double tol)
 {
     int i;
     CHECK(a->history_count >= k && b->history_count >= k);
     for (i = 0; i < k && i < a->history_count && i < b->history_count; ++i) {
         CHECK_EQ_INT(a->history[i].iter, b->history[i].iter);
-        CHECK_REL(a->history[i].mse, b->history[i].mse, 1e-12, 1e-300);
-        CHECK_REL(a->history[i].loss, b->history[i].loss, 1e-12, 1e-300);
+        CHECK_REL(a->history[i].mse, b->history[i].mse, tol, 1e-300);
+        CHECK_REL(a->history[i].loss, b->history[i].loss, tol, 1e-300);
     }
+}
+
+/* How closely the first entries of a run on several ranks follow the serial run on data.
+ * The gradient methods and LM: 1e-12 (only the order of the sums differs). PM / SAPM solve
+ * every weight block from a Gram matrix summed over the ranks whose condition number
+ * reaches 1 / ridge = 1e10 (aux.ridge = 1e-10), so the reordered sums (1e-16 relative)
+ * move the weights by up to ~1e-6 relative, and J_PM is a small residual (1e-6 .. 1e-7
+ * against targets of order 1) that loses digits to cancellation: measured on 2 and 3
+ * ranks up to 3.5e-8 (PM's loss at iteration 2) and 3.6e-10 (SAPM's); one rank agrees to
+ * 1e-12. 1e-6 keeps a margin of 30 over what was measured and still fails on a real
+ * difference: one sample of 301 left out on rank 1 moves the first entries by 2e-3 .. 1e-2. */
+static double first_entries_tol(sapm_method method)
+{
+    return method == SAPM_METHOD_PM || method == SAPM_METHOD_SAPM ? 1e-6 : 1e-12;
 }
 
 /* --- regression: y = sin(x0^2) + 0.5 x1 on [-1.5, 1.5]^2 ------------------------------ */
@@ -100,7 +114,7 @@ static void data_method(sapm_method method, int iters)
     sapm_mpi_attach(&g_mpi, &o);
     o.n_test = tcount; o.X_test = g_Xt + 2 * tfirst; o.Y_test = g_Yt + tfirst;
     CHECK_EQ_INT(sapm_train(&par, count, g_X + 2 * first, 2, g_Y + first, 1, &o, &rp), SAPM_OK);
-    check_first_entries(&rs, &rp, 3);
+    check_first_entries(&rs, &rp, 3, first_entries_tol(method));
     CHECK_EQ_INT(rp.iters, rs.iters);
     CHECK_REL(rp.mse, rs.mse, 1e-6, 1e-300);
     CHECK_REL(rp.error, rs.error, 1e-6, 1e-300);
@@ -162,7 +176,7 @@ static void pde_method(int second_order, sapm_method method, int iters)
     o.base.n_test = tcount; o.base.X_test = Xt + 2 * tfirst;
     CHECK_EQ_INT(sapm_pde_train(&par, &pde, count, X + 2 * first, bcount, Xb + 2 * bfirst, &o, &rp),
                  SAPM_OK);
-    check_first_entries(&rs, &rp, 3);
+    check_first_entries(&rs, &rp, 3, 1e-12);   /* LySep / SAPM-PINN too: their prox term keeps every block well conditioned */
     CHECK_EQ_INT(rp.iters, rs.iters);
     CHECK_REL(rp.mse, rs.mse, 1e-6, 1e-300);
     CHECK_REL(rp.error, rs.error, 1e-6, 1e-300);
