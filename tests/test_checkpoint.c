@@ -11,7 +11,9 @@
 #define TEST_POSIX 1
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #endif
+#include <time.h>
 
 enum { N = 80 };
 static double X[N], Y[N];
@@ -34,7 +36,15 @@ static void make_net(sapm_net *net, uint64_t seed)
 static void tmp_paths(void)
 {
     const char *dir = getenv("TMPDIR");
-    snprintf(g_path, sizeof g_path, "%.400s/sapm_test_ckpt_%ld.bin", dir ? dir : "/tmp", (long)rand());
+    /* unique to this process: two test binaries (two configurations, or two checkouts on
+     * one machine) may run at the same time */
+#ifdef TEST_POSIX
+    long id = (long)getpid();
+#else
+    int local = 0;
+    long id = (long)(((unsigned long)time(NULL) << 20) ^ ((unsigned long)(size_t)&local >> 4));
+#endif
+    snprintf(g_path, sizeof g_path, "%.400s/sapm_test_ckpt_%ld.bin", dir ? dir : "/tmp", id);
     snprintf(g_path2, sizeof g_path2, "%s.2", g_path);
 }
 
