@@ -520,6 +520,11 @@ typedef struct sapm_ls_options {
     int lbfgs_memory;           /* number of stored (s, y) pairs, 1..1000 (default 10) */
     double lm_damping;          /* LM: initial damping mu_0 relative to the largest diagonal
                                    entry of the Gram matrix, > 0 (default 1e-3) */
+    int lm_trials;              /* LM: extra damping trials per Jacobian after a very good
+                                   step (gain > 3/4: mu / 10 while J keeps falling), each one
+                                   Cholesky and one residual evaluation on the same Gram
+                                   matrix, 0..30 (default 4; 0 = one accepted damping per
+                                   Jacobian and Nielsen's rule alone, the form of 0.3) */
 } sapm_ls_options;
 
 /* How PM/SAPM update the auxiliaries a_l (see "PM and SAPM" in the implementation). */
@@ -861,11 +866,34 @@ typedef struct sapm_lysep_options {
     sapm_lysep_trace *trace; /* optional diagnostics (NULL = none) */
 } sapm_lysep_options;
 
+/* How sapm_pde_train weights the boundary term of J_PINN (opt.balance). The weight is
+ * chosen once, at the starting parameters, and stays fixed for the run (the L-BFGS memory
+ * and the LM damping stay valid); opt.beta multiplies it. With P parameters,
+ * r_n = L u(x_n) - f(x_n), b_m = u(xb_m) - g(xb_m) and their gradients in parameter space:
+ *   SAPM_BALANCE_NONE  beta_eff = beta (the weight as given);
+ *   SAPM_BALANCE_NTK   beta_eff = beta alpha mean_n |grad r_n|^2 / mean_m |grad b_m|^2:
+ *                      equal traces of the two blocks of the Gauss-Newton matrix (the
+ *                      neural tangent kernel's blocks, arXiv 2007.14527); independent
+ *                      of the size of f and g;
+ *   SAPM_BALANCE_GRAD  beta_eff = beta alpha max_i |dJ_res/dtheta_i| / mean_i
+ *                      |dJ_bc/dtheta_i| (gradient-norm balancing, arXiv 2001.04536). */
+typedef enum sapm_pde_balance {
+    SAPM_BALANCE_NONE = 0,
+    SAPM_BALANCE_NTK,
+    SAPM_BALANCE_GRAD,
+    SAPM_BALANCE_COUNT
+} sapm_pde_balance;
+
 typedef struct sapm_pde_options {
     sapm_options base;          /* method, polish, budgets, target (on J_PINN), callback,
                                    log_every, allreduce, test points (Y_test: exact values
                                    or NULL for pde->exact), Adam/L-BFGS/LM settings */
-    double alpha, beta;         /* residual and boundary weights of J_PINN */
+    double alpha, beta;         /* residual and boundary weights of J_PINN (beta multiplies
+                                   the automatic weight when balance != NONE) */
+    sapm_pde_balance balance;   /* automatic boundary weight, see sapm_pde_balance; the
+                                   report's J_PINN (mse, target_loss) uses beta_eff. Where
+                                   it is undefined at the start (a block's gradients all
+                                   zero or not finite) beta is used as given */
     sapm_lysep_options lysep;   /* SAPM-PINN / LySep settings */
 } sapm_pde_options;
 
@@ -877,6 +905,19 @@ typedef struct sapm_pde_options {
  * on par with the PINN's L-BFGS, bench/bench_lysep.c); the paper's pure alternating form is
  * polish = SAPM_METHOD_NONE with lysep.prox = 1e-10. */
 SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_method method);
+
+/* The boundary weight beta_eff that opt.balance = mode would give (with beta = 1) for net
+ * at its current parameters on these points: see sapm_pde_balance. Memory 8 (N + M) P
+ * bytes for one Jacobian. SAPM_ERR_INVALID_ARGUMENT for mode NONE or out of range or
+ * alpha not finite and > 0; SAPM_ERR_DIVERGED when a block's gradients are all zero. */
+SAPMDEF sapm_result sapm_pde_balance_beta(const sapm_net *net, const sapm_pde *pde, int N,
+                                          const double *X, int M, const double *Xb,
+                                          sapm_pde_balance mode, double alpha, double *beta);
+
+/* The recommended network for a PDE in d dimensions: writes widths[0..depth] (room for
+ * 4 entries) and returns depth. Measured on bench/bench_pde_suite.c: one hidden layer of
+ * 64 tanh units (d-64-1) with LM. */
+SAPMDEF int sapm_pde_default_widths(int d, int *widths);
 
 /* Train net (n_0 = d, n_L = 1) on the PDE with N interior points X and M >= 1 boundary
  * points Xb. rep (may be NULL) gets the history: mse = J_PINN of the forward network,
@@ -912,7 +953,8 @@ SAPMDEF sapm_result sapm_pde_exact_values(const sapm_pde *pde, int n, const doub
  *
  * opt->base.method must be PM or SAPM; the PDE's callbacks are evaluated once by create;
  * the state keeps pointers to net (updated in place), X and Xb (they must outlive it).
- * lysep.trace is not used here; budgets, callback and polish belong to sapm_pde_train. */
+ * lysep.trace and balance are not used here; budgets, callback and polish belong to
+ * sapm_pde_train. */
 typedef struct sapm_pde_aux_state sapm_pde_aux_state;
 SAPMDEF sapm_result sapm_pde_aux_create(sapm_pde_aux_state **st, sapm_net *net, const sapm_pde *pde,
                                         int N, const double *X, int M, const double *Xb,
@@ -4307,6 +4349,7 @@ SAPMDEF sapm_options sapm_default_options(sapm_method method)
     o.ls.adam_eps = 1e-8;
     o.ls.lbfgs_memory = 10;
     o.ls.lm_damping = 1e-3;
+    o.ls.lm_trials = 4;
     sapm_aux_default_options(&o.aux); /* measured defaults: see "PM and SAPM" */
     if (method == SAPM_METHOD_GD) o.learning_rate = 1e-2;
     if (method == SAPM_METHOD_ADAM) o.learning_rate = 1e-3;
@@ -4413,6 +4456,7 @@ static sapm_result sapm__check_ls_options(const sapm_options *opt, sapm_method m
     if (m == SAPM_METHOD_LM) {
         SAPM__BAD(!(ls->lm_damping > 0.0) || !isfinite(ls->lm_damping),
                   "ls.lm_damping must be finite and > 0 (LM phase)");
+        SAPM__BAD(ls->lm_trials < 0 || ls->lm_trials > 30, "ls.lm_trials must lie in 0..30 (LM phase)");
     }
     return SAPM_OK;
 }
@@ -5809,20 +5853,23 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
     size_t P = pb->n_params, n = pb->n_res, k, i, need;
     int parallel = o->allreduce != NULL, sample_space = n <= P && !parallel, info;
     double *mem, *G, *K, *F, *rho, *y, *delta, *xt;
+    double *xb;
     double J, J_new = NAN, mu = -1.0, nu = 2.0, err = NAN, mse, dmax;
+    double J_best, mu_best, gain_best;
+    int trial, failed, restarted = 0;
     sapm_stop_reason stop = SAPM_STOP_NONE;
     sapm_result r, status = SAPM_OK;
     *stop_out = SAPM_STOP_ERROR;
     if (!pb->residuals) return SAPM_ERR_UNSUPPORTED;
     if (n > (size_t)INT_MAX || P > (size_t)INT_MAX) return SAPM_ERR_INVALID_SIZE; /* kernel ints */
     k = sample_space ? n : P;
-    /* G: n P, K and F: k^2 each, rho: n, y: k, delta and xt: P */
+    /* G: n P, K and F: k^2 each, rho: n, y: k, delta, xt and xb: P */
     if (P > (size_t)-1 / 8 / n || k > (size_t)-1 / 8 / k) return SAPM_ERR_OUT_OF_MEMORY;
-    need = n * P + 2 * k * k + n + k + 2 * P;
+    need = n * P + 2 * k * k + n + k + 3 * P;
     mem = (double *)sapm__alloc(need, sizeof(double));
     if (!mem) return SAPM_ERR_OUT_OF_MEMORY;
     G = mem; K = G + n * P; F = K + k * k; rho = F + k * k; y = rho + n; delta = y + k;
-    xt = delta + P;
+    xt = delta + P; xb = xt + P;
     if ((r = pb->residuals(pb->ctx, x, rho, G, &J)) != SAPM_OK ||
         (parallel && (r = sapm__allreduce(o, &J, 1)) != SAPM_OK)) {
         status = r; stop = SAPM_STOP_ERROR; goto done;
@@ -5866,7 +5913,12 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
         if (dmax == 0.0) { stop = SAPM_STOP_GRAD_TOL; break; }     /* G = 0: a stationary point */
         if (mu < 0.0) mu = o->ls.lm_damping * dmax;
         mu = SAPM__MAX(mu, 4.0 * DBL_EPSILON * dmax);
-        for (;;) {                               /* trial dampings until J decreases */
+        /* trial dampings on this Gram matrix: raise mu until J decreases; after a very
+         * good step (gain > 3/4) try mu / 10 too, while that lowers J further and trials
+         * remain; the best trial is taken */
+        J_best = J; mu_best = mu; gain_best = 0.0; trial = 0; failed = 0;
+        for (;;) {
+            int ok = 0;
             memcpy(F, K, k * k * sizeof(double));
             for (i = 0; i < k; ++i) F[i * k + i] += mu;
             if (sapm_chol_factor((int)k, F, (int)k, &info) == SAPM_OK) {
@@ -5885,17 +5937,42 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
                 if ((r = pb->objective(pb->ctx, xt, &J_new, NULL)) != SAPM_OK) {
                     status = r; stop = SAPM_STOP_ERROR; break;
                 }
-                if (isfinite(J_new) && J_new < J) {
-                    gain = pred > 0.0 ? (J - J_new) / pred : 1.0;
-                    mu *= SAPM__MAX(1.0 / 3.0, 1.0 - (2.0 * gain - 1.0) * (2.0 * gain - 1.0) *
-                                                         (2.0 * gain - 1.0));
-                    nu = 2.0;
-                    break;
-                }
+                ok = isfinite(J_new) && J_new < J_best;
             }
+            if (ok) {
+                gain = pred > 0.0 ? (J - J_new) / pred : 1.0;
+                J_best = J_new; mu_best = mu; gain_best = gain;
+                memcpy(xb, xt, P * sizeof(double));
+                if (gain > 0.75 && !failed && trial < o->ls.lm_trials &&
+                    mu / 10.0 >= 4.0 * DBL_EPSILON * dmax) {
+                    ++trial;
+                    mu /= 10.0;
+                    continue;
+                }
+                break;
+            }
+            if (J_best < J) break;               /* the previous (larger) mu was better */
+            failed = 1;
             mu *= nu;
             nu *= 2.0;
-            if (nu > 1099511627776.0) { stop = SAPM_STOP_LINE_SEARCH; break; }   /* 2^40 */
+            if (nu > 1099511627776.0) {          /* 2^40: no decrease at any damping */
+                if (!restarted && mu_best > o->ls.lm_damping * dmax) {
+                    /* fallback: the damping ran away; start once more from mu_0 */
+                    restarted = 1; nu = 2.0; mu = o->ls.lm_damping * dmax;
+                    continue;
+                }
+                stop = SAPM_STOP_LINE_SEARCH;
+                break;
+            }
+        }
+        if (stop == SAPM_STOP_NONE && J_best < J) {
+            /* Nielsen's rule on the taken step, with a tenfold cut after a very good one */
+            double t = 2.0 * gain_best - 1.0;
+            mu = mu_best * (gain_best > 0.9 && o->ls.lm_trials > 0 ? 0.1
+                            : SAPM__MAX(1.0 / 3.0, 1.0 - t * t * t));
+            nu = 2.0;
+            restarted = 0;
+            memcpy(xt, xb, P * sizeof(double));
         }
         if (stop != SAPM_STOP_NONE) break;
         memcpy(x, xt, P * sizeof(double));
@@ -7509,6 +7586,9 @@ SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_method method)
     }
     o.alpha = 1.0;
     o.beta = 1.0;
+    /* ours: the boundary weight by gradient-norm balancing for LM (measured best of NONE,
+     * NTK and GRAD on bench/bench_pde_suite.c) */
+    o.balance = method == SAPM_METHOD_LM ? SAPM_BALANCE_GRAD : SAPM_BALANCE_NONE;
     o.lysep = sapm_lysep_default_options();
     return o;
 }
@@ -7545,6 +7625,84 @@ static sapm__problem sapm__pinn_problem_table(sapm__pinn_eval *e)
     pb.residuals = sapm__pinn_residuals;
     pb.monitor = sapm__pinn_monitor;
     return pb;
+}
+
+/* --- automatic boundary weight (sapm_pde_balance) -------------------------------------
+ * One Jacobian at the starting parameters with alpha = beta = 1 (rows r_n / sqrt(N) and
+ * b_m / sqrt(M)): NTK balancing compares the mean squared row norms of the two blocks,
+ * gradient balancing the largest entry of dJ_res/dtheta with the mean magnitude of
+ * dJ_bc/dtheta. With all-reduce the sums are over every worker. */
+static sapm_result sapm__pde_balance(const sapm_net *net, const sapm__pde_data *p,
+                                     sapm_pde_balance mode, double alpha,
+                                     const sapm_options *opt, double *beta)
+{
+    sapm__pde_data q = *p;
+    sapm__pinn_eval e;
+    size_t P = net->n_params, n = (size_t)p->N + (size_t)p->M, i, j;
+    double *rho, *G, *gr, s[2];
+    sapm_result r;
+    *beta = NAN;
+    q.alpha = q.beta = 1.0;
+    if (P > (size_t)-1 / sizeof(double) / (n + 2)) return SAPM_ERR_OUT_OF_MEMORY;
+    rho = (double *)sapm__alloc(n + n * P + 2 * P, sizeof(double));
+    if (!rho) return SAPM_ERR_OUT_OF_MEMORY;
+    G = rho + n; gr = G + n * P;
+    if ((r = sapm__pinn_eval_init(&e, net, &q, opt)) != SAPM_OK) { SAPM_FREE(rho); return r; }
+    sapm__pinn_lm_jacobian(&e, net->params, rho, G);
+    if (mode == SAPM_BALANCE_NTK) {
+        /* s = (sum_n |grad r_n|^2 / N, sum_m |grad b_m|^2 / M) = the rows' squared norms */
+        s[0] = s[1] = 0.0;
+        for (j = 0; j < n; ++j) s[j < (size_t)p->N ? 0 : 1] += sapm__vec_dot(G + j * P, G + j * P, P);
+        if ((r = sapm__allreduce(opt, s, 2)) == SAPM_OK)
+            *beta = s[1] > 0.0 && s[0] > 0.0 ? alpha * s[0] / s[1] : NAN;
+    } else {
+        /* gr[0..P) = dJ_res/dtheta / 2, gr[P..2P) = dJ_bc/dtheta / 2 (rows carry 1/sqrt(N)) */
+        double mx = 0.0, mean = 0.0;
+        memset(gr, 0, 2 * P * sizeof(double));
+        for (j = 0; j < n; ++j) {
+            double *g = gr + (j < (size_t)p->N ? 0 : P);
+            for (i = 0; i < P; ++i) g[i] += rho[j] * G[j * P + i];
+        }
+        if ((r = sapm__allreduce(opt, gr, 2 * P)) == SAPM_OK) {
+            for (i = 0; i < P; ++i) { mx = SAPM__MAX(mx, fabs(gr[i])); mean += fabs(gr[P + i]); }
+            mean /= (double)P;
+            *beta = mx > 0.0 && mean > 0.0 ? alpha * mx / mean : NAN;
+        }
+    }
+    sapm__pinn_eval_free(&e);
+    SAPM_FREE(rho);
+    if (r == SAPM_OK && !isfinite(*beta)) r = SAPM_ERR_DIVERGED;
+    return r;
+}
+
+SAPMDEF sapm_result sapm_pde_balance_beta(const sapm_net *net, const sapm_pde *pde, int N,
+                                          const double *X, int M, const double *Xb,
+                                          sapm_pde_balance mode, double alpha, double *beta)
+{
+    sapm__pde_data p;
+    double *storage = NULL;
+    sapm_result r;
+    if (!beta) return SAPM_ERR_NULL_ARGUMENT;
+    *beta = NAN;
+    if ((int)mode <= (int)SAPM_BALANCE_NONE || (int)mode >= (int)SAPM_BALANCE_COUNT ||
+        !(alpha > 0.0) || !isfinite(alpha))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    if ((r = sapm__pde_check(pde)) != SAPM_OK) return r;
+    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK) return r;
+    if ((r = sapm__pde_build(&p, &storage, pde, N, X, M, Xb, alpha, 1.0)) != SAPM_OK) return r;
+    if (p.kappa && net->act == SAPM_ACT_RELU) { SAPM_FREE(storage); return SAPM_ERR_UNSUPPORTED; }
+    r = sapm__pde_balance(net, &p, mode, alpha, NULL, beta);
+    SAPM_FREE(storage);
+    return r;
+}
+
+SAPMDEF int sapm_pde_default_widths(int d, int *widths)
+{
+    if (!widths) return 0;
+    widths[0] = d;
+    widths[1] = 64;
+    widths[2] = 1;
+    return 2;
 }
 
 /* ======================================================================================
@@ -9013,6 +9171,29 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
     if (p.kappa && net->act == SAPM_ACT_RELU) { /* no sigma'' */
         SAPM_FREE(storage);
         return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, "a second-order PDE needs an activation with sigma'' (not ReLU)");
+    }
+    if ((int)opt->balance < (int)SAPM_BALANCE_NONE || (int)opt->balance >= (int)SAPM_BALANCE_COUNT ||
+        (opt->balance != SAPM_BALANCE_NONE && !(opt->alpha > 0.0))) {
+        SAPM_FREE(storage);
+        return sapm__reject(rep, SAPM_ERR_INVALID_ARGUMENT, "balance must be SAPM_BALANCE_NONE, "
+                            "NTK or GRAD (and alpha > 0 unless NONE)");
+    }
+    if (opt->balance != SAPM_BALANCE_NONE && opt->base.resume_from) {
+        SAPM_FREE(storage);
+        return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, "resume_from with balance != NONE: resume with "
+                            "balance = SAPM_BALANCE_NONE and beta = the first run's weight (sapm_pde_balance_beta)");
+    }
+    if (opt->balance != SAPM_BALANCE_NONE) {
+        /* the automatic boundary weight at the starting parameters */
+        double w;
+        r = sapm__pde_balance(net, &p, opt->balance, opt->alpha, &opt->base, &w);
+        if (r != SAPM_OK && r != SAPM_ERR_DIVERGED) {
+            SAPM_FREE(storage);
+            return sapm__reject(rep, r, "balance: could not compute the automatic boundary weight");
+        }
+        /* undefined (a block's gradients all zero or not finite): beta as given; a start
+         * whose loss is not finite is then reported by the run as diverged */
+        if (r == SAPM_OK) p.beta = opt->beta * w;
     }
     aux = opt->base.method == SAPM_METHOD_PM || opt->base.method == SAPM_METHOD_SAPM;
     second = p.kappa != NULL;
