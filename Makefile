@@ -35,7 +35,7 @@ EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(filter-out examples/mpi_%
 TESTSRC  := $(wildcard tests/test_*.c)
 TESTNAMES:= $(patsubst tests/%.c,%,$(TESTSRC))
 # tests of the public API only (linked against the configuration's sapm_impl.o)
-PUBLIC_TESTS := test_activations test_engine test_checkpoint test_options
+PUBLIC_TESTS := test_activations test_engine test_checkpoint test_options test_pde_robust
 # tests of the internals: compiled into sapm_impl.o with the implementation, run by
 # test_internal (tests/sapm_impl.c lists the groups)
 UNITY_TESTS  := test_smoke test_kernels test_net test_ls test_sapm test_pde test_lysep

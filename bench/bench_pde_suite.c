@@ -115,6 +115,7 @@ static const suite_method all_methods[] = {
     {"adam", SAPM_METHOD_ADAM, 1, 0},  {"lm-ntk", SAPM_METHOD_LM, 1, 3},
     {"lm-grad", SAPM_METHOD_LM, 1, 4}, {"lbfgs-ntk", SAPM_METHOD_LBFGS, 1, 3},
     {"lbfgs-grad", SAPM_METHOD_LBFGS, 1, 4}, {"lm-plain-3x50", SAPM_METHOD_LM, 0, 2},
+    {"lm-rs5", SAPM_METHOD_LM, 1, 5},  {"lm-rs20", SAPM_METHOD_LM, 1, 6},
 };
 enum { N_ALL_METHODS = (int)(sizeof all_methods / sizeof all_methods[0]) };
 
@@ -212,6 +213,8 @@ int main(int argc, char **argv)
             if (sm->variant == 2) { o.balance = SAPM_BALANCE_NONE; o.base.ls.lm_trials = 0; }
             if (sm->variant == 3) o.balance = SAPM_BALANCE_NTK;
             if (sm->variant == 4) o.balance = SAPM_BALANCE_GRAD;
+            if (sm->variant == 5) o.resample_every = 5;
+            if (sm->variant == 6) o.resample_every = 20;
             r = pde_run(&pc, &net0, o, NULL);
             if (r.status != SAPM_OK) printf("  (%s: %s)\n", sapm_result_string(r.status), r.rep.message);
             hit(&r.rep, 1e-3, &s3, &i3); hit(&r.rep, 1e-5, &s5, &i5); hit(&r.rep, 1e-7, &s7, &i7);
