@@ -163,6 +163,7 @@ static int bad_option(int k, sapm_options *o, sapm_pde_options *po, int pde, bad
     case 76: c->field = "balance"; po->balance = SAPM_BALANCE_COUNT; break;
     case 77: c->field = "balance"; po->balance = (sapm_pde_balance)-1; break;
     case 78: c->field = "balance"; po->balance = SAPM_BALANCE_GRAD; po->alpha = 0.0; break;
+    case 79: c->field = "resample_every"; po->resample_every = -1; break;
     default: return 0;
     }
     return 1;
@@ -553,7 +554,7 @@ static void test_pde_aux_step_api_bad_arguments(void)
             if (!bad_option(k, &o.base, &o, 1, &c)) break;
             if (c.readers != ALL && !(c.readers & BIT(methods[mi]))) continue;
             if (k == 73) continue;              /* lysep.trace is not used by the step API */
-            if (k >= 76 && k <= 78) continue;   /* nor balance (sapm_pde_train's) */
+            if (k >= 76 && k <= 79) continue;   /* nor balance, resample_every (sapm_pde_train's) */
             st = (sapm_pde_aux_state *)&net;
             EXPECT(sapm_pde_aux_create(&st, &net, &pois, NP, XP, MP, XB, &o), c.want);
             CHECK(st == NULL);

@@ -192,7 +192,7 @@ static void test_pinn_few_points(void)
     int every, widths[4] = {0, 0, 0, 0};
     if (!pb) { CHECK(0); return; }
     make_problem(pb, 0, 60, 24);
-    CHECK(sapm_pde_default_widths(2, widths) == 2 && widths[0] == 2 && widths[1] == 64 && widths[2] == 1);
+    CHECK(sapm_pde_default_widths(2, widths) == 2 && widths[0] == 2 && widths[1] == 32 && widths[2] == 1);
     for (every = 0; every <= 5; every += 5) {
         make_net(&net, 64, 1);
         CHECK(net.n_params == 257);
