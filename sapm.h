@@ -23,8 +23,9 @@
  *            closed-form least-squares weight updates (own SYRK/GEMM + Cholesky);
  *     PINNs  SAPM-PINN for first-order linear PDEs and LySep (arXiv 2507.12766) for
  *            second-order elliptic/Poisson PDEs in d = 1..100 dimensions, next to the
- *            ordinary PINN by Adam, L-BFGS or Levenberg-Marquardt (the fastest to a given
- *            accuracy on Poisson problems, bench/bench_pde.c).
+ *            ordinary PINN by Adam, L-BFGS or Levenberg-Marquardt (the recommended
+ *            method: the fastest to a given accuracy on nine of the ten PDEs of
+ *            bench/bench_pde_suite.c, see WHICH METHOD, WHEN).
  *   It contains its own blocked matrix kernels with AVX-512 / AVX2+FMA / NEON paths
  *   (each with a scalar twin), a blocked Cholesky solver and a batched small-SPD solver.
  *   Double precision throughout. C99; also compiles as C++. The library prints nothing
@@ -81,6 +82,22 @@
  *   its GEMMs. A custom SAPM_MALLOC/SAPM_FREE must then be thread-safe.
  *   SAPM_NO_OPENMP keeps a -fopenmp build single-threaded.
  *
+ * WHICH METHOD, WHEN (measured with bench/bench_pde_suite.c: ten linear PDEs - Poisson in
+ * d = 2, 10, 100, transport at speeds 1 and 4, reaction-diffusion in d = 1 and 5, variable
+ * and anisotropic coefficients, convection-diffusion, non-zero boundary data - and
+ * bench/bench_pde.c, bench/bench_ls.c; README "Which method, when" has the numbers)
+ *
+ *   Your own PDE: SAPM_METHOD_LM with sapm_pde_default_options (the boundary weight is
+ *     chosen automatically: leave beta alone) on sapm_pde_default_widths(d) (d-32-1 tanh),
+ *     a few hundred to a few thousand points. On the suite: rel. L2 1e-3 on nine of ten
+ *     problems within 1.4 s on one core. LM keeps the (N + M) x P Jacobian.
+ *   Too many parameters for that Jacobian, or d in the hundreds: SAPM_METHOD_LBFGS with a
+ *     boundary weight from sapm_pde_balance_beta.
+ *   SAPM on a PDE (SAPM-PINN / LySep, arXiv 2507.12766): to study those methods; on par
+ *     with the PINN's L-BFGS, not ahead.
+ *   Regression data: L-BFGS or LM for shallow networks, SAPM (with its default L-BFGS
+ *     polish) for deep networks from chaotic starts.
+ *
  * CONVENTIONS
  *
  *   Matrices are row-major with an explicit leading dimension (row stride) >= columns.
@@ -133,6 +150,8 @@
  *   -- PDEs (sum_i c_i d_i u + kappa Lap u + c_0 u = f in Omega, u = g on Gamma)
  *   sapm_sample_uniform / _halton / _grid / _boundary  points in or on a box [lo, hi]^d
  *   sapm_pde_default_options(method)                   PINN by any method; SAPM = SAPM-PINN / LySep
+ *   sapm_pde_default_widths(d, widths)                 the recommended network (d-32-1)
+ *   sapm_pde_balance_beta(&net, &pde, ..., mode, alpha, &beta)  the automatic boundary weight
  *   sapm_pde_train(&net, &pde, N, X, M, Xb, &opt, &rep) train on interior + boundary points
  *   sapm_pde_loss(&net, &pde, ...), sapm_pde_errors(&net, n, X, ...)  J_PINN; rel. L2, max
  *   sapm_pde_exact_values(&pde, n, X, u)               the exact solution callback at points
@@ -823,8 +842,8 @@ SAPMDEF sapm_result sapm_sample_boundary(int d, const double *lo, const double *
  *
  * sapm_pde_train runs the methods of sapm_method on J_PINN (see "Declarations: training"):
  * GD / ADAM / LBFGS / LM train the ordinary PINN (measured: L-BFGS the fastest first-order
- * method on bench/bench_pde.c's problems, LM the fastest to the reference errors on its
- * Poisson problems); SAPM is SAPM-PINN on a first-order operator (kappa = 0, c != 0) and
+ * method on bench/bench_pde.c's problems; LM on d-32-1 the fastest method on nine of the
+ * ten problems of bench/bench_pde_suite.c, see WHICH METHOD, WHEN); SAPM is SAPM-PINN on a first-order operator (kappa = 0, c != 0) and
  * LySep on a second-order one (kappa != 0), both of arXiv 2507.12766, with derivative (and
  * Laplacian) auxiliaries and self-adaptive constraint weights; PM is the same alternating
  * method with every constraint weight fixed at opt.base.aux.pm_lambda (a penalty method,
