@@ -1,14 +1,21 @@
 /* bench_pde_suite - a suite of ten linear PDEs on the unit box (0,1)^d, each method (and
  * network) with its default options: the held-out relative L2 error at the budget T, the
- * seconds and the iterations it needed to reach 1e-3, 1e-5 and 1e-7.
+ * seconds and the iterations it needed to reach 1e-3, 1e-5, 1e-7 and 1e-8.
  *
  *   make build/bench/bench_pde_suite
  *   build/bench/bench_pde_suite                 every problem, T = 60 s per run
  *   build/bench/bench_pde_suite --quick         T = 6 s per run
- *   options: --time T, --only NAME[,NAME..], --methods lm,lbfgs,lm-3x50,lbfgs-3x50,
- *            lm-fixed (LM without the automatic boundary weight), lm-plain (the LM of
- *            version 0.3: one damping per Jacobian, Nielsen's rule), --iters K (stop each
- *            run after K iterations: counts, not seconds, on a shared machine)
+ *   options: --time T, --iters K (stop each run after K iterations: counts, not seconds,
+ *            on a shared machine), --only NAME[,NAME..], --width W (the one hidden layer
+ *            of the default network), --methods M[,M..] (default lm,lbfgs) from:
+ *              lm, lbfgs, adam     the method's default options, d-32-1 network
+ *              lm-3x50, lbfgs-3x50 the same on 3 hidden layers of 50
+ *              lm-fixed            LM with beta = 1 as given (balance NONE)
+ *              lm-ntk, lm-grad     LM with balance NTK / GRAD (lbfgs-ntk, lbfgs-grad too)
+ *              lm-notrials         LM with ls.lm_trials = 0
+ *              lm-plain            the LM of version 0.3 (no trials, beta = 1 as given);
+ *                                  lm-plain-3x50 on 3 x 50
+ *              lm-rs5, lm-rs20     LM with fresh interior points every 5 / 20 steps
  *   OMP_NUM_THREADS=1 / 2: threads (the build is threaded).
  *
  * The problems (points: N interior scrambled Halton, M boundary uniform on the Dirichlet
@@ -167,8 +174,8 @@ int main(int argc, char **argv)
 #endif
     printf("bench_pde_suite: T = %.0f s per run%s, SIMD %s, %d thread%s\n", T,
            max_iters ? " (or the iteration cap)" : "", sapm_simd_path(), threads, threads > 1 ? "s" : "");
-    printf("%-11s %-11s %6s %9s %6s %10s %11s %11s %11s\n", "problem", "method", "P", "err at T",
-           "iters", "J_PINN", "1e-3 s/it", "1e-5 s/it", "1e-7 s/it");
+    printf("%-11s %-11s %6s %9s %6s %10s %11s %11s %11s %11s\n", "problem", "method", "P", "err at T",
+           "iters", "J_PINN", "1e-3 s/it", "1e-5 s/it", "1e-7 s/it", "1e-8 s/it");
     for (k = 0; k < N_PROBLEMS; ++k) {
         const suite_problem *sp = &problems[k];
         int d = sp->d, N = sp->N, M = sp->M, n_test = 2000, i, faces[4] = {1, 0, 1, 0};
@@ -200,9 +207,9 @@ int main(int argc, char **argv)
             int widths[8], depth;
             sapm_net net0;
             pde_result r;
-            double s3, s5, s7;
-            int i3, i5, i7;
-            char c3[32], c5[32], c7[32];
+            double s3, s5, s7, s8;
+            int i3, i5, i7, i8;
+            char c3[32], c5[32], c7[32], c8[32];
             if (!in_list(mlist, sm->name)) continue;
             if (sm->wide) {
                 depth = sapm_pde_default_widths(d, widths);
@@ -223,9 +230,11 @@ int main(int argc, char **argv)
             r = pde_run(&pc, &net0, o, NULL);
             if (r.status != SAPM_OK) printf("  (%s: %s)\n", sapm_result_string(r.status), r.rep.message);
             hit(&r.rep, 1e-3, &s3, &i3); hit(&r.rep, 1e-5, &s5, &i5); hit(&r.rep, 1e-7, &s7, &i7);
+            hit(&r.rep, 1e-8, &s8, &i8);
             cell(c3, sizeof c3, s3, i3); cell(c5, sizeof c5, s5, i5); cell(c7, sizeof c7, s7, i7);
-            printf("%-11s %-11s %6d %9.2e %6d %10.3e %11s %11s %11s\n", sp->name, sm->name,
-                   (int)net0.n_params, r.rel_l2, r.iters, r.j_pinn, c3, c5, c7);
+            cell(c8, sizeof c8, s8, i8);
+            printf("%-11s %-11s %6d %9.2e %6d %10.3e %11s %11s %11s %11s\n", sp->name, sm->name,
+                   (int)net0.n_params, r.rel_l2, r.iters, r.j_pinn, c3, c5, c7, c8);
             fflush(stdout);
             sapm_report_free(&r.rep);
             sapm_net_destroy(&net0);
