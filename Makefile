@@ -37,7 +37,7 @@ EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(filter-out examples/mpi_%
 TESTSRC  := $(wildcard tests/test_*.c)
 TESTNAMES:= $(patsubst tests/%.c,%,$(TESTSRC))
 # tests of the public API only (linked against the configuration's sapm_impl.o)
-PUBLIC_TESTS := test_activations test_engine test_checkpoint test_options
+PUBLIC_TESTS := test_activations test_engine test_checkpoint test_options test_pde_robust
 # tests of the internals: compiled into sapm_impl.o with the implementation, run by
 # test_internal (tests/sapm_impl.c lists the groups)
 UNITY_TESTS  := test_smoke test_kernels test_net test_ls test_sapm test_pde test_lysep test_pde_bc
@@ -194,14 +194,18 @@ build/bench/%: bench/%.c bench/bench_util.h sapm.h
 
 build/bench/bench_lysep: bench/bench_util.h
 
-# the PDE benchmark is built threaded (OpenMP); OMP_NUM_THREADS=1 make bench measures one core
-build/bench/bench_pde: bench/bench_pde.c bench/bench_util.h sapm.h
+# the PDE benchmarks are built threaded (OpenMP); OMP_NUM_THREADS=1 make bench measures one
+# core. bench_pde runs its PyTorch peer (bench/pde_torch.py) itself, on its own points.
+build/bench/bench_pde build/bench/bench_pde_suite: build/bench/%: bench/%.c bench/bench_util.h sapm.h
 	@mkdir -p $(dir $@)
 	$(CC) -O3 -march=native -fopenmp $(WARN) $< -o $@ -lm
 
+# the PDE suite's arguments in make bench (its own default: 60 s per run, ~20 minutes)
+SUITE_ARGS ?= --quick
 bench: $(BENCHES)
-	@for b in $(BENCHES); do echo "== $$b"; OPENBLAS_NUM_THREADS=1 $$b || exit 1; done
-	@for s in bench/*.py; do [ -f "$$s" ] || continue; echo "== $$s"; $(PYTHON) $$s || exit 1; done
+	@for b in $(filter-out build/bench/bench_pde_suite,$(BENCHES)); do echo "== $$b"; OPENBLAS_NUM_THREADS=1 $$b || exit 1; done
+	@echo "== build/bench/bench_pde_suite $(SUITE_ARGS)"; build/bench/bench_pde_suite $(SUITE_ARGS)
+	@for s in $(filter-out bench/pde_torch.py,$(wildcard bench/*.py)); do echo "== $$s"; $(PYTHON) $$s || exit 1; done
 
 # Install: the header, a pkg-config file and a CMake package config (find_package(sapm)
 # gives the INTERFACE target sapm::sapm). DESTDIR stages the files; the paths written into

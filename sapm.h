@@ -23,11 +23,12 @@
  *            closed-form least-squares weight updates (own SYRK/GEMM + Cholesky);
  *     PINNs  SAPM-PINN for first-order linear PDEs and LySep (arXiv 2507.12766) for
  *            second-order elliptic/Poisson PDEs in d = 1..100 dimensions, next to the
- *            ordinary PINN by Adam, L-BFGS or Levenberg-Marquardt (the fastest to a given
- *            accuracy on Poisson problems, bench/bench_pde.c); the ordinary PINN also
+ *            ordinary PINN by Adam, L-BFGS or Levenberg-Marquardt (the recommended
+ *            method: the fastest to a given accuracy on nine of the ten PDEs of
+ *            bench/bench_pde_suite.c, see WHICH METHOD, WHEN); the ordinary PINN also
  *            takes Neumann/Robin/initial conditions per face of a box, nonlinear
- *            residuals (Burgers, Allen-Cahn, ...) and inverse problems (coefficients
- *            fitted to measurements).
+ *            residuals (Burgers, Allen-Cahn, ...), systems and inverse problems
+ *            (coefficients fitted to measurements).
  *   It contains its own blocked matrix kernels with AVX-512 / AVX2+FMA / NEON paths
  *   (each with a scalar twin), a blocked Cholesky solver and a batched small-SPD solver.
  *   Double precision throughout. C99; also compiles as C++. The library prints nothing
@@ -84,6 +85,22 @@
  *   its GEMMs. A custom SAPM_MALLOC/SAPM_FREE must then be thread-safe.
  *   SAPM_NO_OPENMP keeps a -fopenmp build single-threaded.
  *
+ * WHICH METHOD, WHEN (measured with bench/bench_pde_suite.c: ten linear PDEs - Poisson in
+ * d = 2, 10, 100, transport at speeds 1 and 4, reaction-diffusion in d = 1 and 5, variable
+ * and anisotropic coefficients, convection-diffusion, non-zero boundary data - and
+ * bench/bench_pde.c, bench/bench_ls.c; README "Which method, when" has the numbers)
+ *
+ *   Your own PDE: SAPM_METHOD_LM with sapm_pde_default_options (the boundary weight is
+ *     chosen automatically: leave beta alone) on sapm_pde_default_widths(d) (d-32-1 tanh),
+ *     a few hundred to a few thousand points. On the suite: rel. L2 1e-3 on nine of ten
+ *     problems within 1.4 s on one core. LM keeps the (N + M) x P Jacobian.
+ *   Too many parameters for that Jacobian, or d in the hundreds: SAPM_METHOD_LBFGS with a
+ *     boundary weight from sapm_pde_balance_beta.
+ *   SAPM on a PDE (SAPM-PINN / LySep, arXiv 2507.12766): to study those methods; on par
+ *     with the PINN's L-BFGS, not ahead.
+ *   Regression data: L-BFGS or LM for shallow networks, SAPM (with its default L-BFGS
+ *     polish) for deep networks from chaotic starts.
+ *
  * CONVENTIONS
  *
  *   Matrices are row-major with an explicit leading dimension (row stride) >= columns.
@@ -139,6 +156,8 @@
  *   sapm_pde.theta, X_data, u_data                    inverse problems: fitted coefficients
  *   sapm_sample_uniform / _halton / _grid / _boundary  points in or on a box [lo, hi]^d
  *   sapm_pde_default_options(method)                   PINN by any method; SAPM = SAPM-PINN / LySep
+ *   sapm_pde_default_widths(d, widths)                 the recommended network (d-32-1)
+ *   sapm_pde_balance_beta(&net, &pde, ..., mode, alpha, &beta)  the automatic boundary weight
  *   sapm_pde_train(&net, &pde, N, X, M, Xb, &opt, &rep) train on interior + boundary points
  *   sapm_pde_loss(&net, &pde, ...), sapm_pde_errors(&net, n, X, ...)  J_PINN; rel. L2, max
  *   sapm_pde_exact_values(&pde, n, X, u)               the exact solution callback at points
@@ -517,7 +536,8 @@ SAPMDEF void sapm_report_free(sapm_report *rep);
 /* Options of the gradient-based and Gauss-Newton methods. Adam is Kingma & Ba's with bias
  * correction in PyTorch's form; L-BFGS is the two-loop recursion with a strong-Wolfe line
  * search (c1 = 1e-4, c2 = 0.9, cubic interpolation, at most 25 evaluations per iteration);
- * LM is damped Gauss-Newton with Nielsen's damping rule. Each field is validated whenever
+ * LM is damped Gauss-Newton with Nielsen's damping rule and extra damping trials per
+ * Jacobian ("Levenberg-Marquardt phase" in the implementation). Each field is validated whenever
  * a phase of the run will read it. */
 typedef struct sapm_ls_options {
     double adam_beta1;          /* Adam first-moment decay, in [0, 1) (default 0.9) */
@@ -526,6 +546,11 @@ typedef struct sapm_ls_options {
     int lbfgs_memory;           /* number of stored (s, y) pairs, 1..1000 (default 10) */
     double lm_damping;          /* LM: initial damping mu_0 relative to the largest diagonal
                                    entry of the Gram matrix, > 0 (default 1e-3) */
+    int lm_trials;              /* LM: extra damping trials per Jacobian after a very good
+                                   step (gain > 3/4: mu / 10 while J keeps falling), each one
+                                   Cholesky and one residual evaluation on the same Gram
+                                   matrix, 0..30 (default 4; 0 = one accepted damping per
+                                   Jacobian and Nielsen's rule alone, the form of 0.3) */
 } sapm_ls_options;
 
 /* How PM/SAPM update the auxiliaries a_l (see "PM and SAPM" in the implementation). */
@@ -958,8 +983,8 @@ SAPMDEF sapm_result sapm_sample_boundary(int d, const double *lo, const double *
  *
  * sapm_pde_train runs the methods of sapm_method on J_PINN (see "Declarations: training"):
  * GD / ADAM / LBFGS / LM train the ordinary PINN (measured: L-BFGS the fastest first-order
- * method on bench/bench_pde.c's problems, LM the fastest to the reference errors on its
- * Poisson problems); SAPM is SAPM-PINN on a first-order operator (kappa = 0, c != 0) and
+ * method on bench/bench_pde.c's problems; LM on d-32-1 the fastest method on nine of the
+ * ten problems of bench/bench_pde_suite.c, see WHICH METHOD, WHEN); SAPM is SAPM-PINN on a first-order operator (kappa = 0, c != 0) and
  * LySep on a second-order one (kappa != 0), both of arXiv 2507.12766, with derivative (and
  * Laplacian) auxiliaries and self-adaptive constraint weights; PM is the same alternating
  * method with every constraint weight fixed at opt.base.aux.pm_lambda (a penalty method,
@@ -1002,23 +1027,77 @@ typedef struct sapm_lysep_options {
     sapm_lysep_trace *trace; /* optional diagnostics (NULL = none) */
 } sapm_lysep_options;
 
+/* How sapm_pde_train weights the boundary term of J_PINN (opt.balance). The weight is
+ * chosen once, at the starting parameters, and stays fixed for the run (the L-BFGS memory
+ * and the LM damping stay valid); opt.beta multiplies it. With P parameters,
+ * r_n = L u(x_n) - f(x_n), b_m = u(xb_m) - g(xb_m) and their gradients in parameter space:
+ *   SAPM_BALANCE_NONE  beta_eff = beta (the weight as given);
+ *   SAPM_BALANCE_NTK   beta_eff = beta alpha mean_n |grad r_n|^2 / mean_m |grad b_m|^2:
+ *                      equal traces of the two blocks of the Gauss-Newton matrix (the
+ *                      neural tangent kernel's blocks, arXiv 2007.14527); independent
+ *                      of the size of f and g;
+ *   SAPM_BALANCE_GRAD  beta_eff = beta alpha max_i |dJ_res/dtheta_i| / mean_i
+ *                      |dJ_bc/dtheta_i| (gradient-norm balancing, arXiv 2001.04536). */
+typedef enum sapm_pde_balance {
+    SAPM_BALANCE_NONE = 0,
+    SAPM_BALANCE_NTK,
+    SAPM_BALANCE_GRAD,
+    SAPM_BALANCE_COUNT
+} sapm_pde_balance;
+
 typedef struct sapm_pde_options {
     sapm_options base;          /* method, polish, budgets, target (on J_PINN), callback,
                                    log_every, allreduce, test points (Y_test: exact values
                                    or NULL for pde->exact), Adam/L-BFGS/LM settings */
-    double alpha, beta;         /* residual and boundary weights of J_PINN */
+    double alpha, beta;         /* residual and boundary weights of J_PINN (beta multiplies
+                                   the automatic weight when balance != NONE) */
+    sapm_pde_balance balance;   /* automatic boundary weight, see sapm_pde_balance; the
+                                   report's J_PINN (mse, target_loss) uses beta_eff. Where
+                                   it is undefined at the start (a block's gradients all
+                                   zero or not finite) beta is used as given */
+    int resample_every;         /* LM phases: every k accepted steps the N interior points
+                                   are replaced by the next N points of a scrambled Halton
+                                   sequence in the bounding box of X and Xb (the domain
+                                   must be that box), the PDE's callbacks evaluated there;
+                                   the boundary points stay; >= 0, 0 = never (default:
+                                   measured on Poisson 2-D with N + M = 84..200 < P = 257,
+                                   fixed points ended 2-20x closer than resampling every
+                                   1, 5 or 20 steps - LM's minimum-norm steps in sample
+                                   space do not overfit smooth solutions). The report's
+                                   J_PINN is then on the latest points */
     sapm_lysep_options lysep;   /* SAPM-PINN / LySep settings */
 } sapm_pde_options;
 
 /* Recommended options: base = sapm_default_options(method) with log_every 50, L-BFGS
  * memory 50 (ours; measured better than 10 for PINNs) and max_iters 0 (5000 without a
- * time budget); alpha = beta = 1 (the unweighted J_PINN; raise beta when |f| is large,
- * e.g. 10-100 for Poisson with f ~ 2 pi^2). polish = SAPM_METHOD_NONE for every method, so
- * SAPM / PM run the alternating iteration for the whole budget; measured best (ours):
- * polish = SAPM_METHOD_LBFGS after phase_iters = 3 alternating iterations (18-40x better
- * than the alternating iteration alone at equal wall time, and on par with the PINN's
- * L-BFGS, bench/bench_lysep.c); the paper's form is lysep.prox = 1e-10. */
+ * time budget); alpha = beta = 1; balance = SAPM_BALANCE_GRAD for LM (the boundary weight
+ * chosen at the start: no hand-set beta, also when |f| ~ 1e3), NONE for the other methods
+ * (the unweighted J_PINN; raise beta when |f| is large, e.g. 10-100 for Poisson with
+ * f ~ 2 pi^2); resample_every = 0. The recommended method is LM on the network of
+ * sapm_pde_default_widths (see "which method, when" at the top of this file).
+ * polish = SAPM_METHOD_NONE for every method, so SAPM / PM run the alternating iteration
+ * for the whole budget; measured best (ours): polish = SAPM_METHOD_LBFGS after
+ * phase_iters = 3 alternating iterations (18-40x better than the alternating iteration
+ * alone at equal wall time, and on par with the PINN's L-BFGS, bench/bench_lysep.c); the
+ * paper's form is lysep.prox = 1e-10. */
 SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_method method);
+
+/* The boundary weight beta_eff that opt.balance = mode would give (with beta = 1) for net
+ * at its current parameters on these points: see sapm_pde_balance. Memory 8 (N + M) P
+ * bytes for one Jacobian. SAPM_ERR_INVALID_ARGUMENT for mode NONE or out of range or
+ * alpha not finite and > 0; SAPM_ERR_DIVERGED when a block's gradients are all zero. */
+SAPMDEF sapm_result sapm_pde_balance_beta(const sapm_net *net, const sapm_pde *pde, int N,
+                                          const double *X, int M, const double *Xb,
+                                          sapm_pde_balance mode, double alpha, double *beta);
+
+/* The recommended network for a PDE in d dimensions (with LM and tanh): writes
+ * widths[0..depth] (room for 4 entries) and returns depth: one hidden layer of 32 units,
+ * d-32-1. Measured on bench/bench_pde_suite.c (LM, 10-20 s, one thread): width 32 beat
+ * 16, 24, 40, 64 and 128 on most problems (16 failed the anisotropic one, 64 and 128
+ * did fewer iterations in the budget), and every one-layer width beat 3 hidden layers
+ * of 50, on which one LM iteration costs the (N + M)^2 P SYRK of 5301 parameters.
+ * Returns 0 (and writes nothing) for widths == NULL or d < 1. */
+SAPMDEF int sapm_pde_default_widths(int d, int *widths);
 
 /* Train net (n_0 = d, n_L = 1) on the PDE with N interior points X and M >= 1 boundary
  * points Xb. rep (may be NULL) gets the history: mse = J_PINN of the forward network,
@@ -1056,7 +1135,8 @@ SAPMDEF sapm_result sapm_pde_exact_values(const sapm_pde *pde, int n, const doub
  *
  * opt->base.method must be PM or SAPM; the PDE's callbacks are evaluated once by create;
  * the state keeps pointers to net (updated in place), X and Xb (they must outlive it).
- * lysep.trace is not used here; budgets, callback and polish belong to sapm_pde_train. */
+ * lysep.trace and balance are not used here; budgets, callback and polish belong to
+ * sapm_pde_train. */
 typedef struct sapm_pde_aux_state sapm_pde_aux_state;
 SAPMDEF sapm_result sapm_pde_aux_create(sapm_pde_aux_state **st, sapm_net *net, const sapm_pde *pde,
                                         int N, const double *X, int M, const double *Xb,
@@ -4432,6 +4512,7 @@ SAPMDEF sapm_options sapm_default_options(sapm_method method)
     o.ls.adam_eps = 1e-8;
     o.ls.lbfgs_memory = 10;
     o.ls.lm_damping = 1e-3;
+    o.ls.lm_trials = 4;
     sapm_aux_default_options(&o.aux); /* measured defaults: see "PM and SAPM" */
     if (method == SAPM_METHOD_GD) o.learning_rate = 1e-2;
     if (method == SAPM_METHOD_ADAM) o.learning_rate = 1e-3;
@@ -4532,6 +4613,7 @@ static sapm_result sapm__check_ls_options(const sapm_options *opt, sapm_method m
     if (m == SAPM_METHOD_LM) {
         SAPM__BAD(!(ls->lm_damping > 0.0) || !isfinite(ls->lm_damping),
                   "ls.lm_damping must be finite and > 0 (LM phase)");
+        SAPM__BAD(ls->lm_trials < 0 || ls->lm_trials > 30, "ls.lm_trials must lie in 0..30 (LM phase)");
     }
     return SAPM_OK;
 }
@@ -5116,6 +5198,11 @@ typedef struct sapm__problem {
     sapm_result (*objective)(void *ctx, const double *x, double *f, double *grad);
     sapm_result (*residuals)(void *ctx, const double *x, double *rho, double *G, double *f);
     sapm_result (*monitor)(void *ctx, const double *x, double f, double *mse, double *error);
+    /* optional (NULL: none): replace the residuals' points by fresh ones (the objective
+     * and residuals change); LM calls it every resample_every accepted steps */
+    sapm_result (*resample)(void *ctx);
+    void *resample_ctx;
+    int resample_every;
 } sapm__problem;
 
 /* The true loss and held-out error at x (mse = f, error = NaN without a monitor). */
@@ -5888,6 +5975,7 @@ static sapm__problem sapm__data_problem_table(sapm__data_problem *e)
     pb.objective = sapm__data_objective;
     pb.residuals = sapm__data_residuals;
     pb.monitor = sapm__data_monitor;
+    pb.resample = NULL; pb.resample_ctx = NULL; pb.resample_every = 0;
     return pb;
 }
 
@@ -5940,14 +6028,27 @@ SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, i
  *     predicted decrease  pred = ||rho||^2 - mu^2 ||y||^2,
  * or in parameter space when P < n,
  *     (G^T G + mu I) delta = -G^T rho,   pred = -delta^T G^T rho + mu ||delta||^2,
- * with one SYRK (the Gram matrix) and one Cholesky per trial damping. A step that lowers J
- * is taken and mu follows the gain ratio q = (J - J_new) / pred by Nielsen's rule
- * (mu *= max(1/3, 1 - (2q - 1)^3)); a step that does not is retried with mu *= nu,
- * nu *= 2 (nu = 2 after every accepted step). mu_0 = ls.lm_damping * max diag(Gram), and mu
- * never falls below 4 eps max diag(Gram) (the Cholesky stays well posed). No decrease
- * after nu reaches 2^40 ends the phase with SAPM_STOP_LINE_SEARCH (the limit of
- * precision). Cost per iteration: the Jacobian (about two gradient evaluations), the SYRK
- * k^2 P with k = min(n, P), and k^3/3 per Cholesky; memory 8 (n P + 2 k^2) bytes.
+ * with one SYRK (the Gram matrix) per Jacobian and one Cholesky and one residual
+ * evaluation per trial damping. A step that does not lower J is retried with mu *= nu,
+ * nu *= 2. A step that lowers J with a very good gain ratio q = (J - J_new) / pred > 3/4
+ * (and no failed trial before it) is followed by a trial at mu / 10 on the same Gram
+ * matrix, up to ls.lm_trials of them while each lowers J further; the best trial is taken
+ * (ours: a trial costs a fraction of the Jacobian and the SYRK). Then mu follows the taken
+ * step's gain by Nielsen's rule (mu *= max(1/3, 1 - (2q - 1)^3)), cut tenfold instead
+ * when q > 0.9 (with trials on), and nu = 2: Nielsen's factor 1/3 alone lets mu lag
+ * behind a problem that wants Gauss-Newton steps, and the iteration then creeps at a
+ * linear rate (measured on bench/bench_pde_suite.c: the trials reached rel. L2 1e-3 in
+ * 46 / 75 / 33 iterations on Poisson 2-D / transport / variable coefficients against
+ * 58 / 234 / 56 without). mu_0 = ls.lm_damping * max diag(Gram), and mu never falls
+ * below 4 eps max diag(Gram) (the Cholesky stays well posed). Only steps that lower J
+ * are taken, so the phase never ends above its starting loss (the parameters it returns
+ * are the best it saw). When nu reaches 2^40 without a decrease the damping starts once
+ * more from mu_0 (a fallback for a damping that ran away); failing that too, the phase
+ * ends with SAPM_STOP_LINE_SEARCH (the limit of precision). A PDE problem may replace its
+ * interior points every k steps (sapm_pde_options.resample_every); J, rho and G are then
+ * recomputed on the fresh points. Cost per iteration: the Jacobian (about two gradient
+ * evaluations), the SYRK k^2 P with k = min(n, P), and per trial k^3/3 for the Cholesky
+ * and one residual evaluation; memory 8 (n P + 2 k^2 + 3 P) bytes.
  * Several workers (opt.allreduce): always in parameter space, where the normal equations
  * are sums over the workers' rows: G^T G, G^T rho and J are summed (P^2 + P + 1 numbers per
  * Jacobian, however many residuals each worker holds), every trial J through the
@@ -5961,20 +6062,23 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
     size_t P = pb->n_params, n = pb->n_res, k, i, need;
     int parallel = o->allreduce != NULL, sample_space = n <= P && !parallel, info;
     double *mem, *G, *K, *F, *rho, *y, *delta, *xt;
+    double *xb;
     double J, J_new = NAN, mu = -1.0, nu = 2.0, err = NAN, mse, dmax;
+    double J_best, mu_best, gain_best;
+    int trial, failed, restarted = 0;
     sapm_stop_reason stop = SAPM_STOP_NONE;
     sapm_result r, status = SAPM_OK;
     *stop_out = SAPM_STOP_ERROR;
     if (!pb->residuals) return SAPM_ERR_UNSUPPORTED;
     if (n > (size_t)INT_MAX || P > (size_t)INT_MAX) return SAPM_ERR_INVALID_SIZE; /* kernel ints */
     k = sample_space ? n : P;
-    /* G: n P, K and F: k^2 each, rho: n, y: k, delta and xt: P */
+    /* G: n P, K and F: k^2 each, rho: n, y: k, delta, xt and xb: P */
     if (P > (size_t)-1 / 8 / n || k > (size_t)-1 / 8 / k) return SAPM_ERR_OUT_OF_MEMORY;
-    need = n * P + 2 * k * k + n + k + 2 * P;
+    need = n * P + 2 * k * k + n + k + 3 * P;
     mem = (double *)sapm__alloc(need, sizeof(double));
     if (!mem) return SAPM_ERR_OUT_OF_MEMORY;
     G = mem; K = G + n * P; F = K + k * k; rho = F + k * k; y = rho + n; delta = y + k;
-    xt = delta + P;
+    xt = delta + P; xb = xt + P;
     if ((r = pb->residuals(pb->ctx, x, rho, G, &J)) != SAPM_OK ||
         (parallel && (r = sapm__allreduce(o, &J, 1)) != SAPM_OK)) {
         status = r; stop = SAPM_STOP_ERROR; goto done;
@@ -6019,7 +6123,12 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
         if (dmax == 0.0) { stop = SAPM_STOP_GRAD_TOL; break; }     /* G = 0: a stationary point */
         if (mu < 0.0) mu = o->ls.lm_damping * dmax;
         mu = SAPM__MAX(mu, 4.0 * DBL_EPSILON * dmax);
-        for (;;) {                               /* trial dampings until J decreases */
+        /* trial dampings on this Gram matrix: raise mu until J decreases; after a very
+         * good step (gain > 3/4) try mu / 10 too, while that lowers J further and trials
+         * remain; the best trial is taken */
+        J_best = J; mu_best = mu; gain_best = 0.0; trial = 0; failed = 0;
+        for (;;) {
+            int ok = 0;
             memcpy(F, K, k * k * sizeof(double));
             for (i = 0; i < k; ++i) F[i * k + i] += mu;
             if (sapm_chol_factor((int)k, F, (int)k, &info) == SAPM_OK) {
@@ -6038,20 +6147,51 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
                 if ((r = pb->objective(pb->ctx, xt, &J_new, NULL)) != SAPM_OK) {
                     status = r; stop = SAPM_STOP_ERROR; break;
                 }
-                if (isfinite(J_new) && J_new < J) {
-                    gain = pred > 0.0 ? (J - J_new) / pred : 1.0;
-                    mu *= SAPM__MAX(1.0 / 3.0, 1.0 - (2.0 * gain - 1.0) * (2.0 * gain - 1.0) *
-                                                         (2.0 * gain - 1.0));
-                    nu = 2.0;
-                    break;
-                }
+                ok = isfinite(J_new) && J_new < J_best;
             }
+            if (ok) {
+                gain = pred > 0.0 ? (J - J_new) / pred : 1.0;
+                J_best = J_new; mu_best = mu; gain_best = gain;
+                memcpy(xb, xt, P * sizeof(double));
+                if (gain > 0.75 && !failed && trial < o->ls.lm_trials &&
+                    mu / 10.0 >= 4.0 * DBL_EPSILON * dmax) {
+                    ++trial;
+                    mu /= 10.0;
+                    continue;
+                }
+                break;
+            }
+            if (J_best < J) break;               /* the previous (larger) mu was better */
+            failed = 1;
             mu *= nu;
             nu *= 2.0;
-            if (nu > 1099511627776.0) { stop = SAPM_STOP_LINE_SEARCH; break; }   /* 2^40 */
+            if (nu > 1099511627776.0) {          /* 2^40: no decrease at any damping */
+                if (!restarted && mu_best > o->ls.lm_damping * dmax) {
+                    /* fallback: the damping ran away; start once more from mu_0 */
+                    restarted = 1; nu = 2.0; mu = o->ls.lm_damping * dmax;
+                    continue;
+                }
+                stop = SAPM_STOP_LINE_SEARCH;
+                break;
+            }
+        }
+        if (stop == SAPM_STOP_NONE && J_best < J) {
+            /* Nielsen's rule on the taken step, with a tenfold cut after a very good one */
+            double t = 2.0 * gain_best - 1.0;
+            mu = mu_best * (gain_best > 0.9 && o->ls.lm_trials > 0 ? 0.1
+                            : SAPM__MAX(1.0 / 3.0, 1.0 - t * t * t));
+            nu = 2.0;
+            restarted = 0;
+            memcpy(xt, xb, P * sizeof(double));
         }
         if (stop != SAPM_STOP_NONE) break;
         memcpy(x, xt, P * sizeof(double));
+        if (pb->resample && pb->resample_every > 0 && (run->iter + 1) % pb->resample_every == 0 &&
+            (r = pb->resample(pb->resample_ctx)) != SAPM_OK) {
+            status = r; stop = SAPM_STOP_ERROR;
+            run->why = "resampling the interior points failed (a PDE callback returned NaN or Inf?)";
+            break;
+        }
         if ((r = pb->residuals(pb->ctx, x, rho, G, &J)) != SAPM_OK ||
             (parallel && (r = sapm__allreduce(o, &J, 1)) != SAPM_OK)) {
             status = r; stop = SAPM_STOP_ERROR; break;
@@ -6215,6 +6355,7 @@ static SAPM__UNUSED sapm_result sapm__minimize(
         return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, "an objective without residuals cannot be polished by LM");
     pb.ctx = ctx; pb.n_params = n; pb.n_res = 0;
     pb.objective = fn; pb.residuals = NULL; pb.monitor = monitor;
+    pb.resample = NULL; pb.resample_ctx = NULL; pb.resample_every = 0;
     sapm__run_begin(&run, opt, rep, 1000);
     sapm__run_phase(&run, method, method == SAPM_METHOD_LBFGS ? "L-BFGS" : sapm_method_name(method), 1);
     status = sapm__phase_gradient(&run, &pb, method, x, &stop);
@@ -8066,6 +8207,9 @@ SAPMDEF sapm_pde_options sapm_pde_default_options(sapm_method method)
      * budget (3 alternating iterations then L-BFGS: polish = LBFGS, phase_iters = 3) */
     o.alpha = 1.0;
     o.beta = 1.0;
+    /* ours: the boundary weight by gradient-norm balancing for LM (measured best of NONE,
+     * NTK and GRAD on bench/bench_pde_suite.c) */
+    o.balance = method == SAPM_METHOD_LM ? SAPM_BALANCE_GRAD : SAPM_BALANCE_NONE;
     o.lysep = sapm_lysep_default_options();
     return o;
 }
@@ -8112,7 +8256,166 @@ static sapm__problem sapm__pinn_problem_table(sapm__pinn_eval *e)
     pb.objective = sapm__pinn_objective;
     pb.residuals = sapm__pinn_residuals;
     pb.monitor = sapm__pinn_monitor;
+    pb.resample = NULL; pb.resample_ctx = NULL; pb.resample_every = 0;
     return pb;
+}
+
+/* --- automatic boundary weight (sapm_pde_balance) -------------------------------------
+ * One Jacobian at the starting parameters with alpha = beta = 1 (rows r_n / sqrt(N) and
+ * b_m / sqrt(M)): NTK balancing compares the mean squared row norms of the two blocks,
+ * gradient balancing the largest entry of dJ_res/dtheta with the mean magnitude of
+ * dJ_bc/dtheta. With all-reduce the sums are over every worker. */
+static sapm_result sapm__pde_balance(const sapm_net *net, const sapm__pde_data *p,
+                                     sapm_pde_balance mode, double alpha,
+                                     const sapm_options *opt, double *beta)
+{
+    sapm__pde_data q = *p;
+    sapm__pinn_eval e;
+    size_t P, n, n_int, n_bc, i, j;
+    double *rho, *G, *gr, *x, s[2];
+    sapm_result r;
+    *beta = NAN;
+    q.alpha = q.beta = 1.0;
+    if ((r = sapm__pinn_eval_init(&e, net, &q, opt)) != SAPM_OK) return r;
+    /* the residual rows: interior (N per equation), boundary (one per condition row), and
+     * measurements last, which take no part in the balance; P includes trainable
+     * coefficients */
+    P = e.n_params;
+    n_int = (size_t)q.N * (size_t)SAPM__PDE_Q(&q);
+    n_bc = (size_t)q.M;
+    n = sapm__pinn_problem_table(&e).n_res;
+    if (P > (size_t)-1 / sizeof(double) / (n + 3)) { sapm__pinn_eval_free(&e); return SAPM_ERR_OUT_OF_MEMORY; }
+    rho = (double *)sapm__alloc(n + n * P + 2 * P, sizeof(double));
+    if (!rho) { sapm__pinn_eval_free(&e); return SAPM_ERR_OUT_OF_MEMORY; }
+    G = rho + n; gr = G + n * P;
+    if ((r = sapm__pinn_point(net, &q, &x)) != SAPM_OK) { sapm__pinn_eval_free(&e); SAPM_FREE(rho); return r; }
+    sapm__pinn_lm_jacobian(&e, x, rho, G);
+    if (mode == SAPM_BALANCE_NTK) {
+        /* s = (sum_n |grad r_n|^2 / N, sum_m |grad b_m|^2 / M) = the rows' squared norms */
+        s[0] = s[1] = 0.0;
+        for (j = 0; j < n_int + n_bc; ++j) s[j < n_int ? 0 : 1] += sapm__vec_dot(G + j * P, G + j * P, P);
+        if ((r = sapm__allreduce(opt, s, 2)) == SAPM_OK)
+            *beta = s[1] > 0.0 && s[0] > 0.0 ? alpha * s[0] / s[1] : NAN;
+    } else {
+        /* gr[0..P) = dJ_res/dtheta / 2, gr[P..2P) = dJ_bc/dtheta / 2 (rows carry 1/sqrt(N)) */
+        double mx = 0.0, mean = 0.0;
+        memset(gr, 0, 2 * P * sizeof(double));
+        for (j = 0; j < n_int + n_bc; ++j) {
+            double *g = gr + (j < n_int ? 0 : P);
+            for (i = 0; i < P; ++i) g[i] += rho[j] * G[j * P + i];
+        }
+        if ((r = sapm__allreduce(opt, gr, 2 * P)) == SAPM_OK) {
+            for (i = 0; i < P; ++i) { mx = SAPM__MAX(mx, fabs(gr[i])); mean += fabs(gr[P + i]); }
+            mean /= (double)P;
+            *beta = mx > 0.0 && mean > 0.0 ? alpha * mx / mean : NAN;
+        }
+    }
+    if (x != net->params) SAPM_FREE(x);
+    sapm__pinn_eval_free(&e);
+    SAPM_FREE(rho);
+    if (r == SAPM_OK && !isfinite(*beta)) r = SAPM_ERR_DIVERGED;
+    return r;
+}
+
+SAPMDEF sapm_result sapm_pde_balance_beta(const sapm_net *net, const sapm_pde *pde, int N,
+                                          const double *X, int M, const double *Xb,
+                                          sapm_pde_balance mode, double alpha, double *beta)
+{
+    sapm__pde_data p;
+    double *storage = NULL;
+    sapm_result r;
+    if (!beta) return SAPM_ERR_NULL_ARGUMENT;
+    *beta = NAN;
+    if ((int)mode <= (int)SAPM_BALANCE_NONE || (int)mode >= (int)SAPM_BALANCE_COUNT ||
+        !(alpha > 0.0) || !isfinite(alpha))
+        return SAPM_ERR_INVALID_ARGUMENT;
+    if ((r = sapm__pde_check(pde)) != SAPM_OK) return r;
+    if ((r = sapm__pde_net_check(net, pde->d)) != SAPM_OK) return r;
+    if ((r = sapm__pde_build(&p, &storage, pde, N, X, M, Xb, alpha, 1.0)) != SAPM_OK) return r;
+    if (p.kappa && net->act == SAPM_ACT_RELU) { SAPM_FREE(storage); return SAPM_ERR_UNSUPPORTED; }
+    r = sapm__pde_balance(net, &p, mode, alpha, NULL, beta);
+    SAPM_FREE(storage);
+    return r;
+}
+
+SAPMDEF int sapm_pde_default_widths(int d, int *widths)
+{
+    if (!widths || d < 1) return 0;
+    widths[0] = d;
+    widths[1] = 32;
+    widths[2] = 1;
+    return 2;
+}
+
+/* --- point resampling (opt.resample_every) --------------------------------------------
+ * Fresh interior points for LM: the next N points of the scrambled Halton sequence in the
+ * bounding box of the given interior and boundary points (the box, for a box domain),
+ * the PDE's callbacks evaluated there; the caller's boundary points stay (their condition
+ * rows are rebuilt from them, as at the start). The problem data p is rebuilt in place
+ * (the evaluator points to it). */
+typedef struct sapm__pde_resampler {
+    const sapm_pde *pde;
+    sapm__pde_data *p;
+    double *storage;            /* the current coefficients (owned; NULL until the first) */
+    double *X;                  /* N x d fresh points (owned) */
+    double *lo, *hi;            /* the box (owned, d each) */
+    const double *Xb0;          /* the caller's M0 boundary points (p->Xb may be the rows
+                                   built from them: one per condition) */
+    int M0;
+    double beta;                /* the run's boundary weight (beta_eff) */
+    int round;
+} sapm__pde_resampler;
+
+static void sapm__pde_resampler_free(sapm__pde_resampler *rs)
+{
+    if (rs->storage) SAPM_FREE(rs->storage);
+    if (rs->X) SAPM_FREE(rs->X);
+    if (rs->lo) SAPM_FREE(rs->lo);
+    memset(rs, 0, sizeof *rs);
+}
+
+static sapm_result sapm__pde_resampler_init(sapm__pde_resampler *rs, const sapm_pde *pde,
+                                            sapm__pde_data *p, int M0, const double *Xb0)
+{
+    int d = p->d, i, j;
+    memset(rs, 0, sizeof *rs);
+    rs->pde = pde; rs->p = p; rs->beta = p->beta; rs->M0 = M0; rs->Xb0 = Xb0;
+    rs->X = (double *)sapm__alloc((size_t)p->N, (size_t)d * sizeof(double));
+    rs->lo = (double *)sapm__alloc(2 * (size_t)d, sizeof(double));
+    if (!rs->X || !rs->lo) { sapm__pde_resampler_free(rs); return SAPM_ERR_OUT_OF_MEMORY; }
+    rs->hi = rs->lo + d;
+    for (i = 0; i < d; ++i) { rs->lo[i] = HUGE_VAL; rs->hi[i] = -HUGE_VAL; }
+    for (j = 0; j < p->N + M0; ++j) {
+        const double *x = j < p->N ? p->X + (size_t)j * d : Xb0 + (size_t)(j - p->N) * d;
+        for (i = 0; i < d; ++i) { rs->lo[i] = SAPM__MIN(rs->lo[i], x[i]); rs->hi[i] = SAPM__MAX(rs->hi[i], x[i]); }
+    }
+    for (i = 0; i < d; ++i)
+        if (!(rs->lo[i] < rs->hi[i])) { sapm__pde_resampler_free(rs); return SAPM_ERR_INVALID_ARGUMENT; }
+    return SAPM_OK;
+}
+
+static sapm_result sapm__pde_resample(void *ctx)
+{
+    sapm__pde_resampler *rs = (sapm__pde_resampler *)ctx;
+    sapm__pde_data *p = rs->p, q;
+    double *storage = NULL;
+    int d = p->d, N = p->N;
+    sapm_result r;
+    ++rs->round;
+    r = sapm_sample_halton(d, rs->lo, rs->hi, N, rs->round * N, (uint64_t)0x9e3779b97f4a7c15ULL, rs->X);
+    if (r == SAPM_OK) r = sapm__pde_build(&q, &storage, rs->pde, N, rs->X, rs->M0, rs->Xb0, p->alpha, 1.0);
+    if (r != SAPM_OK) return r;
+    /* the tape's streams were set up for the original operator: keep its terms even where
+     * the callbacks vanish at every fresh point (the buffers hold those zeros) */
+    if (p->c && !q.c) q.c = storage;           /* c_fn wrote its zeros there */
+    if (p->kappa && !q.kappa) q.kappa = storage + (size_t)N * d;
+    if (!p->c && q.c) q.c = NULL;               /* (not reached for a well-posed operator) */
+    if (!p->kappa && q.kappa) q.kappa = NULL;
+    q.beta = rs->beta;
+    *p = q;
+    if (rs->storage) SAPM_FREE(rs->storage);
+    rs->storage = storage;
+    return SAPM_OK;
 }
 
 /* ======================================================================================
@@ -9563,12 +9866,13 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
     sapm__pinn_eval e;
     sapm__problem pb;
     sapm__run run;
+    sapm__pde_resampler rs;
     sapm_stop_reason stop = SAPM_STOP_NONE;
     double *storage = NULL, *u_test = NULL, *x = NULL;
     const double *u_ref;
     const char *msg = NULL, *label;
     sapm_result r, status;
-    int aux, second;
+    int aux, second, resample;
     if (!opt) return sapm__reject(rep, SAPM_ERR_NULL_ARGUMENT, "opt is NULL");
     if ((r = sapm__check_run_options(&opt->base, &msg)) != SAPM_OK) return sapm__reject(rep, r, msg);
     if ((r = sapm__pde_check_why(pde, &msg)) != SAPM_OK) return sapm__reject(rep, r, msg);
@@ -9584,6 +9888,33 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
     if (sapm__pde_second_order(&p) && net->act == SAPM_ACT_RELU) { /* no sigma'' */
         SAPM_FREE(storage);
         return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, "a second-order PDE needs an activation with sigma'' (not ReLU)");
+    }
+    if ((int)opt->balance < (int)SAPM_BALANCE_NONE || (int)opt->balance >= (int)SAPM_BALANCE_COUNT ||
+        (opt->balance != SAPM_BALANCE_NONE && !(opt->alpha > 0.0))) {
+        SAPM_FREE(storage);
+        return sapm__reject(rep, SAPM_ERR_INVALID_ARGUMENT, "balance must be SAPM_BALANCE_NONE, "
+                            "NTK or GRAD (and alpha > 0 unless NONE)");
+    }
+    if (opt->balance != SAPM_BALANCE_NONE && opt->base.resume_from) {
+        SAPM_FREE(storage);
+        return sapm__reject(rep, SAPM_ERR_UNSUPPORTED, "resume_from with balance != NONE: resume with "
+                            "balance = SAPM_BALANCE_NONE and beta = the first run's weight (sapm_pde_balance_beta)");
+    }
+    if (opt->balance != SAPM_BALANCE_NONE) {
+        /* the automatic boundary weight at the starting parameters */
+        double w;
+        r = sapm__pde_balance(net, &p, opt->balance, opt->alpha, &opt->base, &w);
+        if (r != SAPM_OK && r != SAPM_ERR_DIVERGED) {
+            SAPM_FREE(storage);
+            return sapm__reject(rep, r, "balance: could not compute the automatic boundary weight");
+        }
+        /* undefined (a block's gradients all zero or not finite): beta as given; a start
+         * whose loss is not finite is then reported by the run as diverged */
+        if (r == SAPM_OK) p.beta = opt->beta * w;
+    }
+    if (opt->resample_every < 0) {
+        SAPM_FREE(storage);
+        return sapm__reject(rep, SAPM_ERR_INVALID_ARGUMENT, "resample_every must be >= 0");
     }
     aux = opt->base.method == SAPM_METHOD_PM || opt->base.method == SAPM_METHOD_SAPM;
     second = p.kappa != NULL;
@@ -9646,12 +9977,29 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
                                                   : "pde->residual returned nonzero at the initial parameters");
         }
     }
+    resample = opt->resample_every;
+    if (resample > 0 && (opt->base.method == SAPM_METHOD_LM || opt->base.polish == SAPM_METHOD_LM)) {
+        r = opt->base.resume_from ? SAPM_ERR_UNSUPPORTED : sapm__pde_resampler_init(&rs, pde, &p, M, Xb);
+        if (r != SAPM_OK) {
+            sapm__pinn_eval_free(&e);
+            if (x != net->params) SAPM_FREE(x);
+            if (u_test) SAPM_FREE(u_test);
+            SAPM_FREE(storage);
+            return sapm__reject(rep, r, r == SAPM_ERR_INVALID_ARGUMENT
+                                ? "resample_every: the points X, Xb span no box (a coordinate is constant)"
+                                : r == SAPM_ERR_UNSUPPORTED
+                                ? "resample_every with resume_from: resume with resample_every = 0"
+                                : "resample_every: out of memory");
+        }
+        pb.resample = sapm__pde_resample; pb.resample_ctx = &rs; pb.resample_every = resample;
+    }
     label = !aux ? sapm_method_name(opt->base.method)
             : opt->base.method == SAPM_METHOD_PM ? "PM" : second ? "LySep" : "SAPM-PINN";
     sapm__run_begin(&run, &opt->base, rep, 5000);
     if ((r = sapm__run_start(&run, net, 1, label, rep)) != SAPM_OK) {
         sapm__pinn_eval_free(&e);
         if (x != net->params) SAPM_FREE(x);
+        if (pb.resample) sapm__pde_resampler_free(&rs);
         if (u_test) SAPM_FREE(u_test);
         SAPM_FREE(storage);
         return r;
@@ -9671,6 +10019,7 @@ SAPMDEF sapm_result sapm_pde_train(sapm_net *net, const sapm_pde *pde, int N, co
         SAPM_FREE(x);
     }
     sapm__pinn_eval_free(&e);
+    if (pb.resample) sapm__pde_resampler_free(&rs);
     if (u_test) SAPM_FREE(u_test);
     SAPM_FREE(storage);
     return status;

@@ -1,16 +1,26 @@
-"""pde_torch.py - the PyTorch peer of bench/bench_pde.c: an ordinary PINN (float64, CPU,
-tanh, 3 hidden layers of 50, Xavier, N = 1000 interior points, Adam lr 1e-3
-for half the budget then L-BFGS with strong-Wolfe line search, nested autograd for the
-derivatives) on the same three problems, reporting the same columns: time to relative L2
-error 1e-3 on 2000 held-out points (checked every 5 iterations) and the error at the
-budget T. SAPM_BENCH_QUICK=1: T = 6 s, else T = 20 s (one seed: torch's own RNG).
-Skips cleanly when torch cannot be imported. Points are drawn by torch (uniform), not
-the C bench's scrambled Halton: same sizes and problems, not the same points.
-Threads: OMP_NUM_THREADS when set, else every core - the same rule as the OpenMP build of
-bench_pde (PyTorch's own default here is 1 thread: at::get_num_threads() = 1 on this
-2-core machine)."""
-import math, os, sys, time
+"""pde_torch.py - the PyTorch peer of bench/bench_pde.c, run by it (build/bench/bench_pde
+writes the points and starts this script with their directory):
 
+    python3 bench/pde_torch.py DIR
+
+For every file DIR/p<problem>_s<start>.bin (written by bench_pde: the interior, boundary
+and held-out points, the exact values there, the network's widths and initial weights,
+beta and the budget T) it trains an ordinary PINN in float64 on the CPU with the same
+points, the same tanh network and the same initial weights: Adam lr 1e-3 for half the
+budget, then L-BFGS (strong-Wolfe line search, history 50), nested autograd for the
+derivatives; the held-out relative L2 error is checked every 5 iterations. It prints one
+line per run for bench_pde to read:
+
+    TORCH <problem> <start> <seconds to rel. L2 1e-3, or inf> <error at T> <iterations> <J_PINN at T>
+
+Threads: OMP_NUM_THREADS when set (bench_pde passes its environment on), else every core.
+Without torch it says so and exits 0."""
+import glob, math, os, re, struct, sys, time
+
+if len(sys.argv) < 2:
+    print("pde_torch.py: run by build/bench/bench_pde, which writes the points (python3 "
+          "bench/pde_torch.py DIR): skipped")
+    sys.exit(0)
 try:
     import torch
 except Exception as e:  # pragma: no cover
@@ -20,57 +30,54 @@ except Exception as e:  # pragma: no cover
 THREADS = int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or (os.cpu_count() or 1)
 torch.set_num_threads(THREADS)
 torch.set_default_dtype(torch.float64)
-QUICK = os.environ.get("SAPM_BENCH_QUICK", "0") not in ("", "0")
-T = 6.0 if QUICK else 20.0
 PI = math.pi
 
 
-def net(d):
-    layers, w = [], [d, 50, 50, 50, 1]
-    for i in range(4):
-        lin = torch.nn.Linear(w[i], w[i + 1])
-        torch.nn.init.xavier_uniform_(lin.weight)
-        torch.nn.init.zeros_(lin.bias)
+def read_case(path):
+    raw = open(path, "rb").read()
+    off = 0
+
+    def take(n):
+        nonlocal off
+        v = struct.unpack_from("=%dd" % n, raw, off)
+        off += 8 * n
+        return v
+    d, N, M, nt, beta, order, T, depth = take(8)
+    d, N, M, nt, order, depth = int(d), int(N), int(M), int(nt), int(order), int(depth)
+    widths = [int(w) for w in take(depth + 1)]
+    t = lambda n, cols: torch.tensor(take(n * cols)).reshape(n, cols)
+    X, Xb, Xt = t(N, d), t(M, d), t(nt, d)
+    ut = torch.tensor(take(nt))
+    layers = []
+    for l in range(depth):
+        lin = torch.nn.Linear(widths[l], widths[l + 1])
+        with torch.no_grad():
+            lin.weight.copy_(t(widths[l + 1], widths[l]))
+            lin.bias.copy_(torch.tensor(take(widths[l + 1])))
         layers.append(lin)
-        if i < 3:
+        if l < depth - 1:
             layers.append(torch.nn.Tanh())
-    return torch.nn.Sequential(*layers)
+    return d, X, Xb, Xt, ut, beta, order, T, torch.nn.Sequential(*layers)
 
 
-def boundary(d, M, faces):
-    X = torch.rand(M, d)
-    f = torch.tensor(faces)[torch.randint(len(faces), (M,))]
-    X[torch.arange(M), f // 2] = (f % 2).double()
-    return X
+def exact(k, X):
+    if k == 0:
+        return torch.sin(2 * PI * (X[:, 1] - X[:, 0]))
+    if k == 1:
+        return torch.sin(PI * X[:, 0]) * torch.sin(PI * X[:, 1])
+    return torch.sin(0.5 * PI * X).sum(1)
 
 
-def problem(k):
-    if k == 0:  # u_t + u_x = 0, inflow faces t = 0 (face 0) and x = 0 (face 2)
-        d, M, beta = 2, 200, 10.0
-        exact = lambda X: torch.sin(2 * PI * (X[:, 1] - X[:, 0]))
-        f = lambda X: torch.zeros(X.shape[0])
-        faces, order = [0, 2], 1
-    elif k == 1:
-        d, M, beta = 2, 400, 100.0
-        exact = lambda X: torch.sin(PI * X[:, 0]) * torch.sin(PI * X[:, 1])
-        f = lambda X: 2 * PI * PI * exact(X)
-        faces, order = list(range(4)), 2
-    else:
-        d, M, beta = 10, 1000, 10.0
-        exact = lambda X: torch.sin(0.5 * PI * X).sum(1)
-        f = lambda X: 0.25 * PI * PI * exact(X)
-        faces, order = list(range(20)), 2
-    return d, M, beta, exact, f, faces, order
+def rhs(k, X):
+    if k == 0:
+        return torch.zeros(X.shape[0])
+    return (2 * PI * PI if k == 1 else 0.25 * PI * PI) * exact(k, X)
 
 
-def run(k):
-    torch.manual_seed(1)
-    d, M, beta, exact, f, faces, order = problem(k)
-    X = torch.rand(1000, d, requires_grad=True)
-    Xb = boundary(d, M, faces)
-    Xt = torch.rand(2000, d)
-    ut, fX, gb = exact(Xt), f(X.detach()), exact(Xb)
-    u = net(d)
+def run(k, path):
+    d, X, Xb, Xt, ut, beta, order, T, u = read_case(path)
+    X.requires_grad_(True)
+    fX, gb = rhs(k, X.detach()), exact(k, Xb)
 
     def loss():
         v = u(X)[:, 0]
@@ -103,11 +110,12 @@ def run(k):
     return hit, err(), it, float(loss())
 
 
-names = ["transport", "Poisson 2-D", "Poisson d=10"]
-print("pde_torch.py: PyTorch %s PINN (Adam 1e-3 then L-BFGS), T = %.0f s, %d thread%s"
-      % (torch.__version__, T, torch.get_num_threads(), "s" if torch.get_num_threads() > 1 else ""))
-print("%-13s %-16s %14s %14s %10s %12s" % ("problem", "method", "t(1e-3)/s", "err at T", "iters", "J_PINN at T"))
-for k in range(3):
-    hit, e, it, J = run(k)
-    print("%-13s %-16s %14s %14.3e %10d %12.3e" % (names[k], "torch Adam+LBFGS",
-          "%.2f" % hit if hit is not None else "> %.0f" % T, e, it, J))
+print("pde_torch.py: PyTorch %s, %d thread%s" % (torch.__version__, torch.get_num_threads(),
+                                                "s" if torch.get_num_threads() > 1 else ""))
+sys.stdout.flush()
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "p*_s*.bin"))):
+    m = re.search(r"p(\d+)_s(\d+)\.bin$", path)
+    k, s = int(m.group(1)), int(m.group(2))
+    hit, e, it, J = run(k, path)
+    print("TORCH %d %d %s %.6e %d %.6e" % (k, s, "%.4f" % hit if hit is not None else "inf", e, it, J))
+    sys.stdout.flush()

@@ -1,4 +1,6 @@
-/* solve_your_pde - solve your own PDE: -Laplace u = f on (0,1)^2, u = g on the boundary.
+/* solve_your_pde - solve your own PDE: -Laplace u = f on (0,1)^2, u = g on the boundary,
+ * with the recommended method: Levenberg-Marquardt with default options (the boundary
+ * weight is chosen automatically) on the network of sapm_pde_default_widths (d-32-1).
  *   cc -O2 -march=native examples/solve_your_pde.c -o solve_your_pde -lm && ./solve_your_pde */
 #define SAPM_IMPLEMENTATION
 #include "../sapm.h"
@@ -19,21 +21,20 @@ static int show(const sapm_progress *p, void *ud)
 
 int main(void)
 {
-    enum { N = 1000, M = 400, NT = 2000 };
+    enum { N = 900, M = 120, NT = 2000 };
     static double X[2 * N], Xb[2 * M], Xt[2 * NT];
     double lo[2] = {0, 0}, hi[2] = {1, 1};
-    int widths[5] = {2, 30, 30, 30, 1};
+    int widths[4], depth = sapm_pde_default_widths(2, widths);
     sapm_pde pde; sapm_net net; sapm_rng rng; sapm_report rep; sapm_result r;
-    sapm_pde_options opt = sapm_pde_default_options(SAPM_METHOD_LBFGS);
+    sapm_pde_options opt = sapm_pde_default_options(SAPM_METHOD_LM);
     memset(&pde, 0, sizeof pde);                 /* L u = kappa Laplace(u) = f, u = g on Gamma */
     pde.d = 2; pde.kappa_const = -1.0; pde.f = f; pde.g = exact; pde.exact = exact;
     sapm_rng_seed(&rng, 1);
     sapm_sample_halton(2, lo, hi, N, 0, 1, X);           /* interior points */
     sapm_sample_boundary(2, lo, hi, NULL, M, &rng, Xb);  /* boundary points */
     sapm_sample_uniform(2, lo, hi, NT, &rng, Xt);        /* held-out test points */
-    sapm_net_create(&net, 4, widths, SAPM_ACT_TANH);
+    sapm_net_create(&net, depth, widths, SAPM_ACT_TANH);
     sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 1);
-    opt.beta = 100.0;                            /* boundary weight (|f| ~ 20 here) */
     opt.base.time_budget = 10.0;
     opt.base.log_every = 0; opt.base.log_seconds = 1.0;
     opt.base.progress = show;

@@ -123,6 +123,8 @@ static int bad_option(int k, sapm_options *o, sapm_pde_options *po, int pde, bad
         case 69: c->field = "aux.omega_norm"; c->readers = AUX_PHASES; o->aux.omega_norm = 2; break;
         case 70: c->field = "aux.omega_norm"; c->readers = AUX_PHASES; o->aux.omega_norm = -1; break;
         case 71: c->field = "aux.resync_every"; c->readers = AUX_PHASES; o->aux.resync_every = -1; break;
+        case 72: c->field = "ls.lm_trials"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_trials = -1; break;
+        case 73: c->field = "ls.lm_trials"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_trials = 31; break;
         default: return 0;
         }
         return 1;
@@ -151,6 +153,12 @@ static int bad_option(int k, sapm_options *o, sapm_pde_options *po, int pde, bad
     case 72: c->field = "lysep.ridge"; c->readers = AUX_PHASES; po->lysep.ridge = INFINITY; break;
     case 73: c->field = "lysep.trace"; c->readers = AUX_PHASES; memset(&trace, 0, sizeof trace);
              trace.capacity = -1; po->lysep.trace = &trace; break;
+    case 74: c->field = "ls.lm_trials"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_trials = -1; break;
+    case 75: c->field = "ls.lm_trials"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_trials = 31; break;
+    case 76: c->field = "balance"; po->balance = SAPM_BALANCE_COUNT; break;
+    case 77: c->field = "balance"; po->balance = (sapm_pde_balance)-1; break;
+    case 78: c->field = "balance"; po->balance = SAPM_BALANCE_GRAD; po->alpha = 0.0; break;
+    case 79: c->field = "resample_every"; po->resample_every = -1; break;
     default: return 0;
     }
     return 1;
@@ -541,6 +549,7 @@ static void test_pde_aux_step_api_bad_arguments(void)
             if (!bad_option(k, &o.base, &o, 1, &c)) break;
             if (c.readers != ALL && !(c.readers & BIT(methods[mi]))) continue;
             if (k == 73) continue;              /* lysep.trace is not used by the step API */
+            if (k >= 76 && k <= 79) continue;   /* nor balance, resample_every (sapm_pde_train's) */
             st = (sapm_pde_aux_state *)&net;
             EXPECT(sapm_pde_aux_create(&st, &net, &pois, NP, XP, MP, XB, &o), c.want);
             CHECK(st == NULL);

@@ -528,6 +528,9 @@ static double solve_small(int poisson, sapm_method method, int iters, int width,
     o.base.max_iters = iters;
     o.base.ls.lbfgs_memory = poisson ? 30 : 20;
     o.beta = 10.0;
+    /* the weight as given: these tests measure each method at beta = 10 (LM's default
+     * balancing is tested in test_pinn_balance) */
+    o.balance = SAPM_BALANCE_NONE;
     o.base.n_test = 400; o.base.X_test = Xt;    /* Y_test NULL: taken from pde.exact */
     if (g_adam_phase_iters > 0) { o.base.polish = SAPM_METHOD_LBFGS; o.base.phase_iters = g_adam_phase_iters; }
     if (cb) { o.base.progress = count_cb; o.base.user_data = cb; o.base.log_every = 25; }
@@ -570,7 +573,9 @@ static void test_pinn_lm(void)
      * (501 parameters: sample space), 30 iterations. Measured, identical to 4 digits in
      * every build configuration of `make test`: Poisson 4.2e-3 / 3.3e-3, transport
      * 4.2e-4 / 4.4e-4 (L-BFGS above: ~7e-3 after 400, ~2e-3 after 300 iterations). Bounds
-     * 3x the measured errors: rounding only */
+     * 3x the measured errors: rounding only. With the extra damping trials per Jacobian
+     * (ls.lm_trials = 4, the default since 0.4) the native build measures Poisson
+     * 1.4e-3 / 3.3e-3, transport 4.0e-4 / 3.3e-4: the same bounds hold */
     sapm_report rep;
     double rel;
     rel = solve_small(1, SAPM_METHOD_LM, 30, 10, 150, &rep, NULL);

@@ -1,0 +1,247 @@
+/* bench_pde_suite - a suite of ten linear PDEs on the unit box (0,1)^d, each method (and
+ * network) with its default options: the held-out relative L2 error at the budget T, the
+ * seconds and the iterations it needed to reach 1e-3, 1e-5, 1e-7 and 1e-8.
+ *
+ *   make build/bench/bench_pde_suite
+ *   build/bench/bench_pde_suite                 every problem, T = 60 s per run
+ *   build/bench/bench_pde_suite --quick         T = 6 s per run
+ *   options: --time T, --iters K (stop each run after K iterations: counts, not seconds,
+ *            on a shared machine), --only NAME[,NAME..], --width W (the one hidden layer
+ *            of the default network), --methods M[,M..] (default lm,lbfgs) from:
+ *              lm, lbfgs, adam     the method's default options, d-32-1 network
+ *              lm-3x50, lbfgs-3x50 the same on 3 hidden layers of 50
+ *              lm-fixed            LM with beta = 1 as given (balance NONE)
+ *              lm-ntk, lm-grad     LM with balance NTK / GRAD (lbfgs-ntk, lbfgs-grad too)
+ *              lm-notrials         LM with ls.lm_trials = 0
+ *              lm-plain            the LM of version 0.3 (no trials, beta = 1 as given);
+ *                                  lm-plain-3x50 on 3 x 50
+ *              lm-rs5, lm-rs20     LM with fresh interior points every 5 / 20 steps
+ *   OMP_NUM_THREADS=1 / 2: threads (the build is threaded).
+ *
+ * The problems (points: N interior scrambled Halton, M boundary uniform on the Dirichlet
+ * faces, 2000 held-out uniform points; g = the exact solution on the faces):
+ *   poisson2d    -Lap u = 2 pi^2 sin(pi x) sin(pi y)                            d = 2
+ *   transport    u_t + u_x = 0, u = sin(2 pi (x - t)), inflow faces           d = 2
+ *   poisson10    -Lap u = (pi^2/4) sum sin(pi x_i / 2)                        d = 10
+ *   reaction1d   -u'' + 50 u = f, u = sin(6 pi x) + x^2 (non-zero data)       d = 1
+ *   varcoef2d    -(1 + x y) Lap u = f, u = exp(x/2) cos(pi y)                 d = 2
+ *   transport4   u_t + 4 u_x = 0, u = sin(2 pi (x - 4 t)) (faster transport)  d = 2
+ *   aniso2d      -Lap u = 17 pi^2 u, u = sin(pi x) sin(4 pi y) (f ~ 170)       d = 2
+ *   convdiff2d   -0.1 Lap u + (1, 0.5).grad u = f, u = sin(pi x) e^y          d = 2
+ *   reaction5    -Lap u + u = f, u = exp(mean x) (non-zero data)              d = 5
+ *   poisson100   -Lap u = (pi^2/4) sum sin(pi x_i / 2)                        d = 100
+ * The first three are bench/bench_pde.c's problems. */
+#define SAPM_IMPLEMENTATION
+#include "../sapm.h"
+#include "bench_util.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define PI BENCH_PI
+
+static double ex_reaction1d(const double *x, int d, void *u) { (void)d; (void)u; return sin(6 * PI * x[0]) + x[0] * x[0]; }
+static double f_reaction1d(const double *x, int d, void *u)
+{
+    (void)d; (void)u;
+    return (36 * PI * PI + 50) * sin(6 * PI * x[0]) - 2.0 + 50 * x[0] * x[0];
+}
+static double ex_varcoef(const double *x, int d, void *u) { (void)d; (void)u; return exp(0.5 * x[0]) * cos(PI * x[1]); }
+static double kappa_varcoef(const double *x, int d, void *u) { (void)d; (void)u; return -(1.0 + x[0] * x[1]); }
+static double f_varcoef(const double *x, int d, void *u)
+{
+    return kappa_varcoef(x, d, u) * (0.25 - PI * PI) * ex_varcoef(x, d, u);
+}
+static double ex_transport4(const double *x, int d, void *u) { (void)d; (void)u; return sin(2 * PI * (x[1] - 4 * x[0])); }
+static double ex_aniso(const double *x, int d, void *u) { (void)d; (void)u; return sin(PI * x[0]) * sin(4 * PI * x[1]); }
+static double f_aniso(const double *x, int d, void *u) { return 17 * PI * PI * ex_aniso(x, d, u); }
+static double ex_convdiff(const double *x, int d, void *u) { (void)d; (void)u; return sin(PI * x[0]) * exp(x[1]); }
+static double f_convdiff(const double *x, int d, void *u)
+{
+    double e = exp(x[1]), s = sin(PI * x[0]), c = cos(PI * x[0]);
+    (void)d; (void)u;
+    return PI * c * e + 0.5 * s * e - 0.1 * (1.0 - PI * PI) * s * e;
+}
+static double ex_reaction5(const double *x, int d, void *u)
+{
+    double m = 0.0;
+    int i;
+    (void)u;
+    for (i = 0; i < d; ++i) m += x[i];
+    return exp(m / d);
+}
+static double f_reaction5(const double *x, int d, void *u) { return (1.0 - 1.0 / d) * ex_reaction5(x, d, u); }
+
+typedef struct suite_problem {
+    const char *name;
+    int d, N, M, inflow;      /* inflow: boundary points on the faces t = 0 and x = 0 only */
+} suite_problem;
+
+static const suite_problem problems[] = {
+    {"poisson2d", 2, 900, 120, 0},  {"transport", 2, 900, 120, 1},
+    {"poisson10", 10, 1000, 500, 0}, {"reaction1d", 1, 300, 2, 0},
+    {"varcoef2d", 2, 900, 120, 0},  {"transport4", 2, 2000, 400, 1},
+    {"aniso2d", 2, 900, 120, 0},    {"convdiff2d", 2, 900, 120, 0},
+    {"reaction5", 5, 1000, 300, 0}, {"poisson100", 100, 500, 500, 0},
+};
+enum { N_PROBLEMS = (int)(sizeof problems / sizeof problems[0]) };
+
+static void suite_pde(int k, sapm_pde *pde)
+{
+    static double c1[2] = {1.0, 1.0}, c4[2] = {1.0, 4.0}, ccd[2] = {1.0, 0.5};
+    memset(pde, 0, sizeof *pde);
+    pde->d = problems[k].d;
+    switch (k) {
+    case 0: pde_bench_problem(1, 2, pde); break;
+    case 1: pde_bench_problem(0, 2, pde); break;
+    case 2: pde_bench_problem(2, 10, pde); break;
+    case 3: pde->kappa_const = -1.0; pde->c0_const = 50.0; pde->f = f_reaction1d;
+            pde->g = pde->exact = ex_reaction1d; break;
+    case 4: pde->kappa_fn = kappa_varcoef; pde->f = f_varcoef; pde->g = pde->exact = ex_varcoef; break;
+    case 5: pde->c_const = c4; pde->f = pde_zero; pde->g = pde->exact = ex_transport4; break;
+    case 6: pde->kappa_const = -1.0; pde->f = f_aniso; pde->g = pde->exact = ex_aniso; break;
+    case 7: pde->kappa_const = -0.1; pde->c_const = ccd; pde->f = f_convdiff;
+            pde->g = pde->exact = ex_convdiff; break;
+    case 8: pde->kappa_const = -1.0; pde->c0_const = 1.0; pde->f = f_reaction5;
+            pde->g = pde->exact = ex_reaction5; break;
+    default: pde_bench_problem(2, 100, pde); break;
+    }
+    (void)c1;
+}
+
+typedef struct suite_method {
+    const char *name;
+    sapm_method method;
+    int wide;             /* 1: sapm_pde_default_widths; 0: 3 hidden layers of 50 */
+    int variant;          /* 0 defaults; 1 no automatic beta; 2 the 0.3 LM */
+} suite_method;
+static const suite_method all_methods[] = {
+    {"lm", SAPM_METHOD_LM, 1, 0},       {"lbfgs", SAPM_METHOD_LBFGS, 1, 0},
+    {"lm-3x50", SAPM_METHOD_LM, 0, 0},  {"lbfgs-3x50", SAPM_METHOD_LBFGS, 0, 0},
+    {"lm-fixed", SAPM_METHOD_LM, 1, 1}, {"lm-plain", SAPM_METHOD_LM, 1, 2},
+    {"adam", SAPM_METHOD_ADAM, 1, 0},  {"lm-ntk", SAPM_METHOD_LM, 1, 3},
+    {"lm-grad", SAPM_METHOD_LM, 1, 4}, {"lbfgs-ntk", SAPM_METHOD_LBFGS, 1, 3},
+    {"lbfgs-grad", SAPM_METHOD_LBFGS, 1, 4}, {"lm-plain-3x50", SAPM_METHOD_LM, 0, 2},
+    {"lm-rs5", SAPM_METHOD_LM, 1, 5},  {"lm-rs20", SAPM_METHOD_LM, 1, 6},
+    {"lm-notrials", SAPM_METHOD_LM, 1, 7},
+};
+enum { N_ALL_METHODS = (int)(sizeof all_methods / sizeof all_methods[0]) };
+
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = list;
+    while (p && *p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0) return 1;
+        p = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
+/* First history entry with error <= target: seconds and iteration (Inf / -1 if none). */
+static void hit(const sapm_report *rep, double target, double *sec, int *it)
+{
+    int k;
+    *sec = HUGE_VAL; *it = -1;
+    for (k = 0; k < rep->history_count; ++k)
+        if (rep->history[k].error <= target) { *sec = rep->history[k].seconds; *it = rep->history[k].iter; return; }
+}
+
+static void cell(char *buf, size_t n, double sec, int it)
+{
+    if (it < 0) snprintf(buf, n, "-");
+    else snprintf(buf, n, "%.1f/%d", sec, it);
+}
+
+int main(int argc, char **argv)
+{
+    double T = 60.0;
+    const char *only = NULL, *mlist = "lm,lbfgs";
+    int a, k, m, threads = 1, max_iters = 0, width = 0;
+    for (a = 1; a < argc; ++a) {
+        if (!strcmp(argv[a], "--quick")) T = 6.0;
+        else if (!strcmp(argv[a], "--time") && a + 1 < argc) T = atof(argv[++a]);
+        else if (!strcmp(argv[a], "--only") && a + 1 < argc) only = argv[++a];
+        else if (!strcmp(argv[a], "--methods") && a + 1 < argc) mlist = argv[++a];
+        else if (!strcmp(argv[a], "--iters") && a + 1 < argc) max_iters = atoi(argv[++a]);
+        else if (!strcmp(argv[a], "--width") && a + 1 < argc) width = atoi(argv[++a]);
+        else { fprintf(stderr, "usage: %s [--quick] [--time T] [--iters K] [--only p,q] [--methods a,b]\n", argv[0]); return 2; }
+    }
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
+    printf("bench_pde_suite: T = %.0f s per run%s, SIMD %s, %d thread%s\n", T,
+           max_iters ? " (or the iteration cap)" : "", sapm_simd_path(), threads, threads > 1 ? "s" : "");
+    printf("%-11s %-11s %6s %9s %6s %10s %11s %11s %11s %11s\n", "problem", "method", "P", "err at T",
+           "iters", "J_PINN", "1e-3 s/it", "1e-5 s/it", "1e-7 s/it", "1e-8 s/it");
+    for (k = 0; k < N_PROBLEMS; ++k) {
+        const suite_problem *sp = &problems[k];
+        int d = sp->d, N = sp->N, M = sp->M, n_test = 2000, i, faces[4] = {1, 0, 1, 0};
+        double *lo, *hi, *X, *Xb, *Xt, *ut;
+        sapm_pde pde;
+        sapm_rng rng;
+        pde_case pc;
+        if (only && !in_list(only, sp->name)) continue;
+        suite_pde(k, &pde);
+        lo = (double *)malloc(sizeof(double) * (size_t)d * 2);
+        X = (double *)malloc(sizeof(double) * (size_t)N * d);
+        Xb = (double *)malloc(sizeof(double) * (size_t)M * d);
+        Xt = (double *)malloc(sizeof(double) * (size_t)n_test * d);
+        ut = (double *)malloc(sizeof(double) * (size_t)n_test);
+        if (!lo || !X || !Xb || !Xt || !ut) { fprintf(stderr, "out of memory\n"); return 1; }
+        hi = lo + d;
+        for (i = 0; i < d; ++i) { lo[i] = 0.0; hi[i] = 1.0; }
+        sapm_rng_seed(&rng, 1);
+        sapm_sample_halton(d, lo, hi, N, 0, 1, X);
+        if (d == 1) { Xb[0] = 0.0; Xb[1] = 1.0; }
+        else sapm_sample_boundary(d, lo, hi, sp->inflow ? faces : NULL, M, &rng, Xb);
+        sapm_sample_uniform(d, lo, hi, n_test, &rng, Xt);
+        sapm_pde_exact_values(&pde, n_test, Xt, ut);
+        pc.pde = &pde; pc.d = d; pc.N = N; pc.M = M; pc.n_test = n_test;
+        pc.X = X; pc.Xb = Xb; pc.X_test = Xt; pc.u_test = ut;
+        for (m = 0; m < N_ALL_METHODS; ++m) {
+            const suite_method *sm = &all_methods[m];
+            sapm_pde_options o = sapm_pde_default_options(sm->method);
+            int widths[8], depth;
+            sapm_net net0;
+            pde_result r;
+            double s3, s5, s7, s8;
+            int i3, i5, i7, i8;
+            char c3[32], c5[32], c7[32], c8[32];
+            if (!in_list(mlist, sm->name)) continue;
+            if (sm->wide) {
+                depth = sapm_pde_default_widths(d, widths);
+                if (width > 0) widths[1] = width;
+            } else { depth = 4; widths[0] = d; widths[1] = widths[2] = widths[3] = 50; widths[4] = 1; }
+            sapm_net_create(&net0, depth, widths, SAPM_ACT_TANH);
+            sapm_net_init(&net0, SAPM_INIT_XAVIER, 1.0, 1);
+            o.base.max_iters = max_iters;
+            o.base.time_budget = T;
+            o.base.log_every = sm->method == SAPM_METHOD_LM ? 1 : 5;
+            if (sm->variant == 1) o.balance = SAPM_BALANCE_NONE;
+            if (sm->variant == 2) { o.balance = SAPM_BALANCE_NONE; o.base.ls.lm_trials = 0; }
+            if (sm->variant == 3) o.balance = SAPM_BALANCE_NTK;
+            if (sm->variant == 4) o.balance = SAPM_BALANCE_GRAD;
+            if (sm->variant == 5) o.resample_every = 5;
+            if (sm->variant == 6) o.resample_every = 20;
+            if (sm->variant == 7) o.base.ls.lm_trials = 0;
+            r = pde_run(&pc, &net0, o, NULL);
+            if (r.status != SAPM_OK) printf("  (%s: %s)\n", sapm_result_string(r.status), r.rep.message);
+            hit(&r.rep, 1e-3, &s3, &i3); hit(&r.rep, 1e-5, &s5, &i5); hit(&r.rep, 1e-7, &s7, &i7);
+            hit(&r.rep, 1e-8, &s8, &i8);
+            cell(c3, sizeof c3, s3, i3); cell(c5, sizeof c5, s5, i5); cell(c7, sizeof c7, s7, i7);
+            cell(c8, sizeof c8, s8, i8);
+            printf("%-11s %-11s %6d %9.2e %6d %10.3e %11s %11s %11s %11s\n", sp->name, sm->name,
+                   (int)net0.n_params, r.rel_l2, r.iters, r.j_pinn, c3, c5, c7, c8);
+            fflush(stdout);
+            sapm_report_free(&r.rep);
+            sapm_net_destroy(&net0);
+        }
+        free(lo); free(X); free(Xb); free(Xt); free(ut);
+    }
+    printf("\nerr at T: held-out relative L2 at the end of the run; 1e-k s/it: seconds and\n"
+           "iterations until the logged error <= 1e-k (\"-\": not reached).\n");
+    return 0;
+}
