@@ -7,7 +7,8 @@
  *   build/bench/bench_pde_suite --quick         T = 6 s per run
  *   options: --time T, --iters K (stop each run after K iterations: counts, not seconds,
  *            on a shared machine), --only NAME[,NAME..], --width W (the one hidden layer
- *            of the default network), --methods M[,M..] (default lm,lbfgs) from:
+ *            of the default network), --points S (S times the points of every problem),
+ *            --methods M[,M..] (default lm,lbfgs) from:
  *              lm, lbfgs, adam     the method's default options, d-32-1 network
  *              lm-3x50, lbfgs-3x50 the same on 3 hidden layers of 50
  *              lm-fixed            LM with beta = 1 as given (balance NONE)
@@ -160,6 +161,7 @@ int main(int argc, char **argv)
     double T = 60.0;
     const char *only = NULL, *mlist = "lm,lbfgs";
     int a, k, m, threads = 1, max_iters = 0, width = 0;
+    double scale = 1.0;
     for (a = 1; a < argc; ++a) {
         if (!strcmp(argv[a], "--quick")) T = 6.0;
         else if (!strcmp(argv[a], "--time") && a + 1 < argc) T = atof(argv[++a]);
@@ -167,7 +169,12 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[a], "--methods") && a + 1 < argc) mlist = argv[++a];
         else if (!strcmp(argv[a], "--iters") && a + 1 < argc) max_iters = atoi(argv[++a]);
         else if (!strcmp(argv[a], "--width") && a + 1 < argc) width = atoi(argv[++a]);
-        else { fprintf(stderr, "usage: %s [--quick] [--time T] [--iters K] [--only p,q] [--methods a,b]\n", argv[0]); return 2; }
+        else if (!strcmp(argv[a], "--points") && a + 1 < argc) scale = atof(argv[++a]);
+        else {
+            fprintf(stderr, "usage: %s [--quick] [--time T] [--iters K] [--only p,q] [--methods a,b] "
+                    "[--width W] [--points S]\n", argv[0]);
+            return 2;
+        }
     }
 #ifdef _OPENMP
     threads = omp_get_max_threads();
@@ -178,7 +185,8 @@ int main(int argc, char **argv)
            "iters", "J_PINN", "1e-3 s/it", "1e-5 s/it", "1e-7 s/it", "1e-8 s/it");
     for (k = 0; k < N_PROBLEMS; ++k) {
         const suite_problem *sp = &problems[k];
-        int d = sp->d, N = sp->N, M = sp->M, n_test = 2000, i, faces[4] = {1, 0, 1, 0};
+        int d = sp->d, N = (int)(sp->N * scale), M = d == 1 ? 2 : (int)(sp->M * scale);
+        int n_test = 2000, i, faces[4] = {1, 0, 1, 0};
         double *lo, *hi, *X, *Xb, *Xt, *ut;
         sapm_pde pde;
         sapm_rng rng;
