@@ -181,9 +181,9 @@
 #define SAPM_H_INCLUDED
 
 #define SAPM_VERSION_MAJOR 0
-#define SAPM_VERSION_MINOR 3
+#define SAPM_VERSION_MINOR 4
 #define SAPM_VERSION_PATCH 0
-#define SAPM_VERSION_STRING "0.3.0"
+#define SAPM_VERSION_STRING "0.4.0"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -11366,7 +11366,25 @@ SAPMDEF sapm_result sapm_csv_write_grid(const char *path, int nx, int ny, double
 ------------------------------------------------------------------------------
 VERSION HISTORY
 
-  0.4.0  (unreleased)  a method runs for the whole budget unless opt.polish asks for a
+  0.4.0  (2026-12-07)  PDEs beyond the linear Dirichlet problem (ordinary PINN: GD, Adam,
+                       L-BFGS, LM): conditions per face of a box (sapm_pde_bc: Dirichlet,
+                       Neumann, Robin, initial rate) with the library's outward normals,
+                       a weighted Laplacian (lap_weights), nonlinear residual callbacks
+                       with their partial derivatives (sapm_pde_residual_fn), systems
+                       (m unknowns, n_eq equations), trainable coefficients fitted to
+                       measurements (n_theta, theta, X_data, u_data); PM / SAPM on a PDE
+                       refuse them with SAPM_ERR_UNSUPPORTED and a sentence. A robust LM:
+                       ls.lm_trials damping trials per Jacobian after a very good step,
+                       a tenfold cut of mu on a gain above 0.9, one restart from mu_0 when
+                       the damping runs away; it never ends above its start. PINNs: an
+                       automatic boundary weight (sapm_pde_options.balance, gradient
+                       balancing by default for LM; sapm_pde_balance_beta), interior point
+                       resampling (resample_every, off by default), the recommended network
+                       (sapm_pde_default_widths: d-32-1); bench/bench_pde_suite.c (ten
+                       PDEs) and bench_pde's PyTorch peer run in the same invocation.
+                       Checkpoint fuzzing (tests/fuzz_checkpoint.c); the loader checks
+                       every saved count before converting it.
+                       A method runs for the whole budget unless opt.polish asks for a
                        second phase: sapm_default_options(PM / SAPM) and
                        sapm_pde_default_options(PM / SAPM) have polish NONE (was: L-BFGS
                        after 5, resp. 3, auxiliary iterations). Removed aux.switch_chi and
