@@ -201,6 +201,32 @@ static int bc_residual(int n, int d, const double *x, const double *u, const dou
     return 0;
 }
 
+/* The worst relative differences (|a - b| / (1 + |b|)) of the gradient g and of the
+ * Jacobian rows G (nr x np, row-major) against central differences (h = 1e-6) of the
+ * objective and of the residuals at x; rp, rm (nr each) and G2 (nr x np) are scratch. */
+static void fd_worst(sapm__pinn_eval *e, double *x, size_t np, int nr, const double *g,
+                     const double *G, double *rp, double *rm, double *G2, double *worst_g,
+                     double *worst_j)
+{
+    size_t k, m;
+    for (k = 0; k < np; ++k) {
+        double save = x[k], h = 1e-6, jp, jm, unused, fd;
+        x[k] = save + h;
+        sapm__pinn_objective(e, x, &jp, NULL);
+        sapm__pinn_residuals(e, x, rp, G2, &unused);
+        x[k] = save - h;
+        sapm__pinn_objective(e, x, &jm, NULL);
+        sapm__pinn_residuals(e, x, rm, G2, &unused);
+        x[k] = save;
+        fd = (jp - jm) / (2 * h);
+        if (fabs(fd - g[k]) / (1.0 + fabs(g[k])) > *worst_g) *worst_g = fabs(fd - g[k]) / (1.0 + fabs(g[k]));
+        for (m = 0; m < (size_t)nr; ++m) {
+            double fdr = (rp[m] - rm[m]) / (2 * h), gr = G[m * np + k];
+            if (fabs(fdr - gr) / (1.0 + fabs(gr)) > *worst_j) *worst_j = fabs(fdr - gr) / (1.0 + fabs(gr));
+        }
+    }
+}
+
 /* Gradient (objective) and Jacobian rows (residuals) against central differences over
  * every parameter, theta included, with Robin rows, measurements and a weighted
  * Laplacian; blocks cut small so several blocks per set. */
@@ -218,7 +244,7 @@ static void nonlinear_fd_case(int order, int n_theta)
     sapm__pinn_eval e;
     bc_res_ctx ctx;
     double *storage = NULL, *x = NULL, *g, *rho, *G, *rp, *rm, *G2, j0, worst_g = 0.0, worst_j = 0.0;
-    size_t k, np, m;
+    size_t np;
     sapm_rng rng;
     memset(&ctx, 0, sizeof ctx);
     ctx.order = order;
@@ -256,22 +282,7 @@ static void nonlinear_fd_case(int order, int n_theta)
         CHECK_EQ_INT(sapm__pinn_residuals(&e, x, rho, G, &jr), SAPM_OK);
         CHECK_REL(jr, j0, 1e-12, 1e-300);   /* ||rho||^2 = J_PINN */
     }
-    for (k = 0; k < np; ++k) {
-        double save = x[k], h = 1e-6, jp, jm, fd;
-        x[k] = save + h;
-        sapm__pinn_objective(&e, x, &jp, NULL);
-        sapm__pinn_residuals(&e, x, rp, G2, &jm);
-        x[k] = save - h;
-        sapm__pinn_objective(&e, x, &jm, NULL);
-        sapm__pinn_residuals(&e, x, rm, G2, &fd);
-        x[k] = save;
-        fd = (jp - jm) / (2 * h);
-        if (fabs(fd - g[k]) / (1.0 + fabs(g[k])) > worst_g) worst_g = fabs(fd - g[k]) / (1.0 + fabs(g[k]));
-        for (m = 0; m < (size_t)nr; ++m) {
-            double fdr = (rp[m] - rm[m]) / (2 * h), gr = G[m * np + k];
-            if (fabs(fdr - gr) / (1.0 + fabs(gr)) > worst_j) worst_j = fabs(fdr - gr) / (1.0 + fabs(gr));
-        }
-    }
+    fd_worst(&e, x, np, nr, g, G, rp, rm, G2, &worst_g, &worst_j);
     CHECK(worst_g < 1e-6);
     CHECK(worst_j < 1e-6);
     if (!(worst_g < 1e-6) || !(worst_j < 1e-6))
@@ -361,7 +372,7 @@ static void test_system_fd(void)
     sapm__pde_data p;
     sapm__pinn_eval e;
     double *storage = NULL, *x = NULL, *g, *rho, *G, *rp, *rm, *G2, j0, jr = NAN, worst_g = 0.0, worst_j = 0.0;
-    size_t k, np, m;
+    size_t np;
     sapm_rng rng;
     CHECK_EQ_INT(sapm_net_create(&net, 3, widths, SAPM_ACT_TANH), SAPM_OK);
     CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 13), SAPM_OK);
@@ -425,22 +436,7 @@ static void test_system_fd(void)
         CHECK(worst < 1e-5);
         if (!(worst < 1e-5)) fprintf(stderr, "  system rows vs finite differences: %.3g\n", worst);
     }
-    for (k = 0; k < np; ++k) {
-        double save = x[k], h = 1e-6, jp, jm, fd;
-        x[k] = save + h;
-        sapm__pinn_objective(&e, x, &jp, NULL);
-        sapm__pinn_residuals(&e, x, rp, G2, &fd);
-        x[k] = save - h;
-        sapm__pinn_objective(&e, x, &jm, NULL);
-        sapm__pinn_residuals(&e, x, rm, G2, &fd);
-        x[k] = save;
-        fd = (jp - jm) / (2 * h);
-        if (fabs(fd - g[k]) / (1.0 + fabs(g[k])) > worst_g) worst_g = fabs(fd - g[k]) / (1.0 + fabs(g[k]));
-        for (m = 0; m < (size_t)nr; ++m) {
-            double fdr = (rp[m] - rm[m]) / (2 * h), gr = G[m * np + k];
-            if (fabs(fdr - gr) / (1.0 + fabs(gr)) > worst_j) worst_j = fabs(fdr - gr) / (1.0 + fabs(gr));
-        }
-    }
+    fd_worst(&e, x, np, nr, g, G, rp, rm, G2, &worst_g, &worst_j);
     CHECK(worst_g < 1e-6);
     CHECK(worst_j < 1e-6);
     if (!(worst_g < 1e-6) || !(worst_j < 1e-6))
