@@ -2,7 +2,10 @@
  * summed over the ranks per iteration, against the number of samples N, for a regression
  * problem and a 2-D Poisson PINN (L-BFGS; the other methods: see the README's table).
  *   make bench-mpi                     (runs 1 and 2 ranks)
- *   mpirun -np R build/bench/bench_mpi [--quick] [--iters K]
+ *   mpirun -np R build/bench/bench_mpi [--quick] [--iters K] [--method gd|adam|lbfgs|lm|pm|sapm]
+ *   (make bench-mpi BENCH_MPI_ARGS="--method sapm": PM / SAPM on the regression problem sum
+ *   the Gram matrices and right-hand sides of their weight blocks, LySep / PM on the PDE
+ *   theirs; default L-BFGS)
  * Columns: N (all ranks together), ranks, median seconds per iteration over K iterations
  * after a warm-up one, peak resident memory of rank 0 (MB, getrusage; it only grows, and
  * the runs go from small N to large), all-reduce calls and kilobytes summed per iteration
@@ -53,6 +56,8 @@ static double peak_mb(void)
     return ru.ru_maxrss / 1024.0;          /* Linux: kilobytes */
 }
 
+static sapm_method g_method = SAPM_METHOD_LBFGS;
+
 static void run(int pde_problem, int N, int iters, sapm_mpi *mpi)
 {
     int widths[4] = {2, 32, 32, 1}, first, count, bfirst, bcount, k;
@@ -77,7 +82,7 @@ static void run(int pde_problem, int N, int iters, sapm_mpi *mpi)
     if (pde_problem) {
         sapm_pde pde;
         sapm_rng rng;
-        sapm_pde_options opt = sapm_pde_default_options(SAPM_METHOD_LBFGS);
+        sapm_pde_options opt = sapm_pde_default_options(g_method);
         Xb = (double *)malloc((size_t)2 * (bcount > 0 ? bcount : 1) * sizeof(double));
         sapm_rng_seed(&rng, 100 + (uint64_t)mpi->rank);
         sapm_sample_boundary(2, lo, hi, NULL, bcount, &rng, Xb);
@@ -88,7 +93,7 @@ static void run(int pde_problem, int N, int iters, sapm_mpi *mpi)
         sapm_mpi_attach(mpi, &opt.base);
         r = sapm_pde_train(&net, &pde, count, X, bcount, Xb, &opt, &rep);
     } else {
-        sapm_options opt = sapm_default_options(SAPM_METHOD_LBFGS);
+        sapm_options opt = sapm_default_options(g_method);
         Y = (double *)malloc((size_t)(count > 0 ? count : 1) * sizeof(double));
         for (k = 0; k < count; ++k) Y[k] = exact(X + 2 * k, 2, NULL);
         opt.max_iters = iters + 1; opt.log_every = 1; opt.log_seconds = 0.0;
@@ -121,12 +126,27 @@ int main(int argc, char **argv)
     for (i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--quick")) quick = 1;
         else if (!strcmp(argv[i], "--iters") && i + 1 < argc) iters = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--method") && i + 1 < argc) {
+            static const char *names[] = {"gd", "adam", "lbfgs", "lm", "pm", "sapm"};
+            static const sapm_method methods[] = {SAPM_METHOD_GD, SAPM_METHOD_ADAM, SAPM_METHOD_LBFGS,
+                                                  SAPM_METHOD_LM, SAPM_METHOD_PM, SAPM_METHOD_SAPM};
+            int m, found = 0;
+            ++i;
+            for (m = 0; m < 6; ++m)
+                if (!strcmp(argv[i], names[m])) { g_method = methods[m]; found = 1; }
+            if (!found) {
+                if (mpi.rank == 0) fprintf(stderr, "bench_mpi: unknown method %s\n", argv[i]);
+                MPI_Finalize();
+                return 2;
+            }
+        }
     }
     if (iters < 1) iters = 1;
     if (mpi.rank == 0) {
         print_machine(mpi.size);
-        printf("network 2-32-32-1 tanh, L-BFGS, %d timed iterations after a warm-up one; "
-               "N counts every rank's samples (PDE: interior + boundary = 1.2 N)\n\n", iters);
+        printf("network 2-32-32-1 tanh, %s, %d timed iterations after a warm-up one; "
+               "N counts every rank's samples (PDE: interior + boundary = 1.2 N)\n\n",
+               sapm_method_name(g_method), iters);
         printf("| problem     |        N | ranks |   s / iter | peak MB | calls  | kB / iter  |\n");
         printf("|-------------|---------:|------:|-----------:|--------:|-------:|-----------:|\n");
     }
