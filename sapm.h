@@ -94,12 +94,20 @@
  *     chosen automatically: leave beta alone) on sapm_pde_default_widths(d) (d-32-1 tanh),
  *     a few hundred to a few thousand points. On the suite: rel. L2 1e-3 on nine of ten
  *     problems within 1.4 s on one core. LM keeps the (N + M) x P Jacobian.
- *   Too many parameters for that Jacobian, or d in the hundreds: SAPM_METHOD_LBFGS with a
- *     boundary weight from sapm_pde_balance_beta.
- *   SAPM on a PDE (SAPM-PINN / LySep, arXiv 2507.12766): to study those methods; on par
- *     with the PINN's L-BFGS, not ahead.
- *   Regression data: L-BFGS or LM for shallow networks, SAPM (with its default L-BFGS
- *     polish) for deep networks from chaotic starts.
+ *     The same held for the examples beyond linear Dirichlet problems (Burgers,
+ *     Neumann/Robin faces, a system, an inverse problem).
+ *   Too many parameters for that Jacobian: SAPM_METHOD_LBFGS with a boundary weight from
+ *     sapm_pde_balance_beta.
+ *   Second-order PDEs in d = 50..100 with a short budget: SAPM (LySep) with
+ *     opt.base.polish = SAPM_METHOD_LBFGS, phase_iters = 3 was the most accurate method
+ *     measured (examples/poisson_highdim.c: 1.3-1.7x below the PINN's L-BFGS and LM at
+ *     d = 100), though no method reached 1e-2 there. Elsewhere SAPM on a PDE (SAPM-PINN /
+ *     LySep, arXiv 2507.12766) is for studying those methods: on par with the PINN's
+ *     L-BFGS at best, behind LM.
+ *   Regression data: LM for networks of up to a few thousand parameters, L-BFGS beyond.
+ *     PM / SAPM run their auxiliary iteration for the whole budget and lost to both on
+ *     every target measured (bench/bench_sapm.c); from a chaotic start (U(-1,1) weights,
+ *     depth >= 14) call sapm_net_rescale_chaos first, whatever the method.
  *
  * CONVENTIONS
  *
