@@ -5116,7 +5116,11 @@ static sapm_result sapm__run_resume(sapm__run *run, sapm_net *net, const char *f
     }
     H = (size_t)sapm__get_le(b + 48, 8);
     S = (size_t)sapm__get_le(b + 56, 8);
-    if (!sapm__file_total(b + SAPM__CKPT_HEADER, size - SAPM__CKPT_HEADER, &mtotal) ||
+    /* H and S are bounded by the file before they enter the size equation: a damaged
+     * count that kept its checksum could otherwise wrap 8 (4 + 7 H + S) around to a
+     * size that matches */
+    if (H > size / 56 || S > size / 8 ||
+        !sapm__file_total(b + SAPM__CKPT_HEADER, size - SAPM__CKPT_HEADER, &mtotal) ||
         (model = (size_t)mtotal) > size ||
         SAPM__CKPT_HEADER + model + 8 * (4 + 7 * (uint64_t)H + S) + 8 != size) {
         SAPM_FREE(b);
