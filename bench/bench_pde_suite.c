@@ -8,12 +8,15 @@
  *   options: --time T, --iters K (stop each run after K iterations: counts, not seconds,
  *            on a shared machine), --only NAME[,NAME..], --width W (the one hidden layer
  *            of the default network), --points S (S times the points of every problem),
+ *            --bpoints S (S times the boundary points, on top of --points),
+ *            --geodesic A (ls.lm_geodesic = A for every LM method),
  *            --methods M[,M..] (default lm,lbfgs) from:
  *              lm, lbfgs, adam     the method's default options, d-32-1 network
  *              lm-3x50, lbfgs-3x50 the same on 3 hidden layers of 50
  *              lm-fixed            LM with beta = 1 as given (balance NONE)
  *              lm-ntk, lm-grad     LM with balance NTK / GRAD (lbfgs-ntk, lbfgs-grad too)
  *              lm-notrials         LM with ls.lm_trials = 0
+ *              lm-nogeo            LM without geodesic acceleration (ls.lm_geodesic = 0)
  *              lm-plain            the LM of version 0.3 (no trials, beta = 1 as given);
  *                                  lm-plain-3x50 on 3 x 50
  *              lm-rs5, lm-rs20     LM with fresh interior points every 5 / 20 steps
@@ -124,7 +127,7 @@ static const suite_method all_methods[] = {
     {"lm-grad", SAPM_METHOD_LM, 1, 4}, {"lbfgs-ntk", SAPM_METHOD_LBFGS, 1, 3},
     {"lbfgs-grad", SAPM_METHOD_LBFGS, 1, 4}, {"lm-plain-3x50", SAPM_METHOD_LM, 0, 2},
     {"lm-rs5", SAPM_METHOD_LM, 1, 5},  {"lm-rs20", SAPM_METHOD_LM, 1, 6},
-    {"lm-notrials", SAPM_METHOD_LM, 1, 7},
+    {"lm-notrials", SAPM_METHOD_LM, 1, 7}, {"lm-nogeo", SAPM_METHOD_LM, 1, 8},
 };
 enum { N_ALL_METHODS = (int)(sizeof all_methods / sizeof all_methods[0]) };
 
@@ -161,7 +164,7 @@ int main(int argc, char **argv)
     double T = 60.0;
     const char *only = NULL, *mlist = "lm,lbfgs";
     int a, k, m, threads = 1, max_iters = 0, width = 0;
-    double scale = 1.0;
+    double scale = 1.0, bscale = 1.0, geodesic = -1.0;
     for (a = 1; a < argc; ++a) {
         if (!strcmp(argv[a], "--quick")) T = 6.0;
         else if (!strcmp(argv[a], "--time") && a + 1 < argc) T = atof(argv[++a]);
@@ -170,9 +173,11 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[a], "--iters") && a + 1 < argc) max_iters = atoi(argv[++a]);
         else if (!strcmp(argv[a], "--width") && a + 1 < argc) width = atoi(argv[++a]);
         else if (!strcmp(argv[a], "--points") && a + 1 < argc) scale = atof(argv[++a]);
+        else if (!strcmp(argv[a], "--bpoints") && a + 1 < argc) bscale = atof(argv[++a]);
+        else if (!strcmp(argv[a], "--geodesic") && a + 1 < argc) geodesic = atof(argv[++a]);
         else {
             fprintf(stderr, "usage: %s [--quick] [--time T] [--iters K] [--only p,q] [--methods a,b] "
-                    "[--width W] [--points S]\n", argv[0]);
+                    "[--width W] [--points S] [--bpoints S] [--geodesic A]\n", argv[0]);
             return 2;
         }
     }
@@ -185,7 +190,7 @@ int main(int argc, char **argv)
            "iters", "J_PINN", "1e-3 s/it", "1e-5 s/it", "1e-7 s/it", "1e-8 s/it");
     for (k = 0; k < N_PROBLEMS; ++k) {
         const suite_problem *sp = &problems[k];
-        int d = sp->d, N = (int)(sp->N * scale), M = d == 1 ? 2 : (int)(sp->M * scale);
+        int d = sp->d, N = (int)(sp->N * scale), M = d == 1 ? 2 : (int)(sp->M * scale * bscale);
         int n_test = 2000, i, faces[4] = {1, 0, 1, 0};
         double *lo, *hi, *X, *Xb, *Xt, *ut;
         sapm_pde pde;
@@ -235,6 +240,8 @@ int main(int argc, char **argv)
             if (sm->variant == 5) o.resample_every = 5;
             if (sm->variant == 6) o.resample_every = 20;
             if (sm->variant == 7) o.base.ls.lm_trials = 0;
+            if (sm->variant == 8) o.base.ls.lm_geodesic = 0.0;
+            else if (geodesic >= 0.0) o.base.ls.lm_geodesic = geodesic;
             r = pde_run(&pc, &net0, o, NULL);
             if (r.status != SAPM_OK) printf("  (%s: %s)\n", sapm_result_string(r.status), r.rep.message);
             hit(&r.rep, 1e-3, &s3, &i3); hit(&r.rep, 1e-5, &s5, &i5); hit(&r.rep, 1e-7, &s7, &i7);

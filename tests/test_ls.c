@@ -68,6 +68,40 @@ static void test_jls_gradient_fd(void)
     }
 }
 
+/* The data problem's residuals rho_{n m + k} = (u_k(x_n) - y_{n,k}) / sqrt(N) against the
+ * network's forward pass, and without the Jacobian (G = NULL, the geodesic acceleration's
+ * call) the same rows bit for bit; ||rho||^2 = J_LS. */
+static void test_data_residuals(void)
+{
+    static const int widths[4] = {2, 5, 4, 3};
+    enum { N = 9, D = 2, Mo = 3 };
+    sapm_net net;
+    sapm__data_problem e;
+    double X[N * D], Y[N * Mo], U[N * Mo], rho[N * Mo], rho2[N * Mo], *G, f = NAN, f2 = NAN, j = NAN;
+    int i, same = 1;
+    CHECK_EQ_INT(sapm_net_create(&net, 3, widths, SAPM_ACT_TANH), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 4), SAPM_OK);
+    make_data(N, D, Mo, X, Y, 8);
+    CHECK_EQ_INT(sapm__data_problem_init(&e, &net, N, X, D, Y, Mo, NULL), SAPM_OK);
+    e.tape.cap = 4;                                   /* several blocks */
+    G = (double *)malloc(sizeof(double) * N * Mo * net.n_params);
+    CHECK_EQ_INT(sapm__data_residuals(&e, net.params, rho, G, &f), SAPM_OK);
+    for (i = 0; i < N * Mo; ++i) rho2[i] = NAN;
+    CHECK_EQ_INT(sapm__data_residuals(&e, net.params, rho2, NULL, &f2), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_forward(&net, N, X, D, U, Mo), SAPM_OK);
+    for (i = 0; i < N * Mo; ++i) {
+        same &= rho2[i] == rho[i];
+        CHECK_NEAR(rho[i], (U[i] - Y[i]) / sqrt((double)N), 1e-14);
+    }
+    CHECK(same);
+    CHECK(f2 == f);
+    CHECK_EQ_INT(sapm_net_loss(&net, N, X, D, Y, Mo, &j), SAPM_OK);
+    CHECK_REL(f, j, 1e-13, 1e-300);
+    free(G);
+    sapm__data_problem_free(&e);
+    sapm_net_destroy(&net);
+}
+
 /* --- the minimiser on functions with known minima ---------------------------------- */
 
 static sapm_result rosenbrock(void *ctx, const double *x, double *f, double *g)
@@ -569,6 +603,7 @@ static void test_bad_arguments(void)
 static void run_ls_tests(void)
 {
     RUN(test_jls_gradient_fd);
+    RUN(test_data_residuals);
     RUN(test_lbfgs_two_loop_vs_dense);
     RUN(test_lbfgs_rosenbrock);
     RUN(test_lbfgs_illconditioned);

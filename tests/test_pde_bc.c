@@ -227,6 +227,21 @@ static void fd_worst(sapm__pinn_eval *e, double *x, size_t np, int nr, const dou
     }
 }
 
+/* The residuals without their Jacobian (G = NULL, the geodesic acceleration's evaluation)
+ * against those of the Jacobian call: the same rows and ||rho||^2, bit for bit (the same
+ * arithmetic on the same blocks). scratch: nr entries. */
+static void check_values_only(sapm__pinn_eval *e, const double *x, const double *rho, int nr,
+                              double f_full, double *scratch)
+{
+    double f = NAN;
+    int m, same = 1;
+    for (m = 0; m < nr; ++m) scratch[m] = NAN;
+    CHECK_EQ_INT(sapm__pinn_residuals(e, x, scratch, NULL, &f), SAPM_OK);
+    for (m = 0; m < nr; ++m) same &= scratch[m] == rho[m];
+    CHECK(same);
+    CHECK(f == f_full);
+}
+
 /* Gradient (objective) and Jacobian rows (residuals) against central differences over
  * every parameter, theta included, with Robin rows, measurements and a weighted
  * Laplacian; blocks cut small so several blocks per set. */
@@ -281,6 +296,7 @@ static void nonlinear_fd_case(int order, int n_theta)
         double jr = NAN;
         CHECK_EQ_INT(sapm__pinn_residuals(&e, x, rho, G, &jr), SAPM_OK);
         CHECK_REL(jr, j0, 1e-12, 1e-300);   /* ||rho||^2 = J_PINN */
+        check_values_only(&e, x, rho, nr, jr, rp);
     }
     fd_worst(&e, x, np, nr, g, G, rp, rm, G2, &worst_g, &worst_j);
     CHECK(worst_g < 1e-6);
@@ -407,6 +423,7 @@ static void test_system_fd(void)
     CHECK_EQ_INT(sapm__pinn_objective(&e, x, &j0, g), SAPM_OK);
     CHECK_EQ_INT(sapm__pinn_residuals(&e, x, rho, G, &jr), SAPM_OK);
     CHECK_REL(jr, j0, 1e-12, 1e-300);
+    check_values_only(&e, x, rho, nr, jr, rp);
     {
         /* the values of the rows against the network's finite differences: interior rows
          * (n q + e) through the callback on those inputs, boundary rows a u_c + b du_c/dn - h
