@@ -125,6 +125,8 @@ static int bad_option(int k, sapm_options *o, sapm_pde_options *po, int pde, bad
         case 71: c->field = "aux.resync_every"; c->readers = AUX_PHASES; o->aux.resync_every = -1; break;
         case 72: c->field = "ls.lm_trials"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_trials = -1; break;
         case 73: c->field = "ls.lm_trials"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_trials = 31; break;
+        case 74: c->field = "ls.lm_blocks"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_blocks = -1; break;
+        case 75: c->field = "ls.lm_blocks"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_blocks = 2; break;
         default: return 0;
         }
         return 1;
@@ -159,6 +161,8 @@ static int bad_option(int k, sapm_options *o, sapm_pde_options *po, int pde, bad
     case 77: c->field = "balance"; po->balance = (sapm_pde_balance)-1; break;
     case 78: c->field = "balance"; po->balance = SAPM_BALANCE_GRAD; po->alpha = 0.0; break;
     case 79: c->field = "resample_every"; po->resample_every = -1; break;
+    case 80: c->field = "ls.lm_blocks"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_blocks = -1; break;
+    case 81: c->field = "ls.lm_blocks"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_blocks = 2; break;
     default: return 0;
     }
     return 1;
