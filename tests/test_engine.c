@@ -241,8 +241,9 @@ static void test_lm_blocks_one_layer_is_full_lm(void)
 static void test_lm_blocks_regression(void)
 {
     /* Block-diagonal LM (1-12-12-1: blocks 24 + 156 + 13 of 193 parameters, 100 points of
-     * sin(x^2)) lowers J_LS by more than 1e3 in 150 iterations. Measured (native build):
-     * REG_MEASURED */
+     * sin(x^2)) lowers J_LS by more than 1e4 in 150 iterations. Measured (native build):
+     * 0.450 -> 6.4e-6 (a factor 7e4); full LM from the same start reaches 5.7e-9 and
+     * L-BFGS 2.2e-5 (test_lm_regression_and_test_error). */
     sapm_net net;
     sapm_options o = sapm_default_options(SAPM_METHOD_LM);
     sapm_report rep;
@@ -252,7 +253,7 @@ static void test_lm_blocks_regression(void)
     CHECK_EQ_INT(sapm_train(&net, N, X, 1, Y, 1, &o, &rep), SAPM_OK);
     if (getenv("SAPM_TEST_VERBOSE"))
         fprintf(stderr, "  block LM: J %.3e -> %.3e in %d iterations\n", rep.history[0].mse, rep.mse, rep.iters);
-    CHECK(rep.mse < 1e-3 * rep.history[0].mse);
+    CHECK(rep.mse < 1e-4 * rep.history[0].mse);
     sapm_report_free(&rep);
     sapm_net_destroy(&net);
 }
