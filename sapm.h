@@ -560,17 +560,21 @@ typedef struct sapm_ls_options {
                                    matrix, 0..30 (default 4; 0 = one accepted damping per
                                    Jacobian and Nielsen's rule alone, the form of 0.3) */
     int lm_blocks;              /* LM: 0 = full Gauss-Newton (default); 1 = block-diagonal
-                                   Gauss-Newton, one block per layer (W_l with b_l; a PDE's
-                                   trainable coefficients theta form one more block), each
-                                   solving (G_l^T G_l + mu I) delta_l = -G_l^T rho on its own
-                                   (the per-layer approximation used by K-FAC-type
-                                   natural-gradient PINN optimizers): the cross-layer
-                                   curvature is dropped. Cost per Jacobian: SYRKs of
-                                   n sum P_l^2 and Choleskys of sum P_l^3 / 3 per trial,
-                                   instead of min(n,P)^2 P and k^3 / 3 (k = min(n, P));
-                                   memory 16 sum P_l^2 bytes instead of 16 k^2; with several
-                                   workers sum P_l^2 numbers are summed instead of P^2.
-                                   Measured: see "Levenberg-Marquardt phase". */
+                                   Gauss-Newton (the per-layer approximation used by
+                                   K-FAC-type natural-gradient PINN optimizers): one block
+                                   per layer (W_l with b_l; a PDE's trainable coefficients
+                                   theta one more block), each solving
+                                   (G_l^T G_l + mu I) delta_l = -G_l^T rho on its own with
+                                   the same mu; the cross-layer curvature is dropped. Per
+                                   Jacobian: SYRKs of n sum P_l k_l / 2 and per trial
+                                   Choleskys of sum k_l^3 / 3, k_l = min(n, P_l), instead of
+                                   n P k / 2 and k^3 / 3, k = min(n, P); memory 16 sum k_l^2
+                                   bytes instead of 16 k^2; several workers sum sum P_l^2
+                                   numbers instead of P^2. Measured (bench_pde_suite, 10 s,
+                                   one thread): behind full LM on every problem tried, by
+                                   1-5 orders of magnitude in the held-out error (Poisson
+                                   2-D, d-32-1: 5.1e-3 against 3.4e-8); see "Levenberg-
+                                   Marquardt phase". 0..1 (default 0) */
 } sapm_ls_options;
 
 /* How PM/SAPM update the auxiliaries a_l (see "PM and SAPM" in the implementation). */
@@ -4533,6 +4537,7 @@ SAPMDEF sapm_options sapm_default_options(sapm_method method)
     o.ls.lbfgs_memory = 10;
     o.ls.lm_damping = 1e-3;
     o.ls.lm_trials = 4;
+    o.ls.lm_blocks = 0;             /* full Gauss-Newton */
     sapm_aux_default_options(&o.aux); /* measured defaults: see "PM and SAPM" */
     if (method == SAPM_METHOD_GD) o.learning_rate = 1e-2;
     if (method == SAPM_METHOD_ADAM) o.learning_rate = 1e-3;
@@ -6117,6 +6122,32 @@ SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, i
  * are sums over the workers' rows: G^T G, G^T rho and J are summed (P^2 + P + 1 numbers per
  * Jacobian, however many residuals each worker holds), every trial J through the
  * objective's own reduction; each worker then solves the same system.
+ *
+ * Block-diagonal Gauss-Newton (ls.lm_blocks = 1; the per-layer approximation used by
+ * K-FAC-type natural-gradient PINN optimizers): the Gram matrix keeps only its diagonal
+ * blocks, one per layer of the network (W_l with b_l, in the order of sapm_net.params; a
+ * PDE's trainable coefficients theta, stored after the network, one more block; a
+ * problem that names no blocks is one block), and every block solves its own damped
+ * system with the same mu,
+ *     (G_l^T G_l + mu I) delta_l = -G_l^T rho,
+ * in the smaller of its spaces (n < P_l: (G_l G_l^T + mu I) y_l = rho, delta_l = -G_l^T
+ * y_l), the blocks concurrently over the threads. This is not the Gauss-Newton step, so
+ * the predicted decrease is the model's own, pred = J - ||rho + G delta||^2 (one product
+ * with G per trial); trials, gain ratio and damping rule are the ones above, and the
+ * phase still never ends above its start. Cost: SYRKs of n sum P_l k_l / 2 per Jacobian and
+ * Choleskys of sum k_l^3 / 3 per trial, k_l = min(n, P_l); with several workers every block
+ * is in parameter space and sum P_l^2 + P + 1 numbers are summed per Jacobian (plus one per
+ * trial for pred): 12621 instead of 19881 for 1-10-10-1, 13.0e6 instead of 28.1e6 for
+ * 2-50-50-50-1. One block (a network without hidden layer) is full LM up to rounding.
+ * Measured (bench_pde_suite --time 10, one thread, held-out relative L2 at 10 s, full /
+ * block-diagonal): d-32-1: Poisson 2-D 3.4e-8 / 5.1e-3, transport 3.1e-6 / 6.0e-3,
+ * Poisson d = 10 2.4e-6 / 4.7e-3, anisotropic 2.0e-7 / 2.7e-3, reaction 5-D 1.8e-9 /
+ * 9.9e-6; 3 x 50: 9.4e-5 / 9.4e-2, 2.2e-3 / 1.2, 3.7e-3 / 7.5e-2, 1.8e-2 / 1.05, 9.8e-5 /
+ * 2.2e-2. The cross-layer curvature is what LM needs on these problems; and at n ~ 1000
+ * the blocks of 2550 are solved in sample space twice, so an iteration even costs more than
+ * the full one (32 against 48 iterations in 10 s on Poisson 2-D, 3 x 50). The option stays
+ * for the cases it was designed for (n far above every P_l, several workers whose Gram
+ * sums dominate) and for study; full LM is the default.
  * ====================================================================================== */
 
 /* --- block-diagonal Gauss-Newton (ls.lm_blocks = 1) ----------------------------------
@@ -6187,11 +6218,25 @@ static int sapm__lm_block_solve(const sapm__lm_blocks *b, int l)
 }
 
 /* Every block's Gram matrix (what = 0) or damped solve (what = 1; returns the number of
- * blocks whose Cholesky failed). */
+ * blocks whose Cholesky failed), the blocks concurrently over the threads (layer-parallel,
+ * one block per thread at a time, each with the serial kernels). The alternative, the
+ * blocks in sequence each with the threaded kernels, measured on the 2-50-50-50-1 blocks
+ * (150 + 2550 + 2550 + 51) of a random Jacobian, 2 threads on a 2-vCPU AMD EPYC shared
+ * with another job (best of 5-30 runs; layer-parallel / sequential):
+ *     n = 1020 (the two large blocks in sample space): machine idle, Gram 0.069 / 0.069 s,
+ *     solve 0.017 / 0.020 s; under load, Gram 0.133 / 0.152 s, solve 0.032 / 0.056 s
+ *     (typically 0.035 / 0.40 s: the threaded Cholesky waits at every panel for a thread
+ *     that has lost its core);
+ *     n = 6000 (every block in parameter space): Gram 1.98 / 2.00 s, solve 0.41 / 0.58 s
+ *     (typically 0.41 / 2.1 s);
+ *     one thread: 0.125 s and 0.032 s (n = 1020).
+ * Whole LM iterations (bench_pde_suite, lm-block-3x50, 10 iterations, best of 3): Poisson
+ * 2-D 1.68 / 1.92 s, Poisson d = 10 4.04 / 4.30 s. Layer-parallel is never slower and
+ * holds up under load, so it is the one kept. */
 static int sapm__lm_blocks_each(const sapm__lm_blocks *b, int what)
 {
     int l, failed = 0;
-#if defined(SAPM__OPENMP) && !defined(SAPM__LM_BLOCKS_SEQUENTIAL)
+#ifdef SAPM__OPENMP
     double work = 0.0;
     int nt;
     for (l = 0; l < b->nb; ++l) {
@@ -11611,7 +11656,9 @@ VERSION HISTORY
                        (sapm_pde_default_widths: d-32-1); bench/bench_pde_suite.c (ten
                        PDEs) and bench_pde's PyTorch peer run in the same invocation.
                        Checkpoint fuzzing (tests/fuzz_checkpoint.c); the loader checks
-                       every saved count before converting it.
+                       every saved count before converting it. ls.lm_blocks = 1:
+                       block-diagonal (per-layer) Gauss-Newton in the LM phase, the layers
+                       solved concurrently (off by default: measured behind full LM).
                        A method runs for the whole budget unless opt.polish asks for a
                        second phase: sapm_default_options(PM / SAPM) and
                        sapm_pde_default_options(PM / SAPM) have polish NONE (was: L-BFGS
