@@ -6337,7 +6337,7 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
         nu = run->resume_state[1];
     }
     while (stop == SAPM_STOP_NONE && !sapm__run_handover(run)) {
-        double J_old = J, pred, gain;
+        double J_old = J, pred = 0.0, gain;
         int wanted;
         /* the Gram matrix: G G^T (sample space) or G^T G and y = G^T rho (parameter space) */
         if (sample_space) {
