@@ -6283,8 +6283,9 @@ static sapm_result sapm__phase_lm(sapm__run *run, const sapm__problem *pb, doubl
     if (!pb->residuals) return SAPM_ERR_UNSUPPORTED;
     if (n > (size_t)INT_MAX || P > (size_t)INT_MAX) return SAPM_ERR_INVALID_SIZE; /* kernel ints */
     k = sample_space ? n : P;
-    /* G: n P, K and F: k^2 each (blocks: sum P_l^2 <= P^2 each), rho: n, y: k, delta, xt
-     * and xb: P, and with blocks the model residual rho + G delta: n */
+    /* G: n P, K and F: k^2 each (blocks: sum k_l^2 <= P^2 each), rho: n, y: k, delta, xt
+     * and xb: P, and with blocks the model residual rho + G delta and every block's y_l:
+     * n (nb + 1) */
     if (P > (size_t)-1 / 8 / n || k > (size_t)-1 / 8 / k) return SAPM_ERR_OUT_OF_MEMORY;
     kk = k * k;
     memset(&bl, 0, sizeof bl);
