@@ -17,6 +17,8 @@
  *              lm-ntk, lm-grad     LM with balance NTK / GRAD (lbfgs-ntk, lbfgs-grad too)
  *              lm-notrials         LM with ls.lm_trials = 0
  *              lm-nogeo            LM without geodesic acceleration (ls.lm_geodesic = 0)
+ *              lm-block            LM with ls.lm_blocks = 1 (block-diagonal Gauss-Newton,
+ *                                  one block per layer); lm-block-3x50 on 3 x 50
  *              lm-plain            the LM of version 0.3 (no trials, beta = 1 as given);
  *                                  lm-plain-3x50 on 3 x 50
  *              lm-rs5, lm-rs20     LM with fresh interior points every 5 / 20 steps
@@ -117,7 +119,8 @@ typedef struct suite_method {
     const char *name;
     sapm_method method;
     int wide;             /* 1: sapm_pde_default_widths; 0: 3 hidden layers of 50 */
-    int variant;          /* 0 defaults; 1 no automatic beta; 2 the 0.3 LM */
+    int variant;          /* 0 defaults; 1 no automatic beta; 2 the 0.3 LM; 3 / 4 balance
+                             NTK / GRAD; 5 / 6 resampling; 7 no trials; 8 block-diagonal LM */
 } suite_method;
 static const suite_method all_methods[] = {
     {"lm", SAPM_METHOD_LM, 1, 0},       {"lbfgs", SAPM_METHOD_LBFGS, 1, 0},
@@ -128,6 +131,7 @@ static const suite_method all_methods[] = {
     {"lbfgs-grad", SAPM_METHOD_LBFGS, 1, 4}, {"lm-plain-3x50", SAPM_METHOD_LM, 0, 2},
     {"lm-rs5", SAPM_METHOD_LM, 1, 5},  {"lm-rs20", SAPM_METHOD_LM, 1, 6},
     {"lm-notrials", SAPM_METHOD_LM, 1, 7}, {"lm-nogeo", SAPM_METHOD_LM, 1, 8},
+        {"lm-block", SAPM_METHOD_LM, 1, 9}, {"lm-block-3x50", SAPM_METHOD_LM, 0, 9},
 };
 enum { N_ALL_METHODS = (int)(sizeof all_methods / sizeof all_methods[0]) };
 
@@ -242,6 +246,7 @@ int main(int argc, char **argv)
             if (sm->variant == 7) o.base.ls.lm_trials = 0;
             if (sm->variant == 8) o.base.ls.lm_geodesic = 0.0;
             else if (geodesic >= 0.0) o.base.ls.lm_geodesic = geodesic;
+            if (sm->variant == 9) o.base.ls.lm_blocks = 1;
             r = pde_run(&pc, &net0, o, NULL);
             if (r.status != SAPM_OK) printf("  (%s: %s)\n", sapm_result_string(r.status), r.rep.message);
             hit(&r.rep, 1e-3, &s3, &i3); hit(&r.rep, 1e-5, &s5, &i5); hit(&r.rep, 1e-7, &s7, &i7);

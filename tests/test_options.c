@@ -128,6 +128,8 @@ static int bad_option(int k, sapm_options *o, sapm_pde_options *po, int pde, bad
         case 74: c->field = "ls.lm_geodesic"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_geodesic = -0.1; break;
         case 75: c->field = "ls.lm_geodesic"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_geodesic = 2.5; break;
         case 76: c->field = "ls.lm_geodesic"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_geodesic = NAN; break;
+        case 77: c->field = "ls.lm_blocks"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_blocks = -1; break;
+        case 78: c->field = "ls.lm_blocks"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_blocks = 2; break;
         default: return 0;
         }
         return 1;
@@ -164,6 +166,8 @@ static int bad_option(int k, sapm_options *o, sapm_pde_options *po, int pde, bad
     case 79: c->field = "resample_every"; po->resample_every = -1; break;
     case 80: c->field = "ls.lm_geodesic"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_geodesic = -0.1; break;
     case 81: c->field = "ls.lm_geodesic"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_geodesic = INFINITY; break;
+    case 82: c->field = "ls.lm_blocks"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_blocks = -1; break;
+    case 83: c->field = "ls.lm_blocks"; c->phase = "LM"; c->readers = BIT(SAPM_METHOD_LM); o->ls.lm_blocks = 2; break;
     default: return 0;
     }
     return 1;

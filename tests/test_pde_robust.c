@@ -1,6 +1,7 @@
 /* PINN training with the recommended defaults, through the public API: Levenberg-Marquardt
  * never ends above its starting loss (on PDEs and on data, from a fresh and from a trained
- * start, in sample and in parameter space, with and without the extra damping trials);
+ * start, in sample and in parameter space, with and without the extra damping trials,
+ * with full and with block-diagonal Gauss-Newton);
  * the automatic boundary weight makes a badly scaled problem (f ~ 1e3) converge with beta
  * untouched; LM solves a problem with far fewer points than parameters (N + M << P) to a
  * stated held-out error, with fixed and with resampled interior points; small versions of
@@ -125,6 +126,52 @@ static void test_lm_data_never_above_start(void)
         sapm_report rep;
         CHECK_EQ_INT(sapm_train(&net, ND, X, 1, Y, 1, &o, &rep), SAPM_OK);
         check_monotone(&rep, "data");
+        sapm_report_free(&rep);
+    }
+    sapm_net_destroy(&net);
+}
+
+static void test_lm_blocks_never_above_start(void)
+{
+    /* block-diagonal LM (ls.lm_blocks = 1: one block per layer) on the PDE, fresh and
+     * trained starts, 2-16-1 (blocks 48 + 17, all in parameter space: 280 residuals) and
+     * 2-64-1 (blocks 192 + 65 against 84 residuals: the first in sample space), and on
+     * regression data (1-8-8-1: blocks 16 + 72 + 9) */
+    problem *pb = (problem *)malloc(sizeof *pb);
+    enum { ND = 60 };
+    double X[ND], Y[ND];
+    int space, again, i, w[4] = {1, 8, 8, 1};
+    sapm_net net;
+    sapm_options od = sapm_default_options(SAPM_METHOD_LM);
+    if (!pb) { CHECK(0); return; }
+    for (space = 0; space < 2; ++space) {
+        sapm_pde_options o = sapm_pde_default_options(SAPM_METHOD_LM);
+        make_problem(pb, 1, space ? 60 : 200, space ? 24 : 80);
+        make_net(&net, space ? 64 : 16, 7);
+        o.balance = SAPM_BALANCE_NONE;
+        o.base.ls.lm_blocks = 1;
+        for (again = 0; again < 3; ++again) {
+            sapm_report rep;
+            char what[96];
+            run_lm(pb, &net, o, again == 0 ? 40 : 60, &rep);
+            snprintf(what, sizeof what, "blocks, 2-%d-1, run %d", space ? 64 : 16, again);
+            check_monotone(&rep, what);
+            CHECK(rep.iters > 0);
+            sapm_report_free(&rep);
+        }
+        sapm_net_destroy(&net);
+    }
+    free(pb);
+    for (i = 0; i < ND; ++i) { X[i] = -2.0 + 4.0 * i / (ND - 1); Y[i] = sin(X[i] * X[i]); }
+    CHECK_EQ_INT(sapm_net_create(&net, 3, w, SAPM_ACT_TANH), SAPM_OK);
+    CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 2), SAPM_OK);
+    od.log_every = 1;
+    od.max_iters = 80;
+    od.ls.lm_blocks = 1;
+    for (again = 0; again < 3; ++again) {
+        sapm_report rep;
+        CHECK_EQ_INT(sapm_train(&net, ND, X, 1, Y, 1, &od, &rep), SAPM_OK);
+        check_monotone(&rep, "blocks, data");
         sapm_report_free(&rep);
     }
     sapm_net_destroy(&net);
@@ -305,6 +352,7 @@ int main(void)
 {
     RUN(test_lm_never_above_start);
     RUN(test_lm_data_never_above_start);
+    RUN(test_lm_blocks_never_above_start);
     RUN(test_pinn_balance);
     RUN(test_pinn_few_points);
     RUN(test_suite_small);
