@@ -91,17 +91,21 @@
  * bench/bench_pde.c, bench/bench_ls.c; README "Which method, when" has the numbers)
  *
  *   Your own PDE: SAPM_METHOD_LM with sapm_pde_default_options (the boundary weight is
- *     chosen automatically: leave beta alone) on sapm_pde_default_widths(d) (d-32-1 tanh),
- *     a few hundred to a few thousand points. On the suite: rel. L2 1e-3 on nine of ten
- *     problems within 1.4 s on one core. LM keeps the (N + M) x P Jacobian.
+ *     chosen automatically: leave beta alone; geodesic acceleration on) on
+ *     sapm_pde_default_widths(d) (d-32-1 tanh), a few hundred to a few thousand points.
+ *     On the suite (60 s, 2 threads): rel. L2 1e-3 on nine of ten problems within 0.5 s,
+ *     1e-7 on seven within 2 s, 1e-8 on seven within 3 s. LM keeps the (N + M) x P
+ *     Jacobian.
  *     The same held for the examples beyond linear Dirichlet problems (Burgers,
  *     Neumann/Robin faces, a system, an inverse problem).
  *   Too many parameters for that Jacobian: SAPM_METHOD_LBFGS with a boundary weight from
  *     sapm_pde_balance_beta.
  *   Second-order PDEs in d = 50..100 with a short budget: SAPM (LySep) with
  *     opt.base.polish = SAPM_METHOD_LBFGS, phase_iters = 3 was the most accurate method
- *     measured (examples/poisson_highdim.c: 1.3-1.7x below the PINN's L-BFGS and LM at
- *     d = 100), though no method reached 1e-2 there. Elsewhere SAPM on a PDE (SAPM-PINN /
+ *     measured at 5 s (examples/poisson_highdim.c, three starts: 1.3-1.8x below the
+ *     PINN's L-BFGS and LM at d = 100; at 60 s LM on d-32-1 draws level), though no
+ *     method reached 1e-2 there: the network class is the limit (bench_pde_suite
+ *     fit-lbfgs: d-32-1 fitted to the exact solution itself ends at 1e-2). Elsewhere SAPM on a PDE (SAPM-PINN /
  *     LySep, arXiv 2507.12766) is for studying those methods: on par with the PINN's
  *     L-BFGS at best, behind LM.
  *   Regression data: LM for networks of up to a few thousand parameters, L-BFGS beyond.
@@ -579,9 +583,9 @@ typedef struct sapm_ls_options {
                                    bytes instead of 16 k^2; several workers sum sum P_l^2
                                    numbers instead of P^2. Measured (bench_pde_suite, 10 s,
                                    one thread): behind full LM on every problem tried, by
-                                   1-5 orders of magnitude in the held-out error (Poisson
-                                   2-D, d-32-1: 5.1e-3 against 3.4e-8); see "Levenberg-
-                                   Marquardt phase". 0..1 (default 0) */
+                                   a factor 7 to 8 orders of magnitude in the held-out
+                                   error (Poisson 2-D, d-32-1: 5.3e-3 against 3.0e-11);
+                                   see "Levenberg-Marquardt phase". 0..1 (default 0) */
 } sapm_ls_options;
 
 /* How PM/SAPM update the auxiliaries a_l (see "PM and SAPM" in the implementation). */
@@ -1091,10 +1095,12 @@ typedef struct sapm_pde_options {
                                    sequence in the bounding box of X and Xb (the domain
                                    must be that box), the PDE's callbacks evaluated there;
                                    the boundary points stay; >= 0, 0 = never (default:
-                                   measured on Poisson 2-D with N + M = 84..200 < P = 257,
-                                   fixed points ended 2-20x closer than resampling every
-                                   1, 5 or 20 steps - LM's minimum-norm steps in sample
-                                   space do not overfit smooth solutions). The report's
+                                   on bench/bench_pde_suite.c, 10 s, fixed points ended
+                                   lowest on 7 of 9 problems against resampling every 5
+                                   or 20 steps, by 1.5-50x; LM's minimum-norm steps in
+                                   sample space do not overfit smooth solutions, though
+                                   with N + M = 84 < P = 257 on Poisson 2-D every 5 steps
+                                   ended 4x lower, tests/test_pde_robust.c). The report's
                                    J_PINN is then on the latest points */
     sapm_lysep_options lysep;   /* SAPM-PINN / LySep settings */
 } sapm_pde_options;
@@ -6162,13 +6168,14 @@ SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, i
  * is in parameter space and sum P_l^2 + P + 1 numbers are summed per Jacobian (plus one per
  * trial for pred): 12621 instead of 19881 for 1-10-10-1, 13.0e6 instead of 28.1e6 for
  * 2-50-50-50-1. One block (a network without hidden layer) is full LM up to rounding.
- * Measured (bench_pde_suite --time 10, one thread, held-out relative L2 at 10 s, full /
- * block-diagonal): d-32-1: Poisson 2-D 3.4e-8 / 5.1e-3, transport 3.1e-6 / 6.0e-3,
- * Poisson d = 10 2.4e-6 / 4.7e-3, anisotropic 2.0e-7 / 2.7e-3, reaction 5-D 1.8e-9 /
- * 9.9e-6; 3 x 50: 9.4e-5 / 9.4e-2, 2.2e-3 / 1.2, 3.7e-3 / 7.5e-2, 1.8e-2 / 1.05, 9.8e-5 /
- * 2.2e-2. The cross-layer curvature is what LM needs on these problems; and at n ~ 1000
- * the blocks of 2550 are solved in sample space twice, so an iteration even costs more than
- * the full one (32 against 48 iterations in 10 s on Poisson 2-D, 3 x 50). The option stays
+ * Measured (bench_pde_suite --time 10, one thread, held-out relative L2 at 10 s, full LM
+ * with its geodesic acceleration / block-diagonal): d-32-1: Poisson 2-D 3.0e-11 / 5.3e-3,
+ * transport 7.2e-9 / 6.4e-3, Poisson d = 10 2.6e-6 / 4.7e-3, anisotropic 1.5e-9 / 2.7e-3,
+ * reaction 5-D 5.9e-10 / 1.0e-5; 3 x 50: 3.9e-5 / 9.4e-2, 5.6e-4 / 1.1, 2.5e-3 / 9.1e-2,
+ * 0.14 / 1.0, 9.8e-6 / 2.2e-2. The cross-layer curvature is what LM needs on these
+ * problems; and at n ~ 1000 the blocks of 2550 are solved in sample space twice, so an
+ * iteration even costs more than the full one (32 against 39 iterations in 10 s on
+ * Poisson 2-D, 3 x 50). The option stays
  * for the cases it was designed for (n far above every P_l, several workers whose Gram
  * sums dominate) and for study; full LM is the default.
  * ====================================================================================== */

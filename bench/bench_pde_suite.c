@@ -9,7 +9,8 @@
  *            on a shared machine), --only NAME[,NAME..], --width W (the one hidden layer
  *            of the default network), --points S (S times the points of every problem),
  *            --bpoints S (S times the boundary points, on top of --points),
- *            --geodesic A (ls.lm_geodesic = A for every LM method),
+ *            --geodesic A (ls.lm_geodesic = A for every LM method), --seed S (the
+ *            networks' initial weights, default 1; the points stay),
  *            --methods M[,M..] (default lm,lbfgs) from:
  *              lm, lbfgs, adam     the method's default options, d-32-1 network
  *              lm-3x50, lbfgs-3x50 the same on 3 hidden layers of 50
@@ -207,6 +208,7 @@ int main(int argc, char **argv)
     const char *only = NULL, *mlist = "lm,lbfgs";
     int a, k, m, threads = 1, max_iters = 0, width = 0;
     double scale = 1.0, bscale = 1.0, geodesic = -1.0;
+    unsigned long seed = 1;
     for (a = 1; a < argc; ++a) {
         if (!strcmp(argv[a], "--quick")) T = 6.0;
         else if (!strcmp(argv[a], "--time") && a + 1 < argc) T = atof(argv[++a]);
@@ -217,9 +219,10 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[a], "--points") && a + 1 < argc) scale = atof(argv[++a]);
         else if (!strcmp(argv[a], "--bpoints") && a + 1 < argc) bscale = atof(argv[++a]);
         else if (!strcmp(argv[a], "--geodesic") && a + 1 < argc) geodesic = atof(argv[++a]);
+        else if (!strcmp(argv[a], "--seed") && a + 1 < argc) seed = strtoul(argv[++a], NULL, 10);
         else {
             fprintf(stderr, "usage: %s [--quick] [--time T] [--iters K] [--only p,q] [--methods a,b] "
-                    "[--width W] [--points S] [--bpoints S] [--geodesic A]\n", argv[0]);
+                    "[--width W] [--points S] [--bpoints S] [--geodesic A] [--seed S]\n", argv[0]);
             return 2;
         }
     }
@@ -271,7 +274,7 @@ int main(int argc, char **argv)
                 if (width > 0) widths[1] = width;
             } else { depth = 4; widths[0] = d; widths[1] = widths[2] = widths[3] = 50; widths[4] = 1; }
             sapm_net_create(&net0, depth, widths, SAPM_ACT_TANH);
-            sapm_net_init(&net0, SAPM_INIT_XAVIER, 1.0, 1);
+            sapm_net_init(&net0, SAPM_INIT_XAVIER, 1.0, seed);
             o.base.max_iters = max_iters;
             o.base.time_budget = T;
             o.base.log_every = sm->method == SAPM_METHOD_LM ? 1 : 5;
