@@ -109,9 +109,10 @@ static void test_lm_never_above_start(void)
     free(pb);
 }
 
-static void test_lm_data_never_above_start(void)
+/* LM on regression data (sin(x^2), 1-8-8-1) with ls.lm_blocks = lm_blocks: a fresh, then
+ * twice a trained, start; every run ends at or below its start */
+static void data_lm_never_above_start(int lm_blocks, const char *what)
 {
-    /* LM on regression data (sin(x^2), 1-8-8-1): fresh, then trained, start */
     enum { ND = 60 };
     double X[ND], Y[ND];
     int i, w[4] = {1, 8, 8, 1}, again;
@@ -122,13 +123,19 @@ static void test_lm_data_never_above_start(void)
     CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 2), SAPM_OK);
     o.log_every = 1;
     o.max_iters = 80;
+    o.ls.lm_blocks = lm_blocks;
     for (again = 0; again < 3; ++again) {
         sapm_report rep;
         CHECK_EQ_INT(sapm_train(&net, ND, X, 1, Y, 1, &o, &rep), SAPM_OK);
-        check_monotone(&rep, "data");
+        check_monotone(&rep, what);
         sapm_report_free(&rep);
     }
     sapm_net_destroy(&net);
+}
+
+static void test_lm_data_never_above_start(void)
+{
+    data_lm_never_above_start(0, "data");
 }
 
 static void test_lm_blocks_never_above_start(void)
@@ -138,11 +145,8 @@ static void test_lm_blocks_never_above_start(void)
      * 2-64-1 (blocks 192 + 65 against 84 residuals: the first in sample space), and on
      * regression data (1-8-8-1: blocks 16 + 72 + 9) */
     problem *pb = (problem *)malloc(sizeof *pb);
-    enum { ND = 60 };
-    double X[ND], Y[ND];
-    int space, again, i, w[4] = {1, 8, 8, 1};
+    int space, again;
     sapm_net net;
-    sapm_options od = sapm_default_options(SAPM_METHOD_LM);
     if (!pb) { CHECK(0); return; }
     for (space = 0; space < 2; ++space) {
         sapm_pde_options o = sapm_pde_default_options(SAPM_METHOD_LM);
@@ -162,19 +166,7 @@ static void test_lm_blocks_never_above_start(void)
         sapm_net_destroy(&net);
     }
     free(pb);
-    for (i = 0; i < ND; ++i) { X[i] = -2.0 + 4.0 * i / (ND - 1); Y[i] = sin(X[i] * X[i]); }
-    CHECK_EQ_INT(sapm_net_create(&net, 3, w, SAPM_ACT_TANH), SAPM_OK);
-    CHECK_EQ_INT(sapm_net_init(&net, SAPM_INIT_XAVIER, 1.0, 2), SAPM_OK);
-    od.log_every = 1;
-    od.max_iters = 80;
-    od.ls.lm_blocks = 1;
-    for (again = 0; again < 3; ++again) {
-        sapm_report rep;
-        CHECK_EQ_INT(sapm_train(&net, ND, X, 1, Y, 1, &od, &rep), SAPM_OK);
-        check_monotone(&rep, "blocks, data");
-        sapm_report_free(&rep);
-    }
-    sapm_net_destroy(&net);
+    data_lm_never_above_start(1, "blocks, data");
 }
 
 static void test_pinn_balance(void)
