@@ -10,9 +10,11 @@
  *            of the default network), --points S (S times the points of every problem),
  *            --bpoints S (S times the boundary points, on top of --points),
  *            --geodesic A (ls.lm_geodesic = A for every LM method), --seed S (the
- *            networks' initial weights, default 1; the points stay),
+ *            networks' initial weights, default 1; the points stay), --set suite|unseen|all
+ *            (the ten problems below, the seven unseen ones, or both; --only picks from all),
  *            --methods M[,M..] (default lm,lbfgs) from:
- *              lm, lbfgs, adam     the method's default options, d-32-1 network
+ *              lm, lbfgs, adam     the method's default options, the network of
+ *                                  sapm_pde_default_widths (d-32-1 ... d-64-1)
  *              lm-3x50, lbfgs-3x50 the same on 3 hidden layers of 50
  *              lm-fixed            LM with beta = 1 as given (balance NONE)
  *              lm-ntk, lm-grad     LM with balance NTK / GRAD (lbfgs-ntk, lbfgs-grad too)
@@ -42,7 +44,18 @@
  *   convdiff2d   -0.1 Lap u + (1, 0.5).grad u = f, u = sin(pi x) e^y          d = 2
  *   reaction5    -Lap u + u = f, u = exp(mean x) (non-zero data)              d = 5
  *   poisson100   -Lap u = (pi^2/4) sum sin(pi x_i / 2)                        d = 100
- * The first three are bench/bench_pde.c's problems. */
+ * The first three are bench/bench_pde.c's problems.
+ *
+ * The unseen set (--set unseen): seven problems the library's defaults (the network
+ * width, the balance, LM's settings) were not chosen on, kept apart to judge them:
+ *   cosprod8     -Lap u + 2 u = f, u = prod cos(x_i / 2) (a product)                d = 8
+ *   ridge12      -Lap u = pi^2 u, u = sin(pi sum x_i / sqrt d) (oscillates along     d = 12
+ *                the diagonal)
+ *   bump16       -Lap u = f, u = exp(-|x - c|^2), c the centre (radial)             d = 16
+ *   quadcos20    -Lap u = f, u = mean (x_i^2 + cos pi x_i)                          d = 20
+ *   conv3        -Lap u + (2, -1, 1).grad u = f, u = sin(pi x) cos(pi y / 2) e^(z/2)  d = 3
+ *   helmholtz2d  -Lap u - 10 u = f, u = sin(2 pi x) sin(pi y) + x y                 d = 2
+ *   pulse        u_t + 2 u_x = 0, a Gaussian entering through the face x = 0         d = 2 */
 #define SAPM_IMPLEMENTATION
 #include "../sapm.h"
 #include "bench_util.h"
@@ -84,23 +97,114 @@ static double ex_reaction5(const double *x, int d, void *u)
 }
 static double f_reaction5(const double *x, int d, void *u) { return (1.0 - 1.0 / d) * ex_reaction5(x, d, u); }
 
+/* The unseen set (--set unseen): problems the defaults were not chosen on, to judge them. */
+static double ex_cosprod(const double *x, int d, void *u)
+{
+    double p = 1.0;
+    int i;
+    (void)u;
+    for (i = 0; i < d; ++i) p *= cos(0.5 * x[i]);
+    return p;
+}
+/* -Lap u + 2 u with u = prod cos(x_i / 2): -Lap u = (d / 4) u */
+static double f_cosprod(const double *x, int d, void *u) { return (0.25 * d + 2.0) * ex_cosprod(x, d, u); }
+static double ex_ridge(const double *x, int d, void *u)
+{
+    double s = 0.0;
+    int i;
+    (void)u;
+    for (i = 0; i < d; ++i) s += x[i];
+    return sin(PI * s / sqrt((double)d));
+}
+/* -Lap sin(pi s / sqrt d), s = sum x_i: d (pi / sqrt d)^2 u = pi^2 u */
+static double f_ridge(const double *x, int d, void *u) { return PI * PI * ex_ridge(x, d, u); }
+static double sq_dist_center(const double *x, int d)
+{
+    double r2 = 0.0;
+    int i;
+    for (i = 0; i < d; ++i) r2 += (x[i] - 0.5) * (x[i] - 0.5);
+    return r2;
+}
+static double ex_bump(const double *x, int d, void *u) { (void)u; return exp(-sq_dist_center(x, d)); }
+/* -Lap exp(-r^2) = (2 d - 4 r^2) exp(-r^2) */
+static double f_bump(const double *x, int d, void *u)
+{
+    double r2 = sq_dist_center(x, d);
+    (void)u;
+    return (2.0 * d - 4.0 * r2) * exp(-r2);
+}
+static double ex_quadcos(const double *x, int d, void *u)
+{
+    double s = 0.0;
+    int i;
+    (void)u;
+    for (i = 0; i < d; ++i) s += x[i] * x[i] + cos(PI * x[i]);
+    return s / d;
+}
+static double f_quadcos(const double *x, int d, void *u)
+{
+    double s = 0.0;
+    int i;
+    (void)u;
+    for (i = 0; i < d; ++i) s += PI * PI * cos(PI * x[i]) - 2.0;
+    return s / d;
+}
+static double ex_conv3(const double *x, int d, void *u)
+{
+    (void)d; (void)u;
+    return sin(PI * x[0]) * cos(0.5 * PI * x[1]) * exp(0.5 * x[2]);
+}
+/* -Lap u + (2, -1, 1).grad u */
+static double f_conv3(const double *x, int d, void *u)
+{
+    double s0 = sin(PI * x[0]), c0 = cos(PI * x[0]), s1 = sin(0.5 * PI * x[1]), c1 = cos(0.5 * PI * x[1]);
+    double e = exp(0.5 * x[2]), v = s0 * c1 * e;
+    (void)d; (void)u;
+    return (1.25 * PI * PI - 0.25) * v + 2.0 * PI * c0 * c1 * e + 0.5 * PI * s0 * s1 * e + 0.5 * v;
+}
+static double ex_helm(const double *x, int d, void *u)
+{
+    (void)d; (void)u;
+    return sin(2 * PI * x[0]) * sin(PI * x[1]) + x[0] * x[1];
+}
+/* -Lap u - 10 u: a reaction of the wrong sign (well posed: 10 is below the first Dirichlet
+ * eigenvalue 2 pi^2) */
+static double f_helm(const double *x, int d, void *u)
+{
+    (void)d; (void)u;
+    return (5 * PI * PI - 10.0) * sin(2 * PI * x[0]) * sin(PI * x[1]) - 10.0 * x[0] * x[1];
+}
+/* u_t + 2 u_x = 0: a Gaussian entering through the face x = 0 */
+static double ex_pulse(const double *x, int d, void *u)
+{
+    double z = x[1] - 2.0 * x[0] + 0.5;
+    (void)d; (void)u;
+    return exp(-10.0 * z * z);
+}
+
 typedef struct suite_problem {
     const char *name;
     int d, N, M, inflow;      /* inflow: boundary points on the faces t = 0 and x = 0 only */
+    int unseen;               /* 1: in the unseen set, not the suite */
 } suite_problem;
 
 static const suite_problem problems[] = {
-    {"poisson2d", 2, 900, 120, 0},  {"transport", 2, 900, 120, 1},
-    {"poisson10", 10, 1000, 500, 0}, {"reaction1d", 1, 300, 2, 0},
-    {"varcoef2d", 2, 900, 120, 0},  {"transport4", 2, 2000, 400, 1},
-    {"aniso2d", 2, 900, 120, 0},    {"convdiff2d", 2, 900, 120, 0},
-    {"reaction5", 5, 1000, 300, 0}, {"poisson100", 100, 500, 500, 0},
+    {"poisson2d", 2, 900, 120, 0, 0},  {"transport", 2, 900, 120, 1, 0},
+    {"poisson10", 10, 1000, 500, 0, 0}, {"reaction1d", 1, 300, 2, 0, 0},
+    {"varcoef2d", 2, 900, 120, 0, 0},  {"transport4", 2, 2000, 400, 1, 0},
+    {"aniso2d", 2, 900, 120, 0, 0},    {"convdiff2d", 2, 900, 120, 0, 0},
+    {"reaction5", 5, 1000, 300, 0, 0}, {"poisson100", 100, 500, 500, 0, 0},
+    {"cosprod8", 8, 1000, 400, 0, 1}, {"ridge12", 12, 1000, 500, 0, 1},
+    {"bump16", 16, 3000, 1000, 0, 1}, {"quadcos20", 20, 2000, 800, 0, 1},
+    {"conv3", 3, 900, 300, 0, 1},     {"helmholtz2d", 2, 900, 120, 0, 1},
+    {"pulse", 2, 900, 120, 1, 1},
 };
 enum { N_PROBLEMS = (int)(sizeof problems / sizeof problems[0]) };
 
 static void suite_pde(int k, sapm_pde *pde)
 {
     static double c1[2] = {1.0, 1.0}, c4[2] = {1.0, 4.0}, ccd[2] = {1.0, 0.5};
+    static double c3[3] = {2.0, -1.0, 1.0}, c2[2] = {1.0, 2.0};
     memset(pde, 0, sizeof *pde);
     pde->d = problems[k].d;
     switch (k) {
@@ -116,7 +220,17 @@ static void suite_pde(int k, sapm_pde *pde)
             pde->g = pde->exact = ex_convdiff; break;
     case 8: pde->kappa_const = -1.0; pde->c0_const = 1.0; pde->f = f_reaction5;
             pde->g = pde->exact = ex_reaction5; break;
-    default: pde_bench_problem(2, 100, pde); break;
+    case 9: pde_bench_problem(2, 100, pde); break;
+    case 10: pde->kappa_const = -1.0; pde->c0_const = 2.0; pde->f = f_cosprod;
+             pde->g = pde->exact = ex_cosprod; break;
+    case 11: pde->kappa_const = -1.0; pde->f = f_ridge; pde->g = pde->exact = ex_ridge; break;
+    case 12: pde->kappa_const = -1.0; pde->f = f_bump; pde->g = pde->exact = ex_bump; break;
+    case 13: pde->kappa_const = -1.0; pde->f = f_quadcos; pde->g = pde->exact = ex_quadcos; break;
+    case 14: pde->kappa_const = -1.0; pde->c_const = c3; pde->f = f_conv3;
+             pde->g = pde->exact = ex_conv3; break;
+    case 15: pde->kappa_const = -1.0; pde->c0_const = -10.0; pde->f = f_helm;
+             pde->g = pde->exact = ex_helm; break;
+    default: pde->c_const = c2; pde->f = pde_zero; pde->g = pde->exact = ex_pulse; break;
     }
     (void)c1;
 }
@@ -205,7 +319,7 @@ static void cell(char *buf, size_t n, double sec, int it)
 int main(int argc, char **argv)
 {
     double T = 60.0;
-    const char *only = NULL, *mlist = "lm,lbfgs";
+    const char *only = NULL, *mlist = "lm,lbfgs", *set = "suite";
     int a, k, m, threads = 1, max_iters = 0, width = 0;
     double scale = 1.0, bscale = 1.0, geodesic = -1.0;
     unsigned long seed = 1;
@@ -220,9 +334,15 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[a], "--bpoints") && a + 1 < argc) bscale = atof(argv[++a]);
         else if (!strcmp(argv[a], "--geodesic") && a + 1 < argc) geodesic = atof(argv[++a]);
         else if (!strcmp(argv[a], "--seed") && a + 1 < argc) seed = strtoul(argv[++a], NULL, 10);
+        else if (!strcmp(argv[a], "--set") && a + 1 < argc) {
+            set = argv[++a];
+            if (strcmp(set, "suite") && strcmp(set, "unseen") && strcmp(set, "all")) set = NULL;
+            if (!set) { fprintf(stderr, "--set takes suite, unseen or all\n"); return 2; }
+        }
         else {
             fprintf(stderr, "usage: %s [--quick] [--time T] [--iters K] [--only p,q] [--methods a,b] "
-                    "[--width W] [--points S] [--bpoints S] [--geodesic A] [--seed S]\n", argv[0]);
+                    "[--width W] [--points S] [--bpoints S] [--geodesic A] [--seed S]\n"
+                    "       [--set suite|unseen|all]\n", argv[0]);
             return 2;
         }
     }
@@ -241,7 +361,9 @@ int main(int argc, char **argv)
         sapm_pde pde;
         sapm_rng rng;
         pde_case pc;
-        if (only && !in_list(only, sp->name)) continue;
+        if (only ? !in_list(only, sp->name)
+                 : (!strcmp(set, "suite") && sp->unseen) || (!strcmp(set, "unseen") && !sp->unseen))
+            continue;
         suite_pde(k, &pde);
         lo = (double *)malloc(sizeof(double) * (size_t)d * 2);
         X = (double *)malloc(sizeof(double) * (size_t)N * d);
