@@ -21,7 +21,7 @@
  * for PINN-LM). Methods: PINN-Adam+LBFGS (Adam lr 1e-3 for half the budget then L-BFGS:
  * the PyTorch peer's recipe, the named baseline of the ratio column), PINN-LBFGS, PINN-LM
  * (Levenberg-Marquardt), SAPM-PINN (transport) / LySep (Poisson), and the recommended
- * PINN-LM on sapm_pde_default_widths' network (d-32-1, its own Xavier start; the
+ * PINN-LM on sapm_pde_default_widths' network (2-32-1, 10-64-1; its own Xavier start; the
  * other rows and PyTorch share the 3 x 50 start). The boundary weight beta is 10 for
  * transport and Poisson d = 10 and 100 for Poisson 2-D (f ~ 20), for every row but the
  * recommended one (automatic weight, sapm_pde_default_options(LM)).
@@ -64,7 +64,7 @@ static const pde_method methods[] = {
     {"PINN-LBFGS", SAPM_METHOD_LBFGS, NULL, 5, 0},
     {"PINN-LM", SAPM_METHOD_LM, NULL, 1, 0},
     {NULL, SAPM_METHOD_SAPM, setup_polish, 5, 0},   /* then L-BFGS (ours) */
-    {"LM d-32-1 (rec.)", SAPM_METHOD_LM, NULL, 1, 0},     /* the recommended defaults */
+    {"LM d-W-1 (rec.)", SAPM_METHOD_LM, NULL, 1, 0},      /* the recommended defaults */
 };
 enum { RECOMMENDED = 4 };
 
@@ -297,7 +297,7 @@ int main(int argc, char **argv)
            "faster); vs torch: the PyTorch peer's t(1e-3) / this row's (higher: this row is\n"
            "faster; \"> x\": the peer did not reach 1e-3 within T); torch/err: the peer's error\n"
            "at T / this row's (higher: this row is more accurate). The peer ran in this run, on\n"
-           "the same points, network and initial weights (the rec. row: its own d-32-1 network)\n"
+           "the same points, network and initial weights (the rec. row: its own d-W-1 network)\n"
            "with the same thread count; J_PINN at T with the row's beta (rec.: beta = 1).\n");
     return 0;
 }

@@ -1,6 +1,6 @@
 /* solve_your_pde - solve your own PDE: -Laplace u = f on (0,1)^2, u = g on the boundary,
  * with the recommended method: Levenberg-Marquardt with default options (the boundary
- * weight is chosen automatically) on the network of sapm_pde_default_widths (d-32-1).
+ * weight is chosen automatically) on the network of sapm_pde_default_widths (2-32-1).
  *   cc -O2 -march=native examples/solve_your_pde.c -o solve_your_pde -lm && ./solve_your_pde */
 #define SAPM_IMPLEMENTATION
 #include "../sapm.h"

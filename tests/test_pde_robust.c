@@ -268,6 +268,28 @@ static void test_pinn_few_points(void)
     free(pb);
 }
 
+/* The recommended network: one tanh layer of 8 d units within [32, 64] (the rule and its
+ * measurements at sapm_pde_default_widths). */
+static void test_default_widths(void)
+{
+    static const int dims[] = {1, 2, 4, 5, 6, 7, 8, 10, 100, 100000};
+    static const int units[] = {32, 32, 32, 40, 48, 56, 64, 64, 64, 64};
+    int k, widths[4];
+    for (k = 0; k < (int)(sizeof dims / sizeof dims[0]); ++k) {
+        widths[0] = widths[1] = widths[2] = widths[3] = -1;
+        CHECK_EQ_INT(sapm_pde_default_widths(dims[k], widths), 2);
+        CHECK_EQ_INT(widths[0], dims[k]);
+        CHECK_EQ_INT(widths[1], units[k]);
+        CHECK_EQ_INT(widths[2], 1);
+        CHECK_EQ_INT(widths[3], -1);              /* depth 2: three entries written */
+    }
+    widths[0] = -1;
+    CHECK_EQ_INT(sapm_pde_default_widths(0, widths), 0);
+    CHECK_EQ_INT(sapm_pde_default_widths(-3, widths), 0);
+    CHECK_EQ_INT(widths[0], -1);                  /* nothing written on refusal */
+    CHECK_EQ_INT(sapm_pde_default_widths(5, NULL), 0);
+}
+
 /* small versions of three problems of bench/bench_pde_suite.c */
 static double r1_exact(const double *x, int d, void *u) { (void)d; (void)u; return sin(6 * PI * x[0]) + x[0] * x[0]; }
 static double r1_f(const double *x, int d, void *u)
@@ -348,6 +370,7 @@ int main(void)
     RUN(test_lm_blocks_never_above_start);
     RUN(test_pinn_balance);
     RUN(test_pinn_few_points);
+    RUN(test_default_widths);
     RUN(test_suite_small);
     return sapm_test_summary();
 }
