@@ -1,5 +1,5 @@
 /* bench_pde_suite - a suite of ten linear PDEs on the unit box (0,1)^d, each method (and
- * network) with its default options: the held-out relative L2 error at the budget T, the
+ * network) with its default options: the held-out relative L2 error at the start and at the budget T, the
  * seconds and the iterations it needed to reach 1e-3, 1e-5, 1e-7 and 1e-8.
  *
  *   make build/bench/bench_pde_suite
@@ -12,6 +12,9 @@
  *            --geodesic A (ls.lm_geodesic = A for every LM method), --seed S (the
  *            networks' initial weights, default 1; the points stay), --set suite|unseen|all
  *            (the ten problems below, the seven unseen ones, or both; --only picks from all),
+ *            --reference (first, for scale, the held-out rel. L2 of the exact solution's
+ *            best constant, linear and per-coordinate quadratic fits; --methods none: only
+ *            those),
  *            --methods M[,M..] (default lm,lbfgs) from:
  *              lm, lbfgs, adam     the method's default options, the network of
  *                                  sapm_pde_default_widths (d-32-1 ... d-64-1)
@@ -310,6 +313,54 @@ static pde_result fit_run(const pde_case *pc, const sapm_net *net0, double T, in
     return res;
 }
 
+/* --reference: what the simplest models carry, for scale. The exact solution's L2
+ * projections on the box (least squares on n_fit uniform points) onto the constants, the
+ * linear functions of x and the sums of per-coordinate parabolas (1, x_i, x_i^2), each as
+ * relative L2 on the run's test points: rel[0..2]. The features are ordered so that each
+ * model's normal equations are the leading block of the last one's. */
+static int reference_levels(const sapm_pde *pde, int d, const double *lo, const double *hi,
+                            int n_test, const double *X_test, const double *u_test,
+                            double rel[3])
+{
+    enum { n_fit = 20000 };
+    const int nf = 1 + 2 * d, sizes[3] = {1, 1 + d, 1 + 2 * d};
+    double *X = (double *)malloc(sizeof(double) * (size_t)n_fit * d);
+    double *u = (double *)malloc(sizeof(double) * n_fit);
+    double *A = (double *)malloc(sizeof(double) * (size_t)n_fit * nf);
+    double *G = (double *)malloc(sizeof(double) * (size_t)nf * nf);
+    double *L = (double *)malloc(sizeof(double) * (size_t)nf * nf);
+    double *b = (double *)malloc(sizeof(double) * nf), *c = (double *)malloc(sizeof(double) * nf);
+    sapm_rng rng;
+    int i, j, m, ok = X && u && A && G && L && b && c;
+    sapm_rng_seed(&rng, 7);
+    ok = ok && sapm_sample_uniform(d, lo, hi, n_fit, &rng, X) == SAPM_OK
+            && sapm_pde_exact_values(pde, n_fit, X, u) == SAPM_OK;
+    for (i = 0; ok && i < n_fit; ++i) {
+        double *a = A + (size_t)i * nf;
+        a[0] = 1.0;
+        for (j = 0; j < d; ++j) { a[1 + j] = X[(size_t)i * d + j]; a[1 + d + j] = a[1 + j] * a[1 + j]; }
+    }
+    /* normal equations (A^T A) c = A^T u */
+    ok = ok && sapm_syrk(SAPM_TRANS, nf, n_fit, 1.0, A, nf, 0.0, G, nf) == SAPM_OK
+            && sapm_gemm(SAPM_TRANS, SAPM_NO_TRANS, nf, 1, n_fit, 1.0, A, nf, u, 1, 0.0, b, 1) == SAPM_OK;
+    for (m = 0; ok && m < 3; ++m) {
+        int k = sizes[m];
+        double err2 = 0.0, ref2 = 0.0;
+        for (i = 0; i < k; ++i) { memcpy(L + (size_t)i * k, G + (size_t)i * nf, sizeof(double) * k); c[i] = b[i]; }
+        ok = sapm_chol_factor(k, L, k, NULL) == SAPM_OK && sapm_chol_solve(k, 1, L, k, c, 1) == SAPM_OK;
+        for (i = 0; ok && i < n_test; ++i) {
+            const double *x = X_test + (size_t)i * d;
+            double v = c[0];
+            for (j = 0; j < d && k > 1; ++j) v += c[1 + j] * x[j] + (k > 1 + d ? c[1 + d + j] * x[j] * x[j] : 0.0);
+            err2 += (v - u_test[i]) * (v - u_test[i]);
+            ref2 += u_test[i] * u_test[i];
+        }
+        rel[m] = ok ? sqrt(err2 / ref2) : NAN;
+    }
+    free(X); free(u); free(A); free(G); free(L); free(b); free(c);
+    return ok;
+}
+
 static void cell(char *buf, size_t n, double sec, int it)
 {
     if (it < 0) snprintf(buf, n, "-");
@@ -320,7 +371,7 @@ int main(int argc, char **argv)
 {
     double T = 60.0;
     const char *only = NULL, *mlist = "lm,lbfgs", *set = "suite";
-    int a, k, m, threads = 1, max_iters = 0, width = 0;
+    int a, k, m, threads = 1, max_iters = 0, width = 0, reference = 0;
     double scale = 1.0, bscale = 1.0, geodesic = -1.0;
     unsigned long seed = 1;
     for (a = 1; a < argc; ++a) {
@@ -334,6 +385,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[a], "--bpoints") && a + 1 < argc) bscale = atof(argv[++a]);
         else if (!strcmp(argv[a], "--geodesic") && a + 1 < argc) geodesic = atof(argv[++a]);
         else if (!strcmp(argv[a], "--seed") && a + 1 < argc) seed = strtoul(argv[++a], NULL, 10);
+        else if (!strcmp(argv[a], "--reference")) reference = 1;
         else if (!strcmp(argv[a], "--set") && a + 1 < argc) {
             set = argv[++a];
             if (strcmp(set, "suite") && strcmp(set, "unseen") && strcmp(set, "all")) set = NULL;
@@ -342,7 +394,7 @@ int main(int argc, char **argv)
         else {
             fprintf(stderr, "usage: %s [--quick] [--time T] [--iters K] [--only p,q] [--methods a,b] "
                     "[--width W] [--points S] [--bpoints S] [--geodesic A] [--seed S]\n"
-                    "       [--set suite|unseen|all]\n", argv[0]);
+                    "       [--set suite|unseen|all] [--reference]\n", argv[0]);
             return 2;
         }
     }
@@ -351,8 +403,8 @@ int main(int argc, char **argv)
 #endif
     printf("bench_pde_suite: T = %.0f s per run%s, SIMD %s, %d thread%s\n", T,
            max_iters ? " (or the iteration cap)" : "", sapm_simd_path(), threads, threads > 1 ? "s" : "");
-    printf("%-11s %-11s %6s %9s %6s %10s %11s %11s %11s %11s\n", "problem", "method", "P", "err at T",
-           "iters", "J_PINN", "1e-3 s/it", "1e-5 s/it", "1e-7 s/it", "1e-8 s/it");
+    printf("%-11s %-11s %6s %9s %9s %6s %10s %11s %11s %11s %11s\n", "problem", "method", "P",
+           "err at 0", "err at T", "iters", "J_PINN", "1e-3 s/it", "1e-5 s/it", "1e-7 s/it", "1e-8 s/it");
     for (k = 0; k < N_PROBLEMS; ++k) {
         const suite_problem *sp = &problems[k];
         int d = sp->d, N = (int)(sp->N * scale), M = d == 1 ? 2 : (int)(sp->M * scale * bscale);
@@ -379,6 +431,13 @@ int main(int argc, char **argv)
         else sapm_sample_boundary(d, lo, hi, sp->inflow ? faces : NULL, M, &rng, Xb);
         sapm_sample_uniform(d, lo, hi, n_test, &rng, Xt);
         sapm_pde_exact_values(&pde, n_test, Xt, ut);
+        if (reference) {
+            double rel[3];
+            if (reference_levels(&pde, d, lo, hi, n_test, Xt, ut, rel))
+                printf("%-11s reference: rel. L2 of the best constant %.2e, linear function %.2e, "
+                       "sum of per-coordinate parabolas %.2e\n", sp->name, rel[0], rel[1], rel[2]);
+            else printf("%-11s reference: out of memory or singular\n", sp->name);
+        }
         pc.pde = &pde; pc.d = d; pc.N = N; pc.M = M; pc.n_test = n_test;
         pc.X = X; pc.Xb = Xb; pc.X_test = Xt; pc.u_test = ut;
         for (m = 0; m < N_ALL_METHODS; ++m) {
@@ -417,15 +476,17 @@ int main(int argc, char **argv)
             hit(&r.rep, 1e-8, &s8, &i8);
             cell(c3, sizeof c3, s3, i3); cell(c5, sizeof c5, s5, i5); cell(c7, sizeof c7, s7, i7);
             cell(c8, sizeof c8, s8, i8);
-            printf("%-11s %-11s %6d %9.2e %6d %10.3e %11s %11s %11s %11s\n", sp->name, sm->name,
-                   (int)net0.n_params, r.rel_l2, r.iters, r.j_pinn, c3, c5, c7, c8);
+            printf("%-11s %-11s %6d %9.2e %9.2e %6d %10.3e %11s %11s %11s %11s\n", sp->name, sm->name,
+                   (int)net0.n_params, r.rep.history_count > 0 ? r.rep.history[0].error : NAN,
+                   r.rel_l2, r.iters, r.j_pinn, c3, c5, c7, c8);
             fflush(stdout);
             sapm_report_free(&r.rep);
             sapm_net_destroy(&net0);
         }
         free(lo); free(X); free(Xb); free(Xt); free(ut);
     }
-    printf("\nerr at T: held-out relative L2 at the end of the run; 1e-k s/it: seconds and\n"
-           "iterations until the logged error <= 1e-k (\"-\": not reached).\n");
+    printf("\nerr at 0 / at T: held-out relative L2 at the start / the end of the run (fit-lbfgs:\n"
+           "no start); 1e-k s/it: seconds and iterations until the logged error <= 1e-k (\"-\": not\n"
+           "reached).\n");
     return 0;
 }
