@@ -94,9 +94,9 @@
  *     chosen automatically: leave beta alone; geodesic acceleration on) on
  *     sapm_pde_default_widths(d) (one tanh layer of 8 d units within [32, 64]: d-32-1 up
  *     to d = 4, d-64-1 from d = 8), a few hundred to a few thousand points.
- *     On the suite (60 s, 2 threads): rel. L2 1e-3 on nine of ten problems within 1.2 s,
- *     1e-7 on eight within 7.1 s (seven within 2 s), 1e-8 on eight within 22 s (seven
- *     within 3 s). LM keeps the (N + M) x P Jacobian.
+ *     On the suite (60 s, 2 threads): rel. L2 1e-3 on nine of ten problems within 1.3 s,
+ *     1e-7 on eight within 8.2 s (seven within 1.5 s), 1e-8 on eight within 26 s (seven
+ *     within 4.2 s). LM keeps the (N + M) x P Jacobian.
  *     The same held for the examples beyond linear Dirichlet problems (Burgers,
  *     Neumann/Robin faces, a system, an inverse problem).
  *   Too many parameters for that Jacobian: SAPM_METHOD_LBFGS with a boundary weight from
@@ -1136,14 +1136,15 @@ SAPMDEF sapm_result sapm_pde_balance_beta(const sapm_net *net, const sapm_pde *p
  * W = 8 d units, at least 32 and at most 64 (d-32-1 for d <= 4, d-40-1 at d = 5, d-64-1
  * from d = 8). Measured with LM on bench/bench_pde_suite.c (2 threads, 10 s, three
  * starts; the medians below):
- *   - in d = 1 and 2, 32 ended at or below 64 on all nine problems (up to 14x lower:
- *     64 does fewer iterations in the time); an earlier measurement on one thread had 32
+ *   - in d = 1 and 2, 32 ended lower than 64 on seven of nine problems (up to 14x: 64
+ *     does fewer iterations in the time) and level on the other two; an earlier measurement on one thread had 32
  *     ahead of 16, 24, 40 and 128 too (16 failed the anisotropic problem);
  *   - from d = 8, 32 units are too few: Poisson d = 10 stays at 2.7e-6 (J_PINN ~1e-7)
  *     where 64 reaches 3.5e-8, and on problems the rule was not chosen on (the suite's
  *     --set unseen) 64 ended 5x lower in d = 8 (a product of cosines, 6.7e-4 -> 1.4e-4)
  *     and 10x lower in d = 20 (3.9e-2 -> 4.0e-3);
- *   - in between the two are close (d = 3: 4.5e-7 / 6.2e-8, d = 5: 3.6e-10 / 2.6e-9).
+ *   - in between neither wins throughout (32 / 64 units: d = 3 4.5e-7 / 6.2e-8, d = 5
+ *     3.6e-10 / 2.6e-9; 40 units at d = 5: 1.0e-9).
  * The cap keeps P = (d + 2) W + 1 within LM's Jacobian: at d = 100 64 units ended where 32
  * did (3.0e-2 / 3.1e-2 at 60 s); every one-layer width beat 3 hidden layers of 50, on which
  * one LM iteration costs the (N + M)^2 P SYRK of 5301 parameters.
@@ -6154,8 +6155,8 @@ SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, i
  * lower in all 27 runs, the median 4-800x lower (Poisson 2-D 2.6e-11 against 2.1e-8,
  * transport 3.4e-7 against 5.2e-6, Poisson d = 10 4.3e-8 against 5.6e-6); on d-32-1, too
  * narrow at d = 10, two starts there settled in a minimum at J ~ 1e-7 with or without it;
- * alpha = 0.25, 0.5, 1 and 1.5 measured no better than Transtrum's 0.75. Only steps that lower J
- * are taken, so the phase never ends above its starting loss (the parameters it returns
+ * alpha = 0.25, 0.5, 1 and 1.5 measured no better than Transtrum's 0.75. Only steps that
+ * lower J are taken, so the phase never ends above its starting loss (the parameters it returns
  * are the best it saw). When nu reaches 2^40 without a decrease the damping starts once
  * more from mu_0 (a fallback for a damping that ran away); failing that too, the phase
  * ends with SAPM_STOP_LINE_SEARCH (the limit of precision). A PDE problem may replace its
@@ -6184,8 +6185,8 @@ SAPMDEF sapm_result sapm_net_loss(const sapm_net *net, int N, const double *X, i
  * is in parameter space and sum P_l^2 + P + 1 numbers are summed per Jacobian (plus one per
  * trial for pred): 12621 instead of 19881 for 1-10-10-1, 13.0e6 instead of 28.1e6 for
  * 2-50-50-50-1. One block (a network without hidden layer) is full LM up to rounding.
- * Measured (bench_pde_suite --time 10 --width 32, one thread, held-out rel. L2 at 10 s, full LM
- * with its geodesic acceleration / block-diagonal): d-32-1: Poisson 2-D 3.0e-11 / 5.3e-3,
+ * Measured (bench_pde_suite --time 10 --width 32, one thread, held-out rel. L2 at 10 s,
+ * full LM with its geodesic acceleration / block-diagonal): d-32-1: Poisson 2-D 3.0e-11 / 5.3e-3,
  * transport 7.2e-9 / 6.4e-3, Poisson d = 10 2.6e-6 / 4.7e-3, anisotropic 1.5e-9 / 2.7e-3,
  * reaction 5-D 5.9e-10 / 1.0e-5; 3 x 50: 3.9e-5 / 9.4e-2, 5.6e-4 / 1.1, 2.5e-3 / 9.1e-2,
  * 0.14 / 1.0, 9.8e-6 / 2.2e-2. The cross-layer curvature is what LM needs on these
@@ -11721,7 +11722,7 @@ VERSION HISTORY
 
   0.6.0  (2026-12-08)  sapm_pde_default_widths: one tanh layer of 8 d units within
                        [32, 64] (was 32 in every d); from d = 8 the wider layer is what
-                       LM needs (Poisson d = 10: 1e-7 in 7 s where d-32-1 stalled at
+                       LM needs (Poisson d = 10: 1e-7 in 8 s where d-32-1 stalled at
                        2.7e-6). bench/bench_pde_suite.c --set unseen: seven PDEs the
                        defaults were not chosen on, to judge them.
   0.5.0  (2026-12-07)  Levenberg-Marquardt with geodesic acceleration (ls.lm_geodesic,
