@@ -1,6 +1,7 @@
 /* bench_pde_suite - a suite of ten linear PDEs on the unit box (0,1)^d, each method (and
- * network) with its default options: the held-out relative L2 error at the start and at the budget T, the
- * seconds and the iterations it needed to reach 1e-3, 1e-5, 1e-7 and 1e-8.
+ * network) with its default options: the held-out relative L2 error at the start and at
+ * the budget T, the seconds and the iterations it needed to reach 1e-3, 1e-5, 1e-7 and
+ * 1e-8.
  *
  *   make build/bench/bench_pde_suite
  *   build/bench/bench_pde_suite                 every problem, T = 60 s per run
@@ -144,6 +145,7 @@ static double ex_quadcos(const double *x, int d, void *u)
     for (i = 0; i < d; ++i) s += x[i] * x[i] + cos(PI * x[i]);
     return s / d;
 }
+/* -Lap mean(x_i^2 + cos pi x_i) = mean(pi^2 cos pi x_i - 2) */
 static double f_quadcos(const double *x, int d, void *u)
 {
     double s = 0.0;
