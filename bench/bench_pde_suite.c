@@ -187,57 +187,52 @@ static double ex_pulse(const double *x, int d, void *u)
     return exp(-10.0 * z * z);
 }
 
+/* First-order coefficients (c_const) of the problems that have them. */
+static const double speed_1[2] = {1.0, 1.0}, speed_4[2] = {1.0, 4.0}, speed_2[2] = {1.0, 2.0};
+static const double drift_convdiff[2] = {1.0, 0.5}, drift_conv3[3] = {2.0, -1.0, 1.0};
+
+/* One problem: its points and its operator kappa Lap u + c.grad u + c0 u = f (kappa_fn
+ * overrides kappa_const), g = exact on the faces. */
 typedef struct suite_problem {
     const char *name;
     int d, N, M, inflow;      /* inflow: boundary points on the faces t = 0 and x = 0 only */
     int unseen;               /* 1: in the unseen set, not the suite */
+    double kappa, c0;
+    const double *c;
+    sapm_pde_scalar_fn kappa_fn, f, exact;
 } suite_problem;
 
 static const suite_problem problems[] = {
-    {"poisson2d", 2, 900, 120, 0, 0},  {"transport", 2, 900, 120, 1, 0},
-    {"poisson10", 10, 1000, 500, 0, 0}, {"reaction1d", 1, 300, 2, 0, 0},
-    {"varcoef2d", 2, 900, 120, 0, 0},  {"transport4", 2, 2000, 400, 1, 0},
-    {"aniso2d", 2, 900, 120, 0, 0},    {"convdiff2d", 2, 900, 120, 0, 0},
-    {"reaction5", 5, 1000, 300, 0, 0}, {"poisson100", 100, 500, 500, 0, 0},
-    {"cosprod8", 8, 1000, 400, 0, 1}, {"ridge12", 12, 1000, 500, 0, 1},
-    {"bump16", 16, 3000, 1000, 0, 1}, {"quadcos20", 20, 2000, 800, 0, 1},
-    {"conv3", 3, 900, 300, 0, 1},     {"helmholtz2d", 2, 900, 120, 0, 1},
-    {"pulse", 2, 900, 120, 1, 1},
+    {"poisson2d", 2, 900, 120, 0, 0, -1.0, 0.0, NULL, NULL, pde_poisson2d_f, pde_poisson2d_exact},
+    {"transport", 2, 900, 120, 1, 0, 0.0, 0.0, speed_1, NULL, pde_zero, pde_transport_exact},
+    {"poisson10", 10, 1000, 500, 0, 0, -1.0, 0.0, NULL, NULL, pde_sines_f, pde_sines_exact},
+    {"reaction1d", 1, 300, 2, 0, 0, -1.0, 50.0, NULL, NULL, f_reaction1d, ex_reaction1d},
+    {"varcoef2d", 2, 900, 120, 0, 0, 0.0, 0.0, NULL, kappa_varcoef, f_varcoef, ex_varcoef},
+    {"transport4", 2, 2000, 400, 1, 0, 0.0, 0.0, speed_4, NULL, pde_zero, ex_transport4},
+    {"aniso2d", 2, 900, 120, 0, 0, -1.0, 0.0, NULL, NULL, f_aniso, ex_aniso},
+    {"convdiff2d", 2, 900, 120, 0, 0, -0.1, 0.0, drift_convdiff, NULL, f_convdiff, ex_convdiff},
+    {"reaction5", 5, 1000, 300, 0, 0, -1.0, 1.0, NULL, NULL, f_reaction5, ex_reaction5},
+    {"poisson100", 100, 500, 500, 0, 0, -1.0, 0.0, NULL, NULL, pde_sines_f, pde_sines_exact},
+    {"cosprod8", 8, 1000, 400, 0, 1, -1.0, 2.0, NULL, NULL, f_cosprod, ex_cosprod},
+    {"ridge12", 12, 1000, 500, 0, 1, -1.0, 0.0, NULL, NULL, f_ridge, ex_ridge},
+    {"bump16", 16, 3000, 1000, 0, 1, -1.0, 0.0, NULL, NULL, f_bump, ex_bump},
+    {"quadcos20", 20, 2000, 800, 0, 1, -1.0, 0.0, NULL, NULL, f_quadcos, ex_quadcos},
+    {"conv3", 3, 900, 300, 0, 1, -1.0, 0.0, drift_conv3, NULL, f_conv3, ex_conv3},
+    {"helmholtz2d", 2, 900, 120, 0, 1, -1.0, -10.0, NULL, NULL, f_helm, ex_helm},
+    {"pulse", 2, 900, 120, 1, 1, 0.0, 0.0, speed_2, NULL, pde_zero, ex_pulse},
 };
 enum { N_PROBLEMS = (int)(sizeof problems / sizeof problems[0]) };
 
-static void suite_pde(int k, sapm_pde *pde)
+static void suite_pde(const suite_problem *sp, sapm_pde *pde)
 {
-    static double c1[2] = {1.0, 1.0}, c4[2] = {1.0, 4.0}, ccd[2] = {1.0, 0.5};
-    static double c3[3] = {2.0, -1.0, 1.0}, c2[2] = {1.0, 2.0};
     memset(pde, 0, sizeof *pde);
-    pde->d = problems[k].d;
-    switch (k) {
-    case 0: pde_bench_problem(1, 2, pde); break;
-    case 1: pde_bench_problem(0, 2, pde); break;
-    case 2: pde_bench_problem(2, 10, pde); break;
-    case 3: pde->kappa_const = -1.0; pde->c0_const = 50.0; pde->f = f_reaction1d;
-            pde->g = pde->exact = ex_reaction1d; break;
-    case 4: pde->kappa_fn = kappa_varcoef; pde->f = f_varcoef; pde->g = pde->exact = ex_varcoef; break;
-    case 5: pde->c_const = c4; pde->f = pde_zero; pde->g = pde->exact = ex_transport4; break;
-    case 6: pde->kappa_const = -1.0; pde->f = f_aniso; pde->g = pde->exact = ex_aniso; break;
-    case 7: pde->kappa_const = -0.1; pde->c_const = ccd; pde->f = f_convdiff;
-            pde->g = pde->exact = ex_convdiff; break;
-    case 8: pde->kappa_const = -1.0; pde->c0_const = 1.0; pde->f = f_reaction5;
-            pde->g = pde->exact = ex_reaction5; break;
-    case 9: pde_bench_problem(2, 100, pde); break;
-    case 10: pde->kappa_const = -1.0; pde->c0_const = 2.0; pde->f = f_cosprod;
-             pde->g = pde->exact = ex_cosprod; break;
-    case 11: pde->kappa_const = -1.0; pde->f = f_ridge; pde->g = pde->exact = ex_ridge; break;
-    case 12: pde->kappa_const = -1.0; pde->f = f_bump; pde->g = pde->exact = ex_bump; break;
-    case 13: pde->kappa_const = -1.0; pde->f = f_quadcos; pde->g = pde->exact = ex_quadcos; break;
-    case 14: pde->kappa_const = -1.0; pde->c_const = c3; pde->f = f_conv3;
-             pde->g = pde->exact = ex_conv3; break;
-    case 15: pde->kappa_const = -1.0; pde->c0_const = -10.0; pde->f = f_helm;
-             pde->g = pde->exact = ex_helm; break;
-    default: pde->c_const = c2; pde->f = pde_zero; pde->g = pde->exact = ex_pulse; break;
-    }
-    (void)c1;
+    pde->d = sp->d;
+    pde->kappa_const = sp->kappa;
+    pde->kappa_fn = sp->kappa_fn;
+    pde->c0_const = sp->c0;
+    pde->c_const = sp->c;
+    pde->f = sp->f;
+    pde->g = pde->exact = sp->exact;
 }
 
 typedef struct suite_method {
@@ -418,7 +413,7 @@ int main(int argc, char **argv)
         if (only ? !in_list(only, sp->name)
                  : (!strcmp(set, "suite") && sp->unseen) || (!strcmp(set, "unseen") && !sp->unseen))
             continue;
-        suite_pde(k, &pde);
+        suite_pde(sp, &pde);
         lo = (double *)malloc(sizeof(double) * (size_t)d * 2);
         X = (double *)malloc(sizeof(double) * (size_t)N * d);
         Xb = (double *)malloc(sizeof(double) * (size_t)M * d);
